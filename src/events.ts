@@ -1,0 +1,45 @@
+// The narrow protocol between whatever runs examples (the serial runner, the worker pool) and whatever
+// reports them (console, JSON, JUnit). Runners emit these events; reporters consume them and never reach
+// into a runner. Everything here is plain data so it can cross a process boundary unchanged.
+import type { ExampleResult, SourceFile } from './model.js';
+
+/** Something went wrong with the process running a file, not with an example's output. */
+export interface Incident {
+  kind: 'timeout' | 'file-timeout' | 'crash' | 'memory' | 'interrupted';
+  /** Flat index of the example that was running, when known. */
+  index?: number;
+  /** One line: `Timed out after 60.0 s while running line 12`, `Killed by SIGSEGV while running line N`… */
+  message: string;
+  /** Seconds the example had been running. */
+  elapsed?: number;
+  /** JavaScript stack of the stuck process (V8 inspector), when it answered. */
+  jsStack?: string;
+  /** Native stack (gdb), when the JavaScript stack could not be had. */
+  nativeStack?: string;
+  /** `ps`-style tree of the process and its children at the time. */
+  processTree?: string;
+  /** What the process wrote straight to its file descriptors around the time (tail). */
+  output?: string;
+}
+
+export interface FileSummary {
+  /** Wall time of the file in seconds. */
+  time: number;
+  /** Which worker ran it (0 under --serial). */
+  worker: number;
+}
+
+export interface RunEvents {
+  /** A file is about to run (after parsing). */
+  fileStart(file: SourceFile, worker: number): void;
+  /** Example `index` of `file` started (used by --verbose traces and the live status line). */
+  exampleStart(file: SourceFile, index: number, worker: number): void;
+  /** Example finished (any status). Every example of every file gets exactly one of these. */
+  exampleEnd(file: SourceFile, result: ExampleResult): void;
+  /** The process running the file hung, crashed or grew too large; the file's remaining examples follow as notrun. */
+  incident(file: SourceFile, incident: Incident): void;
+  /** A warning that does not change any result (slow example, memory growth, still-running in --debug). */
+  warning(file: SourceFile, message: string, index?: number): void;
+  /** The file is done: every example has had its exampleEnd. */
+  fileEnd(file: SourceFile, summary: FileSummary): void;
+}

@@ -1,0 +1,33 @@
+// The seam between a runner and the evaluation stage: run one file's examples in *this* process and
+// report each example before and after. The serial runner calls it directly; a worker process calls the
+// very same function and forwards the events to its parent.
+import type { Example, ExampleResult, SourceFile } from '../model.js';
+
+export interface ExecuteOptions {
+  /** Tags enabled by `--optional` or detected (lower-case). `bug` enables `known bug` examples. */
+  optional: Set<string>;
+  /** Run `long time` examples. */
+  long: boolean;
+  /** Seed for the engine's generator and Math.random, reset at the start of every block. */
+  randomSeed: number;
+  /** Per-example limit in seconds (0 = none), overridden by `// timeout S`. */
+  timeout: number;
+  /**
+   * Interrupt a synchronous JavaScript loop that runs past its limit from inside this process (serial mode).
+   * Workers leave this off: their parent enforces limits by killing them, which costs nothing per example.
+   */
+  interruptSync: boolean;
+  /** Modules whose exports form every block's namespace (resolved from cwd); default: the built-in engine. */
+  prelude: string[];
+  /** Stop a block at its first failure (the rest of the block is not run). */
+  initial: boolean;
+  /** Run only these flat indices (the others are reported as notrun); undefined = all. */
+  only?: number[];
+}
+
+export interface ExecuteEvents {
+  /** Called synchronously right before example `index` runs. */
+  exampleStart(index: number, example: Example): void;
+  /** Called once per example (skipped and notrun included), in order. */
+  exampleEnd(result: ExampleResult): void;
+}

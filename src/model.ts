@@ -1,0 +1,113 @@
+// The nouns every stage shares: what a document holds (SourceFile → Block → Example) and what running an
+// example yields (ExampleResult). Stages import these types and nothing else from each other's internals.
+
+/** Parsed `// …` directives of one example (SPEC §3). */
+export interface Directives {
+  /** `not tested` / `not implemented`: never run, counted as skipped. */
+  notTested?: string;
+  /** `long time`: runs only with `--long`. */
+  longTime?: boolean;
+  /** Tags from `optional - A, B` / `needs A B` (lower-cased); all must be enabled for the example to run. */
+  needs: string[];
+  /** `known bug`: skipped unless `--optional bug`. */
+  knownBug?: boolean;
+  /** `random`: any output accepted; an unexpected exception still fails. */
+  random?: boolean;
+  /** Numeric tolerance (SPEC §5). */
+  tolerance?: Tolerance;
+  /** `timeout S`: this example's time limit in seconds. */
+  timeout?: number;
+  /** Directive text that could not be understood; the example fails with these messages, at its line. */
+  errors: string[];
+}
+
+export interface Tolerance {
+  kind: 'tol' | 'rel' | 'abs';
+  epsilon: number;
+}
+
+/** One prompt with its continuation lines and its expected output. */
+export interface Example {
+  /** Source with prompts removed, lines joined by '\n' (no trailing newline). */
+  source: string;
+  /** Expected output: dedented lines joined by '\n' with a trailing '\n' when non-empty ('' = nothing). */
+  want: string;
+  /** 1-based line of the prompt in the file. */
+  line: number;
+  /** Column of the prompt (its indentation within the block's text). */
+  indent: number;
+  directives: Directives;
+}
+
+/** A run of examples sharing one namespace. */
+export interface Block {
+  /** `Matrix.det`, or `<file>:<line>` for an anonymous comment, or the file path for documents. */
+  name: string;
+  /** 1-based line where the block starts. */
+  line: number;
+  examples: Example[];
+}
+
+export type SourceKind = 'script' | 'markdown' | 'text' | 'notebook';
+
+/** A problem with the input, reported as one line `file:line: message`; never a crash of mtest. */
+export interface InputError {
+  file: string;
+  line: number;
+  message: string;
+}
+
+export interface SourceFile {
+  /** Path as given / found (relative to cwd when discovered under it). */
+  path: string;
+  kind: SourceKind;
+  blocks: Block[];
+  /** File-level tags (`// mtest: optional - TAG`), applied to every example. */
+  tags: string[];
+  errors: InputError[];
+}
+
+export type Status = 'passed' | 'failed' | 'skipped' | 'notrun';
+
+/** Why an example ended the way it did, when that is not plain pass/fail of its output. */
+export type Outcome =
+  | 'ok' // ran, output matched
+  | 'mismatch' // ran, output did not match
+  | 'exception' // raised where no exception was expected (or a different one)
+  | 'error' // could not be run: syntax error, bad directive
+  | 'timeout'
+  | 'crash' // the process running it died
+  | 'memory' // memory limit exceeded
+  | 'skipped'
+  | 'notrun';
+
+export interface ExampleResult {
+  /** Flat index of the example in its file (block order, then example order). */
+  index: number;
+  status: Status;
+  outcome: Outcome;
+  /** What the example produced (output + displayed value), after ANSI stripping. */
+  got?: string;
+  /** Extra lines for the failure report (`Tolerance exceeded:` …, skip reason, crash cause). */
+  note?: string;
+  /** Wall time in seconds. */
+  time: number;
+  /** RSS growth in bytes while the example ran (when measured). */
+  rssDelta?: number;
+}
+
+/** Iterate a file's examples with their flat index. */
+export function* examplesOf(file: SourceFile): Generator<{ index: number; block: Block; example: Example }> {
+  let index = 0;
+  for (const block of file.blocks) for (const example of block.examples) yield { index: index++, block, example };
+}
+
+export function countExamples(file: SourceFile): number {
+  let n = 0;
+  for (const block of file.blocks) n += block.examples.length;
+  return n;
+}
+
+export function emptyDirectives(): Directives {
+  return { needs: [], errors: [] };
+}
