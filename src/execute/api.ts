@@ -23,6 +23,8 @@ export interface ExecuteOptions {
   initial: boolean;
   /** Run only these flat indices (the others are reported as notrun); undefined = all. */
   only?: number[];
+  /** Record each example's RSS growth (costs a system call per example; for --trace-memory / traces). */
+  measureMemory?: boolean;
 }
 
 export interface ExecuteEvents {

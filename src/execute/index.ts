@@ -1,0 +1,105 @@
+// executeFile: run one file's examples in this process, block by block, and report every example before
+// and after it runs. The serial runner calls it directly; a worker process calls the same function and
+// forwards the events to its parent, so both modes evaluate examples identically.
+import path from 'node:path';
+import { OutputChecker } from '../check/checker.js';
+import type { Example, ExampleResult, SourceFile } from '../model.js';
+import type { ExecuteEvents, ExecuteOptions } from './api.js';
+import { evaluate } from './evaluate.js';
+import { importOwnExports, loadPrelude } from './modules.js';
+import { createNamespace, reseed } from './namespace.js';
+import { skipReason } from './skip.js';
+import { compileExample, ExampleSyntaxError } from './transform.js';
+
+export type { ExecuteEvents, ExecuteOptions } from './api.js';
+
+const checker = new OutputChecker();
+
+function elapsed(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+function limitSeconds(example: Example, options: ExecuteOptions): number {
+  return example.directives.timeout ?? options.timeout;
+}
+
+async function runExample(index: number, example: Example, ns: Record<string, unknown>, filename: string, options: ExecuteOptions): Promise<ExampleResult> {
+  const start = process.hrtime.bigint();
+  const rssBefore = options.measureMemory ? process.memoryUsage.rss() : 0;
+  const finish = (r: Omit<ExampleResult, 'index' | 'time'>): ExampleResult => {
+    const result: ExampleResult = { index, time: elapsed(start), ...r };
+    if (options.measureMemory) result.rssDelta = process.memoryUsage.rss() - rssBefore;
+    return result;
+  };
+  if (example.directives.errors.length > 0) {
+    return finish({ status: 'failed', outcome: 'error', note: example.directives.errors.join('\n') });
+  }
+  let compiled;
+  try {
+    compiled = compileExample(example.source);
+  } catch (err) {
+    if (!(err instanceof ExampleSyntaxError)) throw err;
+    return finish({ status: 'failed', outcome: 'error', got: `Uncaught SyntaxError: ${err.message}\n`, note: `Syntax error at line ${example.line + err.exampleLine - 1}` });
+  }
+  const limit = options.interruptSync ? limitSeconds(example, options) : 0;
+  const ev = await evaluate(compiled, ns, { filename, line: example.line, limitMs: limit * 1000 });
+  if (ev.timedOut) {
+    return finish({ status: 'failed', outcome: 'timeout', got: ev.got, note: `Timed out after ${limit} s` });
+  }
+  const check = checker.check(example.want, ev.got, example.directives, ev.threw);
+  if (check.ok) return finish({ status: 'passed', outcome: 'ok' });
+  return finish({ status: 'failed', outcome: ev.threw ? 'exception' : 'mismatch', got: ev.got, note: check.note });
+}
+
+export async function executeFile(file: SourceFile, options: ExecuteOptions, events: ExecuteEvents): Promise<void> {
+  const filename = path.resolve(file.path);
+  const only = options.only ? new Set(options.only) : undefined;
+  let setupError: string | undefined;
+  let prelude: Record<string, unknown> = {};
+  let ownExports: Record<string, unknown> = {};
+  try {
+    prelude = await loadPrelude(options.prelude);
+  } catch (err) {
+    setupError = `cannot load the prelude: ${(err as Error)?.message ?? err}`;
+  }
+  if (!setupError && file.kind === 'script' && hasRunnable(file, options)) {
+    try {
+      ownExports = await importOwnExports(file.path);
+    } catch (err) {
+      setupError = `cannot import ${file.path}: ${String((err as Error)?.message ?? err).split('\n')[0]}`;
+    }
+  }
+  let index = 0;
+  for (const block of file.blocks) {
+    const ns = createNamespace(prelude, ownExports, filename);
+    reseed(options.randomSeed, prelude);
+    let blockFailed = false;
+    for (const example of block.examples) {
+      const i = index++;
+      if (only && !only.has(i)) {
+        events.exampleEnd({ index: i, status: 'notrun', outcome: 'notrun', time: 0 });
+        continue;
+      }
+      const skip = skipReason(example.directives, file.tags, options);
+      if (skip !== undefined && example.directives.errors.length === 0) {
+        events.exampleEnd({ index: i, status: 'skipped', outcome: 'skipped', note: skip, time: 0 });
+        continue;
+      }
+      if (blockFailed && options.initial) {
+        events.exampleEnd({ index: i, status: 'notrun', outcome: 'notrun', time: 0 });
+        continue;
+      }
+      events.exampleStart(i, example);
+      const result = setupError
+        ? { index: i, status: 'failed' as const, outcome: 'error' as const, note: setupError, time: 0 }
+        : await runExample(i, example, ns, filename, options);
+      if (result.status === 'failed') blockFailed = true;
+      events.exampleEnd(result);
+    }
+  }
+}
+
+function hasRunnable(file: SourceFile, options: ExecuteOptions): boolean {
+  for (const block of file.blocks) for (const ex of block.examples) if (skipReason(ex.directives, file.tags, options) === undefined) return true;
+  return false;
+}

@@ -1,0 +1,67 @@
+// Loading the modules examples run against: the prelude, the tested file's own exports, and `import`
+// statements inside examples (resolved relative to the tested file, TypeScript included).
+import { createRequire, register } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+let hooksRegistered = false;
+
+/** Node runs the TypeScript hooks on a loader thread: start it only when TypeScript is actually imported. */
+function ensureTypeScriptHooks(): void {
+  if (hooksRegistered) return;
+  hooksRegistered = true;
+  register('./ts-hooks.js', import.meta.url);
+}
+
+const NEEDS_HOOKS = /\.(ts|mts|tsx)$|^\.{1,2}\/|^\//;
+
+/** Import `specifier` as the file `fromFile` would. */
+export async function importFrom(specifier: string, fromFile: string): Promise<Record<string, unknown>> {
+  let target: string;
+  if (specifier.startsWith('node:') || specifier.startsWith('file:') || specifier.startsWith('data:')) target = specifier;
+  else if (specifier.startsWith('.') || path.isAbsolute(specifier)) target = pathToFileURL(path.resolve(path.dirname(fromFile), specifier)).href;
+  else {
+    try {
+      target = pathToFileURL(createRequire(path.resolve(fromFile)).resolve(specifier)).href;
+    } catch {
+      target = specifier; // ESM-only packages or builtins: let the ESM resolver try
+    }
+  }
+  if (NEEDS_HOOKS.test(specifier) || /\.(ts|mts|tsx)$/.test(target)) ensureTypeScriptHooks();
+  return (await import(target)) as Record<string, unknown>;
+}
+
+/** The tested source file's own exports (TypeScript included). */
+export async function importOwnExports(file: string): Promise<Record<string, unknown>> {
+  if (/\.(ts|mts|tsx|cts)$/.test(file)) ensureTypeScriptHooks();
+  return (await import(pathToFileURL(path.resolve(file)).href)) as Record<string, unknown>;
+}
+
+/** The built-in engine's module, as compiled next to this file. */
+export const BUILTIN_ENGINE = fileURLToPath(new URL('../engine/index.js', import.meta.url));
+
+const preludeCache = new Map<string, Promise<Record<string, unknown>>>();
+
+/**
+ * The merged exports of the prelude modules (cached per process: every block copies from it).
+ * `builtin`/`mtest/engine` name the built-in engine; anything else resolves from the working directory.
+ */
+export function loadPrelude(modules: string[]): Promise<Record<string, unknown>> {
+  const key = modules.join('\0');
+  let p = preludeCache.get(key);
+  if (!p) {
+    p = (async () => {
+      const merged: Record<string, unknown> = Object.create(null);
+      for (const m of modules) {
+        const exports =
+          m === 'builtin' || m === 'mtest/engine'
+            ? ((await import(pathToFileURL(BUILTIN_ENGINE).href)) as Record<string, unknown>)
+            : await importFrom(m, path.join(process.cwd(), 'mtest.config.json'));
+        Object.assign(merged, exports);
+      }
+      return merged;
+    })();
+    preludeCache.set(key, p);
+  }
+  return p;
+}

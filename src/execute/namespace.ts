@@ -1,0 +1,40 @@
+// A block's namespace: a fresh object holding the prelude's exports, the tested file's own exports and an
+// import helper bound to the file; and the reseeding of every random generator at block start (SPEC §4).
+import { importFrom } from './modules.js';
+import { IMPORT_HELPER } from './transform.js';
+
+export function createNamespace(prelude: Record<string, unknown>, ownExports: Record<string, unknown>, file: string): Record<string, unknown> {
+  const ns: Record<string, unknown> = Object.assign(Object.create(null), prelude, ownExports);
+  Object.defineProperty(ns, IMPORT_HELPER, { value: (specifier: string) => importFrom(specifier, file), enumerable: false });
+  return ns;
+}
+
+/** sfc32: small, fast, good enough for reproducible examples; seeded from one integer. */
+export function seededRandom(seed: number): () => number {
+  let a = 0x9e3779b9 ^ seed;
+  let b = 0x243f6a88 ^ (seed * 31);
+  let c = 0xb7e15162 ^ (seed >>> 3);
+  let d = seed | 0;
+  const next = (): number => {
+    a |= 0;
+    b |= 0;
+    c |= 0;
+    d |= 0;
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    return (t >>> 0) / 4294967296;
+  };
+  for (let i = 0; i < 12; i++) next();
+  return next;
+}
+
+/** Reset Math.random and the engine's generator (when the prelude has one) to `seed`. */
+export function reseed(seed: number, prelude: Record<string, unknown>): void {
+  Math.random = seededRandom(seed);
+  const engineSeed = prelude.seedRandom;
+  if (typeof engineSeed === 'function') (engineSeed as (s: number) => void)(seed);
+}

@@ -1,0 +1,203 @@
+// Example source → a function body that runs inside the block's namespace.
+//
+// Notebook semantics on top of plain JavaScript: a block's examples share one namespace object and the
+// generated code runs inside `with (namespace)`, so a name declared by one example is visible to the next
+// ones and to nothing else, and re-declaring it later is allowed. Top-level declarations therefore become
+// assignments to namespace properties (the names are created on the namespace before the code runs, so
+// the assignment cannot leak to globalThis). The last expression statement becomes the return value.
+//
+// TypeScript is only type-stripped (sucrase keeps line numbers); plain JavaScript skips that step, which
+// is most examples and saves most of the cost.
+import * as acorn from 'acorn';
+import { transform as sucrase } from 'sucrase';
+
+export interface CompiledExample {
+  /** Statements for the body of `async function (ns) { with (ns) { … } }`; same line count as the source. */
+  body: string;
+  /** Names the example declares at top level; they must exist on the namespace before the body runs. */
+  declared: string[];
+  /** The last statement is an expression whose value is displayed. */
+  returnsValue: boolean;
+}
+
+/** A syntax error in an example, with the 1-based line inside the example. */
+export class ExampleSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly exampleLine: number,
+  ) {
+    super(message);
+    this.name = 'SyntaxError';
+  }
+}
+
+/** Name under which the generated code reaches the import helper (see namespace.ts). */
+export const IMPORT_HELPER = '__mtest$import';
+
+const PARSE_OPTIONS: acorn.Options = {
+  ecmaVersion: 'latest',
+  sourceType: 'script',
+  allowAwaitOutsideFunction: true,
+  allowImportExportEverywhere: true,
+  allowReturnOutsideFunction: false,
+  allowHashBang: false,
+};
+
+/**
+ * `f<T>(x)` is valid JavaScript with another meaning, so only sources without `<` may skip type stripping
+ * when they parse as JavaScript; everything else goes through sucrase first.
+ */
+function parseProgram(source: string): { program: acorn.Program; code: string } {
+  if (!source.includes('<')) {
+    try {
+      return { program: acorn.parse(source, PARSE_OPTIONS), code: source };
+    } catch {
+      // Not plain JavaScript: maybe TypeScript; strip types and parse again below.
+    }
+  }
+  let code: string;
+  try {
+    code = sucrase(source, { transforms: ['typescript'], keepUnusedImports: true, disableESTransforms: true }).code;
+  } catch (err) {
+    throw asSyntaxError(err, source);
+  }
+  try {
+    return { program: acorn.parse(code, PARSE_OPTIONS), code };
+  } catch (err) {
+    throw asSyntaxError(err, source);
+  }
+}
+
+function asSyntaxError(err: unknown, source: string): ExampleSyntaxError {
+  const e = err as { message?: string; loc?: { line: number }; pos?: number };
+  let line = e.loc?.line ?? 1;
+  if (e.loc === undefined && typeof e.pos === 'number') line = source.slice(0, e.pos).split('\n').length;
+  // acorn appends " (line:col)"; sucrase appends " (line:col)" too: the runner reports file lines itself.
+  const message = String(e.message ?? err).replace(/ \(\d+:\d+\)$/, '');
+  return new ExampleSyntaxError(message, line);
+}
+
+/** Identifiers bound by a declaration pattern (`a`, `{b, c: [d]}`, `...e`). */
+function patternNames(node: acorn.Pattern | null, out: string[]): void {
+  if (!node) return;
+  switch (node.type) {
+    case 'Identifier':
+      out.push(node.name);
+      break;
+    case 'ObjectPattern':
+      for (const p of node.properties) patternNames(p.type === 'RestElement' ? p.argument : p.value, out);
+      break;
+    case 'ArrayPattern':
+      for (const el of node.elements) patternNames(el, out);
+      break;
+    case 'RestElement':
+      patternNames(node.argument, out);
+      break;
+    case 'AssignmentPattern':
+      patternNames(node.left, out);
+      break;
+    default:
+      break;
+  }
+}
+
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** `import a, {b as c} from 'm'` → one assignment from the awaited module namespace. */
+function rewriteImport(node: acorn.ImportDeclaration, declared: string[]): string {
+  const spec = JSON.stringify(node.source.value);
+  const load = `await ${IMPORT_HELPER}(${spec})`;
+  if (node.specifiers.length === 0) return `${load};`;
+  const star = node.specifiers.find((s) => s.type === 'ImportNamespaceSpecifier');
+  const props: string[] = [];
+  for (const s of node.specifiers) {
+    declared.push(s.local.name);
+    if (s.type === 'ImportDefaultSpecifier') props.push(`default: ${s.local.name}`);
+    else if (s.type === 'ImportSpecifier') {
+      const imported = s.imported.type === 'Identifier' ? s.imported.name : String(s.imported.value);
+      props.push(`${JSON.stringify(imported)}: ${s.local.name}`);
+    }
+  }
+  if (star && props.length === 0) return `(${star.local.name} = ${load});`;
+  if (star) return `(${star.local.name} = ${load}, {${props.join(', ')}} = ${star.local.name});`;
+  return `({${props.join(', ')}} = ${load});`;
+}
+
+function rewriteDeclaration(code: string, node: acorn.VariableDeclaration, declared: string[]): string {
+  const parts: string[] = [];
+  for (const d of node.declarations) {
+    patternNames(d.id, declared);
+    parts.push(d.init ? code.slice(d.start, d.end) : `${code.slice(d.id.start, d.id.end)} = undefined`);
+  }
+  return `(${parts.join(', ')});`;
+}
+
+/**
+ * Compile one example. Throws ExampleSyntaxError for source that does not parse, and for `export`.
+ * `isGlobal(name)` tells whether a bare assignment `x = 1` targets an existing global (then it stays one);
+ * otherwise such an assignment declares `x` in the block, as in a notebook.
+ */
+export function compileExample(source: string, isGlobal: (name: string) => boolean = (n) => n in globalThis): CompiledExample {
+  const { program, code } = parseProgram(source);
+  const declared: string[] = [];
+  const edits: Edit[] = [];
+  const body = program.body;
+  for (const node of body) {
+    switch (node.type) {
+      case 'VariableDeclaration':
+        edits.push({ start: node.start, end: node.end, text: rewriteDeclaration(code, node, declared) });
+        break;
+      case 'FunctionDeclaration':
+      case 'ClassDeclaration':
+        if (node.id) {
+          declared.push(node.id.name);
+          edits.push({ start: node.start, end: node.start, text: `${node.id.name} = ` });
+          edits.push({ start: node.end, end: node.end, text: ';' });
+        }
+        break;
+      case 'ImportDeclaration':
+        edits.push({ start: node.start, end: node.end, text: rewriteImport(node, declared) });
+        break;
+      case 'ExportNamedDeclaration':
+      case 'ExportDefaultDeclaration':
+      case 'ExportAllDeclaration': {
+        const line = code.slice(0, node.start).split('\n').length;
+        throw new ExampleSyntaxError("'export' is not allowed in an example", line);
+      }
+      case 'ExpressionStatement': {
+        const e = node.expression;
+        if (e.type === 'AssignmentExpression' && e.operator === '=' && e.left.type === 'Identifier' && !isGlobal(e.left.name)) {
+          declared.push(e.left.name);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  const last = body[body.length - 1];
+  let returnsValue = false;
+  if (last && last.type === 'ExpressionStatement' && !('directive' in last && last.directive)) {
+    returnsValue = true;
+    const expr = last.expression;
+    edits.push({ start: last.start, end: expr.start, text: 'return (' });
+    edits.push({ start: expr.end, end: last.end, text: ');' });
+  }
+  return { body: applyEdits(code, edits), declared, returnsValue };
+}
+
+function applyEdits(code: string, edits: Edit[]): string {
+  if (edits.length === 0) return code;
+  edits.sort((a, b) => a.start - b.start || a.end - b.end);
+  let out = '';
+  let pos = 0;
+  for (const e of edits) {
+    out += code.slice(pos, e.start) + e.text;
+    pos = e.end;
+  }
+  return out + code.slice(pos);
+}
