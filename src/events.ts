@@ -20,6 +20,9 @@ export interface Incident {
   processTree?: string;
   /** What the process wrote straight to its file descriptors around the time (tail). */
   output?: string;
+  /** For crashes: the signal that killed the process (`SIGSEGV`), or its exit code. Decide the exit bits. */
+  signal?: string;
+  exitCode?: number;
 }
 
 export interface FileSummary {

@@ -111,3 +111,25 @@ export function countExamples(file: SourceFile): number {
 export function emptyDirectives(): Directives {
   return { needs: [], errors: [] };
 }
+
+const flatCache = new WeakMap<SourceFile, Example[]>();
+
+/** The example with flat index `index` (cached per file; files are immutable once parsed). */
+export function exampleAt(file: SourceFile, index: number): Example | undefined {
+  let flat = flatCache.get(file);
+  if (!flat) {
+    flat = file.blocks.flatMap((b) => b.examples);
+    flatCache.set(file, flat);
+  }
+  return flat[index];
+}
+
+/** The block holding flat index `index`. */
+export function blockAt(file: SourceFile, index: number): Block | undefined {
+  let n = index;
+  for (const block of file.blocks) {
+    if (n < block.examples.length) return block;
+    n -= block.examples.length;
+  }
+  return undefined;
+}
