@@ -1,1 +1,203 @@
-// placeholder
+#!/usr/bin/env node
+// Builds the engine addon (build/Release/mtest_engine.node) with node-gyp after making sure OpenBLAS and
+// LAPACKE are present. On a Debian-like machine, running as root, missing packages are installed with
+// apt-get (say so on stderr; MTEST_NO_SYSTEM_INSTALL=1 turns that off); otherwise the exact command to run
+// is printed and the build fails.
+//
+//   node scripts/build-native.mjs                 detect, install if allowed, node-gyp rebuild
+//   node scripts/build-native.mjs --check         detect only; print what was found, exit 1 if incomplete
+//   node scripts/build-native.mjs --gyp-includes  (called by binding.gyp) include directories
+//   node scripts/build-native.mjs --gyp-libs      (called by binding.gyp) linker flags
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const isMac = process.platform === 'darwin';
+const APT_PACKAGES = ['libopenblas-dev', 'liblapacke-dev'];
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function onPath(cmd) {
+  return (process.env.PATH ?? '').split(path.delimiter).some((d) => d && existsSync(path.join(d, cmd)));
+}
+
+/** Multiarch directories such as x86_64-linux-gnu, found under /usr/include and /usr/lib. */
+function multiarch(base) {
+  try {
+    return readdirSync(base).filter((d) => /-linux-gnu|-linux-musl/.test(d)).map((d) => path.join(base, d));
+  } catch {
+    return [];
+  }
+}
+
+function pkgConfigDirs(flag, prefix) {
+  const out = run('pkg-config', [flag, 'openblas', 'lapacke']) ?? run('pkg-config', [flag, 'openblas']);
+  if (!out) return [];
+  return out.split(/\s+/).filter((t) => t.startsWith(prefix)).map((t) => t.slice(prefix.length).replace(/\/$/, ''));
+}
+
+function brewPrefix() {
+  const fromBrew = onPath('brew') ? run('brew', ['--prefix', 'openblas']) : null;
+  return [fromBrew, '/opt/homebrew/opt/openblas', '/usr/local/opt/openblas'].filter(Boolean);
+}
+
+function candidates() {
+  const inc = [];
+  const lib = [];
+  if (isMac) {
+    for (const p of brewPrefix()) {
+      inc.push(path.join(p, 'include'));
+      lib.push(path.join(p, 'lib'));
+    }
+  }
+  inc.push(...pkgConfigDirs('--cflags-only-I', '-I'));
+  lib.push(...pkgConfigDirs('--libs-only-L', '-L'));
+  // Debian/Ubuntu keep OpenBLAS's cblas.h per threading flavour under the multiarch directory.
+  for (const d of multiarch('/usr/include')) {
+    for (const flavour of ['openblas-pthread', 'openblas-openmp', 'openblas-serial']) inc.push(path.join(d, flavour));
+    inc.push(d);
+  }
+  inc.push('/usr/include/openblas', '/usr/include', '/usr/local/include', '/usr/local/include/openblas', '/opt/OpenBLAS/include');
+  for (const d of multiarch('/usr/lib')) {
+    for (const flavour of ['openblas-pthread', 'openblas-openmp', 'openblas-serial']) lib.push(path.join(d, flavour));
+    lib.push(d);
+  }
+  lib.push('/usr/lib64', '/usr/lib', '/usr/local/lib', '/opt/OpenBLAS/lib');
+  return { inc: [...new Set(inc)], lib: [...new Set(lib)] };
+}
+
+function findLib(dirs, name) {
+  const exts = isMac ? ['.dylib', '.a'] : ['.so', '.a'];
+  return dirs.find((d) => exts.some((e) => existsSync(path.join(d, `lib${name}${e}`))));
+}
+
+/** What is installed: include directories, linker flags, and the list of missing pieces. */
+export function detect() {
+  const { inc, lib } = candidates();
+  // OpenBLAS's own cblas.h sits next to openblas_config.h; a reference-BLAS cblas.h lacks openblas_get_config.
+  const blasInc = inc.find((d) => existsSync(path.join(d, 'cblas.h')) && existsSync(path.join(d, 'openblas_config.h')));
+  const lapackeInc = inc.find((d) => existsSync(path.join(d, 'lapacke.h')));
+  const openblasLib = findLib(lib, 'openblas');
+  const lapackeLib = findLib(lib, 'lapacke');
+  // Debian builds OpenBLAS with NO_LAPACKE and ships LAPACKE separately; Homebrew's OpenBLAS includes it.
+  let openblasHasLapacke = false;
+  if (blasInc) {
+    const cfg = readFileSync(path.join(blasInc, 'openblas_config.h'), 'utf8');
+    openblasHasLapacke = !/NO_LAPACKE/.test(cfg);
+  }
+  const missing = [];
+  if (!blasInc) missing.push('OpenBLAS headers (cblas.h with openblas_config.h)');
+  if (!openblasLib) missing.push('OpenBLAS library (libopenblas)');
+  if (!lapackeInc) missing.push('LAPACKE header (lapacke.h)');
+  if (!lapackeLib && !openblasHasLapacke) missing.push('LAPACKE library (liblapacke)');
+  const includeDirs = [...new Set([blasInc, lapackeInc].filter(Boolean))];
+  const libDirs = [...new Set([openblasLib, lapackeLib].filter(Boolean))];
+  const libs = [];
+  for (const d of libDirs) {
+    libs.push(`-L${d}`);
+    // Standard system directories are on the loader path already; anything else needs an rpath.
+    if (!/^\/(usr\/)?lib(64)?(\/|$)/.test(d)) libs.push(`-Wl,-rpath,${d}`);
+  }
+  libs.push('-lopenblas');
+  if (lapackeLib) libs.push('-llapacke');
+  return { includeDirs, libs, missing, blasInc, lapackeInc, openblasLib, lapackeLib };
+}
+
+function missingTools() {
+  const tools = [];
+  if (!onPath('make')) tools.push('make');
+  if (!onPath('c++') && !onPath('g++') && !onPath('clang++')) tools.push('g++');
+  if (!onPath('python3')) tools.push('python3');
+  return tools;
+}
+
+function installCommand(packages) {
+  return `apt-get update && apt-get install -y ${packages.join(' ')}`;
+}
+
+function fail(lines) {
+  for (const l of lines) process.stderr.write(`build-native: ${l}\n`);
+  process.exit(1);
+}
+
+function ensureDependencies() {
+  let found = detect();
+  const tools = isMac ? [] : missingTools();
+  if (found.missing.length === 0 && tools.length === 0) return found;
+  const what = [...found.missing, ...tools.map((t) => `build tool ${t}`)];
+  if (isMac) {
+    fail([`missing ${what.join(', ')}.`, 'Install OpenBLAS with Homebrew, then run `npm run build:native` again:', '    brew install openblas']);
+  }
+  const packages = [...(found.missing.length ? APT_PACKAGES : []), ...tools];
+  const canApt = onPath('apt-get') && process.getuid?.() === 0 && process.env.MTEST_NO_SYSTEM_INSTALL !== '1';
+  if (!canApt) {
+    const sudo = process.getuid?.() === 0 ? '' : 'sudo ';
+    fail([
+      `missing ${what.join(', ')}.`,
+      'On Debian/Ubuntu install them with:',
+      `    ${sudo}apt-get update && ${sudo}apt-get install -y ${packages.join(' ')}`,
+      'then run `npm run build:native` again (on other systems: install OpenBLAS and LAPACKE development files).',
+    ]);
+  }
+  process.stderr.write(`build-native: missing ${what.join(', ')}; installing with: ${installCommand(packages)}\n`);
+  process.stderr.write('build-native: (set MTEST_NO_SYSTEM_INSTALL=1 to prevent system package installation)\n');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  // apt's progress goes to stderr so that our stdout stays clean for callers.
+  const opts = { stdio: ['ignore', process.stderr, process.stderr], env };
+  for (const args of [['update'], ['install', '-y', ...packages]]) {
+    const r = spawnSync('apt-get', args, opts);
+    if (r.status !== 0) fail([`apt-get ${args.join(' ')} failed (exit ${r.status ?? r.signal}).`, `Run it by hand: ${installCommand(packages)}`]);
+  }
+  found = detect();
+  if (found.missing.length) fail([`still missing after apt-get: ${found.missing.join(', ')}.`]);
+  return found;
+}
+
+function nodeGyp() {
+  const local = path.join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  if (existsSync(local)) return local;
+  try {
+    return path.join(path.dirname(createRequire(import.meta.url).resolve('node-gyp/package.json')), 'bin', 'node-gyp.js');
+  } catch {
+    fail(['node-gyp is not installed; run `npm install` first.']);
+  }
+}
+
+/**
+ * node-gyp downloads headers unless told where they are; machines here are offline, so when npm has not
+ * set a nodedir, use the headers installed next to this node binary (distribution or tarball layout).
+ */
+function nodedirArgs() {
+  if (process.env.npm_config_nodedir) return [];
+  const prefix = path.resolve(path.dirname(process.execPath), '..');
+  const headers = path.join(prefix, 'include', 'node');
+  if (!existsSync(path.join(headers, 'common.gypi')) || !existsSync(path.join(headers, 'node_version.h'))) return [];
+  const h = readFileSync(path.join(headers, 'node_version.h'), 'utf8');
+  const v = ['MAJOR', 'MINOR', 'PATCH'].map((k) => h.match(new RegExp(`#define NODE_${k}_VERSION (\\d+)`))?.[1]);
+  return `v${v.join('.')}` === process.version ? [`--nodedir=${prefix}`] : [];
+}
+
+const arg = process.argv[2];
+if (arg === '--gyp-includes') {
+  process.stdout.write(detect().includeDirs.join(' ') + '\n');
+} else if (arg === '--gyp-libs') {
+  process.stdout.write(detect().libs.join(' ') + '\n');
+} else if (arg === '--check') {
+  const found = detect();
+  const { missing, ...rest } = found;
+  process.stdout.write(JSON.stringify(rest, null, 2) + '\n');
+  if (missing.length) fail([`missing ${missing.join(', ')}`]);
+} else if (arg === undefined) {
+  ensureDependencies();
+  const r = spawnSync(process.execPath, [nodeGyp(), 'rebuild', ...nodedirArgs()], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) fail([`node-gyp rebuild failed (exit ${r.status ?? r.signal}).`]);
+  if (!existsSync(path.join(root, 'build', 'Release', 'mtest_engine.node'))) fail(['node-gyp finished but build/Release/mtest_engine.node is missing.']);
+} else {
+  fail([`unknown argument ${arg}; see the header of scripts/build-native.mjs.`]);
+}

@@ -1,0 +1,119 @@
+// Shared helpers for the engine addon: argument unpacking, error construction, guarded allocation.
+// Every entry point validates what it is handed (types, lengths against dimensions) so that a wrong call
+// from JavaScript becomes a JS exception, never an out-of-bounds access or an abort.
+#pragma once
+
+#include <napi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <string>
+#include <vector>
+
+// Both headers carry their own extern "C" guards (lapacke.h pulls in <complex> under C++).
+#include <cblas.h>
+#include <lapacke.h>
+
+namespace engine {
+
+// A Float64Array argument viewed as raw memory (no copy).
+struct F64 {
+  double* p;
+  size_t n;
+};
+
+[[noreturn]] inline void ThrowType(Napi::Env env, const std::string& msg) {
+  throw Napi::TypeError::New(env, msg);
+}
+[[noreturn]] inline void ThrowRange(Napi::Env env, const std::string& msg) {
+  throw Napi::RangeError::New(env, msg);
+}
+
+// Reads a Float64Array straight from napi (node-addon-api's wrapper adds checks we do ourselves).
+inline F64 ArgF64(const Napi::CallbackInfo& info, size_t i, const char* op, size_t need) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  bool isTyped = false;
+  napi_env env = info.Env();
+  napi_value v = info[i];
+  if (napi_is_typedarray(env, v, &isTyped) != napi_ok || !isTyped ||
+      napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_float64_array) {
+    ThrowType(info.Env(), std::string(op) + ": argument " + std::to_string(i) + " must be a Float64Array");
+  }
+  if (length < need) {
+    ThrowRange(info.Env(), std::string(op) + ": buffer of length " + std::to_string(length) +
+                               " is too short (need " + std::to_string(need) + ")");
+  }
+  return {static_cast<double*>(data), length};
+}
+
+// A non-negative dimension that BLAS (32-bit lapack_int / blasint) can address.
+inline int ArgDim(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  double d = 0;
+  if (napi_get_value_double(info.Env(), info[i], &d) != napi_ok) {
+    ThrowType(info.Env(), std::string(op) + ": argument " + std::to_string(i) + " must be a number");
+  }
+  if (!(d >= 0) || d > 2147483647.0 || d != static_cast<double>(static_cast<int64_t>(d))) {
+    ThrowRange(info.Env(), std::string(op) + ": bad dimension " + std::to_string(d));
+  }
+  return static_cast<int>(d);
+}
+
+inline double ArgNumber(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  double d = 0;
+  if (napi_get_value_double(info.Env(), info[i], &d) != napi_ok) {
+    ThrowType(info.Env(), std::string(op) + ": argument " + std::to_string(i) + " must be a number");
+  }
+  return d;
+}
+
+// Element count m*n, checked against size_t overflow.
+inline size_t Count(Napi::Env env, const char* op, int m, int n) {
+  uint64_t c = static_cast<uint64_t>(m) * static_cast<uint64_t>(n);
+  if (c > SIZE_MAX / sizeof(double)) ThrowRange(env, std::string(op) + ": matrix too large");
+  return static_cast<size_t>(c);
+}
+
+// Workspace whose allocation failure is a RangeError naming the operation, not std::terminate.
+template <typename T>
+std::vector<T> Work(Napi::Env env, const char* op, size_t n, T fill = T()) {
+  try {
+    return std::vector<T>(n, fill);
+  } catch (const std::bad_alloc&) {
+    ThrowRange(env, std::string(op) + ": cannot allocate " + std::to_string(n) + " elements of workspace");
+  }
+}
+
+// LAPACKE reports its own allocation failures and argument errors as negative info codes.
+inline void CheckLapackInfo(Napi::Env env, const char* op, const char* routine, lapack_int info) {
+  if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR) {
+    ThrowRange(env, std::string(op) + ": out of memory in " + routine);
+  }
+  if (info < 0) {
+    ThrowRange(env, std::string(op) + ": " + routine + " rejected argument " + std::to_string(-info));
+  }
+}
+
+inline int Ld(int n) { return n > 0 ? n : 1; }
+
+// Registers a function behind a catch-all so no C++ exception can escape into node and abort the process.
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  try {
+    return F(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw Napi::RangeError::New(info.Env(), "engine: out of memory");
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), std::string("engine: ") + e.what());
+  }
+}
+
+void InitBlas(Napi::Env env, Napi::Object exports);
+void InitLapack(Napi::Env env, Napi::Object exports);
+
+}  // namespace engine

@@ -1,0 +1,315 @@
+// LAPACK-backed factorisations and solvers. Inputs are never modified: each routine works on a copy (in
+// a C++ workspace or in the JS-allocated output) and every LAPACK info code is checked, so a singular or
+// indefinite matrix is a RangeError rather than garbage or an abort.
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <numeric>
+#include <utility>
+
+#include "common.h"
+
+namespace engine {
+namespace {
+
+std::string Shape(int m, int n) { return std::to_string(m) + "x" + std::to_string(n); }
+
+// Iterative LAPACK drivers (SVD, eigen) are only promised to behave on finite input.
+void RequireFinite(Napi::Env env, const char* op, const double* a, size_t count, int m, int n) {
+  for (size_t i = 0; i < count; i++)
+    if (!std::isfinite(a[i]))
+      ThrowRange(env, std::string(op) + ": matrix " + Shape(m, n) + " has non-finite entries");
+}
+
+[[noreturn]] void Singular(Napi::Env env) { ThrowRange(env, "matrix is singular"); }
+
+// Flips the sign of column j of the k-column row-major matrices so that the largest-magnitude entry of
+// `ref` is positive; LAPACK leaves the sign arbitrary and a fixed rule keeps displays reproducible.
+void NormaliseSigns(double* ref, int rows, int k, double* other, int otherRows) {
+  for (int j = 0; j < k; j++) {
+    size_t i = cblas_idamax(rows, ref + j, k);
+    if (ref[i * k + j] < 0) {
+      cblas_dscal(rows, -1.0, ref + j, k);
+      if (other) cblas_dscal(otherRows, -1.0, other + j, k);
+    }
+  }
+}
+
+// det(A, n) → det A. The row-major buffer read as column-major is Aᵀ, whose LU gives the same
+// determinant without LAPACKE's transposition copy.
+Napi::Value Det(const Napi::CallbackInfo& info) {
+  const char* op = "det";
+  Napi::Env env = info.Env();
+  int n = ArgDim(info, 1, op);
+  size_t count = Count(env, op, n, n);
+  F64 a = ArgF64(info, 0, op, count);
+  if (n == 0) return Napi::Number::New(env, 1.0);
+  std::vector<double> w = Work<double>(env, op, count);
+  std::copy(a.p, a.p + count, w.begin());
+  std::vector<lapack_int> ipiv = Work<lapack_int>(env, op, n);
+  lapack_int rc = LAPACKE_dgetrf(LAPACK_COL_MAJOR, n, n, w.data(), n, ipiv.data());
+  CheckLapackInfo(env, op, "dgetrf", rc);
+  if (rc > 0) return Napi::Number::New(env, 0.0);  // exactly singular: a zero pivot
+  // LAPACK has no determinant routine; the product of U's diagonal with the permutation's sign is it.
+  double d = 1.0;
+  for (int i = 0; i < n; i++) {
+    d *= w[static_cast<size_t>(i) * n + i];
+    if (ipiv[i] != i + 1) d = -d;
+  }
+  return Napi::Number::New(env, d);
+}
+
+// inverse(A, out, n): out = A⁻¹ via dgetrf + dgetri, in place on out. As in det, the column-major view
+// of the buffer is Aᵀ, and (Aᵀ)⁻¹ read back row-major is A⁻¹.
+Napi::Value Inverse(const Napi::CallbackInfo& info) {
+  const char* op = "inverse";
+  Napi::Env env = info.Env();
+  int n = ArgDim(info, 2, op);
+  size_t count = Count(env, op, n, n);
+  F64 a = ArgF64(info, 0, op, count), out = ArgF64(info, 1, op, count);
+  if (n == 0) return env.Undefined();
+  std::copy(a.p, a.p + count, out.p);
+  std::vector<lapack_int> ipiv = Work<lapack_int>(env, op, n);
+  lapack_int rc = LAPACKE_dgetrf(LAPACK_COL_MAJOR, n, n, out.p, n, ipiv.data());
+  CheckLapackInfo(env, op, "dgetrf", rc);
+  if (rc > 0) Singular(env);
+  rc = LAPACKE_dgetri(LAPACK_COL_MAJOR, n, out.p, n, ipiv.data());
+  CheckLapackInfo(env, op, "dgetri", rc);
+  if (rc > 0) Singular(env);
+  return env.Undefined();
+}
+
+// solve(A, B, out, n, nrhs): out(n×nrhs) = A⁻¹B via dgesv (LU with partial pivoting).
+Napi::Value Solve(const Napi::CallbackInfo& info) {
+  const char* op = "solve";
+  Napi::Env env = info.Env();
+  int n = ArgDim(info, 3, op), nrhs = ArgDim(info, 4, op);
+  size_t count = Count(env, op, n, n), bcount = Count(env, op, n, nrhs);
+  F64 a = ArgF64(info, 0, op, count), b = ArgF64(info, 1, op, bcount), out = ArgF64(info, 2, op, bcount);
+  if (n == 0 || nrhs == 0) return env.Undefined();
+  std::vector<double> w = Work<double>(env, op, count);
+  std::copy(a.p, a.p + count, w.begin());
+  std::copy(b.p, b.p + bcount, out.p);
+  std::vector<lapack_int> ipiv = Work<lapack_int>(env, op, n);
+  lapack_int rc = LAPACKE_dgesv(LAPACK_ROW_MAJOR, n, nrhs, w.data(), n, ipiv.data(), out.p, nrhs);
+  CheckLapackInfo(env, op, "dgesv", rc);
+  if (rc > 0) Singular(env);
+  return env.Undefined();
+}
+
+// lu(A, m, n, P, L, U): PA = LU with P m×m, L m×k unit lower, U k×n upper, k = min(m, n).
+Napi::Value Lu(const Napi::CallbackInfo& info) {
+  const char* op = "lu";
+  Napi::Env env = info.Env();
+  int m = ArgDim(info, 1, op), n = ArgDim(info, 2, op), k = std::min(m, n);
+  size_t count = Count(env, op, m, n);
+  F64 a = ArgF64(info, 0, op, count);
+  F64 p = ArgF64(info, 3, op, Count(env, op, m, m));
+  F64 l = ArgF64(info, 4, op, Count(env, op, m, k));
+  F64 u = ArgF64(info, 5, op, Count(env, op, k, n));
+  std::vector<double> w = Work<double>(env, op, count);
+  std::copy(a.p, a.p + count, w.begin());
+  std::vector<lapack_int> ipiv = Work<lapack_int>(env, op, std::max(k, 1));
+  if (k > 0) {
+    lapack_int rc = LAPACKE_dgetrf(LAPACK_ROW_MAJOR, m, n, w.data(), Ld(n), ipiv.data());
+    CheckLapackInfo(env, op, "dgetrf", rc);  // rc > 0 (a zero pivot) still is a valid factorisation
+  }
+  // Unpack the compact factor and the row interchanges (copying, no arithmetic).
+  for (size_t i = 0; i < static_cast<size_t>(m); i++)
+    for (size_t j = 0; j < static_cast<size_t>(k); j++)
+      l.p[i * k + j] = i == j ? 1.0 : (j < i ? w[i * n + j] : 0.0);
+  for (size_t i = 0; i < static_cast<size_t>(k); i++)
+    for (size_t j = 0; j < static_cast<size_t>(n); j++) u.p[i * n + j] = j >= i ? w[i * n + j] : 0.0;
+  std::vector<int> perm = Work<int>(env, op, m);
+  std::iota(perm.begin(), perm.end(), 0);
+  for (int i = 0; i < k; i++) std::swap(perm[i], perm[ipiv[i] - 1]);
+  std::fill(p.p, p.p + static_cast<size_t>(m) * m, 0.0);
+  for (size_t i = 0; i < static_cast<size_t>(m); i++) p.p[i * m + perm[i]] = 1.0;  // (PA)ᵢ = A_perm(i)
+  return env.Undefined();
+}
+
+// qr(A, m, n, Q, R): full QR, Q m×m orthogonal, R m×n upper triangular (dgeqrf + dorgqr).
+Napi::Value Qr(const Napi::CallbackInfo& info) {
+  const char* op = "qr";
+  Napi::Env env = info.Env();
+  int m = ArgDim(info, 1, op), n = ArgDim(info, 2, op), k = std::min(m, n);
+  size_t count = Count(env, op, m, n);
+  F64 a = ArgF64(info, 0, op, count);
+  F64 q = ArgF64(info, 3, op, Count(env, op, m, m));
+  F64 r = ArgF64(info, 4, op, count);
+  if (m == 0) return env.Undefined();
+  std::vector<double> w = Work<double>(env, op, std::max<size_t>(count, 1));
+  std::copy(a.p, a.p + count, w.begin());
+  std::vector<double> tau = Work<double>(env, op, std::max(k, 1));
+  if (k > 0) {
+    lapack_int rc = LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, m, n, w.data(), Ld(n), tau.data());
+    CheckLapackInfo(env, op, "dgeqrf", rc);
+  }
+  for (size_t i = 0; i < static_cast<size_t>(m); i++)
+    for (size_t j = 0; j < static_cast<size_t>(n); j++) r.p[i * n + j] = j >= i ? w[i * n + j] : 0.0;
+  // The reflectors sit below R's diagonal; dorgqr expands them into all m columns of Q.
+  std::fill(q.p, q.p + static_cast<size_t>(m) * m, 0.0);
+  for (size_t i = 0; i < static_cast<size_t>(m); i++)
+    for (size_t j = 0; j < static_cast<size_t>(k); j++) q.p[i * m + j] = w[i * n + j];
+  lapack_int rc = LAPACKE_dorgqr(LAPACK_ROW_MAJOR, m, m, k, q.p, m, tau.data());
+  CheckLapackInfo(env, op, "dorgqr", rc);
+  return env.Undefined();
+}
+
+// cholesky(A, out, n): out = L with A = LLᵀ (dpotrf on the lower triangle).
+Napi::Value Cholesky(const Napi::CallbackInfo& info) {
+  const char* op = "cholesky";
+  Napi::Env env = info.Env();
+  int n = ArgDim(info, 2, op);
+  size_t count = Count(env, op, n, n);
+  F64 a = ArgF64(info, 0, op, count), out = ArgF64(info, 1, op, count);
+  if (n == 0) return env.Undefined();
+  std::copy(a.p, a.p + count, out.p);
+  lapack_int rc = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', n, out.p, n);
+  CheckLapackInfo(env, op, "dpotrf", rc);
+  if (rc > 0) ThrowRange(env, "cholesky: matrix is not positive definite");
+  for (size_t i = 0; i < static_cast<size_t>(n); i++)
+    for (size_t j = i + 1; j < static_cast<size_t>(n); j++) out.p[i * n + j] = 0.0;
+  return env.Undefined();
+}
+
+// Singular values of A (m×n) into s (descending), with dgesdd; U, V optional (reduced: m×k and n×k).
+void Gesdd(Napi::Env env, const char* op, const double* a, int m, int n, double* s, double* u, double* v) {
+  int k = std::min(m, n);
+  size_t count = Count(env, op, m, n);
+  RequireFinite(env, op, a, count, m, n);
+  std::vector<double> w = Work<double>(env, op, count);
+  std::copy(a, a + count, w.begin());
+  lapack_int rc;
+  if (u) {
+    std::vector<double> vt = Work<double>(env, op, Count(env, op, k, n));
+    rc = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', m, n, w.data(), n, s, u, k, vt.data(), n);
+    CheckLapackInfo(env, op, "dgesdd", rc);
+    if (rc > 0) ThrowRange(env, std::string(op) + ": SVD did not converge for " + Shape(m, n) + " matrix");
+    cblas_domatcopy(CblasRowMajor, CblasTrans, k, n, 1.0, vt.data(), n, v, k);  // V = (Vᵀ)ᵀ, n×k
+    NormaliseSigns(v, n, k, u, m);
+  } else {
+    rc = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', m, n, w.data(), n, s, nullptr, 1, nullptr, 1);
+    CheckLapackInfo(env, op, "dgesdd", rc);
+    if (rc > 0) ThrowRange(env, std::string(op) + ": SVD did not converge for " + Shape(m, n) + " matrix");
+  }
+}
+
+// svd(A, m, n, U, S, V): A = U·diag(S)·Vᵀ.
+Napi::Value Svd(const Napi::CallbackInfo& info) {
+  const char* op = "svd";
+  Napi::Env env = info.Env();
+  int m = ArgDim(info, 1, op), n = ArgDim(info, 2, op), k = std::min(m, n);
+  F64 a = ArgF64(info, 0, op, Count(env, op, m, n));
+  F64 u = ArgF64(info, 3, op, Count(env, op, m, k));
+  F64 s = ArgF64(info, 4, op, k);
+  F64 v = ArgF64(info, 5, op, Count(env, op, n, k));
+  if (k == 0) return env.Undefined();
+  Gesdd(env, op, a.p, m, n, s.p, u.p, v.p);
+  return env.Undefined();
+}
+
+// rank(A, m, n, tol) → number of singular values > tol; tol < 0 picks numpy's max(m, n)·ε·σ₁.
+Napi::Value Rank(const Napi::CallbackInfo& info) {
+  const char* op = "rank";
+  Napi::Env env = info.Env();
+  int m = ArgDim(info, 1, op), n = ArgDim(info, 2, op), k = std::min(m, n);
+  F64 a = ArgF64(info, 0, op, Count(env, op, m, n));
+  double tol = ArgNumber(info, 3, op);
+  if (k == 0) return Napi::Number::New(env, 0);
+  std::vector<double> s = Work<double>(env, op, k);
+  Gesdd(env, op, a.p, m, n, s.data(), nullptr, nullptr);
+  if (tol < 0) tol = s[0] * std::max(m, n) * DBL_EPSILON;
+  int r = 0;
+  for (int i = 0; i < k; i++)
+    if (s[i] > tol) r++;
+  return Napi::Number::New(env, r);
+}
+
+// norm(A, m, n, kind) with kind 0 = Frobenius, 1 = max column sum, 2 = max row sum (dlange), 3 = σ₁.
+Napi::Value Norm(const Napi::CallbackInfo& info) {
+  const char* op = "norm";
+  Napi::Env env = info.Env();
+  int m = ArgDim(info, 1, op), n = ArgDim(info, 2, op);
+  F64 a = ArgF64(info, 0, op, Count(env, op, m, n));
+  int kind = ArgDim(info, 3, op);
+  if (m == 0 || n == 0) return Napi::Number::New(env, 0.0);
+  if (kind == 3) {
+    std::vector<double> s = Work<double>(env, op, std::min(m, n));
+    Gesdd(env, op, a.p, m, n, s.data(), nullptr, nullptr);
+    return Napi::Number::New(env, s[0]);
+  }
+  const char which = kind == 0 ? 'F' : kind == 1 ? '1' : 'I';
+  double r = LAPACKE_dlange(LAPACK_ROW_MAJOR, which, m, n, a.p, n);
+  return Napi::Number::New(env, r);
+}
+
+// eigSym(A, n, values, vectors | null): dsyevd on the lower triangle; values ascending, eigenvectors as
+// columns of `vectors`.
+Napi::Value EigSym(const Napi::CallbackInfo& info) {
+  const char* op = info.Length() > 3 && !info[3].IsNull() ? "eigh" : "eigenvalues";
+  Napi::Env env = info.Env();
+  int n = ArgDim(info, 1, op);
+  size_t count = Count(env, op, n, n);
+  F64 a = ArgF64(info, 0, op, count), vals = ArgF64(info, 2, op, n);
+  if (n == 0) return env.Undefined();
+  RequireFinite(env, op, a.p, count, n, n);
+  bool wantVectors = info.Length() > 3 && !info[3].IsNull() && !info[3].IsUndefined();
+  std::vector<double> scratch;
+  double* w;
+  if (wantVectors) {
+    w = ArgF64(info, 3, op, count).p;
+  } else {
+    scratch = Work<double>(env, op, count);
+    w = scratch.data();
+  }
+  std::copy(a.p, a.p + count, w);
+  lapack_int rc = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, wantVectors ? 'V' : 'N', 'L', n, w, n, vals.p);
+  CheckLapackInfo(env, op, "dsyevd", rc);
+  if (rc > 0) ThrowRange(env, std::string(op) + ": eigensolver did not converge for " + Shape(n, n) + " matrix");
+  if (wantVectors) NormaliseSigns(w, n, n, nullptr, 0);
+  return env.Undefined();
+}
+
+// eigGeneral(A, n, re, im): eigenvalues of a general matrix (dgeev), sorted by real then imaginary part.
+Napi::Value EigGeneral(const Napi::CallbackInfo& info) {
+  const char* op = "eigenvalues";
+  Napi::Env env = info.Env();
+  int n = ArgDim(info, 1, op);
+  size_t count = Count(env, op, n, n);
+  F64 a = ArgF64(info, 0, op, count), re = ArgF64(info, 2, op, n), im = ArgF64(info, 3, op, n);
+  if (n == 0) return env.Undefined();
+  RequireFinite(env, op, a.p, count, n, n);
+  std::vector<double> w = Work<double>(env, op, count);
+  std::copy(a.p, a.p + count, w.begin());
+  lapack_int rc = LAPACKE_dgeev(LAPACK_ROW_MAJOR, 'N', 'N', n, w.data(), n, re.p, im.p, nullptr, 1, nullptr, 1);
+  CheckLapackInfo(env, op, "dgeev", rc);
+  if (rc > 0) ThrowRange(env, std::string(op) + ": eigensolver did not converge for " + Shape(n, n) + " matrix");
+  // dgeev's order is an artefact of the QR iteration; sort so the result reads the same everywhere.
+  std::vector<std::pair<double, double>> z = Work<std::pair<double, double>>(env, op, n);
+  for (int i = 0; i < n; i++) z[i] = {re.p[i], im.p[i]};
+  std::sort(z.begin(), z.end());
+  for (int i = 0; i < n; i++) {
+    re.p[i] = z[i].first;
+    im.p[i] = z[i].second;
+  }
+  return env.Undefined();
+}
+
+}  // namespace
+
+void InitLapack(Napi::Env env, Napi::Object exports) {
+  exports.Set("det", Napi::Function::New(env, Guarded<Det>, "det"));
+  exports.Set("inverse", Napi::Function::New(env, Guarded<Inverse>, "inverse"));
+  exports.Set("solve", Napi::Function::New(env, Guarded<Solve>, "solve"));
+  exports.Set("lu", Napi::Function::New(env, Guarded<Lu>, "lu"));
+  exports.Set("qr", Napi::Function::New(env, Guarded<Qr>, "qr"));
+  exports.Set("cholesky", Napi::Function::New(env, Guarded<Cholesky>, "cholesky"));
+  exports.Set("svd", Napi::Function::New(env, Guarded<Svd>, "svd"));
+  exports.Set("rank", Napi::Function::New(env, Guarded<Rank>, "rank"));
+  exports.Set("norm", Napi::Function::New(env, Guarded<Norm>, "norm"));
+  exports.Set("eigSym", Napi::Function::New(env, Guarded<EigSym>, "eigSym"));
+  exports.Set("eigGeneral", Napi::Function::New(env, Guarded<EigGeneral>, "eigGeneral"));
+}
+
+}  // namespace engine
