@@ -1,0 +1,202 @@
+// The mtest command: sources → examples → schedule → execute → check → report, wired together here and
+// nowhere else. Returns the exit status (SPEC §7) instead of exiting, so tests can call it.
+import { randomBytes, randomInt } from 'node:crypto';
+import { availableParallelism, platform, totalmem } from 'node:os';
+import type { RunEvents } from '../events.js';
+import { countExamples, type SourceFile } from '../model.js';
+import { BUILTIN_ENGINE } from '../execute/modules.js';
+import { ConsoleReporter, type Output } from '../report/console.js';
+import { githubAnnotations, jsonReport, junitReport, writeAtomically } from '../report/machine.js';
+import { EventFanout, RunSummary } from '../report/summary.js';
+import { EXIT } from '../report/tally.js';
+import { TraceReporter } from '../report/trace.js';
+import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
+import { ConfigError, loadConfig, type FileConfig } from './config.js';
+import { listExamples } from './list.js';
+import { parseArgs, usage, type CliOptions } from './options.js';
+import { collectSources } from './collect.js';
+import { pathToFileURL } from 'node:url';
+
+export const stdio: Output = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+};
+
+function runId(now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const date = `${now.getFullYear()}-${p(now.getMonth() + 1)}-${p(now.getDate())}-${p(now.getHours())}-${p(now.getMinutes())}-${p(now.getSeconds())}`;
+  return `${date}-${randomBytes(3).toString('hex')}`;
+}
+
+interface BlasInfo {
+  library: string;
+  version: string;
+  threads: number;
+}
+
+/** The built-in engine's BLAS facts for the header; undefined when the engine is not in use or not built. */
+async function blasInfo(prelude: string[]): Promise<BlasInfo | undefined> {
+  if (!prelude.some((m) => m === 'builtin' || m === 'mtest/engine')) return undefined;
+  try {
+    const engine = (await import(pathToFileURL(BUILTIN_ENGINE).href)) as { blasConfig?: () => BlasInfo };
+    return engine.blasConfig?.();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Tags enabled without asking: the platform, and `engine` when the built-in engine loads. */
+function detectedTags(blas: BlasInfo | undefined): string[] {
+  const tags = [platform() as string];
+  if (blas) tags.unshift('engine');
+  return tags;
+}
+
+export function resolveOptions(cli: CliOptions, config: FileConfig, detected: string[]): RunnerOptions {
+  const cpus = availableParallelism();
+  const serial = Boolean(cli.serial || cli.debug);
+  const jobs = serial ? 1 : (cli.jobs ?? config.jobs ?? cpus);
+  return {
+    optional: new Set([...detected, ...(cli.optional ?? config.optional ?? [])]),
+    long: Boolean(cli.long),
+    randomSeed: cli.randomSeed ?? randomInt(0, 2 ** 31 - 1),
+    timeout: cli.timeout ?? config.timeout ?? 60,
+    interruptSync: serial && !cli.debug,
+    prelude: cli.prelude ?? config.prelude ?? ['builtin'],
+    initial: Boolean(cli.initial),
+    jobs,
+    isolate: Boolean(cli.isolate),
+    blasThreads: cli.blasThreads ?? Math.max(1, Math.floor(cpus / jobs)),
+    fileTimeout: cli.fileTimeout ?? 600,
+    memlimit: cli.memlimit ?? Math.floor(totalmem() / 1048576 / jobs),
+    traceMemory: cli.traceMemory,
+    gdb: cli.gdb ?? true,
+    serial,
+    debug: Boolean(cli.debug),
+    verbose: Boolean(cli.verbose || cli.debug),
+    exitFirst: Boolean(cli.exitFirst),
+    warnLong: cli.warnLong,
+  };
+}
+
+/** Deterministic shuffle (mulberry32) for --randorder. */
+function shuffle<T>(items: T[], seed: number): T[] {
+  let s = seed >>> 0;
+  const rand = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+async function runFiles(files: SourceFile[], options: RunnerOptions, events: RunEvents, io: Output): Promise<RunnerOutcome> {
+  if (options.serial) {
+    const { runSerial } = await import('../../runner/serial.js');
+    return runSerial(files, options, events);
+  }
+  const { runWorkers } = await import('../../runner/pool.js');
+  void io;
+  return runWorkers(files, options, events);
+}
+
+export async function main(argv: string[], io: Output = stdio, cwd = process.cwd()): Promise<number> {
+  const args = parseArgs(argv);
+  if (args.errors.length > 0) {
+    for (const e of args.errors) io.err(`mtest: ${e}\n`);
+    return EXIT.usage;
+  }
+  if (args.command === 'help') {
+    io.out(usage());
+    return 0;
+  }
+  if (args.command === 'version') {
+    io.out('mtest 0.1.0\n');
+    return 0;
+  }
+  if (args.command === 'doctor') {
+    const { doctor } = await import('../../runner/doctor.js');
+    io.out(await doctor());
+    return 0;
+  }
+  let config: FileConfig;
+  try {
+    config = loadConfig(cwd).config;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.err(`mtest: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  if (args.paths.length === 0) {
+    io.err(`mtest: no paths given (try: mtest -t FILE, mtest examples/)\n`);
+    return EXIT.usage;
+  }
+  const collected = await collectSources(args.paths, config, cwd);
+  for (const e of collected.errors) io.err(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
+  const inputBits = collected.errors.length > 0 ? EXIT.usage : 0;
+  if (args.command === 'list') {
+    io.out(listExamples(collected.files, args.options.json !== undefined));
+    return inputBits;
+  }
+
+  const started = process.hrtime.bigint();
+  const prelude = args.options.prelude ?? config.prelude ?? ['builtin'];
+  const blas = await blasInfo(prelude);
+  const options = resolveOptions(args.options, config, detectedTags(blas));
+  let files = collected.files.filter((f) => countExamples(f) > 0 || f.errors.length > 0);
+  if (args.options.randorder !== undefined) files = shuffle(files, args.options.randorder);
+
+  const id = runId();
+  const summary = new RunSummary(Boolean(args.options.json || args.options.junit));
+  const reporter = new ConsoleReporter(summary, io);
+  const sinks: RunEvents[] = [summary, reporter];
+  if (options.verbose) sinks.push(new TraceReporter(1, !options.serial));
+  const where = options.serial ? 'serially' : `using ${options.jobs} worker${options.jobs === 1 ? '' : 's'}`;
+  const blasText = blas ? `BLAS: ${blas.library} ${blas.version}, ${options.blasThreads} thread${options.blasThreads === 1 ? '' : 's'} per ${options.serial ? 'process' : 'worker'}` : 'BLAS: not loaded';
+  reporter.header([
+    `Running doctests with ID ${id}.`,
+    `Using --optional=${[...options.optional].join(',')}  --random-seed=${options.randomSeed}`,
+    `Doctesting ${files.length} file${files.length === 1 ? '' : 's'} ${where} (${blasText}).`,
+  ]);
+  if (options.serial && blas) await setSerialBlasThreads(options.blasThreads);
+
+  let outcome: RunnerOutcome = { interrupted: false };
+  let bits = inputBits;
+  try {
+    outcome = await runFiles(files, options, new EventFanout(sinks), io);
+  } catch (err) {
+    io.err(`mtest: internal error: ${(err as Error)?.stack ?? err}\n`);
+    bits |= EXIT.internal;
+  }
+  summary.markUnstarted(files);
+  const total = Number(process.hrtime.bigint() - started) / 1e9;
+  reporter.footer(total, outcome.interrupted);
+  bits |= summary.exitBits;
+  if (outcome.interrupted) bits |= EXIT.interrupted;
+  const info = { id, randomSeed: options.randomSeed, time: total };
+  try {
+    if (args.options.json) writeAtomically(args.options.json, jsonReport(summary, info));
+    if (args.options.junit) writeAtomically(args.options.junit, junitReport(summary, info));
+  } catch (err) {
+    io.err(`mtest: cannot write report: ${(err as Error).message}\n`);
+    bits |= EXIT.usage;
+  }
+  if (args.options.format === 'github') io.out(githubAnnotations(summary));
+  return bits;
+}
+
+async function setSerialBlasThreads(n: number): Promise<void> {
+  try {
+    const engine = (await import(pathToFileURL(BUILTIN_ENGINE).href)) as { setBlasThreads?: (n: number) => void };
+    engine.setBlasThreads?.(n);
+  } catch {
+    // the header already said the engine is not loaded
+  }
+}

@@ -1,0 +1,61 @@
+// The console report, modelled on `sage -t` (SPEC §7). Each file's section is written when the file ends,
+// so parallel workers never interleave; warnings go out at once (they matter while a run is slow).
+import type { FileSummary, Incident, RunEvents } from '../events.js';
+import { exampleAt, type ExampleResult, type SourceFile } from '../model.js';
+import { DASHES, formatFailure, formatIncident, plural, seconds, STARS } from './format.js';
+import type { RunSummary } from './summary.js';
+import { closingLine } from './tally.js';
+
+export interface Output {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export class ConsoleReporter implements RunEvents {
+  constructor(
+    private readonly summary: RunSummary,
+    private readonly io: Output,
+  ) {}
+
+  header(lines: string[]): void {
+    this.io.out(lines.join('\n') + '\n');
+  }
+
+  fileStart(): void {}
+  exampleStart(): void {}
+  exampleEnd(): void {}
+  incident(): void {}
+
+  warning(file: SourceFile, message: string, index?: number): void {
+    const line = index === undefined ? '' : `, line ${exampleAt(file, index)?.line ?? '?'}`;
+    this.io.err(`Warning: ${file.path}${line}: ${message}\n`);
+  }
+
+  fileEnd(file: SourceFile, summary: FileSummary): void {
+    const t = this.summary.tally(file);
+    const out: string[] = [`mtest -t ${file.path}`];
+    for (const e of file.errors) out.push(`${e.file}:${e.line}: ${e.message}`);
+    const byIndex = new Map<number, Incident>();
+    for (const inc of t.incidents) if (inc.index !== undefined) byIndex.set(inc.index, inc);
+    for (const r of t.failures) out.push(STARS, formatFailure(file, r, byIndex.get(r.index)));
+    const attached = new Set(t.failures.map((r: ExampleResult) => r.index));
+    for (const inc of t.incidents) if (inc.index === undefined || !attached.has(inc.index)) out.push(STARS, formatIncident(file, inc));
+    if (t.failures.length > 0 || t.incidents.length > 0) out.push(STARS);
+    const ran = t.counts.passed + t.counts.failed;
+    const failed = t.counts.failed > 0 ? `, ${plural(t.counts.failed, 'failure')}` : '';
+    const notrun = t.counts.notrun > 0 ? `, ${t.counts.notrun} not run` : '';
+    out.push(`    [${plural(ran, 'test')}${failed}${notrun}, ${seconds(summary.time)}]`);
+    this.io.out(out.join('\n') + '\n');
+  }
+
+  /** The end of the report: failing files, total time, and the closing line. */
+  footer(totalSeconds: number, interrupted: boolean): void {
+    const lines = [DASHES];
+    const failing = [...this.summary.finished].filter((t) => t.reason() !== undefined);
+    if (interrupted) lines.push('mtest was interrupted; the results below are partial.');
+    if (failing.length === 0 && !interrupted) lines.push('All tests passed!');
+    for (const t of failing) lines.push(`mtest -t ${t.file.path}  # ${t.reason()}`);
+    lines.push(DASHES, `Total time for all tests: ${totalSeconds.toFixed(1)} seconds`, closingLine(this.summary.totals));
+    this.io.out(lines.join('\n') + '\n');
+  }
+}

@@ -1,0 +1,79 @@
+// Sage-style text for one failed example or one incident (SPEC §7). Pure functions over plain data, shared
+// by the console reporter and the --debug trace.
+import type { Incident } from '../events.js';
+import { blockAt, exampleAt, type ExampleResult, type SourceFile } from '../model.js';
+import { normalizeWant } from '../check/checker.js';
+
+export const STARS = '*'.repeat(70);
+export const DASHES = '-'.repeat(70);
+
+export function indent(text: string, by = '    '): string {
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+  return body
+    .split('\n')
+    .map((l) => (l === '' ? '' : by + l))
+    .join('\n');
+}
+
+export function seconds(s: number): string {
+  return `${s.toFixed(2)} s`;
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** `File "x.md", line 41, in x.md` + `Failed example:` + the source. */
+function header(file: SourceFile, index: number): string[] {
+  const example = exampleAt(file, index);
+  const block = blockAt(file, index);
+  const line = example?.line ?? 0;
+  const lines = [`File "${file.path}", line ${line}, in ${block?.name ?? file.path}`, 'Failed example:'];
+  if (example) lines.push(indent(example.source));
+  return lines;
+}
+
+/** The failure block of one failed example (without the surrounding star lines). */
+export function formatFailure(file: SourceFile, result: ExampleResult, incident?: Incident): string {
+  const example = exampleAt(file, result.index);
+  const lines = header(file, result.index);
+  const got = result.got ?? '';
+  switch (result.outcome) {
+    case 'error':
+      if (got) lines.push('Exception raised:', indent(got));
+      if (result.note) lines.push(result.note);
+      break;
+    case 'exception':
+      lines.push('Exception raised:', indent(got));
+      if (example && example.want) lines.push('Expected:', indent(normalizeWant(example.want)));
+      break;
+    case 'timeout':
+    case 'crash':
+    case 'memory':
+      lines.push(incident?.message ?? result.note ?? result.outcome);
+      if (got) lines.push('Output so far:', indent(got));
+      if (incident) lines.push(...incidentDetails(incident));
+      break;
+    default:
+      lines.push(example && example.want ? 'Expected:' : 'Expected nothing', ...(example && example.want ? [indent(normalizeWant(example.want))] : []));
+      lines.push(got ? 'Got:' : 'Got nothing', ...(got ? [indent(got)] : []));
+      if (result.note) lines.push(result.note);
+  }
+  return lines.join('\n');
+}
+
+/** Stacks, process tree and stray output of an incident, each under its own heading. */
+export function incidentDetails(incident: Incident): string[] {
+  const lines: string[] = [];
+  if (incident.jsStack) lines.push('JavaScript stack:', indent(incident.jsStack));
+  if (incident.nativeStack) lines.push('Native stack:', indent(incident.nativeStack));
+  if (incident.processTree) lines.push('Process tree:', indent(incident.processTree));
+  if (incident.output) lines.push('Output written to the terminal:', indent(incident.output));
+  return lines;
+}
+
+/** An incident that no example result carries (e.g. the worker died between examples). */
+export function formatIncident(file: SourceFile, incident: Incident): string {
+  const lines = [`File "${file.path}"`, incident.message, ...incidentDetails(incident)];
+  return lines.join('\n');
+}

@@ -1,0 +1,84 @@
+// RunSummary: consumes the run's events and keeps what the end of the report and the exit status need.
+import type { FileSummary, Incident, RunEvents } from '../events.js';
+import type { ExampleResult, SourceFile } from '../model.js';
+import { emptyCounts, FileTally, incidentBits, resultBits, type Counts, EXIT } from './tally.js';
+
+export class RunSummary implements RunEvents {
+  readonly totals: Counts = emptyCounts();
+  readonly files = new Map<SourceFile, FileTally>();
+  /** Files in the order they finished. */
+  readonly finished: FileTally[] = [];
+  /** Every result per file, kept only when a machine-readable report asks for them. */
+  readonly results = new Map<SourceFile, ExampleResult[]>();
+  exitBits = 0;
+
+  constructor(private readonly keepResults = false) {}
+
+  tally(file: SourceFile): FileTally {
+    let t = this.files.get(file);
+    if (!t) {
+      t = new FileTally(file);
+      this.files.set(file, t);
+    }
+    return t;
+  }
+
+  fileStart(file: SourceFile): void {
+    this.tally(file);
+  }
+  exampleStart(): void {}
+  exampleEnd(file: SourceFile, result: ExampleResult): void {
+    this.tally(file).add(result);
+    if (this.keepResults) {
+      const list = this.results.get(file);
+      if (list) list.push(result);
+      else this.results.set(file, [result]);
+    }
+    this.totals[result.status]++;
+    this.exitBits |= resultBits(result);
+  }
+  incident(file: SourceFile, incident: Incident): void {
+    this.tally(file).incidents.push(incident);
+    this.exitBits |= incidentBits(incident);
+  }
+  warning(): void {}
+  fileEnd(file: SourceFile, _summary: FileSummary): void {
+    const t = this.tally(file);
+    if (file.errors.length > 0) this.exitBits |= EXIT.usage;
+    this.finished.push(t);
+  }
+
+  /** Account for files that never started (a run stopped early): all their examples are not run. */
+  markUnstarted(files: SourceFile[]): void {
+    for (const file of files) {
+      if (this.files.has(file)) continue;
+      const t = this.tally(file);
+      let index = 0;
+      for (const block of file.blocks) for (const _ of block.examples) this.exampleEnd(file, { index: index++, status: 'notrun', outcome: 'notrun', time: 0 });
+      this.finished.push(t);
+    }
+  }
+}
+
+/** Sends every event to each sink, in order. */
+export class EventFanout implements RunEvents {
+  constructor(private readonly sinks: RunEvents[]) {}
+  fileStart(file: SourceFile, worker: number): void {
+    for (const s of this.sinks) s.fileStart(file, worker);
+  }
+  exampleStart(file: SourceFile, index: number, worker: number): void {
+    for (const s of this.sinks) s.exampleStart(file, index, worker);
+  }
+  exampleEnd(file: SourceFile, result: ExampleResult): void {
+    for (const s of this.sinks) s.exampleEnd(file, result);
+  }
+  incident(file: SourceFile, incident: Incident): void {
+    for (const s of this.sinks) s.incident(file, incident);
+  }
+  warning(file: SourceFile, message: string, index?: number): void {
+    for (const s of this.sinks) s.warning(file, message, index);
+  }
+  fileEnd(file: SourceFile, summary: FileSummary): void {
+    for (const s of this.sinks) s.fileEnd(file, summary);
+  }
+}

@@ -1,0 +1,93 @@
+// Counts and exit status of a run, fed by the same events the reporters see (SPEC §7).
+import type { Incident } from '../events.js';
+import type { ExampleResult, SourceFile } from '../model.js';
+
+export const EXIT = {
+  failure: 1,
+  usage: 2,
+  timeout: 4,
+  badExit: 8,
+  signal: 16,
+  internal: 64,
+  interrupted: 128,
+} as const;
+
+export interface Counts {
+  passed: number;
+  failed: number;
+  skipped: number;
+  notrun: number;
+}
+
+export function emptyCounts(): Counts {
+  return { passed: 0, failed: 0, skipped: 0, notrun: 0 };
+}
+
+export function addResult(counts: Counts, result: ExampleResult): void {
+  counts[result.status]++;
+}
+
+/** The closing line: exactly `N passed, N failed, N skipped` (+ `, N not run` when some were not run). */
+export function closingLine(c: Counts): string {
+  const line = `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`;
+  return c.notrun > 0 ? `${line}, ${c.notrun} not run` : line;
+}
+
+/** Exit bits contributed by one incident. */
+export function incidentBits(incident: Incident): number {
+  switch (incident.kind) {
+    case 'timeout':
+    case 'file-timeout':
+    case 'memory':
+      return EXIT.timeout;
+    case 'interrupted':
+      return EXIT.interrupted;
+    case 'crash':
+      return incident.signal ? EXIT.signal : EXIT.badExit;
+  }
+}
+
+/** Exit bits contributed by one example result (incidents carry their own bits). */
+export function resultBits(result: ExampleResult): number {
+  if (result.status !== 'failed') return 0;
+  if (result.outcome === 'timeout' || result.outcome === 'memory') return EXIT.timeout;
+  if (result.outcome === 'crash') return 0;
+  return EXIT.failure;
+}
+
+/** Per-file bookkeeping shared by reporters. */
+export class FileTally {
+  readonly counts = emptyCounts();
+  readonly failures: ExampleResult[] = [];
+  readonly incidents: Incident[] = [];
+  constructor(readonly file: SourceFile) {}
+
+  add(result: ExampleResult): void {
+    addResult(this.counts, result);
+    if (result.status === 'failed') this.failures.push(result);
+  }
+
+  /** Sage's `# …` reason after the file in the summary, or undefined when the file passed. */
+  reason(): string | undefined {
+    const crash = this.incidents.find((i) => i.kind !== 'interrupted');
+    if (crash) return shortReason(crash);
+    const failed = this.failures.filter((r) => r.outcome !== 'crash').length;
+    if (failed > 0) return `${failed} doctest${failed === 1 ? '' : 's'} failed`;
+    if (this.file.errors.length > 0) return 'bad input';
+    return undefined;
+  }
+}
+
+function shortReason(incident: Incident): string {
+  switch (incident.kind) {
+    case 'timeout':
+    case 'file-timeout':
+      return 'Timed out';
+    case 'memory':
+      return 'Memory limit exceeded';
+    case 'crash':
+      return incident.signal ? `Killed by ${incident.signal}` : `Exited with code ${incident.exitCode ?? '?'}`;
+    default:
+      return incident.kind;
+  }
+}

@@ -1,0 +1,41 @@
+// The --verbose / --debug trace: `Trying (line N): source` before each example and `ok [0.01 s, +12 MB]`
+// after, written with a synchronous write so the last line on the screen is the one that hangs.
+import { writeSync } from 'node:fs';
+import type { RunEvents } from '../events.js';
+import { exampleAt, type ExampleResult, type SourceFile } from '../model.js';
+
+function megabytes(bytes: number): string {
+  const mb = Math.round(bytes / (1024 * 1024));
+  return `${mb >= 0 ? '+' : ''}${mb} MB`;
+}
+
+export class TraceReporter implements RunEvents {
+  constructor(
+    private readonly fd = 1,
+    private readonly showFile = false,
+  ) {}
+
+  private write(text: string): void {
+    try {
+      writeSync(this.fd, text);
+    } catch {
+      // a closed terminal must not stop the run
+    }
+  }
+
+  fileStart(): void {}
+  exampleStart(file: SourceFile, index: number): void {
+    const ex = exampleAt(file, index);
+    if (!ex) return;
+    const where = this.showFile ? `${file.path}, line ${ex.line}` : `line ${ex.line}`;
+    this.write(`Trying (${where}): ${ex.source.replace(/\n/g, '\n    ')}\n`);
+  }
+  exampleEnd(_file: SourceFile, result: ExampleResult): void {
+    if (result.status === 'skipped' || result.status === 'notrun') return;
+    const mem = result.rssDelta === undefined ? '' : `, ${megabytes(result.rssDelta)}`;
+    this.write(`${result.status === 'passed' ? 'ok' : 'FAILED'} [${result.time.toFixed(2)} s${mem}]\n`);
+  }
+  incident(): void {}
+  warning(): void {}
+  fileEnd(): void {}
+}
