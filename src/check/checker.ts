@@ -18,8 +18,6 @@ const WHITESPACE = /\s+/g;
 const NUMBER = /(?<![\w.])[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?(?![\w])|(?<![\w.])[+-]?(?:Infinity|NaN|inf|nan)(?![\w])/g;
 const NUMBER_MASK = '\u0000';
 
-export const DEFAULT_TOLERANCE = 1e-15;
-
 export function stripAnsi(text: string): string {
   return text.includes('\x1b') ? text.replace(ANSI, '') : text;
 }

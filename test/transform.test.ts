@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { compileExample, ExampleSyntaxError, IMPORT_HELPER } from '../src/execute/transform.js';
+
+describe('compileExample', () => {
+  it('turns top-level declarations into namespace assignments and reports the names', () => {
+    const c = compileExample('const A = 1, {b, c: [d]} = obj; let e; function f() {} class G {}');
+    assert.deepEqual(c.declared.sort(), ['A', 'G', 'b', 'd', 'e', 'f']);
+    assert.doesNotMatch(c.body, /\b(const|let)\b/);
+    assert.equal(c.returnsValue, false);
+  });
+
+  it('returns the value of a last expression statement, keeping line count', () => {
+    const c = compileExample('const x = 2\nx *\n  3  // tol 1e-9');
+    assert.equal(c.returnsValue, true);
+    assert.equal(c.body.split('\n').length, 3);
+    assert.match(c.body, /return \(x \*\n {2}3\);/);
+  });
+
+  it('does not display declarations or loops', () => {
+    assert.equal(compileExample('let s = 0').returnsValue, false);
+    assert.equal(compileExample('for (let i = 0; i < 3; i++) s += i').returnsValue, false);
+  });
+
+  it('strips TypeScript types, generics included', () => {
+    const c = compileExample('const n: number = id<number>(3) as number');
+    assert.doesNotMatch(c.body, /number/);
+    assert.deepEqual(c.declared, ['n']);
+  });
+
+  it('rewrites imports to awaited calls of the import helper', () => {
+    const c = compileExample("import def, { a as b, c } from './m.js'");
+    assert.deepEqual(c.declared.sort(), ['b', 'c', 'def']);
+    assert.ok(c.body.includes(`await ${IMPORT_HELPER}("./m.js")`));
+    const star = compileExample("import * as ns from 'node:path'");
+    assert.deepEqual(star.declared, ['ns']);
+  });
+
+  it('treats a bare assignment to a new name as a declaration, but not to a global', () => {
+    assert.deepEqual(compileExample('z = 3').declared, ['z']);
+    assert.deepEqual(compileExample('globalThis.q = 3').declared, []);
+    assert.deepEqual(compileExample('process = 3', (n) => n === 'process').declared, []);
+  });
+
+  it('throws ExampleSyntaxError with the line inside the example', () => {
+    assert.throws(() => compileExample('1 +\n(2'), (e: unknown) => e instanceof ExampleSyntaxError && e.exampleLine === 2);
+    assert.throws(() => compileExample('export const x = 1'), ExampleSyntaxError);
+  });
+});
