@@ -1,0 +1,35 @@
+// Small builders shared by the tests.
+import type { Block, Directives, Example, ExampleResult, SourceFile } from '../src/model.js';
+import type { ExecuteOptions } from '../src/execute/api.js';
+import { executeFile } from '../src/execute/index.js';
+
+export function ex(source: string, want = '', line = 1, directives: Partial<Directives> = {}): Example {
+  return { source, want, line, indent: 0, directives: { needs: [], errors: [], ...directives } };
+}
+
+export function fileOf(path: string, blocks: Example[][], kind: SourceFile['kind'] = 'markdown', tags: string[] = []): SourceFile {
+  const bs: Block[] = blocks.map((examples, i) => ({ name: `${path}#${i}`, line: examples[0]?.line ?? 1, examples }));
+  return { path, kind, blocks: bs, tags, errors: [] };
+}
+
+export const baseOptions: ExecuteOptions = {
+  optional: new Set(),
+  long: false,
+  randomSeed: 42,
+  timeout: 5,
+  interruptSync: true,
+  prelude: [],
+  initial: false,
+};
+
+/** Run a file in this process and collect the results by index. */
+export async function run(file: SourceFile, options: Partial<ExecuteOptions> = {}): Promise<ExampleResult[]> {
+  const results: ExampleResult[] = [];
+  const started: number[] = [];
+  await executeFile(file, { ...baseOptions, ...options }, {
+    exampleStart: (i) => started.push(i),
+    exampleEnd: (r) => results.push(r),
+  });
+  for (const r of results) if (r.status === 'passed' || r.status === 'failed') if (!started.includes(r.index)) throw new Error(`example ${r.index} ran without exampleStart`);
+  return results;
+}
