@@ -66,6 +66,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Lets a debugger that is not our parent attach to a hung worker under ptrace_scope=1; failure is fine.
   prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
 #endif
+  InitFast(env, exports);
   InitBlas(env, exports);
   InitLapack(env, exports);
   exports.Set("config", Napi::Function::New(env, Guarded<Config>, "config"));

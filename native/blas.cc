@@ -1,88 +1,11 @@
-// BLAS-backed element-wise and product kernels. JavaScript allocates every output buffer and passes it
-// in, so nothing here creates JS objects; each call is one or two BLAS routines on the caller's memory.
+// BLAS-backed helpers off the hot path (products and vector arithmetic live in fast.cc). JavaScript
+// allocates every output buffer and passes it in, so nothing here creates JS objects.
 #include <cmath>
 
 #include "common.h"
 
 namespace engine {
 namespace {
-
-// gemm(A, B, C, m, k, n): C(m×n) = A(m×k)·B(k×n), row-major.
-Napi::Value Gemm(const Napi::CallbackInfo& info) {
-  const char* op = "mul";
-  Napi::Env env = info.Env();
-  int m = ArgDim(info, 3, op), k = ArgDim(info, 4, op), n = ArgDim(info, 5, op);
-  F64 a = ArgF64(info, 0, op, Count(env, op, m, k));
-  F64 b = ArgF64(info, 1, op, Count(env, op, k, n));
-  F64 c = ArgF64(info, 2, op, Count(env, op, m, n));
-  if (m == 0 || n == 0) return env.Undefined();
-  if (k == 0) {
-    // BLAS needs lda >= 1 and would only zero C; do that directly.
-    for (size_t i = 0; i < c.n; i++) c.p[i] = 0.0;
-    return env.Undefined();
-  }
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0, a.p, k, b.p, n, 0.0, c.p, n);
-  return env.Undefined();
-}
-
-// gemv(A, x, y, m, n): y(m) = A(m×n)·x(n).
-Napi::Value Gemv(const Napi::CallbackInfo& info) {
-  const char* op = "mul";
-  Napi::Env env = info.Env();
-  int m = ArgDim(info, 3, op), n = ArgDim(info, 4, op);
-  F64 a = ArgF64(info, 0, op, Count(env, op, m, n));
-  F64 x = ArgF64(info, 1, op, static_cast<size_t>(n));
-  F64 y = ArgF64(info, 2, op, static_cast<size_t>(m));
-  if (m == 0) return env.Undefined();
-  if (n == 0) {
-    for (int i = 0; i < m; i++) y.p[i] = 0.0;
-    return env.Undefined();
-  }
-  cblas_dgemv(CblasRowMajor, CblasNoTrans, m, n, 1.0, a.p, n, x.p, 1, 0.0, y.p, 1);
-  return env.Undefined();
-}
-
-// axpby(x, y, out, alpha, len): out = x + alpha·y (add: alpha = 1, sub: alpha = -1).
-Napi::Value Axpy(const Napi::CallbackInfo& info) {
-  const char* op = "add";
-  int len = ArgDim(info, 4, op);
-  F64 x = ArgF64(info, 0, op, len), y = ArgF64(info, 1, op, len), out = ArgF64(info, 2, op, len);
-  double alpha = ArgNumber(info, 3, op);
-  if (len == 0) return info.Env().Undefined();
-  cblas_dcopy(len, x.p, 1, out.p, 1);
-  cblas_daxpy(len, alpha, y.p, 1, out.p, 1);
-  return info.Env().Undefined();
-}
-
-// scal(x, out, alpha, len): out = alpha·x.
-Napi::Value Scal(const Napi::CallbackInfo& info) {
-  const char* op = "scale";
-  int len = ArgDim(info, 3, op);
-  F64 x = ArgF64(info, 0, op, len), out = ArgF64(info, 1, op, len);
-  double alpha = ArgNumber(info, 2, op);
-  if (len == 0) return info.Env().Undefined();
-  cblas_dcopy(len, x.p, 1, out.p, 1);
-  cblas_dscal(len, alpha, out.p, 1);
-  return info.Env().Undefined();
-}
-
-// dot(x, y, len) → x·y.
-Napi::Value Dot(const Napi::CallbackInfo& info) {
-  const char* op = "dot";
-  int len = ArgDim(info, 2, op);
-  F64 x = ArgF64(info, 0, op, len), y = ArgF64(info, 1, op, len);
-  double r = len == 0 ? 0.0 : cblas_ddot(len, x.p, 1, y.p, 1);
-  return Napi::Number::New(info.Env(), r);
-}
-
-// nrm2(x, len) → ‖x‖₂.
-Napi::Value Nrm2(const Napi::CallbackInfo& info) {
-  const char* op = "norm";
-  int len = ArgDim(info, 1, op);
-  F64 x = ArgF64(info, 0, op, len);
-  double r = len == 0 ? 0.0 : cblas_dnrm2(len, x.p, 1);
-  return Napi::Number::New(info.Env(), r);
-}
 
 // transpose(A, out, m, n): out(n×m) = Aᵀ through OpenBLAS's omatcopy.
 Napi::Value Transpose(const Napi::CallbackInfo& info) {
@@ -169,12 +92,6 @@ Napi::Value IsSymmetricExact(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitBlas(Napi::Env env, Napi::Object exports) {
-  exports.Set("gemm", Napi::Function::New(env, Guarded<Gemm>, "gemm"));
-  exports.Set("gemv", Napi::Function::New(env, Guarded<Gemv>, "gemv"));
-  exports.Set("axpy", Napi::Function::New(env, Guarded<Axpy>, "axpy"));
-  exports.Set("scal", Napi::Function::New(env, Guarded<Scal>, "scal"));
-  exports.Set("dot", Napi::Function::New(env, Guarded<Dot>, "dot"));
-  exports.Set("nrm2", Napi::Function::New(env, Guarded<Nrm2>, "nrm2"));
   exports.Set("transpose", Napi::Function::New(env, Guarded<Transpose>, "transpose"));
   exports.Set("trace", Napi::Function::New(env, Guarded<Trace>, "trace"));
   exports.Set("copyStrided", Napi::Function::New(env, Guarded<CopyStrided>, "copyStrided"));

@@ -114,6 +114,7 @@ Napi::Value Guarded(const Napi::CallbackInfo& info) {
 }
 
 void InitBlas(Napi::Env env, Napi::Object exports);
+void InitFast(napi_env env, napi_value exports);
 void InitLapack(Napi::Env env, Napi::Object exports);
 
 }  // namespace engine
