@@ -35,7 +35,8 @@ export function extractScriptBlocks(
     errors.push(...parsed.errors);
     if (parsed.examples.length === 0) return;
     const prefix = prefixes[g];
-    const declared = prefix === null ? null : declarationName(tokens, last.nextToken, prefix !== '');
+    // a comment after code on its line documents that code, not the next declaration
+    const declared = prefix === null || !first.ownLine ? null : declarationName(tokens, last.nextToken, prefix !== '');
     const name = declared === null ? `${file}:${line}` : prefix ? `${prefix}.${declared}` : declared;
     blocks.push({ name, line, examples: parsed.examples });
   });
@@ -131,8 +132,9 @@ function scopePrefixes(tokens: Token[], groups: Comment[][]): (string | null)[] 
       } else if (token.kind === 'punct') {
         if (token.value === '{') {
           const named: { name: string | null; depth: number } | null = pending;
-          stack.push({ depth: token.depth, name: named && named.depth === token.depth ? named.name : null });
-          if (named && named.depth === token.depth) pending = null;
+          const opensBody = named !== null && named.depth === token.depth && opensScopeBody(tokens[t - 1]);
+          stack.push({ depth: token.depth, name: opensBody ? named.name : null });
+          if (opensBody) pending = null;
         } else if (token.value === '}') {
           if (stack.length > 0 && stack[stack.length - 1].depth === token.depth) stack.pop();
         } else if (token.value === ';' && pending && pending.depth === token.depth) {
@@ -153,6 +155,16 @@ function scopePrefixes(tokens: Token[], groups: Comment[][]): (string | null)[] 
     prefixes.push(prefix);
   }
   return prefixes;
+}
+
+/**
+ * Does a `{` after this token open the pending class/namespace body? Not when it starts a type literal in
+ * the heritage clause: `class A extends B<{ x: number }> {`, `implements C, { … }`.
+ */
+function opensScopeBody(previous: Token | undefined): boolean {
+  if (!previous) return false;
+  if (previous.kind === 'ident') return true;
+  return previous.kind === 'punct' && (previous.value === '>' || previous.value === ')' || previous.value === ']');
 }
 
 /** Name after `class`/`namespace`…: `A` or `A.B.C`; `default` for `export default class {`; null if none. */
