@@ -206,6 +206,11 @@ describe('sources: script files', () => {
     assert.deepEqual(summary(bare)[0].examples, [[2, 'md()', '* item\n'], [4, '1', '1\n']]);
   });
 
+  it('ends wants at code fences and JSDoc tags inside doc comments', () => {
+    const text = ['/**', ' * @example', ' * ```ts', ' * sage: f()', ' * 1', ' * ```', ' * sage: g()', ' * 2', ' * @returns x', ' */'].join('\n');
+    assert.deepEqual(summary(extractScriptBlocks(text, 'f.ts').blocks)[0].examples, [[4, 'f()', '1\n'], [7, 'g()', '2\n']]);
+  });
+
   it('reports an unterminated /* comment at its line and keeps the blocks before it', () => {
     const dir = scratch({ 'broken.ts': '/** sage: 1 */\nconst x = 1;\n\n/* sage: 2\n2\n' });
     try {

@@ -7,7 +7,8 @@
 // - a prompt is `PS1` after spaces; every following line that is spaces + `PS2` is a continuation line
 //   (whatever its indentation: a wrong indentation is an error, as in Python);
 // - the want is the following lines up to a line of spaces only, a line starting (after spaces) with any
-//   prompt, or the end of the text — and, in Markdown, a code fence line;
+//   prompt, or the end of the text — and, in Markdown and script comments, a code fence line; in script
+//   comments also a JSDoc tag line (`@returns …`);
 // - every source line must have exactly the prompt's indentation and a space (or nothing) after its prompt,
 //   every want line at least the prompt's indentation. Python raises ValueError for the whole docstring;
 //   we report an InputError at the offending line and skip just that example.
@@ -24,6 +25,8 @@ export interface ParseOptions {
   prompts?: readonly string[];
   /** End wants at a Markdown code fence line (```` ``` ```` or `~~~`). */
   stopAtFences?: boolean;
+  /** End wants at a JSDoc block tag line (`@returns …`), for examples in doc comments. */
+  stopAtJsdocTags?: boolean;
 }
 
 export interface ParseResult {
@@ -98,6 +101,10 @@ function blankAfterPrompt(line: string, column: number, length: number): boolean
   return line.length <= column + length || line.charCodeAt(column + length) === 32;
 }
 
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
 function isBlankOrComment(sourceLine: string): boolean {
   const k = leadingSpaces(sourceLine);
   return k === sourceLine.length || sourceLine.startsWith('//', k);
@@ -150,6 +157,7 @@ export function parseExamples(text: string, firstLine: number, opts: ParseOption
       const k = leadingSpaces(wantLine);
       if (k === wantLine.length || promptAt(wantLine, k, prompts)) break;
       if (opts.stopAtFences && (wantLine.startsWith('```', k) || wantLine.startsWith('~~~', k))) break;
+      if (opts.stopAtJsdocTags && wantLine.charCodeAt(k) === 64 && isLetter(wantLine.charCodeAt(k + 1))) break;
       wantEnd++;
     }
 

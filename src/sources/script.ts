@@ -31,7 +31,8 @@ export function extractScriptBlocks(
     if (!firstPrompts.some((ps1) => { const at = text.indexOf(ps1, first.start); return at >= 0 && at < last.end; })) return;
     const line = lines.lineOf(first.start);
     const body = first.kind === 'block' ? blockCommentText(text, first) : lineCommentsText(text, group);
-    const parsed = parseExamples(body, line, { file, prompts });
+    // doc comments often hold fenced code (TSDoc `@example`) and tag lines right after an output
+    const parsed = parseExamples(body, line, { file, prompts, stopAtFences: true, stopAtJsdocTags: true });
     errors.push(...parsed.errors);
     if (parsed.examples.length === 0) return;
     const prefix = prefixes[g];
