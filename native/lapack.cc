@@ -189,7 +189,8 @@ void Gesdd(Napi::Env env, const char* op, const double* a, int m, int n, double*
     cblas_domatcopy(CblasRowMajor, CblasTrans, k, n, 1.0, vt.data(), n, v, k);  // V = (Vᵀ)ᵀ, n×k
     NormaliseSigns(v, n, k, u, m);
   } else {
-    rc = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', m, n, w.data(), n, s, nullptr, 1, nullptr, 1);
+    // LAPACKE checks ldu/ldvt against full sizes even when no vectors are wanted.
+    rc = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', m, n, w.data(), n, s, nullptr, Ld(m), nullptr, Ld(n));
     CheckLapackInfo(env, op, "dgesdd", rc);
     if (rc > 0) ThrowRange(env, std::string(op) + ": SVD did not converge for " + Shape(m, n) + " matrix");
   }
@@ -282,7 +283,7 @@ Napi::Value EigGeneral(const Napi::CallbackInfo& info) {
   RequireFinite(env, op, a.p, count, n, n);
   std::vector<double> w = Work<double>(env, op, count);
   std::copy(a.p, a.p + count, w.begin());
-  lapack_int rc = LAPACKE_dgeev(LAPACK_ROW_MAJOR, 'N', 'N', n, w.data(), n, re.p, im.p, nullptr, 1, nullptr, 1);
+  lapack_int rc = LAPACKE_dgeev(LAPACK_ROW_MAJOR, 'N', 'N', n, w.data(), n, re.p, im.p, nullptr, n, nullptr, n);
   CheckLapackInfo(env, op, "dgeev", rc);
   if (rc > 0) ThrowRange(env, std::string(op) + ": eigensolver did not converge for " + Shape(n, n) + " matrix");
   // dgeev's order is an artefact of the QR iteration; sort so the result reads the same everywhere.

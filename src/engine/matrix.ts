@@ -1,0 +1,492 @@
+// The dense row-major Float64 matrix: structure, element access, BLAS arithmetic and display. The LAPACK
+// factorisations are implemented in linalg.ts; the methods here carry their documentation and examples.
+import { inspect } from 'node:util';
+
+import { Complex } from './complex.js';
+import { formatMatrix } from './display.js';
+import { checkIndex, checkValue, describe, shape } from './errors.js';
+import * as linalg from './linalg.js';
+import { native } from './native.js';
+import { allocate } from './storage.js';
+import { Vector, wrapVector } from './vector.js';
+
+const INTERNAL = Symbol('Matrix.internal');
+
+/** PA = LU. */
+export interface LU {
+  P: Matrix;
+  L: Matrix;
+  U: Matrix;
+}
+/** A = QR. */
+export interface QR {
+  Q: Matrix;
+  R: Matrix;
+}
+/** A = U·diag(S)·Vᵀ. */
+export interface SVD {
+  U: Matrix;
+  S: Vector;
+  V: Matrix;
+}
+/** A·vectors = vectors·diag(values). */
+export interface Eigh {
+  values: Vector;
+  vectors: Matrix;
+}
+export type NormKind = 'fro' | 1 | 2 | typeof Infinity;
+
+/**
+ * A dense matrix of doubles (row-major), displayed in Sage's RDF style. Make one with `matrix([[...]])`,
+ * `identity(n)`, `zeros(m, n)`, `ones(m, n)`, `diagonal([...])` or `randomMatrix(m, n)`.
+ *
+ *     sage: const A = matrix([[1, -2.5], [3, 4]])
+ *     sage: A
+ *     [ 1.0 -2.5]
+ *     [ 3.0  4.0]
+ *     sage: [A.rows, A.cols]
+ *     [ 2, 2 ]
+ */
+export class Matrix {
+  /** Number of rows. */
+  readonly rows: number;
+  /** Number of columns. */
+  readonly cols: number;
+  /** @internal row-major storage (a view into a pooled buffer). */
+  readonly data: Float64Array;
+  /** @internal the storage's buffer and element offset, as the BLAS entry points take them. */
+  readonly buf: ArrayBufferLike;
+  /** @internal */
+  readonly off: number;
+
+  /** @internal use `matrix()` and friends */
+  constructor(token: symbol, rows: number, cols: number, data: Float64Array) {
+    if (token !== INTERNAL) throw new TypeError('Matrix: use matrix([[...]]) to make a matrix');
+    this.rows = rows;
+    this.cols = cols;
+    this.data = data;
+    this.buf = data.buffer;
+    this.off = data.byteOffset >>> 3;
+  }
+
+  /**
+   * Entry (i, j), 0-based.
+   *
+   *     sage: matrix([[1, 2], [3, 4]]).get(1, 0)
+   *     3
+   *     sage: matrix([[1, 2], [3, 4]]).get(2, 0)
+   *     Uncaught RangeError: get: row 2 is out of range [0, 2)
+   */
+  get(i: number, j: number): number {
+    checkIndex('get', 'row', i, this.rows);
+    checkIndex('get', 'column', j, this.cols);
+    return this.data[i * this.cols + j]!;
+  }
+
+  /**
+   * Sets entry (i, j) in place (NaN is refused).
+   *
+   *     sage: const A = zeros(2, 2)
+   *     sage: A.set(0, 1, 5)
+   *     sage: A
+   *     [0.0 5.0]
+   *     [0.0 0.0]
+   *     sage: A.set(0, 0, NaN)
+   *     Uncaught RangeError: set: value is NaN
+   */
+  set(i: number, j: number, v: number): void {
+    checkIndex('set', 'row', i, this.rows);
+    checkIndex('set', 'column', j, this.cols);
+    this.data[i * this.cols + j] = checkValue('set', v, 'value');
+  }
+
+  /**
+   * Row i as a Vector (a copy).
+   *
+   *     sage: matrix([[1, 2], [3, 4]]).row(1)
+   *     (3.0, 4.0)
+   */
+  row(i: number): Vector {
+    checkIndex('row', 'row', i, this.rows);
+    return this.strided('row', this.cols, i * this.cols, 1);
+  }
+
+  /**
+   * Column j as a Vector (a copy, through dcopy with stride).
+   *
+   *     sage: matrix([[1, 2], [3, 4]]).col(1)
+   *     (2.0, 4.0)
+   */
+  col(j: number): Vector {
+    checkIndex('col', 'column', j, this.cols);
+    return this.strided('col', this.rows, j, this.cols);
+  }
+
+  /**
+   * The entries as nested arrays, one per row.
+   *
+   *     sage: matrix([[1, 2], [3, 4]]).toArray()
+   *     [ [ 1, 2 ], [ 3, 4 ] ]
+   */
+  toArray(): number[][] {
+    const out: number[][] = [];
+    for (let i = 0; i < this.rows; i++) out.push(Array.from(this.data.subarray(i * this.cols, (i + 1) * this.cols)));
+    return out;
+  }
+
+  /**
+   * Sum `A + B` (daxpy).
+   *
+   *     sage: matrix([[1, 2], [3, 4]]).add(identity(2))
+   *     [2.0 2.0]
+   *     [3.0 5.0]
+   *     sage: matrix([[1, 2]]).add(identity(2))
+   *     Uncaught RangeError: add: shapes 1x2 and 2x2 do not match
+   */
+  add(B: Matrix): Matrix {
+    return this.combine('add', B, 1);
+  }
+
+  /**
+   * Difference `A - B` (daxpy).
+   *
+   *     sage: matrix([[1, 2], [3, 4]]).sub(identity(2))
+   *     [0.0 2.0]
+   *     [3.0 3.0]
+   */
+  sub(B: Matrix): Matrix {
+    return this.combine('sub', B, -1);
+  }
+
+  /**
+   * Scalar multiple `s·A` (dscal).
+   *
+   *     sage: matrix([[1, 2], [3, 4]]).scale(-0.5)
+   *     [-0.5 -1.0]
+   *     [-1.5 -2.0]
+   */
+  scale(s: number): Matrix {
+    checkValue('scale', s, 'scalar');
+    const n = this.data.length;
+    const out = allocate(n, 'scale', this.shape());
+    native().scal(this.buf, this.off, out.buffer, out.byteOffset >>> 3, s, n);
+    return new Matrix(INTERNAL, this.rows, this.cols, out);
+  }
+
+  /**
+   * Product with a matrix (dgemm), a vector (dgemv) or a number (dscal).
+   *
+   *     sage: const A = matrix([[1, 2], [3, 4]])
+   *     sage: A.mul(matrix([[0, 1], [1, 0]]))
+   *     [2.0 1.0]
+   *     [4.0 3.0]
+   *     sage: A.mul(vector([1, 1]))
+   *     (3.0, 7.0)
+   *     sage: A.mul(2)
+   *     [2.0 4.0]
+   *     [6.0 8.0]
+   *     sage: matrix([[1, 2, 3], [4, 5, 6]]).mul(matrix([[1, 2, 3], [4, 5, 6]]))
+   *     Uncaught RangeError: mul: shapes 2x3 and 2x3 do not match
+   *     sage: A.mul('x')
+   *     Uncaught TypeError: mul: expected a Matrix, Vector or number, got string "x"
+   */
+  mul(B: Matrix): Matrix;
+  mul(v: Vector): Vector;
+  mul(s: number): Matrix;
+  mul(x: Matrix | Vector | number): Matrix | Vector {
+    if (x instanceof Matrix) {
+      const m = this.rows;
+      const k = this.cols;
+      const n = x.cols;
+      if (x.rows !== k) throw new RangeError(`mul: shapes ${this.shape()} and ${x.shape()} do not match`);
+      const out = allocate(m * n, 'mul', shape(m, n));
+      native().gemm(this.buf, this.off, x.buf, x.off, out.buffer, out.byteOffset >>> 3, m, k, n);
+      return new Matrix(INTERNAL, m, n, out);
+    }
+    if (x instanceof Vector) {
+      if (x.length !== this.cols) {
+        throw new RangeError(`mul: shapes ${this.shape()} and vector of length ${x.length} do not match`);
+      }
+      const out = allocate(this.rows, 'mul', `length ${this.rows}`);
+      native().gemv(this.buf, this.off, x.buf, x.off, out.buffer, out.byteOffset >>> 3, this.rows, this.cols);
+      return wrapVector(out);
+    }
+    if (typeof x === 'number') return this.scale(x);
+    throw new TypeError(`mul: expected a Matrix, Vector or number, got ${describe(x)}`);
+  }
+
+  /**
+   * The transpose (OpenBLAS omatcopy).
+   *
+   *     sage: matrix([[1, 2, 3]]).transpose()
+   *     [1.0]
+   *     [2.0]
+   *     [3.0]
+   */
+  transpose(): Matrix {
+    const out = allocate(this.data.length, 'transpose', shape(this.cols, this.rows));
+    native().transpose(this.data, out, this.rows, this.cols);
+    return new Matrix(INTERNAL, this.cols, this.rows, out);
+  }
+
+  /**
+   * Sum of the diagonal (ddot of the diagonal with ones).
+   *
+   *     sage: matrix([[1, 2], [3, 4]]).trace()
+   *     5
+   *     sage: matrix([[1, 2]]).trace()
+   *     Uncaught RangeError: trace: matrix is not square (1x2)
+   */
+  trace(): number {
+    this.requireSquare('trace');
+    return native().trace(this.data, this.rows);
+  }
+
+  /**
+   * Determinant, through LU (dgetrf).
+   *
+   *     sage: matrix([[1, 2], [3, 4]]).det()  // tol 1e-12
+   *     -2.0
+   *     sage: matrix([[1, 2], [2, 4]]).det()
+   *     0
+   *     sage: matrix([[1, 2, 3]]).det()
+   *     Uncaught RangeError: det: matrix is not square (1x3)
+   */
+  det(): number {
+    return linalg.det(this);
+  }
+
+  /**
+   * The inverse (dgetrf + dgetri); a RangeError when the matrix is exactly singular.
+   *
+   *     sage: matrix([[4, 7], [2, 6]]).inverse()  // tol 1e-12
+   *     [ 0.6 -0.7]
+   *     [-0.2  0.4]
+   *     sage: matrix([[1, 2], [2, 4]]).inverse()
+   *     Uncaught RangeError: matrix is singular
+   */
+  inverse(): Matrix {
+    return linalg.inverse(this);
+  }
+
+  /**
+   * Solves `A·x = b` for a vector b, or `A·X = B` for a matrix B (dgesv).
+   *
+   *     sage: const A = matrix([[2, 1], [1, 3]])
+   *     sage: A.solve(vector([3, 5]))  // tol 1e-12
+   *     (0.8, 1.4)
+   *     sage: A.solve(identity(2)).mul(A)  // tol 1e-12
+   *     [1.0 0.0]
+   *     [0.0 1.0]
+   *     sage: matrix([[1, 2], [2, 4]]).solve(vector([1, 1]))
+   *     Uncaught RangeError: matrix is singular
+   *     sage: A.solve(vector([1, 2, 3]))
+   *     Uncaught RangeError: solve: shapes 2x2 and vector of length 3 do not match
+   */
+  solve(b: Vector): Vector;
+  solve(B: Matrix): Matrix;
+  solve(b: Vector | Matrix): Vector | Matrix {
+    return linalg.solve(this, b);
+  }
+
+  /**
+   * Numerical rank: the number of singular values above `tol` (default max(m, n)·ε·σ₁, as numpy).
+   *
+   *     sage: matrix([[1, 2], [2, 4]]).rank()
+   *     1
+   *     sage: identity(3).rank()
+   *     3
+   *     sage: matrix([[1, 0], [0, 1e-9]]).rank(1e-6)
+   *     1
+   */
+  rank(tol?: number): number {
+    return linalg.rank(this, tol);
+  }
+
+  /**
+   * Matrix norm: `'fro'` (default), `1` (max column sum), `Infinity` (max row sum), both through dlange,
+   * or `2` (largest singular value, dgesdd).
+   *
+   *     sage: const A = matrix([[1, -2], [3, 4]])
+   *     sage: [A.norm(1), A.norm(Infinity)]
+   *     [ 6, 7 ]
+   *     sage: A.norm()  // tol 1e-12
+   *     5.477225575051661
+   *     sage: A.norm(2)  // tol 1e-12
+   *     5.116672736016927
+   *     sage: A.norm(3)
+   *     Uncaught RangeError: norm: unknown norm 3 (use 'fro', 1, 2 or Infinity)
+   */
+  norm(kind: NormKind = 'fro'): number {
+    return linalg.norm(this, kind);
+  }
+
+  /**
+   * Whether the matrix is square and equal to its transpose, exactly or within `tol` (absolute).
+   *
+   *     sage: matrix([[1, 2], [2, 1]]).isSymmetric()
+   *     true
+   *     sage: matrix([[1, 2], [2.001, 1]]).isSymmetric()
+   *     false
+   *     sage: matrix([[1, 2], [2.001, 1]]).isSymmetric(0.01)
+   *     true
+   */
+  isSymmetric(tol = 0): boolean {
+    return linalg.isSymmetric(this, tol);
+  }
+
+  /**
+   * Same shape and entries equal, exactly or within `tol` (max absolute difference).
+   *
+   *     sage: const A = matrix([[1, 2], [3, 4]])
+   *     sage: A.equals(matrix([[1, 2], [3, 4]]))
+   *     true
+   *     sage: A.inverse().inverse().equals(A)
+   *     false
+   *     sage: A.inverse().inverse().equals(A, 1e-12)
+   *     true
+   *     sage: A.equals(identity(3))
+   *     false
+   */
+  equals(B: Matrix, tol = 0): boolean {
+    return linalg.equals(this, B, tol);
+  }
+
+  /**
+   * LU decomposition with partial pivoting (dgetrf): `P·A = L·U`, L unit lower triangular, U upper.
+   *
+   *     sage: const { P, L, U } = matrix([[1, 2], [3, 4]]).lu()
+   *     sage: P
+   *     [0.0 1.0]
+   *     [1.0 0.0]
+   *     sage: L  // tol 1e-12
+   *     [           1.0            0.0]
+   *     [0.333333333333            1.0]
+   *     sage: U  // tol 1e-12
+   *     [           3.0            4.0]
+   *     [           0.0 0.666666666667]
+   */
+  lu(): LU {
+    return linalg.lu(this);
+  }
+
+  /**
+   * QR decomposition (dgeqrf + dorgqr): `A = Q·R` with Q m×m orthogonal and R m×n upper triangular.
+   *
+   *     sage: const A = matrix([[3, 1], [4, 2]])
+   *     sage: const { Q, R } = A.qr()
+   *     sage: R  // tol 1e-12
+   *     [-5.0 -2.2]
+   *     [ 0.0  0.4]
+   *     sage: Q.mul(R).equals(A, 1e-12)
+   *     true
+   */
+  qr(): QR {
+    return linalg.qr(this);
+  }
+
+  /**
+   * Cholesky factor (dpotrf): lower triangular L with `A = L·Lᵀ`, for symmetric positive definite A.
+   *
+   *     sage: matrix([[4, 2], [2, 3]]).cholesky()  // tol 1e-12
+   *     [          2.0           0.0]
+   *     [          1.0 1.41421356237]
+   *     sage: matrix([[1, 2], [2, 1]]).cholesky()
+   *     Uncaught RangeError: cholesky: matrix is not positive definite
+   */
+  cholesky(): Matrix {
+    return linalg.cholesky(this);
+  }
+
+  /**
+   * Singular value decomposition (dgesdd): `A = U·diag(S)·Vᵀ`, S descending, U m×k and V n×k with
+   * k = min(m, n); each pair of singular vectors is signed so that the largest entry of V's column is
+   * positive.
+   *
+   *     sage: const A = matrix([[3, 0], [4, 5]])
+   *     sage: const { U, S, V } = A.svd()
+   *     sage: S  // tol 1e-12
+   *     (6.7082039325, 2.2360679775)
+   *     sage: U.mul(diagonal(S)).mul(V.transpose()).equals(A, 1e-12)
+   *     true
+   */
+  svd(): SVD {
+    return linalg.svd(this);
+  }
+
+  /**
+   * Eigenvalues: a Vector in ascending order for symmetric input (dsyevd), otherwise an array of
+   * Complex sorted by real part, then imaginary part (dgeev). Symmetry is judged up to rounding.
+   *
+   *     sage: matrix([[2, 1], [1, 2]]).eigenvalues()  // tol 1e-12
+   *     (1.0, 3.0)
+   *     sage: matrix([[1, 2], [-2, 1]]).eigenvalues()  // tol 1e-12
+   *     [ 1.0 - 2.0*I, 1.0 + 2.0*I ]
+   */
+  eigenvalues(): Vector | Complex[] {
+    return linalg.eigenvalues(this);
+  }
+
+  /**
+   * Symmetric eigendecomposition (dsyevd): ascending values and a matrix whose columns are the
+   * orthonormal eigenvectors, each signed so that its largest entry is positive.
+   *
+   *     sage: const { values, vectors } = matrix([[2, 1], [1, 2]]).eigh()
+   *     sage: values  // tol 1e-12
+   *     (1.0, 3.0)
+   *     sage: vectors  // tol 1e-12
+   *     [ 0.707106781187  0.707106781187]
+   *     [-0.707106781187  0.707106781187]
+   *     sage: matrix([[1, 2], [3, 4]]).eigh()
+   *     Uncaught RangeError: eigh: matrix is not symmetric (2x2)
+   */
+  eigh(): Eigh {
+    return linalg.eigh(this);
+  }
+
+  /**
+   * Sage's RDF display, also used by `console.log` and string conversion.
+   *
+   *     sage: String(identity(2))
+   *     '[1.0 0.0]\n[0.0 1.0]'
+   */
+  toString(): string {
+    return formatMatrix(this.rows, this.cols, this.data);
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+
+  /** @internal "2x3" */
+  shape(): string {
+    return shape(this.rows, this.cols);
+  }
+
+  /** @internal */
+  requireSquare(op: string): void {
+    if (this.rows !== this.cols) throw new RangeError(`${op}: matrix is not square (${this.shape()})`);
+  }
+
+  private strided(op: string, len: number, offset: number, stride: number): Vector {
+    const out = allocate(len, op, `length ${len}`);
+    native().copyStrided(this.data, out, len, offset, stride);
+    return wrapVector(out);
+  }
+
+  private combine(op: string, B: Matrix, alpha: number): Matrix {
+    if (!(B instanceof Matrix)) throw new TypeError(`${op}: expected a Matrix, got ${describe(B)}`);
+    if (B.rows !== this.rows || B.cols !== this.cols) {
+      throw new RangeError(`${op}: shapes ${this.shape()} and ${B.shape()} do not match`);
+    }
+    const n = this.data.length;
+    const out = allocate(n, op, this.shape());
+    native().axpy(this.buf, this.off, B.buf, B.off, out.buffer, out.byteOffset >>> 3, alpha, n);
+    return new Matrix(INTERNAL, this.rows, this.cols, out);
+  }
+}
+
+/** @internal wraps engine-owned row-major storage without copying. */
+export function wrapMatrix(rows: number, cols: number, data: Float64Array): Matrix {
+  return new Matrix(INTERNAL, rows, cols, data);
+}

@@ -1,0 +1,78 @@
+// Finds and loads the compiled addon (build/Release/mtest_engine.node) and types its functions. The
+// module may run compiled (dist/src/engine) or straight from source (src/engine), so the package root
+// is found by walking up to mtest's package.json rather than by a fixed relative path.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Low-level entry points. Products and vector arithmetic take (ArrayBuffer, element offset) pairs. */
+export interface NativeEngine {
+  gemm(a: ArrayBufferLike, ao: number, b: ArrayBufferLike, bo: number, c: ArrayBufferLike, co: number, m: number, k: number, n: number): void;
+  gemv(a: ArrayBufferLike, ao: number, x: ArrayBufferLike, xo: number, y: ArrayBufferLike, yo: number, m: number, n: number): void;
+  axpy(x: ArrayBufferLike, xo: number, y: ArrayBufferLike, yo: number, out: ArrayBufferLike, oo: number, alpha: number, len: number): void;
+  scal(x: ArrayBufferLike, xo: number, out: ArrayBufferLike, oo: number, alpha: number, len: number): void;
+  dot(x: ArrayBufferLike, xo: number, y: ArrayBufferLike, yo: number, len: number): number;
+  nrm2(x: ArrayBufferLike, xo: number, len: number): number;
+  transpose(a: Float64Array, out: Float64Array, m: number, n: number): void;
+  trace(a: Float64Array, n: number): number;
+  copyStrided(src: Float64Array, dst: Float64Array, len: number, offset: number, stride: number): void;
+  maxAbsDiff(x: Float64Array, y: Float64Array, len: number, transposeN?: number): number;
+  sameValues(x: Float64Array, y: Float64Array, len: number): boolean;
+  isSymmetricExact(a: Float64Array, n: number): boolean;
+  det(a: Float64Array, n: number): number;
+  inverse(a: Float64Array, out: Float64Array, n: number): void;
+  solve(a: Float64Array, b: Float64Array, out: Float64Array, n: number, nrhs: number): void;
+  lu(a: Float64Array, m: number, n: number, p: Float64Array, l: Float64Array, u: Float64Array): void;
+  qr(a: Float64Array, m: number, n: number, q: Float64Array, r: Float64Array): void;
+  cholesky(a: Float64Array, out: Float64Array, n: number): void;
+  svd(a: Float64Array, m: number, n: number, u: Float64Array, s: Float64Array, v: Float64Array): void;
+  rank(a: Float64Array, m: number, n: number, tol: number): number;
+  /** kind: 0 Frobenius, 1 max column sum, 2 max row sum, 3 largest singular value. */
+  norm(a: Float64Array, m: number, n: number, kind: number): number;
+  eigSym(a: Float64Array, n: number, values: Float64Array, vectors: Float64Array | null): void;
+  eigGeneral(a: Float64Array, n: number, re: Float64Array, im: Float64Array): void;
+  /** [openblas_get_config(), openblas_get_corename(), openblas_get_num_threads()] */
+  config(): [string, string, number];
+  setThreads(n: number): void;
+  larnv(dist: number, iseed: Int32Array, out: Float64Array, len: number): void;
+}
+
+const ADDON = path.join('build', 'Release', 'mtest_engine.node');
+
+/** The directory holding mtest's own package.json, above this module. */
+export function packageRoot(from: string = fileURLToPath(import.meta.url)): string {
+  let dir = path.dirname(from);
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if (JSON.parse(readFileSync(pkg, 'utf8')).name === 'mtest') return dir;
+      } catch {
+        // An unreadable package.json belongs to something else; keep walking.
+      }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`mtest engine: cannot find mtest's package.json above ${from}`);
+    dir = parent;
+  }
+}
+
+let loaded: NativeEngine | undefined;
+
+/** The addon, loaded on first use so that importing the engine never fails by itself. */
+export function native(): NativeEngine {
+  return loaded ?? (loaded = load());
+}
+
+function load(): NativeEngine {
+  const root = packageRoot();
+  const file = path.join(root, ADDON);
+  if (!existsSync(file)) {
+    throw new Error(
+      `mtest engine: native addon ${ADDON} is not built; run \`npm run build:native\` in ${root} ` +
+        '(needs OpenBLAS and LAPACKE: apt-get install libopenblas-dev liblapacke-dev, or brew install openblas)',
+    );
+  }
+  return createRequire(import.meta.url)(file) as NativeEngine;
+}
