@@ -1,0 +1,307 @@
+// One file on one worker, from the `run` command to its last event. It turns the worker's records into
+// RunEvents, keeps the clocks (example limit, file limit) and the memory watch, and when something goes
+// wrong — a limit passes, the worker dies, the run is interrupted — it reports the example that was running
+// with the diagnosis, kills the worker's process tree, and reports the rest of the file as not run.
+import type { Incident, RunEvents } from '../src/events.js';
+import type { Example, ExampleResult, SourceFile } from '../src/model.js';
+import { nativeStack } from './diagnosis/native-stack.js';
+import { formatProcessTree } from './diagnosis/process-tree.js';
+import { crashMessage, fileTimeoutMessage, memoryMessage, timeoutMessage, whereText } from './diagnosis/messages.js';
+import { MB, rssOf } from './memory.js';
+import type { RunnerOptions } from './options.js';
+import type { ResultRecord, WatchdogRecord, WireExecuteOptions } from './protocol.js';
+import type { WorkerExit, WorkerHandle } from './worker-handle.js';
+
+export type FileRunEnd = 'done' | 'error' | 'timeout' | 'file-timeout' | 'memory' | 'crash' | 'interrupted';
+
+export interface FileRunTuning {
+  /** Slack after a limit before the parent acts (the worker's own result may be on its way), ms. */
+  hangGraceMs: number;
+  /** How long to wait for the watchdog's JavaScript stack, counted from the limit, ms. */
+  stackWaitMs: number;
+  /** Parent-side RSS polling period, ms. */
+  memoryPollMs: number;
+}
+
+export const DEFAULT_FILE_RUN_TUNING: FileRunTuning = { hangGraceMs: 50, stackWaitMs: 700, memoryPollMs: 100 };
+
+type Limit = 'timeout' | 'file-timeout' | 'memory';
+
+export class FileRun {
+  private readonly examples: Example[];
+  private readonly ended = new Set<number>();
+  private current?: { index: number; startedAt: number };
+  private lastEnded?: number;
+  private seq = 0;
+  private readonly startedAt = Date.now();
+  private exampleTimer?: NodeJS.Timeout;
+  private fileTimer?: NodeJS.Timeout;
+  private memoryTimer?: NodeJS.Timeout;
+  /** Set once the file's fate is sealed (finished, or being diagnosed/killed): later records are ignored. */
+  private sealed = false;
+  private fatal?: string;
+  private readonly stacks: WatchdogRecord[] = [];
+  private stackArrived: () => void = () => {};
+  private resolveEnd!: (end: FileRunEnd) => void;
+  readonly ended$: Promise<FileRunEnd> = new Promise((resolve) => {
+    this.resolveEnd = resolve;
+  });
+
+  constructor(
+    private readonly file: SourceFile,
+    private readonly handle: WorkerHandle,
+    private readonly options: RunnerOptions,
+    private readonly wire: WireExecuteOptions,
+    private readonly events: RunEvents,
+    private readonly tuning: FileRunTuning,
+    /** Called on every failed example (for --exitfirst). */
+    private readonly onFailure: () => void,
+  ) {
+    this.examples = file.blocks.flatMap((block) => block.examples);
+  }
+
+  private get slot(): number {
+    return this.handle.slot;
+  }
+
+  start(): Promise<FileRunEnd> {
+    this.events.fileStart(this.file, this.slot);
+    this.handle.onResult = (record) => {
+      if (record.t !== 'ready' && record.seq === this.seq) this.onResult(record);
+    };
+    this.handle.onWatchdog = (record) => {
+      if (record.seq === this.seq) {
+        this.stacks.push(record);
+        this.stackArrived();
+      }
+    };
+    const memlimit = this.options.memlimit > 0 ? this.options.memlimit * MB : 0;
+    this.seq = this.handle.run(this.file.path, this.wire, this.options.fileTimeout, memlimit);
+    void this.handle.exited.then((exit) => this.onExit(exit));
+    if (this.options.fileTimeout > 0) {
+      this.fileTimer = setTimeout(() => void this.limitPassed('file-timeout'), this.options.fileTimeout * 1000 + this.tuning.hangGraceMs);
+    }
+    if (memlimit > 0) {
+      this.memoryTimer = setInterval(() => {
+        const rss = rssOf(this.handle.pid);
+        if (rss !== undefined && rss > memlimit) void this.limitPassed('memory', rss);
+      }, this.tuning.memoryPollMs);
+    }
+    return this.ended$;
+  }
+
+  // ---- records ----
+
+  private onResult(record: Exclude<ResultRecord, { t: 'ready' }>): void {
+    if (record.t === 'fatal') {
+      this.fatal = record.message;
+      return;
+    }
+    if (this.sealed) return;
+    switch (record.t) {
+      case 'file':
+        if (record.examples !== this.examples.length) {
+          this.events.warning(this.file, `the worker found ${record.examples} examples, mtest ${this.examples.length} (file changed while running?)`);
+        }
+        break;
+      case 'start':
+        this.exampleStarted(record.i);
+        break;
+      case 'end':
+        this.exampleEnded(record.r);
+        break;
+      case 'done':
+        this.finish('done');
+        break;
+      case 'error':
+        this.failFile(record.message);
+        break;
+    }
+  }
+
+  private exampleStarted(index: number): void {
+    if (index < 0 || index >= this.examples.length || this.ended.has(index)) return;
+    this.current = { index, startedAt: Date.now() };
+    this.events.exampleStart(this.file, index, this.slot);
+    const limit = this.limitOf(index);
+    clearTimeout(this.exampleTimer);
+    if (limit > 0) this.exampleTimer = setTimeout(() => void this.limitPassed('timeout'), limit * 1000 + this.tuning.hangGraceMs);
+  }
+
+  private exampleEnded(result: ExampleResult): void {
+    const index = result.index;
+    if (index < 0 || index >= this.examples.length || this.ended.has(index)) return;
+    if (this.current?.index === index) {
+      clearTimeout(this.exampleTimer);
+      this.current = undefined;
+    }
+    this.ended.add(index);
+    if (result.status === 'passed' || result.status === 'failed') this.lastEnded = index;
+    this.events.exampleEnd(this.file, result);
+    const { traceMemory, warnLong } = this.options;
+    if (traceMemory !== undefined && result.rssDelta !== undefined && result.rssDelta >= traceMemory * MB) {
+      this.events.warning(this.file, `RSS grew by ${(result.rssDelta / MB).toFixed(0)} MB`, index);
+    }
+    if (warnLong !== undefined && result.status !== 'skipped' && result.status !== 'notrun' && result.time >= warnLong) {
+      this.events.warning(this.file, `slow example: ${result.time.toFixed(2)} s`, index);
+    }
+    if (result.status === 'failed') this.onFailure();
+  }
+
+  private limitOf(index: number): number {
+    return this.examples[index]?.directives.timeout ?? this.options.timeout;
+  }
+
+  private lineOf(index: number | undefined): number | undefined {
+    return index === undefined ? undefined : this.examples[index]?.line;
+  }
+
+  private where(): string {
+    return whereText(this.lineOf(this.current?.index), this.lineOf(this.lastEnded));
+  }
+
+  // ---- endings ----
+
+  private seal(): void {
+    this.sealed = true;
+    clearTimeout(this.exampleTimer);
+    clearTimeout(this.fileTimer);
+    clearInterval(this.memoryTimer);
+  }
+
+  /** Every example without a result becomes notrun; then fileEnd. */
+  private closeFile(end: FileRunEnd): void {
+    for (let index = 0; index < this.examples.length; index++) {
+      if (!this.ended.has(index)) {
+        this.ended.add(index);
+        this.events.exampleEnd(this.file, { index, status: 'notrun', outcome: 'notrun', time: 0 });
+      }
+    }
+    this.events.fileEnd(this.file, { time: (Date.now() - this.startedAt) / 1000, worker: this.slot });
+    this.resolveEnd(end);
+  }
+
+  private finish(end: FileRunEnd): void {
+    this.seal();
+    this.closeFile(end);
+  }
+
+  /** The running example (if any) fails with `outcome`; the incident follows it. */
+  private failCurrent(outcome: ExampleResult['outcome'], note: string): void {
+    if (!this.current) return;
+    const { index, startedAt } = this.current;
+    this.ended.add(index);
+    this.events.exampleEnd(this.file, { index, status: 'failed', outcome, note, time: (Date.now() - startedAt) / 1000 });
+    this.onFailure();
+  }
+
+  private failFile(message: string): void {
+    this.seal();
+    const incident: Incident = {
+      kind: 'crash',
+      index: this.current?.index,
+      message: `The worker could not run the file: ${message.split('\n')[0]}`,
+      output: message,
+      exitCode: 70,
+    };
+    this.failCurrent('crash', incident.message);
+    this.events.incident(this.file, incident);
+    this.closeFile('error');
+  }
+
+  private waitForStack(index: number | undefined, until: number): Promise<WatchdogRecord | undefined> {
+    const find = (): WatchdogRecord | undefined => this.stacks.find((s) => index === undefined || s.i === index);
+    return new Promise((resolve) => {
+      const found = find();
+      if (found || Date.now() >= until) return resolve(found);
+      const timer = setTimeout(() => {
+        this.stackArrived = () => {};
+        resolve(find());
+      }, until - Date.now());
+      this.stackArrived = () => {
+        const record = find();
+        if (!record) return;
+        clearTimeout(timer);
+        this.stackArrived = () => {};
+        resolve(record);
+      };
+    });
+  }
+
+  /** A limit passed: name the example, take its stacks and process tree, kill, report. */
+  private async limitPassed(limit: Limit, rss?: number): Promise<void> {
+    if (this.sealed || this.handle.exit) return;
+    if (limit === 'timeout' && !this.current) return; // it ended just now
+    this.seal();
+    const decidedAt = Date.now();
+    const running = this.current;
+    const where = this.where();
+    const memlimit = this.options.memlimit * MB;
+    const message =
+      limit === 'timeout'
+        ? timeoutMessage(this.limitOf(running!.index), where)
+        : limit === 'file-timeout'
+          ? fileTimeoutMessage(this.options.fileTimeout, where)
+          : memoryMessage(rss ?? rssOf(this.handle.pid) ?? 0, memlimit, where);
+    // The watchdog thread started pausing the main thread when the limit passed; give it its budget.
+    const stackWait = this.tuning.stackWaitMs - this.tuning.hangGraceMs;
+    const stack = this.handle.exit ? undefined : await this.waitForStack(running?.index, decidedAt + stackWait);
+    let native: string | undefined;
+    if (!stack?.js && this.options.gdb && !this.handle.exit) native = await nativeStack(this.handle.pid);
+    const processTree = formatProcessTree(this.handle.pid);
+    const killed = this.handle.kill();
+    const incident: Incident = {
+      kind: limit,
+      index: running?.index,
+      message,
+      elapsed: running ? (decidedAt - running.startedAt) / 1000 : (decidedAt - this.startedAt) / 1000,
+      jsStack: stack?.js,
+      nativeStack: native,
+      processTree,
+      output: this.handle.output.text() || undefined,
+    };
+    this.failCurrent(limit === 'memory' ? 'memory' : 'timeout', message);
+    this.events.incident(this.file, incident);
+    await killed; // no process of this file survives its report
+    this.closeFile(limit);
+  }
+
+  /** The worker exited while the file was running. */
+  private onExit(exit: WorkerExit): void {
+    if (this.sealed) return;
+    this.seal();
+    const output = this.handle.output.text();
+    const signal = exit.signal ?? undefined;
+    const error = this.handle.error ? `${this.handle.error.message}\n` : '';
+    const message = crashMessage({ code: exit.code, signal: exit.signal, fatal: this.fatal, output }, this.where());
+    const incident: Incident = {
+      kind: 'crash',
+      index: this.current?.index,
+      message,
+      elapsed: this.current ? (Date.now() - this.current.startedAt) / 1000 : undefined,
+      jsStack: this.fatal?.split('\n').slice(1).join('\n') || undefined,
+      output: error + output || undefined,
+      signal,
+      exitCode: signal ? undefined : (exit.code ?? undefined),
+    };
+    this.failCurrent('crash', message);
+    this.events.incident(this.file, incident);
+    this.closeFile('crash');
+  }
+
+  /** Ctrl-C: stop the worker; the running example and the rest are not run. */
+  async interrupt(): Promise<void> {
+    if (this.sealed) return;
+    this.seal();
+    const running = this.current;
+    const killed = this.handle.kill();
+    const message = `Interrupted ${this.where()}`;
+    if (running) {
+      this.ended.add(running.index);
+      this.events.exampleEnd(this.file, { index: running.index, status: 'notrun', outcome: 'notrun', note: message, time: (Date.now() - running.startedAt) / 1000 });
+    }
+    this.events.incident(this.file, { kind: 'interrupted', index: running?.index, message });
+    await killed;
+    this.closeFile('interrupted');
+  }
+}

@@ -1,0 +1,125 @@
+// The shared memory between a process's main thread (which runs examples) and its watchdog thread.
+// The main thread writes which example is running and since when — a few stores, no system call — and the
+// watchdog thread reads it at any time, even while the main thread is stuck in a loop or in native code.
+// A seqlock keeps a reader from seeing half of an update.
+
+const I_VERSION = 0; // seqlock: odd while the main thread is writing
+const I_INDEX = 1; // flat index of the running example, -1 when none
+const I_EXAMPLE = 2; // counts example starts: identifies one run of one example
+const I_FILE = 3; // id of the running file (the pool's run sequence number in a worker)
+const INT_SLOTS = 8;
+
+const F_EXAMPLE_START = 0; // Date.now() at example start
+const F_EXAMPLE_LIMIT = 1; // ms, 0 = none
+const F_FILE_START = 2;
+const F_FILE_LIMIT = 3; // ms, 0 = none
+const F_MEMLIMIT = 4; // bytes, 0 = none
+const F_SELF_SIGINT_AT = 5; // Date.now() when the watchdog last sent SIGINT to its own process
+const FLOAT_SLOTS = 6;
+
+export const HEARTBEAT_BYTES = INT_SLOTS * 4 + FLOAT_SLOTS * 8;
+
+export interface HeartbeatSnapshot {
+  index: number;
+  example: number;
+  file: number;
+  exampleStart: number;
+  exampleLimitMs: number;
+  fileStart: number;
+  fileLimitMs: number;
+  memlimit: number;
+}
+
+export class Heartbeat {
+  readonly ints: Int32Array;
+  readonly floats: Float64Array;
+
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(HEARTBEAT_BYTES)) {
+    this.ints = new Int32Array(buffer, 0, INT_SLOTS);
+    this.floats = new Float64Array(buffer, INT_SLOTS * 4, FLOAT_SLOTS);
+    if (Atomics.load(this.ints, I_EXAMPLE) === 0 && Atomics.load(this.ints, I_FILE) === 0) {
+      Atomics.store(this.ints, I_INDEX, -1);
+    }
+  }
+
+  // ---- main thread ----
+
+  fileStarted(id: number, fileLimitMs: number, memlimit: number): void {
+    this.write(() => {
+      this.ints[I_FILE] = id;
+      this.ints[I_INDEX] = -1;
+      this.floats[F_FILE_START] = Date.now();
+      this.floats[F_FILE_LIMIT] = fileLimitMs;
+      this.floats[F_MEMLIMIT] = memlimit;
+    });
+  }
+
+  /** The id the next exampleStarted will publish (only the main thread writes it). */
+  nextExampleId(): number {
+    return this.ints[I_EXAMPLE] + 1;
+  }
+
+  exampleStarted(id: number, index: number, limitMs: number): void {
+    this.write(() => {
+      this.ints[I_EXAMPLE] = id;
+      this.ints[I_INDEX] = index;
+      this.floats[F_EXAMPLE_START] = Date.now();
+      this.floats[F_EXAMPLE_LIMIT] = limitMs;
+    });
+  }
+
+  exampleEnded(): void {
+    this.write(() => {
+      this.ints[I_INDEX] = -1;
+    });
+  }
+
+  fileEnded(): void {
+    this.write(() => {
+      this.ints[I_INDEX] = -1;
+      this.floats[F_FILE_LIMIT] = 0;
+      this.floats[F_MEMLIMIT] = 0;
+    });
+  }
+
+  private write(update: () => void): void {
+    Atomics.add(this.ints, I_VERSION, 1);
+    update();
+    Atomics.add(this.ints, I_VERSION, 1);
+  }
+
+  // ---- watchdog thread ----
+
+  read(): HeartbeatSnapshot {
+    for (;;) {
+      const before = Atomics.load(this.ints, I_VERSION);
+      if (before & 1) continue; // a write is in progress: a few stores, spin
+      const snapshot: HeartbeatSnapshot = {
+        index: this.ints[I_INDEX],
+        example: this.ints[I_EXAMPLE],
+        file: this.ints[I_FILE],
+        exampleStart: this.floats[F_EXAMPLE_START],
+        exampleLimitMs: this.floats[F_EXAMPLE_LIMIT],
+        fileStart: this.floats[F_FILE_START],
+        fileLimitMs: this.floats[F_FILE_LIMIT],
+        memlimit: this.floats[F_MEMLIMIT],
+      };
+      if (Atomics.load(this.ints, I_VERSION) === before) return snapshot;
+    }
+  }
+
+  /** The watchdog marks the SIGINT it is about to send to its own process, so a Ctrl-C handler can tell. */
+  markSelfInterrupt(): void {
+    this.floats[F_SELF_SIGINT_AT] = Date.now();
+    Atomics.add(this.ints, I_VERSION, 0); // a fence: the store is visible before the signal is sent
+  }
+
+  /**
+   * True when the watchdog sent SIGINT to this process within the last second. Not consumed, so every
+   * SIGINT listener of the process can ask; a real Ctrl-C right after is ignored once (press it again).
+   */
+  recentSelfInterrupt(): boolean {
+    Atomics.add(this.ints, I_VERSION, 0);
+    return Date.now() - this.floats[F_SELF_SIGINT_AT] < 1000;
+  }
+}

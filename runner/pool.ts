@@ -1,0 +1,194 @@
+// The worker pool (default mode, SPEC §6): files run in forked worker processes, at most `jobs` at a time
+// (p-limit), each on a numbered slot. A slot keeps its worker from file to file unless the file ended badly
+// (the worker was killed), --isolate asks for a fresh worker per file, or the worker has grown past half its
+// memory budget (a fat worker is replaced before it hits the limit mid-file). Ctrl-C / SIGTERM stop the run:
+// every worker tree is killed and what did not run is reported as not run.
+import pLimit from 'p-limit';
+import type { RunEvents } from '../src/events.js';
+import { countExamples, type SourceFile } from '../src/model.js';
+import { DEFAULT_FILE_RUN_TUNING, FileRun, type FileRunEnd, type FileRunTuning } from './file-run.js';
+import { MB, rssOf } from './memory.js';
+import type { RunnerOptions, RunnerOutcome } from './options.js';
+import type { WireExecuteOptions } from './protocol.js';
+import { WorkerHandle, type WorkerSpawnOptions } from './worker-handle.js';
+
+/** Knobs for tests and benchmarks, not user options. */
+export interface PoolTuning extends Partial<FileRunTuning> {
+  /** Node flags for workers (e.g. a small --max-old-space-size). */
+  execArgv?: string[];
+  /** Extra worker environment. */
+  env?: Record<string, string>;
+  /** Replacement worker module. */
+  workerModule?: string;
+  /** Handle SIGINT/SIGTERM while running (default true). */
+  handleSignals?: boolean;
+}
+
+/** Which files one worker process ran, in order — what `mtest bisect` needs to replay a worker's history. */
+export interface WorkerRecord {
+  /** Slot number (the `worker` of RunEvents). */
+  worker: number;
+  pid: number;
+  files: string[];
+  /** How the process ended: `code 0`, `SIGKILL`… (undefined if still running, which does not happen). */
+  exit?: string;
+}
+
+export interface PoolOutcome extends RunnerOutcome {
+  workers: WorkerRecord[];
+}
+
+/** Endings after which the worker is not trusted with another file (and was killed anyway). */
+const BAD_ENDS = new Set<FileRunEnd>(['timeout', 'file-timeout', 'memory', 'crash', 'interrupted']);
+
+export class WorkerPool {
+  private readonly workers = new Map<number, WorkerHandle>();
+  private readonly everyWorker: WorkerHandle[] = [];
+  private readonly running = new Set<FileRun>();
+  private readonly retiring = new Set<Promise<void>>();
+  private interrupted = false;
+  private stopped = false;
+  private readonly wire: WireExecuteOptions;
+  private readonly tuning: FileRunTuning;
+
+  constructor(
+    private readonly options: RunnerOptions,
+    private readonly events: RunEvents,
+    private readonly poolTuning: PoolTuning = {},
+  ) {
+    this.wire = {
+      optional: [...options.optional],
+      long: options.long,
+      randomSeed: options.randomSeed,
+      timeout: options.timeout,
+      prelude: options.prelude,
+      initial: options.initial,
+      only: options.only,
+      measureMemory: options.measureMemory || options.traceMemory !== undefined || options.verbose,
+    };
+    this.tuning = { ...DEFAULT_FILE_RUN_TUNING, ...poolTuning };
+  }
+
+  async run(files: SourceFile[]): Promise<PoolOutcome> {
+    // Larger files first, so a long one does not start last and leave the other workers idle at the end.
+    const order = files
+      .map((file, position) => ({ file, position, size: countExamples(file) }))
+      .sort((a, b) => b.size - a.size || a.position - b.position)
+      .map((entry) => entry.file);
+    const jobs = Math.max(1, Math.min(this.options.jobs, order.length || 1));
+    const limit = pLimit(jobs);
+    const freeSlots = Array.from({ length: jobs }, (_, i) => jobs - i);
+    const onSignal = (): void => void this.interrupt();
+    const handleSignals = this.poolTuning.handleSignals ?? true;
+    if (handleSignals) {
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    }
+    try {
+      await Promise.all(
+        order.map((file) =>
+          limit(async () => {
+            if (this.stopped) return this.reportNotRun(file);
+            const slot = freeSlots.pop()!;
+            try {
+              await this.runFile(slot, file);
+            } finally {
+              freeSlots.push(slot);
+            }
+          }),
+        ),
+      );
+    } finally {
+      if (handleSignals) {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+      }
+      for (const [slot, handle] of this.workers) {
+        this.workers.delete(slot);
+        this.retire(handle);
+      }
+      await Promise.all(this.retiring);
+    }
+    return {
+      interrupted: this.interrupted,
+      workers: this.everyWorker.map((handle) => ({
+        worker: handle.slot,
+        pid: handle.pid,
+        files: [...handle.files],
+        exit: handle.exit ? (handle.exit.signal ?? `code ${handle.exit.code}`) : undefined,
+      })),
+    };
+  }
+
+  /** Stop the run: no new file starts, every running worker tree is killed. */
+  async interrupt(): Promise<void> {
+    this.interrupted = true;
+    this.stopped = true;
+    await Promise.all([...this.running].map((run) => run.interrupt()));
+  }
+
+  private async runFile(slot: number, file: SourceFile): Promise<void> {
+    if (countExamples(file) === 0) {
+      this.events.fileStart(file, slot);
+      this.events.fileEnd(file, { time: 0, worker: slot });
+      return;
+    }
+    let handle = this.workers.get(slot);
+    if (!handle || !handle.alive) {
+      handle = this.spawn(slot);
+      this.workers.set(slot, handle);
+    }
+    const run = new FileRun(file, handle, this.options, this.wire, this.events, this.tuning, () => {
+      if (this.options.exitFirst) this.stopped = true;
+    });
+    this.running.add(run);
+    let end: FileRunEnd;
+    try {
+      end = await run.start();
+    } finally {
+      this.running.delete(run);
+    }
+    if (BAD_ENDS.has(end) || this.options.isolate || this.overBudget(handle)) {
+      this.workers.delete(slot);
+      this.retire(handle);
+    }
+  }
+
+  /** Past half its memory budget after a file: replace it before it reaches the limit in the middle of one. */
+  private overBudget(handle: WorkerHandle): boolean {
+    if (this.options.memlimit <= 0) return false;
+    const rss = rssOf(handle.pid);
+    return rss !== undefined && rss > (this.options.memlimit * MB) / 2;
+  }
+
+  private spawn(slot: number): WorkerHandle {
+    const spawn: WorkerSpawnOptions = {
+      blasThreads: this.options.blasThreads,
+      execArgv: this.poolTuning.execArgv,
+      env: this.poolTuning.env,
+      workerModule: this.poolTuning.workerModule,
+    };
+    const handle = new WorkerHandle(slot, spawn);
+    this.everyWorker.push(handle);
+    return handle;
+  }
+
+  /** Let a worker go in the background; the run does not end before it is gone. */
+  private retire(handle: WorkerHandle): void {
+    const done = (handle.exit ? handle.exited.then(() => {}) : handle.retire()).finally(() => this.retiring.delete(done));
+    this.retiring.add(done);
+  }
+
+  /** A file that will not run (after --exitfirst or Ctrl-C): every example is reported as not run. */
+  private reportNotRun(file: SourceFile): void {
+    this.events.fileStart(file, 0);
+    const total = countExamples(file);
+    for (let index = 0; index < total; index++) this.events.exampleEnd(file, { index, status: 'notrun', outcome: 'notrun', time: 0 });
+    this.events.fileEnd(file, { time: 0, worker: 0 });
+  }
+}
+
+/** Run `files` in worker processes (SPEC §6); every example of every file gets exactly one exampleEnd. */
+export function runWorkers(files: SourceFile[], options: RunnerOptions, events: RunEvents, tuning?: PoolTuning): Promise<PoolOutcome> {
+  return new WorkerPool(options, events, tuning).run(files);
+}

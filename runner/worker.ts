@@ -1,0 +1,78 @@
+// A worker process (forked by WorkerPool). It runs one file at a time when told to over IPC, announces
+// every example on the result pipe *before* running it and reports it right after, and keeps a watchdog
+// thread that takes the main thread's stack when a limit passes. It never decides its own fate: the parent
+// watches the clock and memory, and kills it.
+import { executeFile } from '../src/execute/index.js';
+import { countExamples, type Example, type ExampleResult } from '../src/model.js';
+import { loadSource } from '../src/sources/index.js';
+import { RESULT_FD, WATCHDOG_FD, type WorkerCommand } from './protocol.js';
+import { ResultPipe } from './result-pipe.js';
+import { Watchdog } from './watchdog.js';
+
+type RunCommand = Extract<WorkerCommand, { t: 'run' }>;
+
+const pipe = new ResultPipe(RESULT_FD);
+const watchdog = Watchdog.start({ mode: 'worker', gdb: false, reportFd: WATCHDOG_FD, exitWhenOrphaned: true });
+let runningSeq = 0;
+
+// An exception nobody handled (a timer callback, an unhandled rejection) ends the worker as it would end
+// any Node program; first tell the parent what it was, since stderr alone is easy to lose.
+process.on('uncaughtException', (error, origin) => {
+  const what = origin === 'unhandledRejection' ? 'Unhandled promise rejection' : 'Uncaught exception in a callback';
+  const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  pipe.write({ t: 'fatal', seq: runningSeq, message: `${what}: ${text}` });
+  process.exit(70);
+});
+// The pool runs workers in their own process group, so a terminal Ctrl-C does not reach them; should a
+// SIGINT arrive anyway, the pool (not the worker) decides what happens.
+process.on('SIGINT', () => {});
+// The pool went away: nothing will read our results.
+process.on('disconnect', () => process.exit(0));
+
+async function runFile(command: RunCommand): Promise<void> {
+  const seq = command.seq;
+  runningSeq = seq;
+  watchdog.fileStarted(command.path, command.fileTimeout, command.memlimit, seq);
+  try {
+    const file = loadSource(command.path);
+    if (!file) {
+      pipe.write({ t: 'error', seq, message: `${command.path} is marked nodoctest` });
+      return;
+    }
+    pipe.write({ t: 'file', seq, examples: countExamples(file) });
+    const wire = command.options;
+    const options = {
+      ...wire,
+      optional: new Set(wire.optional),
+      // The parent enforces limits by killing the worker: nothing to pay per example here.
+      interruptSync: false,
+    };
+    await executeFile(file, options, {
+      exampleStart(index: number, example: Example): void {
+        pipe.write({ t: 'start', seq, i: index });
+        watchdog.exampleStarted(index, example, wire.timeout);
+      },
+      exampleEnd(result: ExampleResult): void {
+        watchdog.exampleEnded();
+        pipe.write({ t: 'end', seq, r: result });
+      },
+    });
+    pipe.write({ t: 'done', seq });
+  } catch (error) {
+    pipe.write({ t: 'error', seq, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  } finally {
+    watchdog.fileEnded();
+  }
+}
+
+// Commands are handled one after another: a worker runs one file at a time.
+let queue = Promise.resolve();
+process.on('message', (command: WorkerCommand) => {
+  if (command.t === 'exit') {
+    queue = queue.then(() => process.exit(0));
+    return;
+  }
+  queue = queue.then(() => runFile(command));
+});
+
+pipe.write({ t: 'ready', pid: process.pid });
