@@ -211,6 +211,15 @@ describe('sources: script files', () => {
     assert.deepEqual(summary(extractScriptBlocks(text, 'f.ts').blocks)[0].examples, [[4, 'f()', '1\n'], [7, 'g()', '2\n']]);
   });
 
+  it('stays linear on many comments without prompts and on long lines full of slashes', () => {
+    const text = '/** prose */\nconst a = 1;\n'.repeat(20000) + 'x = [' + ' + / 2'.repeat(100000) + '];\n/** sage: 1 */\nconst z = 1;';
+    const start = process.hrtime.bigint();
+    const { blocks } = extractScriptBlocks(text, 'f.ts');
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    assert.deepEqual(blocks.map((b) => [b.name, b.line]), [['z', 40002]]);
+    assert.ok(ms < 1500, `took ${ms} ms`);
+  });
+
   it('reports an unterminated /* comment at its line and keeps the blocks before it', () => {
     const dir = scratch({ 'broken.ts': '/** sage: 1 */\nconst x = 1;\n\n/* sage: 2\n2\n' });
     try {

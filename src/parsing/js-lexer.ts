@@ -143,6 +143,7 @@ export function lex(text: string): LexResult {
   const templateStack: number[] = [];
   let depth = 0;
   let lineHasCode = false;
+  let noRegexBefore = 0;
   let i = 0;
   const n = text.length;
   if (text.startsWith('#!')) {
@@ -173,9 +174,13 @@ export function lex(text: string): LexResult {
         i = end;
         continue;
       }
-      if (regexAllowedAfter(tokens[tokens.length - 1])) {
+      if (i >= noRegexBefore && regexAllowedAfter(tokens[tokens.length - 1])) {
         const end = skipRegex(text, i);
         if (end > 0) { push('regex', '/', i); i = end; continue; }
+        // Not a regex after all. Rescanning the rest of this line for every later `/` could be quadratic
+        // on a long (minified) line, so the rest of the line reads `/` as division.
+        const nl = text.indexOf('\n', i);
+        noRegexBefore = nl < 0 ? n : nl;
       }
       push('punct', '/', i);
       i++;

@@ -18,6 +18,7 @@ export function extractScriptBlocks(
   const lines = new LineIndex(text);
   const blocks: Block[] = [];
   const errors: InputError[] = [];
+  const prompted = new PromptFinder(text, firstPrompts);
   const groups = groupComments(comments, lines);
   const prefixes = scopePrefixes(tokens, groups);
 
@@ -28,7 +29,7 @@ export function extractScriptBlocks(
       errors.push({ file, line: lines.lineOf(first.start), message: 'unterminated /* comment' });
       return;
     }
-    if (!firstPrompts.some((ps1) => { const at = text.indexOf(ps1, first.start); return at >= 0 && at < last.end; })) return;
+    if (!prompted.has(first.start, last.end)) return;
     const line = lines.lineOf(first.start);
     const body = first.kind === 'block' ? blockCommentText(text, first) : lineCommentsText(text, group);
     // doc comments often hold fenced code (TSDoc `@example`) and tag lines right after an output
@@ -42,6 +43,30 @@ export function extractScriptBlocks(
     blocks.push({ name, line, examples: parsed.examples });
   });
   return { blocks, errors };
+}
+
+/**
+ * Does a prompt occur in [start, end)? Queried with increasing ranges, so each prompt's text is searched
+ * once over the whole file (a plain indexOf per comment would rescan to the end of the file every time).
+ */
+class PromptFinder {
+  private readonly next: number[];
+
+  constructor(private readonly text: string, private readonly prompts: string[]) {
+    this.next = prompts.map(() => -1);
+  }
+
+  has(start: number, end: number): boolean {
+    let found = false;
+    this.prompts.forEach((prompt, p) => {
+      if (this.next[p] !== Infinity && this.next[p] < start) {
+        const at = this.text.indexOf(prompt, start);
+        this.next[p] = at < 0 ? Infinity : at;
+      }
+      if (this.next[p] < end) found = true;
+    });
+    return found;
+  }
 }
 
 /** Block comments alone; `//` comments on their own lines joined into runs over consecutive lines. */
