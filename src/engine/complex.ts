@@ -4,6 +4,9 @@ import { inspect } from 'node:util';
 
 import { formatComplex } from './display.js';
 
+/** Registry-wide brand so `instanceof Complex` holds across copies of the engine (see vector.ts). */
+const BRAND = Symbol.for('mtest.engine.Complex');
+
 /**
  * A complex number `re + im*I`.
  *
@@ -25,6 +28,10 @@ export class Complex {
     this.im = im;
   }
 
+  static [Symbol.hasInstance](value: unknown): value is Complex {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
   /**
    * Sage's CDF notation.
    *
@@ -39,3 +46,5 @@ export class Complex {
     return this.toString();
   }
 }
+
+Object.defineProperty(Complex.prototype, BRAND, { value: true });

@@ -11,6 +11,8 @@ import { allocate } from './storage.js';
 import { Vector, wrapVector } from './vector.js';
 
 const INTERNAL = Symbol('Matrix.internal');
+/** Registry-wide brand so `instanceof Matrix` holds across copies of the engine (see vector.ts). */
+const BRAND = Symbol.for('mtest.engine.Matrix');
 
 /** PA = LU. */
 export interface LU {
@@ -67,6 +69,10 @@ export class Matrix {
     this.data = data;
     this.buf = data.buffer;
     this.off = data.byteOffset >>> 3;
+  }
+
+  static [Symbol.hasInstance](value: unknown): value is Matrix {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 
   /**
@@ -275,9 +281,8 @@ export class Matrix {
    *     sage: const A = matrix([[2, 1], [1, 3]])
    *     sage: A.solve(vector([3, 5]))  // tol 1e-12
    *     (0.8, 1.4)
-   *     sage: A.solve(identity(2)).mul(A)  // tol 1e-12
-   *     [1.0 0.0]
-   *     [0.0 1.0]
+   *     sage: A.solve(identity(2)).mul(A).equals(identity(2), 1e-12)
+   *     true
    *     sage: matrix([[1, 2], [2, 4]]).solve(vector([1, 1]))
    *     Uncaught RangeError: matrix is singular
    *     sage: A.solve(vector([1, 2, 3]))
@@ -341,9 +346,10 @@ export class Matrix {
    *     sage: const A = matrix([[1, 2], [3, 4]])
    *     sage: A.equals(matrix([[1, 2], [3, 4]]))
    *     true
-   *     sage: A.inverse().inverse().equals(A)
+   *     sage: const B = A.add(ones(2, 2).scale(1e-14))
+   *     sage: A.equals(B)
    *     false
-   *     sage: A.inverse().inverse().equals(A, 1e-12)
+   *     sage: A.equals(B, 1e-12)
    *     true
    *     sage: A.equals(identity(3))
    *     false
@@ -360,11 +366,11 @@ export class Matrix {
    *     [0.0 1.0]
    *     [1.0 0.0]
    *     sage: L  // tol 1e-12
-   *     [           1.0            0.0]
-   *     [0.333333333333            1.0]
+   *     [               1.0                0.0]
+   *     [0.3333333333333333                1.0]
    *     sage: U  // tol 1e-12
-   *     [           3.0            4.0]
-   *     [           0.0 0.666666666667]
+   *     [               3.0                4.0]
+   *     [               0.0 0.6666666666666667]
    */
   lu(): LU {
     return linalg.lu(this);
@@ -376,8 +382,8 @@ export class Matrix {
    *     sage: const A = matrix([[3, 1], [4, 2]])
    *     sage: const { Q, R } = A.qr()
    *     sage: R  // tol 1e-12
-   *     [-5.0 -2.2]
-   *     [ 0.0  0.4]
+   *     [              -5.0               -2.2]
+   *     [               0.0 0.3999999999999999]
    *     sage: Q.mul(R).equals(A, 1e-12)
    *     true
    */
@@ -389,8 +395,8 @@ export class Matrix {
    * Cholesky factor (dpotrf): lower triangular L with `A = L·Lᵀ`, for symmetric positive definite A.
    *
    *     sage: matrix([[4, 2], [2, 3]]).cholesky()  // tol 1e-12
-   *     [          2.0           0.0]
-   *     [          1.0 1.41421356237]
+   *     [               2.0                0.0]
+   *     [               1.0 1.4142135623730951]
    *     sage: matrix([[1, 2], [2, 1]]).cholesky()
    *     Uncaught RangeError: cholesky: matrix is not positive definite
    */
@@ -406,7 +412,7 @@ export class Matrix {
    *     sage: const A = matrix([[3, 0], [4, 5]])
    *     sage: const { U, S, V } = A.svd()
    *     sage: S  // tol 1e-12
-   *     (6.7082039325, 2.2360679775)
+   *     (6.708203932499369, 2.23606797749979)
    *     sage: U.mul(diagonal(S)).mul(V.transpose()).equals(A, 1e-12)
    *     true
    */
@@ -435,8 +441,8 @@ export class Matrix {
    *     sage: values  // tol 1e-12
    *     (1.0, 3.0)
    *     sage: vectors  // tol 1e-12
-   *     [ 0.707106781187  0.707106781187]
-   *     [-0.707106781187  0.707106781187]
+   *     [ 0.7071067811865475  0.7071067811865475]
+   *     [-0.7071067811865475  0.7071067811865475]
    *     sage: matrix([[1, 2], [3, 4]]).eigh()
    *     Uncaught RangeError: eigh: matrix is not symmetric (2x2)
    */
@@ -485,6 +491,8 @@ export class Matrix {
     return new Matrix(INTERNAL, this.rows, this.cols, out);
   }
 }
+
+Object.defineProperty(Matrix.prototype, BRAND, { value: true });
 
 /** @internal wraps engine-owned row-major storage without copying. */
 export function wrapMatrix(rows: number, cols: number, data: Float64Array): Matrix {

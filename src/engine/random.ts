@@ -7,7 +7,11 @@ import { native } from './native.js';
 import { allocate } from './storage.js';
 
 const UNIFORM_MINUS_ONE_ONE = 2;
-const state = new Int32Array(4);
+// One generator per process, even when the engine module is loaded twice (prelude and from source).
+const STATE_KEY = Symbol.for('mtest.engine.randomState');
+const holder = globalThis as unknown as Record<symbol, Int32Array | undefined>;
+const fresh = holder[STATE_KEY] === undefined;
+const state: Int32Array = (holder[STATE_KEY] ??= new Int32Array(4));
 
 /**
  * dlarnv seed words for an integer seed. Nearby seeds would give nearly identical multiplicative
@@ -64,4 +68,4 @@ export function randomMatrix(m: number, n: number, seed?: number): Matrix {
   return wrapMatrix(m, n, data);
 }
 
-seedWords('seedRandom', 0, state);
+if (fresh) seedWords('seedRandom', 0, state);

@@ -8,6 +8,11 @@ import { native } from './native.js';
 import { allocate } from './storage.js';
 
 const INTERNAL = Symbol('Vector.internal');
+/**
+ * Registry-wide brand: the engine can be loaded twice in one process (compiled as the prelude and from
+ * source as a file's own exports), and `instanceof` must accept vectors made by either copy.
+ */
+const BRAND = Symbol.for('mtest.engine.Vector');
 
 /**
  * A dense vector of doubles, displayed as a parenthesised list. Make one with `vector([...])`.
@@ -32,6 +37,10 @@ export class Vector {
     this.data = data;
     this.buf = data.buffer;
     this.off = data.byteOffset >>> 3;
+  }
+
+  static [Symbol.hasInstance](value: unknown): value is Vector {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 
   /** Number of entries. */
@@ -134,6 +143,8 @@ export class Vector {
     return new Vector(INTERNAL, out);
   }
 }
+
+Object.defineProperty(Vector.prototype, BRAND, { value: true });
 
 function checkSameLength(op: string, v: Vector, w: unknown): void {
   if (!(w instanceof Vector)) throw new TypeError(`${op}: expected a Vector, got ${describe(w)}`);
