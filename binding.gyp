@@ -22,6 +22,14 @@
           }
         }]
       ]
+    },
+    {
+      "target_name": "mtest_guard",
+      "sources": ["native/guard/guard.cc"],
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall"],
+      "conditions": [
+        ["OS=='mac'", { "xcode_settings": { "CLANG_CXX_LANGUAGE_STANDARD": "c++17", "MACOSX_DEPLOYMENT_TARGET": "11.0" } }]
+      ]
     }
   ]
 }

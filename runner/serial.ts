@@ -4,6 +4,7 @@
 import type { RunEvents } from '../src/events.js';
 import { executeFile } from '../src/execute/index.js';
 import { exampleAt, type SourceFile } from '../src/model.js';
+import { syncGuard } from './interrupt.js';
 import type { RunnerOptions, RunnerOutcome } from './options.js';
 
 export async function runSerial(files: SourceFile[], options: RunnerOptions, events: RunEvents, stop: { requested: boolean } = { requested: false }): Promise<RunnerOutcome> {
@@ -32,7 +33,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
           events.warning(file, `slow example: ${result.time.toFixed(2)} s`, result.index);
         }
       },
-    });
+    }, execOptions.interruptSync ? { guard: syncGuard() } : {});
     events.fileEnd(file, { time: Number(process.hrtime.bigint() - start) / 1e9, worker: 0 });
   }
   return { interrupted: stop.requested };

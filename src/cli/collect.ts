@@ -14,7 +14,7 @@ export async function collectSources(paths: string[], config: FileConfig, cwd: s
   const errors: InputError[] = [...found.errors];
   const files: SourceFile[] = [];
   for (const path of found.files) {
-    const file = loadSource(path, { prompts: config.prompts });
+    const file = loadSource(path, { prompts: config.prompts, cwd });
     if (!file) continue; // nodoctest
     errors.push(...file.errors);
     files.push(file);

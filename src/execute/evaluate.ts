@@ -1,12 +1,8 @@
 // Runs one compiled example inside its block's namespace, in this realm (so `instanceof` works exactly as
 // in a normal module), and collects what it produced: output, then the displayed value or the exception.
-import vm from 'node:vm';
 import { displayThrown, displayValue } from '../display.js';
 import { OutputCapture } from './capture.js';
 import type { CompiledExample } from './transform.js';
-
-/** The global slot through which the generated code receives its namespace. */
-const NAMESPACE_SLOT = '__mtest$namespace';
 
 export interface Evaluation {
   /** Output, displayed value or `Uncaught …` line, in order. */
@@ -16,49 +12,71 @@ export interface Evaluation {
   timedOut: boolean;
 }
 
+/** What a SyncGuard returns when it had to interrupt the call. */
+export const INTERRUPTED: unique symbol = Symbol('interrupted');
+
+/**
+ * Runs the synchronous part of an example so that it can be interrupted after `limitMs` (serial mode).
+ * Provided by the runner (it owns threads and time); workers run without one and are killed instead.
+ */
+export interface SyncGuard {
+  call(fn: (ns: Record<string, unknown>) => unknown, ns: Record<string, unknown>, limitMs: number): unknown | typeof INTERRUPTED;
+}
+
 export interface EvaluateContext {
   /** Absolute path, for stack traces. */
   filename: string;
   /** 1-based line of the example's first source line. */
   line: number;
-  /** In-process limit in ms; 0 = none (workers: the parent enforces limits). */
+  /** In-process limit in ms; 0 = none. */
   limitMs: number;
+  guard?: SyncGuard;
 }
 
 const capture = new OutputCapture();
+const AsyncFunction = (async () => {}).constructor as FunctionConstructor;
+const NS_PARAM = '__mtest$ns';
 
-function isInterrupt(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code;
-  return code === 'ERR_SCRIPT_EXECUTION_TIMEOUT' || code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED';
+type ExampleFunction = (ns: Record<string, unknown>) => unknown;
+
+/**
+ * `new Function` compiles faster than vm.Script; the padding puts the example's first line at its line in
+ * the document and `sourceURL` names the document, so stack traces point into it. A function without a
+ * top-level await stays synchronous: cheaper, and its value needs no promise round trip.
+ */
+function instantiate(compiled: CompiledExample, ctx: EvaluateContext): ExampleFunction {
+  const padding = '\n'.repeat(Math.max(0, ctx.line - 3));
+  const body = `${padding}with (${NS_PARAM}) { ${compiled.body}\n}\n//# sourceURL=${ctx.filename}`;
+  const Ctor = compiled.async ? AsyncFunction : Function;
+  return new Ctor(NS_PARAM, body) as ExampleFunction;
 }
 
 function withNewline(text: string): string {
   return text === '' || text.endsWith('\n') ? text : text + '\n';
 }
 
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+}
+
 export async function evaluate(compiled: CompiledExample, namespace: Record<string, unknown>, ctx: EvaluateContext): Promise<Evaluation> {
   for (const name of compiled.declared) if (!(name in namespace)) namespace[name] = undefined;
-  const code = `(async function (__mtest$ns) { with (__mtest$ns) { ${compiled.body}\n} })(globalThis.${NAMESPACE_SLOT})`;
-  (globalThis as Record<string, unknown>)[NAMESPACE_SLOT] = namespace;
-  const options: vm.RunningScriptOptions & { lineOffset: number } = { filename: ctx.filename, lineOffset: ctx.line - 1 };
-  // vm's own timeout interrupts a synchronous loop; the part after the first `await` is raced below.
-  if (ctx.limitMs > 0) options.timeout = ctx.limitMs;
   let value: unknown;
   let thrown: unknown;
   let threw = false;
   let timedOut = false;
   capture.start();
   try {
-    const promise = vm.runInThisContext(code, options) as Promise<unknown>;
-    value = ctx.limitMs > 0 ? await raceLimit(promise, ctx.limitMs) : await promise;
+    const fn = instantiate(compiled, ctx);
+    value = ctx.guard && ctx.limitMs > 0 ? ctx.guard.call(fn, namespace, ctx.limitMs) : fn(namespace);
+    if (value === INTERRUPTED) timedOut = true;
+    else if (isThenable(value)) value = ctx.limitMs > 0 ? await raceLimit(value, ctx.limitMs) : await value;
   } catch (err) {
-    if (err === LIMIT || isInterrupt(err)) timedOut = true;
+    if (err === LIMIT) timedOut = true;
     else {
       threw = true;
       thrown = err;
     }
-  } finally {
-    (globalThis as Record<string, unknown>)[NAMESPACE_SLOT] = undefined;
   }
   let got = withNewline(capture.stop());
   if (threw) got += displayThrown(thrown) + '\n';
@@ -68,7 +86,7 @@ export async function evaluate(compiled: CompiledExample, namespace: Record<stri
 
 const LIMIT = Symbol('time limit');
 
-function raceLimit<T>(promise: Promise<T>, ms: number): Promise<T> {
+function raceLimit<T>(promise: PromiseLike<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(LIMIT), ms);

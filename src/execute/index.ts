@@ -5,13 +5,20 @@ import path from 'node:path';
 import { OutputChecker } from '../check/checker.js';
 import type { Example, ExampleResult, SourceFile } from '../model.js';
 import type { ExecuteEvents, ExecuteOptions } from './api.js';
-import { evaluate } from './evaluate.js';
-import { importOwnExports, loadPrelude } from './modules.js';
+import { evaluate, type SyncGuard } from './evaluate.js';
+import { examplesUseExports, importOwnExports, loadPrelude } from './modules.js';
 import { createNamespace, reseed } from './namespace.js';
 import { skipReason } from './skip.js';
 import { compileExample, ExampleSyntaxError } from './transform.js';
 
 export type { ExecuteEvents, ExecuteOptions } from './api.js';
+export { INTERRUPTED, type SyncGuard } from './evaluate.js';
+
+/** What a runner lends the evaluation stage (not data: it cannot cross a process boundary). */
+export interface ExecuteHooks {
+  /** Interrupts a synchronous example past its limit (serial mode). */
+  guard?: SyncGuard;
+}
 
 const checker = new OutputChecker();
 
@@ -23,7 +30,7 @@ function limitSeconds(example: Example, options: ExecuteOptions): number {
   return example.directives.timeout ?? options.timeout;
 }
 
-async function runExample(index: number, example: Example, ns: Record<string, unknown>, filename: string, options: ExecuteOptions): Promise<ExampleResult> {
+async function runExample(index: number, example: Example, ns: Record<string, unknown>, filename: string, options: ExecuteOptions, hooks: ExecuteHooks): Promise<ExampleResult> {
   const start = process.hrtime.bigint();
   const rssBefore = options.measureMemory ? process.memoryUsage.rss() : 0;
   const finish = (r: Omit<ExampleResult, 'index' | 'time'>): ExampleResult => {
@@ -42,7 +49,7 @@ async function runExample(index: number, example: Example, ns: Record<string, un
     return finish({ status: 'failed', outcome: 'error', got: `Uncaught SyntaxError: ${err.message}\n`, note: `Syntax error at line ${example.line + err.exampleLine - 1}` });
   }
   const limit = options.interruptSync ? limitSeconds(example, options) : 0;
-  const ev = await evaluate(compiled, ns, { filename, line: example.line, limitMs: limit * 1000 });
+  const ev = await evaluate(compiled, ns, { filename, line: example.line, limitMs: limit * 1000, guard: hooks.guard });
   if (ev.timedOut) {
     return finish({ status: 'failed', outcome: 'timeout', got: ev.got, note: `Timed out after ${limit} s` });
   }
@@ -51,7 +58,7 @@ async function runExample(index: number, example: Example, ns: Record<string, un
   return finish({ status: 'failed', outcome: ev.threw ? 'exception' : 'mismatch', got: ev.got, note: check.note });
 }
 
-export async function executeFile(file: SourceFile, options: ExecuteOptions, events: ExecuteEvents): Promise<void> {
+export async function executeFile(file: SourceFile, options: ExecuteOptions, events: ExecuteEvents, hooks: ExecuteHooks = {}): Promise<void> {
   const filename = path.resolve(file.path);
   const only = options.only ? new Set(options.only) : undefined;
   let setupError: string | undefined;
@@ -62,7 +69,7 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
   } catch (err) {
     setupError = `cannot load the prelude: ${(err as Error)?.message ?? err}`;
   }
-  if (!setupError && file.kind === 'script' && hasRunnable(file, options)) {
+  if (!setupError && file.kind === 'script' && examplesUseExports(filename, runnableSources(file, options))) {
     try {
       ownExports = await importOwnExports(file.path);
     } catch (err) {
@@ -92,14 +99,15 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
       events.exampleStart(i, example);
       const result = setupError
         ? { index: i, status: 'failed' as const, outcome: 'error' as const, note: setupError, time: 0 }
-        : await runExample(i, example, ns, filename, options);
+        : await runExample(i, example, ns, filename, options, hooks);
       if (result.status === 'failed') blockFailed = true;
       events.exampleEnd(result);
     }
   }
 }
 
-function hasRunnable(file: SourceFile, options: ExecuteOptions): boolean {
-  for (const block of file.blocks) for (const ex of block.examples) if (skipReason(ex.directives, file.tags, options) === undefined) return true;
-  return false;
+function runnableSources(file: SourceFile, options: ExecuteOptions): string[] {
+  const out: string[] = [];
+  for (const block of file.blocks) for (const ex of block.examples) if (skipReason(ex.directives, file.tags, options) === undefined) out.push(ex.source);
+  return out;
 }

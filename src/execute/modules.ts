@@ -1,5 +1,6 @@
 // Loading the modules examples run against: the prelude, the tested file's own exports, and `import`
 // statements inside examples (resolved relative to the tested file, TypeScript included).
+import { readFileSync } from 'node:fs';
 import { createRequire, register } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -35,6 +36,36 @@ export async function importFrom(specifier: string, fromFile: string): Promise<R
 export async function importOwnExports(file: string): Promise<Record<string, unknown>> {
   if (/\.(ts|mts|tsx|cts)$/.test(file)) ensureTypeScriptHooks();
   return (await import(pathToFileURL(path.resolve(file)).href)) as Record<string, unknown>;
+}
+
+const EXPORTED_DECLARATION = /\bexport\s+(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(?:function\s*\*?|class|const|let|var|enum|namespace|interface|type)\s+([A-Za-z_$][\w$]*)/g;
+const EXPORT_LIST = /\bexport\s+(?:type\s+)?\{([^}]*)\}/g;
+const EXPORT_UNKNOWN = /\bexport\s*(?:\*|default\b|=)|\bmodule\.exports\b|\bexports\.[\w$]+\s*=/;
+
+/**
+ * Whether examples may see any of the module's exports. Importing a TypeScript module goes through the
+ * loader thread (~2 ms a file), so a file whose examples name none of its exports is not imported.
+ * Conservative: `export *`, `export default` and CommonJS exports always import.
+ */
+export function examplesUseExports(file: string, sources: string[]): boolean {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return true; // let the import report the problem
+  }
+  if (EXPORT_UNKNOWN.test(text)) return true;
+  const names = new Set<string>();
+  for (const m of text.matchAll(EXPORTED_DECLARATION)) names.add(m[1]);
+  for (const m of text.matchAll(EXPORT_LIST)) {
+    for (const part of m[1].split(',')) {
+      const name = part.trim().split(/\s+as\s+/).pop()?.replace(/^type\s+/, '').trim();
+      if (name) names.add(name);
+    }
+  }
+  if (names.size === 0) return false;
+  const word = new RegExp(`(?<![\\w$])(?:${[...names].map((n) => n.replace(/\$/g, '\\$')).join('|')})(?![\\w$])`);
+  return sources.some((s) => word.test(s));
 }
 
 /** The built-in engine's module, as compiled next to this file. */

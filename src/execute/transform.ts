@@ -18,6 +18,8 @@ export interface CompiledExample {
   declared: string[];
   /** The last statement is an expression whose value is displayed. */
   returnsValue: boolean;
+  /** The body uses top-level `await` (imports included), so it must run as an async function. */
+  async: boolean;
 }
 
 /** A syntax error in an example, with the 1-based line inside the example. */
@@ -187,7 +189,34 @@ export function compileExample(source: string, isGlobal: (name: string) => boole
     edits.push({ start: last.start, end: expr.start, text: 'return (' });
     edits.push({ start: expr.end, end: last.end, text: ');' });
   }
-  return { body: applyEdits(code, edits), declared, returnsValue };
+  const hasImport = body.some((n) => n.type === 'ImportDeclaration');
+  return { body: applyEdits(code, edits), declared, returnsValue, async: hasImport || hasTopLevelAwait(code, program) };
+}
+
+/**
+ * Whether `await` occurs outside any function. Cheap pre-check on the text; the walk only runs when the
+ * word is there, and stops at function boundaries.
+ */
+function hasTopLevelAwait(code: string, program: acorn.Program): boolean {
+  if (!code.includes('await')) return false;
+  let found = false;
+  const visit = (node: unknown): void => {
+    if (found || node === null || typeof node !== 'object') return;
+    const n = node as { type?: string };
+    if (n.type === 'AwaitExpression' || (n.type === 'ForOfStatement' && (node as { await?: boolean }).await)) {
+      found = true;
+      return;
+    }
+    if (n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression') return;
+    for (const key in node) {
+      if (key === 'type' || key === 'start' || key === 'end') continue;
+      const child = (node as Record<string, unknown>)[key];
+      if (Array.isArray(child)) child.forEach(visit);
+      else if (child && typeof child === 'object') visit(child);
+    }
+  };
+  visit(program);
+  return found;
 }
 
 function applyEdits(code: string, edits: Edit[]): string {
