@@ -62,11 +62,11 @@ let loaded: NativeEngine | undefined;
 
 /** The addon, loaded on first use so that importing the engine never fails by itself. */
 export function native(): NativeEngine {
-  return loaded ?? (loaded = load());
+  return loaded ?? (loaded = loadAddon());
 }
 
-function load(): NativeEngine {
-  const root = packageRoot();
+/** Loads build/Release/mtest_engine.node under `root`, or says how to build it. */
+export function loadAddon(root: string = packageRoot()): NativeEngine {
   const file = path.join(root, ADDON);
   if (!existsSync(file)) {
     throw new Error(

@@ -1,0 +1,79 @@
+// BLAS configuration and threads, and how the addon is found. Thread counts are checked in child
+// processes because OPENBLAS_NUM_THREADS is read once, when OpenBLAS loads.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { blasConfig, identity, setBlasThreads } from '../src/engine/index.js';
+import { loadAddon, packageRoot } from '../src/engine/native.js';
+
+const engineUrl = pathToFileURL(path.join(packageRoot(), 'dist', 'src', 'engine', 'index.js')).href;
+
+/** blasConfig() as seen by a fresh node process with `env` added to ours (nothing else changed). */
+function childConfig(env: Record<string, string>, extra = ''): { threads: number; coretype: string; after?: number } {
+  const script = `import('${engineUrl}').then((E) => { const c = E.blasConfig(); ${extra} process.stdout.write(JSON.stringify(c)); })`;
+  const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  return JSON.parse(out);
+}
+
+describe('engine: BLAS configuration and threads', () => {
+  it('reports OpenBLAS with a version, a core type and a thread count', () => {
+    const c = blasConfig();
+    assert.deepEqual(Object.keys(c).sort(), ['coretype', 'library', 'threads', 'version']);
+    assert.equal(c.library, 'OpenBLAS');
+    assert.match(c.version, /^\d+\.\d+\.\d+/);
+    assert.ok(c.coretype.length > 0);
+    assert.ok(Number.isInteger(c.threads) && c.threads >= 1);
+  });
+
+  it('a process started with OPENBLAS_NUM_THREADS=1 reports 1 thread', () => {
+    assert.equal(childConfig({ OPENBLAS_NUM_THREADS: '1' }).threads, 1);
+  });
+
+  it('a process started with OPENBLAS_NUM_THREADS=2 reports 2 (when there are 2 CPUs)', function () {
+    if (os.availableParallelism() < 2) this.skip();
+    assert.equal(childConfig({ OPENBLAS_NUM_THREADS: '2' }).threads, 2);
+  });
+
+  it('the core type in a child is the same as here (environment passed through untouched)', () => {
+    assert.equal(childConfig({}).coretype, blasConfig().coretype);
+  });
+
+  it('setBlasThreads changes the count and computing still works', () => {
+    const before = blasConfig().threads;
+    try {
+      setBlasThreads(1);
+      assert.equal(blasConfig().threads, 1);
+      assert.equal(identity(3).mul(identity(3)).trace(), 3);
+    } finally {
+      setBlasThreads(before);
+    }
+    assert.equal(blasConfig().threads, before);
+  });
+});
+
+describe('engine: addon discovery', () => {
+  it("finds mtest's package root from compiled and from source locations", () => {
+    const root = packageRoot();
+    assert.equal(packageRoot(path.join(root, 'src', 'engine', 'native.ts')), root);
+    assert.equal(packageRoot(path.join(root, 'dist', 'src', 'engine', 'native.js')), root);
+    assert.equal(packageRoot(fileURLToPath(import.meta.url)), root);
+  });
+
+  it('a missing addon is an Error that says to run npm run build:native', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mtest-engine-'));
+    try {
+      writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'mtest' }));
+      assert.throws(() => loadAddon(dir), /npm run build:native/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('walking up stops with an error outside any mtest package', () => {
+    assert.throws(() => packageRoot(path.join(path.parse(os.tmpdir()).root, 'nowhere', 'x.js')), /cannot find mtest's package.json/);
+  });
+});
