@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { main } from '../src/cli/main.js';
+import { parseArgs } from '../src/cli/options.js';
+
+interface Captured {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Run the CLI in-process, serially, against files written into a fresh directory. */
+async function mtest(files: Record<string, string | Buffer>, args: string[]): Promise<Captured & { dir: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mtest-cli-'));
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), content);
+  }
+  let out = '';
+  let err = '';
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t) }, dir);
+    return { code, out, err, dir };
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+const SERIAL = ['--serial', '--prelude', 'node:util', '--random-seed', '1'];
+
+describe('mtest CLI (serial)', () => {
+  it('prints the Sage-style header, per-file line and the exact closing line; exit 0', async () => {
+    const r = await mtest({ 'a.md': 'sage: 1 + 1\n2\nsage: 2 * 3\n6\n' }, ['-t', ...SERIAL, 'a.md']);
+    assert.equal(r.code, 0, r.out + r.err);
+    const lines = r.out.trimEnd().split('\n');
+    assert.match(lines[0], /^Running doctests with ID \d{4}-\d\d-\d\d-\d\d-\d\d-\d\d-[0-9a-f]{6}\.$/);
+    assert.match(lines[1], /^Using --optional=\S*linux\S*  --random-seed=1$/);
+    assert.match(lines[2], /^Doctesting 1 file serially \(BLAS: .*\)\.$/);
+    assert.equal(lines[3], 'mtest -t a.md');
+    assert.match(lines[4], /^ {4}\[2 tests, \d+\.\d\d s\]$/);
+    assert.ok(r.out.includes('All tests passed!'));
+    assert.equal(lines[lines.length - 1], '2 passed, 0 failed, 0 skipped');
+  });
+
+  it('prints the failure block exactly as Sage does and sets exit bit 1', async () => {
+    const r = await mtest({ 'la.md': 'Intro\n\nsage: const d = -2.0000000000000004\nsage: d\n-2\n' }, [...SERIAL, 'la.md']);
+    assert.equal(r.code, 1);
+    const block = [
+      '*'.repeat(70),
+      'File "la.md", line 4, in la.md',
+      'Failed example:',
+      '    d',
+      'Expected:',
+      '    -2',
+      'Got:',
+      '    -2.0000000000000004',
+      '*'.repeat(70),
+    ].join('\n');
+    assert.ok(r.out.includes(block), r.out);
+    assert.match(r.out, /\n {4}\[2 tests, 1 failure, \d+\.\d\d s\]\n/);
+    assert.ok(r.out.includes('\nmtest -t la.md  # 1 doctest failed\n'));
+    assert.ok(r.out.trimEnd().endsWith('\n1 passed, 1 failed, 0 skipped'));
+  });
+
+  it('adds the Tolerance exceeded: note to a tolerance failure', async () => {
+    const r = await mtest({ 't.md': 'sage: 9.5  // abs tol 0.1\n10.0\n' }, [...SERIAL, 't.md']);
+    assert.equal(r.code, 1);
+    assert.ok(r.out.includes('Tolerance exceeded:\n    10.0 vs 9.5, tolerance 5e-1 > 1e-1'), r.out);
+  });
+
+  it('counts skipped examples and adds "not run" only when some were not run', async () => {
+    const r = await mtest({ 's.md': 'sage: 1  // not tested\n2\nsage: 1  // long time\n1\nsage: 3\n3\n' }, [...SERIAL, 's.md']);
+    assert.equal(r.code, 0);
+    assert.ok(r.out.trimEnd().endsWith('\n1 passed, 0 failed, 2 skipped'), r.out);
+  });
+
+  it('interrupts an infinite loop at --timeout, reports it at its line with bit 4, and goes on', async () => {
+    const r = await mtest({ 'h.md': 'sage: 1\n1\nsage: while (true) {}\nsage: 2\n2\n', 'ok.md': 'sage: 3\n3\n' }, [...SERIAL, '--timeout', '0.3', 'h.md', 'ok.md']);
+    assert.equal(r.code & 4, 4, r.out);
+    assert.match(r.out, /File "h\.md", line 3, in h\.md\nFailed example:\n {4}while \(true\) \{\}\nTimed out after 0\.3 s while running line 3/);
+    assert.ok(r.out.includes('mtest -t h.md  # Timed out'));
+    assert.ok(r.out.trimEnd().endsWith('\n3 passed, 1 failed, 0 skipped'), r.out);
+  });
+
+  it('reports bad input as one line with file and line, exit bit 2, and runs the other files', async () => {
+    const r = await mtest({ 'bin.txt': Buffer.from([0x73, 0x61, 0x67, 0x65, 0x3a, 0x20, 0x31, 0x0a, 0x00, 0x01]), 'good.md': 'sage: 1\n1\n' }, [...SERIAL, 'bin.txt', 'good.md', 'missing.md']);
+    assert.equal(r.code & 2, 2);
+    assert.match(r.err, /^mtest: bin\.txt:2: .*binary/m);
+    assert.match(r.err, /missing\.md/);
+    for (const line of r.err.trim().split('\n')) assert.doesNotMatch(line, /^\s+at /, 'no stack traces');
+    assert.ok(r.out.includes('1 passed, 0 failed'));
+  });
+
+  it('rejects a bad option and a bad config key with one line and exit 2', async () => {
+    let r = await mtest({ 'a.md': 'sage: 1\n1\n' }, ['--jobs', 'many', 'a.md']);
+    assert.equal(r.code, 2);
+    assert.equal(r.err, "mtest: --jobs expects a whole number, got 'many'\n");
+    r = await mtest({ 'a.md': 'sage: 1\n1\n', 'mtest.config.json': '{"jobs": 0}' }, [...SERIAL, 'a.md']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^mtest: mtest\.config\.json: "jobs" must be/);
+    r = await mtest({ 'a.md': 'sage: 1\n1\n', 'mtest.config.json': '{"colour": true}' }, [...SERIAL, 'a.md']);
+    assert.match(r.err, /unknown key "colour"/);
+  });
+
+  it('takes timeout and optional tags from mtest.config.json; the command line wins', async () => {
+    const files = { 'a.md': 'sage: 1  // needs gpu\n1\n', 'mtest.config.json': '{"optional": ["gpu"]}' };
+    let r = await mtest(files, [...SERIAL, 'a.md']);
+    assert.ok(r.out.includes('1 passed, 0 failed, 0 skipped'), r.out);
+    r = await mtest({ 'a.md': 'sage: 1  // needs gpu\n1\n' }, [...SERIAL, 'a.md']);
+    assert.ok(r.out.includes('0 passed, 0 failed, 1 skipped'), r.out);
+  });
+
+  it('writes --json and --junit reports that account for every example', async () => {
+    const r = await mtest({ 'a.md': 'sage: 1\n1\nsage: 2\n3\nsage: 4  // not tested\n4\n' }, [...SERIAL, '--json', 'r.json', '--junit', 'r.xml', 'a.md']);
+    const json = JSON.parse(readFileSync(path.join(r.dir, 'r.json'), 'utf8'));
+    assert.deepEqual(json.totals, { passed: 1, failed: 1, skipped: 1, notrun: 0 });
+    assert.deepEqual(
+      json.files[0].examples.map((e: { line: number; status: string }) => [e.line, e.status]),
+      [
+        [1, 'passed'],
+        [3, 'failed'],
+        [5, 'skipped'],
+      ],
+    );
+    assert.equal(json.files[0].examples[1].got, '2\n');
+    const xml = readFileSync(path.join(r.dir, 'r.xml'), 'utf8');
+    assert.equal((xml.match(/<testcase /g) ?? []).length, 3);
+    assert.match(xml, /<failure message="mismatch">/);
+  });
+
+  it('--format github adds ::error annotations with file and line', async () => {
+    const r = await mtest({ 'a.md': 'x\nsage: 2\n3\n' }, [...SERIAL, '--format', 'github', 'a.md']);
+    assert.match(r.out, /^::error file=a\.md,line=2,title=mtest mismatch::/m);
+  });
+
+  it('--verbose traces every example before it runs', async () => {
+    const r = await mtest({ 'a.md': 'sage: 1\n1\n' }, [...SERIAL, '--verbose', 'a.md']);
+    assert.equal(r.code, 0);
+    // the trace is written unbuffered to fd 1, not through the reporter: check the reporter output is intact
+    assert.ok(r.out.includes('1 passed, 0 failed, 0 skipped'));
+  });
+
+  it('mtest list prints examples without running them; --json gives the details', async () => {
+    const r = await mtest({ 'a.md': 'sage: throw new Error("never run")\nsage: 1 + 1  // tol 1e-9\n2\n' }, ['list', '--json', 'a.md']);
+    assert.equal(r.code, 0);
+    const rows = JSON.parse(r.out);
+    assert.equal(rows.length, 2);
+    assert.deepEqual([rows[1].line, rows[1].source, rows[1].want, rows[1].directives.tolerance], [2, '1 + 1  // tol 1e-9', '2\n', { kind: 'tol', epsilon: 1e-9 }]);
+    const text = await mtest({ 'a.md': 'sage: 1\n1\n' }, ['list', 'a.md']);
+    assert.match(text.out, /^a\.md:1 {2}\[a\.md\] {2}1$/m);
+  });
+});
+
+describe('option parsing', () => {
+  it('parses values, optional values and flags', () => {
+    const a = parseArgs(['-t', '-p', '3', '--timeout=2.5', '--trace-memory', '--warn-long', '7', '--optional', 'GPU,bug', 'x.md']);
+    assert.deepEqual(a.errors, []);
+    assert.deepEqual(a.paths, ['x.md']);
+    assert.equal(a.options.jobs, 3);
+    assert.equal(a.options.timeout, 2.5);
+    assert.equal(a.options.traceMemory, 100);
+    assert.equal(a.options.warnLong, 7);
+    assert.deepEqual(a.options.optional, ['gpu', 'bug']);
+  });
+
+  it('reports unknown options and missing values', () => {
+    assert.deepEqual(parseArgs(['--frobnicate']).errors, ["unknown option '--frobnicate' (see mtest --help)"]);
+    assert.deepEqual(parseArgs(['--timeout']).errors, ['--timeout needs a value (S)']);
+    assert.deepEqual(parseArgs(['-p', '0']).errors, ['-p must be at least 1']);
+  });
+});
