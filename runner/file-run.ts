@@ -4,7 +4,7 @@
 // with the diagnosis, kills the worker's process tree, and reports the rest of the file as not run.
 import type { Incident, RunEvents } from '../src/events.js';
 import type { Example, ExampleResult, SourceFile } from '../src/model.js';
-import { nativeStack } from './diagnosis/native-stack.js';
+import { isIdle, nativeStack } from './diagnosis/native-stack.js';
 import { formatProcessTree } from './diagnosis/process-tree.js';
 import { crashMessage, fileTimeoutMessage, memoryMessage, timeoutMessage, whereText } from './diagnosis/messages.js';
 import { MB, rssOf } from './memory.js';
@@ -253,7 +253,7 @@ export class FileRun {
     const incident: Incident = {
       kind: limit,
       index: running?.index,
-      message,
+      message: limit !== 'memory' && native && isIdle(native) ? `${message} (the process is idle: it awaits something that never happens)` : message,
       elapsed: running ? (decidedAt - running.startedAt) / 1000 : (decidedAt - this.startedAt) / 1000,
       jsStack: stack?.js,
       nativeStack: native,

@@ -120,6 +120,11 @@ export class WorkerPool {
     };
   }
 
+  /** PID of the worker now on `slot` (for tests and diagnostics). */
+  pidOf(slot: number): number | undefined {
+    return this.workers.get(slot)?.pid;
+  }
+
   /** Stop the run: no new file starts, every running worker tree is killed. */
   async interrupt(): Promise<void> {
     this.interrupted = true;

@@ -117,3 +117,13 @@ export function nativeStack(pid: number, timeoutMs = 5000): Promise<string | und
     );
   });
 }
+
+/**
+ * The main thread waits in the event loop with no JavaScript on its stack: nothing is running, the example
+ * awaits a promise nothing will settle (as opposed to a blocking native call such as execSync or a BLAS
+ * routine, which shows under the JavaScript frames that called it).
+ */
+export function isIdle(condensed: string): boolean {
+  const main = condensed.split(/\n(?=Threads? )/)[0];
+  return /\[main thread\]/.test(main) && /SpinEventLoop/.test(main) && !/JavaScript frame/.test(main);
+}

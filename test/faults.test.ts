@@ -1,0 +1,309 @@
+// Fault injection, worker mode: every fixture in test/fixtures/faults misbehaves in one way. Each must be
+// reported at the right line with the right cause, the other files of the same run must still pass, the
+// counts must add up, and no process of the run may survive it.
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { countExamples, examplesOf, type SourceFile } from '../src/model.js';
+import { loadSource } from '../src/sources/index.js';
+import { isAlive } from '../runner/kill.js';
+import type { RunnerOptions } from '../runner/options.js';
+import { WorkerPool, type PoolOutcome, type PoolTuning } from '../runner/pool.js';
+import { RecordingEvents, type FileRecord } from '../runner/recording-events.js';
+import { findGdb } from '../runner/diagnosis/native-stack.js';
+
+const FIXTURES = fileURLToPath(new URL('../../test/fixtures/faults/', import.meta.url));
+
+export function fixture(name: string): SourceFile {
+  const file = loadSource(FIXTURES + name);
+  assert.ok(file, `fixture ${name}`);
+  assert.deepEqual(file.errors, [], `fixture ${name} parses`);
+  return file;
+}
+
+export function runnerOptions(over: Partial<RunnerOptions> = {}): RunnerOptions {
+  return {
+    optional: new Set(),
+    long: false,
+    randomSeed: 1,
+    timeout: 1,
+    interruptSync: false,
+    prelude: [],
+    initial: false,
+    jobs: 3,
+    isolate: false,
+    blasThreads: 1,
+    fileTimeout: 0,
+    memlimit: 0,
+    gdb: true,
+    serial: false,
+    debug: false,
+    verbose: false,
+    exitFirst: false,
+    ...over,
+  };
+}
+
+/** Flat index of the example whose source is `marker`, else the first that contains it. */
+export function indexOf(file: SourceFile, marker: string): number {
+  const all = [...examplesOf(file)];
+  const found = all.find(({ example }) => example.source === marker) ?? all.find(({ example }) => example.source.includes(marker));
+  if (!found) throw new Error(`no example with ${marker} in ${file.path}`);
+  return found.index;
+}
+
+/** The 1-based line of that example. */
+export function lineOf(file: SourceFile, marker: string): number {
+  return [...examplesOf(file)][indexOf(file, marker)].example.line;
+}
+
+/** PIDs in the first column of a `ps`-style process tree. */
+export function treePidsOf(text: string | undefined): number[] {
+  return (text ?? '')
+    .split('\n')
+    .slice(1)
+    .map((line) => Number(line.trim().split(/\s+/)[0]))
+    .filter((pid) => pid > 0);
+}
+
+export interface Run {
+  events: RecordingEvents;
+  outcome: PoolOutcome;
+  record(file: SourceFile): FileRecord;
+}
+
+/** Run files through the pool; check the contract, the counts, and that no process survived. */
+export async function runFiles(
+  files: SourceFile[],
+  over: Partial<RunnerOptions> = {},
+  tuning: PoolTuning = {},
+  setup?: (events: RecordingEvents, pool: WorkerPool) => void,
+): Promise<Run> {
+  const events = new RecordingEvents();
+  const pool = new WorkerPool(runnerOptions(over), events, { handleSignals: false, ...tuning });
+  setup?.(events, pool);
+  const outcome = await pool.run(files);
+  assert.deepEqual(events.problems(files), []);
+  for (const file of files) {
+    const counts = events.counts(file.path);
+    assert.equal(counts.passed + counts.failed + counts.skipped + counts.notrun, countExamples(file), `counts of ${file.path} add up`);
+  }
+  const pids = new Set<number>(outcome.workers.map((w) => w.pid));
+  for (const record of events.files.values()) for (const incident of record.incidents) for (const pid of treePidsOf(incident.processTree)) pids.add(pid);
+  const survivors = [...pids].filter((pid) => isAlive(pid));
+  assert.deepEqual(survivors, [], 'no process of the run survives it');
+  return { events, outcome, record: (file) => events.files.get(file.path)! };
+}
+
+/** The passing file ran completely. */
+function assertPassed(run: Run, file: SourceFile): void {
+  const counts = run.events.counts(file.path);
+  assert.equal(counts.passed, countExamples(file), `${file.path} passed: ${JSON.stringify(counts)}`);
+}
+
+describe('faults in worker mode', function () {
+  this.timeout(20000);
+  const pass = fixture('pass.md');
+
+  it('a synchronous JavaScript loop: timeout at its line, JavaScript stack naming it, rest not run', async () => {
+    const file = fixture('js-loop.md');
+    const run = await runFiles([file, pass]);
+    const rec = run.record(file);
+    const i = indexOf(file, 'spin()');
+    assert.equal(rec.results.get(i)?.outcome, 'timeout');
+    assert.equal(rec.results.get(i)?.status, 'failed');
+    assert.equal(rec.incidents.length, 1);
+    const incident = rec.incidents[0];
+    assert.equal(incident.kind, 'timeout');
+    assert.equal(incident.index, i);
+    assert.match(incident.message, new RegExp(`^Timed out after 1\\.0 s while running line ${lineOf(file, 'spin()')}$`));
+    assert.match(incident.jsStack ?? '', new RegExp(`at spin \\(.*js-loop\\.md:${lineOf(file, 'function spin')}:`));
+    assert.equal(incident.nativeStack, undefined, 'no gdb needed when the inspector answered');
+    assert.match(incident.processTree ?? '', /worker\.js/);
+    assert.equal(run.events.counts(file.path).notrun, 2);
+    assert.equal(run.events.counts(file.path).passed, 2);
+    assertPassed(run, pass);
+    // From the limit to the report: the JavaScript stack answers in well under a second.
+    const latency = rec.times.incident[0] - rec.times.exampleStart.get(i)! - 1000;
+    assert.ok(latency < 1500, `report ${latency} ms after the limit`);
+  });
+
+  it('a loop inside a promise job: the JavaScript stack names the job', async () => {
+    const file = fixture('promise-loop.md');
+    const run = await runFiles([file]);
+    const incident = run.record(file).incidents[0];
+    assert.equal(incident.kind, 'timeout');
+    assert.match(incident.message, new RegExp(`while running line ${lineOf(file, 'spinInJob')}$`));
+    assert.match(incident.jsStack ?? '', /at spinInJob \(.*promise-loop\.md:/);
+  });
+
+  it('a promise that never settles: timeout at its line, the process is idle', async () => {
+    const file = fixture('never-settles.md');
+    const run = await runFiles([file, pass]);
+    const incident = run.record(file).incidents[0];
+    assert.equal(incident.kind, 'timeout');
+    assert.match(incident.message, new RegExp(`while running line ${lineOf(file, 'new Promise')}`));
+    if (findGdb()) assert.match(incident.message, /the process is idle/);
+    assertPassed(run, pass);
+  });
+
+  it('a block inside native code (execSync sleep): native stack by gdb, the sleeping child killed too', async () => {
+    const file = fixture('native-sleep.md');
+    const run = await runFiles([file, pass]);
+    const rec = run.record(file);
+    const i = indexOf(file, 'sleep 30');
+    const incident = rec.incidents[0];
+    assert.equal(incident.kind, 'timeout');
+    assert.match(incident.message, new RegExp(`^Timed out after 1\\.0 s while running line ${lineOf(file, 'sleep 30')}$`));
+    assert.equal(incident.jsStack, undefined, 'the inspector cannot pause native code');
+    if (findGdb()) assert.match(incident.nativeStack ?? '', /SyncProcessRunner/);
+    assert.doesNotMatch(incident.message, /idle/, 'a blocking native call is not idleness');
+    assert.match(incident.processTree ?? '', /sleep 30/);
+    assert.ok(treePidsOf(incident.processTree).length >= 2);
+    assertPassed(run, pass);
+    const latency = rec.times.incident[0] - rec.times.exampleStart.get(i)! - 1000;
+    assert.ok(latency < 3000, `report ${latency} ms after the limit`);
+  });
+
+  it('a native hang with a tree of children: every one of them dies', async () => {
+    const file = fixture('native-children.md');
+    const run = await runFiles([file], { gdb: false });
+    const incident = run.record(file).incidents[0];
+    assert.equal(incident.kind, 'timeout');
+    assert.equal(incident.nativeStack, undefined, '--no-gdb');
+    assert.ok((incident.processTree?.match(/sleep 30/g) ?? []).length >= 2, incident.processTree);
+  });
+
+  it('SIGSEGV: "Killed by SIGSEGV while running line N"', async () => {
+    const file = fixture('segv.md');
+    const run = await runFiles([file, pass]);
+    const rec = run.record(file);
+    const incident = rec.incidents[0];
+    assert.equal(incident.kind, 'crash');
+    assert.equal(incident.signal, 'SIGSEGV');
+    assert.equal(incident.message, `Killed by SIGSEGV while running line ${lineOf(file, 'SIGSEGV')}`);
+    assert.equal(rec.results.get(indexOf(file, 'SIGSEGV'))?.outcome, 'crash');
+    assert.deepEqual(run.events.counts(file.path), { passed: 1, failed: 1, skipped: 0, notrun: 1 });
+    assertPassed(run, pass);
+  });
+
+  it('process.abort(): killed by SIGABRT at its line', async () => {
+    const file = fixture('abort.md');
+    const run = await runFiles([file]);
+    const incident = run.record(file).incidents[0];
+    assert.equal(incident.signal, 'SIGABRT');
+    assert.equal(incident.message, `Killed by SIGABRT while running line ${lineOf(file, 'abort')}`);
+  });
+
+  it('process.exit(0) mid-file: "Exited (code 0) before the file finished"', async () => {
+    const file = fixture('exit0.md');
+    const run = await runFiles([file, pass]);
+    const incident = run.record(file).incidents[0];
+    assert.equal(incident.kind, 'crash');
+    assert.equal(incident.exitCode, 0);
+    assert.equal(incident.message, `Exited (code 0) before the file finished, while running line ${lineOf(file, 'exit(0)')}`);
+    assert.deepEqual(run.events.counts(file.path), { passed: 1, failed: 1, skipped: 0, notrun: 2 });
+    assertPassed(run, pass);
+  });
+
+  it('process.exit(3) mid-file: "Exited with code 3 while running line N"', async () => {
+    const file = fixture('exit3.md');
+    const run = await runFiles([file]);
+    const incident = run.record(file).incidents[0];
+    assert.equal(incident.exitCode, 3);
+    assert.equal(incident.message, `Exited with code 3 while running line ${lineOf(file, 'exit(3)')}`);
+  });
+
+  it('V8 heap out of memory: named as such, at its line', async () => {
+    const file = fixture('heap-oom.md');
+    const run = await runFiles([file, pass], {}, { execArgv: ['--max-old-space-size=40'] });
+    const incident = run.record(file).incidents[0];
+    assert.equal(incident.kind, 'crash');
+    assert.match(incident.message, new RegExp(`^JavaScript heap out of memory while running line ${lineOf(file, 'hoard')} \\(killed by SIG`));
+    assert.match(incident.output ?? '', /heap/i);
+    assertPassed(run, pass);
+  });
+
+  it('RSS past --memlimit: "Memory limit exceeded: RSS … > … while running line N"', async () => {
+    const file = fixture('rss-growth.md');
+    const run = await runFiles([file, pass], { memlimit: 300, timeout: 10 });
+    const rec = run.record(file);
+    const i = indexOf(file, 'kept');
+    const incident = rec.incidents[0];
+    assert.equal(incident.kind, 'memory');
+    assert.match(incident.message, new RegExp(`^Memory limit exceeded: RSS \\d+ MB > 300 MB while running line ${lineOf(file, 'kept')}$`));
+    assert.equal(rec.results.get(i)?.outcome, 'memory');
+    assert.match(incident.jsStack ?? '', /rss-growth\.md:/, 'the watchdog caught it in the act');
+    assertPassed(run, pass);
+  });
+
+  it('10 MB of output (raw fd and a 10 MB result) neither blocks nor fails', async () => {
+    const file = fixture('output-10mb.md');
+    const started = Date.now();
+    const run = await runFiles([file, pass], { timeout: 20 });
+    assert.deepEqual(run.events.counts(file.path), { passed: countExamples(file), failed: 0, skipped: 0, notrun: 0 });
+    assert.ok(Date.now() - started < 10000);
+  });
+
+  it('an uncaught exception in a timer: crash with the error and where it was thrown', async () => {
+    const file = fixture('timer-throw.md');
+    const run = await runFiles([file, pass], { timeout: 5 });
+    const incident = run.record(file).incidents[0];
+    assert.equal(incident.kind, 'crash');
+    assert.match(incident.message, /^Uncaught exception in a callback: Error: boom in a timer \(while running line \d+\)$/);
+    assert.match(incident.jsStack ?? '', new RegExp(`throwsLater.*\\(.*timer-throw\\.md:${lineOf(file, 'throwsLater')}:`));
+    assert.equal(run.events.counts(file.path).passed, 1, 'the example that scheduled it passed before it fired');
+    assertPassed(run, pass);
+  });
+
+  it('an unhandled rejection: crash naming it', async () => {
+    const file = fixture('unhandled-rejection.md');
+    const run = await runFiles([file], { timeout: 5 });
+    const incident = run.record(file).incidents[0];
+    assert.equal(incident.kind, 'crash');
+    assert.match(incident.message, /^Unhandled promise rejection: Error: nobody handles me \((while running|after) line \d+\)$/);
+    assert.match(incident.jsStack ?? '', /unhandled-rejection\.md:/);
+  });
+
+  it('the worker killed from outside: "Killed by SIGKILL while running line N"', async () => {
+    const file = fixture('long-wait.md');
+    const target = indexOf(file, 'setTimeout');
+    const run = await runFiles([file, pass], { timeout: 30 }, {}, (events, pool) => {
+      events.onExampleStart = (started, index, worker) => {
+        if (started.path === file.path && index === target) process.kill(pool.pidOf(worker)!, 'SIGKILL');
+      };
+    });
+    const incident = run.record(file).incidents[0];
+    assert.equal(incident.kind, 'crash');
+    assert.equal(incident.message, `Killed by SIGKILL while running line ${lineOf(file, 'setTimeout')}`);
+    assert.equal(run.events.counts(file.path).passed, 1);
+    assertPassed(run, pass);
+  });
+
+  it('an example reading stdin sees EOF and passes at once', async () => {
+    const file = fixture('stdin.md');
+    const started = Date.now();
+    const run = await runFiles([file], { timeout: 5 });
+    assert.deepEqual(run.events.counts(file.path), { passed: countExamples(file), failed: 0, skipped: 0, notrun: 0 });
+    assert.ok(Date.now() - started < 4000);
+  });
+
+  it('--file-timeout: the file is stopped at the line that was running', async () => {
+    const file = fixture('slow-steps.md');
+    const run = await runFiles([file], { fileTimeout: 1, timeout: 10 });
+    const incident = run.record(file).incidents[0];
+    assert.equal(incident.kind, 'file-timeout');
+    assert.match(incident.message, /^File timed out after 1\.0 s while running line \d+$/);
+    const counts = run.events.counts(file.path);
+    assert.ok(counts.passed >= 3 && counts.passed <= 4, JSON.stringify(counts));
+    assert.equal(counts.failed, 1);
+  });
+
+  it('--trace-memory: the example that grew RSS is named with its line', async () => {
+    const file = fixture('memory-growth.md');
+    const run = await runFiles([file], { traceMemory: 50 });
+    const warnings = run.record(file).warnings;
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.equal(warnings[0].index, indexOf(file, 'Float64Array'));
+    assert.match(warnings[0].message, /^RSS grew by \d+ MB$/);
+  });
+});
