@@ -37,14 +37,14 @@ const capture = new OutputCapture();
 const AsyncFunction = (async () => {}).constructor as FunctionConstructor;
 const NS_PARAM = '__mtest$ns';
 
-type ExampleFunction = (ns: Record<string, unknown>) => unknown;
+export type ExampleFunction = (ns: Record<string, unknown>) => unknown;
 
 /**
  * `new Function` compiles faster than vm.Script; the padding puts the example's first line at its line in
  * the document and `sourceURL` names the document, so stack traces point into it. A function without a
  * top-level await stays synchronous: cheaper, and its value needs no promise round trip.
  */
-function instantiate(compiled: CompiledExample, ctx: EvaluateContext): ExampleFunction {
+export function instantiate(compiled: CompiledExample, ctx: Pick<EvaluateContext, 'filename' | 'line'>): ExampleFunction {
   const padding = '\n'.repeat(Math.max(0, ctx.line - 3));
   const body = `${padding}with (${NS_PARAM}) { ${compiled.body}\n}\n//# sourceURL=${ctx.filename}`;
   const Ctor = compiled.async ? AsyncFunction : Function;
@@ -59,7 +59,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
 }
 
-export async function evaluate(compiled: CompiledExample, namespace: Record<string, unknown>, ctx: EvaluateContext): Promise<Evaluation> {
+export async function evaluate(fn: ExampleFunction, compiled: CompiledExample, namespace: Record<string, unknown>, ctx: EvaluateContext): Promise<Evaluation> {
   for (const name of compiled.declared) if (!(name in namespace)) namespace[name] = undefined;
   let value: unknown;
   let thrown: unknown;
@@ -67,7 +67,6 @@ export async function evaluate(compiled: CompiledExample, namespace: Record<stri
   let timedOut = false;
   capture.start();
   try {
-    const fn = instantiate(compiled, ctx);
     value = ctx.guard && ctx.limitMs > 0 ? ctx.guard.call(fn, namespace, ctx.limitMs) : fn(namespace);
     if (value === INTERRUPTED) timedOut = true;
     else if (isThenable(value)) value = ctx.limitMs > 0 ? await raceLimit(value, ctx.limitMs) : await value;

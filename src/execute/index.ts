@@ -5,11 +5,11 @@ import path from 'node:path';
 import { OutputChecker } from '../check/checker.js';
 import type { Example, ExampleResult, SourceFile } from '../model.js';
 import type { ExecuteEvents, ExecuteOptions } from './api.js';
-import { evaluate, type SyncGuard } from './evaluate.js';
+import { evaluate, instantiate, type ExampleFunction, type SyncGuard } from './evaluate.js';
 import { examplesUseExports, importOwnExports, loadPrelude } from './modules.js';
 import { createNamespace, reseed } from './namespace.js';
 import { skipReason } from './skip.js';
-import { compileExample, ExampleSyntaxError } from './transform.js';
+import { compileExample, ExampleSyntaxError, quickCompile, type CompiledExample } from './transform.js';
 
 export type { ExecuteEvents, ExecuteOptions } from './api.js';
 export { INTERRUPTED, type SyncGuard } from './evaluate.js';
@@ -30,6 +30,27 @@ function limitSeconds(example: Example, options: ExecuteOptions): number {
   return example.directives.timeout ?? options.timeout;
 }
 
+/** Quick path first (no parse); a wrong guess fails to compile and takes the full path. */
+function compile(example: Example, filename: string): { compiled: CompiledExample; fn: ExampleFunction } {
+  const where = { filename, line: example.line };
+  const quick = quickCompile(example.source);
+  if (quick) {
+    try {
+      return { compiled: quick, fn: instantiate(quick, where) };
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err;
+    }
+  }
+  const compiled = compileExample(example.source);
+  try {
+    return { compiled, fn: instantiate(compiled, where) };
+  } catch (err) {
+    // acorn accepted what V8 rejects (rare: early errors acorn does not check)
+    if (err instanceof SyntaxError) throw new ExampleSyntaxError(err.message, 1);
+    throw err;
+  }
+}
+
 async function runExample(index: number, example: Example, ns: Record<string, unknown>, filename: string, options: ExecuteOptions, hooks: ExecuteHooks): Promise<ExampleResult> {
   const start = process.hrtime.bigint();
   const rssBefore = options.measureMemory ? process.memoryUsage.rss() : 0;
@@ -41,15 +62,16 @@ async function runExample(index: number, example: Example, ns: Record<string, un
   if (example.directives.errors.length > 0) {
     return finish({ status: 'failed', outcome: 'error', note: example.directives.errors.join('\n') });
   }
-  let compiled;
+  let compiled: CompiledExample;
+  let fn: ExampleFunction;
   try {
-    compiled = compileExample(example.source);
+    ({ compiled, fn } = compile(example, filename));
   } catch (err) {
     if (!(err instanceof ExampleSyntaxError)) throw err;
     return finish({ status: 'failed', outcome: 'error', got: `Uncaught SyntaxError: ${err.message}\n`, note: `Syntax error at line ${example.line + err.exampleLine - 1}` });
   }
   const limit = options.interruptSync ? limitSeconds(example, options) : 0;
-  const ev = await evaluate(compiled, ns, { filename, line: example.line, limitMs: limit * 1000, guard: hooks.guard });
+  const ev = await evaluate(fn, compiled, ns, { filename, line: example.line, limitMs: limit * 1000, guard: hooks.guard });
   if (ev.timedOut) {
     return finish({ status: 'failed', outcome: 'timeout', got: ev.got, note: `Timed out after ${limit} s` });
   }

@@ -9,7 +9,14 @@
 // TypeScript is only type-stripped (sucrase keeps line numbers); plain JavaScript skips that step, which
 // is most examples and saves most of the cost.
 import * as acorn from 'acorn';
-import { transform as sucrase } from 'sucrase';
+import { createRequire } from 'node:module';
+
+// sucrase costs ~40 ms to load and most examples are plain JavaScript: load it on first use.
+let sucraseTransform: typeof import('sucrase').transform | undefined;
+function sucrase(code: string, options: import('sucrase').Options): { code: string } {
+  sucraseTransform ??= (createRequire(import.meta.url)('sucrase') as typeof import('sucrase')).transform;
+  return sucraseTransform(code, options);
+}
 
 export interface CompiledExample {
   /** Statements for the body of `async function (ns) { with (ns) { … } }`; same line count as the source. */
@@ -20,6 +27,8 @@ export interface CompiledExample {
   returnsValue: boolean;
   /** The body uses top-level `await` (imports included), so it must run as an async function. */
   async: boolean;
+  /** Built by quickCompile without a parse: if the body does not compile, use compileExample instead. */
+  unverified?: boolean;
 }
 
 /** A syntax error in an example, with the 1-based line inside the example. */
@@ -46,11 +55,14 @@ const PARSE_OPTIONS: acorn.Options = {
 };
 
 /**
- * `f<T>(x)` is valid JavaScript with another meaning, so only sources without `<` may skip type stripping
- * when they parse as JavaScript; everything else goes through sucrase first.
+ * A generic call or instantiation (`f<T>(x)`, ``tag<T>`…` ``) is also valid JavaScript with another meaning:
+ * such sources are type-stripped even when they parse as JavaScript. Comparisons (`i < 10`) are not.
  */
+const MAYBE_TYPE_ARGUMENTS = /[\w$)\]]\s*<[^<>;=]*>\s*[(`]/;
+
+/** Plain JavaScript skips type stripping (most examples); everything else goes through sucrase first. */
 function parseProgram(source: string): { program: acorn.Program; code: string } {
-  if (!source.includes('<')) {
+  if (!source.includes('<') || !MAYBE_TYPE_ARGUMENTS.test(source)) {
     try {
       return { program: acorn.parse(source, PARSE_OPTIONS), code: source };
     } catch {
@@ -101,6 +113,28 @@ function patternNames(node: acorn.Pattern | null, out: string[]): void {
     default:
       break;
   }
+}
+
+const STATEMENT_START = /^\s*(?:const|let|var|function|class|import|export|if|for|while|do|switch|try|throw|return|break|continue|async|await|yield|debugger|with|label|interface|type|enum|declare|namespace|abstract|@|\{|;|[A-Za-z_$][\w$]*\s*:(?!:))/;
+const SIMPLE_DECLARATION = /^\s*(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=(?!=)([^,;]*)$/;
+const SIMPLE_ASSIGNMENT = /^\s*([A-Za-z_$][\w$]*)\s*=(?!=)/;
+
+/**
+ * The common cases without a parse: a single expression (`A.det()`), or `const x = <expression without
+ * commas>`. Whether the guess is right is settled by compiling the body (a wrong guess does not compile,
+ * and the caller falls back to compileExample). Returns undefined when the source needs the full path.
+ */
+export function quickCompile(source: string, isGlobal: (name: string) => boolean = (n) => n in globalThis): CompiledExample | undefined {
+  if (source.includes(';') || source.includes('await') || (source.includes('<') && MAYBE_TYPE_ARGUMENTS.test(source))) return undefined;
+  const decl = SIMPLE_DECLARATION.exec(source);
+  if (decl) {
+    if (source.includes('\n') || source.includes(':') || source.includes('!')) return undefined; // maybe a type annotation
+    return { body: `${decl[1]} = (${decl[2]}\n);`, declared: [decl[1]], returnsValue: false, async: false, unverified: true };
+  }
+  if (STATEMENT_START.test(source)) return undefined;
+  const assign = SIMPLE_ASSIGNMENT.exec(source);
+  const declared = assign && !isGlobal(assign[1]) ? [assign[1]] : [];
+  return { body: `return (${source}\n);`, declared, returnsValue: true, async: false, unverified: true };
 }
 
 interface Edit {
