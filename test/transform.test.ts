@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { compileExample, ExampleSyntaxError, IMPORT_HELPER } from '../src/execute/transform.js';
+import { compileExample, ExampleSyntaxError, IMPORT_HELPER, quickCompile } from '../src/execute/transform.js';
 
 describe('compileExample', () => {
   it('turns top-level declarations into namespace assignments and reports the names', () => {
@@ -44,5 +44,24 @@ describe('compileExample', () => {
   it('throws ExampleSyntaxError with the line inside the example', () => {
     assert.throws(() => compileExample('1 +\n(2'), (e: unknown) => e instanceof ExampleSyntaxError && e.exampleLine === 2);
     assert.throws(() => compileExample('export const x = 1'), ExampleSyntaxError);
+  });
+});
+
+describe('quickCompile', () => {
+  it('takes single expressions and simple declarations without a parse', () => {
+    assert.deepEqual(quickCompile('x * 3'), { body: 'return (x * 3\n);', declared: [], returnsValue: true, async: false, unverified: true });
+    assert.deepEqual(quickCompile('const x = 10')?.declared, ['x']);
+    assert.equal(quickCompile('const x = 10')?.returnsValue, false);
+  });
+
+  it('leaves statements, several declarators, awaits, type annotations and type arguments to the full path', () => {
+    for (const src of ['for (;;) {}', 'const a = 1, b = 2', 'await f()', 'const n: number = 1', 'id<number>(3)', 'a; b', 'if (x) y', 'label: x']) {
+      assert.equal(quickCompile(src), undefined, src);
+    }
+  });
+
+  it('a generic call is type-stripped by the full path rather than read as comparisons', () => {
+    const c = compileExample('id<number>(3)');
+    assert.equal(c.body.replace(/\s+/g, ''), 'return(id(3));');
   });
 });
