@@ -253,7 +253,7 @@ export class FileRun {
     const incident: Incident = {
       kind: limit,
       index: running?.index,
-      message: limit !== 'memory' && native && isIdle(native) ? `${message} (the process is idle: it awaits something that never happens)` : message,
+      message: limit === 'timeout' && native && isIdle(native) ? `${message} (the process is idle: it awaits something that never happens)` : message,
       elapsed: running ? (decidedAt - running.startedAt) / 1000 : (decidedAt - this.startedAt) / 1000,
       jsStack: stack?.js,
       nativeStack: native,

@@ -19,7 +19,7 @@ const pipe = data.mode === 'worker' ? new ResultPipe(data.reportFd) : undefined;
 
 /** Inspector pause budget: ~25–60 ms when the main thread runs JavaScript; no answer means native code. */
 const JS_STACK_WAIT_MS = 500;
-/** Serial mode: how long a SIGINT gets to interrupt the example before the process is ended. */
+/** Serial mode: how long the evaluator gets to end an example past its limit before the process is ended. */
 const INTERRUPT_GRACE_MS = 1000;
 const MEMORY_POLL_MS = 100;
 
@@ -129,13 +129,17 @@ async function stacks(): Promise<string> {
 
 /** Serial mode: interrupt once; if that does not end the example, report it and end the process. */
 async function endStuckExample(reason: StackReason, beat: HeartbeatSnapshot): Promise<void> {
-  if (reason !== 'memory' && data.interruptSync) {
-    heartbeat.markSelfInterrupt();
-    process.kill(process.pid, 'SIGINT');
+  if (reason !== 'memory') {
+    // The evaluator enforces the limit itself (vm timeout for a synchronous loop, a race for an awaited
+    // promise); with interruptSync it also gets a SIGINT. Give it a second to turn that into a result.
+    if (data.interruptSync) {
+      heartbeat.markSelfInterrupt();
+      process.kill(process.pid, 'SIGINT');
+    }
     const until = Date.now() + INTERRUPT_GRACE_MS;
     while (Date.now() < until) {
       await sleep(data.pollMs);
-      if (!stillRunning(beat)) return; // the evaluator turned the interrupt into a timeout result
+      if (!stillRunning(beat)) return;
     }
   }
   const elapsed = Date.now() - (reason === 'file-timeout' ? beat.fileStart : beat.exampleStart);
