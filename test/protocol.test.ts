@@ -1,0 +1,135 @@
+// The parent ⇄ worker protocol and the small pure pieces of diagnosis: framing that survives any chunking,
+// the heartbeat's seqlock, gdb output condensing, and the crash messages of SPEC §6.
+import assert from 'node:assert/strict';
+import { condenseGdbOutput, isIdle } from '../runner/diagnosis/native-stack.js';
+import { crashMessage, whereText } from '../runner/diagnosis/messages.js';
+import { Heartbeat } from '../runner/heartbeat.js';
+import { OutputTail } from '../runner/output-tail.js';
+import { encodeRecord, RecordDecoder, type AnyRecord } from '../runner/protocol.js';
+
+const records: AnyRecord[] = [
+  { t: 'ready', pid: 42 },
+  { t: 'start', seq: 1, i: 0 },
+  { t: 'end', seq: 1, r: { index: 0, status: 'failed', outcome: 'mismatch', got: 'línea\nzwei € 🎉\n', time: 0.01 } },
+  { t: 'stack', seq: 1, i: 3, reason: 'timeout', js: '    at spin (a.md:7:3)', ms: 31, rss: 1 << 26 },
+  { t: 'done', seq: 1 },
+];
+
+describe('protocol', () => {
+  it('one record is one line', () => {
+    for (const record of records) {
+      const line = encodeRecord(record);
+      assert.equal(line.indexOf('\n'), line.length - 1);
+    }
+  });
+
+  it('decodes the same records whatever the chunking, even inside a UTF-8 sequence', () => {
+    const bytes = Buffer.from(records.map(encodeRecord).join(''), 'utf8');
+    for (const size of [1, 2, 3, 5, 7, 64, bytes.length]) {
+      const got: AnyRecord[] = [];
+      const decoder = new RecordDecoder((r) => got.push(r));
+      for (let at = 0; at < bytes.length; at += size) decoder.push(bytes.subarray(at, at + size));
+      assert.deepEqual(got, records, `chunks of ${size}`);
+      assert.equal(decoder.pendingLength, 0);
+    }
+  });
+
+  it('never delivers a torn last record (the writer died mid-write), and reports garbage instead of throwing', () => {
+    const got: AnyRecord[] = [];
+    const garbage: string[] = [];
+    const decoder = new RecordDecoder((r) => got.push(r), (line) => garbage.push(line));
+    const whole = encodeRecord(records[1]);
+    const torn = encodeRecord(records[2]).slice(0, 20);
+    decoder.push('Debugger noise\n' + whole + torn);
+    assert.deepEqual(got, [records[1]]);
+    assert.deepEqual(garbage, ['Debugger noise']);
+    assert.equal(decoder.pendingLength, 20);
+  });
+
+  it('carries a 10 MB record', () => {
+    const got = 'x'.repeat(10 * 1024 * 1024);
+    const bytes = Buffer.from(encodeRecord({ t: 'end', seq: 2, r: { index: 1, status: 'passed', outcome: 'ok', got, time: 0 } }));
+    const out: AnyRecord[] = [];
+    const decoder = new RecordDecoder((r) => out.push(r));
+    for (let at = 0; at < bytes.length; at += 65536) decoder.push(bytes.subarray(at, at + 65536));
+    assert.equal(out.length, 1);
+    assert.equal((out[0] as { r: { got: string } }).r.got.length, got.length);
+  });
+});
+
+describe('heartbeat', () => {
+  it('a reader sees what the writer published, through a second view of the same memory', () => {
+    const writer = new Heartbeat();
+    const reader = new Heartbeat(writer.buffer);
+    assert.equal(reader.read().index, -1);
+    writer.fileStarted(7, 2000, 1 << 30);
+    writer.exampleStarted(writer.nextExampleId(), 4, 1500);
+    let beat = reader.read();
+    assert.deepEqual([beat.file, beat.index, beat.example, beat.exampleLimitMs, beat.fileLimitMs, beat.memlimit], [7, 4, 1, 1500, 2000, 1 << 30]);
+    assert.ok(Date.now() - beat.exampleStart < 1000);
+    writer.exampleEnded();
+    beat = reader.read();
+    assert.equal(beat.index, -1);
+    assert.equal(beat.example, 1);
+    assert.equal(reader.recentSelfInterrupt(), false);
+    reader.markSelfInterrupt();
+    assert.equal(writer.recentSelfInterrupt(), true);
+  });
+});
+
+describe('diagnosis text', () => {
+  const gdb = [
+    'Thread 2 (Thread 0x7f (LWP 101) "node"):',
+    '#0  0x00007f in __futex_abstimed_wait_common64 (private=0, cancel=true) at ./nptl/futex-internal.c:57',
+    '#1  0x00007f in uv_cond_wait (cond=<optimized out>, mutex=<optimized out>) at ../deps/uv/src/unix/thread.c:793',
+    'Thread 3 (Thread 0x7e (LWP 102) "node"):',
+    '#0  0x00007f in __futex_abstimed_wait_common64 (private=0, cancel=true) at ./nptl/futex-internal.c:57',
+    '#1  0x00007f in uv_cond_wait (cond=<optimized out>, mutex=<optimized out>) at ../deps/uv/src/unix/thread.c:793',
+    'Thread 1 (Thread 0x7d (LWP 100) "node"):',
+    '#0  0x00007f in dgemm_kernel (m=1500) from /lib/libopenblas.so.0',
+    '#1  0x00001 in ?? ()',
+    '#2  0x00002 in Builtins_InterpreterEntryTrampoline ()',
+    '#3  0x00003 in node::Start(int, char**) ()',
+  ].join('\n');
+
+  it('condenses gdb output: main thread first, JIT frames folded, identical threads merged, arguments dropped', () => {
+    const text = condenseGdbOutput(gdb, 100)!;
+    const lines = text.split('\n');
+    assert.equal(lines[0], 'Thread LWP 100 "node" [main thread]:');
+    assert.match(lines[1], /#0 +dgemm_kernel from \/lib\/libopenblas\.so\.0$/);
+    assert.match(lines[2], /… 2 JavaScript frames/);
+    assert.match(text, /Threads LWP 101 "node", LWP 102 "node" \(same stack\):/);
+    assert.doesNotMatch(text, /private=0/);
+    assert.equal(isIdle(text), false);
+    assert.equal(condenseGdbOutput('ptrace: Operation not permitted.', 100), undefined);
+  });
+
+  it('tells an idle main thread (waiting in the event loop) from one blocked in a native call', () => {
+    const idle = condenseGdbOutput(
+      ['Thread 1 (Thread 0x1 (LWP 5) "node"):', '#0  epoll_wait ()', '#1  uv_run ()', '#2  node::SpinEventLoopInternal(node::Environment*) ()'].join('\n'),
+      5,
+    )!;
+    assert.equal(isIdle(idle), true);
+  });
+
+  it('words crashes as SPEC §6 does', () => {
+    const where = whereText(12, 9);
+    assert.equal(where, 'while running line 12');
+    assert.equal(whereText(undefined, 9), 'after line 9');
+    assert.equal(crashMessage({ code: null, signal: 'SIGSEGV', output: '' }, where), 'Killed by SIGSEGV while running line 12');
+    assert.equal(crashMessage({ code: 3, signal: null, output: '' }, where), 'Exited with code 3 while running line 12');
+    assert.equal(crashMessage({ code: 0, signal: null, output: '' }, where), 'Exited (code 0) before the file finished, while running line 12');
+    assert.equal(
+      crashMessage({ code: null, signal: 'SIGABRT', output: 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory' }, where),
+      'JavaScript heap out of memory while running line 12 (killed by SIGABRT)',
+    );
+  });
+
+  it('keeps only the tail of a flood of output', () => {
+    const tail = new OutputTail(1024);
+    for (let i = 0; i < 1000; i++) tail.push(Buffer.from(`line ${i}\n`));
+    const text = tail.text(64);
+    assert.match(text, /line 999\n$/);
+    assert.match(text, /^\[… \d+ earlier bytes\]/);
+  });
+});
