@@ -1,0 +1,82 @@
+// `mtest doctor` (SPEC §6): the facts that decide whether mtest can diagnose a hang on this machine —
+// Node, the engine's BLAS (library, version, core type, threads), whether gdb is there and may attach
+// (ptrace), CPUs and memory — and what mtest will do by default with them.
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { findGdb } from './diagnosis/native-stack.js';
+import { formatBytes } from './memory.js';
+
+interface BlasConfig {
+  library: string;
+  version: string;
+  coretype: string;
+  threads: number;
+}
+
+async function engineLine(): Promise<string> {
+  try {
+    const engine = (await import(new URL('../src/engine/index.js', import.meta.url).href)) as { blasConfig?: () => BlasConfig };
+    if (!engine.blasConfig) return 'loaded, but it does not report its BLAS';
+    const blas = engine.blasConfig();
+    return `${blas.library} ${blas.version}, core type ${blas.coretype || '?'}, ${blas.threads} thread${blas.threads === 1 ? '' : 's'}`;
+  } catch (error) {
+    return `not available (${String((error as Error)?.message ?? error).split('\n')[0]})`;
+  }
+}
+
+function run(file: string, args: string[], timeoutMs: number): Promise<{ ok: boolean; out: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', env: { ...process.env, LC_ALL: 'C' } }, (error, stdout, stderr) =>
+      resolve({ ok: !error, out: `${stdout}${stderr}` }),
+    );
+  });
+}
+
+/** Attach gdb to a short-lived child of ours, as mtest would to a hung worker. */
+async function ptraceLine(gdb: string): Promise<string> {
+  const child = spawn('sleep', ['10'], { stdio: 'ignore' });
+  try {
+    const { out } = await run(gdb, ['-p', String(child.pid), '-batch', '-nx', '-ex', 'info threads'], 10000);
+    if (/ptrace: Operation not permitted|Could not attach/i.test(out)) {
+      const scope = readScope();
+      return `attaching is refused${scope ? ` (kernel.yama.ptrace_scope = ${scope})` : ''}: native stacks of hung workers will be missing`;
+    }
+    if (/Thread|LWP|process \d+/.test(out)) return 'gdb can attach to a running process';
+    return `unclear (${out.trim().split('\n').pop() ?? 'no output'})`;
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+function readScope(): string | undefined {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export async function doctor(): Promise<string> {
+  const cpus = os.availableParallelism();
+  const model = os.cpus()[0]?.model?.trim();
+  const lines = [
+    `Node:    ${process.version} (V8 ${process.versions.v8}, ${process.platform} ${process.arch})`,
+    `Engine:  ${await engineLine()}`,
+  ];
+  const gdb = findGdb();
+  if (gdb) {
+    const version = (await run(gdb, ['--version'], 5000)).out.split('\n')[0].trim();
+    lines.push(`gdb:     ${gdb} (${version})`, `ptrace:  ${await ptraceLine(gdb)}`);
+  } else {
+    lines.push('gdb:     not installed: a worker hung inside native code is reported without its native stack');
+    const scope = readScope();
+    if (scope) lines.push(`ptrace:  kernel.yama.ptrace_scope = ${scope}`);
+  }
+  lines.push(
+    `CPUs:    ${cpus}${model ? ` (${model})` : ''}`,
+    `Memory:  ${formatBytes(os.totalmem())} total, ${formatBytes(os.freemem())} free`,
+    `Default: ${cpus} worker${cpus === 1 ? '' : 's'}, 1 BLAS thread per worker, --memlimit ${Math.floor(os.totalmem() / 1048576 / cpus)} MB per worker`,
+  );
+  return lines.join('\n') + '\n';
+}
