@@ -65,6 +65,21 @@ describe('executeFile (evaluation semantics, SPEC §4)', () => {
     assert.equal(r[1].status, 'passed');
   });
 
+  it('compiles a block at once yet keeps document lines in stack traces', async () => {
+    const file = fileOf(path.join(fixtures, 'lines.md'), [
+      [ex('const where = () => new Error("here").stack.split("\\n")[1]', '', 4), ex('1 + 1', '2\n', 7), ex('where()', '', 12), ex('(() => new Error("x").stack.split("\\n")[1])()', '', 30)],
+    ]);
+    const r = await run(file);
+    assert.match(r[2].got ?? '', /lines\.md:4:/, 'the arrow defined at line 4');
+    assert.match(r[3].got ?? '', /lines\.md:30:/, 'the example at line 30');
+  });
+
+  it('isolates a syntax error inside a block compiled at once', async () => {
+    const r = await run(fileOf('a.md', [[ex('const a = 1', '', 1), ex('a +* 2', '', 2), ex('a + 1', '2\n', 3), ex('a) + (a', '', 4), ex('a', '1\n', 5)]]));
+    assert.deepEqual(statuses(r), ['passed', 'failed', 'passed', 'failed', 'passed']);
+    assert.equal(r[3].outcome, 'error', 'a wrong quick guess is not accepted as an expression');
+  });
+
   it('imports TypeScript modules relative to the tested file, without a build step', async () => {
     const file = fileOf(path.join(fixtures, 'notebook.md'), [[ex("import { addPair, label } from './helper.js'"), ex('addPair({ a: 1, b: 2 })', '3\n'), ex('label', "'helper'\n")]]);
     const r = await run(file);

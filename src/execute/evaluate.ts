@@ -35,7 +35,7 @@ export interface EvaluateContext {
 
 const capture = new OutputCapture();
 const AsyncFunction = (async () => {}).constructor as FunctionConstructor;
-const NS_PARAM = '__mtest$ns';
+export const NS_PARAM = '__mtest$ns';
 
 export type ExampleFunction = (ns: Record<string, unknown>) => unknown;
 

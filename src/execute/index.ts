@@ -5,11 +5,11 @@ import path from 'node:path';
 import { OutputChecker } from '../check/checker.js';
 import type { Example, ExampleResult, SourceFile } from '../model.js';
 import type { ExecuteEvents, ExecuteOptions } from './api.js';
-import { evaluate, instantiate, type ExampleFunction, type SyncGuard } from './evaluate.js';
+import { prepareBlock, type Prepared } from './compile.js';
+import { evaluate, type SyncGuard } from './evaluate.js';
 import { examplesUseExports, importOwnExports, loadPrelude } from './modules.js';
 import { createNamespace, reseed } from './namespace.js';
 import { skipReason } from './skip.js';
-import { compileExample, ExampleSyntaxError, quickCompile, type CompiledExample } from './transform.js';
 
 export type { ExecuteEvents, ExecuteOptions } from './api.js';
 export { INTERRUPTED, type SyncGuard } from './evaluate.js';
@@ -30,28 +30,7 @@ function limitSeconds(example: Example, options: ExecuteOptions): number {
   return example.directives.timeout ?? options.timeout;
 }
 
-/** Quick path first (no parse); a wrong guess fails to compile and takes the full path. */
-function compile(example: Example, filename: string): { compiled: CompiledExample; fn: ExampleFunction } {
-  const where = { filename, line: example.line };
-  const quick = quickCompile(example.source);
-  if (quick) {
-    try {
-      return { compiled: quick, fn: instantiate(quick, where) };
-    } catch (err) {
-      if (!(err instanceof SyntaxError)) throw err;
-    }
-  }
-  const compiled = compileExample(example.source);
-  try {
-    return { compiled, fn: instantiate(compiled, where) };
-  } catch (err) {
-    // acorn accepted what V8 rejects (rare: early errors acorn does not check)
-    if (err instanceof SyntaxError) throw new ExampleSyntaxError(err.message, 1);
-    throw err;
-  }
-}
-
-async function runExample(index: number, example: Example, ns: Record<string, unknown>, filename: string, options: ExecuteOptions, hooks: ExecuteHooks): Promise<ExampleResult> {
+async function runExample(index: number, example: Example, prepared: Prepared | undefined, ns: Record<string, unknown>, filename: string, options: ExecuteOptions, hooks: ExecuteHooks): Promise<ExampleResult> {
   const start = process.hrtime.bigint();
   const rssBefore = options.measureMemory ? process.memoryUsage.rss() : 0;
   const finish = (r: Omit<ExampleResult, 'index' | 'time'>): ExampleResult => {
@@ -62,14 +41,12 @@ async function runExample(index: number, example: Example, ns: Record<string, un
   if (example.directives.errors.length > 0) {
     return finish({ status: 'failed', outcome: 'error', note: example.directives.errors.join('\n') });
   }
-  let compiled: CompiledExample;
-  let fn: ExampleFunction;
-  try {
-    ({ compiled, fn } = compile(example, filename));
-  } catch (err) {
-    if (!(err instanceof ExampleSyntaxError)) throw err;
+  if (!prepared) throw new Error(`example at line ${example.line} was not prepared`);
+  if ('error' in prepared) {
+    const err = prepared.error;
     return finish({ status: 'failed', outcome: 'error', got: `Uncaught SyntaxError: ${err.message}\n`, note: `Syntax error at line ${example.line + err.exampleLine - 1}` });
   }
+  const { compiled, fn } = prepared;
   const limit = options.interruptSync ? limitSeconds(example, options) : 0;
   const ev = await evaluate(fn, compiled, ns, { filename, line: example.line, limitMs: limit * 1000, guard: hooks.guard });
   if (ev.timedOut) {
@@ -103,7 +80,10 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
     const ns = createNamespace(prelude, ownExports, filename);
     reseed(options.randomSeed, prelude);
     let blockFailed = false;
-    for (const example of block.examples) {
+    const first = index;
+    const runs = block.examples.map((ex, k) => (!only || only.has(first + k)) && ex.directives.errors.length === 0 && skipReason(ex.directives, file.tags, options) === undefined);
+    const prepared = setupError ? [] : prepareBlock(block.examples, runs, filename, ns);
+    for (const [k, example] of block.examples.entries()) {
       const i = index++;
       if (only && !only.has(i)) {
         events.exampleEnd({ index: i, status: 'notrun', outcome: 'notrun', time: 0 });
@@ -121,7 +101,7 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
       events.exampleStart(i, example);
       const result = setupError
         ? { index: i, status: 'failed' as const, outcome: 'error' as const, note: setupError, time: 0 }
-        : await runExample(i, example, ns, filename, options, hooks);
+        : await runExample(i, example, prepared[k], ns, filename, options, hooks);
       if (result.status === 'failed') blockFailed = true;
       events.exampleEnd(result);
     }

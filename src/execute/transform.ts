@@ -125,7 +125,7 @@ const SIMPLE_ASSIGNMENT = /^\s*([A-Za-z_$][\w$]*)\s*=(?!=)/;
  * and the caller falls back to compileExample). Returns undefined when the source needs the full path.
  */
 export function quickCompile(source: string, isGlobal: (name: string) => boolean = (n) => n in globalThis): CompiledExample | undefined {
-  if (source.includes(';') || source.includes('await') || (source.includes('<') && MAYBE_TYPE_ARGUMENTS.test(source))) return undefined;
+  if (!bracketsBalance(source) || source.includes(';') || source.includes('await') || (source.includes('<') && MAYBE_TYPE_ARGUMENTS.test(source))) return undefined;
   const decl = SIMPLE_DECLARATION.exec(source);
   if (decl) {
     if (source.includes('\n') || source.includes(':') || source.includes('!')) return undefined; // maybe a type annotation
@@ -135,6 +135,22 @@ export function quickCompile(source: string, isGlobal: (name: string) => boolean
   const assign = SIMPLE_ASSIGNMENT.exec(source);
   const declared = assign && !isGlobal(assign[1]) ? [assign[1]] : [];
   return { body: `return (${source}\n);`, declared, returnsValue: true, async: false, unverified: true };
+}
+
+/**
+ * Brackets nest properly, counting every bracket character (also inside strings: such sources merely take
+ * the full path). Keeps `a) + (b` from compiling as `return (a) + (b)`.
+ */
+function bracketsBalance(source: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    if (c === 40 || c === 91 || c === 123) depth++; // ( [ {
+    else if (c === 41 || c === 93 || c === 125) {
+      if (--depth < 0) return false; // ) ] }
+    }
+  }
+  return depth === 0;
 }
 
 interface Edit {
