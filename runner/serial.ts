@@ -1,41 +1,94 @@
 // --serial / --debug: files run one after another inside the mtest process (no workers). Time limits
-// still hold: a synchronous loop is interrupted by the evaluator (vm timeout) and an awaited example is
-// raced; a hang inside native code is the watchdog thread's business.
+// still hold: a synchronous loop is interrupted through the guard addon, an awaited example is raced, and
+// for a hang the guard cannot reach (native code, a loop in a promise job) the watchdog thread reports the
+// running example with its stacks and ends the process. --debug only warns, and opens a REPL on failure.
 import type { RunEvents } from '../src/events.js';
-import { executeFile } from '../src/execute/index.js';
+import { executeFile, type ExecuteHooks } from '../src/execute/index.js';
 import { exampleAt, type SourceFile } from '../src/model.js';
+import { openRepl } from './debug-repl.js';
 import { syncGuard } from './interrupt.js';
+import { MB } from './memory.js';
 import type { RunnerOptions, RunnerOutcome } from './options.js';
+import { Watchdog } from './watchdog.js';
 
-export async function runSerial(files: SourceFile[], options: RunnerOptions, events: RunEvents, stop: { requested: boolean } = { requested: false }): Promise<RunnerOutcome> {
+export interface SerialControl {
+  /** Set by Ctrl-C: the current file stops, the rest is not run. */
+  requested: boolean;
+}
+
+export async function runSerial(files: SourceFile[], options: RunnerOptions, events: RunEvents, stop: SerialControl = { requested: false }): Promise<RunnerOutcome> {
+  const watchdog = Watchdog.start({ mode: options.debug ? 'debug' : 'serial', gdb: options.gdb });
+  const hooks: ExecuteHooks = {};
+  if (!options.debug) hooks.guard = syncGuard();
+  if (options.debug && process.stdin.isTTY) {
+    hooks.onFailure = (ns, example) => openRepl(ns, `Failed example at line ${example.line}; opening a REPL in its namespace.`);
+  }
+  let interrupt: () => void = () => {};
+  const interrupted = new Promise<'interrupted'>((resolve) => (interrupt = () => resolve('interrupted')));
+  const onSigint = (): void => {
+    if (stop.requested) process.exit(130); // a second Ctrl-C: no report, just stop
+    stop.requested = true;
+    interrupt();
+  };
+  process.on('SIGINT', onSigint);
   let failedOnce = false;
-  for (const file of files) {
-    if (stop.requested || (options.exitFirst && failedOnce)) break;
-    events.fileStart(file, 0);
-    const start = process.hrtime.bigint();
-    const seen = new Set<number>();
-    const execOptions = { ...options, interruptSync: !options.debug, measureMemory: options.measureMemory || options.traceMemory !== undefined || options.verbose || options.debug };
-    await executeFile(file, execOptions, {
-      exampleStart: (index) => events.exampleStart(file, index, 0),
-      exampleEnd: (result) => {
-        seen.add(result.index);
-        // --exitfirst / Ctrl-C: the rest of the file is reported as not run
-        if ((options.exitFirst && failedOnce) || stop.requested) result = { index: result.index, status: 'notrun', outcome: 'notrun', time: 0 };
-        events.exampleEnd(file, result);
-        if (result.status === 'failed') failedOnce = true;
-        if (result.outcome === 'timeout') {
-          events.incident(file, { kind: 'timeout', index: result.index, message: `${result.note ?? 'Timed out'} while running line ${exampleAt(file, result.index)?.line ?? '?'}`, elapsed: result.time });
+  try {
+    for (const file of files) {
+      if (stop.requested || (options.exitFirst && failedOnce)) break;
+      events.fileStart(file, 0);
+      watchdog.fileStarted(file.path, options.fileTimeout, options.memlimit * MB);
+      const start = process.hrtime.bigint();
+      const seen = new Set<number>();
+      const execOptions = { ...options, interruptSync: !options.debug, measureMemory: options.measureMemory || options.traceMemory !== undefined || options.verbose };
+      const run = executeFile(
+        file,
+        execOptions,
+        {
+          exampleStart: (index, example) => {
+            watchdog.exampleStarted(index, example, options.timeout);
+            events.exampleStart(file, index, 0);
+          },
+          exampleEnd: (result) => {
+            watchdog.exampleEnded();
+            if (stop.requested && seen.has(result.index)) return;
+            seen.add(result.index);
+            // --exitfirst: the rest of the file is reported as not run
+            if ((options.exitFirst && failedOnce) || stop.requested) result = { index: result.index, status: 'notrun', outcome: 'notrun', time: 0 };
+            events.exampleEnd(file, result);
+            if (result.status === 'failed') failedOnce = true;
+            reportResult(file, result, options, events);
+          },
+        },
+        hooks,
+      );
+      const how = await Promise.race([run, interrupted]);
+      watchdog.fileEnded();
+      if (how === 'interrupted') {
+        let index = 0;
+        for (const block of file.blocks) for (const _ of block.examples) {
+          if (!seen.has(index)) events.exampleEnd(file, { index, status: 'notrun', outcome: 'notrun', time: 0 });
+          seen.add(index++);
         }
-        if (options.traceMemory !== undefined && result.rssDelta !== undefined && result.rssDelta >= options.traceMemory * 1024 * 1024) {
-          events.warning(file, `RSS grew by ${(result.rssDelta / 1048576).toFixed(0)} MB`, result.index);
-        }
-        if (options.warnLong !== undefined && result.time >= options.warnLong) {
-          events.warning(file, `slow example: ${result.time.toFixed(2)} s`, result.index);
-        }
-      },
-    }, execOptions.interruptSync ? { guard: syncGuard() } : {});
-    events.fileEnd(file, { time: Number(process.hrtime.bigint() - start) / 1e9, worker: 0 });
+      }
+      events.fileEnd(file, { time: Number(process.hrtime.bigint() - start) / 1e9, worker: 0 });
+    }
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    await watchdog.stop();
   }
   return { interrupted: stop.requested };
 }
 
+/** Incidents and warnings that follow from one result (timeouts, memory growth, slow examples). */
+function reportResult(file: SourceFile, result: import('../src/model.js').ExampleResult, options: RunnerOptions, events: RunEvents): void {
+  const line = exampleAt(file, result.index)?.line ?? '?';
+  if (result.outcome === 'timeout') {
+    events.incident(file, { kind: 'timeout', index: result.index, message: `${result.note ?? 'Timed out'} while running line ${line}`, elapsed: result.time });
+  }
+  if (options.traceMemory !== undefined && result.rssDelta !== undefined && result.rssDelta >= options.traceMemory * MB) {
+    events.warning(file, `RSS grew by ${(result.rssDelta / MB).toFixed(0)} MB`, result.index);
+  }
+  if (options.warnLong !== undefined && result.time >= options.warnLong) {
+    events.warning(file, `slow example: ${result.time.toFixed(2)} s`, result.index);
+  }
+}

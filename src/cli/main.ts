@@ -9,6 +9,7 @@ import { ConsoleReporter, type Output } from '../report/console.js';
 import { githubAnnotations, jsonReport, junitReport, writeAtomically } from '../report/machine.js';
 import { EventFanout, RunSummary } from '../report/summary.js';
 import { EXIT } from '../report/tally.js';
+import { StatusLine } from '../report/status-line.js';
 import { TraceReporter } from '../report/trace.js';
 import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
 import { ConfigError, loadConfig, type FileConfig } from './config.js';
@@ -97,13 +98,12 @@ function shuffle<T>(items: T[], seed: number): T[] {
   return out;
 }
 
-async function runFiles(files: SourceFile[], options: RunnerOptions, events: RunEvents, io: Output): Promise<RunnerOutcome> {
+async function runFiles(files: SourceFile[], options: RunnerOptions, events: RunEvents): Promise<RunnerOutcome> {
   if (options.serial) {
     const { runSerial } = await import('../../runner/serial.js');
     return runSerial(files, options, events);
   }
   const { runWorkers } = await import('../../runner/pool.js');
-  void io;
   return runWorkers(files, options, events);
 }
 
@@ -155,8 +155,12 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
 
   const id = runId();
   const summary = new RunSummary(Boolean(args.options.json || args.options.junit));
-  const reporter = new ConsoleReporter(summary, io);
+  // On a terminal, a live status line; every other line clears it first. Not with a trace (it is the status).
+  const status = io === stdio && args.options.status !== false && !options.verbose && StatusLine.wanted() ? new StatusLine(files.length) : undefined;
+  const out: Output = status ? { out: status.wrap(io.out), err: status.wrap(io.err) } : io;
+  const reporter = new ConsoleReporter(summary, out);
   const sinks: RunEvents[] = [summary, reporter];
+  if (status) sinks.push(status);
   if (options.verbose) sinks.push(new TraceReporter(1, !options.serial));
   const where = options.serial ? 'serially' : `using ${options.jobs} worker${options.jobs === 1 ? '' : 's'}`;
   const blasText = blas ? `BLAS: ${blas.library} ${blas.version}, ${options.blasThreads} thread${options.blasThreads === 1 ? '' : 's'} per ${options.serial ? 'process' : 'worker'}` : 'BLAS: not loaded';
@@ -170,11 +174,12 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
   let outcome: RunnerOutcome = { interrupted: false };
   let bits = inputBits;
   try {
-    outcome = await runFiles(files, options, new EventFanout(sinks), io);
+    outcome = await runFiles(files, options, new EventFanout(sinks));
   } catch (err) {
     io.err(`mtest: internal error: ${(err as Error)?.stack ?? err}\n`);
     bits |= EXIT.internal;
   }
+  status?.stop();
   summary.markUnstarted(files);
   const total = Number(process.hrtime.bigint() - started) / 1e9;
   reporter.footer(total, outcome.interrupted);

@@ -18,6 +18,8 @@ export { INTERRUPTED, type SyncGuard } from './evaluate.js';
 export interface ExecuteHooks {
   /** Interrupts a synchronous example past its limit (serial mode). */
   guard?: SyncGuard;
+  /** Awaited after a failed example, with its block's namespace (--debug opens a REPL there). */
+  onFailure?(namespace: Record<string, unknown>, example: Example, result: ExampleResult): Promise<void>;
 }
 
 const checker = new OutputChecker();
@@ -104,6 +106,7 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
         : await runExample(i, example, prepared[k], ns, filename, options, hooks);
       if (result.status === 'failed') blockFailed = true;
       events.exampleEnd(result);
+      if (result.status === 'failed' && hooks.onFailure) await hooks.onFailure(ns, example, result);
     }
   }
 }
