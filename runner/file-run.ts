@@ -230,7 +230,8 @@ export class FileRun {
 
   /** A limit passed: name the example, take its stacks and process tree, kill, report. */
   private async limitPassed(limit: Limit, rss?: number): Promise<void> {
-    if (this.sealed || this.handle.exit) return;
+    // A worker that has just died is reported as the crash it is (onExit), not as a timeout.
+    if (this.sealed || this.handle.hasExited) return;
     if (limit === 'timeout' && !this.current) return; // it ended just now
     this.seal();
     const decidedAt = Date.now();

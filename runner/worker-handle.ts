@@ -121,6 +121,11 @@ export class WorkerHandle {
     });
   }
 
+  /** The process has exited (its pipes may still be draining; `exit` is set once they are). */
+  get hasExited(): boolean {
+    return this.exit !== undefined || this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
   get alive(): boolean {
     return this.exit === undefined && this.killing === undefined;
   }

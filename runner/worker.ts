@@ -18,11 +18,15 @@ let runningSeq = 0;
 // An exception nobody handled (a timer callback, an unhandled rejection) ends the worker as it would end
 // any Node program; first tell the parent what it was, since stderr alone is easy to lose.
 process.on('uncaughtException', (error, origin) => {
+  // Should the executor ever handle these itself (attributing them to the running example), let it.
+  if (process.listenerCount('uncaughtException') > 1) return;
   const what = origin === 'unhandledRejection' ? 'Unhandled promise rejection' : 'Uncaught exception in a callback';
   const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
   pipe.write({ t: 'fatal', seq: runningSeq, message: `${what}: ${text}` });
   process.exit(70);
 });
+// process.exit() inside an example: whatever was deferred still goes out.
+process.on('exit', () => pipe.flush());
 // The pool runs workers in their own process group, so a terminal Ctrl-C does not reach them; should a
 // SIGINT arrive anyway, the pool (not the worker) decides what happens.
 process.on('SIGINT', () => {});
@@ -54,7 +58,8 @@ async function runFile(command: RunCommand): Promise<void> {
       },
       exampleEnd(result: ExampleResult): void {
         watchdog.exampleEnded();
-        pipe.write({ t: 'end', seq, r: result });
+        // Sent with the next start record (or at the end of this tick): one system call per example.
+        pipe.defer({ t: 'end', seq, r: result });
       },
     });
     pipe.write({ t: 'done', seq });
