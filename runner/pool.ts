@@ -65,6 +65,7 @@ export class WorkerPool {
       initial: options.initial,
       only: options.only,
       measureMemory: options.measureMemory || options.traceMemory !== undefined || options.verbose,
+      prompts: options.prompts ? [...options.prompts] : undefined,
     };
     this.tuning = { ...DEFAULT_FILE_RUN_TUNING, ...poolTuning };
   }

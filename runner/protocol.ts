@@ -25,6 +25,8 @@ export interface WireExecuteOptions {
   initial: boolean;
   only?: number[];
   measureMemory?: boolean;
+  /** Configured prompts: the worker must find the same examples as the parent. */
+  prompts?: string[];
 }
 
 /** Parent → worker, over IPC. */

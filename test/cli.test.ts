@@ -173,3 +173,18 @@ describe('option parsing', () => {
     assert.deepEqual(parseArgs(['-p', '0']).errors, ['-p must be at least 1']);
   });
 });
+
+describe('mtest CLI (workers)', function () {
+  this.timeout(60000);
+  it('configured prompts reach the workers: they find the same examples as the parent', async () => {
+    // with prompts ['>>>'] the sage: line is plain text, so only one example exists
+    const r = await mtest({ 'a.md': 'sage: 1\n2\n>>> 1 + 1\n2\n', 'mtest.config.json': '{"prompts": [">>>"]}' }, ['-p', '1', '--prelude', 'node:util', 'a.md']);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.ok(r.out.trimEnd().endsWith('\n1 passed, 0 failed, 0 skipped'), r.out);
+  });
+
+  it('a lone string literal displays its value (not a directive prologue)', async () => {
+    const r = await mtest({ 'a.md': "sage: 'before'\n'before'\nsage: 'x'; 'y'\n'y'\n" }, [...SERIAL, 'a.md']);
+    assert.equal(r.code, 0, r.out);
+  });
+});

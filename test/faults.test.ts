@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { countExamples, type SourceFile } from '../src/model.js';
 import { findGdb } from '../runner/diagnosis/native-stack.js';
-import { fixture, indexOf, lineOf, runFiles, treePidsOf, type Run } from './faults-support.test.js';
+import { fixture, indexOf, lineOf, runFiles, treePidsOf, type Run } from './fault-helpers.js';
 
 /** The passing file ran completely. */
 function assertPassed(run: Run, file: SourceFile): void {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { StatusLine } from '../src/report/status-line.js';
 import { doctor } from '../runner/doctor.js';
-import { fixture } from './faults-support.test.js';
+import { fixture } from './fault-helpers.js';
 
 class FakeTerminal {
   writes: string[] = [];

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { countExamples } from '../src/model.js';
 import { isAlive } from '../runner/kill.js';
-import { fixture, runFiles, treePidsOf } from './faults-support.test.js';
+import { fixture, runFiles, treePidsOf } from './fault-helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/faults/', import.meta.url));
 

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { findGdb } from '../runner/diagnosis/native-stack.js';
 import { isAlive } from '../runner/kill.js';
-import { treePidsOf } from './faults-support.test.js';
+import { treePidsOf } from './fault-helpers.js';
 
 const DRIVER = fileURLToPath(new URL('../../test/fixtures/faults/serial-watchdog.mjs', import.meta.url));
 

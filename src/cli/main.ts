@@ -77,6 +77,7 @@ export function resolveOptions(cli: CliOptions, config: FileConfig, detected: st
     verbose: Boolean(cli.verbose || cli.debug),
     exitFirst: Boolean(cli.exitFirst),
     warnLong: cli.warnLong,
+    prompts: config.prompts,
   };
 }
 

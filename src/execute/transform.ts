@@ -233,7 +233,7 @@ export function compileExample(source: string, isGlobal: (name: string) => boole
   }
   const last = body[body.length - 1];
   let returnsValue = false;
-  if (last && last.type === 'ExpressionStatement' && !('directive' in last && last.directive)) {
+  if (last && last.type === 'ExpressionStatement') {
     returnsValue = true;
     const expr = last.expression;
     edits.push({ start: last.start, end: expr.start, text: 'return (' });

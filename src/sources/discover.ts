@@ -1,7 +1,6 @@
 // PATH arguments → the list of source files to test (SPEC §1 Discovery).
 import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import fg from 'fast-glob';
 import type { InputError } from '../model.js';
 import { globMatcher } from './glob-match.js';
 import { isDeclarationFile, SOURCE_EXTENSIONS, sourceKind } from './kinds.js';
@@ -76,6 +75,8 @@ export async function discover(paths: string[], opts: DiscoverOptions = {}): Pro
 
 /** Absolute paths of the source files below `dir`, minus those below a `nodoctest` marker. */
 async function walk(dir: string): Promise<string[]> {
+  // Loaded on first walk: a worker process (which only re-reads files it is given) never pays for it.
+  const { default: fg } = await import('fast-glob');
   const entries = await fg([SOURCE_GLOB, `**/${NODOCTEST}`], {
     cwd: dir,
     dot: false,
