@@ -1,5 +1,5 @@
 // The ways to make a matrix from data: validation and copying only (no arithmetic).
-import { checkDim, checkValue, describe, shape } from './errors.js';
+import { checkDim, checkEntry, describe, shape } from './errors.js';
 import { Matrix, wrapMatrix } from './matrix.js';
 import { allocate } from './storage.js';
 import { Vector } from './vector.js';
@@ -36,7 +36,7 @@ export function matrix(rows: ArrayLike<ArrayLike<number>>): Matrix {
     const row = rows[i] as ArrayLike<unknown>;
     const len = rowLength(row, i);
     if (len !== n) throw new RangeError(`matrix: row ${i} has ${len} entries, expected ${n} (ragged rows)`);
-    for (let j = 0; j < n; j++) data[i * n + j] = checkValue('matrix', row[j], `entry (${i}, ${j})`);
+    for (let j = 0, at = i * n; j < n; j++) data[at + j] = checkEntry('matrix', row[j], i, j);
   }
   return wrapMatrix(m, n, data);
 }
@@ -107,6 +107,6 @@ export function diagonal(values: ArrayLike<number> | Vector): Matrix {
   if (src === null) throw new TypeError(`diagonal: expected an array of numbers or a Vector, got ${describe(values)}`);
   const n = src.length;
   const data = storage('diagonal', n, n);
-  for (let i = 0; i < n; i++) data[i * n + i] = checkValue('diagonal', src[i], `entry ${i}`);
+  for (let i = 0; i < n; i++) data[i * n + i] = checkEntry('diagonal', src[i], i);
   return wrapMatrix(n, n, data);
 }

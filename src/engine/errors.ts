@@ -20,6 +20,15 @@ export function checkValue(op: string, v: unknown, where: string): number {
   return v;
 }
 
+/**
+ * checkValue for bulk copies: the message (which names the entry) is only built when the value is bad,
+ * so a million-entry matrix does not build a million strings.
+ */
+export function checkEntry(op: string, v: unknown, i: number, j?: number): number {
+  if (typeof v === 'number' && v === v) return v;
+  return checkValue(op, v, j === undefined ? `entry ${i}` : `entry (${i}, ${j})`);
+}
+
 /** An index in [0, size). */
 export function checkIndex(op: string, name: string, v: unknown, size: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${op}: ${name} must be an integer, got ${describe(v)}`);

@@ -3,7 +3,7 @@
 import { inspect } from 'node:util';
 
 import { formatVector } from './display.js';
-import { checkIndex, checkValue, describe } from './errors.js';
+import { checkIndex, checkEntry, checkValue, describe } from './errors.js';
 import { native } from './native.js';
 import { allocate } from './storage.js';
 
@@ -175,6 +175,6 @@ export function vector(values: ArrayLike<number> | Iterable<number>): Vector {
   const arr = Array.isArray(values) || ArrayBuffer.isView(values) ? (values as ArrayLike<number>) : Array.from(values as Iterable<number>);
   const n = arr.length;
   const data = allocate(n, 'vector', `length ${n}`);
-  for (let i = 0; i < n; i++) data[i] = checkValue('vector', arr[i], `entry ${i}`);
+  for (let i = 0; i < n; i++) data[i] = checkEntry('vector', arr[i], i);
   return new Vector(INTERNAL, data);
 }
