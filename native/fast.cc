@@ -97,6 +97,25 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// syrk(a, ao, c, co, n, k, trans): C(n×n) = A·Aᵀ with A n×k, or Aᵀ·A with A k×n when trans. Half the
+// flops of gemm (as numpy does for `a @ a.T`); dsyrk fills the upper triangle, the lower one is mirrored.
+napi_value Syrk(napi_env env, napi_callback_info info) {
+  Args a(env, info, "mul");
+  int n = a.Int(4), k = a.Int(5), trans = a.Int(6);
+  if (a.failed) return nullptr;
+  double* A = a.Buf(0, Count(n, k));
+  double* C = a.Buf(2, Count(n, n));
+  if (a.failed || n == 0) return nullptr;
+  if (k == 0) {
+    for (size_t i = 0; i < Count(n, n); i++) C[i] = 0.0;
+    return nullptr;
+  }
+  cblas_dsyrk(CblasRowMajor, CblasUpper, trans ? CblasTrans : CblasNoTrans, n, k, 1.0, A, trans ? n : k, 0.0, C, n);
+  for (size_t i = 1; i < static_cast<size_t>(n); i++)
+    for (size_t j = 0; j < i; j++) C[i * n + j] = C[j * n + i];
+  return nullptr;
+}
+
 // gemv(a, ao, x, xo, y, yo, m, n): y(m) = A(m×n)·x(n).
 napi_value Gemv(napi_env env, napi_callback_info info) {
   Args a(env, info, "mul");
@@ -169,6 +188,7 @@ napi_value Nrm2(napi_env env, napi_callback_info info) {
 void InitFast(napi_env env, napi_value exports) {
   napi_property_descriptor d[] = {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"syrk", nullptr, Syrk, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"gemv", nullptr, Gemv, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"axpy", nullptr, Axpy, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"scal", nullptr, Scal, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},

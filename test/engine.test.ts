@@ -244,3 +244,26 @@ describe('engine: random matrices', () => {
     for (let i = 0; i < 4; i++) assert.ok(Math.abs(a[i]! - b[i]!) > 1e-6, `${a} vs ${b}`);
   });
 });
+
+describe('engine: A·Aᵀ through dsyrk', () => {
+  it('A.mul(A.transpose()) and A.transpose().mul(A) equal the general product, exactly symmetric', () => {
+    const A = randomMatrix(30, 20, 3);
+    const T = A.transpose();
+    const copyT = matrix(T.toArray()); // not linked to A: takes dgemm
+    const aat = A.mul(T);
+    assert.ok(aat.isSymmetric(), 'dsyrk result is mirrored, so exactly symmetric');
+    assert.ok(aat.equals(A.mul(copyT), 1e-12));
+    assert.ok(T.mul(A).equals(copyT.mul(A), 1e-12));
+  });
+
+  it('a transpose changed by set() is no longer treated as one', () => {
+    const A = randomMatrix(5, 4, 4);
+    const T = A.transpose();
+    T.set(0, 0, 100);
+    assert.ok(A.mul(T).equals(A.mul(matrix(T.toArray())), 0));
+    const B = randomMatrix(5, 4, 5);
+    const U = B.transpose();
+    B.set(1, 1, -7);
+    assert.ok(B.mul(U).equals(B.mul(matrix(U.toArray())), 0));
+  });
+});

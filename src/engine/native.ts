@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 /** Low-level entry points. Products and vector arithmetic take (ArrayBuffer, element offset) pairs. */
 export interface NativeEngine {
   gemm(a: ArrayBufferLike, ao: number, b: ArrayBufferLike, bo: number, c: ArrayBufferLike, co: number, m: number, k: number, n: number): void;
+  syrk(a: ArrayBufferLike, ao: number, c: ArrayBufferLike, co: number, n: number, k: number, trans: number): void;
   gemv(a: ArrayBufferLike, ao: number, x: ArrayBufferLike, xo: number, y: ArrayBufferLike, yo: number, m: number, n: number): void;
   axpy(x: ArrayBufferLike, xo: number, y: ArrayBufferLike, yo: number, out: ArrayBufferLike, oo: number, alpha: number, len: number): void;
   scal(x: ArrayBufferLike, xo: number, out: ArrayBufferLike, oo: number, alpha: number, len: number): void;
