@@ -8,11 +8,17 @@
 //
 // TypeScript is only type-stripped (sucrase keeps line numbers); plain JavaScript skips that step, which
 // is most examples and saves most of the cost.
-import * as acorn from 'acorn';
+import type * as acorn from 'acorn';
 import { createRequire } from 'node:module';
 
 // sucrase costs ~40 ms to load and most examples are plain JavaScript: load it on first use.
 let sucraseTransform: typeof import('sucrase').transform | undefined;
+// acorn too: the quick path (most examples) needs no parse.
+let acornParse: typeof import('acorn').parse | undefined;
+function parse(code: string): acorn.Program {
+  acornParse ??= (createRequire(import.meta.url)('acorn') as typeof import('acorn')).parse;
+  return acornParse(code, PARSE_OPTIONS);
+}
 function sucrase(code: string, options: import('sucrase').Options): { code: string } {
   sucraseTransform ??= (createRequire(import.meta.url)('sucrase') as typeof import('sucrase')).transform;
   return sucraseTransform(code, options);
@@ -64,7 +70,7 @@ const MAYBE_TYPE_ARGUMENTS = /[\w$)\]]\s*<[^<>;=]*>\s*[(`]/;
 function parseProgram(source: string): { program: acorn.Program; code: string } {
   if (!source.includes('<') || !MAYBE_TYPE_ARGUMENTS.test(source)) {
     try {
-      return { program: acorn.parse(source, PARSE_OPTIONS), code: source };
+      return { program: parse(source), code: source };
     } catch {
       // Not plain JavaScript: maybe TypeScript; strip types and parse again below.
     }
@@ -76,7 +82,7 @@ function parseProgram(source: string): { program: acorn.Program; code: string } 
     throw asSyntaxError(err, source);
   }
   try {
-    return { program: acorn.parse(code, PARSE_OPTIONS), code };
+    return { program: parse(code), code };
   } catch (err) {
     throw asSyntaxError(err, source);
   }
