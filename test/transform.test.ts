@@ -55,7 +55,7 @@ describe('quickCompile', () => {
   });
 
   it('leaves statements, several declarators, awaits, type annotations and type arguments to the full path', () => {
-    for (const src of ['for (;;) {}', 'const a = 1, b = 2', 'await f()', 'const n: number = 1', 'id<number>(3)', 'a; b', 'if (x) y', 'label: x']) {
+    for (const src of ['const a = 1, b = 2', 'await f()', 'const n: number = 1', 'id<number>(3)', 'a; b', 'if (x) y', 'label: x']) {
       assert.equal(quickCompile(src), undefined, src);
     }
   });
@@ -63,5 +63,19 @@ describe('quickCompile', () => {
   it('a generic call is type-stripped by the full path rather than read as comparisons', () => {
     const c = compileExample('id<number>(3)');
     assert.equal(c.body.replace(/\s+/g, ''), 'return(id(3));');
+  });
+});
+
+describe('quickCompile: lone loops', () => {
+  it('runs a one-line loop as it is, declaring and displaying nothing', () => {
+    assert.deepEqual(quickCompile('for (let i = 0; i < 10; i++) s += i'), { body: 'for (let i = 0; i < 10; i++) s += i', declared: [], returnsValue: false, async: false, unverified: true });
+    assert.equal(quickCompile('while (n > 1) n = n / 2')?.returnsValue, false);
+    assert.ok(quickCompile('for (const [k, v] of Object.entries(o)) console.log(k, v)'));
+  });
+
+  it('leaves loops followed by more code, declarations or awaits to the full path', () => {
+    for (const src of ['for (;;) {} x', 'for (let i = 0; i < 3; i++) s += i; s', 'for (const x of xs) { const y = x }', 'for await (const x of it) {}', 'for (let i = 0; i < 3; i++)\n  s += i', 'for (x of y) f(function () {})']) {
+      assert.equal(quickCompile(src), undefined, src);
+    }
   });
 });

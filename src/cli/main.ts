@@ -149,6 +149,11 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
 
   const started = process.hrtime.bigint();
   const prelude = args.options.prelude ?? config.prelude ?? ['builtin'];
+  const serial = Boolean(args.options.serial || args.options.debug);
+  // With workers, this process loads the engine only to name it in the header and never computes: one
+  // BLAS thread, because OpenBLAS's extra threads spin for a while (~13 % of a core here) and would take
+  // CPU from the workers. Workers get their own count explicitly.
+  if (!serial) process.env.OPENBLAS_NUM_THREADS = '1';
   const blas = await blasInfo(prelude);
   const options = resolveOptions(args.options, config, detectedTags(blas));
   let files = collected.files.filter((f) => countExamples(f) > 0 || f.errors.length > 0);

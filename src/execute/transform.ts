@@ -131,6 +131,7 @@ const SIMPLE_ASSIGNMENT = /^\s*([A-Za-z_$][\w$]*)\s*=(?!=)/;
  * and the caller falls back to compileExample). Returns undefined when the source needs the full path.
  */
 export function quickCompile(source: string, isGlobal: (name: string) => boolean = (n) => n in globalThis): CompiledExample | undefined {
+  if (source.startsWith('for') || source.startsWith('while')) return quickLoop(source);
   if (!bracketsBalance(source) || source.includes(';') || source.includes('await') || (source.includes('<') && MAYBE_TYPE_ARGUMENTS.test(source))) return undefined;
   const decl = SIMPLE_DECLARATION.exec(source);
   if (decl) {
@@ -141,6 +142,35 @@ export function quickCompile(source: string, isGlobal: (name: string) => boolean
   const assign = SIMPLE_ASSIGNMENT.exec(source);
   const declared = assign && !isGlobal(assign[1]) ? [assign[1]] : [];
   return { body: `return (${source}\n);`, declared, returnsValue: true, async: false, unverified: true };
+}
+
+const LOOP_HEAD = /^\s*(?:for|while)\s*\(\s*(?:(?:const|let|var)\s+)?/;
+const DECLARING_WORD = /(?<![\w$.])(?:const|let|var|function|class|import|export|await|yield|async)(?![\w$])/;
+
+/**
+ * A lone `for (…) …` / `while (…) …` statement on one line (`for (let i = 0; i < 10; i++) s += i`) declares
+ * nothing in the block and displays nothing: it runs as it is. One statement only: no `;` and no closing
+ * brace followed by more code outside the head, no other declaring word.
+ */
+function quickLoop(source: string): CompiledExample | undefined {
+  const head = LOOP_HEAD.exec(source);
+  if (!head || source.includes('\n') || DECLARING_WORD.test(source.slice(head[0].length))) return undefined;
+  let depth = 0;
+  let headClosed = false;
+  for (let i = head[0].length; i < source.length; i++) {
+    const c = source[i];
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') {
+      depth--;
+      if (depth < 0 && !headClosed) {
+        headClosed = true; // the loop head's own parenthesis
+        depth = 0;
+      } else if (depth < 0) return undefined;
+      else if (c === '}' && depth === 0 && source.slice(i + 1).trim() !== '') return undefined;
+    } else if (c === ';' && depth === 0 && headClosed) return undefined;
+  }
+  if (!headClosed || depth !== 0) return undefined;
+  return { body: source, declared: [], returnsValue: false, async: false, unverified: true };
 }
 
 /**
