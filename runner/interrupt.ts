@@ -70,7 +70,8 @@ class AddonGuard implements SyncGuard {
   }
 }
 
-class VmGuard implements SyncGuard {
+/** The fallback when the addon is not built (exported for its test). */
+export class VmGuard implements SyncGuard {
   private readonly script = new vm.Script('globalThis.__mtest$guarded()');
 
   call(fn: (ns: Record<string, unknown>) => unknown, ns: Record<string, unknown>, limitMs: number): unknown {
