@@ -3,7 +3,7 @@
 // for a hang the guard cannot reach (native code, a loop in a promise job) the watchdog thread reports the
 // running example with its stacks and ends the process. --debug only warns, and opens a REPL on failure.
 import type { RunEvents } from '../src/events.js';
-import { executeFile, type ExecuteHooks } from '../src/execute/index.js';
+import { executeFile, releaseOutput, type ExecuteHooks } from '../src/execute/index.js';
 import { exampleAt, type SourceFile } from '../src/model.js';
 import { openRepl } from './debug-repl.js';
 import { syncGuard } from './interrupt.js';
@@ -64,6 +64,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
       const how = await Promise.race([run, interrupted]);
       watchdog.fileEnded();
       if (how === 'interrupted') {
+        releaseOutput(); // the abandoned example may be capturing
         let index = 0;
         for (const block of file.blocks) for (const _ of block.examples) {
           if (!seen.has(index)) events.exampleEnd(file, { index, status: 'notrun', outcome: 'notrun', time: 0 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -186,5 +187,37 @@ describe('mtest CLI (workers)', function () {
   it('a lone string literal displays its value (not a directive prologue)', async () => {
     const r = await mtest({ 'a.md': "sage: 'before'\n'before'\nsage: 'x'; 'y'\n'y'\n" }, [...SERIAL, 'a.md']);
     assert.equal(r.code, 0, r.out);
+  });
+});
+
+describe('mtest CLI as a process', function () {
+  this.timeout(60000);
+  const bin = path.join(process.cwd(), 'bin', 'mtest.js');
+
+  function spawnMtest(dir: string, args: string[]) {
+    return spawn(process.execPath, [bin, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  it('Ctrl-C under --serial: partial report, the rest not run, exit bit 128', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mtest-sigint-'));
+    writeFileSync(path.join(dir, 'a.md'), 'sage: 1\n1\nsage: await new Promise((r) => setTimeout(r, 20000))\nsage: 2\n2\n');
+    writeFileSync(path.join(dir, 'b.md'), 'sage: 3\n3\n');
+    const child = spawnMtest(dir, ['--serial', '--prelude', 'node:util', 'a.md', 'b.md']);
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    assert.equal((code ?? 0) & 128, 128, out);
+    assert.match(out, /interrupted/);
+    assert.ok(out.trimEnd().endsWith('1 passed, 0 failed, 0 skipped, 3 not run'), out);
+  });
+
+  it('--exitfirst under --serial stops after the first failure; the rest is not run', async () => {
+    const r = await mtest({ 'a.md': 'sage: 1\n2\nsage: 2\n2\n', 'b.md': 'sage: 3\n3\n' }, [...SERIAL, '-x', 'a.md', 'b.md']);
+    assert.equal(r.code & 1, 1);
+    assert.ok(r.out.trimEnd().endsWith('0 passed, 1 failed, 0 skipped, 2 not run'), r.out);
   });
 });

@@ -34,6 +34,14 @@ export interface EvaluateContext {
 }
 
 const capture = new OutputCapture();
+
+/**
+ * Give process.stdout/stderr back when an example is abandoned while it runs (Ctrl-C under --serial
+ * stops waiting for it): its capture would otherwise swallow everything written after.
+ */
+export function releaseOutput(): void {
+  capture.stop();
+}
 const AsyncFunction = (async () => {}).constructor as FunctionConstructor;
 export const NS_PARAM = '__mtest$ns';
 

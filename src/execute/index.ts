@@ -12,7 +12,7 @@ import { createNamespace, reseed } from './namespace.js';
 import { skipReason } from './skip.js';
 
 export type { ExecuteEvents, ExecuteOptions } from './api.js';
-export { INTERRUPTED, type SyncGuard } from './evaluate.js';
+export { INTERRUPTED, releaseOutput, type SyncGuard } from './evaluate.js';
 
 /** What a runner lends the evaluation stage (not data: it cannot cross a process boundary). */
 export interface ExecuteHooks {
