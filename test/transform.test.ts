@@ -52,6 +52,14 @@ describe('quickCompile', () => {
     assert.deepEqual(quickCompile('x * 3'), { body: 'return (x * 3\n);', declared: [], returnsValue: true, async: false, unverified: true });
     assert.deepEqual(quickCompile('const x = 10')?.declared, ['x']);
     assert.equal(quickCompile('const x = 10')?.returnsValue, false);
+    assert.deepEqual(quickCompile('const A = matrix([[1, 2], [3, 4]])')?.declared, ['A']);
+    assert.deepEqual(quickCompile('const o = { a: 1, b: c ? 2 : 3 }')?.declared, ['o']);
+  });
+
+  it('one declarator only: a comma outside brackets, or commas next to strings, take the full path', () => {
+    assert.equal(quickCompile('const a = 1, b = 2'), undefined);
+    assert.equal(quickCompile("const a = '(' + x, c = ')'"), undefined);
+    assert.equal(quickCompile('const a = f(1, 2)\nf(3)'), undefined);
   });
 
   it('leaves statements, several declarators, awaits, type annotations and type arguments to the full path', () => {

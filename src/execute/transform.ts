@@ -122,12 +122,12 @@ function patternNames(node: acorn.Pattern | null, out: string[]): void {
 }
 
 const STATEMENT_START = /^\s*(?:const|let|var|function|class|import|export|if|for|while|do|switch|try|throw|return|break|continue|async|await|yield|debugger|with|label|interface|type|enum|declare|namespace|abstract|@|\{|;|[A-Za-z_$][\w$]*\s*:(?!:))/;
-const SIMPLE_DECLARATION = /^\s*(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=(?!=)([^,;]*)$/;
+const SIMPLE_DECLARATION = /^\s*(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=(?!=)([^;\n]*)$/;
 const SIMPLE_ASSIGNMENT = /^\s*([A-Za-z_$][\w$]*)\s*=(?!=)/;
 
 /**
- * The common cases without a parse: a single expression (`A.det()`), or `const x = <expression without
- * commas>`. Whether the guess is right is settled by compiling the body (a wrong guess does not compile,
+ * The common cases without a parse: a single expression (`A.det()`), or `const x = <expression>` on one
+ * line with one declarator (`const A = matrix([[1, 2], [3, 4]])`). Whether the guess is right is settled by compiling the body (a wrong guess does not compile,
  * and the caller falls back to compileExample). Returns undefined when the source needs the full path.
  */
 export function quickCompile(source: string, isGlobal: (name: string) => boolean = (n) => n in globalThis): CompiledExample | undefined {
@@ -135,7 +135,8 @@ export function quickCompile(source: string, isGlobal: (name: string) => boolean
   if (!bracketsBalance(source) || source.includes(';') || source.includes('await') || (source.includes('<') && MAYBE_TYPE_ARGUMENTS.test(source))) return undefined;
   const decl = SIMPLE_DECLARATION.exec(source);
   if (decl) {
-    if (source.includes('\n') || source.includes(':') || source.includes('!')) return undefined; // maybe a type annotation
+    // `const a = 1, b = 2` declares two names: only one declarator (no comma outside brackets) is quick.
+    if (decl[2].includes(',') && (/['"`]/.test(decl[2]) || hasTopLevelComma(decl[2]))) return undefined;
     return { body: `${decl[1]} = (${decl[2]}\n);`, declared: [decl[1]], returnsValue: false, async: false, unverified: true };
   }
   if (STATEMENT_START.test(source)) return undefined;
@@ -171,6 +172,18 @@ function quickLoop(source: string): CompiledExample | undefined {
   }
   if (!headClosed || depth !== 0) return undefined;
   return { body: source, declared: [], returnsValue: false, async: false, unverified: true };
+}
+
+/** A comma outside any bracket (counting bracket characters only: callers exclude strings). */
+function hasTopLevelComma(text: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40 || c === 91 || c === 123) depth++;
+    else if (c === 41 || c === 93 || c === 125) depth--;
+    else if (c === 44 && depth === 0) return true;
+  }
+  return false;
 }
 
 /**
