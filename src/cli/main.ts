@@ -146,39 +146,48 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     io.out(listExamples(collected.files, args.options.json !== undefined));
     return inputBits;
   }
+  return inputBits | (await runTests(args.options, config, collected.files, io));
+}
 
+function headerLines(id: string, options: RunnerOptions, fileCount: number, blas: BlasInfo | undefined): string[] {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const where = options.serial ? 'serially' : `using ${plural(options.jobs, 'worker')}`;
+  const blasText = blas ? `BLAS: ${blas.library} ${blas.version}, ${plural(options.blasThreads, 'thread')} per ${options.serial ? 'process' : 'worker'}` : 'BLAS: not loaded';
+  return [
+    `Running doctests with ID ${id}.`,
+    `Using --optional=${[...options.optional].join(',')}  --random-seed=${options.randomSeed}`,
+    `Doctesting ${plural(fileCount, 'file')} ${where} (${blasText}).`,
+  ];
+}
+
+/** schedule → execute → report for the collected files; returns the exit bits of the run. */
+async function runTests(cli: CliOptions, config: FileConfig, collected: SourceFile[], io: Output): Promise<number> {
   const started = process.hrtime.bigint();
-  const prelude = args.options.prelude ?? config.prelude ?? ['builtin'];
-  const serial = Boolean(args.options.serial || args.options.debug);
+  const prelude = cli.prelude ?? config.prelude ?? ['builtin'];
+  const serial = Boolean(cli.serial || cli.debug);
   // With workers, this process loads the engine only to name it in the header and never computes: one
   // BLAS thread, because OpenBLAS's extra threads spin for a while (~13 % of a core here) and would take
   // CPU from the workers. Workers get their own count explicitly.
   if (!serial) process.env.OPENBLAS_NUM_THREADS = '1';
   const blas = await blasInfo(prelude);
-  const options = resolveOptions(args.options, config, detectedTags(blas));
-  let files = collected.files.filter((f) => countExamples(f) > 0 || f.errors.length > 0);
-  if (args.options.randorder !== undefined) files = shuffle(files, args.options.randorder);
+  const options = resolveOptions(cli, config, detectedTags(blas));
+  let files = collected.filter((f) => countExamples(f) > 0 || f.errors.length > 0);
+  if (cli.randorder !== undefined) files = shuffle(files, cli.randorder);
 
   const id = runId();
-  const summary = new RunSummary(Boolean(args.options.json || args.options.junit));
+  const summary = new RunSummary(Boolean(cli.json || cli.junit));
   // On a terminal, a live status line; every other line clears it first. Not with a trace (it is the status).
-  const status = io === stdio && args.options.status !== false && !options.verbose && StatusLine.wanted() ? new StatusLine(files.length) : undefined;
+  const status = io === stdio && cli.status !== false && !options.verbose && StatusLine.wanted() ? new StatusLine(files.length) : undefined;
   const out: Output = status ? { out: status.wrap(io.out), err: status.wrap(io.err) } : io;
   const reporter = new ConsoleReporter(summary, out);
   const sinks: RunEvents[] = [summary, reporter];
   if (status) sinks.push(status);
   if (options.verbose) sinks.push(new TraceReporter(1, !options.serial));
-  const where = options.serial ? 'serially' : `using ${options.jobs} worker${options.jobs === 1 ? '' : 's'}`;
-  const blasText = blas ? `BLAS: ${blas.library} ${blas.version}, ${options.blasThreads} thread${options.blasThreads === 1 ? '' : 's'} per ${options.serial ? 'process' : 'worker'}` : 'BLAS: not loaded';
-  reporter.header([
-    `Running doctests with ID ${id}.`,
-    `Using --optional=${[...options.optional].join(',')}  --random-seed=${options.randomSeed}`,
-    `Doctesting ${files.length} file${files.length === 1 ? '' : 's'} ${where} (${blasText}).`,
-  ]);
+  reporter.header(headerLines(id, options, files.length, blas));
   if (options.serial && blas) await setSerialBlasThreads(options.blasThreads);
 
   let outcome: RunnerOutcome = { interrupted: false };
-  let bits = inputBits;
+  let bits = 0;
   try {
     outcome = await runFiles(files, options, new EventFanout(sinks));
   } catch (err) {
@@ -193,13 +202,13 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
   if (outcome.interrupted) bits |= EXIT.interrupted;
   const info = { id, randomSeed: options.randomSeed, time: total };
   try {
-    if (args.options.json) writeAtomically(args.options.json, jsonReport(summary, info));
-    if (args.options.junit) writeAtomically(args.options.junit, junitReport(summary, info));
+    if (cli.json) writeAtomically(cli.json, jsonReport(summary, info));
+    if (cli.junit) writeAtomically(cli.junit, junitReport(summary, info));
   } catch (err) {
     io.err(`mtest: cannot write report: ${(err as Error).message}\n`);
     bits |= EXIT.usage;
   }
-  if (args.options.format === 'github') io.out(githubAnnotations(summary));
+  if (cli.format === 'github') io.out(githubAnnotations(summary));
   return bits;
 }
 
