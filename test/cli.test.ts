@@ -221,3 +221,11 @@ describe('mtest CLI as a process', function () {
     assert.ok(r.out.trimEnd().endsWith('0 passed, 1 failed, 0 skipped, 2 not run'), r.out);
   });
 });
+
+describe('failure block of an unexpected exception', () => {
+  it('is Sage\'s: "Exception raised:" and the Uncaught line, no Expected section', async () => {
+    const r = await mtest({ 'e.md': 'sage: null.x\n1\n' }, [...SERIAL, 'e.md']);
+    const block = ['File "e.md", line 1, in e.md', 'Failed example:', '    null.x', 'Exception raised:', "    Uncaught TypeError: Cannot read properties of null (reading 'x')", '*'.repeat(70)].join('\n');
+    assert.ok(r.out.includes(block), r.out);
+  });
+});

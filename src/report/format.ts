@@ -44,8 +44,8 @@ export function formatFailure(file: SourceFile, result: ExampleResult, incident?
       if (result.note) lines.push(result.note);
       break;
     case 'exception':
+      // As Python's doctest and Sage: the exception, not the expectation it broke.
       lines.push('Exception raised:', indent(got));
-      if (example && example.want) lines.push('Expected:', indent(normalizeWant(example.want)));
       break;
     case 'timeout':
     case 'crash':
