@@ -5,6 +5,7 @@
 import type { RunEvents } from '../src/events.js';
 import { executeFile, releaseOutput, type ExecuteHooks } from '../src/execute/index.js';
 import { exampleAt, type SourceFile } from '../src/model.js';
+import { SerialContainment } from './containment.js';
 import { openRepl } from './debug-repl.js';
 import { syncGuard } from './interrupt.js';
 import { MB } from './memory.js';
@@ -25,15 +26,23 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
   }
   let interrupt: () => void = () => {};
   const interrupted = new Promise<'interrupted'>((resolve) => (interrupt = () => resolve('interrupted')));
+  // What stray exceptions are attributed to: the file and example running now.
+  let current: { file: SourceFile; index?: number } | undefined;
+  const containment = new SerialContainment((what) => {
+    if (current) events.warning(current.file, what, current.index);
+    else process.stderr.write(`mtest: ${what}\n`);
+  });
   const onSigint = (): void => {
-    if (stop.requested) process.exit(130); // a second Ctrl-C: no report, just stop
+    if (stop.requested) containment.exit(130); // a second Ctrl-C: no report, just stop
     stop.requested = true;
     interrupt();
   };
   process.on('SIGINT', onSigint);
+  containment.install();
   let failedOnce = false;
   try {
     for (const file of files) {
+      current = { file };
       if (stop.requested || (options.exitFirst && failedOnce)) break;
       events.fileStart(file, 0);
       watchdog.fileStarted(file.path, options.fileTimeout, options.memlimit * MB);
@@ -45,6 +54,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
         execOptions,
         {
           exampleStart: (index, example) => {
+            current = { file, index };
             watchdog.exampleStarted(index, example, options.timeout);
             events.exampleStart(file, index, 0);
           },
@@ -74,6 +84,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
       events.fileEnd(file, { time: Number(process.hrtime.bigint() - start) / 1e9, worker: 0 });
     }
   } finally {
+    containment.uninstall();
     process.removeListener('SIGINT', onSigint);
     await watchdog.stop();
   }

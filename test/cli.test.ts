@@ -215,6 +215,24 @@ describe('mtest CLI as a process', function () {
     assert.ok(out.trimEnd().endsWith('1 passed, 0 failed, 0 skipped, 3 not run'), out);
   });
 
+  it('under --serial, process.exit fails its example and a stray exception is a warning: the run goes on', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mtest-contain-'));
+    writeFileSync(
+      path.join(dir, 'a.md'),
+      'sage: process.exit(3)\nsage: setTimeout(() => { throw new Error("late") }, 5); 2\n2\nsage: await new Promise((r) => setTimeout(r, 50))\nsage: 4\n4\n',
+    );
+    const child = spawnMtest(dir, ['--serial', '--prelude', 'node:util', 'a.md']);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    assert.equal(code, 1, out + err);
+    assert.match(out, /Uncaught ProcessExit: process\.exit\(3\) called by an example/);
+    assert.match(err, /Warning: a\.md, line 4: Uncaught exception in a callback: Error: late/);
+    assert.ok(out.trimEnd().endsWith('3 passed, 1 failed, 0 skipped'), out);
+  });
+
   it('--exitfirst under --serial stops after the first failure; the rest is not run', async () => {
     const r = await mtest({ 'a.md': 'sage: 1\n2\nsage: 2\n2\n', 'b.md': 'sage: 3\n3\n' }, [...SERIAL, '-x', 'a.md', 'b.md']);
     assert.equal(r.code & 1, 1);

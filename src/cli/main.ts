@@ -18,9 +18,13 @@ import { parseArgs, usage, type CliOptions } from './options.js';
 import { collectSources } from './collect.js';
 import { pathToFileURL } from 'node:url';
 
+// The streams' own write functions, taken before any example runs: an example's output capture replaces
+// process.stdout.write while it runs, and the report must never end up inside an example's output.
+const writeOut = process.stdout.write.bind(process.stdout);
+const writeErr = process.stderr.write.bind(process.stderr);
 export const stdio: Output = {
-  out: (t) => void process.stdout.write(t),
-  err: (t) => void process.stderr.write(t),
+  out: (t) => void writeOut(t),
+  err: (t) => void writeErr(t),
 };
 
 function runId(now = new Date()): string {
