@@ -2,6 +2,7 @@
 // RunEvents, keeps the clocks (example limit, file limit) and the memory watch, and when something goes
 // wrong — a limit passes, the worker dies, the run is interrupted — it reports the example that was running
 // with the diagnosis, kills the worker's process tree, and reports the rest of the file as not run.
+import { resultWarnings } from './warnings.js';
 import type { Incident, RunEvents } from '../src/events.js';
 import type { Example, ExampleResult, SourceFile } from '../src/model.js';
 import { isIdle, nativeStack } from './diagnosis/native-stack.js';
@@ -138,13 +139,7 @@ export class FileRun {
     this.ended.add(index);
     if (result.status === 'passed' || result.status === 'failed') this.lastEnded = index;
     this.events.exampleEnd(this.file, result);
-    const { traceMemory, warnLong } = this.options;
-    if (traceMemory !== undefined && result.rssDelta !== undefined && result.rssDelta >= traceMemory * MB) {
-      this.events.warning(this.file, `RSS grew by ${(result.rssDelta / MB).toFixed(0)} MB`, index);
-    }
-    if (warnLong !== undefined && result.status !== 'skipped' && result.status !== 'notrun' && result.time >= warnLong) {
-      this.events.warning(this.file, `slow example: ${result.time.toFixed(2)} s`, index);
-    }
+    for (const warning of resultWarnings(result, this.options)) this.events.warning(this.file, warning, index);
     if (result.status === 'failed') this.onFailure();
   }
 

@@ -4,12 +4,13 @@
 // running example with its stacks and ends the process. --debug only warns, and opens a REPL on failure.
 import type { RunEvents } from '../src/events.js';
 import { executeFile, releaseOutput, type ExecuteHooks } from '../src/execute/index.js';
-import { exampleAt, type SourceFile } from '../src/model.js';
+import { exampleAt, type ExampleResult, type SourceFile } from '../src/model.js';
 import { SerialContainment } from './containment.js';
 import { openRepl } from './debug-repl.js';
 import { syncGuard } from './interrupt.js';
 import { MB } from './memory.js';
 import type { RunnerOptions, RunnerOutcome } from './options.js';
+import { resultWarnings } from './warnings.js';
 import { Watchdog } from './watchdog.js';
 
 export interface SerialControl {
@@ -92,15 +93,10 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
 }
 
 /** Incidents and warnings that follow from one result (timeouts, memory growth, slow examples). */
-function reportResult(file: SourceFile, result: import('../src/model.js').ExampleResult, options: RunnerOptions, events: RunEvents): void {
+function reportResult(file: SourceFile, result: ExampleResult, options: RunnerOptions, events: RunEvents): void {
   const line = exampleAt(file, result.index)?.line ?? '?';
   if (result.outcome === 'timeout') {
     events.incident(file, { kind: 'timeout', index: result.index, message: `${result.note ?? 'Timed out'} while running line ${line}`, elapsed: result.time });
   }
-  if (options.traceMemory !== undefined && result.rssDelta !== undefined && result.rssDelta >= options.traceMemory * MB) {
-    events.warning(file, `RSS grew by ${(result.rssDelta / MB).toFixed(0)} MB`, result.index);
-  }
-  if (options.warnLong !== undefined && result.time >= options.warnLong) {
-    events.warning(file, `slow example: ${result.time.toFixed(2)} s`, result.index);
-  }
+  for (const warning of resultWarnings(result, options)) events.warning(file, warning, result.index);
 }

@@ -138,6 +138,13 @@ describe('mtest CLI (serial)', () => {
     assert.match(r.out, /^::error file=a\.md,line=2,title=mtest mismatch::/m);
   });
 
+  it('--warn-long and --trace-memory warn with the example\'s line (stderr)', async () => {
+    const r = await mtest({ 'a.md': 'x\nsage: const big = new Float64Array(40e6).fill(1); big.length\n40000000\n' }, [...SERIAL, '--warn-long', '0', '--trace-memory', '100', 'a.md']);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.err, /^Warning: a\.md, line 2: RSS grew by \d+ MB$/m);
+    assert.match(r.err, /^Warning: a\.md, line 2: slow example: \d+\.\d\d s$/m);
+  });
+
   it('--verbose traces every example before it runs', async () => {
     const r = await mtest({ 'a.md': 'sage: 1\n1\n' }, [...SERIAL, '--verbose', 'a.md']);
     assert.equal(r.code, 0);
