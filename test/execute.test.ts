@@ -72,6 +72,8 @@ describe('executeFile (evaluation semantics, SPEC §4)', () => {
     const r = await run(file);
     assert.match(r[2].got ?? '', /lines\.md:4:/, 'the arrow defined at line 4');
     assert.match(r[3].got ?? '', /lines\.md:30:/, 'the example at line 30');
+    const first = await run(fileOf(path.join(fixtures, 'top.md'), [[ex('new Error("x").stack.split("\\n")[1]', '', 1)]]));
+    assert.match(first[0].got ?? '', /top\.md:1:/, 'an example on the first line of the file');
   });
 
   it('isolates a syntax error inside a block compiled at once', async () => {

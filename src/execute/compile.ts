@@ -1,41 +1,66 @@
-// Source → callable example functions. A block's examples are compiled together, in one Function whose
+// Source → callable example functions. A block's examples are compiled together, in one function whose
 // text mirrors the document: each example becomes an inner function starting at its own line, so stack
-// traces name document lines and V8 pays its per-compile cost once per block instead of once per example.
+// traces name document lines exactly and V8 pays its per-compile cost once per block, not per example.
 // Anything the batch cannot take (a syntax error, a wrong quick guess) falls back to one example at a time.
+import vm from 'node:vm';
 import type { Example } from '../model.js';
-import { instantiate, NS_PARAM, type ExampleFunction } from './evaluate.js';
+import type { ExampleFunction } from './evaluate.js';
 import { compileExample, ExampleSyntaxError, quickCompile, type CompiledExample } from './transform.js';
 
 export type Prepared = { compiled: CompiledExample; fn: ExampleFunction } | { error: ExampleSyntaxError };
 
+const NS_PARAM = '__mtest$ns';
+
+interface Placed {
+  line: number;
+  compiled: CompiledExample;
+}
+
+/**
+ * Compile examples (in line order) into functions bound to `ns`. The text starts at document line 1 and
+ * is padded so each example's body starts on its own line (vm.compileFunction, unlike the Function
+ * constructor, adds no header lines). Throws SyntaxError when any body does not compile.
+ */
+function compileFunctions(placed: Placed[], filename: string, ns: Record<string, unknown>): ExampleFunction[] {
+  let text = `with (${NS_PARAM}) { return [`;
+  let line = 1;
+  for (const { line: at, compiled } of placed) {
+    if (at > line) {
+      text += '\n'.repeat(at - line);
+      line = at;
+    }
+    text += `${compiled.async ? 'async ' : ''}function () { ${compiled.body}\n},`;
+    line += countLines(compiled.body);
+  }
+  text += '] }';
+  return vm.compileFunction(text, [NS_PARAM], { filename })(ns) as ExampleFunction[];
+}
+
 /** One example on its own: quick path first (no parse); a wrong guess fails to compile and takes the full path. */
-export function prepareExample(example: Example, filename: string): Prepared {
-  const where = { filename, line: example.line };
+export function prepareExample(example: Example, filename: string, ns: Record<string, unknown>): Prepared {
   const quick = quickCompile(example.source);
   if (quick) {
     try {
-      return { compiled: quick, fn: instantiate(quick, where) };
+      return { compiled: quick, fn: compileFunctions([{ line: example.line, compiled: quick }], filename, ns)[0] };
     } catch (err) {
       if (!(err instanceof SyntaxError)) throw err;
     }
   }
+  let compiled: CompiledExample;
   try {
-    const compiled = compileExample(example.source);
-    try {
-      return { compiled, fn: instantiate(compiled, where) };
-    } catch (err) {
-      // acorn accepted what V8 rejects (rare: early errors acorn does not check)
-      if (err instanceof SyntaxError) return { error: new ExampleSyntaxError(err.message, 1) };
-      throw err;
-    }
+    compiled = compileExample(example.source);
   } catch (err) {
     if (err instanceof ExampleSyntaxError) return { error: err };
     throw err;
   }
+  try {
+    return { compiled, fn: compileFunctions([{ line: example.line, compiled }], filename, ns)[0] };
+  } catch (err) {
+    // acorn accepted what V8 rejects (rare: early errors acorn does not check)
+    if (err instanceof SyntaxError) return { error: new ExampleSyntaxError(err.message, 1) };
+    throw err;
+  }
 }
-
-/** Lines the Function constructor puts before the body: `function anonymous(ns\n) {\n`. */
-const HEADER_LINES = 2;
 
 /**
  * Prepare the examples of one block that will run (`runs[k]`), bound to the block's namespace. Entries
@@ -53,40 +78,22 @@ export function prepareBlock(examples: Example[], runs: boolean[], filename: str
       throw err;
     }
   });
-  const batch = compileBatch(examples, compiled, filename, ns);
+  const order = compiled.flatMap((c, k) => (c === undefined || c instanceof ExampleSyntaxError ? [] : [k]));
+  let batch: ExampleFunction[] | undefined;
+  if (order.length > 1) {
+    try {
+      batch = compileFunctions(order.map((k) => ({ line: examples[k].line, compiled: compiled[k] as CompiledExample })), filename, ns);
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err;
+    }
+  }
+  const slot = new Map(order.map((k, j) => [k, j]));
   return examples.map((ex, k) => {
     const c = compiled[k];
     if (c === undefined) return undefined;
     if (c instanceof ExampleSyntaxError) return { error: c };
-    const fn = batch?.get(k);
-    return fn ? { compiled: c, fn } : prepareExample(ex, filename);
+    return batch ? { compiled: c, fn: batch[slot.get(k)!] } : prepareExample(ex, filename, ns);
   });
-}
-
-function compileBatch(examples: Example[], compiled: (CompiledExample | ExampleSyntaxError | undefined)[], filename: string, ns: Record<string, unknown>): Map<number, ExampleFunction> | undefined {
-  const order: number[] = [];
-  let text = `with (${NS_PARAM}) { return [`;
-  let line = HEADER_LINES + 1;
-  for (let k = 0; k < examples.length; k++) {
-    const c = compiled[k];
-    if (c === undefined || c instanceof ExampleSyntaxError) continue;
-    const gap = examples[k].line - line;
-    if (gap > 0) text += '\n'.repeat(gap);
-    line += Math.max(gap, 0);
-    text += `${c.async ? 'async ' : ''}function () { ${c.body}\n},`;
-    line += countLines(c.body);
-    order.push(k);
-  }
-  if (order.length < 2) return undefined; // nothing to share
-  text += `] }\n//# sourceURL=${filename}`;
-  let fns: ExampleFunction[];
-  try {
-    fns = new Function(NS_PARAM, text)(ns) as ExampleFunction[];
-  } catch (err) {
-    if (err instanceof SyntaxError) return undefined;
-    throw err;
-  }
-  return new Map(order.map((k, j) => [k, fns[j]]));
 }
 
 function countLines(text: string): number {

@@ -42,22 +42,8 @@ const capture = new OutputCapture();
 export function releaseOutput(): void {
   capture.stop();
 }
-const AsyncFunction = (async () => {}).constructor as FunctionConstructor;
-export const NS_PARAM = '__mtest$ns';
-
+/** A compiled example, bound to its block's namespace (the argument is only for the guard's sake). */
 export type ExampleFunction = (ns: Record<string, unknown>) => unknown;
-
-/**
- * `new Function` compiles faster than vm.Script; the padding puts the example's first line at its line in
- * the document and `sourceURL` names the document, so stack traces point into it. A function without a
- * top-level await stays synchronous: cheaper, and its value needs no promise round trip.
- */
-export function instantiate(compiled: CompiledExample, ctx: Pick<EvaluateContext, 'filename' | 'line'>): ExampleFunction {
-  const padding = '\n'.repeat(Math.max(0, ctx.line - 3));
-  const body = `${padding}with (${NS_PARAM}) { ${compiled.body}\n}\n//# sourceURL=${ctx.filename}`;
-  const Ctor = compiled.async ? AsyncFunction : Function;
-  return new Ctor(NS_PARAM, body) as ExampleFunction;
-}
 
 function withNewline(text: string): string {
   return text === '' || text.endsWith('\n') ? text : text + '\n';
