@@ -24,10 +24,6 @@ export interface SyncGuard {
 }
 
 export interface EvaluateContext {
-  /** Absolute path, for stack traces. */
-  filename: string;
-  /** 1-based line of the example's first source line. */
-  line: number;
   /** In-process limit in ms; 0 = none. */
   limitMs: number;
   guard?: SyncGuard;
@@ -42,6 +38,7 @@ const capture = new OutputCapture();
 export function releaseOutput(): void {
   capture.stop();
 }
+
 /** A compiled example, bound to its block's namespace (the argument is only for the guard's sake). */
 export type ExampleFunction = (ns: Record<string, unknown>) => unknown;
 

@@ -32,7 +32,7 @@ function limitSeconds(example: Example, options: ExecuteOptions): number {
   return example.directives.timeout ?? options.timeout;
 }
 
-async function runExample(index: number, example: Example, prepared: Prepared | undefined, ns: Record<string, unknown>, filename: string, options: ExecuteOptions, hooks: ExecuteHooks): Promise<ExampleResult> {
+async function runExample(index: number, example: Example, prepared: Prepared | undefined, ns: Record<string, unknown>, options: ExecuteOptions, hooks: ExecuteHooks): Promise<ExampleResult> {
   const start = process.hrtime.bigint();
   const rssBefore = options.measureMemory ? process.memoryUsage.rss() : 0;
   const finish = (r: Omit<ExampleResult, 'index' | 'time'>): ExampleResult => {
@@ -50,7 +50,7 @@ async function runExample(index: number, example: Example, prepared: Prepared | 
   }
   const { compiled, fn } = prepared;
   const limit = options.interruptSync ? limitSeconds(example, options) : 0;
-  const ev = await evaluate(fn, compiled, ns, { filename, line: example.line, limitMs: limit * 1000, guard: hooks.guard });
+  const ev = await evaluate(fn, compiled, ns, { limitMs: limit * 1000, guard: hooks.guard });
   if (ev.timedOut) {
     return finish({ status: 'failed', outcome: 'timeout', got: ev.got, note: `Timed out after ${limit} s` });
   }
@@ -103,7 +103,7 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
       events.exampleStart(i, example);
       const result = setupError
         ? { index: i, status: 'failed' as const, outcome: 'error' as const, note: setupError, time: 0 }
-        : await runExample(i, example, prepared[k], ns, filename, options, hooks);
+        : await runExample(i, example, prepared[k], ns, options, hooks);
       if (result.status === 'failed') blockFailed = true;
       events.exampleEnd(result);
       if (result.status === 'failed' && hooks.onFailure) await hooks.onFailure(ns, example, result);
