@@ -8,7 +8,8 @@
 // Two pipes, so a large record from one thread is never interleaved with a record from the other.
 // Parent → worker commands ("run this file") go over IPC: the worker is idle when it receives them.
 import { StringDecoder } from 'node:string_decoder';
-import type { ExampleResult } from '../src/model.js';
+import type { ExampleResult, SourceFile } from '../src/model.js';
+
 
 export const RESULT_FD = 4;
 export const WATCHDOG_FD = 5;
@@ -36,6 +37,11 @@ export type WorkerCommand =
       /** Sequence number of this file on this worker; echoed in every record so stale records are ignored. */
       seq: number;
       path: string;
+      /**
+       * The file as the parent parsed it: the worker runs exactly these examples (no second parse that
+       * could differ, and no second parse to pay for). Absent: the worker parses `path` itself.
+       */
+      file?: SourceFile;
       options: WireExecuteOptions;
       /** Per-file limit in seconds (0 = none); the watchdog takes a stack when it passes. */
       fileTimeout: number;

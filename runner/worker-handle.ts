@@ -1,6 +1,7 @@
 // One worker process as the pool sees it: forked with two extra pipes (results, watchdog), its records
 // decoded as they stream in, the tail of its raw output kept, and its end observed — after the pipes have
 // been drained, so a result written just before a crash is never lost.
+import type { SourceFile } from '../src/model.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
@@ -131,11 +132,11 @@ export class WorkerHandle {
   }
 
   /** Start a file; returns its sequence number (echoed in every record about it). */
-  run(path: string, options: WireExecuteOptions, fileTimeout: number, memlimit: number): number {
+  run(file: SourceFile, options: WireExecuteOptions, fileTimeout: number, memlimit: number): number {
     const seq = ++this.seq;
-    this.files.push(path);
+    this.files.push(file.path);
     this.output.clear();
-    this.send({ t: 'run', seq, path, options, fileTimeout, memlimit });
+    this.send({ t: 'run', seq, path: file.path, file, options, fileTimeout, memlimit });
     return seq;
   }
 

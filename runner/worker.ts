@@ -38,7 +38,7 @@ async function runFile(command: RunCommand): Promise<void> {
   runningSeq = seq;
   watchdog.fileStarted(command.path, command.fileTimeout, command.memlimit, seq);
   try {
-    const file = loadSource(command.path, { prompts: command.options.prompts });
+    const file = command.file ?? loadSource(command.path, { prompts: command.options.prompts });
     if (!file) {
       pipe.write({ t: 'error', seq, message: `${command.path} is marked nodoctest` });
       return;
