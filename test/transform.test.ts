@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { compileExample, ExampleSyntaxError, IMPORT_HELPER, quickCompile } from '../src/execute/transform.js';
+import { quickCompile } from '../src/execute/quick.js';
+import { compileExample, ExampleSyntaxError, IMPORT_HELPER } from '../src/execute/transform.js';
 
 describe('compileExample', () => {
   it('turns top-level declarations into namespace assignments and reports the names', () => {

@@ -5,7 +5,8 @@
 import vm from 'node:vm';
 import type { Example } from '../model.js';
 import type { ExampleFunction } from './evaluate.js';
-import { compileExample, ExampleSyntaxError, quickCompile, type CompiledExample } from './transform.js';
+import { quickCompile } from './quick.js';
+import { compileExample, ExampleSyntaxError, type CompiledExample } from './transform.js';
 
 export type Prepared = { compiled: CompiledExample; fn: ExampleFunction } | { error: ExampleSyntaxError };
 
