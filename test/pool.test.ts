@@ -41,6 +41,18 @@ describe('worker pool', function () {
     assert.equal(run.events.counts(pass.path).passed, countExamples(pass));
   });
 
+  it('a worker past half its memory budget after a file is replaced before the next file', async () => {
+    const fat = fixture('memory-growth.md'); // keeps ~96 MB alive in its namespace
+    const next = fixture('pid.md'); // fewer examples: scheduled after it
+    assert.ok(countExamples(next) < countExamples(fat));
+    const run = await runFiles([fat, next], { jobs: 1, memlimit: 200 });
+    assert.equal(run.events.counts(fat.path).failed, 0, 'under the limit itself: nothing is killed');
+    assert.equal(run.outcome.workers.length, 2, 'but the fat worker does not get another file');
+    assert.deepEqual(run.outcome.workers[1].files, [next.path]);
+    const lean = await runFiles([fixture('pass.md'), next], { jobs: 1, memlimit: 200 });
+    assert.equal(lean.outcome.workers.length, 1, 'a lean worker is kept');
+  });
+
   it('exports the BLAS thread budget and passes OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE through untouched', async () => {
     const saved = { core: process.env.OPENBLAS_CORETYPE, l2: process.env.OPENBLAS_L2_SIZE };
     process.env.OPENBLAS_CORETYPE = 'Haswell';
