@@ -14,8 +14,7 @@ const F_EXAMPLE_LIMIT = 1; // ms, 0 = none
 const F_FILE_START = 2;
 const F_FILE_LIMIT = 3; // ms, 0 = none
 const F_MEMLIMIT = 4; // bytes, 0 = none
-const F_SELF_SIGINT_AT = 5; // Date.now() when the watchdog last sent SIGINT to its own process
-const FLOAT_SLOTS = 6;
+const FLOAT_SLOTS = 5;
 
 export const HEARTBEAT_BYTES = INT_SLOTS * 4 + FLOAT_SLOTS * 8;
 
@@ -106,20 +105,5 @@ export class Heartbeat {
       };
       if (Atomics.load(this.ints, I_VERSION) === before) return snapshot;
     }
-  }
-
-  /** The watchdog marks the SIGINT it is about to send to its own process, so a Ctrl-C handler can tell. */
-  markSelfInterrupt(): void {
-    this.floats[F_SELF_SIGINT_AT] = Date.now();
-    Atomics.add(this.ints, I_VERSION, 0); // a fence: the store is visible before the signal is sent
-  }
-
-  /**
-   * True when the watchdog sent SIGINT to this process within the last second. Not consumed, so every
-   * SIGINT listener of the process can ask; a real Ctrl-C right after is ignored once (press it again).
-   */
-  recentSelfInterrupt(): boolean {
-    Atomics.add(this.ints, I_VERSION, 0);
-    return Date.now() - this.floats[F_SELF_SIGINT_AT] < 1000;
   }
 }

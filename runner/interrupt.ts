@@ -1,15 +1,14 @@
 // Interrupting a synchronous example past its time limit inside this process (--serial).
 //
-// Preferred: the mtest_guard addon plus one long-lived watchdog thread that polls a SharedArrayBuffer
-// (current call, deadline) and asks the addon to terminate the guarded call when it is late. Per example
-// this costs two stores and a native call. Fallback, when the addon is not built: vm's `timeout`, correct
-// but it starts a thread for every example.
-import { createRequire } from 'node:module';
+// Preferred: the mtest_guard addon. A guarded call costs a native call; the process's watchdog thread
+// (watchdog.ts, which already watches every example's deadline) calls the addon's `interrupt()` when the
+// limit passes, which terminates the guarded call and nothing else. Fallback, when the addon is not
+// built: vm's `timeout`, correct but it starts a thread for every example.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
-import { Worker } from 'node:worker_threads';
 import { INTERRUPTED, type SyncGuard } from '../src/execute/index.js';
 
 interface GuardAddon {
@@ -17,8 +16,8 @@ interface GuardAddon {
   interrupt(): boolean;
 }
 
-/** The project root: the nearest directory above this module that has a build/ folder next to package.json. */
-function addonPath(): string | undefined {
+/** The built addon, looked for in build/Release above this module (compiled or not). */
+export function guardAddonPath(): string | undefined {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     const candidate = path.join(dir, 'build', 'Release', 'mtest_guard.node');
@@ -28,49 +27,25 @@ function addonPath(): string | undefined {
   return undefined;
 }
 
-// Slot 0: id of the guarded call in progress (0 = none). Slot 1 (float64 at byte 8): its deadline, ms epoch.
-const WATCHDOG_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const guard = require(workerData.addon);
-const ids = new Int32Array(workerData.buffer, 0, 2);
-const deadline = new Float64Array(workerData.buffer, 8, 1);
-for (;;) {
-  Atomics.wait(ids, 1, 0, workerData.pollMs);
-  const id = Atomics.load(ids, 0);
-  if (id !== 0 && Date.now() > deadline[0] && Atomics.load(ids, 0) === id) guard.interrupt();
-}
-`;
-
-class AddonGuard implements SyncGuard {
-  private readonly ids: Int32Array;
-  private readonly deadline: Float64Array;
-  private next = 1;
-
+/** Runs the call under the addon; the watchdog thread interrupts it (the limit is the watchdog's). */
+export class AddonGuard implements SyncGuard {
   constructor(
     private readonly addon: GuardAddon,
-    file: string,
-    pollMs: number,
-  ) {
-    const buffer = new SharedArrayBuffer(16);
-    this.ids = new Int32Array(buffer, 0, 2);
-    this.deadline = new Float64Array(buffer, 8, 1);
-    const worker = new Worker(WATCHDOG_SOURCE, { eval: true, workerData: { buffer, addon: file, pollMs } });
-    worker.unref();
+    readonly addonPath: string,
+  ) {}
+
+  /** `limitMs` is the watchdog's business here (it knows each example's limit from the heartbeat). */
+  call(fn: (ns: Record<string, unknown>) => unknown, ns: Record<string, unknown>, _limitMs?: number): unknown {
+    return this.addon.call(fn as (arg: unknown) => unknown, ns, INTERRUPTED);
   }
 
-  call(fn: (ns: Record<string, unknown>) => unknown, ns: Record<string, unknown>, limitMs: number): unknown {
-    const id = this.next++ & 0x7fffffff || (this.next = 2, 1);
-    this.deadline[0] = Date.now() + limitMs;
-    Atomics.store(this.ids, 0, id);
-    try {
-      return this.addon.call(fn as (arg: unknown) => unknown, ns, INTERRUPTED);
-    } finally {
-      Atomics.store(this.ids, 0, 0);
-    }
+  /** Terminate the guarded call in progress (from any thread; the watchdog's is the one that does). */
+  interrupt(): boolean {
+    return this.addon.interrupt();
   }
 }
 
-/** The fallback when the addon is not built (exported for its test). */
+/** The fallback when the addon is not built: enforces the limit itself. */
 export class VmGuard implements SyncGuard {
   private readonly script = new vm.Script('globalThis.__mtest$guarded()');
 
@@ -88,21 +63,18 @@ export class VmGuard implements SyncGuard {
   }
 }
 
-let shared: SyncGuard | undefined;
-
-/** The process-wide guard (one watchdog thread, started on first use). */
-export function syncGuard(pollMs = 20): SyncGuard {
-  if (shared) return shared;
-  const file = addonPath();
+/**
+ * The guard for this process: the addon's when it is built (then the watchdog must be started with its
+ * `addonPath`), else the vm fallback.
+ */
+export function syncGuard(): AddonGuard | VmGuard {
+  const file = guardAddonPath();
   if (file) {
     try {
-      const addon = createRequire(import.meta.url)(file) as GuardAddon;
-      shared = new AddonGuard(addon, file, pollMs);
-      return shared;
+      return new AddonGuard(createRequire(import.meta.url)(file) as GuardAddon, file);
     } catch {
       // fall through to the vm guard
     }
   }
-  shared = new VmGuard();
-  return shared;
+  return new VmGuard();
 }

@@ -7,7 +7,7 @@ import { executeFile, releaseOutput, type ExecuteHooks } from '../src/execute/in
 import { exampleAt, type ExampleResult, type SourceFile } from '../src/model.js';
 import { SerialContainment } from './containment.js';
 import { openRepl } from './debug-repl.js';
-import { syncGuard } from './interrupt.js';
+import { AddonGuard, syncGuard } from './interrupt.js';
 import { MB } from './memory.js';
 import type { RunnerOptions, RunnerOutcome } from './options.js';
 import { resultWarnings } from './warnings.js';
@@ -19,9 +19,11 @@ export interface SerialControl {
 }
 
 export async function runSerial(files: SourceFile[], options: RunnerOptions, events: RunEvents, stop: SerialControl = { requested: false }): Promise<RunnerOutcome> {
-  const watchdog = Watchdog.start({ mode: options.debug ? 'debug' : 'serial', gdb: options.gdb });
   const hooks: ExecuteHooks = {};
-  if (!options.debug) hooks.guard = syncGuard();
+  const guard = options.debug ? undefined : syncGuard();
+  hooks.guard = guard;
+  // One watchdog thread watches every deadline; with the addon guard it is also the one that interrupts.
+  const watchdog = Watchdog.start({ mode: options.debug ? 'debug' : 'serial', gdb: options.gdb, guardAddon: guard instanceof AddonGuard ? guard.addonPath : undefined });
   if (options.debug && process.stdin.isTTY) {
     hooks.onFailure = (ns, example) => openRepl(ns, `Failed example at line ${example.line}; opening a REPL in its namespace.`);
   }

@@ -2,6 +2,7 @@
 // the main thread of the process is stuck; everything it prints goes out with fs.writeSync, because
 // console.* from a worker thread is relayed through the (stuck) main thread and would never appear.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { captureMainThreadStack } from './diagnosis/js-stack.js';
 import { nativeStack } from './diagnosis/native-stack.js';
@@ -16,6 +17,8 @@ import type { WatchdogMessage, WatchdogThreadData } from './watchdog.js';
 const data = workerData as WatchdogThreadData;
 const heartbeat = new Heartbeat(data.buffer);
 const pipe = data.mode === 'worker' ? new ResultPipe(data.reportFd) : undefined;
+/** Serial mode: ends a guarded synchronous example (native/guard). */
+const guard = data.guardAddon ? (createRequire(import.meta.url)(data.guardAddon) as { interrupt(): boolean }) : undefined;
 
 /** Inspector pause budget: ~25–60 ms when the main thread runs JavaScript; no answer means native code. */
 const JS_STACK_WAIT_MS = 500;
@@ -130,12 +133,9 @@ async function stacks(): Promise<string> {
 /** Serial mode: interrupt once; if that does not end the example, report it and end the process. */
 async function endStuckExample(reason: StackReason, beat: HeartbeatSnapshot): Promise<void> {
   if (reason !== 'memory') {
-    // The evaluator enforces the limit itself (vm timeout for a synchronous loop, a race for an awaited
-    // promise); with interruptSync it also gets a SIGINT. Give it a second to turn that into a result.
-    if (data.interruptSync) {
-      heartbeat.markSelfInterrupt();
-      process.kill(process.pid, 'SIGINT');
-    }
+    // A synchronous example is ended through the guard; an awaited one the evaluator's own race ends.
+    // Give the evaluator a second to turn that into a result.
+    guard?.interrupt();
     const until = Date.now() + INTERRUPT_GRACE_MS;
     while (Date.now() < until) {
       await sleep(data.pollMs);

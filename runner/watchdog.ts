@@ -3,9 +3,9 @@
 // shared memory (Heartbeat); the thread watches it and, when a limit passes, does what the main thread no
 // longer can: take its JavaScript stack through the inspector, its native stack through gdb, and —
 //   worker mode: write the stack to the watchdog pipe; the parent decides and kills;
-//   serial mode: SIGINT once (interrupts a synchronous loop inside vm with breakOnSigint), then, if the
-//                example is still running 1 s later, print file, line, source and stacks to stderr and end
-//                the process (children first);
+//   serial mode: interrupt a synchronous example through the guard addon (runner/interrupt.ts), then, if
+//                the example is still running 1 s later (native code, a loop in a promise job), print
+//                file, line, source and stacks to stderr and end the process (children first);
 //   debug mode:  only warn (`still running line N after 60 s` with the stack).
 import { Worker } from 'node:worker_threads';
 import type { Example } from '../src/model.js';
@@ -17,8 +17,8 @@ export interface WatchdogConfig {
   mode: WatchdogMode;
   /** Use gdb for a native stack when the inspector does not answer. */
   gdb: boolean;
-  /** serial: send SIGINT first, to interrupt a synchronous loop running inside vm with breakOnSigint. */
-  interruptSync?: boolean;
+  /** serial: the mtest_guard addon whose `interrupt()` ends a guarded synchronous example at its limit. */
+  guardAddon?: string;
   /** Where reports go: the watchdog pipe in a worker, stderr (2) otherwise. */
   reportFd?: number;
   /** End this process when its parent goes away (a worker whose pool died must not linger). */
@@ -32,7 +32,7 @@ export interface WatchdogThreadData {
   buffer: SharedArrayBuffer;
   mode: WatchdogMode;
   gdb: boolean;
-  interruptSync: boolean;
+  guardAddon?: string;
   reportFd: number;
   exitWhenOrphaned: boolean;
   pollMs: number;
@@ -51,14 +51,13 @@ export class Watchdog {
   private readonly thread: Worker;
   private fileId = 0;
   private readonly describes: boolean;
-  private sigintGuard?: () => void;
 
   private constructor(readonly config: WatchdogConfig) {
     const data: WatchdogThreadData = {
       buffer: this.heartbeat.buffer,
       mode: config.mode,
       gdb: config.gdb,
-      interruptSync: config.interruptSync ?? false,
+      guardAddon: config.guardAddon,
       reportFd: config.reportFd ?? 2,
       exitWhenOrphaned: config.exitWhenOrphaned ?? false,
       pollMs: config.pollMs ?? 20,
@@ -72,7 +71,6 @@ export class Watchdog {
       stderr: false,
     });
     this.thread.unref();
-    if (data.interruptSync) this.installSigintGuard();
     this.thread.on('error', (error) => {
       process.stderr.write(`mtest: watchdog thread failed: ${error instanceof Error ? error.stack : String(error)}\n`);
     });
@@ -116,35 +114,9 @@ export class Watchdog {
     this.heartbeat.fileEnded();
   }
 
-  /**
-   * True when the SIGINT just received came from this watchdog interrupting a synchronous example, not
-   * from the user: a Ctrl-C handler calls this and ignores such a signal.
-   */
-  isSelfInterrupt(): boolean {
-    return this.heartbeat.recentSelfInterrupt();
-  }
-
   async stop(): Promise<void> {
     if (current === this) current = undefined;
-    if (this.sigintGuard) process.removeListener('SIGINT', this.sigintGuard);
     await this.thread.terminate();
-  }
-
-  /**
-   * The watchdog's SIGINT must never kill the process by default action (it may arrive while no vm call
-   * with breakOnSigint is active, e.g. while an async example awaits). This listener swallows it; a real
-   * SIGINT with no other listener keeps its default meaning.
-   */
-  private installSigintGuard(): void {
-    const guard = (): void => {
-      if (this.isSelfInterrupt()) return;
-      if (process.listenerCount('SIGINT') === 1) {
-        process.removeListener('SIGINT', guard);
-        process.kill(process.pid, 'SIGINT');
-      }
-    };
-    this.sigintGuard = guard;
-    process.on('SIGINT', guard);
   }
 
   private post(message: WatchdogMessage): void {
@@ -152,7 +124,3 @@ export class Watchdog {
   }
 }
 
-/** For a Ctrl-C handler: was this SIGINT sent by the watchdog to interrupt a synchronous example? */
-export function isWatchdogInterrupt(): boolean {
-  return current?.isSelfInterrupt() ?? false;
-}

@@ -2,7 +2,7 @@
 import type { Block, Directives, Example, ExampleResult, SourceFile } from '../src/model.js';
 import type { ExecuteOptions } from '../src/execute/api.js';
 import { executeFile } from '../src/execute/index.js';
-import { syncGuard } from '../runner/interrupt.js';
+import { VmGuard } from '../runner/interrupt.js';
 
 export function ex(source: string, want = '', line = 1, directives: Partial<Directives> = {}): Example {
   return { source, want, line, indent: 0, directives: { needs: [], errors: [], ...directives } };
@@ -30,7 +30,7 @@ export async function run(file: SourceFile, options: Partial<ExecuteOptions> = {
   await executeFile(file, { ...baseOptions, ...options }, {
     exampleStart: (i) => started.push(i),
     exampleEnd: (r) => results.push(r),
-  }, { guard: syncGuard() });
+  }, { guard: new VmGuard() }); // the vm guard enforces limits by itself; the addon's needs the watchdog
   for (const r of results) if (r.status === 'passed' || r.status === 'failed') if (!started.includes(r.index)) throw new Error(`example ${r.index} ran without exampleStart`);
   return results;
 }

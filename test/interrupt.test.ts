@@ -1,29 +1,52 @@
 import assert from 'node:assert/strict';
 import { INTERRUPTED } from '../src/execute/index.js';
-import { syncGuard, VmGuard } from '../runner/interrupt.js';
+import { AddonGuard, syncGuard, VmGuard } from '../runner/interrupt.js';
+import { Watchdog } from '../runner/watchdog.js';
+import type { Example } from '../src/model.js';
+
+const example = (timeout: number): Example => ({ source: 'for (;;) {}', want: '', line: 3, indent: 0, directives: { needs: [], errors: [], timeout } });
 
 describe('SyncGuard (serial time limits)', () => {
-  for (const [name, make] of [
-    ['addon guard', () => syncGuard()],
-    ['vm fallback', () => new VmGuard()],
-  ] as const) {
-    it(`${name}: interrupts a synchronous loop at its limit, and the process goes on`, () => {
-      const guard = make();
+  it('addon guard + watchdog: a synchronous loop is interrupted at its limit, and the process goes on', async () => {
+    const guard = syncGuard();
+    assert.ok(guard instanceof AddonGuard, 'the addon is built and preferred over the vm fallback');
+    const watchdog = Watchdog.start({ mode: 'serial', gdb: false, guardAddon: guard.addonPath });
+    try {
+      await new Promise((r) => setTimeout(r, 100)); // the thread is up
+      watchdog.fileStarted('fake.md', 0, 0);
+      watchdog.exampleStarted(0, example(0.2), 60);
       const started = Date.now();
       const r = guard.call(() => {
         for (;;);
       }, {}, 200);
+      watchdog.exampleEnded();
       assert.equal(r, INTERRUPTED);
       assert.ok(Date.now() - started < 2000);
       assert.equal(guard.call((ns) => (ns as { x: number }).x * 2, { x: 21 }, 1000), 42, 'the next call runs normally');
-    });
+    } finally {
+      await watchdog.stop();
+    }
+  });
 
+  it('addon guard: interrupt() with no guarded call in progress does nothing', () => {
+    const guard = syncGuard() as AddonGuard;
+    assert.equal(guard.interrupt(), false);
+    assert.equal(guard.call(() => 7, {}, 1000), 7);
+  });
+
+  it('vm fallback: interrupts a synchronous loop at its limit by itself', () => {
+    const r = new VmGuard().call(() => {
+      for (;;);
+    }, {}, 200);
+    assert.equal(r, INTERRUPTED);
+  });
+
+  for (const [name, make] of [
+    ['addon guard', () => syncGuard()],
+    ['vm fallback', () => new VmGuard()],
+  ] as const) {
     it(`${name}: passes exceptions through`, () => {
       assert.throws(() => make().call(() => { throw new RangeError('bad'); }, {}, 1000), /bad/);
     });
   }
-
-  it('the addon guard is the one in use when built (not the vm fallback)', () => {
-    assert.ok(!(syncGuard() instanceof VmGuard));
-  });
 });

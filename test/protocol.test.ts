@@ -71,9 +71,6 @@ describe('heartbeat', () => {
     beat = reader.read();
     assert.equal(beat.index, -1);
     assert.equal(beat.example, 1);
-    assert.equal(reader.recentSelfInterrupt(), false);
-    reader.markSelfInterrupt();
-    assert.equal(writer.recentSelfInterrupt(), true);
   });
 });
 

@@ -6,7 +6,8 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadSource } from '../../dist/src/sources/index.js';
 import { executeFile } from '../../dist/src/execute/index.js';
-import { syncGuard } from '../../dist/runner/interrupt.js';
+import { AddonGuard, syncGuard } from '../../dist/runner/interrupt.js';
+import { Watchdog } from '../../dist/runner/watchdog.js';
 
 const dir = process.argv[2];
 if (!dir) {
@@ -14,6 +15,9 @@ if (!dir) {
   process.exit(2);
 }
 const options = { optional: new Set(), long: false, randomSeed: 1, timeout: 60, interruptSync: true, prelude: ['builtin'], initial: false };
+// Armed as under --serial: the guard, and the watchdog thread that would interrupt it.
+const guard = syncGuard();
+const watchdog = Watchdog.start({ mode: 'serial', gdb: false, guardAddon: guard instanceof AddonGuard ? guard.addonPath : undefined });
 const times = [];
 let failed = 0;
 const started = process.hrtime.bigint();
@@ -21,9 +25,24 @@ for (const name of readdirSync(dir).sort()) {
   if (!name.endsWith('.ts')) continue;
   const file = loadSource(path.join(dir, name));
   if (!file) continue;
-  await executeFile(file, options, { exampleStart() {}, exampleEnd: (r) => (r.status === 'passed' ? times.push(r.time) : failed++) }, { guard: syncGuard() });
+  watchdog.fileStarted(file.path, 0, 0);
+  await executeFile(
+    file,
+    options,
+    {
+      exampleStart: (index, example) => watchdog.exampleStarted(index, example, options.timeout),
+      exampleEnd: (r) => {
+        watchdog.exampleEnded();
+        if (r.status === 'passed') times.push(r.time);
+        else failed++;
+      },
+    },
+    { guard },
+  );
+  watchdog.fileEnded();
 }
 const wall = Number(process.hrtime.bigint() - started) / 1e9;
 times.sort((a, b) => a - b);
 const q = (p) => times[Math.min(times.length - 1, Math.floor(p * times.length))] * 1e6;
+await watchdog.stop();
 console.log(`examples ${times.length} (failed ${failed}); per example: median ${q(0.5).toFixed(1)} us, p90 ${q(0.9).toFixed(1)} us; parse+run wall ${wall.toFixed(2)} s`);
