@@ -2,7 +2,6 @@
 // RunEvents, keeps the clocks (example limit, file limit) and the memory watch, and when something goes
 // wrong — a limit passes, the worker dies, the run is interrupted — it reports the example that was running
 // with the diagnosis, kills the worker's process tree, and reports the rest of the file as not run.
-import { resultWarnings } from './warnings.js';
 import type { Incident, RunEvents } from '../src/events.js';
 import type { Example, ExampleResult, SourceFile } from '../src/model.js';
 import { isIdle, nativeStack } from './diagnosis/native-stack.js';
@@ -11,6 +10,7 @@ import { crashMessage, fileTimeoutMessage, memoryMessage, timeoutMessage, whereT
 import { MB, rssOf } from './memory.js';
 import type { RunnerOptions } from './options.js';
 import type { ResultRecord, WatchdogRecord, WireExecuteOptions } from './protocol.js';
+import { resultWarnings } from './warnings.js';
 import type { WorkerExit, WorkerHandle } from './worker-handle.js';
 
 export type FileRunEnd = 'done' | 'error' | 'timeout' | 'file-timeout' | 'memory' | 'crash' | 'interrupted';
