@@ -3,6 +3,7 @@
 // wrong — a limit passes, the worker dies, the run is interrupted — it reports the example that was running
 // with the diagnosis, kills the worker's process tree, and reports the rest of the file as not run.
 import type { Incident, RunEvents } from '../src/events.js';
+import { indent } from '../src/report/format.js';
 import type { Example, ExampleResult, SourceFile } from '../src/model.js';
 import { isIdle, nativeStack } from './diagnosis/native-stack.js';
 import { formatProcessTree } from './diagnosis/process-tree.js';
@@ -31,7 +32,7 @@ type Limit = 'timeout' | 'file-timeout' | 'memory';
 export class FileRun {
   private readonly examples: Example[];
   private readonly ended = new Set<number>();
-  private current?: { index: number; startedAt: number };
+  private current?: { index: number; startedAt: number; outputMark: number };
   private lastEnded?: number;
   private seq = 0;
   private readonly startedAt = Date.now();
@@ -122,7 +123,7 @@ export class FileRun {
 
   private exampleStarted(index: number): void {
     if (index < 0 || index >= this.examples.length || this.ended.has(index)) return;
-    this.current = { index, startedAt: Date.now() };
+    this.current = { index, startedAt: Date.now(), outputMark: this.handle.output.mark() };
     this.events.exampleStart(this.file, index, this.slot);
     const limit = this.limitOf(index);
     clearTimeout(this.exampleTimer);
@@ -132,6 +133,12 @@ export class FileRun {
   private exampleEnded(result: ExampleResult): void {
     const index = result.index;
     if (index < 0 || index >= this.examples.length || this.ended.has(index)) return;
+    if (this.current?.index === index && result.status === 'failed') {
+      // What native code wrote straight to the worker's stdout/stderr is not compared, but a failure
+      // report shows it (SPEC §4): the part that arrived while this example ran.
+      const written = this.handle.output.since(this.current.outputMark);
+      if (written) result = { ...result, note: `${result.note ? result.note + '\n' : ''}Written straight to stdout/stderr:\n${indent(written)}` };
+    }
     if (this.current?.index === index) {
       clearTimeout(this.exampleTimer);
       this.current = undefined;

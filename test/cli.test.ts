@@ -191,6 +191,14 @@ describe('mtest CLI (workers)', function () {
     assert.ok(r.out.trimEnd().endsWith('\n1 passed, 0 failed, 0 skipped'), r.out);
   });
 
+  it('a failure report shows what the example wrote straight to the worker\'s stdout (not compared)', async () => {
+    const src = 'sage: import { writeSync } from "node:fs"\nsage: writeSync(1, "native says hi\\n"); await new Promise((r) => setTimeout(r, 50)); 1\n2\nsage: writeSync(1, "ignored\\n"); 3\n3\n';
+    const r = await mtest({ 'n.md': src }, ['-p', '1', '--prelude', 'node:util', 'n.md']);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /Got:\n {4}1\nWritten straight to stdout\/stderr:\n {4}native says hi\n/);
+    assert.ok(r.out.trimEnd().endsWith('2 passed, 1 failed, 0 skipped'), 'fd output is not compared: the third example passes');
+  });
+
   it('a lone string literal displays its value (not a directive prologue)', async () => {
     const r = await mtest({ 'a.md': "sage: 'before'\n'before'\nsage: 'x'; 'y'\n'y'\n" }, [...SERIAL, 'a.md']);
     assert.equal(r.code, 0, r.out);
