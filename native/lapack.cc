@@ -97,13 +97,25 @@ Napi::Value Solve(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// The (A, m, n) arguments every m×n operation starts with: the shape, k = min(m, n), A's element count
+// and its elements, checked.
+struct MatrixArg {
+  int m, n, k;
+  size_t count;
+  F64 a;
+};
+
+MatrixArg ArgMatrix(const Napi::CallbackInfo& info, const char* op) {
+  int m = ArgDim(info, 1, op), n = ArgDim(info, 2, op);
+  size_t count = Count(info.Env(), op, m, n);
+  return {m, n, std::min(m, n), count, ArgF64(info, 0, op, count)};
+}
+
 // lu(A, m, n, P, L, U): PA = LU with P m×m, L m×k unit lower, U k×n upper, k = min(m, n).
 Napi::Value Lu(const Napi::CallbackInfo& info) {
   const char* op = "lu";
   Napi::Env env = info.Env();
-  int m = ArgDim(info, 1, op), n = ArgDim(info, 2, op), k = std::min(m, n);
-  size_t count = Count(env, op, m, n);
-  F64 a = ArgF64(info, 0, op, count);
+  auto [m, n, k, count, a] = ArgMatrix(info, op);
   F64 p = ArgF64(info, 3, op, Count(env, op, m, m));
   F64 l = ArgF64(info, 4, op, Count(env, op, m, k));
   F64 u = ArgF64(info, 5, op, Count(env, op, k, n));
@@ -132,9 +144,7 @@ Napi::Value Lu(const Napi::CallbackInfo& info) {
 Napi::Value Qr(const Napi::CallbackInfo& info) {
   const char* op = "qr";
   Napi::Env env = info.Env();
-  int m = ArgDim(info, 1, op), n = ArgDim(info, 2, op), k = std::min(m, n);
-  size_t count = Count(env, op, m, n);
-  F64 a = ArgF64(info, 0, op, count);
+  auto [m, n, k, count, a] = ArgMatrix(info, op);
   F64 q = ArgF64(info, 3, op, Count(env, op, m, m));
   F64 r = ArgF64(info, 4, op, count);
   if (m == 0) return env.Undefined();
@@ -200,8 +210,7 @@ void Gesdd(Napi::Env env, const char* op, const double* a, int m, int n, double*
 Napi::Value Svd(const Napi::CallbackInfo& info) {
   const char* op = "svd";
   Napi::Env env = info.Env();
-  int m = ArgDim(info, 1, op), n = ArgDim(info, 2, op), k = std::min(m, n);
-  F64 a = ArgF64(info, 0, op, Count(env, op, m, n));
+  auto [m, n, k, count, a] = ArgMatrix(info, op);
   F64 u = ArgF64(info, 3, op, Count(env, op, m, k));
   F64 s = ArgF64(info, 4, op, k);
   F64 v = ArgF64(info, 5, op, Count(env, op, n, k));
@@ -214,8 +223,7 @@ Napi::Value Svd(const Napi::CallbackInfo& info) {
 Napi::Value Rank(const Napi::CallbackInfo& info) {
   const char* op = "rank";
   Napi::Env env = info.Env();
-  int m = ArgDim(info, 1, op), n = ArgDim(info, 2, op), k = std::min(m, n);
-  F64 a = ArgF64(info, 0, op, Count(env, op, m, n));
+  auto [m, n, k, count, a] = ArgMatrix(info, op);
   double tol = ArgNumber(info, 3, op);
   if (k == 0) return Napi::Number::New(env, 0);
   std::vector<double> s = Work<double>(env, op, k);
