@@ -55,6 +55,17 @@ export function lineOf(file: SourceFile, marker: string): number {
 }
 
 /** PIDs in the first column of a `ps`-style process tree. */
+/**
+ * The PIDs still alive after waiting up to `ms` for them to go: a SIGKILLed process needs the kernel to
+ * schedule it once more before it is gone, which on a loaded machine is not instant.
+ */
+export async function survivorsAfter(pids: Iterable<number>, ms = 3000): Promise<number[]> {
+  const list = [...pids];
+  const deadline = Date.now() + ms;
+  while (list.some((pid) => isAlive(pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return list.filter((pid) => isAlive(pid));
+}
+
 export function treePidsOf(text: string | undefined): number[] {
   return (text ?? '')
     .split('\n')
@@ -87,8 +98,7 @@ export async function runFiles(
   }
   const pids = new Set<number>(outcome.workers.map((w) => w.pid));
   for (const record of events.files.values()) for (const incident of record.incidents) for (const pid of treePidsOf(incident.processTree)) pids.add(pid);
-  const survivors = [...pids].filter((pid) => isAlive(pid));
-  assert.deepEqual(survivors, [], 'no process of the run survives it');
+  assert.deepEqual(await survivorsAfter(pids), [], 'no process of the run survives it');
   return { events, outcome, record: (file) => events.files.get(file.path)! };
 }
 

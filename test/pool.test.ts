@@ -4,8 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { countExamples } from '../src/model.js';
-import { isAlive } from '../runner/kill.js';
-import { fixture, runFiles, treePidsOf } from './fault-helpers.js';
+import { fixture, runFiles, survivorsAfter, treePidsOf } from './fault-helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/faults/', import.meta.url));
 
@@ -118,7 +117,7 @@ describe('worker pool', function () {
     assert.equal(ends.length, 3 + 4, 'every example of both files has its end');
     assert.equal(ends.filter((l) => l.status === 'passed').length, 3, 'what ran before is kept');
     const pids = outcome.workers.map((w) => w.pid);
-    assert.deepEqual(pids.filter((pid) => isAlive(pid)), []);
+    assert.deepEqual(await survivorsAfter(pids), []);
     void treePidsOf;
   });
 });

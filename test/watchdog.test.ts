@@ -4,8 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { findGdb } from '../runner/diagnosis/native-stack.js';
-import { isAlive } from '../runner/kill.js';
-import { treePidsOf } from './fault-helpers.js';
+import { survivorsAfter, treePidsOf } from './fault-helpers.js';
 
 const DRIVER = fileURLToPath(new URL('../../test/fixtures/faults/serial-watchdog.mjs', import.meta.url));
 
@@ -47,7 +46,7 @@ describe('watchdog thread (--serial, --debug)', function () {
     const tree = out.stderr.slice(out.stderr.indexOf('Process tree:') + 'Process tree:\n'.length);
     const pids = treePidsOf(tree.split('\nmtest:')[0]);
     assert.ok(pids.length >= 2, tree);
-    assert.deepEqual(pids.filter((pid) => isAlive(pid)), [], 'the sleeping child died with it');
+    assert.deepEqual(await survivorsAfter(pids), [], 'the sleeping child died with it');
     assert.ok(out.ms < 8000, `${out.ms} ms`);
   });
 
