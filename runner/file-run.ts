@@ -4,7 +4,7 @@
 // with the diagnosis, kills the worker's process tree, and reports the rest of the file as not run.
 import type { Incident, RunEvents } from '../src/events.js';
 import { indent } from '../src/report/format.js';
-import type { Example, ExampleResult, SourceFile } from '../src/model.js';
+import { notRun, type Example, type ExampleResult, type SourceFile } from '../src/model.js';
 import { isIdle, nativeStack } from './diagnosis/native-stack.js';
 import { formatProcessTree } from './diagnosis/process-tree.js';
 import { crashMessage, fileTimeoutMessage, memoryMessage, timeoutMessage, whereText } from './diagnosis/messages.js';
@@ -176,7 +176,7 @@ export class FileRun {
     for (let index = 0; index < this.examples.length; index++) {
       if (!this.ended.has(index)) {
         this.ended.add(index);
-        this.events.exampleEnd(this.file, { index, status: 'notrun', outcome: 'notrun', time: 0 });
+        this.events.exampleEnd(this.file, notRun(index));
       }
     }
     this.events.fileEnd(this.file, { time: (Date.now() - this.startedAt) / 1000, worker: this.slot });

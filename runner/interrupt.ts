@@ -6,25 +6,19 @@
 // built: vm's `timeout`, correct but it starts a thread for every example.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { INTERRUPTED, type SyncGuard } from '../src/execute/index.js';
+import { addonFile } from '../src/package-root.js';
 
 interface GuardAddon {
   call(fn: (arg: unknown) => unknown, arg: unknown, sentinel: unknown): unknown;
   interrupt(): boolean;
 }
 
-/** The built addon, looked for in build/Release above this module (compiled or not). */
+/** The built guard addon, if it has been built. */
 export function guardAddonPath(): string | undefined {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = path.join(dir, 'build', 'Release', 'mtest_guard.node');
-    if (existsSync(candidate)) return candidate;
-    dir = path.dirname(dir);
-  }
-  return undefined;
+  const file = addonFile('mtest_guard');
+  return existsSync(file) ? file : undefined;
 }
 
 /** Runs the call under the addon; the watchdog thread interrupts it (the limit is the watchdog's). */

@@ -5,7 +5,7 @@
 // every worker tree is killed and what did not run is reported as not run.
 import pLimit from 'p-limit';
 import type { RunEvents } from '../src/events.js';
-import { countExamples, type SourceFile } from '../src/model.js';
+import { countExamples, notRun, type SourceFile } from '../src/model.js';
 import { DEFAULT_FILE_RUN_TUNING, FileRun, type FileRunEnd, type FileRunTuning } from './file-run.js';
 import { MB, rssOf } from './memory.js';
 import type { RunnerOptions, RunnerOutcome } from './options.js';
@@ -189,7 +189,7 @@ export class WorkerPool {
   private reportNotRun(file: SourceFile): void {
     this.events.fileStart(file, 0);
     const total = countExamples(file);
-    for (let index = 0; index < total; index++) this.events.exampleEnd(file, { index, status: 'notrun', outcome: 'notrun', time: 0 });
+    for (let index = 0; index < total; index++) this.events.exampleEnd(file, notRun(index));
     this.events.fileEnd(file, { time: 0, worker: 0 });
   }
 }

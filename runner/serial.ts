@@ -4,7 +4,7 @@
 // running example with its stacks and ends the process. --debug only warns, and opens a REPL on failure.
 import type { RunEvents } from '../src/events.js';
 import { executeFile, releaseOutput, type ExecuteHooks } from '../src/execute/index.js';
-import { exampleAt, type ExampleResult, type SourceFile } from '../src/model.js';
+import { countExamples, exampleAt, notRun, type ExampleResult, type SourceFile } from '../src/model.js';
 import { SerialContainment } from './containment.js';
 import { openRepl } from './debug-repl.js';
 import { AddonGuard, syncGuard } from './interrupt.js';
@@ -66,7 +66,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
             if (stop.requested && seen.has(result.index)) return;
             seen.add(result.index);
             // --exitfirst: the rest of the file is reported as not run
-            if ((options.exitFirst && failedOnce) || stop.requested) result = { index: result.index, status: 'notrun', outcome: 'notrun', time: 0 };
+            if ((options.exitFirst && failedOnce) || stop.requested) result = notRun(result.index);
             events.exampleEnd(file, result);
             if (result.status === 'failed') failedOnce = true;
             reportResult(file, result, options, events);
@@ -78,10 +78,9 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
       watchdog.fileEnded();
       if (how === 'interrupted') {
         releaseOutput(); // the abandoned example may be capturing
-        let index = 0;
-        for (const block of file.blocks) for (const _ of block.examples) {
-          if (!seen.has(index)) events.exampleEnd(file, { index, status: 'notrun', outcome: 'notrun', time: 0 });
-          seen.add(index++);
+        for (let index = 0, n = countExamples(file); index < n; index++) {
+          if (!seen.has(index)) events.exampleEnd(file, notRun(index));
+          seen.add(index);
         }
       }
       events.fileEnd(file, { time: Number(process.hrtime.bigint() - start) / 1e9, worker: 0 });

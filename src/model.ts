@@ -102,6 +102,11 @@ export function* examplesOf(file: SourceFile): Generator<{ index: number; block:
   for (const block of file.blocks) for (const example of block.examples) yield { index: index++, block, example };
 }
 
+/** The result of an example that never ran (a stopped run, a dead worker, --initial, --only). */
+export function notRun(index: number): ExampleResult {
+  return { index, status: 'notrun', outcome: 'notrun', time: 0 };
+}
+
 export function countExamples(file: SourceFile): number {
   let n = 0;
   for (const block of file.blocks) n += block.examples.length;

@@ -145,6 +145,19 @@ describe('mtest CLI (serial)', () => {
     assert.match(r.err, /^Warning: a\.md, line 2: slow example: \d+\.\d\d s$/m);
   });
 
+  it('--randorder SEED runs every file once, in an order that depends only on SEED', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 8; i++) files[`f${i}.md`] = `sage: ${i}\n${i}\n`;
+    const order = async (seed: string) => {
+      const r = await mtest(files, [...SERIAL, '--randorder', seed, '.']);
+      return r.out.split('\n').filter((l) => l.startsWith('mtest -t ')).map((l) => l.slice(9));
+    };
+    const a = await order('7');
+    assert.deepEqual([...a].sort(), Object.keys(files).sort());
+    assert.deepEqual(await order('7'), a);
+    assert.notDeepEqual(a, Object.keys(files).sort(), 'shuffled');
+  });
+
   it('--verbose traces every example before it runs', async () => {
     const r = await mtest({ 'a.md': 'sage: 1\n1\n' }, [...SERIAL, '--verbose', 'a.md']);
     assert.equal(r.code, 0);

@@ -6,6 +6,8 @@ import type { RunEvents } from '../events.js';
 import { countExamples, type SourceFile } from '../model.js';
 import { BUILTIN_ENGINE } from '../execute/modules.js';
 import { ConsoleReporter, type Output } from '../report/console.js';
+import { plural } from '../report/format.js';
+import { seededRandom } from '../execute/namespace.js';
 import { githubAnnotations, jsonReport, junitReport, writeAtomically } from '../report/machine.js';
 import { EventFanout, RunSummary } from '../report/summary.js';
 import { EXIT } from '../report/tally.js';
@@ -85,16 +87,9 @@ export function resolveOptions(cli: CliOptions, config: FileConfig, detected: st
   };
 }
 
-/** Deterministic shuffle (mulberry32) for --randorder. */
+/** Deterministic shuffle for --randorder (the same generator that reseeds Math.random in examples). */
 function shuffle<T>(items: T[], seed: number): T[] {
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = seededRandom(seed);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
@@ -154,7 +149,6 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
 }
 
 function headerLines(id: string, options: RunnerOptions, fileCount: number, blas: BlasInfo | undefined): string[] {
-  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const where = options.serial ? 'serially' : `using ${plural(options.jobs, 'worker')}`;
   const blasText = blas ? `BLAS: ${blas.library} ${blas.version}, ${plural(options.blasThreads, 'thread')} per ${options.serial ? 'process' : 'worker'}` : 'BLAS: not loaded';
   return [

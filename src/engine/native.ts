@@ -1,10 +1,10 @@
 // Finds and loads the compiled addon (build/Release/mtest_engine.node) and types its functions. The
 // module may run compiled (dist/src/engine) or straight from source (src/engine), so the package root
 // is found by walking up to mtest's package.json rather than by a fixed relative path.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../package-root.js';
 
 /** Low-level entry points. Products and vector arithmetic take (ArrayBuffer, element offset) pairs. */
 export interface NativeEngine {
@@ -41,23 +41,7 @@ export interface NativeEngine {
 
 const ADDON = path.join('build', 'Release', 'mtest_engine.node');
 
-/** The directory holding mtest's own package.json, above this module. */
-export function packageRoot(from: string = fileURLToPath(import.meta.url)): string {
-  let dir = path.dirname(from);
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if (JSON.parse(readFileSync(pkg, 'utf8')).name === 'mtest') return dir;
-      } catch {
-        // An unreadable package.json belongs to something else; keep walking.
-      }
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`mtest engine: cannot find mtest's package.json above ${from}`);
-    dir = parent;
-  }
-}
+export { packageRoot } from '../package-root.js';
 
 let loaded: NativeEngine | undefined;
 

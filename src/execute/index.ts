@@ -3,7 +3,7 @@
 // forwards the events to its parent, so both modes evaluate examples identically.
 import path from 'node:path';
 import { OutputChecker } from '../check/checker.js';
-import type { Example, ExampleResult, SourceFile } from '../model.js';
+import { notRun, type Example, type ExampleResult, type SourceFile } from '../model.js';
 import type { ExecuteEvents, ExecuteOptions } from './api.js';
 import { prepareBlock, type Prepared } from './compile.js';
 import { evaluate, type SyncGuard } from './evaluate.js';
@@ -88,7 +88,7 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
     for (const [k, example] of block.examples.entries()) {
       const i = index++;
       if (only && !only.has(i)) {
-        events.exampleEnd({ index: i, status: 'notrun', outcome: 'notrun', time: 0 });
+        events.exampleEnd(notRun(i));
         continue;
       }
       const skip = skipReason(example.directives, file.tags, options);
@@ -97,7 +97,7 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
         continue;
       }
       if (blockFailed && options.initial) {
-        events.exampleEnd({ index: i, status: 'notrun', outcome: 'notrun', time: 0 });
+        events.exampleEnd(notRun(i));
         continue;
       }
       events.exampleStart(i, example);

@@ -1,6 +1,6 @@
 // RunSummary: consumes the run's events and keeps what the end of the report and the exit status need.
 import type { FileSummary, Incident, RunEvents } from '../events.js';
-import type { ExampleResult, SourceFile } from '../model.js';
+import { countExamples, notRun, type ExampleResult, type SourceFile } from '../model.js';
 import { emptyCounts, FileTally, incidentBits, resultBits, type Counts, EXIT } from './tally.js';
 
 export class RunSummary implements RunEvents {
@@ -53,8 +53,7 @@ export class RunSummary implements RunEvents {
     for (const file of files) {
       if (this.files.has(file)) continue;
       const t = this.tally(file);
-      let index = 0;
-      for (const block of file.blocks) for (const _ of block.examples) this.exampleEnd(file, { index: index++, status: 'notrun', outcome: 'notrun', time: 0 });
+      for (let index = 0, n = countExamples(file); index < n; index++) this.exampleEnd(file, notRun(index));
       this.finished.push(t);
     }
   }
