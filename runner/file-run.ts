@@ -32,11 +32,12 @@ type Limit = 'timeout' | 'file-timeout' | 'memory';
 export class FileRun {
   private readonly examples: Example[];
   private readonly ended = new Set<number>();
-  private current?: { index: number; startedAt: number; outputMark: number };
+  private current?: { index: number; startedAt: number; deadline: number; outputMark: number };
   private lastEnded?: number;
   private seq = 0;
   private readonly startedAt = Date.now();
   private exampleTimer?: NodeJS.Timeout;
+  private timerDue = 0;
   private fileTimer?: NodeJS.Timeout;
   private memoryTimer?: NodeJS.Timeout;
   /** Set once the file's fate is sealed (finished, or being diagnosed/killed): later records are ignored. */
@@ -107,7 +108,7 @@ export class FileRun {
         }
         break;
       case 'start':
-        this.exampleStarted(record.i);
+        this.exampleStarted(record.i, record.at);
         break;
       case 'end':
         this.exampleEnded(record.r);
@@ -121,14 +122,41 @@ export class FileRun {
     }
   }
 
-  private exampleStarted(index: number): void {
+  /** `at`: when the worker started it, by its clock (the log is read in bulk, so later than that). */
+  private exampleStarted(index: number, at: number): void {
     if (index < 0 || index >= this.examples.length || this.ended.has(index)) return;
-    this.current = { index, startedAt: Date.now(), outputMark: this.handle.output.mark() };
-    this.events.exampleStart(this.file, index, this.slot);
     const limit = this.limitOf(index);
-    clearTimeout(this.exampleTimer);
-    if (limit > 0) this.exampleTimer = setTimeout(() => void this.limitPassed('timeout'), limit * 1000 + this.tuning.hangGraceMs);
+    const deadline = limit > 0 ? at + limit * 1000 + this.tuning.hangGraceMs : Infinity;
+    this.current = { index, startedAt: at, deadline, outputMark: this.handle.output.mark() };
+    this.events.exampleStart(this.file, index, this.slot);
+    this.armExampleTimer();
   }
+
+  /**
+   * One timer for the example clock, not one per example: when it fires it checks whichever example is
+   * running then, and re-arms for that one's deadline.
+   */
+  private armExampleTimer(): void {
+    const current = this.current;
+    if (!current || current.deadline === Infinity || this.sealed) return;
+    if (this.exampleTimer) {
+      if (this.timerDue <= current.deadline) return;
+      clearTimeout(this.exampleTimer);
+    }
+    this.timerDue = current.deadline;
+    this.exampleTimer = setTimeout(this.checkClock, Math.max(0, current.deadline - Date.now()));
+  }
+
+  private readonly checkClock = (): void => {
+    if (this.sealed) return;
+    if (this.current && this.current.deadline <= Date.now()) {
+      this.handle.readLog(); // its result may be written and not yet read
+      if (this.sealed) return;
+      if (this.current && this.current.deadline <= Date.now()) return void this.limitPassed('timeout');
+    }
+    this.exampleTimer = undefined;
+    this.armExampleTimer();
+  };
 
   private exampleEnded(result: ExampleResult): void {
     const index = result.index;
@@ -139,10 +167,7 @@ export class FileRun {
       const written = this.handle.output.since(this.current.outputMark);
       if (written) result = { ...result, note: `${result.note ? result.note + '\n' : ''}Written straight to stdout/stderr:\n${indent(written)}` };
     }
-    if (this.current?.index === index) {
-      clearTimeout(this.exampleTimer);
-      this.current = undefined;
-    }
+    if (this.current?.index === index) this.current = undefined;
     this.ended.add(index);
     if (result.status === 'passed' || result.status === 'failed') this.lastEnded = index;
     this.events.exampleEnd(this.file, result);

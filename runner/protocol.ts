@@ -1,20 +1,34 @@
 // The one protocol between the pool (parent) and a worker process.
 //
-// Worker → parent travels as newline-delimited JSON records over two dedicated pipes written with
-// fs.writeSync, never over IPC: process.send is asynchronous and a queued message is lost when the worker
-// dies right after, and nothing can be sent while the main thread is stuck.
-//   fd 4 (RESULT_FD): written by the worker's main thread — one record before and one after every example.
-//   fd 5 (WATCHDOG_FD): written by the worker's watchdog thread — stacks, taken when a limit is passed.
-// Two pipes, so a large record from one thread is never interleaved with a record from the other.
+// Worker → parent records are JSON, framed by a marker (RECORD_MARK … "\n"), and never travel over IPC:
+// process.send is asynchronous, a queued message is lost when the worker dies right after, and nothing can
+// be sent while the main thread is stuck.
+//   LOG_FD (6): an O_APPEND file that is also the worker's stdout and stderr. The main thread appends one
+//     write(2) per example (the next example's `start` with the previous one's `end`): no reader is woken,
+//     so an example costs no context switch, and whatever native code or a child process prints lands
+//     between the records of the example that printed it. A record that returned is in the file, so it
+//     survives the worker's death a moment later. The parent reads the file in bulk: when the doorbell
+//     rings, every POLL_MS while a file runs, and once the worker has exited.
+//   DOORBELL_FD (4): a pipe; one byte after a record the parent must act on at once (ready, done, error,
+//     fatal) — a handful per file.
+//   WATCHDOG_FD (5): a pipe written by the worker's watchdog thread: stacks, taken when a limit passes.
 // Parent → worker commands ("run this file") go over IPC: the worker is idle when it receives them.
-import { StringDecoder } from 'node:string_decoder';
 import type { ExampleResult, SourceFile } from '../src/model.js';
 
 
-export const RESULT_FD = 4;
+export const DOORBELL_FD = 4;
 export const WATCHDOG_FD = 5;
-/** stdio for child_process.fork: stdin is /dev/null (an example reading stdin sees EOF, never hangs). */
-export const WORKER_STDIO = ['ignore', 'pipe', 'pipe', 'ipc', 'pipe', 'pipe'] as const;
+export const LOG_FD = 6;
+/** How often the parent reads a busy worker's log (its clocks and the status line run on this), ms. */
+export const POLL_MS = 50;
+
+/**
+ * stdio for child_process.fork, given the log file's descriptor: stdin is /dev/null (an example reading
+ * stdin sees EOF, never hangs); stdout, stderr and LOG_FD all append to the log.
+ */
+export function workerStdio(logFd: number): (number | 'ignore' | 'pipe' | 'ipc')[] {
+  return ['ignore', logFd, logFd, 'ipc', 'pipe', 'pipe', logFd];
+}
 
 /** ExecuteOptions as plain JSON (a Set does not survive IPC). */
 export interface WireExecuteOptions {
@@ -56,8 +70,8 @@ export type ResultRecord =
   | { t: 'ready'; pid: number }
   /** The worker parsed the file; `examples` is its own count (it re-parses). */
   | { t: 'file'; seq: number; examples: number }
-  /** Example `i` is about to run. Written before any of its code runs. */
-  | { t: 'start'; seq: number; i: number }
+  /** Example `i` is about to run (`at`: the worker's Date.now()). Written before any of its code runs. */
+  | { t: 'start'; seq: number; i: number; at: number }
   /** Example finished (any status); `rss` is the worker's RSS in bytes after it. */
   | { t: 'end'; seq: number; r: ExampleResult; rss?: number }
   /** The file finished normally. */
@@ -80,61 +94,102 @@ export type WatchdogRecord =
 
 export type AnyRecord = ResultRecord | WatchdogRecord;
 
-/** One record → one line. JSON escapes newlines inside strings, so a record never spans lines. */
+/**
+ * Starts every record. Control characters no text is made of, so output that native code writes between
+ * records is never mistaken for one.
+ */
+export const RECORD_MARK = '\x1emtest\x1f';
+const MARK = Buffer.from(RECORD_MARK, 'latin1');
+const NEWLINE = 0x0a;
+
+/** One record → marker + one line. JSON escapes newlines inside strings, so a record never spans lines. */
 export function encodeRecord(record: AnyRecord): string {
-  return JSON.stringify(record) + '\n';
+  return RECORD_MARK + JSON.stringify(record) + '\n';
 }
 
 /**
- * Splits a byte stream into records. Chunks may end anywhere (even inside a UTF-8 sequence); a line is
- * decoded only once complete, and a torn last line (the writer died mid-write) is never delivered.
- * A line that is not valid JSON is handed to `onGarbage` rather than thrown.
+ * Splits a byte stream into records and the raw output between them, in order. Chunks may end anywhere
+ * (inside a marker, a record or a UTF-8 sequence); a record is decoded only once complete, so a torn last
+ * record (the writer died mid-write) is never delivered. A record that is not valid JSON goes to
+ * `onGarbage` rather than being thrown.
  */
 export class RecordDecoder<R = AnyRecord> {
-  private readonly decoder = new StringDecoder('utf8');
-  private pending = '';
+  /** Bytes of a record whose newline has not arrived yet (only ever a record, never output). */
+  private record: Buffer[] = [];
+  private recordLength = 0;
+  private inRecord = false;
+  /** The end of the last chunk when it could be the start of a marker. */
+  private carry: Buffer = Buffer.alloc(0);
 
   constructor(
     private readonly onRecord: (record: R) => void,
-    private readonly onGarbage: (line: string) => void = () => {},
+    private readonly onOutput: (bytes: Buffer) => void = () => {},
+    private readonly onGarbage: (text: string) => void = () => {},
   ) {}
 
   push(chunk: Buffer | string): void {
-    const text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
-    let start = 0;
-    let nl = text.indexOf('\n');
-    if (nl < 0) {
-      this.pending += text;
-      return;
+    let data = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    let at = 0;
+    if (this.inRecord) {
+      // Inside a record: only its newline matters (a 10 MB record costs one scan per chunk).
+      const nl = data.indexOf(NEWLINE);
+      if (nl < 0) return this.hold(data);
+      this.record.push(data.subarray(0, nl));
+      this.deliver(Buffer.concat(this.record));
+      this.record = [];
+      this.recordLength = 0;
+      this.inRecord = false;
+      at = nl + 1;
+    } else if (this.carry.length > 0) {
+      data = Buffer.concat([this.carry, data]);
+      this.carry = Buffer.alloc(0);
     }
-    // Join only the pending prefix with the first line, so a 10 MB record arriving in 64 KB chunks costs
-    // one concatenation per chunk rather than a rescan of everything received so far.
-    let line = this.pending + text.slice(0, nl);
-    this.pending = '';
-    for (;;) {
-      this.deliver(line);
-      start = nl + 1;
-      nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      line = text.slice(start, nl);
+    while (at < data.length) {
+      const mark = data.indexOf(MARK, at);
+      if (mark < 0) {
+        const keep = partialMark(data, at);
+        if (data.length - keep > at) this.onOutput(data.subarray(at, data.length - keep));
+        this.carry = Buffer.from(data.subarray(data.length - keep));
+        return;
+      }
+      if (mark > at) this.onOutput(data.subarray(at, mark));
+      const body = mark + MARK.length;
+      const nl = data.indexOf(NEWLINE, body);
+      if (nl < 0) return this.hold(data.subarray(body));
+      this.deliver(data.subarray(body, nl));
+      at = nl + 1;
     }
-    this.pending = text.slice(start);
   }
 
-  /** Bytes of an incomplete record still waiting for its newline. */
+  /** Bytes held back: an incomplete record, or what may be the start of a marker. */
   get pendingLength(): number {
-    return this.pending.length;
+    return this.recordLength + this.carry.length;
   }
 
-  private deliver(line: string): void {
-    if (line.length === 0) return;
+  private hold(part: Buffer): void {
+    // Copied: the caller may reuse its buffer for the next read.
+    this.record.push(Buffer.from(part));
+    this.recordLength += part.length;
+    this.inRecord = true;
+  }
+
+  private deliver(body: Buffer): void {
+    const text = body.toString('utf8');
     let record: R;
     try {
-      record = JSON.parse(line) as R;
+      record = JSON.parse(text) as R;
     } catch {
-      this.onGarbage(line);
+      this.onGarbage(text);
       return;
     }
     this.onRecord(record);
   }
+}
+
+/** How many bytes at the end of `data` (from `from` on) are a proper prefix of the marker. */
+function partialMark(data: Buffer, from: number): number {
+  for (let keep = Math.min(MARK.length - 1, data.length - from); keep > 0; keep--) {
+    if (data.subarray(data.length - keep).equals(MARK.subarray(0, keep))) return keep;
+  }
+  return 0;
 }

@@ -11,12 +11,12 @@ import { Heartbeat, type HeartbeatSnapshot } from './heartbeat.js';
 import { killTreeNow } from './kill.js';
 import { formatBytes } from './memory.js';
 import type { StackReason } from './protocol.js';
-import { ResultPipe } from './result-pipe.js';
+import { RecordWriter } from './record-writer.js';
 import type { WatchdogMessage, WatchdogThreadData } from './watchdog.js';
 
 const data = workerData as WatchdogThreadData;
 const heartbeat = new Heartbeat(data.buffer);
-const pipe = data.mode === 'worker' ? new ResultPipe(data.reportFd) : undefined;
+const pipe = data.mode === 'worker' ? new RecordWriter(data.reportFd) : undefined;
 /** Serial mode: ends a guarded synchronous example (native/guard). */
 const guard = data.guardAddon ? (createRequire(import.meta.url)(data.guardAddon) as { interrupt(): boolean }) : undefined;
 

@@ -1,17 +1,22 @@
-// One worker process as the pool sees it: forked with two extra pipes (results, watchdog), its records
-// decoded as they stream in, the tail of its raw output kept, and its end observed — after the pipes have
-// been drained, so a result written just before a crash is never lost.
+// One worker process as the pool sees it: forked with its record log (also its stdout and stderr) and two
+// pipes (doorbell, watchdog); its records and raw output decoded in order as the log is read, the tail of
+// that output kept, and its end observed — after the log has been read to its end, so a result written
+// just before a crash is never lost.
 import type { SourceFile } from '../src/model.js';
 import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { killTree } from './kill.js';
 import { OutputTail } from './output-tail.js';
 import {
   RecordDecoder,
-  WORKER_STDIO,
-  RESULT_FD,
+  DOORBELL_FD,
+  POLL_MS,
   WATCHDOG_FD,
+  workerStdio,
   type ResultRecord,
   type WatchdogRecord,
   type WireExecuteOptions,
@@ -38,6 +43,26 @@ export interface WorkerExit {
  * unless a process it started still holds them open). */
 const DRAIN_MS = 150;
 
+/** One read of a log takes at most this much; shared, since what is decoded from it is copied out. */
+const READ_CHUNK = 1 << 20;
+let readBuffer: Buffer | undefined;
+
+/**
+ * A fresh, already unlinked log file: the parent keeps a descriptor to read it, the worker gets one to
+ * append to. Nothing is left on disk whatever happens to either process.
+ */
+function openLog(): { readFd: number; appendFd: number } {
+  const dir = fs.mkdtempSync(join(tmpdir(), 'mtest-'));
+  const path = join(dir, 'worker.log');
+  try {
+    const appendFd = fs.openSync(path, 'a');
+    const readFd = fs.openSync(path, 'r');
+    return { readFd, appendFd };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export class WorkerHandle {
   readonly child: ChildProcess;
   readonly pid: number;
@@ -53,6 +78,11 @@ export class WorkerHandle {
   onWatchdog: (record: WatchdogRecord) => void = () => {};
   private seq = 0;
   private killing?: Promise<void>;
+  /** The log: read from `logOffset` on, through `decoder`. */
+  private readonly logFd: number;
+  private logOffset = 0;
+  private readonly decoder: RecordDecoder<ResultRecord>;
+  private readonly poll: NodeJS.Timeout;
   /** The worker has attached its IPC listener (a command sent earlier could be dropped). */
   private readonly ready: Promise<void>;
   private markReady!: () => void;
@@ -63,28 +93,39 @@ export class WorkerHandle {
   ) {
     const threads = String(spawn.blasThreads);
     const modulePath = spawn.workerModule ?? fileURLToPath(new URL('./worker.js', import.meta.url));
-    this.child = fork(modulePath, [], {
-      // Only the thread counts are set; everything else (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE…) passes through.
-      env: { ...process.env, OPENBLAS_NUM_THREADS: threads, OMP_NUM_THREADS: threads, MKL_NUM_THREADS: threads, ...spawn.env },
-      execArgv: spawn.execArgv ?? [],
-      stdio: [...WORKER_STDIO],
-      // Its own process group: a terminal Ctrl-C reaches mtest only (which then stops every worker), and
-      // killing the group also reaches what the worker started, even after the worker itself has died.
-      detached: true,
-      serialization: 'json',
-    });
+    const log = openLog();
+    this.logFd = log.readFd;
+    try {
+      this.child = fork(modulePath, [], {
+        // Only the thread counts are set; everything else (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE…) passes through.
+        env: { ...process.env, OPENBLAS_NUM_THREADS: threads, OMP_NUM_THREADS: threads, MKL_NUM_THREADS: threads, ...spawn.env },
+        execArgv: spawn.execArgv ?? [],
+        stdio: workerStdio(log.appendFd),
+        // Its own process group: a terminal Ctrl-C reaches mtest only (which then stops every worker), and
+        // killing the group also reaches what the worker started, even after the worker itself has died.
+        detached: true,
+        serialization: 'json',
+      });
+    } finally {
+      fs.closeSync(log.appendFd);
+    }
     this.pid = this.child.pid ?? -1;
-    const results = new RecordDecoder<ResultRecord>((r) => {
-      if (r.t === 'ready') this.markReady();
-      else this.onResult(r);
-    });
+    this.decoder = new RecordDecoder<ResultRecord>(
+      (r) => {
+        if (r.t === 'ready') this.markReady();
+        else this.onResult(r);
+      },
+      (bytes) => this.output.push(Buffer.from(bytes)),
+    );
     const watchdog = new RecordDecoder<WatchdogRecord>((r) => this.onWatchdog(r));
     const stdio = this.child.stdio as unknown as (Readable | null)[];
-    const resultStream = stdio[RESULT_FD];
+    const doorbell = stdio[DOORBELL_FD];
     const watchdogStream = stdio[WATCHDOG_FD];
-    resultStream?.on('data', (chunk: Buffer) => results.push(chunk));
+    doorbell?.on('data', () => this.readLog());
     watchdogStream?.on('data', (chunk: Buffer) => watchdog.push(chunk));
-    for (const stream of [this.child.stdout, this.child.stderr]) stream?.on('data', (chunk: Buffer) => this.output.push(chunk));
+    // The clocks, the status line and the trace see a busy worker's progress this often; the doorbell
+    // brings the end of a file at once.
+    this.poll = setInterval(() => this.readLog(), POLL_MS);
     this.child.on('error', (error) => {
       this.error = error;
     });
@@ -97,9 +138,12 @@ export class WorkerHandle {
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         const exit = { code, signal };
-        const drained = Promise.all([ended(resultStream), ended(watchdogStream)]);
+        const drained = Promise.all([ended(doorbell), ended(watchdogStream)]);
         const cap = new Promise((r) => setTimeout(r, DRAIN_MS));
         void Promise.race([drained, cap]).then(() => {
+          clearInterval(this.poll);
+          this.readLog();
+          fs.closeSync(this.logFd);
           this.exit = exit;
           // Whatever it started and left behind (its process group) goes with it.
           try {
@@ -107,7 +151,7 @@ export class WorkerHandle {
           } catch {
             // nothing left
           }
-          for (const stream of [resultStream, watchdogStream, this.child.stdout, this.child.stderr]) stream?.destroy();
+          for (const stream of [doorbell, watchdogStream]) stream?.destroy();
           resolve(exit);
         });
       });
@@ -120,6 +164,24 @@ export class WorkerHandle {
       live.delete(this);
       this.markReady(); // nothing waits for a dead worker
     });
+  }
+
+  /** Deliver everything the worker has appended to its log since the last read, in order. */
+  readLog(): void {
+    if (this.exit) return;
+    const buffer = (readBuffer ??= Buffer.allocUnsafe(READ_CHUNK));
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.readSync(this.logFd, buffer, 0, READ_CHUNK, this.logOffset);
+      } catch {
+        return;
+      }
+      if (n <= 0) return;
+      this.logOffset += n;
+      this.decoder.push(buffer.subarray(0, n));
+      if (n < READ_CHUNK) return;
+    }
   }
 
   /** The process has exited (its pipes may still be draining; `exit` is set once they are). */

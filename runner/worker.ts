@@ -1,17 +1,17 @@
 // A worker process (forked by WorkerPool). It runs one file at a time when told to over IPC, announces
-// every example on the result pipe *before* running it and reports it right after, and keeps a watchdog
+// every example in its record log *before* running it and reports it right after, and keeps a watchdog
 // thread that takes the main thread's stack when a limit passes. It never decides its own fate: the parent
 // watches the clock and memory, and kills it.
 import { executeFile } from '../src/execute/index.js';
 import { countExamples, type Example, type ExampleResult } from '../src/model.js';
 import { loadSource } from '../src/sources/index.js';
-import { RESULT_FD, WATCHDOG_FD, type WorkerCommand } from './protocol.js';
-import { ResultPipe } from './result-pipe.js';
+import { DOORBELL_FD, LOG_FD, WATCHDOG_FD, type WorkerCommand } from './protocol.js';
+import { RecordWriter } from './record-writer.js';
 import { Watchdog } from './watchdog.js';
 
 type RunCommand = Extract<WorkerCommand, { t: 'run' }>;
 
-const pipe = new ResultPipe(RESULT_FD);
+const log = new RecordWriter(LOG_FD, DOORBELL_FD);
 const watchdog = Watchdog.start({ mode: 'worker', gdb: false, reportFd: WATCHDOG_FD, exitWhenOrphaned: true });
 let runningSeq = 0;
 
@@ -22,11 +22,11 @@ process.on('uncaughtException', (error, origin) => {
   if (process.listenerCount('uncaughtException') > 1) return;
   const what = origin === 'unhandledRejection' ? 'Unhandled promise rejection' : 'Uncaught exception in a callback';
   const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
-  pipe.write({ t: 'fatal', seq: runningSeq, message: `${what}: ${text}` });
+  log.ring({ t: 'fatal', seq: runningSeq, message: `${what}: ${text}` });
   process.exit(70);
 });
 // process.exit() inside an example: whatever was deferred still goes out.
-process.on('exit', () => pipe.flush());
+process.on('exit', () => log.flush());
 // The pool runs workers in their own process group, so a terminal Ctrl-C does not reach them; should a
 // SIGINT arrive anyway, the pool (not the worker) decides what happens.
 process.on('SIGINT', () => {});
@@ -40,10 +40,10 @@ async function runFile(command: RunCommand): Promise<void> {
   try {
     const file = command.file ?? loadSource(command.path, { prompts: command.options.prompts });
     if (!file) {
-      pipe.write({ t: 'error', seq, message: `${command.path} is marked nodoctest` });
+      log.ring({ t: 'error', seq, message: `${command.path} is marked nodoctest` });
       return;
     }
-    pipe.write({ t: 'file', seq, examples: countExamples(file) });
+    log.write({ t: 'file', seq, examples: countExamples(file) });
     const wire = command.options;
     const options = {
       ...wire,
@@ -53,18 +53,18 @@ async function runFile(command: RunCommand): Promise<void> {
     };
     await executeFile(file, options, {
       exampleStart(index: number, example: Example): void {
-        pipe.write({ t: 'start', seq, i: index });
+        log.write({ t: 'start', seq, i: index, at: Date.now() });
         watchdog.exampleStarted(index, example, wire.timeout);
       },
       exampleEnd(result: ExampleResult): void {
         watchdog.exampleEnded();
         // Sent with the next start record (or at the end of this tick): one system call per example.
-        pipe.defer({ t: 'end', seq, r: result });
+        log.defer({ t: 'end', seq, r: result });
       },
     });
-    pipe.write({ t: 'done', seq });
+    log.ring({ t: 'done', seq });
   } catch (error) {
-    pipe.write({ t: 'error', seq, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    log.ring({ t: 'error', seq, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   } finally {
     watchdog.fileEnded();
   }
@@ -80,4 +80,4 @@ process.on('message', (command: WorkerCommand) => {
   queue = queue.then(() => runFile(command));
 });
 
-pipe.write({ t: 'ready', pid: process.pid });
+log.ring({ t: 'ready', pid: process.pid });

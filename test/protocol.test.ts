@@ -5,20 +5,21 @@ import { condenseGdbOutput, isIdle } from '../runner/diagnosis/native-stack.js';
 import { crashMessage, whereText } from '../runner/diagnosis/messages.js';
 import { Heartbeat } from '../runner/heartbeat.js';
 import { OutputTail } from '../runner/output-tail.js';
-import { encodeRecord, RecordDecoder, type AnyRecord } from '../runner/protocol.js';
+import { encodeRecord, RECORD_MARK, RecordDecoder, type AnyRecord } from '../runner/protocol.js';
 
 const records: AnyRecord[] = [
   { t: 'ready', pid: 42 },
-  { t: 'start', seq: 1, i: 0 },
+  { t: 'start', seq: 1, i: 0, at: 1_700_000_000_000 },
   { t: 'end', seq: 1, r: { index: 0, status: 'failed', outcome: 'mismatch', got: 'línea\nzwei € 🎉\n', time: 0.01 } },
   { t: 'stack', seq: 1, i: 3, reason: 'timeout', js: '    at spin (a.md:7:3)', ms: 31, rss: 1 << 26 },
   { t: 'done', seq: 1 },
 ];
 
 describe('protocol', () => {
-  it('one record is one line', () => {
+  it('one record is the marker and one line', () => {
     for (const record of records) {
       const line = encodeRecord(record);
+      assert.ok(line.startsWith(RECORD_MARK));
       assert.equal(line.indexOf('\n'), line.length - 1);
     }
   });
@@ -37,13 +38,38 @@ describe('protocol', () => {
   it('never delivers a torn last record (the writer died mid-write), and reports garbage instead of throwing', () => {
     const got: AnyRecord[] = [];
     const garbage: string[] = [];
-    const decoder = new RecordDecoder((r) => got.push(r), (line) => garbage.push(line));
+    const decoder = new RecordDecoder(
+      (r) => got.push(r),
+      () => {},
+      (text) => garbage.push(text),
+    );
     const whole = encodeRecord(records[1]);
     const torn = encodeRecord(records[2]).slice(0, 20);
-    decoder.push('Debugger noise\n' + whole + torn);
+    decoder.push(RECORD_MARK + '{not json\n' + whole + torn);
     assert.deepEqual(got, [records[1]]);
-    assert.deepEqual(garbage, ['Debugger noise']);
-    assert.equal(decoder.pendingLength, 20);
+    assert.deepEqual(garbage, ['{not json']);
+    assert.equal(decoder.pendingLength, Buffer.byteLength(torn) - RECORD_MARK.length);
+  });
+
+  it('keeps raw output apart from the records and in order with them, whatever the chunking', () => {
+    // What native code or a child process writes lands between records, not always ending in a newline.
+    const stream = ['Debugger noise\n', encodeRecord(records[1]), 'partial line, no newline', encodeRecord(records[2]), 'bin\x1e\x00ary\n', encodeRecord(records[4]), 'tail'];
+    const bytes = Buffer.from(stream.join(''), 'utf8');
+    const expected = ['out:Debugger noise\n', 'rec:start', 'out:partial line, no newline', 'rec:end', 'out:bin\x1e\x00ary\n', 'rec:done', 'out:tail'];
+    for (const size of [1, 2, 3, 6, 7, 8, 64, bytes.length]) {
+      const events: string[] = [];
+      const decoder = new RecordDecoder(
+        (r) => events.push(`rec:${r.t}`),
+        (b) => {
+          const last = events.at(-1);
+          if (last?.startsWith('out:')) events[events.length - 1] = last + b.toString('latin1');
+          else events.push(`out:${b.toString('latin1')}`);
+        },
+      );
+      for (let at = 0; at < bytes.length; at += size) decoder.push(bytes.subarray(at, at + size));
+      assert.deepEqual(events, expected, `chunks of ${size}`);
+      assert.equal(decoder.pendingLength, 0);
+    }
   });
 
   it('carries a 10 MB record', () => {

@@ -1,23 +1,34 @@
-// Writer side of a record pipe: synchronous write(2), so a record that returns has left the process and
-// survives its death a moment later; and it works from any thread, even while the main thread of the
+// Writer side of the worker's records: synchronous write(2), so a record that returns has left the process
+// and survives its death a moment later; and it works from any thread, even while the main thread of the
 // process is stuck (the watchdog thread writes its own pipe).
 import fs from 'node:fs';
 import { encodeRecord, type AnyRecord } from './protocol.js';
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+const RING = Buffer.from('\n');
 
-export class ResultPipe {
+export class RecordWriter {
   private broken = false;
   private pending = '';
   private flushQueued = false;
 
-  constructor(private readonly fd: number) {}
+  /** `doorbellFd`: a pipe to write one byte to after a record the parent must read at once (`ring`). */
+  constructor(
+    private readonly fd: number,
+    private readonly doorbellFd?: number,
+  ) {}
 
   /** Write one record now (with any deferred ones before it, in the same system call). */
   write(record: AnyRecord): void {
     const text = this.pending + encodeRecord(record);
     this.pending = '';
-    this.writeAll(text);
+    this.writeAll(this.fd, Buffer.from(text, 'utf8'));
+  }
+
+  /** Write one record and wake the parent for it. */
+  ring(record: AnyRecord): void {
+    this.write(record);
+    if (this.doorbellFd !== undefined) this.writeAll(this.doorbellFd, RING);
   }
 
   /**
@@ -40,20 +51,19 @@ export class ResultPipe {
     if (!this.pending) return;
     const text = this.pending;
     this.pending = '';
-    this.writeAll(text);
+    this.writeAll(this.fd, Buffer.from(text, 'utf8'));
   }
 
   /** Never throws: a parent that went away must not turn into an example failure. */
-  private writeAll(text: string): void {
+  private writeAll(fd: number, data: Buffer): void {
     if (this.broken) return;
-    const data = Buffer.from(text, 'utf8');
     let offset = 0;
     while (offset < data.length) {
       try {
-        offset += fs.writeSync(this.fd, data, offset, data.length - offset);
+        offset += fs.writeSync(fd, data, offset, data.length - offset);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        // The fd is blocking in the worker, but be safe should an inherited one be non-blocking.
+        // The fds are blocking in the worker, but be safe should an inherited one be non-blocking.
         if (code === 'EAGAIN' || code === 'EINTR') {
           Atomics.wait(sleepCell, 0, 0, 1);
           continue;
