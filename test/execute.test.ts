@@ -88,6 +88,20 @@ describe('executeFile (evaluation semantics, SPEC §4)', () => {
     assert.deepEqual(statuses(r), ['passed', 'passed', 'passed'], JSON.stringify(r));
   });
 
+  it('dynamic import() resolves relative to the tested file too, TypeScript included', async () => {
+    const file = fileOf(path.join(fixtures, 'notebook.md'), [
+      [
+        ex("const m = await import('./helper.js')"),
+        ex('m.addPair({ a: 2, b: 3 })', '5\n'),
+        ex("(await import('node:path')).posix.join('a', 'b')", "'a/b'\n"),
+        ex("const later = () => import('./helper.js')"),
+        ex('(await later()).label', "'helper'\n"),
+      ],
+    ]);
+    const r = await run(file);
+    assert.deepEqual(statuses(r), ['passed', 'passed', 'passed', 'passed', 'passed'], JSON.stringify(r));
+  });
+
   it("puts a source file's own exports in every block", async () => {
     const file = fileOf(path.join(fixtures, 'own.ts'), [[ex('triple(4)', '12\n')], [ex('new Box(1) instanceof Box', 'true\n')]], 'script');
     const r = await run(file);

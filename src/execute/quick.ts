@@ -6,11 +6,13 @@ import { MAYBE_TYPE_ARGUMENTS, type CompiledExample } from './transform.js';
 const STATEMENT_START = /^\s*(?:const|let|var|function|class|import|export|if|for|while|do|switch|try|throw|return|break|continue|async|await|yield|debugger|with|label|interface|type|enum|declare|namespace|abstract|@|\{|;|[A-Za-z_$][\w$]*\s*:(?!:))/;
 const SIMPLE_DECLARATION = /^\s*(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=(?!=)([^;\n]*)$/;
 const SIMPLE_ASSIGNMENT = /^\s*([A-Za-z_$][\w$]*)\s*=(?!=)/;
+/** `import()` needs the full path, which points it at the import helper. */
+const DYNAMIC_IMPORT = /(?<![\w$.])import\s*\(/;
 
 /** The quick guess for `source`, or undefined when it needs the full path (compileExample). */
 export function quickCompile(source: string, isGlobal: (name: string) => boolean = (n) => n in globalThis): CompiledExample | undefined {
   if (source.startsWith('for') || source.startsWith('while')) return quickLoop(source);
-  if (!bracketsBalance(source) || source.includes(';') || source.includes('await') || (source.includes('<') && MAYBE_TYPE_ARGUMENTS.test(source))) return undefined;
+  if (!bracketsBalance(source) || source.includes(';') || source.includes('await') || DYNAMIC_IMPORT.test(source) || (source.includes('<') && MAYBE_TYPE_ARGUMENTS.test(source))) return undefined;
   const decl = SIMPLE_DECLARATION.exec(source);
   if (decl) {
     // `const a = 1, b = 2` declares two names: only one declarator (no comma outside brackets) is quick.

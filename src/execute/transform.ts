@@ -162,7 +162,7 @@ function rewriteDeclaration(code: string, node: acorn.VariableDeclaration, decla
  * otherwise such an assignment declares `x` in the block, as in a notebook.
  */
 export function compileExample(source: string, isGlobal: (name: string) => boolean = (n) => n in globalThis): CompiledExample {
-  const { program, code } = parseProgram(source);
+  const { program, code } = withImportHelper(parseProgram(source));
   const declared: string[] = [];
   const edits: Edit[] = [];
   const body = program.body;
@@ -211,6 +211,24 @@ export function compileExample(source: string, isGlobal: (name: string) => boole
   return { body: applyEdits(code, edits), declared, returnsValue, async: hasImport || hasTopLevelAwait(code, program) };
 }
 
+/** Visit `node` and its descendants, depth first; `enter` returning false skips a node's children. */
+function walk(node: unknown, enter: (node: { type: string; start: number }) => boolean | void): void {
+  if (node === null || typeof node !== 'object') return;
+  if (Array.isArray(node)) {
+    for (const child of node) walk(child, enter);
+    return;
+  }
+  const n = node as { type?: string; start: number };
+  if (typeof n.type === 'string' && enter(n as { type: string; start: number }) === false) return;
+  for (const key in node) {
+    if (key === 'type' || key === 'start' || key === 'end') continue;
+    const child = (node as Record<string, unknown>)[key];
+    if (child && typeof child === 'object') walk(child, enter);
+  }
+}
+
+const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
+
 /**
  * Whether `await` occurs outside any function. Cheap pre-check on the text; the walk only runs when the
  * word is there, and stops at function boundaries.
@@ -218,23 +236,28 @@ export function compileExample(source: string, isGlobal: (name: string) => boole
 function hasTopLevelAwait(code: string, program: acorn.Program): boolean {
   if (!code.includes('await')) return false;
   let found = false;
-  const visit = (node: unknown): void => {
-    if (found || node === null || typeof node !== 'object') return;
-    const n = node as { type?: string };
-    if (n.type === 'AwaitExpression' || (n.type === 'ForOfStatement' && (node as { await?: boolean }).await)) {
-      found = true;
-      return;
-    }
-    if (n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression') return;
-    for (const key in node) {
-      if (key === 'type' || key === 'start' || key === 'end') continue;
-      const child = (node as Record<string, unknown>)[key];
-      if (Array.isArray(child)) child.forEach(visit);
-      else if (child && typeof child === 'object') visit(child);
-    }
-  };
-  visit(program);
+  walk(program, (n) => {
+    if (found || FUNCTION_TYPES.has(n.type)) return false;
+    if (n.type === 'AwaitExpression' || (n.type === 'ForOfStatement' && (n as { await?: boolean }).await)) found = true;
+  });
   return found;
+}
+
+/**
+ * `import(x)` → the import helper, which resolves `x` from the document as static imports do: compiled
+ * example code has no module of its own for Node's loader to resolve against. Re-parsed after the
+ * rename (rare: only sources that call import()).
+ */
+function withImportHelper(parsed: { program: acorn.Program; code: string }): { program: acorn.Program; code: string } {
+  if (!/\bimport\s*\(/.test(parsed.code)) return parsed;
+  const starts: number[] = [];
+  walk(parsed.program, (n) => {
+    if (n.type === 'ImportExpression') starts.push(n.start);
+  });
+  if (starts.length === 0) return parsed;
+  let code = parsed.code;
+  for (const start of starts.sort((a, b) => b - a)) code = code.slice(0, start) + IMPORT_HELPER + code.slice(start + 'import'.length);
+  return { program: parse(code), code };
 }
 
 function applyEdits(code: string, edits: Edit[]): string {
