@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
+import { deferExtraCaCerts } from './extra-ca.js';
 import { killTree } from './kill.js';
 import { OutputTail } from './output-tail.js';
 import {
@@ -98,7 +99,7 @@ export class WorkerHandle {
     try {
       this.child = fork(modulePath, [], {
         // Only the thread counts are set; everything else (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE…) passes through.
-        env: { ...process.env, OPENBLAS_NUM_THREADS: threads, OMP_NUM_THREADS: threads, MKL_NUM_THREADS: threads, ...spawn.env },
+        env: deferExtraCaCerts({ ...process.env, OPENBLAS_NUM_THREADS: threads, OMP_NUM_THREADS: threads, MKL_NUM_THREADS: threads, ...spawn.env }),
         execArgv: spawn.execArgv ?? [],
         stdio: workerStdio(log.appendFd),
         // Its own process group: a terminal Ctrl-C reaches mtest only (which then stops every worker), and

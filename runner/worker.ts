@@ -2,6 +2,7 @@
 // every example in its record log *before* running it and reports it right after, and keeps a watchdog
 // thread that takes the main thread's stack when a limit passes. It never decides its own fate: the parent
 // watches the clock and memory, and kills it.
+import { restoreExtraCaCerts } from './extra-ca.js';
 import { executeFile } from '../src/execute/index.js';
 import { countExamples, type Example, type ExampleResult } from '../src/model.js';
 import { loadSource } from '../src/sources/index.js';
@@ -10,6 +11,8 @@ import { RecordWriter } from './record-writer.js';
 import { Watchdog } from './watchdog.js';
 
 type RunCommand = Extract<WorkerCommand, { t: 'run' }>;
+
+restoreExtraCaCerts();
 
 const log = new RecordWriter(LOG_FD, DOORBELL_FD);
 const watchdog = Watchdog.start({ mode: 'worker', gdb: false, reportFd: WATCHDOG_FD, exitWhenOrphaned: true });

@@ -1,0 +1,61 @@
+// NODE_EXTRA_CA_CERTS in workers: deferred past boot (runner/extra-ca.ts), yet an example that opens a TLS
+// connection with the default CAs trusts the extra certificates exactly as Node would have.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { loadSource } from '../src/sources/index.js';
+import { runFiles } from './fault-helpers.js';
+
+const TLS = fileURLToPath(new URL('../../test/fixtures/tls/', import.meta.url));
+
+describe('NODE_EXTRA_CA_CERTS in workers', function () {
+  this.timeout(20000);
+  let server: tls.Server;
+  let dir: string;
+  let port = 0;
+
+  before(async () => {
+    server = tls.createServer({ key: fs.readFileSync(TLS + 'key.pem'), cert: fs.readFileSync(TLS + 'cert.pem') }, (socket) => socket.end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+    dir = fs.mkdtempSync(join(tmpdir(), 'mtest-ca-'));
+  });
+  after(() => {
+    server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function doc(): string {
+    const path = join(dir, 'tls.md');
+    fs.writeFileSync(
+      path,
+      [
+        '    sage: const tls = await import("node:tls")',
+        `    sage: await new Promise((resolve) => { const s = tls.connect({ host: "127.0.0.1", port: ${port} }, () => { resolve(s.authorized); s.destroy(); }); s.on("error", (e) => resolve(e.code)); })`,
+        '    true',
+        '    sage: process.env.NODE_EXTRA_CA_CERTS?.endsWith("cert.pem")',
+        '    true',
+        '',
+      ].join('\n'),
+    );
+    return path;
+  }
+
+  it('an example trusts the extra certificates, and sees the variable unchanged', async () => {
+    const file = loadSource(doc())!;
+    const run = await runFiles([file], { jobs: 1 }, { env: { NODE_EXTRA_CA_CERTS: TLS + 'cert.pem' } });
+    const results = [...run.record(file).results.values()];
+    assert.deepEqual(results.map((r) => r.status), ['passed', 'passed', 'passed'], JSON.stringify(results));
+  });
+
+  it('without the variable the same connection is refused (the test above can fail)', async () => {
+    const file = loadSource(doc())!;
+    const run = await runFiles([file], { jobs: 1 }, { env: { NODE_EXTRA_CA_CERTS: '' } });
+    const results = [...run.record(file).results.values()];
+    assert.equal(results[1].status, 'failed');
+    assert.match(results[1].got ?? '', /SELF_SIGNED|UNABLE_TO_VERIFY/);
+  });
+});
