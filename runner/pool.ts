@@ -38,6 +38,37 @@ export interface PoolOutcome extends RunnerOutcome {
   workers: WorkerRecord[];
 }
 
+/**
+ * Workers started before the files are known, so that their boot overlaps discovery and parsing in the
+ * parent. The pool adopts them by slot; whatever it does not adopt is retired with the run.
+ */
+export class PrestartedWorkers {
+  private readonly handles = new Map<number, WorkerHandle>();
+
+  constructor(count: number, spawn: WorkerSpawnOptions) {
+    for (let slot = 1; slot <= count; slot++) this.handles.set(slot, new WorkerHandle(slot, spawn));
+  }
+
+  /** The worker started for `slot`, once. */
+  take(slot: number): WorkerHandle | undefined {
+    const handle = this.handles.get(slot);
+    this.handles.delete(slot);
+    return handle;
+  }
+
+  /** Let the ones nobody took go. */
+  release(): Promise<void> {
+    const left = [...this.handles.values()];
+    this.handles.clear();
+    return Promise.all(left.map((handle) => handle.retire())).then(() => {});
+  }
+}
+
+/** What a worker of this run is started with. */
+export function spawnOptions(options: Pick<RunnerOptions, 'blasThreads'>, tuning: PoolTuning = {}): WorkerSpawnOptions {
+  return { blasThreads: options.blasThreads, execArgv: tuning.execArgv, env: tuning.env, workerModule: tuning.workerModule };
+}
+
 /** Endings after which the worker is not trusted with another file (and was killed anyway). */
 const BAD_ENDS = new Set<FileRunEnd>(['timeout', 'file-timeout', 'memory', 'crash', 'interrupted']);
 
@@ -55,6 +86,7 @@ export class WorkerPool {
     private readonly options: RunnerOptions,
     private readonly events: RunEvents,
     private readonly poolTuning: PoolTuning = {},
+    private readonly prestarted?: PrestartedWorkers,
   ) {
     this.wire = {
       optional: [...options.optional],
@@ -108,7 +140,7 @@ export class WorkerPool {
         this.workers.delete(slot);
         this.retire(handle);
       }
-      await Promise.all(this.retiring);
+      await Promise.all([...this.retiring, this.prestarted?.release()]);
     }
     return {
       interrupted: this.interrupted,
@@ -168,13 +200,9 @@ export class WorkerPool {
   }
 
   private spawn(slot: number): WorkerHandle {
-    const spawn: WorkerSpawnOptions = {
-      blasThreads: this.options.blasThreads,
-      execArgv: this.poolTuning.execArgv,
-      env: this.poolTuning.env,
-      workerModule: this.poolTuning.workerModule,
-    };
-    const handle = new WorkerHandle(slot, spawn);
+    const early = this.prestarted?.take(slot);
+    const handle = early?.alive ? early : new WorkerHandle(slot, spawnOptions(this.options, this.poolTuning));
+    if (early && early !== handle) void early.kill();
     this.everyWorker.push(handle);
     return handle;
   }
@@ -195,6 +223,6 @@ export class WorkerPool {
 }
 
 /** Run `files` in worker processes (SPEC §6); every example of every file gets exactly one exampleEnd. */
-export function runWorkers(files: SourceFile[], options: RunnerOptions, events: RunEvents, tuning?: PoolTuning): Promise<PoolOutcome> {
-  return new WorkerPool(options, events, tuning).run(files);
+export function runWorkers(files: SourceFile[], options: RunnerOptions, events: RunEvents, tuning?: PoolTuning, prestarted?: PrestartedWorkers): Promise<PoolOutcome> {
+  return new WorkerPool(options, events, tuning, prestarted).run(files);
 }

@@ -1,7 +1,9 @@
 // The mtest command: sources → examples → schedule → execute → check → report, wired together here and
 // nowhere else. Returns the exit status (SPEC §7) instead of exiting, so tests can call it.
 import { randomBytes, randomInt } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { availableParallelism, platform, totalmem } from 'node:os';
+import { resolve } from 'node:path';
 import type { RunEvents } from '../events.js';
 import { countExamples, type SourceFile } from '../model.js';
 import { BUILTIN_ENGINE } from '../execute/modules.js';
@@ -14,6 +16,7 @@ import { EXIT } from '../report/tally.js';
 import { StatusLine } from '../report/status-line.js';
 import { TraceReporter } from '../report/trace.js';
 import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
+import type { PrestartedWorkers } from '../../runner/pool.js';
 import { ConfigError, loadConfig, type FileConfig } from './config.js';
 import { listExamples } from './list.js';
 import { parseArgs, usage, type CliOptions } from './options.js';
@@ -98,13 +101,26 @@ function shuffle<T>(items: T[], seed: number): T[] {
   return out;
 }
 
-async function runFiles(files: SourceFile[], options: RunnerOptions, events: RunEvents): Promise<RunnerOutcome> {
+async function runFiles(files: SourceFile[], options: RunnerOptions, events: RunEvents, prestarted?: PrestartedWorkers): Promise<RunnerOutcome> {
   if (options.serial) {
     const { runSerial } = await import('../../runner/serial.js');
     return runSerial(files, options, events);
   }
   const { runWorkers } = await import('../../runner/pool.js');
-  return runWorkers(files, options, events);
+  return runWorkers(files, options, events, undefined, prestarted);
+}
+
+/**
+ * Start the workers before the files are found and parsed, so that their boot overlaps that work. As many
+ * as the run will use: --jobs of them, or one per path when every path is a file (`mtest -t a.ts`).
+ */
+async function prestartWorkers(cli: CliOptions, config: FileConfig, paths: string[], cwd: string): Promise<PrestartedWorkers | undefined> {
+  const options = resolveOptions(cli, config, []);
+  if (options.serial) return undefined;
+  const onlyFiles = paths.every((p) => statSync(resolve(cwd, p), { throwIfNoEntry: false })?.isFile());
+  const count = onlyFiles ? Math.min(options.jobs, paths.length) : options.jobs;
+  const { PrestartedWorkers, spawnOptions } = await import('../../runner/pool.js');
+  return new PrestartedWorkers(count, spawnOptions(options));
 }
 
 export async function main(argv: string[], io: Output = stdio, cwd = process.cwd()): Promise<number> {
@@ -138,14 +154,19 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     io.err(`mtest: no paths given (try: mtest -t FILE, mtest examples/)\n`);
     return EXIT.usage;
   }
-  const collected = await collectSources(args.paths, config, cwd);
-  for (const e of collected.errors) io.err(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
-  const inputBits = collected.errors.length > 0 ? EXIT.usage : 0;
-  if (args.command === 'list') {
-    io.out(listExamples(collected.files, args.options.json !== undefined));
-    return inputBits;
+  const prestarted = args.command === 'test' ? await prestartWorkers(args.options, config, args.paths, cwd) : undefined;
+  try {
+    const collected = await collectSources(args.paths, config, cwd);
+    for (const e of collected.errors) io.err(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
+    const inputBits = collected.errors.length > 0 ? EXIT.usage : 0;
+    if (args.command === 'list') {
+      io.out(listExamples(collected.files, args.options.json !== undefined));
+      return inputBits;
+    }
+    return inputBits | (await runTests(args.options, config, collected.files, io, prestarted));
+  } finally {
+    await prestarted?.release();
   }
-  return inputBits | (await runTests(args.options, config, collected.files, io));
 }
 
 function headerLines(id: string, options: RunnerOptions, fileCount: number, blas: BlasInfo | undefined): string[] {
@@ -159,7 +180,7 @@ function headerLines(id: string, options: RunnerOptions, fileCount: number, blas
 }
 
 /** schedule → execute → report for the collected files; returns the exit bits of the run. */
-async function runTests(cli: CliOptions, config: FileConfig, collected: SourceFile[], io: Output): Promise<number> {
+async function runTests(cli: CliOptions, config: FileConfig, collected: SourceFile[], io: Output, prestarted?: PrestartedWorkers): Promise<number> {
   const started = process.hrtime.bigint();
   const prelude = cli.prelude ?? config.prelude ?? ['builtin'];
   const serial = Boolean(cli.serial || cli.debug);
@@ -187,7 +208,7 @@ async function runTests(cli: CliOptions, config: FileConfig, collected: SourceFi
   let outcome: RunnerOutcome = { interrupted: false };
   let bits = 0;
   try {
-    outcome = await runFiles(files, options, new EventFanout(sinks));
+    outcome = await runFiles(files, options, new EventFanout(sinks), prestarted);
   } catch (err) {
     io.err(`mtest: internal error: ${(err as Error)?.stack ?? err}\n`);
     bits |= EXIT.internal;
