@@ -5,7 +5,6 @@
 import { restoreExtraCaCerts } from './extra-ca.js';
 import { executeFile } from '../src/execute/index.js';
 import { countExamples, type Example, type ExampleResult } from '../src/model.js';
-import { loadSource } from '../src/sources/index.js';
 import { DOORBELL_FD, LOG_FD, WATCHDOG_FD, type WorkerCommand } from './protocol.js';
 import { RecordWriter } from './record-writer.js';
 import { Watchdog } from './watchdog.js';
@@ -41,7 +40,8 @@ async function runFile(command: RunCommand): Promise<void> {
   runningSeq = seq;
   watchdog.fileStarted(command.path, command.fileTimeout, command.memlimit, seq);
   try {
-    const file = command.file ?? loadSource(command.path, { prompts: command.options.prompts });
+    // The parent sends the file it parsed; the parser is loaded only when it did not (tools driving a worker).
+    const file = command.file ?? (await import('../src/sources/index.js')).loadSource(command.path, { prompts: command.options.prompts });
     if (!file) {
       log.ring({ t: 'error', seq, message: `${command.path} is marked nodoctest` });
       return;
