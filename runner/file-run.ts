@@ -7,7 +7,7 @@ import { indent } from '../src/report/format.js';
 import { notRun, type Example, type ExampleResult, type SourceFile } from '../src/model.js';
 import { isIdle, nativeStack } from './diagnosis/native-stack.js';
 import { formatProcessTree } from './diagnosis/process-tree.js';
-import { crashMessage, fileTimeoutMessage, memoryMessage, timeoutMessage, whereText } from './diagnosis/messages.js';
+import { crashMessage, fileTimeoutMessage, memoryMessage, outputMessage, timeoutMessage, whereText } from './diagnosis/messages.js';
 import { MB, rssOf } from './memory.js';
 import type { RunnerOptions } from './options.js';
 import type { ResultRecord, WatchdogRecord, WireExecuteOptions } from './protocol.js';
@@ -21,13 +21,18 @@ export interface FileRunTuning {
   hangGraceMs: number;
   /** How long to wait for the watchdog's JavaScript stack, counted from the limit, ms. */
   stackWaitMs: number;
-  /** Parent-side RSS polling period, ms. */
+  /** Parent-side RSS (and output) polling period, ms. */
   memoryPollMs: number;
+  /**
+   * Bytes a worker may write to stdout/stderr while it runs one file. Its output goes to a file, so an
+   * example printing in a loop until its time limit would otherwise fill the disk.
+   */
+  outputLimit: number;
 }
 
-export const DEFAULT_FILE_RUN_TUNING: FileRunTuning = { hangGraceMs: 50, stackWaitMs: 700, memoryPollMs: 100 };
+export const DEFAULT_FILE_RUN_TUNING: FileRunTuning = { hangGraceMs: 50, stackWaitMs: 700, memoryPollMs: 100, outputLimit: 256 * MB };
 
-type Limit = 'timeout' | 'file-timeout' | 'memory';
+type Limit = 'timeout' | 'file-timeout' | 'memory' | 'output';
 
 export class FileRun {
   private readonly examples: Example[];
@@ -39,7 +44,9 @@ export class FileRun {
   private exampleTimer?: NodeJS.Timeout;
   private timerDue = 0;
   private fileTimer?: NodeJS.Timeout;
-  private memoryTimer?: NodeJS.Timeout;
+  private watchTimer?: NodeJS.Timeout;
+  /** Size of the worker's log when this file started. */
+  private logStart = 0;
   /** Set once the file's fate is sealed (finished, or being diagnosed/killed): later records are ignored. */
   private sealed = false;
   private fatal?: string;
@@ -84,12 +91,14 @@ export class FileRun {
     if (this.options.fileTimeout > 0) {
       this.fileTimer = setTimeout(() => void this.limitPassed('file-timeout'), this.options.fileTimeout * 1000 + this.tuning.hangGraceMs);
     }
-    if (memlimit > 0) {
-      this.memoryTimer = setInterval(() => {
-        const rss = rssOf(this.handle.pid);
-        if (rss !== undefined && rss > memlimit) void this.limitPassed('memory', rss);
-      }, this.tuning.memoryPollMs);
-    }
+    this.logStart = this.handle.logBytes;
+    this.watchTimer = setInterval(() => {
+      const written = this.handle.logBytes - this.logStart;
+      if (written > this.tuning.outputLimit) return void this.limitPassed('output', written);
+      if (memlimit <= 0) return;
+      const rss = rssOf(this.handle.pid);
+      if (rss !== undefined && rss > memlimit) void this.limitPassed('memory', rss);
+    }, this.tuning.memoryPollMs);
     return this.ended$;
   }
 
@@ -193,7 +202,7 @@ export class FileRun {
     this.sealed = true;
     clearTimeout(this.exampleTimer);
     clearTimeout(this.fileTimer);
-    clearInterval(this.memoryTimer);
+    clearInterval(this.watchTimer);
   }
 
   /** Every example without a result becomes notrun; then fileEnd. */
@@ -255,10 +264,12 @@ export class FileRun {
     });
   }
 
-  /** A limit passed: name the example, take its stacks and process tree, kill, report. */
-  private async limitPassed(limit: Limit, rss?: number): Promise<void> {
+  /** A limit passed: name the example, take its stacks and process tree, kill, report. `amount`: the RSS or output that passed it. */
+  private async limitPassed(limit: Limit, amount?: number): Promise<void> {
     // A worker that has just died is reported as the crash it is (onExit), not as a timeout.
     if (this.sealed || this.handle.hasExited) return;
+    this.handle.readLog(); // the latest records: which example runs now, or that the file just ended
+    if (this.sealed) return;
     if (limit === 'timeout' && !this.current) return; // it ended just now
     this.seal();
     const decidedAt = Date.now();
@@ -270,7 +281,9 @@ export class FileRun {
         ? timeoutMessage(this.limitOf(running!.index), where)
         : limit === 'file-timeout'
           ? fileTimeoutMessage(this.options.fileTimeout, where)
-          : memoryMessage(rss ?? rssOf(this.handle.pid) ?? 0, memlimit, where);
+          : limit === 'output'
+            ? outputMessage(amount ?? 0, this.tuning.outputLimit, where)
+            : memoryMessage(amount ?? rssOf(this.handle.pid) ?? 0, memlimit, where);
     // The watchdog thread started pausing the main thread when the limit passed; give it its budget.
     const stackWait = this.tuning.stackWaitMs - this.tuning.hangGraceMs;
     const stack = this.handle.exit ? undefined : await this.waitForStack(running?.index, decidedAt + stackWait);
@@ -279,7 +292,8 @@ export class FileRun {
     const processTree = formatProcessTree(this.handle.pid);
     const killed = this.handle.kill();
     const incident: Incident = {
-      kind: limit,
+      // Too much output is a resource limit like memory (same exit bit, same report).
+      kind: limit === 'output' ? 'memory' : limit,
       index: running?.index,
       message: limit === 'timeout' && native && isIdle(native) ? `${message} (the process is idle: it awaits something that never happens)` : message,
       elapsed: running ? (decidedAt - running.startedAt) / 1000 : (decidedAt - this.startedAt) / 1000,
@@ -288,10 +302,10 @@ export class FileRun {
       processTree,
       output: this.handle.output.text() || undefined,
     };
-    this.failCurrent(limit === 'memory' ? 'memory' : 'timeout', message);
+    this.failCurrent(incident.kind === 'memory' ? 'memory' : 'timeout', message);
     this.events.incident(this.file, incident);
     await killed; // no process of this file survives its report
-    this.closeFile(limit);
+    this.closeFile(incident.kind as FileRunEnd);
   }
 
   /** The worker exited while the file was running. */

@@ -47,6 +47,7 @@ const DRAIN_MS = 150;
 /** One read of a log takes at most this much; shared, since what is decoded from it is copied out. */
 const READ_CHUNK = 1 << 20;
 let readBuffer: Buffer | undefined;
+const READ_ROUNDS = 64;
 
 /**
  * A fresh, already unlinked log file: the parent keeps a descriptor to read it, the worker gets one to
@@ -143,7 +144,7 @@ export class WorkerHandle {
         const cap = new Promise((r) => setTimeout(r, DRAIN_MS));
         void Promise.race([drained, cap]).then(() => {
           clearInterval(this.poll);
-          this.readLog();
+          this.readLog(true);
           fs.closeSync(this.logFd);
           this.exit = exit;
           // Whatever it started and left behind (its process group) goes with it.
@@ -167,11 +168,23 @@ export class WorkerHandle {
     });
   }
 
-  /** Deliver everything the worker has appended to its log since the last read, in order. */
-  readLog(): void {
+  /** Bytes the worker has written to its log (records and output), read or not. */
+  get logBytes(): number {
+    if (this.exit) return this.logOffset;
+    try {
+      return fs.fstatSync(this.logFd).size;
+    } catch {
+      return this.logOffset;
+    }
+  }
+
+  /** Deliver what the worker has appended to its log since the last read, in order (all of it when asked). */
+  readLog(toTheEnd = false): void {
     if (this.exit) return;
     const buffer = (readBuffer ??= Buffer.allocUnsafe(READ_CHUNK));
-    for (;;) {
+    // At most READ_ROUNDS chunks per call: a worker printing in a loop must not keep the parent (and its
+    // clocks) from ever getting back to the event loop.
+    for (let round = 0; toTheEnd || round < READ_ROUNDS; round++) {
       let n: number;
       try {
         n = fs.readSync(this.logFd, buffer, 0, READ_CHUNK, this.logOffset);

@@ -156,6 +156,16 @@ describe('faults in worker mode', function () {
     assert.ok(Date.now() - started < 10000);
   });
 
+  it('output without end: stopped at the output limit, at its line, before it fills the disk', async () => {
+    const file = fixture('output-flood.md');
+    const run = await runFiles([file, pass], { timeout: 60 }, { outputLimit: 4 * 1024 * 1024 });
+    const incident = run.record(file).incidents[0];
+    assert.equal(incident?.kind, 'memory');
+    assert.match(incident.message, new RegExp(`^Output limit exceeded: .* written to stdout/stderr > 4 MB while running line ${lineOf(file, 'for (;;)')}$`));
+    assert.deepEqual(run.events.counts(file.path), { passed: 2, failed: 1, skipped: 0, notrun: 1 });
+    assert.equal(run.events.counts(pass.path).passed, countExamples(pass));
+  });
+
   it('an uncaught exception in a timer: crash with the error and where it was thrown', async () => {
     const file = fixture('timer-throw.md');
     const run = await runFiles([file, pass], { timeout: 5 });

@@ -20,6 +20,10 @@ export function memoryMessage(rss: number, limit: number, where: string): string
   return `Memory limit exceeded: RSS ${formatBytes(rss)} > ${formatBytes(limit)} ${where}`;
 }
 
+export function outputMessage(written: number, limit: number, where: string): string {
+  return `Output limit exceeded: ${formatBytes(written)} written to stdout/stderr > ${formatBytes(limit)} ${where}`;
+}
+
 /** V8 prints this banner before aborting on a full heap. */
 export function isHeapOutOfMemory(output: string): boolean {
   return /JavaScript heap out of memory|Reached heap limit|FatalProcessOutOfMemory|Fatal JavaScript out of memory/.test(output);

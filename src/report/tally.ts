@@ -84,7 +84,7 @@ function shortReason(incident: Incident): string {
     case 'file-timeout':
       return 'Timed out';
     case 'memory':
-      return 'Memory limit exceeded';
+      return incident.message.split(':')[0]; // Memory limit exceeded, Output limit exceeded
     case 'crash':
       return incident.signal ? `Killed by ${incident.signal}` : `Exited with code ${incident.exitCode ?? '?'}`;
     default:
