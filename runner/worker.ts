@@ -3,7 +3,7 @@
 // thread that takes the main thread's stack when a limit passes. It never decides its own fate: the parent
 // watches the clock and memory, and kills it.
 import { restoreExtraCaCerts } from './extra-ca.js';
-import { executeFile } from '../src/execute/index.js';
+import { executeFile, type ExecuteOptions } from '../src/execute/index.js';
 import { countExamples, type Example, type ExampleResult } from '../src/model.js';
 import { DOORBELL_FD, LOG_FD, WATCHDOG_FD, type WorkerCommand } from './protocol.js';
 import { RecordWriter } from './record-writer.js';
@@ -48,11 +48,19 @@ async function runFile(command: RunCommand): Promise<void> {
     }
     log.write({ t: 'file', seq, examples: countExamples(file) });
     const wire = command.options;
-    const options = {
-      ...wire,
+    // Every field spelled out, so that every file's options have one shape (a spread of the decoded JSON
+    // gave objects of different shapes, and the optimized executeFile was thrown away and rebuilt).
+    const options: ExecuteOptions = {
       optional: new Set(wire.optional),
+      long: wire.long,
+      randomSeed: wire.randomSeed,
+      timeout: wire.timeout,
       // The parent enforces limits by killing the worker: nothing to pay per example here.
       interruptSync: false,
+      prelude: wire.prelude,
+      initial: wire.initial,
+      only: wire.only,
+      measureMemory: wire.measureMemory,
     };
     await executeFile(file, options, {
       exampleStart(index: number, example: Example): void {

@@ -50,28 +50,40 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
 }
 
-export async function evaluate(fn: ExampleFunction, compiled: CompiledExample, namespace: Record<string, unknown>, ctx: EvaluateContext): Promise<Evaluation> {
+/**
+ * Run one example. Synchronous when the example is (most are): no promise is made and nothing is awaited,
+ * which keeps the per-example cost and the work of the optimizing compiler small; a thenable result is
+ * awaited (under the time limit when there is one).
+ */
+export function evaluate(fn: ExampleFunction, compiled: CompiledExample, namespace: Record<string, unknown>, ctx: EvaluateContext): Evaluation | Promise<Evaluation> {
   for (const name of compiled.declared) if (!(name in namespace)) namespace[name] = undefined;
   let value: unknown;
-  let thrown: unknown;
-  let threw = false;
-  let timedOut = false;
   capture.start();
   try {
     value = ctx.guard && ctx.limitMs > 0 ? ctx.guard.call(fn, namespace, ctx.limitMs) : fn(namespace);
-    if (value === INTERRUPTED) timedOut = true;
-    else if (isThenable(value)) value = ctx.limitMs > 0 ? await raceLimit(value, ctx.limitMs) : await value;
   } catch (err) {
-    if (err === LIMIT) timedOut = true;
-    else {
-      threw = true;
-      thrown = err;
-    }
+    return evaluation(compiled, err, 'threw');
   }
+  if (value === INTERRUPTED) return evaluation(compiled, undefined, 'timedOut');
+  if (isThenable(value)) return settle(value, compiled, ctx.limitMs);
+  return evaluation(compiled, value, 'returned');
+}
+
+async function settle(promise: PromiseLike<unknown>, compiled: CompiledExample, limitMs: number): Promise<Evaluation> {
+  try {
+    const value = limitMs > 0 ? await raceLimit(promise, limitMs) : await promise;
+    return evaluation(compiled, value, 'returned');
+  } catch (err) {
+    return err === LIMIT ? evaluation(compiled, undefined, 'timedOut') : evaluation(compiled, err, 'threw');
+  }
+}
+
+/** Stop capturing; the output, then the displayed value or the exception. */
+function evaluation(compiled: CompiledExample, value: unknown, how: 'returned' | 'threw' | 'timedOut'): Evaluation {
   let got = withNewline(capture.stop());
-  if (threw) got += displayThrown(thrown) + '\n';
-  else if (!timedOut && compiled.returnsValue && value !== undefined) got += displayValue(value) + '\n';
-  return { got, threw, timedOut };
+  if (how === 'threw') got += displayThrown(value) + '\n';
+  else if (how === 'returned' && compiled.returnsValue && value !== undefined) got += displayValue(value) + '\n';
+  return { got, threw: how === 'threw', timedOut: how === 'timedOut' };
 }
 
 const LIMIT = Symbol('time limit');

@@ -6,7 +6,7 @@ import { OutputChecker } from '../check/checker.js';
 import { notRun, type Example, type ExampleResult, type SourceFile } from '../model.js';
 import type { ExecuteEvents, ExecuteOptions } from './api.js';
 import { prepareBlock, type Prepared } from './compile.js';
-import { evaluate, type SyncGuard } from './evaluate.js';
+import { evaluate, type Evaluation, type SyncGuard } from './evaluate.js';
 import { examplesUseExports, importOwnExports, loadPrelude } from './modules.js';
 import { createNamespace, reseed } from './namespace.js';
 import { skipReason } from './skip.js';
@@ -32,7 +32,8 @@ function limitSeconds(example: Example, options: ExecuteOptions): number {
   return example.directives.timeout ?? options.timeout;
 }
 
-async function runExample(index: number, example: Example, prepared: Prepared | undefined, ns: Record<string, unknown>, options: ExecuteOptions, hooks: ExecuteHooks): Promise<ExampleResult> {
+/** Synchronous for a synchronous example; a promise only when the example's value had to be awaited. */
+function runExample(index: number, example: Example, prepared: Prepared | undefined, ns: Record<string, unknown>, options: ExecuteOptions, hooks: ExecuteHooks): ExampleResult | Promise<ExampleResult> {
   const start = process.hrtime.bigint();
   const rssBefore = options.measureMemory ? process.memoryUsage.rss() : 0;
   const finish = (r: Omit<ExampleResult, 'index' | 'time'>): ExampleResult => {
@@ -50,13 +51,14 @@ async function runExample(index: number, example: Example, prepared: Prepared | 
   }
   const { compiled, fn } = prepared;
   const limit = options.interruptSync ? limitSeconds(example, options) : 0;
-  const ev = await evaluate(fn, compiled, ns, { limitMs: limit * 1000, guard: hooks.guard });
-  if (ev.timedOut) {
-    return finish({ status: 'failed', outcome: 'timeout', got: ev.got, note: `Timed out after ${limit} s` });
-  }
-  const check = checker.check(example.want, ev.got, example.directives, ev.threw);
-  if (check.ok) return finish({ status: 'passed', outcome: 'ok' });
-  return finish({ status: 'failed', outcome: ev.threw ? 'exception' : 'mismatch', got: ev.got, note: check.note });
+  const judge = (ev: Evaluation): ExampleResult => {
+    if (ev.timedOut) return finish({ status: 'failed', outcome: 'timeout', got: ev.got, note: `Timed out after ${limit} s` });
+    const check = checker.check(example.want, ev.got, example.directives, ev.threw);
+    if (check.ok) return finish({ status: 'passed', outcome: 'ok' });
+    return finish({ status: 'failed', outcome: ev.threw ? 'exception' : 'mismatch', got: ev.got, note: check.note });
+  };
+  const ev = evaluate(fn, compiled, ns, { limitMs: limit * 1000, guard: hooks.guard });
+  return ev instanceof Promise ? ev.then(judge) : judge(ev);
 }
 
 export async function executeFile(file: SourceFile, options: ExecuteOptions, events: ExecuteEvents, hooks: ExecuteHooks = {}): Promise<void> {
@@ -101,9 +103,12 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
         continue;
       }
       events.exampleStart(i, example);
-      const result = setupError
+      const outcome = setupError
         ? { index: i, status: 'failed' as const, outcome: 'error' as const, note: setupError, time: 0 }
-        : await runExample(i, example, prepared[k], ns, options, hooks);
+        : runExample(i, example, prepared[k], ns, options, hooks);
+      // A synchronous example still yields once: promise jobs it left behind run before the next example
+      // (outside any capture), as they always did.
+      const result = outcome instanceof Promise ? await outcome : ((await null), outcome);
       if (result.status === 'failed') blockFailed = true;
       events.exampleEnd(result);
       if (result.status === 'failed' && hooks.onFailure) await hooks.onFailure(ns, example, result);
