@@ -26,16 +26,10 @@ const JS_STACK_WAIT_MS = 500;
 const INTERRUPT_GRACE_MS = 1000;
 const MEMORY_POLL_MS = 100;
 
-const files = new Map<number, string>();
-const examples = new Map<number, { index: number; line: number; source: string }>();
+/** The file now running (serial and debug modes), with what a report quotes of its examples. */
+let described: WatchdogMessage | undefined;
 parentPort?.on('message', (message: WatchdogMessage) => {
-  if (message.t === 'file') {
-    files.clear();
-    files.set(message.id, message.path);
-  } else {
-    examples.delete(message.id - 2); // keep the last two: the running one and the one before
-    examples.set(message.id, { index: message.index, line: message.line, source: message.source });
-  }
+  described = message;
 });
 
 const handled: Record<StackReason, number> = { timeout: 0, 'file-timeout': 0, memory: 0 };
@@ -100,8 +94,9 @@ function stillRunning(beat: HeartbeatSnapshot): boolean {
 }
 
 function describe(beat: HeartbeatSnapshot): { where: string; source: string } {
-  const example = examples.get(beat.example);
-  const file = files.get(beat.file) ?? 'the current file';
+  const current = described?.id === beat.file ? described : undefined;
+  const example = current?.examples[beat.index];
+  const file = current?.path ?? 'the current file';
   if (!example) return { where: `example #${beat.index + 1} of ${file}`, source: '' };
   return {
     where: `line ${example.line} of ${file}`,

@@ -39,10 +39,17 @@ export interface WatchdogThreadData {
   parentPid: number;
 }
 
-/** Main thread → watchdog thread, so a serial report can quote the example (serial and debug modes only). */
-export type WatchdogMessage =
-  | { t: 'file'; id: number; path: string }
-  | { t: 'example'; id: number; index: number; line: number; source: string };
+/** What a serial report quotes of an example. */
+export interface ExampleDescription {
+  line: number;
+  source: string;
+}
+
+/**
+ * Main thread → watchdog thread, once per file, so a serial report can quote the running example (serial
+ * and debug modes only): the heartbeat's example index picks it out. One message per file, not per example.
+ */
+export type WatchdogMessage = { t: 'file'; id: number; path: string; examples: ExampleDescription[] };
 
 let current: Watchdog | undefined;
 
@@ -89,21 +96,20 @@ export class Watchdog {
 
   /**
    * A file starts. `id` identifies it in watchdog records (the pool's run sequence number in a worker).
-   * `fileTimeout` in seconds and `memlimit` in bytes; 0 = none.
+   * `fileTimeout` in seconds and `memlimit` in bytes; 0 = none. `examples`, in the file's order, are what
+   * a serial report quotes (a worker's parent quotes them itself).
    */
-  fileStarted(path: string, fileTimeout: number, memlimit: number, id = this.fileId + 1): void {
+  fileStarted(path: string, fileTimeout: number, memlimit: number, id = this.fileId + 1, examples: ExampleDescription[] = []): void {
     this.fileId = id;
-    if (this.describes) this.post({ t: 'file', id, path });
+    // Posted before the file's first heartbeat, so the thread has the descriptions before any deadline.
+    if (this.describes) this.post({ t: 'file', id, path, examples });
     this.heartbeat.fileStarted(id, fileTimeout * 1000, memlimit);
   }
 
   /** Example `index` starts; its limit is its `// timeout S` directive, else `defaultTimeout` seconds (0 = none). */
   exampleStarted(index: number, example: Example, defaultTimeout: number): void {
     const limit = example.directives.timeout ?? defaultTimeout;
-    const id = this.heartbeat.nextExampleId();
-    // Post before publishing, so the thread has the description by the time it can see a deadline.
-    if (this.describes) this.post({ t: 'example', id, index, line: example.line, source: example.source });
-    this.heartbeat.exampleStarted(id, index, limit > 0 ? limit * 1000 : 0);
+    this.heartbeat.exampleStarted(this.heartbeat.nextExampleId(), index, limit > 0 ? limit * 1000 : 0);
   }
 
   exampleEnded(): void {
