@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // Thin launcher: everything lives in the compiled library (npm ci runs the build).
 import { main } from '../dist/src/cli/main.js';
-import * as require_fs from 'node:fs';
 
 // A reader that went away (`mtest … | head`) ends the run quietly; workers are killed on exit.
 for (const stream of [process.stdout, process.stderr]) {
@@ -14,7 +13,7 @@ for (const stream of [process.stdout, process.stderr]) {
 // Exit explicitly: a timer or handle left behind by an example must not keep mtest alive.
 // (stdout/stderr writes to files, pipes and terminals are synchronous on Linux and macOS.)
 main(process.argv.slice(2)).then(
-  (code) => { if (process.env.MTEST_CPU) { const u = process.cpuUsage(); require_fs.appendFileSync(process.env.MTEST_CPU, 'parent user ' + (u.user/1e3).toFixed(0) + ' sys ' + (u.system/1e3).toFixed(0) + ' uptime ' + (process.uptime()*1e3).toFixed(0) + '\n'); } process.exit(code); },
+  (code) => process.exit(code),
   (err) => {
     process.stderr.write(`mtest: internal error: ${err?.stack ?? err}\n`);
     process.exit(64);
