@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
+import { WorkerStartError } from './errors.js';
 import { deferExtraCaCerts } from './extra-ca.js';
 import { killTree } from './kill.js';
 import { OutputTail } from './output-tail.js';
@@ -54,7 +55,13 @@ const READ_ROUNDS = 64;
  * append to. Nothing is left on disk whatever happens to either process.
  */
 function openLog(): { readFd: number; appendFd: number } {
-  const dir = fs.mkdtempSync(join(tmpdir(), 'mtest-'));
+  let dir: string;
+  try {
+    dir = fs.mkdtempSync(join(tmpdir(), 'mtest-'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new WorkerStartError(`cannot create a worker's log file in ${tmpdir()} (${code}); set TMPDIR to a writable folder`);
+  }
   const path = join(dir, 'worker.log');
   try {
     const appendFd = fs.openSync(path, 'a');

@@ -223,9 +223,20 @@ describe('mtest CLI as a process', function () {
   this.timeout(60000);
   const bin = path.join(process.cwd(), 'bin', 'mtest.js');
 
-  function spawnMtest(dir: string, args: string[]) {
-    return spawn(process.execPath, [bin, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  function spawnMtest(dir: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+    return spawn(process.execPath, [bin, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   }
+
+  it('workers that cannot be started (TMPDIR unusable): one line, exit 2, no stack trace', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mtest-tmpdir-'));
+    writeFileSync(path.join(dir, 'a.md'), 'sage: 1\n1\n');
+    const child = spawnMtest(dir, ['-p', '1', '--prelude', 'node:util', 'a.md'], { ...process.env, TMPDIR: path.join(dir, 'missing') });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    assert.equal(code, 2, err);
+    assert.equal(err, `mtest: cannot create a worker's log file in ${path.join(dir, 'missing')} (ENOENT); set TMPDIR to a writable folder\n`);
+  });
 
   it('Ctrl-C under --serial: partial report, the rest not run, exit bit 128', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mtest-sigint-'));

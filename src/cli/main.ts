@@ -17,6 +17,7 @@ import { StatusLine } from '../report/status-line.js';
 import { TraceReporter } from '../report/trace.js';
 import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
 import type { PrestartedWorkers } from '../../runner/pool.js';
+import { WorkerStartError } from '../../runner/errors.js';
 import { ConfigError, loadConfig, type FileConfig } from './config.js';
 import { listExamples } from './list.js';
 import { parseArgs, usage, type CliOptions } from './options.js';
@@ -154,8 +155,9 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     io.err(`mtest: no paths given (try: mtest -t FILE, mtest examples/)\n`);
     return EXIT.usage;
   }
-  const prestarted = args.command === 'test' ? await prestartWorkers(args.options, config, args.paths, cwd) : undefined;
+  let prestarted: PrestartedWorkers | undefined;
   try {
+    prestarted = args.command === 'test' ? await prestartWorkers(args.options, config, args.paths, cwd) : undefined;
     const collected = await collectSources(args.paths, config, cwd);
     for (const e of collected.errors) io.err(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
     const inputBits = collected.errors.length > 0 ? EXIT.usage : 0;
@@ -164,6 +166,10 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
       return inputBits;
     }
     return inputBits | (await runTests(args.options, config, collected.files, io, prestarted));
+  } catch (err) {
+    if (!(err instanceof WorkerStartError)) throw err;
+    io.err(`mtest: ${err.message}\n`);
+    return EXIT.usage;
   } finally {
     await prestarted?.release();
   }
@@ -210,8 +216,13 @@ async function runTests(cli: CliOptions, config: FileConfig, collected: SourceFi
   try {
     outcome = await runFiles(files, options, new EventFanout(sinks), prestarted);
   } catch (err) {
-    io.err(`mtest: internal error: ${(err as Error)?.stack ?? err}\n`);
-    bits |= EXIT.internal;
+    if (err instanceof WorkerStartError) {
+      io.err(`mtest: ${err.message}\n`);
+      bits |= EXIT.usage;
+    } else {
+      io.err(`mtest: internal error: ${(err as Error)?.stack ?? err}\n`);
+      bits |= EXIT.internal;
+    }
   }
   status?.stop();
   summary.markUnstarted(files);
