@@ -8,13 +8,12 @@
 //     so an example costs no context switch, and whatever native code or a child process prints lands
 //     between the records of the example that printed it. A record that returned is in the file, so it
 //     survives the worker's death a moment later. The parent reads the file in bulk: when the doorbell
-//     rings, every POLL_MS while a file runs, and once the worker has exited.
+//     rings, every POLL_MS, and to its end once the worker has exited.
 //   DOORBELL_FD (4): a pipe; one byte after a record the parent must act on at once (ready, done, error,
 //     fatal) — a handful per file.
 //   WATCHDOG_FD (5): a pipe written by the worker's watchdog thread: stacks, taken when a limit passes.
 // Parent → worker commands ("run this file") go over IPC: the worker is idle when it receives them.
 import type { ExampleResult, SourceFile } from '../src/model.js';
-
 
 export const DOORBELL_FD = 4;
 export const WATCHDOG_FD = 5;
