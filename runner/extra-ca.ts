@@ -23,6 +23,13 @@ export function restoreExtraCaCerts(): void {
   if (!file) return;
   delete process.env[DEFERRED];
   process.env.NODE_EXTRA_CA_CERTS = file;
+  // An unreadable file is reported now, as Node would at start, not in the middle of some example's output.
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch (error) {
+    warnIgnored(file, error);
+    return;
+  }
   const tls = createRequire(import.meta.url)('node:tls') as typeof Tls;
   const create = tls.createSecureContext;
   let extra: string | null | undefined;
@@ -40,8 +47,12 @@ function readCerts(file: string): string | null {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (error) {
-    // What Node itself does when the file cannot be read: warn and go on without it.
-    process.emitWarning(`Ignoring extra certs from \`${file}\`, load failed: ${(error as Error).message}`);
+    warnIgnored(file, error);
     return null;
   }
+}
+
+/** What Node itself does when the file cannot be read: warn and go on without it. */
+function warnIgnored(file: string, error: unknown): void {
+  process.emitWarning(`Ignoring extra certs from \`${file}\`, load failed: ${(error as Error).message}`);
 }

@@ -51,6 +51,15 @@ describe('NODE_EXTRA_CA_CERTS in workers', function () {
     assert.deepEqual(results.map((r) => r.status), ['passed', 'passed', 'passed'], JSON.stringify(results));
   });
 
+  it('an unreadable file: the warning comes at the worker\'s start, not inside an example\'s output', async () => {
+    const file = loadSource(doc())!;
+    const run = await runFiles([file], { jobs: 1 }, { env: { NODE_EXTRA_CA_CERTS: join(dir, 'missing.pem') } });
+    const results = [...run.record(file).results.values()];
+    assert.equal(results[1].status, 'failed');
+    assert.match(results[1].got ?? '', /SELF_SIGNED|UNABLE_TO_VERIFY/);
+    assert.doesNotMatch(results[1].got ?? '', /Ignoring extra certs/);
+  });
+
   it('without the variable the same connection is refused (the test above can fail)', async () => {
     const file = loadSource(doc())!;
     const run = await runFiles([file], { jobs: 1 }, { env: { NODE_EXTRA_CA_CERTS: '' } });
