@@ -10,7 +10,7 @@ import { formatProcessTree } from './diagnosis/process-tree.js';
 import { crashMessage, fileTimeoutMessage, memoryMessage, outputMessage, timeoutMessage, whereText } from './diagnosis/messages.js';
 import { MB, rssOf } from './memory.js';
 import type { RunnerOptions } from './options.js';
-import type { ResultRecord, WatchdogRecord, WireExecuteOptions } from './protocol.js';
+import type { ResultRecord, WireExecuteOptions } from './protocol.js';
 import { resultWarnings } from './warnings.js';
 import type { WorkerExit, WorkerHandle } from './worker-handle.js';
 
@@ -19,7 +19,7 @@ export type FileRunEnd = 'done' | 'error' | 'timeout' | 'file-timeout' | 'memory
 export interface FileRunTuning {
   /** Slack after a limit before the parent acts (the worker's own result may be on its way), ms. */
   hangGraceMs: number;
-  /** How long to wait for the watchdog's JavaScript stack, counted from the limit, ms. */
+  /** How long the worker's inspector gets to give its JavaScript stack, ms (then gdb). */
   stackWaitMs: number;
   /** Parent-side RSS (and output) polling period, ms. */
   memoryPollMs: number;
@@ -30,7 +30,7 @@ export interface FileRunTuning {
   outputLimit: number;
 }
 
-export const DEFAULT_FILE_RUN_TUNING: FileRunTuning = { hangGraceMs: 50, stackWaitMs: 700, memoryPollMs: 100, outputLimit: 256 * MB };
+export const DEFAULT_FILE_RUN_TUNING: FileRunTuning = { hangGraceMs: 50, stackWaitMs: 500, memoryPollMs: 100, outputLimit: 256 * MB };
 
 type Limit = 'timeout' | 'file-timeout' | 'memory' | 'output';
 
@@ -50,8 +50,6 @@ export class FileRun {
   /** Set once the file's fate is sealed (finished, or being diagnosed/killed): later records are ignored. */
   private sealed = false;
   private fatal?: string;
-  private readonly stacks: WatchdogRecord[] = [];
-  private stackArrived: () => void = () => {};
   private resolveEnd!: (end: FileRunEnd) => void;
   readonly ended$: Promise<FileRunEnd> = new Promise((resolve) => {
     this.resolveEnd = resolve;
@@ -78,12 +76,6 @@ export class FileRun {
     this.events.fileStart(this.file, this.slot);
     this.handle.onResult = (record) => {
       if (record.t !== 'ready' && record.seq === this.seq) this.onResult(record);
-    };
-    this.handle.onWatchdog = (record) => {
-      if (record.seq === this.seq) {
-        this.stacks.push(record);
-        this.stackArrived();
-      }
     };
     const memlimit = this.options.memlimit > 0 ? this.options.memlimit * MB : 0;
     this.seq = this.handle.run(this.file, this.wire, this.options.fileTimeout, memlimit);
@@ -245,25 +237,6 @@ export class FileRun {
     this.closeFile('error');
   }
 
-  private waitForStack(index: number | undefined, until: number): Promise<WatchdogRecord | undefined> {
-    const find = (): WatchdogRecord | undefined => this.stacks.find((s) => index === undefined || s.i === index);
-    return new Promise((resolve) => {
-      const found = find();
-      if (found || Date.now() >= until) return resolve(found);
-      const timer = setTimeout(() => {
-        this.stackArrived = () => {};
-        resolve(find());
-      }, until - Date.now());
-      this.stackArrived = () => {
-        const record = find();
-        if (!record) return;
-        clearTimeout(timer);
-        this.stackArrived = () => {};
-        resolve(record);
-      };
-    });
-  }
-
   /** A limit passed: name the example, take its stacks and process tree, kill, report. `amount`: the RSS or output that passed it. */
   private async limitPassed(limit: Limit, amount?: number): Promise<void> {
     // A worker that has just died is reported as the crash it is (onExit), not as a timeout.
@@ -284,11 +257,9 @@ export class FileRun {
           : limit === 'output'
             ? outputMessage(amount ?? 0, this.tuning.outputLimit, where)
             : memoryMessage(amount ?? rssOf(this.handle.pid) ?? 0, memlimit, where);
-    // The watchdog thread started pausing the main thread when the limit passed; give it its budget.
-    const stackWait = this.tuning.stackWaitMs - this.tuning.hangGraceMs;
-    const stack = this.handle.exit ? undefined : await this.waitForStack(running?.index, decidedAt + stackWait);
+    const js = await this.handle.jsStack(this.tuning.stackWaitMs);
     let native: string | undefined;
-    if (!stack?.js && this.options.gdb && !this.handle.exit) native = await nativeStack(this.handle.pid);
+    if (!js && this.options.gdb && !this.handle.exit) native = await nativeStack(this.handle.pid);
     const processTree = formatProcessTree(this.handle.pid);
     const killed = this.handle.kill();
     const incident: Incident = {
@@ -297,7 +268,7 @@ export class FileRun {
       index: running?.index,
       message: limit === 'timeout' && native && isIdle(native) ? `${message} (the process is idle: it awaits something that never happens)` : message,
       elapsed: running ? (decidedAt - running.startedAt) / 1000 : (decidedAt - this.startedAt) / 1000,
-      jsStack: stack?.js,
+      jsStack: js,
       nativeStack: native,
       processTree,
       output: this.handle.output.text() || undefined,

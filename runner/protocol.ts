@@ -3,7 +3,7 @@
 // Worker → parent records are JSON, framed by a marker (RECORD_MARK … "\n"), and never travel over IPC:
 // process.send is asynchronous, a queued message is lost when the worker dies right after, and nothing can
 // be sent while the main thread is stuck.
-//   LOG_FD (6): an O_APPEND file that is also the worker's stdout and stderr. The main thread appends one
+//   LOG_FD (5): an O_APPEND file that is also the worker's stdout and stderr. The main thread appends one
 //     write(2) per example (the next example's `start` with the previous one's `end`): no reader is woken,
 //     so an example costs no context switch, and whatever native code or a child process prints lands
 //     between the records of the example that printed it. A record that returned is in the file, so it
@@ -11,13 +11,12 @@
 //     rings, every POLL_MS, and to its end once the worker has exited.
 //   DOORBELL_FD (4): a pipe; one byte after a record the parent must act on at once (ready, done, error,
 //     fatal) — a handful per file.
-//   WATCHDOG_FD (5): a pipe written by the worker's watchdog thread: stacks, taken when a limit passes.
-// Parent → worker commands ("run this file") go over IPC: the worker is idle when it receives them.
+// Parent → worker commands ("run this file") go over IPC: the worker is idle when it receives them. When a
+// limit passes, the parent takes the worker's stacks itself (inspector over SIGUSR1, gdb; runner/diagnosis).
 import type { ExampleResult, SourceFile } from '../src/model.js';
 
 export const DOORBELL_FD = 4;
-export const WATCHDOG_FD = 5;
-export const LOG_FD = 6;
+export const LOG_FD = 5;
 /** How often the parent reads a busy worker's log (its clocks and the status line run on this), ms. */
 export const POLL_MS = 50;
 
@@ -26,7 +25,7 @@ export const POLL_MS = 50;
  * stdin sees EOF, never hangs); stdout, stderr and LOG_FD all append to the log.
  */
 export function workerStdio(logFd: number): (number | 'ignore' | 'pipe' | 'ipc')[] {
-  return ['ignore', logFd, logFd, 'ipc', 'pipe', 'pipe', logFd];
+  return ['ignore', logFd, logFd, 'ipc', 'pipe', logFd];
 }
 
 /** ExecuteOptions as plain JSON (a Set does not survive IPC). */
@@ -56,16 +55,16 @@ export type WorkerCommand =
        */
       file?: SourceFile;
       options: WireExecuteOptions;
-      /** Per-file limit in seconds (0 = none); the watchdog takes a stack when it passes. */
+      /** Per-file limit in seconds (0 = none). */
       fileTimeout: number;
-      /** RSS limit in bytes (0 = none); the watchdog takes a stack when it passes. */
+      /** RSS limit in bytes (0 = none). */
       memlimit: number;
     }
   | { t: 'exit' };
 
 /** Worker main thread → parent, on RESULT_FD. */
 export type ResultRecord =
-  /** The worker is up and its watchdog thread is running. */
+  /** The worker is up and listens for commands. */
   | { t: 'ready'; pid: number }
   /** The worker parsed the file; `examples` is its own count (it re-parses). */
   | { t: 'file'; seq: number; examples: number }
@@ -80,18 +79,7 @@ export type ResultRecord =
   /** An exception nobody handled (timer callback, unhandled rejection) is about to end the worker. */
   | { t: 'fatal'; seq: number; message: string };
 
-/** Why the watchdog took a stack. */
-export type StackReason = 'timeout' | 'file-timeout' | 'memory';
-
-/** Worker watchdog thread → parent, on WATCHDOG_FD. */
-export type WatchdogRecord =
-  /**
-   * The limit `reason` passed while example `i` was running. `js` is the main thread's JavaScript stack
-   * when the inspector answered; absent when it did not (the thread is inside native code).
-   */
-  | { t: 'stack'; seq: number; i: number; reason: StackReason; js?: string; ms: number; rss: number };
-
-export type AnyRecord = ResultRecord | WatchdogRecord;
+export type AnyRecord = ResultRecord;
 
 /**
  * Starts every record. Control characters no text is made of, so output that native code writes between

@@ -10,13 +10,10 @@ import { formatProcessTree } from './diagnosis/process-tree.js';
 import { Heartbeat, type HeartbeatSnapshot } from './heartbeat.js';
 import { killTreeNow } from './kill.js';
 import { formatBytes } from './memory.js';
-import type { StackReason } from './protocol.js';
-import { RecordWriter } from './record-writer.js';
-import type { WatchdogMessage, WatchdogThreadData } from './watchdog.js';
+import type { StackReason, WatchdogMessage, WatchdogThreadData } from './watchdog.js';
 
 const data = workerData as WatchdogThreadData;
 const heartbeat = new Heartbeat(data.buffer);
-const pipe = data.mode === 'worker' ? new RecordWriter(data.reportFd) : undefined;
 /** Serial mode: ends a guarded synchronous example (native/guard). */
 const guard = data.guardAddon ? (createRequire(import.meta.url)(data.guardAddon) as { interrupt(): boolean }) : undefined;
 
@@ -46,11 +43,6 @@ const write = (text: string): void => {
 };
 
 function tick(): void {
-  if (data.exitWhenOrphaned && process.ppid !== data.parentPid) {
-    // The pool is gone (killed without a chance to clean up): take our children along and go.
-    killTreeNow(process.pid, false);
-    process.kill(process.pid, 'SIGKILL');
-  }
   if (busy) return;
   const now = Date.now();
   const beat = heartbeat.read();
@@ -73,19 +65,12 @@ function tick(): void {
   }
   if (!reason) return;
   busy = true;
-  const handler = data.mode === 'worker' ? reportStack : data.mode === 'serial' ? endStuckExample : warnStillRunning;
+  const handler = data.mode === 'serial' ? endStuckExample : warnStillRunning;
   handler(reason, beat)
     .catch((error: unknown) => write(`mtest: watchdog: ${error instanceof Error ? error.stack : String(error)}\n`))
     .finally(() => {
       busy = false;
     });
-}
-
-/** Worker mode: hand the stack to the parent, which decides what happens to the worker. */
-async function reportStack(reason: StackReason, beat: HeartbeatSnapshot): Promise<void> {
-  const started = Date.now();
-  const js = await captureMainThreadStack(JS_STACK_WAIT_MS);
-  pipe?.write({ t: 'stack', seq: beat.file, i: beat.index, reason, js, ms: Date.now() - started, rss: process.memoryUsage.rss() });
 }
 
 function stillRunning(beat: HeartbeatSnapshot): boolean {

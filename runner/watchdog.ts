@@ -1,8 +1,8 @@
-// The watchdog: a worker_threads thread inside the process that runs examples (a pool worker, or mtest
-// itself under --serial / --debug). The main thread only stores "example N started at T with limit L" into
-// shared memory (Heartbeat); the thread watches it and, when a limit passes, does what the main thread no
-// longer can: take its JavaScript stack through the inspector, its native stack through gdb, and —
-//   worker mode: write the stack to the watchdog pipe; the parent decides and kills;
+// The watchdog of --serial / --debug: a worker_threads thread inside mtest itself, which runs the examples.
+// (Pool workers have none: their parent watches the clock and takes their stacks through the inspector.)
+// The main thread only stores "example N started at T with limit L" into shared memory (Heartbeat); the
+// thread watches it and, when a limit passes, does what the main thread no longer can: take its JavaScript
+// stack through the inspector, its native stack through gdb, and —
 //   serial mode: interrupt a synchronous example through the guard addon (runner/interrupt.ts), then, if
 //                the example is still running 1 s later (native code, a loop in a promise job), print
 //                file, line, source and stacks to stderr and end the process (children first);
@@ -11,7 +11,10 @@ import { Worker } from 'node:worker_threads';
 import type { Example } from '../src/model.js';
 import { Heartbeat } from './heartbeat.js';
 
-export type WatchdogMode = 'worker' | 'serial' | 'debug';
+export type WatchdogMode = 'serial' | 'debug';
+
+/** Which limit passed. */
+export type StackReason = 'timeout' | 'file-timeout' | 'memory';
 
 export interface WatchdogConfig {
   mode: WatchdogMode;
@@ -19,10 +22,8 @@ export interface WatchdogConfig {
   gdb: boolean;
   /** serial: the mtest_guard addon whose `interrupt()` ends a guarded synchronous example at its limit. */
   guardAddon?: string;
-  /** Where reports go: the watchdog pipe in a worker, stderr (2) otherwise. */
+  /** Where reports go (default stderr, 2). */
   reportFd?: number;
-  /** End this process when its parent goes away (a worker whose pool died must not linger). */
-  exitWhenOrphaned?: boolean;
   /** How often the thread looks at the heartbeat, ms. */
   pollMs?: number;
 }
@@ -34,9 +35,7 @@ export interface WatchdogThreadData {
   gdb: boolean;
   guardAddon?: string;
   reportFd: number;
-  exitWhenOrphaned: boolean;
   pollMs: number;
-  parentPid: number;
 }
 
 /** What a serial report quotes of an example. */
@@ -46,8 +45,8 @@ export interface ExampleDescription {
 }
 
 /**
- * Main thread → watchdog thread, once per file, so a serial report can quote the running example (serial
- * and debug modes only): the heartbeat's example index picks it out. One message per file, not per example.
+ * Main thread → watchdog thread, once per file, so a report can quote the running example: the heartbeat's
+ * example index picks it out. One message per file, not per example.
  */
 export type WatchdogMessage = { t: 'file'; id: number; path: string; examples: ExampleDescription[] };
 
@@ -57,7 +56,6 @@ export class Watchdog {
   readonly heartbeat = new Heartbeat();
   private readonly thread: Worker;
   private fileId = 0;
-  private readonly describes: boolean;
 
   private constructor(readonly config: WatchdogConfig) {
     const data: WatchdogThreadData = {
@@ -66,11 +64,8 @@ export class Watchdog {
       gdb: config.gdb,
       guardAddon: config.guardAddon,
       reportFd: config.reportFd ?? 2,
-      exitWhenOrphaned: config.exitWhenOrphaned ?? false,
       pollMs: config.pollMs ?? 20,
-      parentPid: process.ppid,
     };
-    this.describes = config.mode !== 'worker';
     this.thread = new Worker(new URL('./watchdog-thread.js', import.meta.url), {
       workerData: data,
       // The thread must not hold the process open, nor take its inspector or stdio along.
@@ -95,14 +90,14 @@ export class Watchdog {
   }
 
   /**
-   * A file starts. `id` identifies it in watchdog records (the pool's run sequence number in a worker).
+   * A file starts. `id` identifies it.
    * `fileTimeout` in seconds and `memlimit` in bytes; 0 = none. `examples`, in the file's order, are what
-   * a serial report quotes (a worker's parent quotes them itself).
+   * a report quotes.
    */
   fileStarted(path: string, fileTimeout: number, memlimit: number, id = this.fileId + 1, examples: ExampleDescription[] = []): void {
     this.fileId = id;
     // Posted before the file's first heartbeat, so the thread has the descriptions before any deadline.
-    if (this.describes) this.post({ t: 'file', id, path, examples });
+    this.post({ t: 'file', id, path, examples });
     this.heartbeat.fileStarted(id, fileTimeout * 1000, memlimit);
   }
 

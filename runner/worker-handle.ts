@@ -1,7 +1,7 @@
-// One worker process as the pool sees it: forked with its record log (also its stdout and stderr) and two
-// pipes (doorbell, watchdog); its records and raw output decoded in order as the log is read, the tail of
-// that output kept, and its end observed — after the log has been read to its end, so a result written
-// just before a crash is never lost.
+// One worker process as the pool sees it: forked with its record log (also its stdout and stderr) and a
+// doorbell pipe; its records and raw output decoded in order as the log is read, the tail of that output
+// kept, its JavaScript stack taken on demand (inspector), and its end observed — after the log has been
+// read to its end, so a result written just before a crash is never lost.
 import type { SourceFile } from '../src/model.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,14 +13,13 @@ import { WorkerStartError } from './errors.js';
 import { deferExtraCaCerts } from './extra-ca.js';
 import { killTree } from './kill.js';
 import { OutputTail } from './output-tail.js';
+import { inspectorUrlIn, mayHoldInspectorBanner, remoteStack, withoutInspectorBanner } from './diagnosis/remote-stack.js';
 import {
   RecordDecoder,
   DOORBELL_FD,
   POLL_MS,
-  WATCHDOG_FD,
   workerStdio,
   type ResultRecord,
-  type WatchdogRecord,
   type WireExecuteOptions,
   type WorkerCommand,
 } from './protocol.js';
@@ -84,7 +83,8 @@ export class WorkerHandle {
   /** Last startup or IPC error. */
   error?: Error;
   onResult: (record: ResultRecord) => void = () => {};
-  onWatchdog: (record: WatchdogRecord) => void = () => {};
+  /** Where the worker's inspector listens, once it has been asked to open it (SIGUSR1). */
+  private inspectorUrl?: string;
   private seq = 0;
   private killing?: Promise<void>;
   /** The log: read from `logOffset` on, through `decoder`. */
@@ -108,7 +108,8 @@ export class WorkerHandle {
       this.child = fork(modulePath, [], {
         // Only the thread counts are set; everything else (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE…) passes through.
         env: deferExtraCaCerts({ ...process.env, OPENBLAS_NUM_THREADS: threads, OMP_NUM_THREADS: threads, MKL_NUM_THREADS: threads, ...spawn.env }),
-        execArgv: spawn.execArgv ?? [],
+        // The inspector opens only on SIGUSR1 (when a stack is wanted), on a free loopback port.
+        execArgv: ['--inspect-port=127.0.0.1:0', ...(spawn.execArgv ?? [])],
         stdio: workerStdio(log.appendFd),
         // Its own process group: a terminal Ctrl-C reaches mtest only (which then stops every worker), and
         // killing the group also reaches what the worker started, even after the worker itself has died.
@@ -124,14 +125,10 @@ export class WorkerHandle {
         if (r.t === 'ready') this.markReady();
         else this.onResult(r);
       },
-      (bytes) => this.output.push(Buffer.from(bytes)),
+      (bytes) => this.outputArrived(bytes),
     );
-    const watchdog = new RecordDecoder<WatchdogRecord>((r) => this.onWatchdog(r));
-    const stdio = this.child.stdio as unknown as (Readable | null)[];
-    const doorbell = stdio[DOORBELL_FD];
-    const watchdogStream = stdio[WATCHDOG_FD];
+    const doorbell = (this.child.stdio as unknown as (Readable | null)[])[DOORBELL_FD];
     doorbell?.on('data', () => this.readLog());
-    watchdogStream?.on('data', (chunk: Buffer) => watchdog.push(chunk));
     // The clocks, the status line and the trace see a busy worker's progress this often; the doorbell
     // brings the end of a file at once.
     this.poll = setInterval(() => this.readLog(), POLL_MS);
@@ -147,7 +144,7 @@ export class WorkerHandle {
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         const exit = { code, signal };
-        const drained = Promise.all([ended(doorbell), ended(watchdogStream)]);
+        const drained = ended(doorbell);
         const cap = new Promise((r) => setTimeout(r, DRAIN_MS));
         void Promise.race([drained, cap]).then(() => {
           clearInterval(this.poll);
@@ -160,7 +157,7 @@ export class WorkerHandle {
           } catch {
             // nothing left
           }
-          for (const stream of [doorbell, watchdogStream]) stream?.destroy();
+          doorbell?.destroy();
           resolve(exit);
         });
       });
@@ -173,6 +170,30 @@ export class WorkerHandle {
       live.delete(this);
       this.markReady(); // nothing waits for a dead worker
     });
+  }
+
+  /**
+   * The main thread's JavaScript stack, through the inspector; undefined when it does not answer within
+   * `timeoutMs` (the thread is inside native code) or the worker is gone.
+   */
+  jsStack(timeoutMs: number): Promise<string | undefined> {
+    if (this.exit) return Promise.resolve(undefined);
+    return remoteStack(this.pid, () => {
+      this.readLog();
+      return this.inspectorUrl;
+    }, timeoutMs);
+  }
+
+  /** Raw output between records: kept for reports, except Node's inspector banner (ours, not the example's). */
+  private outputArrived(bytes: Buffer): void {
+    if (mayHoldInspectorBanner(bytes)) {
+      const text = bytes.toString('utf8');
+      this.inspectorUrl ??= inspectorUrlIn(text);
+      const rest = withoutInspectorBanner(text);
+      if (rest) this.output.push(Buffer.from(rest));
+      return;
+    }
+    this.output.push(Buffer.from(bytes));
   }
 
   /** Bytes the worker has written to its log (records and output), read or not. */

@@ -1,20 +1,23 @@
-// A worker process (forked by WorkerPool). It runs one file at a time when told to over IPC, announces
-// every example in its record log *before* running it and reports it right after, and keeps a watchdog
-// thread that takes the main thread's stack when a limit passes. It never decides its own fate: the parent
-// watches the clock and memory, and kills it.
+// A worker process (forked by WorkerPool). It runs one file at a time when told to over IPC, and announces
+// every example in its record log *before* running it and reports it right after. It never decides its own
+// fate: the parent watches the clock and memory, takes its stacks (inspector, gdb) and kills it.
 import { restoreExtraCaCerts } from './extra-ca.js';
 import { executeFile, type ExecuteOptions } from '../src/execute/index.js';
-import { countExamples, type Example, type ExampleResult } from '../src/model.js';
-import { DOORBELL_FD, LOG_FD, WATCHDOG_FD, type WorkerCommand } from './protocol.js';
+import { countExamples, type ExampleResult } from '../src/model.js';
+import { DOORBELL_FD, LOG_FD, type WorkerCommand } from './protocol.js';
 import { RecordWriter } from './record-writer.js';
-import { Watchdog } from './watchdog.js';
+import { guardAddonPath } from './interrupt.js';
+import { createRequire } from 'node:module';
 
 type RunCommand = Extract<WorkerCommand, { t: 'run' }>;
 
 restoreExtraCaCerts();
 
 const log = new RecordWriter(LOG_FD, DOORBELL_FD);
-const watchdog = Watchdog.start({ mode: 'worker', gdb: false, reportFd: WATCHDOG_FD, exitWhenOrphaned: true });
+// A worker whose pool was killed outright must not linger, even stuck in native code: the kernel ends it.
+// (Without the guard addon, 'disconnect' below still ends an idle one.)
+const guard = guardAddonPath();
+if (guard) (createRequire(import.meta.url)(guard) as { dieWithParent(ppid: number): boolean }).dieWithParent(process.ppid);
 let runningSeq = 0;
 
 // An exception nobody handled (a timer callback, an unhandled rejection) ends the worker as it would end
@@ -38,7 +41,6 @@ process.on('disconnect', () => process.exit(0));
 async function runFile(command: RunCommand): Promise<void> {
   const seq = command.seq;
   runningSeq = seq;
-  watchdog.fileStarted(command.path, command.fileTimeout, command.memlimit, seq);
   try {
     // The parent sends the file it parsed; the parser is loaded only when it did not (tools driving a worker).
     const file = command.file ?? (await import('../src/sources/index.js')).loadSource(command.path, { prompts: command.options.prompts });
@@ -63,12 +65,10 @@ async function runFile(command: RunCommand): Promise<void> {
       measureMemory: wire.measureMemory,
     };
     await executeFile(file, options, {
-      exampleStart(index: number, example: Example): void {
+      exampleStart(index: number): void {
         log.write({ t: 'start', seq, i: index, at: Date.now() });
-        watchdog.exampleStarted(index, example, wire.timeout);
       },
       exampleEnd(result: ExampleResult): void {
-        watchdog.exampleEnded();
         // Sent with the next start record (or at the end of this tick): one system call per example.
         log.defer({ t: 'end', seq, r: result });
       },
@@ -76,8 +76,6 @@ async function runFile(command: RunCommand): Promise<void> {
     log.ring({ t: 'done', seq });
   } catch (error) {
     log.ring({ t: 'error', seq, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-  } finally {
-    watchdog.fileEnded();
   }
 }
 

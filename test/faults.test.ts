@@ -30,6 +30,7 @@ describe('faults in worker mode', function () {
     assert.match(incident.message, new RegExp(`^Timed out after 1\\.0 s while running line ${lineOf(file, 'spin()')}$`));
     assert.match(incident.jsStack ?? '', new RegExp(`at spin \\(.*js-loop\\.md:${lineOf(file, 'function spin')}:`));
     assert.equal(incident.nativeStack, undefined, 'no gdb needed when the inspector answered');
+    assert.doesNotMatch(incident.output ?? '', /Debugger (listening|attached)/, "the inspector's banner is not the example's output");
     assert.match(incident.processTree ?? '', /worker\.js/);
     assert.equal(run.events.counts(file.path).notrun, 2);
     assert.equal(run.events.counts(file.path).passed, 2);

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { condenseGdbOutput, isIdle } from '../runner/diagnosis/native-stack.js';
 import { crashMessage, whereText } from '../runner/diagnosis/messages.js';
+import { inspectorUrlIn, withoutInspectorBanner } from '../runner/diagnosis/remote-stack.js';
 import { Heartbeat } from '../runner/heartbeat.js';
 import { OutputTail } from '../runner/output-tail.js';
 import { encodeRecord, RECORD_MARK, RecordDecoder, type AnyRecord } from '../runner/protocol.js';
@@ -11,7 +12,7 @@ const records: AnyRecord[] = [
   { t: 'ready', pid: 42 },
   { t: 'start', seq: 1, i: 0, at: 1_700_000_000_000 },
   { t: 'end', seq: 1, r: { index: 0, status: 'failed', outcome: 'mismatch', got: 'línea\nzwei € 🎉\n', time: 0.01 } },
-  { t: 'stack', seq: 1, i: 3, reason: 'timeout', js: '    at spin (a.md:7:3)', ms: 31, rss: 1 << 26 },
+  { t: 'fatal', seq: 1, message: 'Uncaught exception in a callback: Error: boom\n    at spin (a.md:7:3)' },
   { t: 'done', seq: 1 },
 ];
 
@@ -133,6 +134,13 @@ describe('diagnosis text', () => {
       5,
     )!;
     assert.equal(isIdle(idle), true);
+  });
+
+  it("finds a worker's inspector URL in its output, and keeps Node's inspector banner out of reports", () => {
+    const banner = 'Debugger listening on ws://127.0.0.1:40123/0f6c2a1e-aaaa-bbbb-cccc-0123456789ab\nFor help, see: https://nodejs.org/en/docs/inspector\n';
+    assert.equal(inspectorUrlIn('native says hi\n' + banner), 'ws://127.0.0.1:40123/0f6c2a1e-aaaa-bbbb-cccc-0123456789ab');
+    assert.equal(inspectorUrlIn('nothing yet'), undefined);
+    assert.equal(withoutInspectorBanner('before\n' + banner + 'Debugger attached.\nafter\n'), 'before\nafter\n');
   });
 
   it('words crashes as SPEC §6 does', () => {

@@ -10,6 +10,10 @@
 
 #include <mutex>
 
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
 namespace {
 
 std::mutex mu;
@@ -71,6 +75,20 @@ void Interrupt(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(done);
 }
 
+// dieWithParent(ppid): the kernel kills this process when its parent dies, even while its main thread is
+// stuck in native code; and at once if that parent (ppid) is already gone. A pool worker uses it.
+void DieWithParent(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  if (info.Length() < 1 || !info[0]->IsNumber()) {
+    isolate->ThrowException(v8::Exception::TypeError(v8::String::NewFromUtf8Literal(isolate, "dieWithParent(ppid)")));
+    return;
+  }
+  const pid_t expected = static_cast<pid_t>(info[0].As<v8::Number>()->Value());
+  bool armed = prctl(PR_SET_PDEATHSIG, SIGKILL) == 0;
+  if (getppid() != expected) kill(getpid(), SIGKILL);  // the parent died before the call
+  info.GetReturnValue().Set(armed);
+}
+
 }  // namespace
 
 // Context-aware: the watchdog worker thread loads this module too.
@@ -78,4 +96,5 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   v8::Isolate* isolate = context->GetIsolate();
   exports->Set(context, v8::String::NewFromUtf8Literal(isolate, "call"), v8::FunctionTemplate::New(isolate, Call)->GetFunction(context).ToLocalChecked()).Check();
   exports->Set(context, v8::String::NewFromUtf8Literal(isolate, "interrupt"), v8::FunctionTemplate::New(isolate, Interrupt)->GetFunction(context).ToLocalChecked()).Check();
+  exports->Set(context, v8::String::NewFromUtf8Literal(isolate, "dieWithParent"), v8::FunctionTemplate::New(isolate, DieWithParent)->GetFunction(context).ToLocalChecked()).Check();
 }

@@ -4,7 +4,7 @@
 // while it is inside native code — then the caller falls back to gdb.
 import inspector from 'node:inspector';
 
-interface CallFrame {
+export interface CallFrame {
   functionName: string;
   url: string;
   location: { scriptId: string; lineNumber: number; columnNumber: number };

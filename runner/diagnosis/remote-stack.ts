@@ -1,0 +1,81 @@
+// The JavaScript stack of a worker's main thread, taken by the parent through the V8 inspector. A worker is
+// started with --inspect-port=127.0.0.1:0: on SIGUSR1, Node's own signal thread opens its inspector (so this
+// works while the main thread is stuck) and names the WebSocket URL on stderr, which is the worker's log.
+// Debugger.pause answers within tens of milliseconds while the main thread runs JavaScript (a loop, a
+// promise job, Atomics.wait) and never while it is inside native code: then the caller falls back to gdb.
+import { formatCallFrames, type CallFrame } from './js-stack.js';
+
+const LISTENING = /Debugger listening on (ws:\/\/\S+)/;
+
+/** The inspector's URL in what the worker printed, if it is there. */
+export function inspectorUrlIn(output: string): string | undefined {
+  return LISTENING.exec(output)?.[1];
+}
+
+/** What Node's inspector prints when the parent opens it and connects: ours, not the example's. */
+const BANNER = /Debugger listening on ws:\/\/\S+\n(?:For help, see: \S+\n)?|Debugger attached\.\n|Waiting for the debugger to disconnect\.\.\.\n/g;
+
+/** Whether `bytes` may hold some of Node's inspector banner (a cheap test before decoding them). */
+export function mayHoldInspectorBanner(bytes: Buffer): boolean {
+  return bytes.includes('Debugger ') || bytes.includes('the debugger');
+}
+
+/** Output without Node's inspector banner (dropped from the output a report shows). */
+export function withoutInspectorBanner(output: string): string {
+  return output.replace(BANNER, '');
+}
+
+/**
+ * Signal `pid`, wait for its inspector (`url()` reads the worker's output as it comes), pause the main
+ * thread, read its call frames. Undefined when nothing answered within `timeoutMs`.
+ */
+export async function remoteStack(pid: number, url: () => string | undefined, timeoutMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  try {
+    process.kill(pid, 'SIGUSR1');
+  } catch {
+    return undefined;
+  }
+  let address: string | undefined;
+  while (!(address = url())) {
+    if (Date.now() >= deadline) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  // ws (the WebSocket client; Node 20 has none built in) is loaded only when a stack is wanted.
+  const { default: WebSocket } = await import('ws');
+  return pauseAndRead(new WebSocket(address, { perMessageDeflate: false }), deadline);
+}
+
+function pauseAndRead(ws: import('ws').WebSocket, deadline: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    // Call frames name their script by id; Debugger.enable announces every script with its URL first.
+    const urls = new Map<string, string>();
+    let settled = false;
+    let id = 0;
+    const finish = (stack: string | undefined): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ws.terminate();
+      resolve(stack);
+    };
+    const timer = setTimeout(() => finish(undefined), Math.max(0, deadline - Date.now()));
+    const send = (method: string): void => ws.send(JSON.stringify({ id: ++id, method, params: {} }));
+    ws.on('open', () => {
+      send('Debugger.enable');
+      send('Debugger.pause');
+    });
+    ws.on('message', (data) => {
+      let message: { method?: string; params?: { scriptId?: string; url?: string; callFrames?: CallFrame[] } };
+      try {
+        message = JSON.parse(String(data));
+      } catch {
+        return;
+      }
+      if (message.method === 'Debugger.scriptParsed' && message.params?.url) urls.set(message.params.scriptId!, message.params.url);
+      else if (message.method === 'Debugger.paused') finish(formatCallFrames(message.params?.callFrames ?? [], urls));
+    });
+    ws.on('error', () => finish(undefined));
+    ws.on('close', () => finish(undefined));
+  });
+}
