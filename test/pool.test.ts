@@ -41,7 +41,7 @@ describe('worker pool', function () {
   });
 
   it('a worker past half its memory budget after a file is replaced before the next file', async () => {
-    const fat = fixture('memory-growth.md'); // keeps ~96 MB alive in its namespace
+    const fat = fixture('memory-growth.md'); // leaves ~96 MB on globalThis
     const next = fixture('pid.md'); // fewer examples: scheduled after it
     assert.ok(countExamples(next) < countExamples(fat));
     const run = await runFiles([fat, next], { jobs: 1, memlimit: 200 });
