@@ -78,7 +78,7 @@ export class FileRun {
       if (record.t !== 'ready' && record.seq === this.seq) this.onResult(record);
     };
     const memlimit = this.options.memlimit > 0 ? this.options.memlimit * MB : 0;
-    this.seq = this.handle.run(this.file, this.wire, this.options.fileTimeout, memlimit);
+    this.seq = this.handle.run(this.file, this.wire);
     void this.handle.exited.then((exit) => this.onExit(exit));
     if (this.options.fileTimeout > 0) {
       this.fileTimer = setTimeout(() => void this.limitPassed('file-timeout'), this.options.fileTimeout * 1000 + this.tuning.hangGraceMs);

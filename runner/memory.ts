@@ -1,5 +1,5 @@
 // Memory of a worker as the parent sees it: RSS read from /proc/PID/status, which answers even while the
-// worker's main thread is stuck. Elsewhere, the worker's RSS as last reported in its records.
+// worker's main thread is stuck.
 import fs from 'node:fs';
 
 /** Resident set size of `pid` in bytes, or undefined when it cannot be read (exited, no /proc). */

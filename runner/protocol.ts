@@ -55,10 +55,6 @@ export type WorkerCommand =
        */
       file?: SourceFile;
       options: WireExecuteOptions;
-      /** Per-file limit in seconds (0 = none). */
-      fileTimeout: number;
-      /** RSS limit in bytes (0 = none). */
-      memlimit: number;
     }
   | { t: 'exit' };
 
@@ -70,16 +66,14 @@ export type ResultRecord =
   | { t: 'file'; seq: number; examples: number }
   /** Example `i` is about to run (`at`: the worker's Date.now()). Written before any of its code runs. */
   | { t: 'start'; seq: number; i: number; at: number }
-  /** Example finished (any status); `rss` is the worker's RSS in bytes after it. */
-  | { t: 'end'; seq: number; r: ExampleResult; rss?: number }
+  /** Example finished (any status). */
+  | { t: 'end'; seq: number; r: ExampleResult }
   /** The file finished normally. */
   | { t: 'done'; seq: number }
   /** The file could not be run at all (unreadable, executor threw); its examples are reported notrun. */
   | { t: 'error'; seq: number; message: string }
   /** An exception nobody handled (timer callback, unhandled rejection) is about to end the worker. */
   | { t: 'fatal'; seq: number; message: string };
-
-export type AnyRecord = ResultRecord;
 
 /**
  * Starts every record. Control characters no text is made of, so output that native code writes between
@@ -90,7 +84,7 @@ const MARK = Buffer.from(RECORD_MARK, 'latin1');
 const NEWLINE = 0x0a;
 
 /** One record → marker + one line. JSON escapes newlines inside strings, so a record never spans lines. */
-export function encodeRecord(record: AnyRecord): string {
+export function encodeRecord(record: ResultRecord): string {
   return RECORD_MARK + JSON.stringify(record) + '\n';
 }
 
@@ -100,7 +94,7 @@ export function encodeRecord(record: AnyRecord): string {
  * record (the writer died mid-write) is never delivered. A record that is not valid JSON goes to
  * `onGarbage` rather than being thrown.
  */
-export class RecordDecoder<R = AnyRecord> {
+export class RecordDecoder<R = ResultRecord> {
   /** Bytes of a record whose newline has not arrived yet (only ever a record, never output). */
   private record: Buffer[] = [];
   private recordLength = 0;

@@ -1,8 +1,7 @@
 // Writer side of the worker's records: synchronous write(2), so a record that returns has left the process
-// and survives its death a moment later; and it works from any thread, even while the main thread of the
-// process is stuck (the watchdog thread writes its own pipe).
+// and survives its death a moment later.
 import fs from 'node:fs';
-import { encodeRecord, type AnyRecord } from './protocol.js';
+import { encodeRecord, type ResultRecord } from './protocol.js';
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 const RING = Buffer.from('\n');
@@ -20,14 +19,14 @@ export class RecordWriter {
   ) {}
 
   /** Write one record now (with any deferred ones before it, in the same system call). */
-  write(record: AnyRecord): void {
+  write(record: ResultRecord): void {
     const text = this.pending + encodeRecord(record);
     this.pending = '';
     this.writeAll(this.fd, Buffer.from(text, 'utf8'));
   }
 
   /** Write one record and wake the parent for it. */
-  ring(record: AnyRecord): void {
+  ring(record: ResultRecord): void {
     this.write(record);
     if (this.doorbellFd !== undefined) this.writeAll(this.doorbellFd, RING);
   }
@@ -37,7 +36,7 @@ export class RecordWriter {
    * at once by the next example's start record: sent together they cost one system call, not two, and the
    * result still leaves the process before any code of the next example runs.
    */
-  defer(record: AnyRecord): void {
+  defer(record: ResultRecord): void {
     this.pending += encodeRecord(record);
     if (this.flushQueued) return;
     this.flushQueued = true;
@@ -72,7 +71,7 @@ export class RecordWriter {
           Atomics.wait(sleepCell, 0, 0, 1);
           continue;
         }
-        this.broken = true; // EPIPE / EBADF: the parent is gone; the worker will be reaped by its watchdog.
+        this.broken = true; // EPIPE / EBADF: the parent is gone, and the kernel ends this worker with it.
         return;
       }
     }

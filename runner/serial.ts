@@ -49,7 +49,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
       if (stop.requested || (options.exitFirst && failedOnce)) break;
       events.fileStart(file, 0);
       const described = file.blocks.flatMap((block) => block.examples.map(({ line, source }) => ({ line, source })));
-      watchdog.fileStarted(file.path, options.fileTimeout, options.memlimit * MB, undefined, described);
+      watchdog.fileStarted(file.path, options.fileTimeout, options.memlimit * MB, described);
       const start = process.hrtime.bigint();
       const seen = new Set<number>();
       const execOptions = { ...options, interruptSync: !options.debug, measureMemory: options.measureMemory || options.traceMemory !== undefined || options.verbose };

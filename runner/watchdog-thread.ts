@@ -9,7 +9,7 @@ import { nativeStack } from './diagnosis/native-stack.js';
 import { formatProcessTree } from './diagnosis/process-tree.js';
 import { Heartbeat, type HeartbeatSnapshot } from './heartbeat.js';
 import { killTreeNow } from './kill.js';
-import { formatBytes } from './memory.js';
+import { fileTimeoutMessage, memoryMessage, timeoutMessage } from './diagnosis/messages.js';
 import type { StackReason, WatchdogMessage, WatchdogThreadData } from './watchdog.js';
 
 const data = workerData as WatchdogThreadData;
@@ -93,13 +93,10 @@ function describe(beat: HeartbeatSnapshot): { where: string; source: string } {
 }
 
 function limitMessage(reason: StackReason, beat: HeartbeatSnapshot, elapsed: number): string {
-  const { where } = describe(beat);
-  if (reason === 'memory') {
-    return `Memory limit exceeded: RSS ${formatBytes(process.memoryUsage.rss())} > ${formatBytes(beat.memlimit)} while running ${where}`;
-  }
-  const limit = reason === 'timeout' ? beat.exampleLimitMs : beat.fileLimitMs;
-  const what = reason === 'timeout' ? 'Timed out' : 'File timed out';
-  return `${what} after ${(limit / 1000).toFixed(1)} s while running ${where} (running for ${(elapsed / 1000).toFixed(1)} s)`;
+  const where = `while running ${describe(beat).where}`;
+  if (reason === 'memory') return memoryMessage(process.memoryUsage.rss(), beat.memlimit, where);
+  const message = reason === 'timeout' ? timeoutMessage(beat.exampleLimitMs / 1000, where) : fileTimeoutMessage(beat.fileLimitMs / 1000, where);
+  return `${message} (running for ${(elapsed / 1000).toFixed(1)} s)`;
 }
 
 async function stacks(): Promise<string> {

@@ -90,12 +90,12 @@ export class Watchdog {
   }
 
   /**
-   * A file starts. `id` identifies it.
+   * A file starts.
    * `fileTimeout` in seconds and `memlimit` in bytes; 0 = none. `examples`, in the file's order, are what
    * a report quotes.
    */
-  fileStarted(path: string, fileTimeout: number, memlimit: number, id = this.fileId + 1, examples: ExampleDescription[] = []): void {
-    this.fileId = id;
+  fileStarted(path: string, fileTimeout: number, memlimit: number, examples: ExampleDescription[] = []): void {
+    const id = ++this.fileId;
     // Posted before the file's first heartbeat, so the thread has the descriptions before any deadline.
     this.post({ t: 'file', id, path, examples });
     this.heartbeat.fileStarted(id, fileTimeout * 1000, memlimit);

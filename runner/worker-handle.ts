@@ -236,11 +236,11 @@ export class WorkerHandle {
   }
 
   /** Start a file; returns its sequence number (echoed in every record about it). */
-  run(file: SourceFile, options: WireExecuteOptions, fileTimeout: number, memlimit: number): number {
+  run(file: SourceFile, options: WireExecuteOptions): number {
     const seq = ++this.seq;
     this.files.push(file.path);
     this.output.clear();
-    this.send({ t: 'run', seq, path: file.path, file, options, fileTimeout, memlimit });
+    this.send({ t: 'run', seq, path: file.path, file, options });
     return seq;
   }
 

@@ -6,9 +6,9 @@ import { crashMessage, whereText } from '../runner/diagnosis/messages.js';
 import { inspectorUrlIn, withoutInspectorBanner } from '../runner/diagnosis/remote-stack.js';
 import { Heartbeat } from '../runner/heartbeat.js';
 import { OutputTail } from '../runner/output-tail.js';
-import { encodeRecord, RECORD_MARK, RecordDecoder, type AnyRecord } from '../runner/protocol.js';
+import { encodeRecord, RECORD_MARK, RecordDecoder, type ResultRecord } from '../runner/protocol.js';
 
-const records: AnyRecord[] = [
+const records: ResultRecord[] = [
   { t: 'ready', pid: 42 },
   { t: 'start', seq: 1, i: 0, at: 1_700_000_000_000 },
   { t: 'end', seq: 1, r: { index: 0, status: 'failed', outcome: 'mismatch', got: 'línea\nzwei € 🎉\n', time: 0.01 } },
@@ -28,7 +28,7 @@ describe('protocol', () => {
   it('decodes the same records whatever the chunking, even inside a UTF-8 sequence', () => {
     const bytes = Buffer.from(records.map(encodeRecord).join(''), 'utf8');
     for (const size of [1, 2, 3, 5, 7, 64, bytes.length]) {
-      const got: AnyRecord[] = [];
+      const got: ResultRecord[] = [];
       const decoder = new RecordDecoder((r) => got.push(r));
       for (let at = 0; at < bytes.length; at += size) decoder.push(bytes.subarray(at, at + size));
       assert.deepEqual(got, records, `chunks of ${size}`);
@@ -37,7 +37,7 @@ describe('protocol', () => {
   });
 
   it('never delivers a torn last record (the writer died mid-write), and reports garbage instead of throwing', () => {
-    const got: AnyRecord[] = [];
+    const got: ResultRecord[] = [];
     const garbage: string[] = [];
     const decoder = new RecordDecoder(
       (r) => got.push(r),
@@ -76,7 +76,7 @@ describe('protocol', () => {
   it('carries a 10 MB record', () => {
     const got = 'x'.repeat(10 * 1024 * 1024);
     const bytes = Buffer.from(encodeRecord({ t: 'end', seq: 2, r: { index: 1, status: 'passed', outcome: 'ok', got, time: 0 } }));
-    const out: AnyRecord[] = [];
+    const out: ResultRecord[] = [];
     const decoder = new RecordDecoder((r) => out.push(r));
     for (let at = 0; at < bytes.length; at += 65536) decoder.push(bytes.subarray(at, at + 65536));
     assert.equal(out.length, 1);
