@@ -58,7 +58,7 @@ export type WorkerCommand =
     }
   | { t: 'exit' };
 
-/** Worker main thread → parent, on RESULT_FD. */
+/** Worker → parent, appended to the log (LOG_FD). */
 export type ResultRecord =
   /** The worker is up and listens for commands. */
   | { t: 'ready'; pid: number }
