@@ -1,6 +1,6 @@
 // The "sources" stage: discovery, loading, and block extraction from scripts and documents.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,6 +98,20 @@ describe('sources: discover', () => {
     assert.deepEqual(excluded.files, ['a.ts', 'b.md', 'docs/keep.md', 'docs/opted-out.md', 'sub/e.mjs']);
     const explicit = await discover(['docs/draft/wip.md'], { cwd: dir, exclude: ['docs/draft'] });
     assert.deepEqual(explicit.files, ['docs/draft/wip.md'], 'exclude applies to walked files only');
+  });
+
+  it('takes symbolic links to files but does not walk into linked directories', async () => {
+    const linked = scratch({ 'real/r.ts': '', 'top.md': '' });
+    try {
+      symlinkSync(join(linked, 'top.md'), join(linked, 'real', 'alias.md'));
+      symlinkSync(join(linked, 'real'), join(linked, 'real', 'loop'));
+      symlinkSync(join(linked, 'missing.ts'), join(linked, 'real', 'dangling.ts'));
+      const { files, errors } = await discover(['.'], { cwd: linked });
+      assert.deepEqual(errors, []);
+      assert.deepEqual(files, ['real/alias.md', 'real/r.ts', 'top.md']);
+    } finally {
+      rmSync(linked, { recursive: true, force: true });
+    }
   });
 
   it('gives files outside cwd as absolute paths', async () => {
