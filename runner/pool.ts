@@ -9,7 +9,7 @@ import { countExamples, notRun, type SourceFile } from '../src/model.js';
 import { DEFAULT_FILE_RUN_TUNING, FileRun, type FileRunEnd, type FileRunTuning } from './file-run.js';
 import { MB, rssOf } from './memory.js';
 import type { RunnerOptions, RunnerOutcome } from './options.js';
-import type { WireExecuteOptions } from './protocol.js';
+import type { BlasInfo, WireExecuteOptions } from './protocol.js';
 import { WorkerHandle, type WorkerSpawnOptions } from './worker-handle.js';
 
 /** Knobs for tests and benchmarks, not user options. */
@@ -47,6 +47,14 @@ export class PrestartedWorkers {
 
   constructor(count: number, spawn: WorkerSpawnOptions) {
     for (let slot = 1; slot <= count; slot++) this.handles.set(slot, new WorkerHandle(slot, spawn));
+    this.first = this.handles.get(1);
+  }
+
+  private readonly first?: WorkerHandle;
+
+  /** The engine's BLAS as the first worker loaded it (undefined: no engine in the prelude, or it failed). */
+  blas(): Promise<BlasInfo | undefined> {
+    return this.first?.ready ?? Promise.resolve(undefined);
   }
 
   /** The worker started for `slot`, once. */
@@ -65,8 +73,8 @@ export class PrestartedWorkers {
 }
 
 /** What a worker of this run is started with. */
-export function spawnOptions(options: Pick<RunnerOptions, 'blasThreads'>, tuning: PoolTuning = {}): WorkerSpawnOptions {
-  return { blasThreads: options.blasThreads, execArgv: tuning.execArgv, env: tuning.env, workerModule: tuning.workerModule };
+export function spawnOptions(options: Pick<RunnerOptions, 'blasThreads' | 'prelude'>, tuning: PoolTuning = {}): WorkerSpawnOptions {
+  return { blasThreads: options.blasThreads, prelude: options.prelude, execArgv: tuning.execArgv, env: tuning.env, workerModule: tuning.workerModule };
 }
 
 /** Endings after which the worker is not trusted with another file (and was killed anyway). */

@@ -17,6 +17,8 @@ import type { ExampleResult, SourceFile } from '../src/model.js';
 
 export const DOORBELL_FD = 4;
 export const LOG_FD = 5;
+/** Names the prelude (JSON list) a new worker loads before it reports ready; not left in its environment. */
+export const PRELUDE_ENV = 'MTEST_WORKER_PRELUDE';
 /** How often the parent reads a busy worker's log (its clocks and the status line run on this), ms. */
 export const POLL_MS = 50;
 
@@ -42,6 +44,13 @@ export interface WireExecuteOptions {
   prompts?: string[];
 }
 
+/** The built-in engine's BLAS, as the header names it. */
+export interface BlasInfo {
+  library: string;
+  version: string;
+  threads: number;
+}
+
 /** Parent → worker, over IPC. */
 export type WorkerCommand =
   | {
@@ -60,8 +69,11 @@ export type WorkerCommand =
 
 /** Worker → parent, appended to the log (LOG_FD). */
 export type ResultRecord =
-  /** The worker is up and listens for commands. */
-  | { t: 'ready'; pid: number }
+  /**
+   * The worker is up, has loaded the prelude it was started with, and listens for commands. `blas`: the
+   * built-in engine's BLAS, when the prelude holds the engine and it loaded.
+   */
+  | { t: 'ready'; pid: number; blas?: BlasInfo }
   /** The worker parsed the file; `examples` is its own count (it re-parses). */
   | { t: 'file'; seq: number; examples: number }
   /** Example `i` is about to run (`at`: the worker's Date.now()). Written before any of its code runs. */

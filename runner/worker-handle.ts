@@ -18,6 +18,8 @@ import {
   RecordDecoder,
   DOORBELL_FD,
   POLL_MS,
+  PRELUDE_ENV,
+  type BlasInfo,
   workerStdio,
   type ResultRecord,
   type WireExecuteOptions,
@@ -33,6 +35,8 @@ export interface WorkerSpawnOptions {
   env?: Record<string, string>;
   /** The worker module (default: worker.js next to this file). */
   workerModule?: string;
+  /** The prelude, loaded by the worker before it reports ready (so while the parent parses). */
+  prelude?: string[];
 }
 
 export interface WorkerExit {
@@ -92,9 +96,12 @@ export class WorkerHandle {
   private logOffset = 0;
   private readonly decoder: RecordDecoder<ResultRecord>;
   private readonly poll: NodeJS.Timeout;
-  /** The worker has attached its IPC listener (a command sent earlier could be dropped). */
-  private readonly ready: Promise<void>;
-  private markReady!: () => void;
+  /**
+   * The worker has attached its IPC listener (a command sent earlier could be dropped) and loaded its
+   * prelude; with the engine's BLAS when the prelude holds the engine (undefined too for a dead worker).
+   */
+  readonly ready: Promise<BlasInfo | undefined>;
+  private markReady!: (blas?: BlasInfo) => void;
 
   constructor(
     readonly slot: number,
@@ -107,7 +114,14 @@ export class WorkerHandle {
     try {
       this.child = fork(modulePath, [], {
         // Only the thread counts are set; everything else (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE…) passes through.
-        env: deferExtraCaCerts({ ...process.env, OPENBLAS_NUM_THREADS: threads, OMP_NUM_THREADS: threads, MKL_NUM_THREADS: threads, ...spawn.env }),
+        env: deferExtraCaCerts({
+          ...process.env,
+          OPENBLAS_NUM_THREADS: threads,
+          OMP_NUM_THREADS: threads,
+          MKL_NUM_THREADS: threads,
+          ...(spawn.prelude ? { [PRELUDE_ENV]: JSON.stringify(spawn.prelude) } : {}),
+          ...spawn.env,
+        }),
         // The inspector opens only on SIGUSR1 (when a stack is wanted), on a free loopback port.
         execArgv: ['--inspect-port=127.0.0.1:0', ...(spawn.execArgv ?? [])],
         stdio: workerStdio(log.appendFd),
@@ -122,7 +136,7 @@ export class WorkerHandle {
     this.pid = this.child.pid ?? -1;
     this.decoder = new RecordDecoder<ResultRecord>(
       (r) => {
-        if (r.t === 'ready') this.markReady();
+        if (r.t === 'ready') this.markReady(r.blas);
         else this.onResult(r);
       },
       (bytes) => this.outputArrived(bytes),
@@ -168,7 +182,7 @@ export class WorkerHandle {
     live.add(this);
     void this.exited.then(() => {
       live.delete(this);
-      this.markReady(); // nothing waits for a dead worker
+      this.markReady(undefined); // nothing waits for a dead worker
     });
   }
 

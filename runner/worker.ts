@@ -4,7 +4,8 @@
 import { restoreExtraCaCerts } from './extra-ca.js';
 import { executeFile, type ExecuteOptions } from '../src/execute/index.js';
 import { countExamples, type ExampleResult } from '../src/model.js';
-import { DOORBELL_FD, LOG_FD, type WorkerCommand } from './protocol.js';
+import { isBuiltinEngine, loadPrelude } from '../src/execute/modules.js';
+import { DOORBELL_FD, LOG_FD, PRELUDE_ENV, type BlasInfo, type WorkerCommand } from './protocol.js';
 import { RecordWriter } from './record-writer.js';
 import { guardAddonPath } from './interrupt.js';
 import { createRequire } from 'node:module';
@@ -89,4 +90,23 @@ process.on('message', (command: WorkerCommand) => {
   queue = queue.then(() => runFile(command));
 });
 
-log.ring({ t: 'ready', pid: process.pid });
+/**
+ * Load the prelude the pool named (PRELUDE_ENV) while the parent is still finding and parsing files, and
+ * read the engine's BLAS facts for the run's header. A prelude that fails to load fails each file's run
+ * with its message, as it would without this.
+ */
+async function preload(): Promise<BlasInfo | undefined> {
+  const named = process.env[PRELUDE_ENV];
+  delete process.env[PRELUDE_ENV];
+  if (!named) return undefined;
+  try {
+    const modules = JSON.parse(named) as string[];
+    const exports = await loadPrelude(modules);
+    const config = modules.some(isBuiltinEngine) ? (exports.blasConfig as (() => BlasInfo) | undefined)?.() : undefined;
+    return config && { library: config.library, version: config.version, threads: config.threads };
+  } catch {
+    return undefined;
+  }
+}
+
+void preload().then((blas) => log.ring({ t: 'ready', pid: process.pid, blas }));

@@ -5,6 +5,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { countExamples } from '../src/model.js';
 import { fixture, runFiles, survivorsAfter, treePidsOf } from './fault-helpers.js';
+import { PrestartedWorkers, spawnOptions } from '../runner/pool.js';
+import { PRELUDE_ENV } from '../runner/protocol.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/faults/', import.meta.url));
 
@@ -66,6 +68,23 @@ describe('worker pool', function () {
       if (saved.l2 === undefined) delete process.env.OPENBLAS_L2_SIZE;
       else process.env.OPENBLAS_L2_SIZE = saved.l2;
     }
+  });
+
+  it('a worker loads its prelude before it is ready and names the engine\'s BLAS; the prelude\'s name does not reach examples', async () => {
+    const withEngine = new PrestartedWorkers(1, spawnOptions({ blasThreads: 1, prelude: ['builtin'] }));
+    const without = new PrestartedWorkers(1, spawnOptions({ blasThreads: 1, prelude: [] }));
+    try {
+      const blas = await withEngine.blas();
+      assert.equal(blas?.library, 'OpenBLAS');
+      assert.match(blas?.version ?? '', /^\d+\.\d+/);
+      assert.equal(blas?.threads, 1);
+      assert.equal(await without.blas(), undefined);
+    } finally {
+      await Promise.all([withEngine.release(), without.release()]);
+    }
+    const env = fixture('prelude-env.md');
+    const run = await runFiles([env], { jobs: 1 });
+    assert.equal(run.events.counts(env.path).passed, countExamples(env), `${PRELUDE_ENV} is not in a worker's environment`);
   });
 
   it('--exitfirst: after the first failure no new file starts; what did not run is reported as not run', async () => {

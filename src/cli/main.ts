@@ -6,7 +6,7 @@ import { availableParallelism, platform, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import type { RunEvents } from '../events.js';
 import { countExamples, type SourceFile } from '../model.js';
-import { BUILTIN_ENGINE } from '../execute/modules.js';
+import { BUILTIN_ENGINE, isBuiltinEngine } from '../execute/modules.js';
 import { ConsoleReporter, type Output } from '../report/console.js';
 import { plural } from '../report/format.js';
 import { seededRandom } from '../execute/namespace.js';
@@ -16,6 +16,7 @@ import { EXIT } from '../report/tally.js';
 import { StatusLine } from '../report/status-line.js';
 import { TraceReporter } from '../report/trace.js';
 import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
+import type { BlasInfo } from '../../runner/protocol.js';
 import type { PrestartedWorkers } from '../../runner/pool.js';
 import { WorkerStartError } from '../../runner/errors.js';
 import { ConfigError, loadConfig, type FileConfig } from './config.js';
@@ -39,15 +40,9 @@ function runId(now = new Date()): string {
   return `${date}-${randomBytes(3).toString('hex')}`;
 }
 
-interface BlasInfo {
-  library: string;
-  version: string;
-  threads: number;
-}
-
 /** The built-in engine's BLAS facts for the header; undefined when the engine is not in use or not built. */
 async function blasInfo(prelude: string[]): Promise<BlasInfo | undefined> {
-  if (!prelude.some((m) => m === 'builtin' || m === 'mtest/engine')) return undefined;
+  if (!prelude.some(isBuiltinEngine)) return undefined;
   try {
     const engine = (await import(pathToFileURL(BUILTIN_ENGINE).href)) as { blasConfig?: () => BlasInfo };
     return engine.blasConfig?.();
@@ -190,11 +185,12 @@ async function runTests(cli: CliOptions, config: FileConfig, collected: SourceFi
   const started = process.hrtime.bigint();
   const prelude = cli.prelude ?? config.prelude ?? ['builtin'];
   const serial = Boolean(cli.serial || cli.debug);
-  // With workers, this process loads the engine only to name it in the header and never computes: one
-  // BLAS thread, because OpenBLAS's extra threads spin for a while (~13 % of a core here) and would take
-  // CPU from the workers. Workers get their own count explicitly.
+  // With workers, the first one names the engine's BLAS: it loads the prelude while this process parses.
+  // Only if it could not does this process load the engine, just to name it, and never computes: one BLAS
+  // thread, because OpenBLAS's extra threads spin for a while (~13 % of a core here) and would take CPU
+  // from the workers. Workers get their own count explicitly.
   if (!serial) process.env.OPENBLAS_NUM_THREADS = '1';
-  const blas = await blasInfo(prelude);
+  const blas = (await prestarted?.blas()) ?? (await blasInfo(prelude));
   const options = resolveOptions(cli, config, detectedTags(blas));
   let files = collected.filter((f) => countExamples(f) > 0 || f.errors.length > 0);
   if (cli.randorder !== undefined) files = shuffle(files, cli.randorder);

@@ -71,6 +71,11 @@ export function examplesUseExports(file: string, sources: string[]): boolean {
 /** The built-in engine's module, as compiled next to this file. */
 export const BUILTIN_ENGINE = fileURLToPath(new URL('../engine/index.js', import.meta.url));
 
+/** `builtin` and `mtest/engine` name the built-in engine in a prelude. */
+export function isBuiltinEngine(module: string): boolean {
+  return module === 'builtin' || module === 'mtest/engine';
+}
+
 const preludeCache = new Map<string, Promise<Record<string, unknown>>>();
 
 /**
@@ -84,10 +89,9 @@ export function loadPrelude(modules: string[]): Promise<Record<string, unknown>>
     p = (async () => {
       const merged: Record<string, unknown> = Object.create(null);
       for (const m of modules) {
-        const exports =
-          m === 'builtin' || m === 'mtest/engine'
-            ? ((await import(pathToFileURL(BUILTIN_ENGINE).href)) as Record<string, unknown>)
-            : await importFrom(m, path.join(process.cwd(), 'mtest.config.json'));
+        const exports = isBuiltinEngine(m)
+          ? ((await import(pathToFileURL(BUILTIN_ENGINE).href)) as Record<string, unknown>)
+          : await importFrom(m, path.join(process.cwd(), 'mtest.config.json'));
         Object.assign(merged, exports);
       }
       return merged;
