@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ex, fileOf, run } from './helpers.js';
+import { examplesUseExports } from '../src/execute/modules.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/execute');
 
@@ -153,5 +156,31 @@ describe('executeFile (evaluation semantics, SPEC §4)', () => {
     const r = await run(fileOf('a.md', [[ex('1', '1\n')]]), { prelude: ['./no-such-prelude.js'] });
     assert.equal(r[0].status, 'failed');
     assert.match(r[0].note ?? '', /cannot load the prelude/);
+  });
+});
+
+describe('examplesUseExports (whether a file is imported for its examples)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mtest-exports-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const module = (name: string, text: string): string => {
+    const file = path.join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('finds an exported name used as a whole identifier, and not inside a longer one', () => {
+    const file = module('a.ts', 'export function det(m: number[][]) { return 0 }\nexport const $scale = 2\nexport { det as determinant, type Shape }\n');
+    assert.equal(examplesUseExports(file, ['det([[1]])']), true);
+    assert.equal(examplesUseExports(file, ['x.determinant + 1']), true);
+    assert.equal(examplesUseExports(file, ['2 * $scale']), true);
+    assert.equal(examplesUseExports(file, ['detail(1)', 'undet', 'det2', '_det', 'a$scale', '$scale_']), false);
+    assert.equal(examplesUseExports(file, []), false);
+  });
+
+  it('always imports a module whose exports it cannot list, or cannot read', () => {
+    assert.equal(examplesUseExports(module('b.ts', "export * from './a.js'\n"), ['1 + 1']), true);
+    assert.equal(examplesUseExports(module('c.js', 'module.exports = { f }\n'), ['1 + 1']), true);
+    assert.equal(examplesUseExports(path.join(dir, 'missing.ts'), ['1 + 1']), true);
+    assert.equal(examplesUseExports(module('d.ts', 'const hidden = 1\n'), ['hidden']), false);
   });
 });
