@@ -38,6 +38,9 @@ export interface PoolOutcome extends RunnerOutcome {
   workers: WorkerRecord[];
 }
 
+/** How long the header waits for the first worker to name the engine's BLAS (it takes ~0.1 s). */
+const BLAS_WAIT_MS = 1000;
+
 /**
  * Workers started before the files are known, so that their boot overlaps discovery and parsing in the
  * parent. The pool adopts them by slot; whatever it does not adopt is retired with the run.
@@ -52,9 +55,18 @@ export class PrestartedWorkers {
 
   private readonly first?: WorkerHandle;
 
-  /** The engine's BLAS as the first worker loaded it (undefined: no engine in the prelude, or it failed). */
-  blas(): Promise<BlasInfo | undefined> {
-    return this.first?.ready ?? Promise.resolve(undefined);
+  /**
+   * The engine's BLAS as the first worker loaded it; undefined when the prelude has no engine, the engine
+   * failed to load, or the worker is not ready within `waitMs` (a prelude module that never finishes
+   * loading must not keep the run from starting; its files then fail on their own limits).
+   */
+  blas(waitMs = BLAS_WAIT_MS): Promise<BlasInfo | undefined> {
+    if (!this.first) return Promise.resolve(undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, waitMs, undefined);
+    });
+    return Promise.race([this.first.ready, late]).finally(() => clearTimeout(timer));
   }
 
   /** The worker started for `slot`, once. */

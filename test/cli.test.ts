@@ -213,6 +213,23 @@ describe('mtest CLI (workers)', function () {
     assert.ok(r.out.trimEnd().endsWith('2 passed, 1 failed, 0 skipped'), 'fd output is not compared: the third example passes');
   });
 
+  it('workers name the engine\'s BLAS in the header; a prelude that never loads delays the run by at most a second, and its file times out', async () => {
+    const ok = await mtest({ 'a.md': 'sage: 1 + 1\n2\n' }, ['-p', '1', 'a.md']);
+    assert.equal(ok.code, 0, ok.out + ok.err);
+    assert.match(ok.out, /^Doctesting 1 file using 1 worker \(BLAS: OpenBLAS \d+\.\d+\.\d+, \d+ threads? per worker\)\.$/m);
+    const started = Date.now();
+    const hung = await mtest(
+      { 'hang.mjs': 'await new Promise(() => {});\n', 'a.md': 'sage: 1 + 1\n2\n' },
+      ['-p', '1', '--prelude', './hang.mjs,builtin', '--file-timeout', '2', 'a.md'],
+    );
+    assert.equal(hung.code & 4, 4, hung.out + hung.err);
+    assert.match(hung.out, /^Doctesting 1 file using 1 worker \(BLAS: OpenBLAS /m, 'named by mtest itself when the worker is not ready');
+    assert.match(hung.out, /File timed out after 2\.0 s before its first example/);
+    assert.doesNotMatch(hung.out, /Debugger (?:listening|ending) on/);
+    assert.ok(hung.out.trimEnd().endsWith('0 passed, 0 failed, 0 skipped, 1 not run'), hung.out);
+    assert.ok(Date.now() - started < 10000, `took ${Date.now() - started} ms`);
+  });
+
   it('a lone string literal displays its value (not a directive prologue)', async () => {
     const r = await mtest({ 'a.md': "sage: 'before'\n'before'\nsage: 'x'; 'y'\n'y'\n" }, [...SERIAL, 'a.md']);
     assert.equal(r.code, 0, r.out);

@@ -141,6 +141,8 @@ describe('diagnosis text', () => {
     assert.equal(inspectorUrlIn('native says hi\n' + banner), 'ws://127.0.0.1:40123/0f6c2a1e-aaaa-bbbb-cccc-0123456789ab');
     assert.equal(inspectorUrlIn('nothing yet'), undefined);
     assert.equal(withoutInspectorBanner('before\n' + banner + 'Debugger attached.\nafter\n'), 'before\nafter\n');
+    const ending = 'Debugger ending on ws://127.0.0.1:40123/0f6c2a1e-aaaa-bbbb-cccc-0123456789ab\nFor help, see: https://nodejs.org/en/docs/inspector\n';
+    assert.equal(withoutInspectorBanner('before\n' + ending + 'after\n'), 'before\nafter\n');
   });
 
   it('words crashes as SPEC §6 does', () => {

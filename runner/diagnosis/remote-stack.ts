@@ -13,7 +13,7 @@ export function inspectorUrlIn(output: string): string | undefined {
 }
 
 /** What Node's inspector prints when the parent opens it and connects: ours, not the example's. */
-const BANNER = /Debugger listening on ws:\/\/\S+\n(?:For help, see: \S+\n)?|Debugger attached\.\n|Waiting for the debugger to disconnect\.\.\.\n/g;
+const BANNER = /Debugger (?:listening|ending) on ws:\/\/\S+\n(?:For help, see: \S+\n)?|Debugger attached\.\n|Waiting for the debugger to disconnect\.\.\.\n/g;
 
 /** Whether `bytes` may hold some of Node's inspector banner (a cheap test before decoding them). */
 export function mayHoldInspectorBanner(bytes: Buffer): boolean {
