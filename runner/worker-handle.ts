@@ -94,7 +94,7 @@ export class WorkerHandle {
   /** The log: read from `logOffset` on, through `decoder`. */
   private readonly logFd: number;
   private logOffset = 0;
-  private readonly decoder: RecordDecoder<ResultRecord>;
+  private readonly decoder: RecordDecoder;
   private readonly poll: NodeJS.Timeout;
   /**
    * The worker has attached its IPC listener (a command sent earlier could be dropped) and loaded its
@@ -134,7 +134,7 @@ export class WorkerHandle {
       fs.closeSync(log.appendFd);
     }
     this.pid = this.child.pid ?? -1;
-    this.decoder = new RecordDecoder<ResultRecord>(
+    this.decoder = new RecordDecoder(
       (r) => {
         if (r.t === 'ready') this.markReady(r.blas);
         else this.onResult(r);

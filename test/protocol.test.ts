@@ -12,6 +12,10 @@ const records: ResultRecord[] = [
   { t: 'ready', pid: 42 },
   { t: 'start', seq: 1, i: 0, at: 1_700_000_000_000 },
   { t: 'end', seq: 1, r: { index: 0, status: 'failed', outcome: 'mismatch', got: 'línea\nzwei € 🎉\n', time: 0.01 } },
+  { t: 'start', seq: 1, i: 1, at: 1_700_000_000_017 },
+  { t: 'end', seq: 1, r: { index: 1, status: 'passed', outcome: 'ok', time: 1.25e-7 } },
+  { t: 'end', seq: 1, r: { index: 2, status: 'passed', outcome: 'ok', time: 0.003, rssDelta: 4096 } },
+  { t: 'end', seq: 1, r: { index: 3, status: 'skipped', outcome: 'skipped', note: 'long time', time: 0 } },
   { t: 'fatal', seq: 1, message: 'Uncaught exception in a callback: Error: boom\n    at spin (a.md:7:3)' },
   { t: 'done', seq: 1 },
 ];
@@ -23,6 +27,30 @@ describe('protocol', () => {
       assert.ok(line.startsWith(RECORD_MARK));
       assert.equal(line.indexOf('\n'), line.length - 1);
     }
+  });
+
+  it('writes start records and plain passes compactly, everything else as JSON, and reads both back exactly', () => {
+    assert.equal(encodeRecord({ t: 'start', seq: 3, i: 17, at: 1_700_000_000_123 }), `${RECORD_MARK}s3,17,1700000000123\n`);
+    assert.equal(encodeRecord({ t: 'end', seq: 3, r: { index: 17, status: 'passed', outcome: 'ok', time: 0.0000123 } }), `${RECORD_MARK}p3,17,0.0000123\n`);
+    for (const record of records.slice(1)) {
+      const body = encodeRecord(record).slice(RECORD_MARK.length);
+      const compact = record.t === 'start' || (record.t === 'end' && record.r.status === 'passed' && record.r.rssDelta === undefined);
+      assert.equal(body[0] !== '{', compact, body);
+    }
+    for (const time of [0, 5e-324, 1.25e-7, 0.1 + 0.2, 1234.5678, Number.MAX_VALUE]) {
+      const got: ResultRecord[] = [];
+      new RecordDecoder((r) => got.push(r)).push(encodeRecord({ t: 'end', seq: 9, r: { index: 4, status: 'passed', outcome: 'ok', time } }));
+      assert.deepEqual(got, [{ t: 'end', seq: 9, r: { index: 4, status: 'passed', outcome: 'ok', time } }]);
+    }
+  });
+
+  it('reports a malformed compact record as garbage', () => {
+    const got: ResultRecord[] = [];
+    const garbage: string[] = [];
+    const decoder = new RecordDecoder((r) => got.push(r), () => {}, (text) => garbage.push(text));
+    for (const bad of ['s1,2', 's1,,3', 's1,2,', 'sx,2,3', 'p1,2,abc', 'p', 's-1,2,3']) decoder.push(`${RECORD_MARK}${bad}\n`);
+    assert.deepEqual(got, []);
+    assert.deepEqual(garbage, ['s1,2', 's1,,3', 's1,2,', 'sx,2,3', 'p1,2,abc', 'p', 's-1,2,3']);
   });
 
   it('decodes the same records whatever the chunking, even inside a UTF-8 sequence', () => {
@@ -54,7 +82,7 @@ describe('protocol', () => {
 
   it('keeps raw output apart from the records and in order with them, whatever the chunking', () => {
     // What native code or a child process writes lands between records, not always ending in a newline.
-    const stream = ['Debugger noise\n', encodeRecord(records[1]), 'partial line, no newline', encodeRecord(records[2]), 'bin\x1e\x00ary\n', encodeRecord(records[4]), 'tail'];
+    const stream = ['Debugger noise\n', encodeRecord(records[1]), 'partial line, no newline', encodeRecord(records[2]), 'bin\x1e\x00ary\n', encodeRecord(records.find((r) => r.t === 'done')!), 'tail'];
     const bytes = Buffer.from(stream.join(''), 'utf8');
     const expected = ['out:Debugger noise\n', 'rec:start', 'out:partial line, no newline', 'rec:end', 'out:bin\x1e\x00ary\n', 'rec:done', 'out:tail'];
     for (const size of [1, 2, 3, 6, 7, 8, 64, bytes.length]) {
