@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../src/cli/main.js';
 import { parseArgs } from '../src/cli/options.js';
@@ -228,6 +228,18 @@ describe('mtest CLI (workers)', function () {
     assert.doesNotMatch(hung.out, /Debugger (?:listening|ending) on/);
     assert.ok(hung.out.trimEnd().endsWith('0 passed, 0 failed, 0 skipped, 1 not run'), hung.out);
     assert.ok(Date.now() - started < 10000, `took ${Date.now() - started} ms`);
+  });
+
+  it('one file given: one worker, with every core\'s BLAS thread; a directory keeps --jobs and its share', async () => {
+    const cpus = availableParallelism();
+    const env = (n: number): string => `sage: process.env.OPENBLAS_NUM_THREADS\n'${n}'\n`;
+    const one = await mtest({ 'a.md': env(cpus) }, ['-t', 'a.md']);
+    assert.equal(one.code, 0, one.out + one.err);
+    assert.match(one.out, new RegExp(`^Doctesting 1 file using 1 worker \\(BLAS: OpenBLAS \\S+, ${cpus} threads? per worker\\)\\.$`, 'm'));
+    const share = Math.max(1, Math.floor(cpus / 2));
+    const dir = await mtest({ 'd/a.md': env(share), 'd/b.md': env(share) }, ['-p', '2', 'd']);
+    assert.equal(dir.code, 0, dir.out + dir.err);
+    assert.match(dir.out, new RegExp(`^Doctesting 2 files using 2 workers \\(BLAS: OpenBLAS \\S+, ${share} threads? per worker\\)\\.$`, 'm'));
   });
 
   it('a lone string literal displays its value (not a directive prologue)', async () => {

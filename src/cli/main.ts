@@ -58,10 +58,16 @@ function detectedTags(blas: BlasInfo | undefined): string[] {
   return tags;
 }
 
-export function resolveOptions(cli: CliOptions, config: FileConfig, detected: string[]): RunnerOptions {
+/**
+ * `fileArguments`: how many paths were given when every one is a file (`mtest -t a.ts`), known before
+ * discovery. The run then uses no more workers than that, and each worker's share of the machine (BLAS
+ * threads, memory) follows: one file gets every core's BLAS thread instead of a share for idle workers.
+ */
+export function resolveOptions(cli: CliOptions, config: FileConfig, detected: string[], fileArguments?: number): RunnerOptions {
   const cpus = availableParallelism();
   const serial = Boolean(cli.serial || cli.debug);
-  const jobs = serial ? 1 : (cli.jobs ?? config.jobs ?? cpus);
+  const requested = serial ? 1 : (cli.jobs ?? config.jobs ?? cpus);
+  const jobs = fileArguments === undefined ? requested : Math.max(1, Math.min(requested, fileArguments));
   return {
     optional: new Set([...detected, ...(cli.optional ?? config.optional ?? [])]),
     long: Boolean(cli.long),
@@ -106,17 +112,20 @@ async function runFiles(files: SourceFile[], options: RunnerOptions, events: Run
   return runWorkers(files, options, events, undefined, prestarted);
 }
 
+/** The number of paths when every one is a file; undefined when a directory (or nothing) is among them. */
+function fileArgumentCount(paths: string[], cwd: string): number | undefined {
+  return paths.every((p) => statSync(resolve(cwd, p), { throwIfNoEntry: false })?.isFile()) ? paths.length : undefined;
+}
+
 /**
  * Start the workers before the files are found and parsed, so that their boot overlaps that work. As many
- * as the run will use: --jobs of them, or one per path when every path is a file (`mtest -t a.ts`).
+ * as the run will use (see resolveOptions).
  */
-async function prestartWorkers(cli: CliOptions, config: FileConfig, paths: string[], cwd: string): Promise<PrestartedWorkers | undefined> {
-  const options = resolveOptions(cli, config, []);
+async function prestartWorkers(cli: CliOptions, config: FileConfig, fileArguments: number | undefined): Promise<PrestartedWorkers | undefined> {
+  const options = resolveOptions(cli, config, [], fileArguments);
   if (options.serial) return undefined;
-  const onlyFiles = paths.every((p) => statSync(resolve(cwd, p), { throwIfNoEntry: false })?.isFile());
-  const count = onlyFiles ? Math.min(options.jobs, paths.length) : options.jobs;
   const { PrestartedWorkers, spawnOptions } = await import('../../runner/pool.js');
-  return new PrestartedWorkers(count, spawnOptions(options));
+  return new PrestartedWorkers(options.jobs, spawnOptions(options));
 }
 
 export async function main(argv: string[], io: Output = stdio, cwd = process.cwd()): Promise<number> {
@@ -152,7 +161,8 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
   }
   let prestarted: PrestartedWorkers | undefined;
   try {
-    prestarted = args.command === 'test' ? await prestartWorkers(args.options, config, args.paths, cwd) : undefined;
+    const fileArguments = fileArgumentCount(args.paths, cwd);
+    prestarted = args.command === 'test' ? await prestartWorkers(args.options, config, fileArguments) : undefined;
     const collected = await collectSources(args.paths, config, cwd);
     for (const e of collected.errors) io.err(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
     const inputBits = collected.errors.length > 0 ? EXIT.usage : 0;
@@ -160,7 +170,7 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
       io.out(listExamples(collected.files, args.options.json !== undefined));
       return inputBits;
     }
-    return inputBits | (await runTests(args.options, config, collected.files, io, prestarted));
+    return inputBits | (await runTests(args.options, config, collected.files, io, fileArguments, prestarted));
   } catch (err) {
     if (!(err instanceof WorkerStartError)) throw err;
     io.err(`mtest: ${err.message}\n`);
@@ -181,7 +191,14 @@ function headerLines(id: string, options: RunnerOptions, fileCount: number, blas
 }
 
 /** schedule → execute → report for the collected files; returns the exit bits of the run. */
-async function runTests(cli: CliOptions, config: FileConfig, collected: SourceFile[], io: Output, prestarted?: PrestartedWorkers): Promise<number> {
+async function runTests(
+  cli: CliOptions,
+  config: FileConfig,
+  collected: SourceFile[],
+  io: Output,
+  fileArguments: number | undefined,
+  prestarted?: PrestartedWorkers,
+): Promise<number> {
   const started = process.hrtime.bigint();
   const prelude = cli.prelude ?? config.prelude ?? ['builtin'];
   const serial = Boolean(cli.serial || cli.debug);
@@ -191,7 +208,7 @@ async function runTests(cli: CliOptions, config: FileConfig, collected: SourceFi
   // from the workers. Workers get their own count explicitly.
   if (!serial) process.env.OPENBLAS_NUM_THREADS = '1';
   const blas = (await prestarted?.blas()) ?? (await blasInfo(prelude));
-  const options = resolveOptions(cli, config, detectedTags(blas));
+  const options = resolveOptions(cli, config, detectedTags(blas), fileArguments);
   let files = collected.filter((f) => countExamples(f) > 0 || f.errors.length > 0);
   if (cli.randorder !== undefined) files = shuffle(files, cli.randorder);
 
