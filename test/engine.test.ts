@@ -267,3 +267,21 @@ describe('engine: A·Aᵀ through dsyrk', () => {
     assert.ok(B.mul(U).equals(B.mul(matrix(U.toArray())), 0));
   });
 });
+
+describe('engine: solve with any number of right-hand sides', () => {
+  it('A·X = B for B of 1, 3 and 7 columns (the column-major copies dgesv works on go in and out right)', () => {
+    const n = 7;
+    const A = randomMatrix(n, n, 11).add(identity(n).scale(n));
+    for (const k of [1, 3, 7]) {
+      const B = randomMatrix(n, k, 20 + k);
+      const X = A.solve(B) as Matrix;
+      assert.deepEqual([X.rows, X.cols], [n, k]);
+      assert.ok(A.mul(X).equals(B, 1e-12), `${k} columns`);
+      for (let j = 0; j < k; j++) {
+        // (not bit for bit: LAPACK solves one column and a block of them with different kernels)
+        const column = A.solve(vector(B.col(j).toArray())) as Vector;
+        close(column.toArray(), X.col(j).toArray(), 1e-14, `column ${j} of ${k} solved alone`);
+      }
+    }
+  });
+});
