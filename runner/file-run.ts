@@ -8,7 +8,7 @@ import { notRun, type Example, type ExampleResult, type SourceFile } from '../sr
 import { isIdle, nativeStack } from './diagnosis/native-stack.js';
 import { formatProcessTree } from './diagnosis/process-tree.js';
 import { crashMessage, fileTimeoutMessage, memoryMessage, outputMessage, timeoutMessage, whereText } from './diagnosis/messages.js';
-import { MB, rssOf } from './memory.js';
+import { MB } from './memory.js';
 import type { RunnerOptions } from './options.js';
 import type { ResultRecord, WireExecuteOptions } from './protocol.js';
 import { resultWarnings } from './warnings.js';
@@ -88,7 +88,7 @@ export class FileRun {
       const written = this.handle.logBytes - this.logStart;
       if (written > this.tuning.outputLimit) return void this.limitPassed('output', written);
       if (memlimit <= 0) return;
-      const rss = rssOf(this.handle.pid);
+      const rss = this.handle.rss();
       if (rss !== undefined && rss > memlimit) void this.limitPassed('memory', rss);
     }, this.tuning.memoryPollMs);
     return this.ended$;
@@ -256,7 +256,7 @@ export class FileRun {
           ? fileTimeoutMessage(this.options.fileTimeout, where)
           : limit === 'output'
             ? outputMessage(amount ?? 0, this.tuning.outputLimit, where)
-            : memoryMessage(amount ?? rssOf(this.handle.pid) ?? 0, memlimit, where);
+            : memoryMessage(amount ?? this.handle.rss() ?? 0, memlimit, where);
     const js = await this.handle.jsStack(this.tuning.stackWaitMs);
     let native: string | undefined;
     if (!js && this.options.gdb && !this.handle.exit) native = await nativeStack(this.handle.pid);

@@ -7,7 +7,7 @@ import pLimit from 'p-limit';
 import type { RunEvents } from '../src/events.js';
 import { countExamples, notRun, type SourceFile } from '../src/model.js';
 import { DEFAULT_FILE_RUN_TUNING, FileRun, type FileRunEnd, type FileRunTuning } from './file-run.js';
-import { MB, rssOf } from './memory.js';
+import { MB } from './memory.js';
 import type { RunnerOptions, RunnerOutcome } from './options.js';
 import type { BlasInfo, WireExecuteOptions } from './protocol.js';
 import { WorkerHandle, type WorkerSpawnOptions } from './worker-handle.js';
@@ -215,7 +215,7 @@ export class WorkerPool {
   /** Past half its memory budget after a file: replace it before it reaches the limit in the middle of one. */
   private overBudget(handle: WorkerHandle): boolean {
     if (this.options.memlimit <= 0) return false;
-    const rss = rssOf(handle.pid);
+    const rss = handle.rss();
     return rss !== undefined && rss > (this.options.memlimit * MB) / 2;
   }
 

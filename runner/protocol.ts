@@ -121,17 +121,25 @@ const START = 0x73; // s
 const PASS = 0x70; // p
 const COMMA = 0x2c;
 
-/** The compact forms (see encodeRecord); undefined when `body` is not one of them or is malformed. */
-function decodeCompact(body: Buffer): ResultRecord | undefined {
-  const kind = body[0];
+/**
+ * The compact forms (see encodeRecord) in data[start, end); undefined when that is not one of them or is
+ * malformed. Read in place: no Buffer view is made per record.
+ */
+function decodeCompact(data: Buffer, start: number, end: number): ResultRecord | undefined {
+  const kind = data[start];
   if (kind !== START && kind !== PASS) return undefined;
-  const first = body.indexOf(COMMA, 1);
-  const second = first < 0 ? -1 : body.indexOf(COMMA, first + 1);
-  if (second < 0 || second + 1 === body.length) return undefined;
-  const seq = digits(body, 1, first);
-  const index = digits(body, first + 1, second);
+  let first = -1;
+  let second = -1;
+  for (let k = start + 1; k < end && second < 0; k++) {
+    if (data[k] !== COMMA) continue;
+    if (first < 0) first = k;
+    else second = k;
+  }
+  if (second < 0 || second + 1 === end) return undefined;
+  const seq = digits(data, start + 1, first);
+  const index = digits(data, first + 1, second);
   // A time is any JavaScript number's text (1e-7 included): Number() reads back the very same number.
-  const last = kind === START ? digits(body, second + 1, body.length) : Number(body.toString('latin1', second + 1, body.length));
+  const last = kind === START ? digits(data, second + 1, end) : Number(data.toString('latin1', second + 1, end));
   if (Number.isNaN(seq) || Number.isNaN(index) || Number.isNaN(last)) return undefined;
   return kind === START
     ? { t: 'start', seq, i: index, at: last }
@@ -178,7 +186,8 @@ export class RecordDecoder {
       const nl = data.indexOf(NEWLINE);
       if (nl < 0) return this.hold(data);
       this.record.push(data.subarray(0, nl));
-      this.deliver(Buffer.concat(this.record));
+      const whole = Buffer.concat(this.record);
+      this.deliver(whole, 0, whole.length);
       this.record = [];
       this.recordLength = 0;
       this.inRecord = false;
@@ -188,7 +197,8 @@ export class RecordDecoder {
       this.carry = Buffer.alloc(0);
     }
     while (at < data.length) {
-      const mark = data.indexOf(MARK, at);
+      // Records usually follow each other: check for a marker right here before searching for one.
+      const mark = markAt(data, at) ? at : data.indexOf(MARK, at);
       if (mark < 0) {
         const keep = partialMark(data, at);
         if (data.length - keep > at) this.onOutput(data.subarray(at, data.length - keep));
@@ -199,7 +209,7 @@ export class RecordDecoder {
       const body = mark + MARK.length;
       const nl = data.indexOf(NEWLINE, body);
       if (nl < 0) return this.hold(data.subarray(body));
-      this.deliver(data.subarray(body, nl));
+      this.deliver(data, body, nl);
       at = nl + 1;
     }
   }
@@ -216,10 +226,11 @@ export class RecordDecoder {
     this.inRecord = true;
   }
 
-  private deliver(body: Buffer): void {
-    const compact = decodeCompact(body);
+  /** The record whose text is data[start, end). */
+  private deliver(data: Buffer, start: number, end: number): void {
+    const compact = decodeCompact(data, start, end);
     if (compact) return this.onRecord(compact);
-    const text = body.toString('utf8');
+    const text = data.toString('utf8', start, end);
     let record: ResultRecord;
     try {
       record = JSON.parse(text) as ResultRecord;
@@ -229,6 +240,12 @@ export class RecordDecoder {
     }
     this.onRecord(record);
   }
+}
+
+/** data holds the whole marker at `at`. */
+function markAt(data: Buffer, at: number): boolean {
+  for (let k = 0; k < MARK.length; k++) if (data[at + k] !== MARK[k]) return false;
+  return true;
 }
 
 /** How many bytes at the end of `data` (from `from` on) are a proper prefix of the marker. */

@@ -13,6 +13,7 @@ import { WorkerStartError } from './errors.js';
 import { deferExtraCaCerts } from './extra-ca.js';
 import { killTree } from './kill.js';
 import { OutputTail } from './output-tail.js';
+import { RssReader } from './memory.js';
 import { inspectorUrlIn, mayHoldInspectorBanner, remoteStack, withoutInspectorBanner } from './diagnosis/remote-stack.js';
 import {
   RecordDecoder,
@@ -87,6 +88,7 @@ export class WorkerHandle {
   /** Last startup or IPC error. */
   error?: Error;
   onResult: (record: ResultRecord) => void = () => {};
+  private readonly memory: RssReader;
   /** Where the worker's inspector listens, once it has been asked to open it (SIGUSR1). */
   private inspectorUrl?: string;
   private seq = 0;
@@ -134,6 +136,7 @@ export class WorkerHandle {
       fs.closeSync(log.appendFd);
     }
     this.pid = this.child.pid ?? -1;
+    this.memory = new RssReader(this.pid);
     this.decoder = new RecordDecoder(
       (r) => {
         if (r.t === 'ready') this.markReady(r.blas);
@@ -164,6 +167,7 @@ export class WorkerHandle {
           clearInterval(this.poll);
           this.readLog(true);
           fs.closeSync(this.logFd);
+          this.memory.close();
           this.exit = exit;
           // Whatever it started and left behind (its process group) goes with it.
           try {
@@ -208,6 +212,11 @@ export class WorkerHandle {
       return;
     }
     this.output.push(Buffer.from(bytes));
+  }
+
+  /** The worker's resident set size in bytes; undefined once it has exited. */
+  rss(): number | undefined {
+    return this.memory.read();
   }
 
   /** Bytes the worker has written to its log (records and output), read or not. */

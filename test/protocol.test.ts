@@ -194,3 +194,28 @@ describe('diagnosis text', () => {
     assert.match(text, /^\[… \d+ earlier bytes\]/);
   });
 });
+
+describe('memory of a worker', () => {
+  it('reads a process\'s RSS as the process itself sees it, and nothing once it has exited', async () => {
+    const { spawn } = await import('node:child_process');
+    const { RssReader } = await import('../runner/memory.js');
+    // The child reports its own RSS after filling 64 MB, then waits to be read from outside.
+    const child = spawn(process.execPath, ['-e', 'globalThis.keep = Buffer.alloc(64 << 20, 1); console.log(process.memoryUsage.rss()); setInterval(() => {}, 1000)'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const own = Number(await new Promise<string>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
+    const reader = new RssReader(child.pid!);
+    try {
+      const seen = reader.read();
+      assert.ok(seen !== undefined && Math.abs(seen - own) < own * 0.1, `read ${seen}, the process said ${own}`);
+      assert.ok(seen > 64 << 20);
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+      assert.equal(reader.read(), undefined);
+    } finally {
+      child.kill('SIGKILL');
+      reader.close();
+    }
+    assert.equal(reader.read(), undefined, 'closed');
+  });
+});
