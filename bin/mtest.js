@@ -1,6 +1,16 @@
-#!/usr/bin/env node
-// Thin launcher: everything lives in the compiled library (npm ci runs the build).
+#!/bin/sh
+':' //; [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && export MTEST_DEFERRED_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS" NODE_EXTRA_CA_CERTS=; exec node "$0" "$@"
+// Launcher: everything lives in the compiled library (npm ci runs the build).
+//
+// The line above is for sh, which runs this file when it is executed (`mtest`, `npx mtest`); to JavaScript
+// it is a string and a comment. Node parses the NODE_EXTRA_CA_CERTS bundle before any of mtest runs (~50 ms
+// with a system bundle, for a process that makes no TLS connection of its own), so sh hands the variable
+// over in another name and starts node on this same file; restoreExtraCaCerts puts it back, and gives its
+// certificates to TLS on first use (examples under --serial). `node bin/mtest.js` skips the line and pays.
+import { restoreExtraCaCerts } from '../dist/runner/extra-ca.js';
 import { main } from '../dist/src/cli/main.js';
+
+restoreExtraCaCerts();
 
 // A reader that went away (`mtest … | head`) ends the run quietly; workers are killed on exit.
 for (const stream of [process.stdout, process.stderr]) {

@@ -68,3 +68,56 @@ describe('NODE_EXTRA_CA_CERTS in workers', function () {
     assert.match(results[1].got ?? '', /SELF_SIGNED|UNABLE_TO_VERIFY/);
   });
 });
+
+describe('NODE_EXTRA_CA_CERTS in mtest itself (the launcher)', function () {
+  this.timeout(30000);
+  const BIN = fileURLToPath(new URL('../../bin/mtest.js', import.meta.url));
+  let server: tls.Server;
+  let dir: string;
+  let port = 0;
+
+  before(async () => {
+    server = tls.createServer({ key: fs.readFileSync(TLS + 'key.pem'), cert: fs.readFileSync(TLS + 'cert.pem') }, (socket) => socket.end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+    dir = fs.mkdtempSync(join(tmpdir(), 'mtest-ca-bin-'));
+    fs.writeFileSync(
+      join(dir, 'tls.md'),
+      [
+        // What the process was started with: the launcher handed the bundle over under another name.
+        '    sage: const started = require("node:fs").readFileSync("/proc/self/environ", "latin1").split("\\0")',
+        '    sage: started.some((v) => v.startsWith("MTEST_DEFERRED_EXTRA_CA_CERTS=") && v.endsWith("cert.pem"))',
+        '    true',
+        '    sage: process.env.NODE_EXTRA_CA_CERTS?.endsWith("cert.pem")',
+        '    true',
+        '    sage: const tls = await import("node:tls")',
+        `    sage: await new Promise((resolve) => { const s = tls.connect({ host: "127.0.0.1", port: ${port} }, () => { resolve(s.authorized); s.destroy(); }); s.on("error", (e) => resolve(e.code)); })`,
+        '    true',
+        '',
+      ].join('\n'),
+    );
+  });
+  after(() => {
+    server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const mode of [['--serial'], ['-p', '1']]) {
+    it(`executed as a command (${mode.join(' ')}): Node starts without the bundle; examples see it and trust its certificates`, async () => {
+      const { spawn } = await import('node:child_process');
+      // The examples need `require`: give them Node's module helpers through a tiny prelude.
+      fs.writeFileSync(join(dir, 'prelude.mjs'), 'import { createRequire } from "node:module";\nexport const require = createRequire(import.meta.url);\n');
+      const child = spawn(BIN, [...mode, '--prelude', './prelude.mjs', 'tls.md'], {
+        cwd: dir,
+        env: { ...process.env, NODE_EXTRA_CA_CERTS: TLS + 'cert.pem' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d));
+      child.stderr.on('data', (d: Buffer) => (out += d));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 0, out);
+      assert.ok(out.trimEnd().endsWith('5 passed, 0 failed, 0 skipped'), out);
+    });
+  }
+});

@@ -29,11 +29,12 @@ if (!hasPeer()) {
   process.exit(0);
 }
 
+// Run as users run it (`mtest …`): the launcher itself is executed, not handed to node.
 const mtest = path.join(root, 'bin', 'mtest.js');
 const workloads = ['overhead', 'linalg', 'heavy'];
 const commands = {
-  'mtest --serial': (w) => [process.execPath, [mtest, '--serial', path.join(corpus, w, 'ts')], root],
-  'mtest -p 2': (w) => [process.execPath, [mtest, '-p', '2', path.join(corpus, w, 'ts')], root],
+  'mtest --serial': (w) => [mtest, ['--serial', path.join(corpus, w, 'ts')], root],
+  'mtest -p 2': (w) => [mtest, ['-p', '2', path.join(corpus, w, 'ts')], root],
   pytest: (w) => [py, ['-m', 'pytest', '--doctest-modules', '-q', '-p', 'no:cacheprovider', '.'], path.join(corpus, w, 'py')],
   'pytest -n 2': (w) => [py, ['-m', 'pytest', '--doctest-modules', '-q', '-p', 'no:cacheprovider', '-n', '2', '.'], path.join(corpus, w, 'py')],
 };

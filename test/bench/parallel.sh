@@ -12,7 +12,7 @@ shared=${1:-${MTEST_SHARED:-../shared}}
 runs=${2:-3}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 corpus=${MTEST_CORPUS:-${TMPDIR:-/tmp}/mtest-bench-corpus}
-mtest="node $repo/bin/mtest.js"
+mtest="$repo/bin/mtest.js"  # executed as users run it, not handed to node
 [ -d "$corpus/overhead" ] || python3 "$shared/bench/gen-corpus.py" "$corpus" >/dev/null
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
