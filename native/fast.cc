@@ -4,6 +4,7 @@
 // functions skip node-addon-api's wrappers. They never throw C++ exceptions; errors become JS errors.
 #include <node_api.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -90,7 +91,7 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   if (a.failed || m == 0 || n == 0) return nullptr;
   if (k == 0) {
     // BLAS wants lda >= 1 and would only clear C.
-    for (size_t i = 0; i < Count(m, n); i++) C[i] = 0.0;
+    std::fill_n(C, Count(m, n), 0.0);
     return nullptr;
   }
   cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0, A, k, B, n, 0.0, C, n);
@@ -107,7 +108,7 @@ napi_value Syrk(napi_env env, napi_callback_info info) {
   double* C = a.Buf(2, Count(n, n));
   if (a.failed || n == 0) return nullptr;
   if (k == 0) {
-    for (size_t i = 0; i < Count(n, n); i++) C[i] = 0.0;
+    std::fill_n(C, Count(n, n), 0.0);  // as gemm: BLAS would only clear C
     return nullptr;
   }
   cblas_dsyrk(CblasRowMajor, CblasUpper, trans ? CblasTrans : CblasNoTrans, n, k, 1.0, A, trans ? n : k, 0.0, C, n);

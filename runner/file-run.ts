@@ -103,11 +103,6 @@ export class FileRun {
     }
     if (this.sealed) return;
     switch (record.t) {
-      case 'file':
-        if (record.examples !== this.examples.length) {
-          this.events.warning(this.file, `the worker found ${record.examples} examples, mtest ${this.examples.length} (file changed while running?)`);
-        }
-        break;
       case 'start':
         this.exampleStarted(record.i, record.at);
         break;

@@ -26,8 +26,6 @@ export interface RunnerOptions extends ExecuteOptions {
   exitFirst: boolean;
   /** Warn about examples slower than this many seconds (undefined = off). */
   warnLong?: number;
-  /** Prompts from the configuration (SPEC §8), so workers re-parse files exactly as the CLI did. */
-  prompts?: readonly string[];
 }
 
 /** How a run ended, beyond the per-example results the events carried. */

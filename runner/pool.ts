@@ -47,13 +47,13 @@ const BLAS_WAIT_MS = 1000;
  */
 export class PrestartedWorkers {
   private readonly handles = new Map<number, WorkerHandle>();
+  /** Slot 1's worker, kept after the pool takes it: it names the BLAS. */
+  private readonly first?: WorkerHandle;
 
   constructor(count: number, spawn: WorkerSpawnOptions) {
     for (let slot = 1; slot <= count; slot++) this.handles.set(slot, new WorkerHandle(slot, spawn));
     this.first = this.handles.get(1);
   }
-
-  private readonly first?: WorkerHandle;
 
   /**
    * The engine's BLAS as the first worker loaded it; undefined when the prelude has no engine, the engine
@@ -117,7 +117,6 @@ export class WorkerPool {
       initial: options.initial,
       only: options.only,
       measureMemory: options.measureMemory || options.traceMemory !== undefined || options.verbose,
-      prompts: options.prompts ? [...options.prompts] : undefined,
     };
     this.tuning = { ...DEFAULT_FILE_RUN_TUNING, ...poolTuning };
   }

@@ -41,8 +41,6 @@ export interface WireExecuteOptions {
   initial: boolean;
   only?: number[];
   measureMemory?: boolean;
-  /** Configured prompts: the worker must find the same examples as the parent. */
-  prompts?: string[];
 }
 
 /** The built-in engine's BLAS, as the header names it. */
@@ -58,12 +56,8 @@ export type WorkerCommand =
       t: 'run';
       /** Sequence number of this file on this worker; echoed in every record so stale records are ignored. */
       seq: number;
-      path: string;
-      /**
-       * The file as the parent parsed it: the worker runs exactly these examples (no second parse that
-       * could differ, and no second parse to pay for). Absent: the worker parses `path` itself.
-       */
-      file?: SourceFile;
+      /** The file as the parent parsed it: the worker runs exactly these examples, with no parse of its own. */
+      file: SourceFile;
       options: WireExecuteOptions;
     }
   | { t: 'exit' };
@@ -75,15 +69,13 @@ export type ResultRecord =
    * built-in engine's BLAS, when the prelude holds the engine and it loaded.
    */
   | { t: 'ready'; pid: number; blas?: BlasInfo }
-  /** The worker parsed the file; `examples` is its own count (it re-parses). */
-  | { t: 'file'; seq: number; examples: number }
   /** Example `i` is about to run (`at`: the worker's Date.now()). Written before any of its code runs. */
   | { t: 'start'; seq: number; i: number; at: number }
   /** Example finished (any status). */
   | { t: 'end'; seq: number; r: ExampleResult }
   /** The file finished normally. */
   | { t: 'done'; seq: number }
-  /** The file could not be run at all (unreadable, executor threw); its examples are reported notrun. */
+  /** The file could not be run at all (the executor threw); its examples are reported notrun. */
   | { t: 'error'; seq: number; message: string }
   /** An exception nobody handled (timer callback, unhandled rejection) is about to end the worker. */
   | { t: 'fatal'; seq: number; message: string };

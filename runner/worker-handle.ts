@@ -263,7 +263,7 @@ export class WorkerHandle {
     const seq = ++this.seq;
     this.files.push(file.path);
     this.output.clear();
-    this.send({ t: 'run', seq, path: file.path, file, options });
+    this.send({ t: 'run', seq, file, options });
     return seq;
   }
 
@@ -301,7 +301,8 @@ export class WorkerHandle {
 }
 
 // Never let mtest exit leaving a worker behind (whatever the exit path): one listener for all of them.
-// A worker whose pool was SIGKILLed notices through its watchdog thread (it has been orphaned) and ends.
+// A worker whose pool was SIGKILLed dies with it: PR_SET_PDEATHSIG through the guard addon (an idle one
+// also ends on 'disconnect').
 const live = new Set<WorkerHandle>();
 process.on('exit', () => {
   for (const handle of live) {

@@ -3,7 +3,7 @@
 // fate: the parent watches the clock and memory, takes its stacks (inspector, gdb) and kills it.
 import { restoreExtraCaCerts } from './extra-ca.js';
 import { executeFile, type ExecuteOptions } from '../src/execute/index.js';
-import { countExamples, type ExampleResult } from '../src/model.js';
+import type { ExampleResult } from '../src/model.js';
 import { isBuiltinEngine, loadPrelude } from '../src/execute/modules.js';
 import { DOORBELL_FD, LOG_FD, PRELUDE_ENV, type BlasInfo, type WorkerCommand } from './protocol.js';
 import { RecordWriter } from './record-writer.js';
@@ -43,13 +43,6 @@ async function runFile(command: RunCommand): Promise<void> {
   const seq = command.seq;
   runningSeq = seq;
   try {
-    // The parent sends the file it parsed; the parser is loaded only when it did not (tools driving a worker).
-    const file = command.file ?? (await import('../src/sources/index.js')).loadSource(command.path, { prompts: command.options.prompts });
-    if (!file) {
-      log.ring({ t: 'error', seq, message: `${command.path} is marked nodoctest` });
-      return;
-    }
-    log.write({ t: 'file', seq, examples: countExamples(file) });
     const wire = command.options;
     // Every field spelled out, so that every file's options have one shape (a spread of the decoded JSON
     // gave objects of different shapes, and the optimized executeFile was thrown away and rebuilt).
@@ -65,7 +58,7 @@ async function runFile(command: RunCommand): Promise<void> {
       only: wire.only,
       measureMemory: wire.measureMemory,
     };
-    await executeFile(file, options, {
+    await executeFile(command.file, options, {
       exampleStart(index: number): void {
         log.write({ t: 'start', seq, i: index, at: Date.now() });
       },

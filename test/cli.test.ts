@@ -197,7 +197,7 @@ describe('option parsing', () => {
 
 describe('mtest CLI (workers)', function () {
   this.timeout(60000);
-  it('configured prompts reach the workers: they find the same examples as the parent', async () => {
+  it('configured prompts decide which examples the workers run', async () => {
     // with prompts ['>>>'] the sage: line is plain text, so only one example exists
     const r = await mtest({ 'a.md': 'sage: 1\n2\n>>> 1 + 1\n2\n', 'mtest.config.json': '{"prompts": [">>>"]}' }, ['-p', '1', '--prelude', 'node:util', 'a.md']);
     assert.equal(r.code, 0, r.out + r.err);

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import type { Matrix, Vector } from '../src/engine/index.js';
-import { packageRoot } from '../src/engine/native.js';
+import { packageRoot } from '../src/package-root.js';
 
 export function fixture<T>(name: string): T {
   return JSON.parse(readFileSync(path.join(packageRoot(), 'test', 'fixtures', 'engine', name), 'utf8')) as T;

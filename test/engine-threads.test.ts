@@ -8,7 +8,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { blasConfig, identity, setBlasThreads } from '../src/engine/index.js';
-import { loadAddon, packageRoot } from '../src/engine/native.js';
+import { loadAddon } from '../src/engine/native.js';
+import { packageRoot } from '../src/package-root.js';
 
 const engineUrl = pathToFileURL(path.join(packageRoot(), 'dist', 'src', 'engine', 'index.js')).href;
 

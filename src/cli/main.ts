@@ -88,7 +88,6 @@ export function resolveOptions(cli: CliOptions, config: FileConfig, detected: st
     verbose: Boolean(cli.verbose || cli.debug),
     exitFirst: Boolean(cli.exitFirst),
     warnLong: cli.warnLong,
-    prompts: config.prompts,
   };
 }
 

@@ -24,6 +24,7 @@ function isTransposeOf(t: Matrix, a: Matrix): boolean {
   const link = transposeOf.get(t);
   return link !== undefined && link.source === a && link.version === (versions.get(a) ?? 0) && !versions.has(t);
 }
+
 /** Registry-wide brand so `instanceof Matrix` holds across copies of the engine (see vector.ts). */
 const BRAND = Symbol.for('mtest.engine.Matrix');
 

@@ -41,8 +41,6 @@ export interface NativeEngine {
 
 const ADDON = path.join('build', 'Release', 'mtest_engine.node');
 
-export { packageRoot } from '../package-root.js';
-
 let loaded: NativeEngine | undefined;
 
 /** The addon, loaded on first use so that importing the engine never fails by itself. */

@@ -1,17 +1,16 @@
 // The parse-free path for the most common examples: one expression (`A.det()`), one declaration on one
 // line (`const A = matrix([[1, 2], [3, 4]])`), one loop on one line. These rules only guess; the guess is
 // settled by compiling the body: a wrong guess does not compile and the caller takes compileExample.
-import { MAYBE_TYPE_ARGUMENTS, type CompiledExample } from './transform.js';
+import { DYNAMIC_IMPORT, MAYBE_TYPE_ARGUMENTS, type CompiledExample } from './transform.js';
 
 const STATEMENT_START = /^\s*(?:const|let|var|function|class|import|export|if|for|while|do|switch|try|throw|return|break|continue|async|await|yield|debugger|with|label|interface|type|enum|declare|namespace|abstract|@|\{|;|[A-Za-z_$][\w$]*\s*:(?!:))/;
 const SIMPLE_DECLARATION = /^\s*(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=(?!=)([^;\n]*)$/;
 const SIMPLE_ASSIGNMENT = /^\s*([A-Za-z_$][\w$]*)\s*=(?!=)/;
-/** `import()` needs the full path, which points it at the import helper. */
-const DYNAMIC_IMPORT = /(?<![\w$.])import\s*\(/;
 
 /** The quick guess for `source`, or undefined when it needs the full path (compileExample). */
 export function quickCompile(source: string, isGlobal: (name: string) => boolean = (n) => n in globalThis): CompiledExample | undefined {
   if (source.startsWith('for') || source.startsWith('while')) return quickLoop(source);
+  // `import()` needs the full path, which points it at the import helper.
   if (!bracketsBalance(source) || source.includes(';') || source.includes('await') || DYNAMIC_IMPORT.test(source) || (source.includes('<') && MAYBE_TYPE_ARGUMENTS.test(source))) return undefined;
   const decl = SIMPLE_DECLARATION.exec(source);
   if (decl) {

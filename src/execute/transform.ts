@@ -60,6 +60,9 @@ const PARSE_OPTIONS: acorn.Options = {
   allowHashBang: false,
 };
 
+/** What may be a dynamic `import(…)` (not `x.import(…)`); the parse decides. */
+export const DYNAMIC_IMPORT = /(?<![\w$.])import\s*\(/;
+
 /**
  * A generic call or instantiation (`f<T>(x)`, ``tag<T>`…` ``) is also valid JavaScript with another meaning:
  * such sources are type-stripped even when they parse as JavaScript. Comparisons (`i < 10`) are not.
@@ -249,7 +252,7 @@ function hasTopLevelAwait(code: string, program: acorn.Program): boolean {
  * rename (rare: only sources that call import()).
  */
 function withImportHelper(parsed: { program: acorn.Program; code: string }): { program: acorn.Program; code: string } {
-  if (!/\bimport\s*\(/.test(parsed.code)) return parsed;
+  if (!DYNAMIC_IMPORT.test(parsed.code)) return parsed;
   const starts: number[] = [];
   walk(parsed.program, (n) => {
     if (n.type === 'ImportExpression') starts.push(n.start);
