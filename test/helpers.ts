@@ -2,7 +2,7 @@
 import type { Block, Directives, Example, ExampleResult, SourceFile } from '../src/model.js';
 import type { ExecuteOptions } from '../src/execute/api.js';
 import { executeFile } from '../src/execute/index.js';
-import { VmGuard } from '../runner/interrupt.js';
+import { VmGuard } from '../runner/serial/interrupt.js';
 
 export function ex(source: string, want = '', line = 1, directives: Partial<Directives> = {}): Example {
   return { source, want, line, indent: 0, directives: { needs: [], errors: [], ...directives } };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { INTERRUPTED } from '../src/execute/index.js';
-import { AddonGuard, syncGuard, VmGuard } from '../runner/interrupt.js';
-import { Watchdog } from '../runner/watchdog.js';
+import { AddonGuard, syncGuard, VmGuard } from '../runner/serial/interrupt.js';
+import { Watchdog } from '../runner/serial/watchdog.js';
 import type { Example } from '../src/model.js';
 
 const example = (timeout: number): Example => ({ source: 'for (;;) {}', want: '', line: 3, indent: 0, directives: { needs: [], errors: [], timeout } });

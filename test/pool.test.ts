@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { countExamples } from '../src/model.js';
 import { fixture, runFiles, survivorsAfter, treePidsOf } from './fault-helpers.js';
-import { PrestartedWorkers, spawnOptions } from '../runner/pool.js';
+import { PrestartedWorkers, spawnOptions } from '../runner/parent/pool.js';
 import { PRELUDE_ENV } from '../runner/protocol.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/faults/', import.meta.url));

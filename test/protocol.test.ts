@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { condenseGdbOutput, isIdle } from '../runner/diagnosis/native-stack.js';
 import { crashMessage, whereText } from '../runner/diagnosis/messages.js';
 import { inspectorUrlIn, withoutInspectorBanner } from '../runner/diagnosis/remote-stack.js';
-import { Heartbeat } from '../runner/heartbeat.js';
-import { OutputTail } from '../runner/output-tail.js';
+import { Heartbeat } from '../runner/serial/heartbeat.js';
+import { OutputTail } from '../runner/parent/output-tail.js';
 import { encodeRecord, RECORD_MARK, RecordDecoder, type ResultRecord } from '../runner/protocol.js';
 
 const records: ResultRecord[] = [

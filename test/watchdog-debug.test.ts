@@ -1,7 +1,7 @@
 // --debug's REPL on failure: opens in the example's namespace and `.exit` goes on.
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { openRepl } from '../runner/debug-repl.js';
+import { openRepl } from '../runner/serial/debug-repl.js';
 
 describe('debug REPL', () => {
   it('evaluates in the namespace of the failing example and resolves on .exit', async () => {

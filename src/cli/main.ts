@@ -17,7 +17,7 @@ import { StatusLine } from '../report/status-line.js';
 import { TraceReporter } from '../report/trace.js';
 import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
 import type { BlasInfo } from '../../runner/protocol.js';
-import type { PrestartedWorkers } from '../../runner/pool.js';
+import type { PrestartedWorkers } from '../../runner/parent/pool.js';
 import { WorkerStartError } from '../../runner/errors.js';
 import { ConfigError, loadConfig, type FileConfig } from './config.js';
 import { listExamples } from './list.js';
@@ -104,10 +104,10 @@ function shuffle<T>(items: T[], seed: number): T[] {
 
 async function runFiles(files: SourceFile[], options: RunnerOptions, events: RunEvents, prestarted?: PrestartedWorkers): Promise<RunnerOutcome> {
   if (options.serial) {
-    const { runSerial } = await import('../../runner/serial.js');
+    const { runSerial } = await import('../../runner/serial/serial.js');
     return runSerial(files, options, events);
   }
-  const { runWorkers } = await import('../../runner/pool.js');
+  const { runWorkers } = await import('../../runner/parent/pool.js');
   return runWorkers(files, options, events, undefined, prestarted);
 }
 
@@ -123,7 +123,7 @@ function fileArgumentCount(paths: string[], cwd: string): number | undefined {
 async function prestartWorkers(cli: CliOptions, config: FileConfig, fileArguments: number | undefined): Promise<PrestartedWorkers | undefined> {
   const options = resolveOptions(cli, config, [], fileArguments);
   if (options.serial) return undefined;
-  const { PrestartedWorkers, spawnOptions } = await import('../../runner/pool.js');
+  const { PrestartedWorkers, spawnOptions } = await import('../../runner/parent/pool.js');
   return new PrestartedWorkers(options.jobs, spawnOptions(options));
 }
 

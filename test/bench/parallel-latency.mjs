@@ -3,7 +3,7 @@
 // file's start, so an upper bound). Needs a build (dist/).
 // Usage: node test/bench/parallel-latency.mjs [RUNS]
 import { fileURLToPath } from 'node:url';
-import { runWorkers } from '../../dist/runner/pool.js';
+import { runWorkers } from '../../dist/runner/parent/pool.js';
 import { RecordingEvents } from '../../dist/runner/recording-events.js';
 import { loadSource } from '../../dist/src/sources/index.js';
 

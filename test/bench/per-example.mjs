@@ -6,8 +6,8 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadSource } from '../../dist/src/sources/index.js';
 import { executeFile } from '../../dist/src/execute/index.js';
-import { AddonGuard, syncGuard } from '../../dist/runner/interrupt.js';
-import { Watchdog } from '../../dist/runner/watchdog.js';
+import { AddonGuard, syncGuard } from '../../dist/runner/serial/interrupt.js';
+import { Watchdog } from '../../dist/runner/serial/watchdog.js';
 
 const dir = process.argv[2];
 if (!dir) {

@@ -4,12 +4,12 @@
 // memory budget (a fat worker is replaced before it hits the limit mid-file). Ctrl-C / SIGTERM stop the run:
 // every worker tree is killed and what did not run is reported as not run.
 import pLimit from 'p-limit';
-import type { RunEvents } from '../src/events.js';
-import { countExamples, notRun, type SourceFile } from '../src/model.js';
+import type { RunEvents } from '../../src/events.js';
+import { countExamples, notRun, type SourceFile } from '../../src/model.js';
 import { DEFAULT_FILE_RUN_TUNING, FileRun, type FileRunEnd, type FileRunTuning } from './file-run.js';
-import { MB } from './memory.js';
-import type { RunnerOptions, RunnerOutcome } from './options.js';
-import type { BlasInfo, WireExecuteOptions } from './protocol.js';
+import { MB } from '../memory.js';
+import type { RunnerOptions, RunnerOutcome } from '../options.js';
+import type { BlasInfo, WireExecuteOptions } from '../protocol.js';
 import { WorkerHandle, type WorkerSpawnOptions } from './worker-handle.js';
 
 /** Knobs for tests and benchmarks, not user options. */

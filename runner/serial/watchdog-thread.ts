@@ -4,12 +4,12 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
-import { captureMainThreadStack } from './diagnosis/js-stack.js';
-import { nativeStack } from './diagnosis/native-stack.js';
-import { formatProcessTree } from './diagnosis/process-tree.js';
+import { captureMainThreadStack } from '../diagnosis/js-stack.js';
+import { nativeStack } from '../diagnosis/native-stack.js';
+import { formatProcessTree } from '../diagnosis/process-tree.js';
 import { Heartbeat, type HeartbeatSnapshot } from './heartbeat.js';
-import { killTreeNow } from './kill.js';
-import { fileTimeoutMessage, memoryMessage, timeoutMessage } from './diagnosis/messages.js';
+import { killTreeNow } from '../kill.js';
+import { fileTimeoutMessage, memoryMessage, timeoutMessage } from '../diagnosis/messages.js';
 import type { StackReason, WatchdogMessage, WatchdogThreadData } from './watchdog.js';
 
 const data = workerData as WatchdogThreadData;

@@ -2,19 +2,19 @@
 // doorbell pipe; its records and raw output decoded in order as the log is read, the tail of that output
 // kept, its JavaScript stack taken on demand (inspector), and its end observed — after the log has been
 // read to its end, so a result written just before a crash is never lost.
-import type { SourceFile } from '../src/model.js';
+import type { SourceFile } from '../../src/model.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
-import { WorkerStartError } from './errors.js';
-import { deferExtraCaCerts } from './extra-ca.js';
-import { killTree } from './kill.js';
+import { WorkerStartError } from '../errors.js';
+import { deferExtraCaCerts } from '../extra-ca.js';
+import { killTree } from '../kill.js';
 import { OutputTail } from './output-tail.js';
-import { RssReader } from './memory.js';
-import { inspectorUrlIn, mayHoldInspectorBanner, remoteStack, withoutInspectorBanner } from './diagnosis/remote-stack.js';
+import { RssReader } from '../memory.js';
+import { inspectorUrlIn, mayHoldInspectorBanner, remoteStack, withoutInspectorBanner } from '../diagnosis/remote-stack.js';
 import {
   RecordDecoder,
   DOORBELL_FD,
@@ -25,7 +25,7 @@ import {
   type ResultRecord,
   type WireExecuteOptions,
   type WorkerCommand,
-} from './protocol.js';
+} from '../protocol.js';
 
 export interface WorkerSpawnOptions {
   /** Exported as OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, MKL_NUM_THREADS. */
@@ -110,7 +110,7 @@ export class WorkerHandle {
     spawn: WorkerSpawnOptions,
   ) {
     const threads = String(spawn.blasThreads);
-    const modulePath = spawn.workerModule ?? fileURLToPath(new URL('./worker.js', import.meta.url));
+    const modulePath = spawn.workerModule ?? fileURLToPath(new URL('../worker/worker.js', import.meta.url));
     const log = openLog();
     this.logFd = log.readFd;
     try {

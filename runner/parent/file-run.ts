@@ -2,16 +2,16 @@
 // RunEvents, keeps the clocks (example limit, file limit) and the memory watch, and when something goes
 // wrong — a limit passes, the worker dies, the run is interrupted — it reports the example that was running
 // with the diagnosis, kills the worker's process tree, and reports the rest of the file as not run.
-import type { Incident, RunEvents } from '../src/events.js';
-import { indent } from '../src/report/format.js';
-import { notRun, type Example, type ExampleResult, type SourceFile } from '../src/model.js';
-import { isIdle, nativeStack } from './diagnosis/native-stack.js';
-import { formatProcessTree } from './diagnosis/process-tree.js';
-import { crashMessage, fileTimeoutMessage, memoryMessage, outputMessage, timeoutMessage, whereText } from './diagnosis/messages.js';
-import { MB } from './memory.js';
-import type { RunnerOptions } from './options.js';
-import type { ResultRecord, WireExecuteOptions } from './protocol.js';
-import { resultWarnings } from './warnings.js';
+import type { Incident, RunEvents } from '../../src/events.js';
+import { indent } from '../../src/report/format.js';
+import { notRun, type Example, type ExampleResult, type SourceFile } from '../../src/model.js';
+import { isIdle, nativeStack } from '../diagnosis/native-stack.js';
+import { formatProcessTree } from '../diagnosis/process-tree.js';
+import { crashMessage, fileTimeoutMessage, memoryMessage, outputMessage, timeoutMessage, whereText } from '../diagnosis/messages.js';
+import { MB } from '../memory.js';
+import type { RunnerOptions } from '../options.js';
+import type { ResultRecord, WireExecuteOptions } from '../protocol.js';
+import { resultWarnings } from '../warnings.js';
 import type { WorkerExit, WorkerHandle } from './worker-handle.js';
 
 export type FileRunEnd = 'done' | 'error' | 'timeout' | 'file-timeout' | 'memory' | 'crash' | 'interrupted';

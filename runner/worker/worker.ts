@@ -1,13 +1,13 @@
 // A worker process (forked by WorkerPool). It runs one file at a time when told to over IPC, and announces
 // every example in its record log *before* running it and reports it right after. It never decides its own
 // fate: the parent watches the clock and memory, takes its stacks (inspector, gdb) and kills it.
-import { restoreExtraCaCerts } from './extra-ca.js';
-import { executeFile, type ExecuteOptions } from '../src/execute/index.js';
-import type { ExampleResult } from '../src/model.js';
-import { isBuiltinEngine, loadPrelude } from '../src/execute/modules.js';
-import { DOORBELL_FD, LOG_FD, PRELUDE_ENV, type BlasInfo, type WorkerCommand } from './protocol.js';
+import { restoreExtraCaCerts } from '../extra-ca.js';
+import { executeFile, type ExecuteOptions } from '../../src/execute/index.js';
+import type { ExampleResult } from '../../src/model.js';
+import { isBuiltinEngine, loadPrelude } from '../../src/execute/modules.js';
+import { DOORBELL_FD, LOG_FD, PRELUDE_ENV, type BlasInfo, type WorkerCommand } from '../protocol.js';
 import { RecordWriter } from './record-writer.js';
-import { guardAddonPath } from './interrupt.js';
+import { guardAddonPath } from '../serial/interrupt.js';
 import { createRequire } from 'node:module';
 
 type RunCommand = Extract<WorkerCommand, { t: 'run' }>;

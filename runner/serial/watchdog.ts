@@ -3,12 +3,12 @@
 // The main thread only stores "example N started at T with limit L" into shared memory (Heartbeat); the
 // thread watches it and, when a limit passes, does what the main thread no longer can: take its JavaScript
 // stack through the inspector, its native stack through gdb, and —
-//   serial mode: interrupt a synchronous example through the guard addon (runner/interrupt.ts), then, if
+//   serial mode: interrupt a synchronous example through the guard addon (interrupt.ts), then, if
 //                the example is still running 1 s later (native code, a loop in a promise job), print
 //                file, line, source and stacks to stderr and end the process (children first);
 //   debug mode:  only warn (`still running line N after 60 s` with the stack).
 import { Worker } from 'node:worker_threads';
-import type { Example } from '../src/model.js';
+import type { Example } from '../../src/model.js';
 import { Heartbeat } from './heartbeat.js';
 
 export type WatchdogMode = 'serial' | 'debug';

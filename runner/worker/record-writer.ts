@@ -1,7 +1,7 @@
 // Writer side of the worker's records: synchronous write(2), so a record that returns has left the process
 // and survives its death a moment later.
 import fs from 'node:fs';
-import { encodeRecord, type ResultRecord } from './protocol.js';
+import { encodeRecord, type ResultRecord } from '../protocol.js';
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 const RING = Buffer.from('\n');

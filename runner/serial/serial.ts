@@ -2,15 +2,15 @@
 // still hold: a synchronous loop is interrupted through the guard addon, an awaited example is raced, and
 // for a hang the guard cannot reach (native code, a loop in a promise job) the watchdog thread reports the
 // running example with its stacks and ends the process. --debug only warns, and opens a REPL on failure.
-import type { RunEvents } from '../src/events.js';
-import { executeFile, releaseOutput, type ExecuteHooks } from '../src/execute/index.js';
-import { countExamples, exampleAt, notRun, type ExampleResult, type SourceFile } from '../src/model.js';
+import type { RunEvents } from '../../src/events.js';
+import { executeFile, releaseOutput, type ExecuteHooks } from '../../src/execute/index.js';
+import { countExamples, exampleAt, notRun, type ExampleResult, type SourceFile } from '../../src/model.js';
 import { SerialContainment } from './containment.js';
 import { openRepl } from './debug-repl.js';
 import { AddonGuard, syncGuard } from './interrupt.js';
-import { MB } from './memory.js';
-import type { RunnerOptions, RunnerOutcome } from './options.js';
-import { resultWarnings } from './warnings.js';
+import { MB } from '../memory.js';
+import type { RunnerOptions, RunnerOutcome } from '../options.js';
+import { resultWarnings } from '../warnings.js';
 import { Watchdog } from './watchdog.js';
 
 export interface SerialControl {

@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import vm from 'node:vm';
-import { INTERRUPTED, type SyncGuard } from '../src/execute/index.js';
-import { addonFile } from '../src/package-root.js';
+import { INTERRUPTED, type SyncGuard } from '../../src/execute/index.js';
+import { addonFile } from '../../src/package-root.js';
 
 interface GuardAddon {
   call(fn: (arg: unknown) => unknown, arg: unknown, sentinel: unknown): unknown;
