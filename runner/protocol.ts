@@ -15,6 +15,7 @@
 // Parent → worker commands ("run this file") go over IPC: the worker is idle when it receives them. When a
 // limit passes, the parent takes the worker's stacks itself (inspector over SIGUSR1, gdb; runner/diagnosis).
 import type { ExampleResult, SourceFile } from '../src/model.js';
+import type { RunnerOptions } from './options.js';
 
 export const DOORBELL_FD = 4;
 export const LOG_FD = 5;
@@ -29,18 +30,6 @@ export const POLL_MS = 50;
  */
 export function workerStdio(logFd: number): (number | 'ignore' | 'pipe' | 'ipc')[] {
   return ['ignore', logFd, logFd, 'ipc', 'pipe', logFd];
-}
-
-/** ExecuteOptions as plain JSON (a Set does not survive IPC). */
-export interface WireExecuteOptions {
-  optional: string[];
-  long: boolean;
-  randomSeed: number;
-  timeout: number;
-  prelude: string[];
-  initial: boolean;
-  only?: number[];
-  measureMemory?: boolean;
 }
 
 /** The built-in engine's BLAS, as the header names it. */
@@ -58,7 +47,8 @@ export type WorkerCommand =
       seq: number;
       /** The file as the parent parsed it: the worker runs exactly these examples, with no parse of its own. */
       file: SourceFile;
-      options: WireExecuteOptions;
+      /** The run's options, whole, as the CLI resolved them. */
+      options: RunnerOptions;
     }
   | { t: 'exit' };
 

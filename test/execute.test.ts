@@ -134,7 +134,7 @@ describe('executeFile (evaluation semantics, SPEC §4)', () => {
   it('skips by directive: not tested, long time, optional tags, known bug, file tags', async () => {
     const file = fileOf('a.md', [[ex('1', '1\n', 1, { notTested: 'not tested' }), ex('1', '1\n', 2, { longTime: true }), ex('1', '1\n', 3, { needs: ['gpu'] }), ex('1', '1\n', 4, { knownBug: true }), ex('1', '1\n', 5)]]);
     assert.deepEqual(statuses(await run(file)), ['skipped', 'skipped', 'skipped', 'skipped', 'passed']);
-    assert.deepEqual(statuses(await run(file, { long: true, optional: new Set(['gpu', 'bug']) })), ['skipped', 'passed', 'passed', 'passed', 'passed']);
+    assert.deepEqual(statuses(await run(file, { long: true, optional: ['gpu', 'bug'] })), ['skipped', 'passed', 'passed', 'passed', 'passed']);
     const tagged = fileOf('b.md', [[ex('1', '1\n')]], 'markdown', ['cuda']);
     assert.deepEqual(statuses(await run(tagged)), ['skipped']);
   });

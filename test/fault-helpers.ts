@@ -20,11 +20,12 @@ export function fixture(name: string): SourceFile {
 
 export function runnerOptions(over: Partial<RunnerOptions> = {}): RunnerOptions {
   return {
-    optional: new Set(),
+    optional: [],
     long: false,
     randomSeed: 1,
     timeout: 1,
     interruptSync: false,
+    measureMemory: over.traceMemory !== undefined || Boolean(over.verbose),
     prelude: [],
     initial: false,
     jobs: 3,

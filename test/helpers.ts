@@ -14,11 +14,12 @@ export function fileOf(path: string, blocks: Example[][], kind: SourceFile['kind
 }
 
 export const baseOptions: ExecuteOptions = {
-  optional: new Set(),
+  optional: [],
   long: false,
   randomSeed: 42,
   timeout: 5,
   interruptSync: true,
+  measureMemory: false,
   prelude: [],
   initial: false,
 };

@@ -10,7 +10,7 @@ import { formatProcessTree } from '../diagnosis/process-tree.js';
 import { crashMessage, fileTimeoutMessage, memoryMessage, outputMessage, timeoutMessage, whereText } from '../diagnosis/messages.js';
 import { MB } from '../memory.js';
 import type { RunnerOptions } from '../options.js';
-import type { ResultRecord, WireExecuteOptions } from '../protocol.js';
+import type { ResultRecord } from '../protocol.js';
 import { resultWarnings } from '../warnings.js';
 import type { WorkerExit, WorkerHandle } from './worker-handle.js';
 
@@ -59,7 +59,6 @@ export class FileRun {
     private readonly file: SourceFile,
     private readonly handle: WorkerHandle,
     private readonly options: RunnerOptions,
-    private readonly wire: WireExecuteOptions,
     private readonly events: RunEvents,
     private readonly tuning: FileRunTuning,
     /** Called on every failed example (for --exitfirst). */
@@ -78,7 +77,7 @@ export class FileRun {
       if (record.t !== 'ready' && record.seq === this.seq) this.onResult(record);
     };
     const memlimit = this.options.memlimit > 0 ? this.options.memlimit * MB : 0;
-    this.seq = this.handle.run(this.file, this.wire);
+    this.seq = this.handle.run(this.file, this.options);
     void this.handle.exited.then((exit) => this.onExit(exit));
     if (this.options.fileTimeout > 0) {
       this.fileTimer = setTimeout(() => void this.limitPassed('file-timeout'), this.options.fileTimeout * 1000 + this.tuning.hangGraceMs);

@@ -9,7 +9,7 @@ import { countExamples, notRun, type SourceFile } from '../../src/model.js';
 import { DEFAULT_FILE_RUN_TUNING, FileRun, type FileRunEnd, type FileRunTuning } from './file-run.js';
 import { MB } from '../memory.js';
 import type { RunnerOptions, RunnerOutcome } from '../options.js';
-import type { BlasInfo, WireExecuteOptions } from '../protocol.js';
+import type { BlasInfo } from '../protocol.js';
 import { WorkerHandle, type WorkerSpawnOptions } from './worker-handle.js';
 
 /** Knobs for tests and benchmarks, not user options. */
@@ -99,7 +99,6 @@ export class WorkerPool {
   private readonly retiring = new Set<Promise<void>>();
   private interrupted = false;
   private stopped = false;
-  private readonly wire: WireExecuteOptions;
   private readonly tuning: FileRunTuning;
 
   constructor(
@@ -108,16 +107,6 @@ export class WorkerPool {
     private readonly poolTuning: PoolTuning = {},
     private readonly prestarted?: PrestartedWorkers,
   ) {
-    this.wire = {
-      optional: [...options.optional],
-      long: options.long,
-      randomSeed: options.randomSeed,
-      timeout: options.timeout,
-      prelude: options.prelude,
-      initial: options.initial,
-      only: options.only,
-      measureMemory: options.measureMemory || options.traceMemory !== undefined || options.verbose,
-    };
     this.tuning = { ...DEFAULT_FILE_RUN_TUNING, ...poolTuning };
   }
 
@@ -195,7 +184,7 @@ export class WorkerPool {
       handle = this.spawn(slot);
       this.workers.set(slot, handle);
     }
-    const run = new FileRun(file, handle, this.options, this.wire, this.events, this.tuning, () => {
+    const run = new FileRun(file, handle, this.options, this.events, this.tuning, () => {
       if (this.options.exitFirst) this.stopped = true;
     });
     this.running.add(run);

@@ -3,6 +3,7 @@
 // kept, its JavaScript stack taken on demand (inspector), and its end observed — after the log has been
 // read to its end, so a result written just before a crash is never lost.
 import type { SourceFile } from '../../src/model.js';
+import type { RunnerOptions } from '../options.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,6 @@ import {
   type BlasInfo,
   workerStdio,
   type ResultRecord,
-  type WireExecuteOptions,
   type WorkerCommand,
 } from '../protocol.js';
 
@@ -259,7 +259,7 @@ export class WorkerHandle {
   }
 
   /** Start a file; returns its sequence number (echoed in every record about it). */
-  run(file: SourceFile, options: WireExecuteOptions): number {
+  run(file: SourceFile, options: RunnerOptions): number {
     const seq = ++this.seq;
     this.files.push(file.path);
     this.output.clear();

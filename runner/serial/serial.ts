@@ -52,10 +52,9 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
       watchdog.fileStarted(file.path, options.fileTimeout, options.memlimit * MB, described);
       const start = process.hrtime.bigint();
       const seen = new Set<number>();
-      const execOptions = { ...options, interruptSync: !options.debug, measureMemory: options.measureMemory || options.traceMemory !== undefined || options.verbose };
       const run = executeFile(
         file,
-        execOptions,
+        options,
         {
           exampleStart: (index, example) => {
             current = { file, index };

@@ -2,7 +2,7 @@
 // every example in its record log *before* running it and reports it right after. It never decides its own
 // fate: the parent watches the clock and memory, takes its stacks (inspector, gdb) and kills it.
 import { restoreExtraCaCerts } from '../extra-ca.js';
-import { executeFile, type ExecuteOptions } from '../../src/execute/index.js';
+import { executeFile } from '../../src/execute/index.js';
 import type { ExampleResult } from '../../src/model.js';
 import { isBuiltinEngine, loadPrelude } from '../../src/execute/modules.js';
 import { DOORBELL_FD, LOG_FD, PRELUDE_ENV, type BlasInfo, type WorkerCommand } from '../protocol.js';
@@ -43,21 +43,9 @@ async function runFile(command: RunCommand): Promise<void> {
   const seq = command.seq;
   runningSeq = seq;
   try {
-    const wire = command.options;
-    // Every field spelled out, so that every file's options have one shape (a spread of the decoded JSON
-    // gave objects of different shapes, and the optimized executeFile was thrown away and rebuilt).
-    const options: ExecuteOptions = {
-      optional: new Set(wire.optional),
-      long: wire.long,
-      randomSeed: wire.randomSeed,
-      timeout: wire.timeout,
-      // The parent enforces limits by killing the worker: nothing to pay per example here.
-      interruptSync: false,
-      prelude: wire.prelude,
-      initial: wire.initial,
-      only: wire.only,
-      measureMemory: wire.measureMemory,
-    };
+    // The run's options as the CLI resolved them; a worker never interrupts an example itself (its parent
+    // enforces limits by killing it, which costs nothing per example).
+    const options = command.options;
     await executeFile(command.file, options, {
       exampleStart(index: number): void {
         log.write({ t: 'start', seq, i: index, at: Date.now() });

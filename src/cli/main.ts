@@ -69,7 +69,7 @@ export function resolveOptions(cli: CliOptions, config: FileConfig, detected: st
   const requested = serial ? 1 : (cli.jobs ?? config.jobs ?? cpus);
   const jobs = fileArguments === undefined ? requested : Math.max(1, Math.min(requested, fileArguments));
   return {
-    optional: new Set([...detected, ...(cli.optional ?? config.optional ?? [])]),
+    optional: [...new Set([...detected, ...(cli.optional ?? config.optional ?? [])])],
     long: Boolean(cli.long),
     randomSeed: cli.randomSeed ?? randomInt(0, 2 ** 31 - 1),
     timeout: cli.timeout ?? config.timeout ?? 60,
@@ -82,6 +82,7 @@ export function resolveOptions(cli: CliOptions, config: FileConfig, detected: st
     fileTimeout: cli.fileTimeout ?? 600,
     memlimit: cli.memlimit ?? Math.floor(totalmem() / 1048576 / jobs),
     traceMemory: cli.traceMemory,
+    measureMemory: cli.traceMemory !== undefined || Boolean(cli.verbose || cli.debug),
     gdb: cli.gdb ?? true,
     serial,
     debug: Boolean(cli.debug),
@@ -184,7 +185,7 @@ function headerLines(id: string, options: RunnerOptions, fileCount: number, blas
   const blasText = blas ? `BLAS: ${blas.library} ${blas.version}, ${plural(options.blasThreads, 'thread')} per ${options.serial ? 'process' : 'worker'}` : 'BLAS: not loaded';
   return [
     `Running doctests with ID ${id}.`,
-    `Using --optional=${[...options.optional].join(',')}  --random-seed=${options.randomSeed}`,
+    `Using --optional=${options.optional.join(',')}  --random-seed=${options.randomSeed}`,
     `Doctesting ${plural(fileCount, 'file')} ${where} (${blasText}).`,
   ];
 }

@@ -1,11 +1,12 @@
 // The seam between a runner and the evaluation stage: run one file's examples in *this* process and
 // report each example before and after. The serial runner calls it directly; a worker process calls the
-// very same function and forwards the events to its parent.
+// very same function and forwards the events to its parent. The options are plain JSON, so that the one
+// options object the CLI resolves reaches a worker whole.
 import type { Example, ExampleResult, SourceFile } from '../model.js';
 
 export interface ExecuteOptions {
   /** Tags enabled by `--optional` or detected (lower-case). `bug` enables `known bug` examples. */
-  optional: Set<string>;
+  optional: string[];
   /** Run `long time` examples. */
   long: boolean;
   /** Seed for the engine's generator and Math.random, reset at the start of every block. */
@@ -24,7 +25,7 @@ export interface ExecuteOptions {
   /** Run only these flat indices (the others are reported as notrun); undefined = all. */
   only?: number[];
   /** Record each example's RSS growth (costs a system call per example; for --trace-memory / traces). */
-  measureMemory?: boolean;
+  measureMemory: boolean;
 }
 
 export interface ExecuteEvents {

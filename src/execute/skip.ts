@@ -2,17 +2,17 @@
 import type { Directives } from '../model.js';
 
 export interface SkipPolicy {
-  optional: Set<string>;
+  optional: readonly string[];
   long: boolean;
 }
 
 /** The reason an example is skipped, or undefined when it runs. */
 export function skipReason(d: Directives, fileTags: string[], policy: SkipPolicy): string | undefined {
   if (d.notTested) return d.notTested;
-  if (d.knownBug && !policy.optional.has('bug')) return 'known bug';
+  if (d.knownBug && !policy.optional.includes('bug')) return 'known bug';
   if (d.longTime && !policy.long) return 'long time';
-  if (policy.optional.has('all')) return undefined;
-  for (const tag of fileTags) if (!policy.optional.has(tag)) return `optional - ${tag}`;
-  for (const tag of d.needs) if (!policy.optional.has(tag)) return `optional - ${tag}`;
+  if (policy.optional.includes('all')) return undefined;
+  for (const tag of fileTags) if (!policy.optional.includes(tag)) return `optional - ${tag}`;
+  for (const tag of d.needs) if (!policy.optional.includes(tag)) return `optional - ${tag}`;
   return undefined;
 }

@@ -10,7 +10,7 @@ import { loadSource } from '../../dist/src/sources/index.js';
 const runs = Number(process.argv[2] ?? 3);
 const fixtures = fileURLToPath(new URL('../fixtures/faults/', import.meta.url));
 const options = {
-  optional: new Set(), long: false, randomSeed: 1, timeout: 1, interruptSync: false, prelude: [], initial: false,
+  optional: [], long: false, randomSeed: 1, timeout: 1, interruptSync: false, prelude: [], initial: false,
   jobs: 1, isolate: false, blasThreads: 1, fileTimeout: 0, memlimit: 0, gdb: true, serial: false, debug: false, verbose: false, exitFirst: false,
 };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -14,7 +14,7 @@ if (!dir) {
   console.error('usage: per-example.mjs CORPUS_DIR/overhead/ts');
   process.exit(2);
 }
-const options = { optional: new Set(), long: false, randomSeed: 1, timeout: 60, interruptSync: true, prelude: ['builtin'], initial: false };
+const options = { optional: [], long: false, randomSeed: 1, timeout: 60, interruptSync: true, prelude: ['builtin'], initial: false, measureMemory: false };
 // Armed as under --serial: the guard, and the watchdog thread that would interrupt it.
 const guard = syncGuard();
 const watchdog = Watchdog.start({ mode: 'serial', gdb: false, guardAddon: guard instanceof AddonGuard ? guard.addonPath : undefined });
