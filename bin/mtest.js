@@ -8,24 +8,21 @@
 // over in another name and starts node on this same file; restoreExtraCaCerts puts it back, and gives its
 // certificates to TLS on first use (examples under --serial). `node bin/mtest.js` skips the line and pays.
 import { restoreExtraCaCerts } from '../dist/runner/extra-ca.js';
-import { main } from '../dist/src/cli/main.js';
+import { main, stdio } from '../dist/src/cli/main.js';
 
 restoreExtraCaCerts();
 
-// A reader that went away (`mtest … | head`) ends the run quietly; workers are killed on exit.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
-  });
-}
+// mtest's report is written synchronously to its own copies of stdout and stderr (src/report/output.ts):
+// a reader that went away (`mtest … | head`) only stops that writing. Output that examples write to the
+// streams themselves must not end the run either.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
-// Exit explicitly: a timer or handle left behind by an example must not keep mtest alive.
-// (stdout/stderr writes to files, pipes and terminals are synchronous on Linux and macOS.)
+// Exit explicitly once the report is out: a timer or handle left behind by an example must not keep mtest
+// alive, and the exit status is the run's own whatever the reader did.
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    process.stderr.write(`mtest: internal error: ${err?.stack ?? err}\n`);
+    stdio.err(`mtest: internal error: ${err?.stack ?? err}\n`);
     process.exit(64);
   },
 );

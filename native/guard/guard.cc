@@ -5,14 +5,31 @@
 // a guarded call costs a mutex and a function call. The mechanism is vm's own: TerminateExecution from the
 // watchdog, then CancelTerminateExecution where the guarded call returns, so the termination never leaves
 // the guarded call and the rest of the process goes on.
+//
+// It also holds what --serial needs from the operating system that Node does not give, all of it safe to
+// call while BLAS threads run: posix_spawn (no fork, so no atfork handler such as OpenBLAS's, which joins
+// its busy threads and deadlocks), a private copy of a descriptor, signals noted from any thread, becoming
+// the reaper of orphaned descendants, and _exit from the watchdog thread once the report is written.
 #include <node.h>
 #include <v8.h>
 
+#include <atomic>
+#include <chrono>
 #include <mutex>
+#include <string>
+#include <vector>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char** environ;
 
 namespace {
 
@@ -89,12 +106,170 @@ void DieWithParent(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(armed);
 }
 
+
+// ---- signals noted from any thread ----
+
+constexpr int kWatched[] = {SIGINT, SIGTERM, SIGHUP};
+struct sigaction previous[3];
+std::atomic<int> signal_count{0};
+std::atomic<int> last_signal{0};
+bool watching = false;
+
+void OnSignal(int signo, siginfo_t* info, void* context) {
+  last_signal.store(signo);
+  signal_count.fetch_add(1);
+  for (int k = 0; k < 3; k++) {
+    if (kWatched[k] != signo) continue;
+    const struct sigaction& prev = previous[k];
+    if (prev.sa_flags & SA_SIGINFO) {
+      if (prev.sa_sigaction) prev.sa_sigaction(signo, info, context);
+    } else if (prev.sa_handler != SIG_IGN && prev.sa_handler != SIG_DFL && prev.sa_handler) {
+      prev.sa_handler(signo);
+    }
+  }
+}
+
+// watchSignals(): from now on SIGINT, SIGTERM and SIGHUP are counted here before the handler installed
+// before (Node's, which wakes the main thread's event loop) runs; so another thread can tell a signal
+// arrived while the main thread is stuck. Call it after JavaScript listens for those signals.
+void WatchSignals(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  if (!watching) {
+    watching = true;
+    for (int k = 0; k < 3; k++) {
+      struct sigaction action;
+      memset(&action, 0, sizeof action);
+      action.sa_sigaction = OnSignal;
+      action.sa_flags = SA_SIGINFO | SA_RESTART;
+      sigfillset(&action.sa_mask);
+      sigaction(kWatched[k], &action, &previous[k]);
+    }
+  }
+  info.GetReturnValue().Set(true);
+}
+
+// signals(): [how many watched signals arrived, the number of the last one].
+void Signals(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Array> out = v8::Array::New(isolate, 2);
+  out->Set(context, 0, v8::Integer::New(isolate, signal_count.load())).Check();
+  out->Set(context, 1, v8::Integer::New(isolate, last_signal.load())).Check();
+  info.GetReturnValue().Set(out);
+}
+
+// ---- processes and descriptors ----
+
+// spawnCapture(argv, timeoutMs): run argv[0] (a path) with argv, stdin /dev/null, stdout and stderr into
+// one pipe, LC_ALL=C; returns {status, output} (status -1 when killed at the time limit or not started).
+// posix_spawn, never fork: the caller may have busy BLAS threads.
+void SpawnCapture(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  if (info.Length() < 2 || !info[0]->IsArray() || !info[1]->IsNumber()) {
+    isolate->ThrowException(v8::Exception::TypeError(v8::String::NewFromUtf8Literal(isolate, "spawnCapture(argv, timeoutMs)")));
+    return;
+  }
+  v8::Local<v8::Array> list = info[0].As<v8::Array>();
+  std::vector<std::string> args;
+  for (uint32_t k = 0; k < list->Length(); k++) {
+    v8::String::Utf8Value arg(isolate, list->Get(context, k).ToLocalChecked());
+    args.emplace_back(*arg ? *arg : "");
+  }
+  const double timeout_ms = info[1].As<v8::Number>()->Value();
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_store;
+  for (char** e = environ; *e; e++) {
+    if (strncmp(*e, "LC_ALL=", 7) != 0) env_store.emplace_back(*e);
+  }
+  env_store.emplace_back("LC_ALL=C");
+  std::vector<char*> envp;
+  for (auto& e : env_store) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  int fds[2];
+  std::string output;
+  int status = -1;
+  if (args.empty() || pipe2(fds, O_CLOEXEC) != 0) {
+    info.GetReturnValue().Set(v8::Null(isolate));
+    return;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+  pid_t pid = -1;
+  int failed = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  if (failed == 0) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(timeout_ms));
+    bool killed = false;
+    char buffer[65536];
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+      if (left <= 0) {
+        kill(pid, SIGKILL);
+        killed = true;
+        break;
+      }
+      struct pollfd p = {fds[0], POLLIN, 0};
+      int ready = poll(&p, 1, static_cast<int>(left));
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready <= 0) continue;
+      ssize_t n = read(fds[0], buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      if (output.size() < (16u << 20)) output.append(buffer, static_cast<size_t>(n));
+    }
+    int wstatus = 0;
+    while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+    }
+    if (!killed && WIFEXITED(wstatus)) status = WEXITSTATUS(wstatus);
+  }
+  close(fds[0]);
+  v8::Local<v8::Object> result = v8::Object::New(isolate);
+  result->Set(context, v8::String::NewFromUtf8Literal(isolate, "status"), v8::Integer::New(isolate, status)).Check();
+  result->Set(context, v8::String::NewFromUtf8Literal(isolate, "output"),
+              v8::String::NewFromUtf8(isolate, output.data(), v8::NewStringType::kNormal, static_cast<int>(output.size())).ToLocalChecked())
+      .Check();
+  info.GetReturnValue().Set(result);
+}
+
+// dup(fd): a private descriptor for the same open file (close-on-exec, numbered 10 or above), -1 on error.
+// mtest writes its report there, so an example that closes fd 1 does not take the report with it.
+void Dup(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  int fd = info.Length() > 0 && info[0]->IsNumber() ? static_cast<int>(info[0].As<v8::Number>()->Value()) : -1;
+  info.GetReturnValue().Set(fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 10));
+}
+
+// becomeSubreaper(): orphaned descendants are re-parented to this process instead of init, so that the
+// processes an example started stay findable through their parent PIDs even after their own parent exited.
+void BecomeSubreaper(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  info.GetReturnValue().Set(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+}
+
+// exitNow(code): end the process at once with that status, from any thread (no atexit handlers: they could
+// wait for the stuck main thread).
+void ExitNow(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  int code = info.Length() > 0 && info[0]->IsNumber() ? static_cast<int>(info[0].As<v8::Number>()->Value()) : 1;
+  _exit(code);
+}
+
 }  // namespace
 
 // Context-aware: the watchdog worker thread loads this module too.
 NODE_MODULE_INIT(/* exports, module, context */) {
   v8::Isolate* isolate = context->GetIsolate();
-  exports->Set(context, v8::String::NewFromUtf8Literal(isolate, "call"), v8::FunctionTemplate::New(isolate, Call)->GetFunction(context).ToLocalChecked()).Check();
-  exports->Set(context, v8::String::NewFromUtf8Literal(isolate, "interrupt"), v8::FunctionTemplate::New(isolate, Interrupt)->GetFunction(context).ToLocalChecked()).Check();
-  exports->Set(context, v8::String::NewFromUtf8Literal(isolate, "dieWithParent"), v8::FunctionTemplate::New(isolate, DieWithParent)->GetFunction(context).ToLocalChecked()).Check();
+  const struct {
+    const char* name;
+    v8::FunctionCallback fn;
+  } functions[] = {{"call", Call}, {"interrupt", Interrupt}, {"dieWithParent", DieWithParent}, {"watchSignals", WatchSignals},
+                   {"signals", Signals}, {"spawnCapture", SpawnCapture}, {"dup", Dup}, {"becomeSubreaper", BecomeSubreaper},
+                   {"exitNow", ExitNow}};
+  for (const auto& f : functions) {
+    exports->Set(context, v8::String::NewFromUtf8(isolate, f.name).ToLocalChecked(), v8::FunctionTemplate::New(isolate, f.fn)->GetFunction(context).ToLocalChecked()).Check();
+  }
 }

@@ -4,27 +4,14 @@
 // (watchdog.ts, which already watches every example's deadline) calls the addon's `interrupt()` when the
 // limit passes, which terminates the guarded call and nothing else. Fallback, when the addon is not
 // built: vm's `timeout`, correct but it starts a thread for every example.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import vm from 'node:vm';
 import { INTERRUPTED, type SyncGuard } from '../../src/execute/index.js';
-import { addonFile } from '../../src/package-root.js';
-
-interface GuardAddon {
-  call(fn: (arg: unknown) => unknown, arg: unknown, sentinel: unknown): unknown;
-  interrupt(): boolean;
-}
-
-/** The built guard addon, if it has been built. */
-export function guardAddonPath(): string | undefined {
-  const file = addonFile('mtest_guard');
-  return existsSync(file) ? file : undefined;
-}
+import { processAddon, processAddonPath, type ProcessAddon } from '../process-addon.js';
 
 /** Runs the call under the addon; the watchdog thread interrupts it (the limit is the watchdog's). */
 export class AddonGuard implements SyncGuard {
   constructor(
-    private readonly addon: GuardAddon,
+    private readonly addon: ProcessAddon,
     readonly addonPath: string,
   ) {}
 
@@ -62,13 +49,7 @@ export class VmGuard implements SyncGuard {
  * `addonPath`), else the vm fallback.
  */
 export function syncGuard(): AddonGuard | VmGuard {
-  const file = guardAddonPath();
-  if (file) {
-    try {
-      return new AddonGuard(createRequire(import.meta.url)(file) as GuardAddon, file);
-    } catch {
-      // fall through to the vm guard
-    }
-  }
-  return new VmGuard();
+  const addon = processAddon();
+  const file = processAddonPath();
+  return addon && file ? new AddonGuard(addon, file) : new VmGuard();
 }

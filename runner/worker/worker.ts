@@ -7,8 +7,7 @@ import type { ExampleResult } from '../../src/model.js';
 import { isBuiltinEngine, loadPrelude } from '../../src/execute/modules.js';
 import { DOORBELL_FD, LOG_FD, PRELUDE_ENV, type BlasInfo, type WorkerCommand } from '../protocol.js';
 import { RecordWriter } from './record-writer.js';
-import { guardAddonPath } from '../serial/interrupt.js';
-import { createRequire } from 'node:module';
+import { processAddon } from '../process-addon.js';
 
 type RunCommand = Extract<WorkerCommand, { t: 'run' }>;
 
@@ -17,8 +16,7 @@ restoreExtraCaCerts();
 const log = new RecordWriter(LOG_FD, DOORBELL_FD);
 // A worker whose pool was killed outright must not linger, even stuck in native code: the kernel ends it.
 // (Without the guard addon, 'disconnect' below still ends an idle one.)
-const guard = guardAddonPath();
-if (guard) (createRequire(import.meta.url)(guard) as { dieWithParent(ppid: number): boolean }).dieWithParent(process.ppid);
+processAddon()?.dieWithParent(process.ppid);
 let runningSeq = 0;
 
 // An exception nobody handled (a timer callback, an unhandled rejection) ends the worker as it would end

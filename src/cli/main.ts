@@ -7,13 +7,15 @@ import { resolve } from 'node:path';
 import type { RunEvents } from '../events.js';
 import { countExamples, type SourceFile } from '../model.js';
 import { BUILTIN_ENGINE, isBuiltinEngine } from '../execute/modules.js';
-import { ConsoleReporter, type Output } from '../report/console.js';
+import { ConsoleReporter } from '../report/console.js';
+import { reportOutput, type Output } from '../report/output.js';
+import { processAddon } from '../../runner/process-addon.js';
 import { plural } from '../report/format.js';
 import { seededRandom } from '../execute/namespace.js';
 import { githubAnnotations, jsonReport, junitReport, writeAtomically } from '../report/machine.js';
 import { EventFanout, RunSummary } from '../report/summary.js';
 import { EXIT } from '../report/tally.js';
-import { StatusLine } from '../report/status-line.js';
+import { StatusLine, type StatusStream } from '../report/status-line.js';
 import { TraceReporter } from '../report/trace.js';
 import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
 import type { BlasInfo } from '../../runner/protocol.js';
@@ -25,14 +27,10 @@ import { parseArgs, usage, type CliOptions } from './options.js';
 import { collectSources } from './collect.js';
 import { pathToFileURL } from 'node:url';
 
-// The streams' own write functions, taken before any example runs: an example's output capture replaces
-// process.stdout.write while it runs, and the report must never end up inside an example's output.
-const writeOut = process.stdout.write.bind(process.stdout);
-const writeErr = process.stderr.write.bind(process.stderr);
-export const stdio: Output = {
-  out: (t) => void writeOut(t),
-  err: (t) => void writeErr(t),
-};
+// mtest's own stdout and stderr, taken before any example runs: synchronous writes to private copies of
+// descriptors 1 and 2, so the report never ends up inside an example's output capture, survives an example
+// that closes those descriptors, and is out of the process before it exits.
+export const stdio = reportOutput((fd) => processAddon()?.dup(fd) ?? -1);
 
 function runId(now = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -215,7 +213,7 @@ async function runTests(
   const id = runId();
   const summary = new RunSummary(Boolean(cli.json || cli.junit));
   // On a terminal, a live status line; every other line clears it first. Not with a trace (it is the status).
-  const status = io === stdio && cli.status !== false && !options.verbose && StatusLine.wanted() ? new StatusLine(files.length) : undefined;
+  const status = io === stdio && cli.status !== false && !options.verbose && StatusLine.wanted() ? new StatusLine(files.length, statusStream()) : undefined;
   const out: Output = status ? { out: status.wrap(io.out), err: status.wrap(io.err) } : io;
   const reporter = new ConsoleReporter(summary, out);
   const sinks: RunEvents[] = [summary, reporter];
@@ -262,4 +260,15 @@ async function setSerialBlasThreads(n: number): Promise<void> {
   } catch {
     // the header already said the engine is not loaded
   }
+}
+
+/** The live status line goes to mtest's own stderr, sized like the terminal. */
+function statusStream(): StatusStream {
+  return {
+    write: (text: string) => stdio.err(text),
+    isTTY: true,
+    get columns() {
+      return process.stderr.columns;
+    },
+  };
 }

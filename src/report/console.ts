@@ -5,11 +5,9 @@ import { exampleAt, type ExampleResult, type SourceFile } from '../model.js';
 import { DASHES, formatFailure, formatIncident, plural, seconds, STARS } from './format.js';
 import type { RunSummary } from './summary.js';
 import { closingLine } from './tally.js';
+import type { Output } from './output.js';
 
-export interface Output {
-  out(text: string): void;
-  err(text: string): void;
-}
+export type { Output } from './output.js';
 
 export class ConsoleReporter implements RunEvents {
   constructor(

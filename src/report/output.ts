@@ -1,0 +1,61 @@
+// Where mtest's own report goes: synchronous write(2)s to a descriptor, so that what was written is out
+// of the process when the call returns. A stream's write is not: Node queues what a full pipe does not
+// take, and process.exit drops the queue (a slow reader got 64–128 KB of a 134 KB listing); a process whose
+// main thread is stuck never writes its queue at all. A full non-blocking pipe is waited for, a reader that
+// went away (EPIPE) ends the writing but never the run, and its exit status stays the run's own.
+import { writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
+
+export interface Output {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+export class ReportWriter {
+  /** The reader went away or the descriptor is unusable: what follows is dropped. */
+  gone = false;
+
+  constructor(readonly fd: number) {}
+
+  get isTTY(): boolean {
+    return !this.gone && isatty(this.fd);
+  }
+
+  write(text: string): void {
+    if (this.gone || text.length === 0) return;
+    const data = Buffer.from(text, 'utf8');
+    let offset = 0;
+    let waited = 0;
+    while (offset < data.length) {
+      try {
+        offset += writeSync(this.fd, data, offset, data.length - offset);
+        waited = 0;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN' || code === 'EINTR') {
+          // A full pipe whose descriptor Node made non-blocking: wait for the reader, however slow.
+          Atomics.wait(pause, 0, 0, Math.min(50, 1 + waited++));
+          continue;
+        }
+        this.gone = true; // EPIPE, EBADF, ENOSPC…: nowhere left to write to
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * The report's stdout and stderr. `dup` gives private copies of descriptors 1 and 2 when it can (then an
+ * example that closes them does not take the report along); else the report writes to 1 and 2 themselves.
+ */
+export function reportOutput(dup?: (fd: number) => number): Output & { stdout: ReportWriter; stderr: ReportWriter } {
+  const copy = (fd: number): number => {
+    const own = dup?.(fd) ?? -1;
+    return own >= 0 ? own : fd;
+  };
+  const stdout = new ReportWriter(copy(1));
+  const stderr = new ReportWriter(copy(2));
+  return { stdout, stderr, out: (text) => stdout.write(text), err: (text) => stderr.write(text) };
+}
