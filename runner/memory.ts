@@ -1,6 +1,7 @@
 // Memory of a worker as the parent sees it: RSS read from /proc, which answers even while the worker's main
 // thread is stuck.
 import fs from 'node:fs';
+export { formatBytes, MB } from '../src/incidents.js';
 
 /**
  * Resident set size of one process, read from /proc/PID/statm (one line of page counts) through a
@@ -60,11 +61,3 @@ function pageSize(): number {
 }
 
 /** `3.1 GB`, `412 MB`, `96 kB`. */
-export function formatBytes(bytes: number): string {
-  const abs = Math.abs(bytes);
-  if (abs >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
-  if (abs >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(0)} MB`;
-  return `${(bytes / 1024).toFixed(0)} kB`;
-}
-
-export const MB = 1024 * 1024;

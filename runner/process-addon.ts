@@ -22,6 +22,10 @@ export interface ProcessAddon {
   dup(fd: number): number;
   /** Orphaned descendants are re-parented to this process (PR_SET_CHILD_SUBREAPER). */
   becomeSubreaper(): boolean;
+  /** A fatal signal on the calling (main) thread parks it instead of ending the process (--serial). */
+  watchCrashes(): boolean;
+  /** The fatal signal that parked the main thread; 0 while none has. */
+  crashed(): number;
   /** _exit(code), from any thread. */
   exitNow(code: number): never;
 }

@@ -56,9 +56,10 @@ export type WorkerCommand =
 export type ResultRecord =
   /**
    * The worker is up, has loaded the prelude it was started with, and listens for commands. `blas`: the
-   * built-in engine's BLAS, when the prelude holds the engine and it loaded.
+   * built-in engine's BLAS, when the prelude holds the engine and it loaded; `preludeError` when the
+   * prelude could not be loaded.
    */
-  | { t: 'ready'; pid: number; blas?: BlasInfo }
+  | { t: 'ready'; pid: number; blas?: BlasInfo; preludeError?: string }
   /** Example `i` is about to run (`at`: the worker's Date.now()). Written before any of its code runs. */
   | { t: 'start'; seq: number; i: number; at: number }
   /** Example finished (any status). */

@@ -284,16 +284,16 @@ describe('mtest CLI as a process', function () {
     assert.ok(out.trimEnd().endsWith('1 passed, 0 failed, 0 skipped, 3 not run'), out);
   });
 
-  it('under --serial, a hang in native code: the watchdog names the line and quotes the source', async () => {
+  it('under --serial, a hang in native code: the report names the line and quotes the source, exit 4', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mtest-native-'));
     writeFileSync(path.join(dir, 'n.md'), 'sage: 1\n1\nsage: import { execSync } from "node:child_process"\nsage: execSync("sleep 20")\n');
     const child = spawnMtest(dir, ['--serial', '--no-gdb', '--timeout', '0.5', '--prelude', 'node:util', 'n.md']);
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-    assert.notEqual(code, 0);
-    assert.match(err, /Timed out after 0\.5 s while running line 4 of n\.md/);
-    assert.match(err, /\n {4}execSync\("sleep 20"\)\n/);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    assert.equal(code, 4, out);
+    assert.match(out, /File "n\.md", line 4, in n\.md\nFailed example:\n {4}execSync\("sleep 20"\)\nTimed out after 0\.5 s while running line 4\n/);
+    assert.ok(out.trimEnd().endsWith('2 passed, 1 failed, 0 skipped'), out);
   });
 
   it('under --serial, process.exit fails its example and a stray exception is a warning: the run goes on', async () => {

@@ -13,7 +13,7 @@ describe('SyncGuard (serial time limits)', () => {
     const watchdog = Watchdog.start({ mode: 'serial', gdb: false, guardAddon: guard.addonPath });
     try {
       await new Promise((r) => setTimeout(r, 100)); // the thread is up
-      watchdog.fileStarted('fake.md', 0, 0);
+      watchdog.fileStarted(0, 0, 0);
       watchdog.exampleStarted(0, example(0.2), 60);
       const started = Date.now();
       const r = guard.call(() => {

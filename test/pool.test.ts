@@ -74,11 +74,11 @@ describe('worker pool', function () {
     const withEngine = new PrestartedWorkers(1, spawnOptions({ blasThreads: 1, prelude: ['builtin'] }));
     const without = new PrestartedWorkers(1, spawnOptions({ blasThreads: 1, prelude: [] }));
     try {
-      const blas = await withEngine.blas();
+      const blas = (await withEngine.ready())?.blas;
       assert.equal(blas?.library, 'OpenBLAS');
       assert.match(blas?.version ?? '', /^\d+\.\d+/);
       assert.equal(blas?.threads, 1);
-      assert.equal(await without.blas(), undefined);
+      assert.equal((await without.ready())?.blas, undefined);
     } finally {
       await Promise.all([withEngine.release(), without.release()]);
     }

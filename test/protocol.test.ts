@@ -2,7 +2,7 @@
 // the heartbeat's seqlock, gdb output condensing, and the crash messages of SPEC §6.
 import assert from 'node:assert/strict';
 import { condenseGdbOutput, isIdle } from '../runner/diagnosis/native-stack.js';
-import { crashMessage, whereText } from '../runner/diagnosis/messages.js';
+import { crashMessage, whereText } from '../src/incidents.js';
 import { inspectorUrlIn, withoutInspectorBanner } from '../runner/diagnosis/remote-stack.js';
 import { Heartbeat } from '../runner/serial/heartbeat.js';
 import { OutputTail } from '../runner/parent/output-tail.js';

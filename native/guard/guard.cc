@@ -29,7 +29,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/syscall.h>
+
 extern char** environ;
+
+#if defined(__linux__) && defined(__x86_64__)
+// Node's own V8 exports it (Node's SIGSEGV handler calls it) but ships no header declaring it.
+namespace v8 {
+bool TryHandleWebAssemblyTrapPosix(int sig_code, siginfo_t* info, void* context);
+}
+#define MTEST_WASM_TRAPS 1
+#endif
 
 namespace {
 
@@ -157,6 +167,49 @@ void Signals(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(out);
 }
 
+// ---- a crash of the main thread, seen from another ----
+
+constexpr int kCrashes[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+std::atomic<int> crash_signal{0};
+pid_t crash_thread = 0;
+
+void OnCrash(int signo, siginfo_t* info, void* context) {
+#ifdef MTEST_WASM_TRAPS
+  // WebAssembly bounds checks fault on purpose; V8 resumes them.
+  if ((signo == SIGSEGV || signo == SIGBUS) && v8::TryHandleWebAssemblyTrapPosix(signo, info, context)) return;
+#endif
+  int expected = 0;
+  if (static_cast<pid_t>(syscall(SYS_gettid)) != crash_thread || !crash_signal.compare_exchange_strong(expected, signo)) {
+    // Another thread, or a second crash: die as the default action would.
+    signal(signo, SIG_DFL);
+    raise(signo);
+    return;
+  }
+  // The main thread waits here for good; the watchdog thread sees crashed() and ends the run with its report.
+  for (;;) pause();
+}
+
+// watchCrashes(): a fatal signal on the calling (main) thread parks that thread instead of ending the
+// process, so that the watchdog thread can finish the report and exit with the run's bits. WebAssembly
+// traps still go to V8; a fault on any other thread still ends the process.
+void WatchCrashes(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  crash_thread = static_cast<pid_t>(syscall(SYS_gettid));
+  for (int signo : kCrashes) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = OnCrash;
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&action.sa_mask);
+    sigaction(signo, &action, nullptr);
+  }
+  info.GetReturnValue().Set(true);
+}
+
+// crashed(): the fatal signal that parked the main thread, 0 while none has.
+void Crashed(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  info.GetReturnValue().Set(crash_signal.load());
+}
+
 // ---- processes and descriptors ----
 
 // spawnCapture(argv, timeoutMs): run argv[0] (a path) with argv, stdin /dev/null, stdout and stderr into
@@ -268,7 +321,7 @@ NODE_MODULE_INIT(/* exports, module, context */) {
     v8::FunctionCallback fn;
   } functions[] = {{"call", Call}, {"interrupt", Interrupt}, {"dieWithParent", DieWithParent}, {"watchSignals", WatchSignals},
                    {"signals", Signals}, {"spawnCapture", SpawnCapture}, {"dup", Dup}, {"becomeSubreaper", BecomeSubreaper},
-                   {"exitNow", ExitNow}};
+                   {"exitNow", ExitNow}, {"watchCrashes", WatchCrashes}, {"crashed", Crashed}};
   for (const auto& f : functions) {
     exports->Set(context, v8::String::NewFromUtf8(isolate, f.name).ToLocalChecked(), v8::FunctionTemplate::New(isolate, f.fn)->GetFunction(context).ToLocalChecked()).Check();
   }

@@ -104,14 +104,23 @@ function condenseFrame(line: string): string {
   return `${number.padEnd(4)} ${fn}${where ? ` ${kind} ${where}` : ''}`;
 }
 
-/** All threads' native stacks of `pid`, or undefined when gdb is missing, cannot attach, or is too slow. */
+/** gdb's arguments for every thread's backtrace of `pid`. */
+export function gdbArguments(pid: number): string[] {
+  return ['-p', String(pid), '-batch', '-nx', '-ex', 'set pagination off', '-ex', 'thread apply all bt'];
+}
+
+/**
+ * All threads' native stacks of `pid`, or undefined when gdb is missing, cannot attach, or is too slow.
+ * It forks (child_process): for another process only. A process that may have busy BLAS threads asks
+ * through posix_spawn instead (runner/serial/watchdog-thread.ts).
+ */
 export function nativeStack(pid: number, timeoutMs = 5000): Promise<string | undefined> {
   const gdb = findGdb();
   if (!gdb) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     execFile(
       gdb,
-      ['-p', String(pid), '-batch', '-nx', '-ex', 'set pagination off', '-ex', 'thread apply all bt'],
+      gdbArguments(pid),
       { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } },
       (_error, stdout) => resolve(condenseGdbOutput(String(stdout ?? ''), pid)),
     );

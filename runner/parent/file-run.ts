@@ -7,7 +7,7 @@ import { indent } from '../../src/report/format.js';
 import { notRun, type Example, type ExampleResult, type SourceFile } from '../../src/model.js';
 import { isIdle, nativeStack } from '../diagnosis/native-stack.js';
 import { formatProcessTree } from '../diagnosis/process-tree.js';
-import { crashMessage, fileTimeoutMessage, memoryMessage, outputMessage, timeoutMessage, whereText } from '../diagnosis/messages.js';
+import { crashMessage, fileTimeoutMessage, interruptedMessage, memoryMessage, outputMessage, timeoutMessage, whereText } from '../../src/incidents.js';
 import { MB } from '../memory.js';
 import type { RunnerOptions } from '../options.js';
 import type { ResultRecord } from '../protocol.js';
@@ -302,7 +302,7 @@ export class FileRun {
     this.seal();
     const running = this.current;
     const killed = this.handle.kill();
-    const message = `Interrupted ${this.where()}`;
+    const message = interruptedMessage(this.where());
     if (running) {
       this.ended.add(running.index);
       this.events.exampleEnd(this.file, { index: running.index, status: 'notrun', outcome: 'notrun', note: message, time: (Date.now() - running.startedAt) / 1000 });

@@ -1,16 +1,17 @@
 // The worker pool (default mode, SPEC §6): files run in forked worker processes, at most `jobs` at a time
 // (p-limit), each on a numbered slot. A slot keeps its worker from file to file unless the file ended badly
 // (the worker was killed), --isolate asks for a fresh worker per file, or the worker has grown past half its
-// memory budget (a fat worker is replaced before it hits the limit mid-file). Ctrl-C / SIGTERM stop the run:
+// memory budget (a fat worker is replaced before it hits the limit mid-file). SIGINT / SIGTERM / SIGHUP stop the run:
 // every worker tree is killed and what did not run is reported as not run.
 import pLimit from 'p-limit';
 import type { RunEvents } from '../../src/events.js';
 import { countExamples, notRun, type SourceFile } from '../../src/model.js';
 import { DEFAULT_FILE_RUN_TUNING, FileRun, type FileRunEnd, type FileRunTuning } from './file-run.js';
 import { MB } from '../memory.js';
+import { stopSignals } from '../signals.js';
 import type { RunnerOptions, RunnerOutcome } from '../options.js';
 import type { BlasInfo } from '../protocol.js';
-import { WorkerHandle, type WorkerSpawnOptions } from './worker-handle.js';
+import { WorkerHandle, type WorkerReady, type WorkerSpawnOptions } from './worker-handle.js';
 
 /** Knobs for tests and benchmarks, not user options. */
 export interface PoolTuning extends Partial<FileRunTuning> {
@@ -20,7 +21,7 @@ export interface PoolTuning extends Partial<FileRunTuning> {
   env?: Record<string, string>;
   /** Replacement worker module. */
   workerModule?: string;
-  /** Handle SIGINT/SIGTERM while running (default true). */
+  /** Stop on SIGINT/SIGTERM/SIGHUP while running (default true). */
   handleSignals?: boolean;
 }
 
@@ -56,11 +57,12 @@ export class PrestartedWorkers {
   }
 
   /**
-   * The engine's BLAS as the first worker loaded it; undefined when the prelude has no engine, the engine
-   * failed to load, or the worker is not ready within `waitMs` (a prelude module that never finishes
-   * loading must not keep the run from starting; its files then fail on their own limits).
+   * What the first worker said when it was ready: the engine's BLAS as it loaded it (none when the prelude
+   * has no engine), or why the prelude could not be loaded. Undefined when it is not ready within `waitMs`
+   * (a prelude module that never finishes loading must not keep the run from starting; its files then
+   * fail on their own limits).
    */
-  blas(waitMs = BLAS_WAIT_MS): Promise<BlasInfo | undefined> {
+  ready(waitMs = BLAS_WAIT_MS): Promise<WorkerReady | undefined> {
     if (!this.first) return Promise.resolve(undefined);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<undefined>((resolve) => {
@@ -119,12 +121,7 @@ export class WorkerPool {
     const jobs = Math.max(1, Math.min(this.options.jobs, order.length || 1));
     const limit = pLimit(jobs);
     const freeSlots = Array.from({ length: jobs }, (_, i) => jobs - i);
-    const onSignal = (): void => void this.interrupt();
-    const handleSignals = this.poolTuning.handleSignals ?? true;
-    if (handleSignals) {
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-    }
+    const unsubscribe = (this.poolTuning.handleSignals ?? true) ? stopSignals.subscribe(() => void this.interrupt()) : undefined;
     try {
       await Promise.all(
         order.map((file) =>
@@ -140,10 +137,7 @@ export class WorkerPool {
         ),
       );
     } finally {
-      if (handleSignals) {
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
-      }
+      unsubscribe?.();
       for (const [slot, handle] of this.workers) {
         this.workers.delete(slot);
         this.retire(handle);

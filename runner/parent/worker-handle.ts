@@ -40,6 +40,12 @@ export interface WorkerSpawnOptions {
   prelude?: string[];
 }
 
+/** What a worker says when it is ready: its engine's BLAS, or why its prelude could not be loaded. */
+export interface WorkerReady {
+  blas?: BlasInfo;
+  preludeError?: string;
+}
+
 export interface WorkerExit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -102,8 +108,8 @@ export class WorkerHandle {
    * The worker has attached its IPC listener (a command sent earlier could be dropped) and loaded its
    * prelude; with the engine's BLAS when the prelude holds the engine (undefined too for a dead worker).
    */
-  readonly ready: Promise<BlasInfo | undefined>;
-  private markReady!: (blas?: BlasInfo) => void;
+  readonly ready: Promise<WorkerReady | undefined>;
+  private markReady!: (ready?: WorkerReady) => void;
 
   constructor(
     readonly slot: number,
@@ -139,7 +145,7 @@ export class WorkerHandle {
     this.memory = new RssReader(this.pid);
     this.decoder = new RecordDecoder(
       (r) => {
-        if (r.t === 'ready') this.markReady(r.blas);
+        if (r.t === 'ready') this.markReady({ blas: r.blas, preludeError: r.preludeError });
         else this.onResult(r);
       },
       (bytes) => this.outputArrived(bytes),

@@ -6,7 +6,9 @@
 const I_VERSION = 0; // seqlock: odd while the main thread is writing
 const I_INDEX = 1; // flat index of the running example, -1 when none
 const I_EXAMPLE = 2; // counts example starts: identifies one run of one example
-const I_FILE = 3; // id of the running file (the pool's run sequence number in a worker)
+const I_FILE = 3; // number of the running file in the run (its place in the journal) + 1
+const I_SIGNALS_SEEN = 4; // stop signals the process received (written by the watchdog thread)
+const I_SIGNALS_HANDLED = 5; // of those, how many the main thread has acted on
 const INT_SLOTS = 8;
 
 const F_EXAMPLE_START = 0; // Date.now() at example start
@@ -87,7 +89,26 @@ export class Heartbeat {
     Atomics.add(this.ints, I_VERSION, 1);
   }
 
+  /** A stop signal arrived that the main thread has not acted on yet. */
+  signalPending(): boolean {
+    return Atomics.load(this.ints, I_SIGNALS_SEEN) > Atomics.load(this.ints, I_SIGNALS_HANDLED);
+  }
+
+  /** The main thread acted on every stop signal seen so far (`count`: the process's own count, if known). */
+  signalsHandled(count?: number): void {
+    Atomics.store(this.ints, I_SIGNALS_HANDLED, Math.max(count ?? 0, Atomics.load(this.ints, I_SIGNALS_SEEN)));
+  }
+
   // ---- watchdog thread ----
+
+  signalsSeen(count: number): void {
+    Atomics.store(this.ints, I_SIGNALS_SEEN, count);
+  }
+
+  /** Stop signals seen that the main thread has not acted on. */
+  unhandledSignals(): number {
+    return Atomics.load(this.ints, I_SIGNALS_SEEN) - Atomics.load(this.ints, I_SIGNALS_HANDLED);
+  }
 
   read(): HeartbeatSnapshot {
     for (;;) {

@@ -1,55 +1,109 @@
 // --serial / --debug: files run one after another inside the mtest process (no workers). Time limits
 // still hold: a synchronous loop is interrupted through the guard addon, an awaited example is raced, and
-// for a hang the guard cannot reach (native code, a loop in a promise job) the watchdog thread reports the
-// running example with its stacks and ends the process. --debug only warns, and opens a REPL on failure.
+// for a hang the guard cannot reach (native code, a loop in a promise job) the watchdog thread ends the run
+// with its whole report (watchdog.ts, finish.ts). Every event is also appended to the run's journal, which
+// is what makes that possible. Stop signals end the run as in worker mode. Every process the examples
+// started is killed at a timeout and at the end of the run — this process becomes the reaper of orphans,
+// so those that left their parent are found too. --debug only warns, and opens a REPL on failure.
 import type { RunEvents } from '../../src/events.js';
 import { executeFile, releaseOutput, type ExecuteHooks } from '../../src/execute/index.js';
+import { fileTimeoutMessage, timeoutMessage, whereText } from '../../src/incidents.js';
 import { countExamples, exampleAt, notRun, type ExampleResult, type SourceFile } from '../../src/model.js';
-import { SerialContainment } from './containment.js';
-import { openRepl } from './debug-repl.js';
-import { AddonGuard, syncGuard } from './interrupt.js';
+import type { ReportPlan } from '../../src/report/run-report.js';
+import { EventFanout } from '../../src/report/summary.js';
+import { killTreeNow } from '../kill.js';
 import { MB } from '../memory.js';
 import type { RunnerOptions, RunnerOutcome } from '../options.js';
+import { processAddon } from '../process-addon.js';
+import { stopSignals } from '../signals.js';
 import { resultWarnings } from '../warnings.js';
+import { SerialContainment } from './containment.js';
+import { openRepl } from './debug-repl.js';
+import { finishFromJournal } from './finish.js';
+import { AddonGuard, syncGuard } from './interrupt.js';
+import { Journal } from './journal.js';
 import { Watchdog } from './watchdog.js';
 
 export interface SerialControl {
-  /** Set by Ctrl-C: the current file stops, the rest is not run. */
+  /** Set by a stop signal: the current file stops, the rest is not run. */
   requested: boolean;
 }
 
-export async function runSerial(files: SourceFile[], options: RunnerOptions, events: RunEvents, stop: SerialControl = { requested: false }): Promise<RunnerOutcome> {
+export async function runSerial(files: SourceFile[], options: RunnerOptions, events: RunEvents, stop: SerialControl = { requested: false }, plan?: ReportPlan): Promise<RunnerOutcome> {
+  const addon = processAddon();
+  addon?.becomeSubreaper();
+  // A fatal signal on this thread (a segfault in native code, abort, V8 out of memory) parks it: the
+  // watchdog thread then finishes the report instead of the process vanishing without one.
+  addon?.watchCrashes();
+  const journal = new Journal(files);
+  const reported = new EventFanout([journal, events]);
   const hooks: ExecuteHooks = {};
   const guard = options.debug ? undefined : syncGuard();
   hooks.guard = guard;
   // One watchdog thread watches every deadline; with the addon guard it is also the one that interrupts.
-  const watchdog = Watchdog.start({ mode: options.debug ? 'debug' : 'serial', gdb: options.gdb, guardAddon: guard instanceof AddonGuard ? guard.addonPath : undefined });
+  const watchdog = Watchdog.start({
+    mode: options.debug ? 'debug' : 'serial',
+    gdb: options.gdb,
+    guardAddon: guard instanceof AddonGuard ? guard.addonPath : undefined,
+    journal: journal.buffer,
+    plan: plan && { options: plan.options, identity: plan.identity, inputErrors: plan.inputErrors, fds: plan.fds },
+    reportFd: plan?.fds.err,
+  });
+  const heartbeat = watchdog.heartbeat;
   if (options.debug && process.stdin.isTTY) {
     hooks.onFailure = (ns, example) => openRepl(ns, `Failed example at line ${example.line}; opening a REPL in its namespace.`);
   }
   let interrupt: () => void = () => {};
   const interrupted = new Promise<'interrupted'>((resolve) => (interrupt = () => resolve('interrupted')));
-  // What stray exceptions are attributed to: the file and example running now.
-  let current: { file: SourceFile; index?: number } | undefined;
-  const containment = new SerialContainment((what) => {
-    if (current) events.warning(current.file, what, current.index);
-    else process.stderr.write(`mtest: ${what}\n`);
-  });
-  const onSigint = (): void => {
-    if (stop.requested) containment.exit(130); // a second Ctrl-C: no report, just stop
+  const requestStop = (): void => {
+    heartbeat.signalsHandled(addon?.signals()[0]);
     stop.requested = true;
     interrupt();
   };
-  process.on('SIGINT', onSigint);
+  // Asked before every example. A signal that arrived while a synchronous example ran (the watchdog
+  // interrupted it) is acted on here, not whenever the event loop next turns; and a file past its own
+  // limit stops here (one stuck in a single example is the watchdog's).
+  let fileLimit: { file: SourceFile; deadline: number; lastLine?: number; passed: boolean } | undefined;
+  hooks.stopRequested = () => {
+    if (!stop.requested && heartbeat.signalPending()) requestStop();
+    if (fileLimit && !fileLimit.passed && Date.now() >= fileLimit.deadline) {
+      fileLimit.passed = true;
+      const message = fileTimeoutMessage(options.fileTimeout, whereText(undefined, fileLimit.lastLine));
+      reported.incident(fileLimit.file, { kind: 'file-timeout', message });
+    }
+    return stop.requested || fileLimit?.passed === true;
+  };
+  const unsubscribe = stopSignals.subscribe(requestStop);
+  // What stray exceptions are attributed to: the file and example running now.
+  let current: { file: SourceFile; index?: number } | undefined;
+  const containment = new SerialContainment((what) => {
+    if (current) reported.warning(current.file, what, current.index);
+    else process.stderr.write(`mtest: ${what}\n`);
+  });
+  // mtest's own promises stopped settling (an example broke what they rely on) and nothing else keeps the
+  // process alive: Node is about to exit with no report. Finish it from the journal instead.
+  const onBeforeExit = (): void => {
+    if (!plan || !current) return;
+    const running = current;
+    const incident = {
+      kind: 'crash' as const,
+      index: running.index,
+      message: `mtest's own work stopped making progress ${whereText(running.index === undefined ? undefined : exampleAt(running.file, running.index)?.line, undefined)}: an example changed what promises rely on`,
+    };
+    const bits = finishFromJournal(journal.buffer, plan, { incident });
+    killTreeNow(process.pid, false);
+    containment.exit(bits | 64);
+  };
+  process.on('beforeExit', onBeforeExit);
   containment.install();
   let failedOnce = false;
   try {
-    for (const file of files) {
+    for (const [n, file] of files.entries()) {
       current = { file };
       if (stop.requested || (options.exitFirst && failedOnce)) break;
-      events.fileStart(file, 0);
-      const described = file.blocks.flatMap((block) => block.examples.map(({ line, source }) => ({ line, source })));
-      watchdog.fileStarted(file.path, options.fileTimeout, options.memlimit * MB, described);
+      reported.fileStart(file, 0);
+      watchdog.fileStarted(n, options.fileTimeout, options.memlimit * MB);
+      fileLimit = options.fileTimeout > 0 ? { file, deadline: Date.now() + options.fileTimeout * 1000, passed: false } : undefined;
       const start = process.hrtime.bigint();
       const seen = new Set<number>();
       const run = executeFile(
@@ -59,17 +113,18 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
           exampleStart: (index, example) => {
             current = { file, index };
             watchdog.exampleStarted(index, example, options.timeout);
-            events.exampleStart(file, index, 0);
+            reported.exampleStart(file, index, 0);
           },
           exampleEnd: (result) => {
             watchdog.exampleEnded();
-            if (stop.requested && seen.has(result.index)) return;
+            if (seen.has(result.index)) return;
             seen.add(result.index);
-            // --exitfirst: the rest of the file is reported as not run
+            // --exitfirst, or a stop: the rest of the file is reported as not run
             if ((options.exitFirst && failedOnce) || stop.requested) result = notRun(result.index);
-            events.exampleEnd(file, result);
+            reported.exampleEnd(file, result);
+            if (fileLimit && result.status !== 'notrun' && result.status !== 'skipped') fileLimit.lastLine = exampleAt(file, result.index)?.line;
             if (result.status === 'failed') failedOnce = true;
-            reportResult(file, result, options, events);
+            reportResult(file, result, options, reported);
           },
         },
         hooks,
@@ -79,25 +134,32 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
       if (how === 'interrupted') {
         releaseOutput(); // the abandoned example may be capturing
         for (let index = 0, n = countExamples(file); index < n; index++) {
-          if (!seen.has(index)) events.exampleEnd(file, notRun(index));
+          if (!seen.has(index)) reported.exampleEnd(file, notRun(index));
           seen.add(index);
         }
       }
-      events.fileEnd(file, { time: Number(process.hrtime.bigint() - start) / 1e9, worker: 0 });
+      reported.fileEnd(file, { time: Number(process.hrtime.bigint() - start) / 1e9, worker: 0 });
     }
   } finally {
+    current = undefined;
+    process.removeListener('beforeExit', onBeforeExit);
+    unsubscribe();
     containment.uninstall();
-    process.removeListener('SIGINT', onSigint);
     await watchdog.stop();
+    // Whatever the examples started and left running, detached or orphaned, goes with the run.
+    killTreeNow(process.pid, false);
   }
   return { interrupted: stop.requested };
 }
 
 /** Incidents and warnings that follow from one result (timeouts, memory growth, slow examples). */
 function reportResult(file: SourceFile, result: ExampleResult, options: RunnerOptions, events: RunEvents): void {
-  const line = exampleAt(file, result.index)?.line ?? '?';
   if (result.outcome === 'timeout') {
-    events.incident(file, { kind: 'timeout', index: result.index, message: `${result.note ?? 'Timed out'} while running line ${line}`, elapsed: result.time });
+    const line = exampleAt(file, result.index)?.line;
+    const limit = exampleAt(file, result.index)?.directives.timeout ?? options.timeout;
+    events.incident(file, { kind: 'timeout', index: result.index, message: result.note ?? timeoutMessage(limit, whereText(line, undefined)), elapsed: result.time });
+    // What the example started dies with it, as a worker's tree does.
+    killTreeNow(process.pid, false);
   }
   for (const warning of resultWarnings(result, options)) events.warning(file, warning, result.index);
 }

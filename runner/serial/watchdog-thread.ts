@@ -1,55 +1,77 @@
 // The watchdog thread's body (see watchdog.ts). It runs on its own event loop, so it keeps working while
-// the main thread of the process is stuck; everything it prints goes out with fs.writeSync, because
-// console.* from a worker thread is relayed through the (stuck) main thread and would never appear.
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
+// the main thread of the process is stuck; everything it prints goes out with synchronous writes, because
+// console.* from a worker thread is relayed through the (stuck) main thread and would never appear. Nothing
+// here forks: gdb is started with posix_spawn through the process addon (OpenBLAS's fork handler waits
+// for its busy threads, and a fork while the main thread is inside BLAS deadlocks), and the process tree
+// is read from /proc.
 import { parentPort, workerData } from 'node:worker_threads';
+import { exampleAt, type SourceFile } from '../../src/model.js';
+import { crashMessage, fileTimeoutMessage, interruptedMessage, memoryMessage, timeoutMessage, whereText } from '../../src/incidents.js';
+import { constants } from 'node:os';
+import type { Incident } from '../../src/events.js';
+import { formatIncident, indent } from '../../src/report/format.js';
+import { EXIT } from '../../src/report/tally.js';
+import { ReportWriter } from '../../src/report/output.js';
 import { captureMainThreadStack } from '../diagnosis/js-stack.js';
-import { nativeStack } from '../diagnosis/native-stack.js';
+import { condenseGdbOutput, findGdb, gdbArguments, isIdle } from '../diagnosis/native-stack.js';
 import { formatProcessTree } from '../diagnosis/process-tree.js';
-import { Heartbeat, type HeartbeatSnapshot } from './heartbeat.js';
 import { killTreeNow } from '../kill.js';
-import { fileTimeoutMessage, memoryMessage, timeoutMessage } from '../diagnosis/messages.js';
-import type { StackReason, WatchdogMessage, WatchdogThreadData } from './watchdog.js';
+import { processAddon } from '../process-addon.js';
+import { finishFromJournal } from './finish.js';
+import { Heartbeat, type HeartbeatSnapshot } from './heartbeat.js';
+import { readJournal } from './journal.js';
+import type { StackReason, WatchdogThreadData } from './watchdog.js';
 
 const data = workerData as WatchdogThreadData;
 const heartbeat = new Heartbeat(data.buffer);
+const addon = processAddon();
 /** Serial mode: ends a guarded synchronous example (native/guard). */
-const guard = data.guardAddon ? (createRequire(import.meta.url)(data.guardAddon) as { interrupt(): boolean }) : undefined;
+const guard = data.guardAddon ? addon : undefined;
+const report = new ReportWriter(data.reportFd);
 
 /** Inspector pause budget: ~25–60 ms when the main thread runs JavaScript; no answer means native code. */
 const JS_STACK_WAIT_MS = 500;
-/** Serial mode: how long the evaluator gets to end an example past its limit before the process is ended. */
-const INTERRUPT_GRACE_MS = 1000;
+/**
+ * Serial mode: how long an example past its limit gets to end after the interrupt before the run is ended
+ * here. A synchronous loop ends at once; a native call (a large BLAS product) returns when it is done, and
+ * then the example fails at its limit and the run goes on.
+ */
+const INTERRUPT_GRACE_MS = 2000;
+/** How long the main thread gets to act on a stop signal before the run is ended here. */
+const SIGNAL_GRACE_MS = 1000;
 const MEMORY_POLL_MS = 100;
+const GDB_TIMEOUT_MS = 5000;
 
-/** The file now running (serial and debug modes), with what a report quotes of its examples. */
-let described: WatchdogMessage | undefined;
-parentPort?.on('message', (message: WatchdogMessage) => {
-  described = message;
-});
-
-const handled: Record<StackReason, number> = { timeout: 0, 'file-timeout': 0, memory: 0 };
+const handled: Record<StackReason, number> = { timeout: 0, 'file-timeout': 0, memory: 0, interrupted: 0, crash: 0 };
 let busy = false;
 let lastMemoryCheck = 0;
+let signalSince = 0;
+let files: SourceFile[] | undefined;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const write = (text: string): void => {
-  try {
-    fs.writeSync(data.reportFd, text);
-  } catch {
-    // nowhere left to report
-  }
-};
 
 function tick(): void {
+  if (addon) heartbeat.signalsSeen(addon.signals()[0]);
   if (busy) return;
   const now = Date.now();
   const beat = heartbeat.read();
-  if (beat.index < 0) return;
   let reason: StackReason | undefined;
-  let rss = 0;
-  if (beat.exampleLimitMs > 0 && now - beat.exampleStart >= beat.exampleLimitMs && handled.timeout !== beat.example) {
+  if (addon?.crashed()) {
+    reason = 'crash';
+  } else if (heartbeat.unhandledSignals() > 0) {
+    if (signalSince === 0) {
+      signalSince = now;
+      guard?.interrupt(); // a synchronous example ends at once; the main thread then acts on the signal
+    } else if (now - signalSince >= SIGNAL_GRACE_MS) {
+      reason = 'interrupted';
+    }
+  } else {
+    signalSince = 0;
+  }
+  if (!reason && beat.index < 0) return;
+  if (reason) {
+    // acted on below
+  } else if (beat.exampleLimitMs > 0 && now - beat.exampleStart >= beat.exampleLimitMs && handled.timeout !== beat.example) {
     reason = 'timeout';
     handled.timeout = beat.example;
   } else if (beat.fileLimitMs > 0 && now - beat.fileStart >= beat.fileLimitMs && handled['file-timeout'] !== beat.file) {
@@ -57,96 +79,137 @@ function tick(): void {
     handled['file-timeout'] = beat.file;
   } else if (beat.memlimit > 0 && now - lastMemoryCheck >= MEMORY_POLL_MS && handled.memory !== beat.example) {
     lastMemoryCheck = now;
-    rss = process.memoryUsage.rss();
-    if (rss > beat.memlimit) {
+    if (process.memoryUsage.rss() > beat.memlimit) {
       reason = 'memory';
       handled.memory = beat.example;
     }
   }
   if (!reason) return;
   busy = true;
-  const handler = data.mode === 'serial' ? endStuckExample : warnStillRunning;
+  const handler = reason === 'crash' ? endCrashed : reason === 'interrupted' ? endInterrupted : data.mode === 'serial' ? endStuckExample : warnStillRunning;
   handler(reason, beat)
-    .catch((error: unknown) => write(`mtest: watchdog: ${error instanceof Error ? error.stack : String(error)}\n`))
+    .catch((error: unknown) => report.write(`mtest: watchdog: ${error instanceof Error ? error.stack : String(error)}\n`))
     .finally(() => {
       busy = false;
     });
 }
 
-function stillRunning(beat: HeartbeatSnapshot): boolean {
+/** The example of `beat` is still running (for a file limit: its file still is). */
+function stillRunning(beat: HeartbeatSnapshot, reason?: StackReason): boolean {
   const now = heartbeat.read();
+  if (reason === 'file-timeout') return now.file === beat.file && now.fileLimitMs > 0;
   return now.index >= 0 && now.example === beat.example;
 }
 
-function describe(beat: HeartbeatSnapshot): { where: string; source: string } {
-  const current = described?.id === beat.file ? described : undefined;
-  const example = current?.examples[beat.index];
-  const file = current?.path ?? 'the current file';
-  if (!example) return { where: `example #${beat.index + 1} of ${file}`, source: '' };
-  return {
-    where: `line ${example.line} of ${file}`,
-    source: example.source
-      .split('\n')
-      .map((line) => '    ' + line)
-      .join('\n'),
-  };
+/** The file and example the heartbeat names, from the journal's list of files. */
+function running(beat: HeartbeatSnapshot): { file?: SourceFile; line?: number; source?: string } {
+  if (!files && data.journal) files = readJournal(data.journal).files;
+  const file = files?.[beat.file - 1];
+  const example = file && beat.index >= 0 ? exampleAt(file, beat.index) : undefined;
+  return { file, line: example?.line, source: example?.source };
 }
 
-function limitMessage(reason: StackReason, beat: HeartbeatSnapshot, elapsed: number): string {
-  const where = `while running ${describe(beat).where}`;
-  if (reason === 'memory') return memoryMessage(process.memoryUsage.rss(), beat.memlimit, where);
-  const message = reason === 'timeout' ? timeoutMessage(beat.exampleLimitMs / 1000, where) : fileTimeoutMessage(beat.fileLimitMs / 1000, where);
-  return `${message} (running for ${(elapsed / 1000).toFixed(1)} s)`;
+/** `line 12 of a.md`, for --debug's warnings. */
+function lineOfFile(beat: HeartbeatSnapshot): string {
+  const { file, line } = running(beat);
+  return `${line === undefined ? `example #${beat.index + 1}` : `line ${line}`} of ${file?.path ?? 'the current file'}`;
 }
 
-async function stacks(): Promise<string> {
-  const js = await captureMainThreadStack(JS_STACK_WAIT_MS);
-  if (js) return `JavaScript stack:\n${js}\n`;
-  const native = data.gdb ? await nativeStack(process.pid) : undefined;
-  if (native) return `The JavaScript stack did not answer (inside native code). Native stack (gdb):\n${native}\n`;
-  return `The JavaScript stack did not answer (inside native code)${data.gdb ? '; gdb gave no stack' : '; gdb is off'}.\n`;
+function limitMessage(reason: StackReason, beat: HeartbeatSnapshot): string {
+  const at = whereText(running(beat).line, undefined);
+  if (reason === 'memory') return memoryMessage(process.memoryUsage.rss(), beat.memlimit, at);
+  if (reason === 'interrupted') return interruptedMessage(at);
+  if (reason === 'crash') return crashMessage({ code: null, signal: signalName(addon?.crashed() ?? 0), output: '' }, at);
+  return reason === 'timeout' ? timeoutMessage(beat.exampleLimitMs / 1000, at) : fileTimeoutMessage(beat.fileLimitMs / 1000, at);
 }
 
-/** Serial mode: interrupt once; if that does not end the example, report it and end the process. */
+/** The main thread's stacks: JavaScript through the inspector, else native through gdb (never forked). */
+async function stacks(): Promise<Pick<Incident, 'jsStack' | 'nativeStack'>> {
+  const jsStack = await captureMainThreadStack(JS_STACK_WAIT_MS);
+  return jsStack ? { jsStack } : nativeOnly();
+}
+
+function nativeOnly(): Pick<Incident, 'nativeStack'> {
+  const gdb = data.gdb ? findGdb() : null;
+  if (!gdb || !addon) return {};
+  const run = addon.spawnCapture([gdb, ...gdbArguments(process.pid)], GDB_TIMEOUT_MS);
+  const nativeStack = run ? condenseGdbOutput(run.output, process.pid) : undefined;
+  return nativeStack ? { nativeStack } : {};
+}
+
+/** Serial mode: interrupt once; if that does not end the example within the grace, end the run here. */
 async function endStuckExample(reason: StackReason, beat: HeartbeatSnapshot): Promise<void> {
-  if (reason !== 'memory') {
-    // A synchronous example is ended through the guard; an awaited one the evaluator's own race ends.
-    // Give the evaluator a second to turn that into a result.
-    guard?.interrupt();
-    const until = Date.now() + INTERRUPT_GRACE_MS;
-    while (Date.now() < until) {
-      await sleep(data.pollMs);
-      if (!stillRunning(beat)) return;
-    }
+  const until = Date.now() + (reason === 'memory' ? 0 : INTERRUPT_GRACE_MS);
+  // A synchronous example is ended through the guard; an awaited one the evaluator's own race ends.
+  if (reason !== 'memory') guard?.interrupt();
+  // The stacks are taken while the grace runs: the report is ready when it ends.
+  const taken = stacks();
+  while (Date.now() < until) {
+    await sleep(data.pollMs);
+    if (!stillRunning(beat, reason)) return;
   }
-  const elapsed = Date.now() - (reason === 'file-timeout' ? beat.fileStart : beat.exampleStart);
-  const stack = await stacks();
-  if (!stillRunning(beat)) return;
-  const { source } = describe(beat);
-  const tree = formatProcessTree(process.pid);
-  write(
-    `${'*'.repeat(70)}\nmtest: ${limitMessage(reason, beat, elapsed)}\n` +
-      (source ? `${source}\n` : '') +
-      (reason === 'memory' ? '' : 'The example could not be interrupted (native code, or a loop in a promise job).\n') +
-      stack +
-      (tree ? `Process tree:\n${tree}\n` : '') +
-      `mtest: ending the process.\n`,
-  );
+  const found = await taken;
+  if (!stillRunning(beat, reason)) return;
+  endRun(reason, heartbeat.read(), found);
+}
+
+/** The main thread took a fatal signal and waits in the addon's handler: its native stack, then the end. */
+async function endCrashed(reason: StackReason, beat: HeartbeatSnapshot): Promise<void> {
+  endRun(reason, beat, nativeOnly());
+}
+
+/** A stop signal the main thread did not act on (it is stuck): end the run as interrupted. */
+async function endInterrupted(reason: StackReason, beat: HeartbeatSnapshot): Promise<void> {
+  if (heartbeat.unhandledSignals() <= 0) return;
+  const found = beat.index >= 0 ? await stacks() : {};
+  if (heartbeat.unhandledSignals() <= 0) return;
+  endRun(reason, heartbeat.read(), found);
+}
+
+/** Write the rest of the report, kill what the examples started, and end the process with the run's bits. */
+function endRun(reason: StackReason, beat: HeartbeatSnapshot, found: Pick<Incident, 'jsStack' | 'nativeStack'>): never {
+  const now = Date.now();
+  const message = limitMessage(reason, beat);
+  const signal = reason === 'crash' ? signalName(addon?.crashed() ?? 0) : undefined;
+  const incident: Incident = {
+    kind: reason,
+    signal,
+    index: beat.index >= 0 ? beat.index : undefined,
+    message: reason === 'timeout' && found.nativeStack && isIdle(found.nativeStack) ? `${message} (the process is idle: it awaits something that never happens)` : message,
+    elapsed: beat.index >= 0 ? (now - beat.exampleStart) / 1000 : undefined,
+    ...found,
+    processTree: formatProcessTree(process.pid),
+  };
+  let bits: number = reason === 'interrupted' ? EXIT.interrupted : reason === 'crash' ? EXIT.signal : EXIT.timeout;
+  const { file, source } = running(beat);
+  if (data.journal && data.plan) {
+    bits = finishFromJournal(data.journal, data.plan, { incident, elapsed: incident.elapsed, fileSeconds: (now - beat.fileStart) / 1000 });
+  } else {
+    // No journal (a test drives the watchdog by hand): the incident alone, as the report would show it.
+    report.write(`${'*'.repeat(70)}\nmtest: ${message}${file ? ` of ${file.path}` : ''}\n${source ? indent(source) + '\n' : ''}`);
+    if (file) report.write(formatIncident(file, incident) + '\n');
+    else report.write(`${[found.jsStack && `JavaScript stack:\n${found.jsStack}`, found.nativeStack && `Native stack:\n${found.nativeStack}`, incident.processTree && `Process tree:\n${incident.processTree}`].filter(Boolean).join('\n')}\n`);
+  }
   killTreeNow(process.pid, false);
-  process.kill(process.pid, 'SIGKILL');
+  if (addon) addon.exitNow(bits);
+  process.kill(process.pid, 'SIGKILL'); // without the addon nothing else can end a stuck process
+  throw new Error('unreachable');
 }
 
 /** Debug mode: say which line is still running, with its stack, and let it run. */
 async function warnStillRunning(reason: StackReason, beat: HeartbeatSnapshot): Promise<void> {
-  const { where, source } = describe(beat);
+  const { source } = running(beat);
   const elapsed = (Date.now() - (reason === 'file-timeout' ? beat.fileStart : beat.exampleStart)) / 1000;
-  const stack = await stacks();
+  const found = await stacks();
   if (!stillRunning(beat)) return;
-  const head =
-    reason === 'memory'
-      ? `mtest: ${limitMessage(reason, beat, elapsed * 1000)}`
-      : `mtest: still running ${where} after ${elapsed.toFixed(0)} s`;
-  write(`${head}\n${source ? source + '\n' : ''}${stack}`);
+  const head = reason === 'memory' ? `mtest: ${limitMessage(reason, beat)} of ${running(beat).file?.path ?? 'the current file'}` : `mtest: still running ${lineOfFile(beat)} after ${elapsed.toFixed(0)} s`;
+  const stack = found.jsStack ? `JavaScript stack:\n${found.jsStack}\n` : found.nativeStack ? `Native stack (gdb):\n${found.nativeStack}\n` : 'The JavaScript stack did not answer (inside native code).\n';
+  report.write(`${head}\n${source ? indent(source) + '\n' : ''}${stack}`);
 }
 
+function signalName(signo: number): string {
+  return Object.entries(constants.signals).find(([, n]) => n === signo)?.[0] ?? `signal ${signo}`;
+}
+
+parentPort?.on('message', () => {});
 setInterval(tick, data.pollMs);

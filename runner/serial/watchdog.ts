@@ -1,20 +1,24 @@
 // The watchdog of --serial / --debug: a worker_threads thread inside mtest itself, which runs the examples.
 // (Pool workers have none: their parent watches the clock and takes their stacks through the inspector.)
-// The main thread only stores "example N started at T with limit L" into shared memory (Heartbeat); the
-// thread watches it and, when a limit passes, does what the main thread no longer can: take its JavaScript
-// stack through the inspector, its native stack through gdb, and —
-//   serial mode: interrupt a synchronous example through the guard addon (interrupt.ts), then, if
-//                the example is still running 1 s later (native code, a loop in a promise job), print
-//                file, line, source and stacks to stderr and end the process (children first);
+// The main thread only stores "example N of file F started at T with limit L" into shared memory
+// (Heartbeat) and appends what it reports to the run's journal; the thread watches the heartbeat, the
+// process's memory and its stop signals, and when a limit passes does what the main thread no longer can:
+// take its JavaScript stack through the inspector, its native stack through gdb (posix_spawn: nothing
+// forks here while BLAS threads may run), and —
+//   serial mode: interrupt a synchronous example through the guard addon (interrupt.ts); if the example
+//                is still running after a grace (native code, a loop in a promise job), finish the whole
+//                report from the journal, kill every process the examples started, and end the process
+//                with the run's exit bits (finish.ts);
 //   debug mode:  only warn (`still running line N after 60 s` with the stack).
 import { Worker } from 'node:worker_threads';
 import type { Example } from '../../src/model.js';
+import type { FinishPlan } from './finish.js';
 import { Heartbeat } from './heartbeat.js';
 
 export type WatchdogMode = 'serial' | 'debug';
 
-/** Which limit passed. */
-export type StackReason = 'timeout' | 'file-timeout' | 'memory';
+/** Why the watchdog acts: a limit passed, a stop signal the main thread could not act on, or its crash. */
+export type StackReason = 'timeout' | 'file-timeout' | 'memory' | 'interrupted' | 'crash';
 
 export interface WatchdogConfig {
   mode: WatchdogMode;
@@ -26,6 +30,9 @@ export interface WatchdogConfig {
   reportFd?: number;
   /** How often the thread looks at the heartbeat, ms. */
   pollMs?: number;
+  /** The run's journal and report plan: with them, a run the main thread cannot end is ended here, whole. */
+  journal?: SharedArrayBuffer;
+  plan?: FinishPlan;
 }
 
 /** What the thread receives. */
@@ -36,26 +43,15 @@ export interface WatchdogThreadData {
   guardAddon?: string;
   reportFd: number;
   pollMs: number;
+  journal?: SharedArrayBuffer;
+  plan?: FinishPlan;
 }
-
-/** What a serial report quotes of an example. */
-export interface ExampleDescription {
-  line: number;
-  source: string;
-}
-
-/**
- * Main thread → watchdog thread, once per file, so a report can quote the running example: the heartbeat's
- * example index picks it out. One message per file, not per example.
- */
-export type WatchdogMessage = { t: 'file'; id: number; path: string; examples: ExampleDescription[] };
 
 let current: Watchdog | undefined;
 
 export class Watchdog {
   readonly heartbeat = new Heartbeat();
   private readonly thread: Worker;
-  private fileId = 0;
 
   private constructor(readonly config: WatchdogConfig) {
     const data: WatchdogThreadData = {
@@ -65,6 +61,8 @@ export class Watchdog {
       guardAddon: config.guardAddon,
       reportFd: config.reportFd ?? 2,
       pollMs: config.pollMs ?? 20,
+      journal: config.journal,
+      plan: config.plan,
     };
     this.thread = new Worker(new URL('./watchdog-thread.js', import.meta.url), {
       workerData: data,
@@ -90,15 +88,11 @@ export class Watchdog {
   }
 
   /**
-   * A file starts.
-   * `fileTimeout` in seconds and `memlimit` in bytes; 0 = none. `examples`, in the file's order, are what
-   * a report quotes.
+   * File number `n` of the run (its place in the journal) starts. `fileTimeout` in seconds and `memlimit`
+   * in bytes; 0 = none.
    */
-  fileStarted(path: string, fileTimeout: number, memlimit: number, examples: ExampleDescription[] = []): void {
-    const id = ++this.fileId;
-    // Posted before the file's first heartbeat, so the thread has the descriptions before any deadline.
-    this.post({ t: 'file', id, path, examples });
-    this.heartbeat.fileStarted(id, fileTimeout * 1000, memlimit);
+  fileStarted(n: number, fileTimeout: number, memlimit: number): void {
+    this.heartbeat.fileStarted(n + 1, fileTimeout * 1000, memlimit);
   }
 
   /** Example `index` starts; its limit is its `// timeout S` directive, else `defaultTimeout` seconds (0 = none). */
@@ -118,10 +112,6 @@ export class Watchdog {
   async stop(): Promise<void> {
     if (current === this) current = undefined;
     await this.thread.terminate();
-  }
-
-  private post(message: WatchdogMessage): void {
-    this.thread.postMessage(message);
   }
 }
 

@@ -74,18 +74,18 @@ process.on('message', (command: WorkerCommand) => {
  * read the engine's BLAS facts for the run's header. A prelude that fails to load fails each file's run
  * with its message, as it would without this.
  */
-async function preload(): Promise<BlasInfo | undefined> {
+async function preload(): Promise<{ blas?: BlasInfo; preludeError?: string }> {
   const named = process.env[PRELUDE_ENV];
   delete process.env[PRELUDE_ENV];
-  if (!named) return undefined;
+  if (!named) return {};
   try {
     const modules = JSON.parse(named) as string[];
     const exports = await loadPrelude(modules);
     const config = modules.some(isBuiltinEngine) ? (exports.blasConfig as (() => BlasInfo) | undefined)?.() : undefined;
-    return config && { library: config.library, version: config.version, threads: config.threads };
-  } catch {
-    return undefined;
+    return { blas: config && { library: config.library, version: config.version, threads: config.threads } };
+  } catch (error) {
+    return { preludeError: error instanceof Error ? error.message : String(error) };
   }
 }
 
-void preload().then((blas) => log.ring({ t: 'ready', pid: process.pid, blas }));
+void preload().then((loaded) => log.ring({ t: 'ready', pid: process.pid, ...loaded }));

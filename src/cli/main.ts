@@ -6,14 +6,12 @@ import { availableParallelism, platform, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import type { RunEvents } from '../events.js';
 import { countExamples, type SourceFile } from '../model.js';
-import { BUILTIN_ENGINE, isBuiltinEngine } from '../execute/modules.js';
-import { ConsoleReporter } from '../report/console.js';
+import { BUILTIN_ENGINE, isBuiltinEngine, loadPrelude } from '../execute/modules.js';
 import { reportOutput, type Output } from '../report/output.js';
 import { processAddon } from '../../runner/process-addon.js';
 import { plural } from '../report/format.js';
 import { seededRandom } from '../execute/namespace.js';
-import { githubAnnotations, jsonReport, junitReport, writeAtomically } from '../report/machine.js';
-import { EventFanout, RunSummary } from '../report/summary.js';
+import { RunReport, type ReportOptions, type ReportPlan, type RunIdentity } from '../report/run-report.js';
 import { EXIT } from '../report/tally.js';
 import { StatusLine, type StatusStream } from '../report/status-line.js';
 import { TraceReporter } from '../report/trace.js';
@@ -101,10 +99,10 @@ function shuffle<T>(items: T[], seed: number): T[] {
   return out;
 }
 
-async function runFiles(files: SourceFile[], options: RunnerOptions, events: RunEvents, prestarted?: PrestartedWorkers): Promise<RunnerOutcome> {
+async function runFiles(files: SourceFile[], options: RunnerOptions, events: RunEvents, prestarted: PrestartedWorkers | undefined, plan: ReportPlan): Promise<RunnerOutcome> {
   if (options.serial) {
     const { runSerial } = await import('../../runner/serial/serial.js');
-    return runSerial(files, options, events);
+    return runSerial(files, options, events, undefined, plan);
   }
   const { runWorkers } = await import('../../runner/parent/pool.js');
   return runWorkers(files, options, events, undefined, prestarted);
@@ -112,7 +110,14 @@ async function runFiles(files: SourceFile[], options: RunnerOptions, events: Run
 
 /** The number of paths when every one is a file; undefined when a directory (or nothing) is among them. */
 function fileArgumentCount(paths: string[], cwd: string): number | undefined {
-  return paths.every((p) => statSync(resolve(cwd, p), { throwIfNoEntry: false })?.isFile()) ? paths.length : undefined;
+  const isFile = (p: string): boolean => {
+    try {
+      return statSync(resolve(cwd, p), { throwIfNoEntry: false })?.isFile() ?? false;
+    } catch {
+      return false; // unreadable: discovery reports it
+    }
+  };
+  return paths.every(isFile) ? paths.length : undefined;
 }
 
 /**
@@ -168,7 +173,7 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
       io.out(listExamples(collected.files, args.options.json !== undefined));
       return inputBits;
     }
-    return inputBits | (await runTests(args.options, config, collected.files, io, fileArguments, prestarted));
+    return inputBits | (await runTests(args.options, config, collected.files, io, fileArguments, inputBits !== 0, prestarted));
   } catch (err) {
     if (!(err instanceof WorkerStartError)) throw err;
     io.err(`mtest: ${err.message}\n`);
@@ -195,9 +200,10 @@ async function runTests(
   collected: SourceFile[],
   io: Output,
   fileArguments: number | undefined,
+  inputErrors: boolean,
   prestarted?: PrestartedWorkers,
 ): Promise<number> {
-  const started = process.hrtime.bigint();
+  const startedAt = Date.now();
   const prelude = cli.prelude ?? config.prelude ?? ['builtin'];
   const serial = Boolean(cli.serial || cli.debug);
   // With workers, the first one names the engine's BLAS: it loads the prelude while this process parses.
@@ -205,52 +211,56 @@ async function runTests(
   // thread, because OpenBLAS's extra threads spin for a while (~13 % of a core here) and would take CPU
   // from the workers. Workers get their own count explicitly.
   if (!serial) process.env.OPENBLAS_NUM_THREADS = '1';
-  const blas = (await prestarted?.blas()) ?? (await blasInfo(prelude));
+  const ready = await prestarted?.ready();
+  const blas = ready?.blas ?? (await blasInfo(prelude));
   const options = resolveOptions(cli, config, detectedTags(blas), fileArguments);
   let files = collected.filter((f) => countExamples(f) > 0 || f.errors.length > 0);
   if (cli.randorder !== undefined) files = shuffle(files, cli.randorder);
 
-  const id = runId();
-  const summary = new RunSummary(Boolean(cli.json || cli.junit));
+  const identity: RunIdentity = { id: runId(), randomSeed: options.randomSeed, startedAt };
+  const reportOptions: ReportOptions = { json: cli.json, junit: cli.junit, github: cli.format === 'github' };
   // On a terminal, a live status line; every other line clears it first. Not with a trace (it is the status).
   const status = io === stdio && cli.status !== false && !options.verbose && StatusLine.wanted() ? new StatusLine(files.length, statusStream()) : undefined;
   const out: Output = status ? { out: status.wrap(io.out), err: status.wrap(io.err) } : io;
-  const reporter = new ConsoleReporter(summary, out);
-  const sinks: RunEvents[] = [summary, reporter];
+  const sinks: RunEvents[] = [];
   if (status) sinks.push(status);
-  if (options.verbose) sinks.push(new TraceReporter(1, !options.serial));
-  reporter.header(headerLines(id, options, files.length, blas));
-  if (options.serial && blas) await setSerialBlasThreads(options.blasThreads);
+  if (options.verbose) sinks.push(new TraceReporter(io.out, !options.serial));
+  const report = new RunReport(files, reportOptions, out, identity, sinks);
+  report.console.header(headerLines(identity.id, options, files.length, blas));
 
   let outcome: RunnerOutcome = { interrupted: false };
   let bits = 0;
-  try {
-    outcome = await runFiles(files, options, new EventFanout(sinks), prestarted);
-  } catch (err) {
-    if (err instanceof WorkerStartError) {
-      io.err(`mtest: ${err.message}\n`);
-      bits |= EXIT.usage;
-    } else {
-      io.err(`mtest: internal error: ${(err as Error)?.stack ?? err}\n`);
-      bits |= EXIT.internal;
+  // A prelude that cannot be loaded would fail every example the same way: one line, and nothing runs.
+  const preludeError = serial ? await preludeProblem(prelude) : ready?.preludeError;
+  if (preludeError) {
+    io.err(`mtest: ${preludeError}\n`);
+    bits |= EXIT.usage;
+  } else {
+    if (options.serial && blas) await setSerialBlasThreads(options.blasThreads);
+    try {
+      outcome = await runFiles(files, options, report.events, prestarted, { files, options: reportOptions, identity, inputErrors, fds: { out: stdio.stdout.fd, err: stdio.stderr.fd } });
+    } catch (err) {
+      if (err instanceof WorkerStartError) {
+        io.err(`mtest: ${err.message}\n`);
+        bits |= EXIT.usage;
+      } else {
+        io.err(`mtest: internal error: ${(err as Error)?.stack ?? err}\n`);
+        bits |= EXIT.internal;
+      }
     }
   }
   status?.stop();
-  summary.markUnstarted(files);
-  const total = Number(process.hrtime.bigint() - started) / 1e9;
-  reporter.footer(total, outcome.interrupted);
-  bits |= summary.exitBits;
-  if (outcome.interrupted) bits |= EXIT.interrupted;
-  const info = { id, randomSeed: options.randomSeed, time: total };
+  return bits | report.finish({ interrupted: outcome.interrupted, inputErrors });
+}
+
+/** Under --serial the prelude is loaded here, before the first file: its error, if it cannot be. */
+async function preludeProblem(prelude: string[]): Promise<string | undefined> {
   try {
-    if (cli.json) writeAtomically(cli.json, jsonReport(summary, info));
-    if (cli.junit) writeAtomically(cli.junit, junitReport(summary, info));
+    await loadPrelude(prelude);
+    return undefined;
   } catch (err) {
-    io.err(`mtest: cannot write report: ${(err as Error).message}\n`);
-    bits |= EXIT.usage;
+    return (err as Error)?.message ?? String(err);
   }
-  if (cli.format === 'github') io.out(githubAnnotations(summary));
-  return bits;
 }
 
 async function setSerialBlasThreads(n: number): Promise<void> {

@@ -10,6 +10,7 @@ import { evaluate, type Evaluation, type SyncGuard } from './evaluate.js';
 import { examplesUseExports, importOwnExports, loadPrelude } from './modules.js';
 import { createNamespace, reseed } from './namespace.js';
 import { skipReason } from './skip.js';
+import { timeoutMessage, whereText } from '../incidents.js';
 
 export type { ExecuteEvents, ExecuteOptions } from './api.js';
 export { INTERRUPTED, releaseOutput, type SyncGuard } from './evaluate.js';
@@ -18,6 +19,8 @@ export { INTERRUPTED, releaseOutput, type SyncGuard } from './evaluate.js';
 export interface ExecuteHooks {
   /** Interrupts a synchronous example past its limit (serial mode). */
   guard?: SyncGuard;
+  /** Asked before each example: true ends the file here, the rest reported as not run (a stop signal). */
+  stopRequested?(): boolean;
   /** Awaited after a failed example, with its block's namespace (--debug opens a REPL there). */
   onFailure?(namespace: Record<string, unknown>, example: Example, result: ExampleResult): Promise<void>;
 }
@@ -52,7 +55,7 @@ function runExample(index: number, example: Example, prepared: Prepared | undefi
   const { compiled, fn } = prepared;
   const limit = options.interruptSync ? limitSeconds(example, options) : 0;
   const judge = (ev: Evaluation): ExampleResult => {
-    if (ev.timedOut) return finish({ status: 'failed', outcome: 'timeout', got: ev.got, note: `Timed out after ${limit} s` });
+    if (ev.timedOut) return finish({ status: 'failed', outcome: 'timeout', got: ev.got, note: timeoutMessage(limit, whereText(example.line, undefined)) });
     const check = checker.check(example.want, ev.got, example.directives, ev.threw);
     if (check.ok) return finish({ status: 'passed', outcome: 'ok' });
     return finish({ status: 'failed', outcome: ev.threw ? 'exception' : 'mismatch', got: ev.got, note: check.note });
@@ -70,7 +73,7 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
   try {
     prelude = await loadPrelude(options.prelude);
   } catch (err) {
-    setupError = `cannot load the prelude: ${(err as Error)?.message ?? err}`;
+    setupError = String((err as Error)?.message ?? err);
   }
   if (!setupError && file.kind === 'script' && examplesUseExports(filename, runnableSources(file, options))) {
     try {
@@ -98,7 +101,7 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
         events.exampleEnd({ index: i, status: 'skipped', outcome: 'skipped', note: skip, time: 0 });
         continue;
       }
-      if (blockFailed && options.initial) {
+      if ((blockFailed && options.initial) || hooks.stopRequested?.()) {
         events.exampleEnd(notRun(i));
         continue;
       }

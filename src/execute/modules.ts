@@ -101,9 +101,15 @@ export function loadPrelude(modules: string[]): Promise<Record<string, unknown>>
     p = (async () => {
       const merged: Record<string, unknown> = Object.create(null);
       for (const m of modules) {
-        const exports = isBuiltinEngine(m)
-          ? ((await import(pathToFileURL(BUILTIN_ENGINE).href)) as Record<string, unknown>)
-          : await importFrom(m, path.join(process.cwd(), 'mtest.config.json'));
+        let exports: Record<string, unknown>;
+        try {
+          exports = isBuiltinEngine(m)
+            ? ((await import(pathToFileURL(BUILTIN_ENGINE).href)) as Record<string, unknown>)
+            : await importFrom(m, path.join(process.cwd(), 'mtest.config.json'));
+        } catch (err) {
+          const message = String((err as Error)?.message ?? err).split('\n')[0];
+          throw new Error(`cannot load the prelude module ${m}: ${(err as Error)?.name ?? 'Error'}: ${message}`);
+        }
         Object.assign(merged, exports);
       }
       return merged;

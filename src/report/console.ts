@@ -6,6 +6,7 @@ import { DASHES, formatFailure, formatIncident, plural, seconds, STARS } from '.
 import type { RunSummary } from './summary.js';
 import { closingLine } from './tally.js';
 import type { Output } from './output.js';
+import type { RunEnd } from './run-report.js';
 
 export type { Output } from './output.js';
 
@@ -47,11 +48,15 @@ export class ConsoleReporter implements RunEvents {
   }
 
   /** The end of the report: failing files, total time, and the closing line. */
-  footer(totalSeconds: number, interrupted: boolean): void {
+  footer(totalSeconds: number, end: RunEnd): void {
     const lines = [DASHES];
     const failing = [...this.summary.finished].filter((t) => t.reason() !== undefined);
-    if (interrupted) lines.push('mtest was interrupted; the results below are partial.');
-    if (failing.length === 0 && !interrupted) lines.push('All tests passed!');
+    const totals = this.summary.totals;
+    const ran = totals.passed + totals.failed;
+    if (end.interrupted) lines.push('mtest was interrupted; the results below are partial.');
+    // Only a run that tested something and found nothing wrong passed.
+    if (failing.length === 0 && !end.interrupted && !end.inputErrors && ran > 0 && totals.notrun === 0) lines.push('All tests passed!');
+    else if (ran === 0 && !end.interrupted) lines.push(end.inputErrors ? 'No examples were run: see the errors above.' : 'No examples were run.');
     for (const t of failing) lines.push(`mtest -t ${t.file.path}  # ${t.reason()}`);
     lines.push(DASHES, `Total time for all tests: ${totalSeconds.toFixed(1)} seconds`, closingLine(this.summary.totals));
     this.io.out(lines.join('\n') + '\n');

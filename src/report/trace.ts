@@ -1,6 +1,5 @@
 // The --verbose / --debug trace: `Trying (line N): source` before each example and `ok [0.01 s, +12 MB]`
-// after, written with a synchronous write so the last line on the screen is the one that hangs.
-import { writeSync } from 'node:fs';
+// after, written synchronously (mtest's own output is) so the last line on the screen is the one that hangs.
 import type { RunEvents } from '../events.js';
 import { exampleAt, type ExampleResult, type SourceFile } from '../model.js';
 
@@ -11,17 +10,9 @@ function megabytes(bytes: number): string {
 
 export class TraceReporter implements RunEvents {
   constructor(
-    private readonly fd = 1,
+    private readonly write: (text: string) => void,
     private readonly showFile = false,
   ) {}
-
-  private write(text: string): void {
-    try {
-      writeSync(this.fd, text);
-    } catch {
-      // a closed terminal must not stop the run
-    }
-  }
 
   fileStart(): void {}
   exampleStart(file: SourceFile, index: number): void {

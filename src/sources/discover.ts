@@ -60,7 +60,7 @@ export async function discover(paths: string[], opts: DiscoverOptions = {}): Pro
       if (sourceKind(absolute)) found.add(shown(absolute));
       else errors.push({ file: path, line: 0, message: 'unsupported file type (not a script, Markdown, text or notebook file)' });
     } else if (info.isDirectory()) {
-      for (const file of walk(absolute)) {
+      for (const file of walk(absolute, (dir, code) => errors.push({ file: shown(dir), line: 0, message: `cannot read directory (${code})` }))) {
         const show = shown(file);
         const rel = relative(cwd, file).split(sep).join('/');
         if (included(rel) && !excluded(rel)) found.add(show);
@@ -76,15 +76,17 @@ export async function discover(paths: string[], opts: DiscoverOptions = {}): Pro
  * Absolute paths of the source files below `dir`, minus those below a `nodoctest` marker. A plain walk:
  * fast-glob did this before, and loading it alone cost ~45 ms of every run's start (measured), more than
  * walking a tree of hundreds of files. Symbolic links to files are taken; those to directories are not
- * followed (a link cycle would never end). A directory that cannot be read is skipped, as fast-glob did.
+ * followed (a link cycle would never end). A directory that cannot be read is reported through `unreadable`
+ * (a test file mtest silently skips would pass every run) and the walk goes on.
  */
-function walk(dir: string): string[] {
+function walk(dir: string, unreadable: (dir: string, code: string) => void): string[] {
   const files: string[] = [];
   const visit = (path: string): void => {
     let entries: Dirent[];
     try {
       entries = readdirSync(path, { withFileTypes: true });
-    } catch {
+    } catch (error) {
+      unreadable(path, (error as NodeJS.ErrnoException).code ?? String(error));
       return;
     }
     if (entries.some((e) => e.name.toLowerCase() === NODOCTEST && !e.isDirectory())) return;

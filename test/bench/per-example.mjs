@@ -25,7 +25,7 @@ for (const name of readdirSync(dir).sort()) {
   if (!name.endsWith('.ts')) continue;
   const file = loadSource(path.join(dir, name));
   if (!file) continue;
-  watchdog.fileStarted(file.path, 0, 0);
+  watchdog.fileStarted(0, 0, 0);
   await executeFile(
     file,
     options,

@@ -1,5 +1,15 @@
-// The one-line messages of incidents, worded as SPEC §6 gives them, so every runner says the same thing.
-import { formatBytes } from '../memory.js';
+// The words of every incident, in one place, so that every mode says the same thing: the one-line
+// messages of timeouts, resource limits, crashes and interruptions, and the sizes they quote.
+
+export const MB = 1024 * 1024;
+
+/** 1.2 GB, 300 MB, 12 kB. */
+export function formatBytes(bytes: number): string {
+  const abs = Math.abs(bytes);
+  if (abs >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
+  if (abs >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(0)} MB`;
+  return `${(bytes / 1024).toFixed(0)} kB`;
+}
 
 /** `while running line 12` / `after line 12` / `before its first example`. */
 export function whereText(runningLine: number | undefined, lastLine: number | undefined): string {
@@ -47,4 +57,8 @@ export function crashMessage(facts: ExitFacts, where: string): string {
   if (facts.signal) return `Killed by ${facts.signal} ${where}`;
   if (facts.code === 0) return `Exited (code 0) before the file finished, ${where}`;
   return `Exited with code ${facts.code} ${where}`;
+}
+
+export function interruptedMessage(where: string): string {
+  return `Interrupted ${where}`;
 }

@@ -1,0 +1,57 @@
+// The end of a --serial run that its main thread cannot reach: the journal is replayed into a fresh report
+// (muted: the main thread already wrote what it reflects), the example that was running ends with the
+// incident, the rest of its file and every file not started are not run, and the report is finished as
+// any run's is — failure block, summary, closing line, --json/--junit. Then the process ends with the run's
+// exit bits, never by a signal of its own. Called from the watchdog thread, or from the main thread when
+// mtest's own promises stopped settling.
+import type { Incident } from '../../src/events.js';
+import { countExamples, notRun, type ExampleResult } from '../../src/model.js';
+import { ReportWriter, type Output } from '../../src/report/output.js';
+import { RunReport, type ReportPlan } from '../../src/report/run-report.js';
+import { readJournal } from './journal.js';
+
+/** The report's plan without the files: the journal holds them. */
+export type FinishPlan = Omit<ReportPlan, 'files'>;
+
+/** Why the run ends here, as an incident of the file that was running (`index`: the running example). */
+export interface Ending {
+  incident: Incident;
+  /** Seconds the running example had run. */
+  elapsed?: number;
+  /** Seconds the running file had run. */
+  fileSeconds?: number;
+}
+
+/** Write the rest of the report from the journal; returns the run's exit bits. */
+export function finishFromJournal(journal: SharedArrayBuffer, plan: FinishPlan, ending: Ending): number {
+  const stdout = new ReportWriter(plan.fds.out);
+  const stderr = new ReportWriter(plan.fds.err);
+  let muted = true;
+  const io: Output = {
+    out: (text) => muted || stdout.write(text),
+    err: (text) => muted || stderr.write(text),
+  };
+  const contents = readJournal(journal);
+  const report = new RunReport(contents.files, plan.options, io, plan.identity);
+  const open = contents.replay(report.events);
+  muted = false;
+  const { incident } = ending;
+  if (open) {
+    const index = incident.index;
+    if (index !== undefined && !open.ended.has(index)) {
+      const time = ending.elapsed ?? 0;
+      const result: ExampleResult =
+        incident.kind === 'interrupted'
+          ? { index, status: 'notrun', outcome: 'notrun', note: incident.message, time }
+          : { index, status: 'failed', outcome: incident.kind === 'memory' ? 'memory' : incident.kind === 'crash' ? 'crash' : 'timeout', note: incident.message, time };
+      report.events.exampleEnd(open.file, result);
+      open.ended.add(index);
+    }
+    report.events.incident(open.file, incident);
+    for (let k = 0, n = countExamples(open.file); k < n; k++) if (!open.ended.has(k)) report.events.exampleEnd(open.file, notRun(k));
+    report.events.fileEnd(open.file, { time: ending.fileSeconds ?? 0, worker: 0 });
+  } else {
+    stderr.write(`mtest: ${incident.message}\n`);
+  }
+  return report.finish({ interrupted: incident.kind === 'interrupted', inputErrors: plan.inputErrors });
+}

@@ -1,0 +1,143 @@
+// The --serial run's journal: every event the main thread reports, appended to shared memory as it
+// happens (the files once at the start, then about one record per example, in the worker protocol's
+// encoding). Nothing reads it while the run goes well. When the main thread cannot finish the run — stuck in
+// native code past its limit, over its memory limit, interrupted while stuck, or idle with mtest's own
+// promises never settling — the journal is replayed into a fresh report that then carries the run to its
+// end (runner/serial/finish.ts), from the watchdog thread or from the main thread's last event.
+import type { FileSummary, Incident, RunEvents } from '../../src/events.js';
+import type { ExampleResult, SourceFile } from '../../src/model.js';
+import { encodeRecord, RecordDecoder, RECORD_MARK, type ResultRecord } from '../protocol.js';
+
+/** Bytes before the records: the committed length (Int32), then padding. */
+const HEADER = 8;
+const INITIAL_BYTES = 1 << 20;
+/** Address space reserved for growth; only what is written is ever committed. */
+const MAX_BYTES = 1 << 30;
+
+/** Records only the journal carries (the end of an example is the worker protocol's `end`, seq = file). */
+export type JournalRecord =
+  | { t: 'files'; files: SourceFile[] }
+  | { t: 'fileStart'; f: number }
+  | { t: 'incident'; f: number; incident: Incident }
+  | { t: 'warning'; f: number; message: string; index?: number }
+  | { t: 'fileEnd'; f: number; summary: FileSummary };
+
+/** A growable SharedArrayBuffer (Node 20 has them; TypeScript's ES2022 library does not know them yet). */
+interface GrowableSharedArrayBuffer extends SharedArrayBuffer {
+  grow(bytes: number): void;
+}
+const GrowableSharedArrayBuffer = SharedArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => GrowableSharedArrayBuffer;
+
+export class Journal implements RunEvents {
+  readonly buffer = new GrowableSharedArrayBuffer(INITIAL_BYTES, { maxByteLength: MAX_BYTES });
+  private readonly committed = new Int32Array(this.buffer, 0, 1);
+  private bytes = Buffer.from(this.buffer);
+  private length = HEADER;
+  private readonly numbers = new Map<SourceFile, number>();
+  /** Past MAX_BYTES: nothing more is recorded, and a replay says so. */
+  full = false;
+
+  constructor(files: SourceFile[]) {
+    files.forEach((file, n) => this.numbers.set(file, n));
+    this.line({ t: 'files', files });
+  }
+
+  fileStart(file: SourceFile): void {
+    this.line({ t: 'fileStart', f: this.number(file) });
+  }
+
+  exampleStart(): void {
+    // The heartbeat says which example runs; the journal keeps what a report needs.
+  }
+
+  exampleEnd(file: SourceFile, result: ExampleResult): void {
+    this.append(encodeRecord({ t: 'end', seq: this.number(file), r: result }));
+  }
+
+  incident(file: SourceFile, incident: Incident): void {
+    this.line({ t: 'incident', f: this.number(file), incident });
+  }
+
+  warning(file: SourceFile, message: string, index?: number): void {
+    this.line({ t: 'warning', f: this.number(file), message, index });
+  }
+
+  fileEnd(file: SourceFile, summary: FileSummary): void {
+    this.line({ t: 'fileEnd', f: this.number(file), summary });
+  }
+
+  private number(file: SourceFile): number {
+    return this.numbers.get(file) ?? -1;
+  }
+
+  private line(record: JournalRecord): void {
+    this.append(RECORD_MARK + JSON.stringify(record) + '\n');
+  }
+
+  private append(text: string): void {
+    if (this.full) return;
+    const need = this.length + Buffer.byteLength(text);
+    if (need > this.buffer.byteLength) {
+      if (need > MAX_BYTES) {
+        this.full = true;
+        return;
+      }
+      this.buffer.grow(Math.min(MAX_BYTES, Math.max(need, this.buffer.byteLength * 2)));
+      this.bytes = Buffer.from(this.buffer);
+    }
+    this.length += this.bytes.write(text, this.length, 'utf8');
+    // Published after the bytes: a reader never sees a record half written.
+    Atomics.store(this.committed, 0, this.length);
+  }
+}
+
+/** The file that had started without ending when the journal was read, with the examples that had ended. */
+export interface OpenFile {
+  file: SourceFile;
+  ended: Set<number>;
+}
+
+export interface JournalContents {
+  files: SourceFile[];
+  /** Deliver the recorded events, in order; returns the file left open, if any. */
+  replay(events: RunEvents): OpenFile | undefined;
+}
+
+/** Read what the journal holds now. */
+export function readJournal(buffer: SharedArrayBuffer): JournalContents {
+  const length = Atomics.load(new Int32Array(buffer, 0, 1), 0);
+  const records: (ResultRecord | JournalRecord)[] = [];
+  new RecordDecoder((record) => records.push(record as ResultRecord | JournalRecord)).push(Buffer.from(buffer, HEADER, Math.max(0, length - HEADER)));
+  const first = records[0];
+  const files = first?.t === 'files' ? first.files : [];
+  const replay = (events: RunEvents): OpenFile | undefined => {
+    let open: OpenFile | undefined;
+    for (const record of records) {
+      if (record.t === 'files') continue;
+      const file = files['seq' in record ? record.seq : (record as { f: number }).f];
+      if (!file) continue;
+      switch (record.t) {
+        case 'fileStart':
+          open = { file, ended: new Set() };
+          events.fileStart(file, 0);
+          break;
+        case 'end':
+          open?.ended.add(record.r.index);
+          events.exampleEnd(file, record.r);
+          break;
+        case 'incident':
+          events.incident(file, record.incident);
+          break;
+        case 'warning':
+          events.warning(file, record.message, record.index);
+          break;
+        case 'fileEnd':
+          open = undefined;
+          events.fileEnd(file, record.summary);
+          break;
+      }
+    }
+    return open;
+  };
+  return { files, replay };
+}

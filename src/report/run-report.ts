@@ -1,0 +1,81 @@
+// One run's report: the sinks every run has (summary, console) plus any the caller adds, and how a run
+// ends — files that never started accounted as not run, the footer with the closing line last, the
+// machine-readable files, the annotations — and the exit bits. The mtest command builds one; under
+// --serial the watchdog thread builds a second from the run's journal when the main thread is stuck and
+// the report must still be finished (runner/serial).
+import type { RunEvents } from '../events.js';
+import type { SourceFile } from '../model.js';
+import { ConsoleReporter } from './console.js';
+import { githubAnnotations, jsonReport, junitReport, writeAtomically } from './machine.js';
+import type { Output } from './output.js';
+import { EventFanout, RunSummary } from './summary.js';
+import { EXIT } from './tally.js';
+
+/** What the command line asked of the report: plain data, so a thread can be given it. */
+export interface ReportOptions {
+  json?: string;
+  junit?: string;
+  github: boolean;
+}
+
+export interface RunIdentity {
+  id: string;
+  randomSeed: number;
+  /** Date.now() when the run started. */
+  startedAt: number;
+}
+
+/** What it takes to finish this run's report elsewhere (the --serial watchdog thread): plain data. */
+export interface ReportPlan {
+  files: SourceFile[];
+  options: ReportOptions;
+  identity: RunIdentity;
+  inputErrors: boolean;
+  /** The descriptors mtest's own stdout and stderr are written to. */
+  fds: { out: number; err: number };
+}
+
+export interface RunEnd {
+  interrupted: boolean;
+  /** Paths or files that could not be read or parsed (already reported, one line each). */
+  inputErrors: boolean;
+}
+
+export class RunReport {
+  readonly summary: RunSummary;
+  readonly console: ConsoleReporter;
+  readonly events: RunEvents;
+
+  constructor(
+    private readonly files: SourceFile[],
+    private readonly options: ReportOptions,
+    private readonly io: Output,
+    private readonly identity: RunIdentity,
+    extraSinks: RunEvents[] = [],
+  ) {
+    this.summary = new RunSummary(Boolean(options.json || options.junit));
+    this.console = new ConsoleReporter(this.summary, io);
+    this.events = new EventFanout([this.summary, this.console, ...extraSinks]);
+  }
+
+  /** Ends the report; returns the exit bits it found (results, incidents, input, interruption). */
+  finish(end: RunEnd): number {
+    this.summary.markUnstarted(this.files);
+    const seconds = (Date.now() - this.identity.startedAt) / 1000;
+    // Annotations before the footer: the closing line is always the last line.
+    if (this.options.github) this.io.out(githubAnnotations(this.summary));
+    this.console.footer(seconds, end);
+    let bits = this.summary.exitBits;
+    if (end.interrupted) bits |= EXIT.interrupted;
+    if (end.inputErrors) bits |= EXIT.usage;
+    const info = { id: this.identity.id, randomSeed: this.identity.randomSeed, time: seconds };
+    try {
+      if (this.options.json) writeAtomically(this.options.json, jsonReport(this.summary, info));
+      if (this.options.junit) writeAtomically(this.options.junit, junitReport(this.summary, info));
+    } catch (err) {
+      this.io.err(`mtest: cannot write report: ${(err as Error).message}\n`);
+      bits |= EXIT.usage;
+    }
+    return bits;
+  }
+}

@@ -1,0 +1,159 @@
+// Fault injection under --serial: the fixtures of the worker-mode fault suite (test/fixtures/faults), run by
+// the mtest command itself in its own process, as a user chasing a parallel-only bug runs it. Whatever the
+// example does, the report is finished — the incident at its line, the rest not run, the closing line
+// last, the --json file written — and the exit bits tell the truth; no process the example started
+// survives the run.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findGdb } from '../runner/diagnosis/native-stack.js';
+import { survivorsAfter, treePidsOf } from './fault-helpers.js';
+import { lastLine, runMtest, type Finished } from './process-helpers.js';
+
+const FIXTURES = fileURLToPath(new URL('../../test/fixtures/faults/', import.meta.url));
+
+interface JsonReport {
+  totals: { passed: number; failed: number; skipped: number; notrun: number };
+  files: { path: string; counts: JsonReport['totals']; incidents: { kind: string; message: string; jsStack?: string; nativeStack?: string; processTree?: string; signal?: string }[]; examples: { line: number; status: string; outcome: string; note?: string }[] }[];
+}
+
+interface SerialRun extends Finished {
+  json: JsonReport;
+  file(name: string): JsonReport['files'][number];
+}
+
+async function serial(names: string[], args: string[] = []): Promise<SerialRun> {
+  const json = path.join(mkdtempSync(path.join(tmpdir(), 'mtest-serial-')), 'report.json');
+  const r = await runMtest(FIXTURES, ['--serial', '--prelude', 'node:util', '--timeout', '1', '--json', json, ...args, ...names]);
+  let report: JsonReport;
+  try {
+    report = JSON.parse(readFileSync(json, 'utf8')) as JsonReport;
+  } catch {
+    assert.fail(`no --json report (exit ${r.code}, signal ${r.signal})\n${r.out}\n${r.err}`);
+  }
+  const file = (name: string) => report.files.find((f) => f.path === name) ?? assert.fail(`${name} not in the report`);
+  return { ...r, json: report, file };
+}
+
+/** The 1-based line of the first example whose source includes `marker`. */
+function lineOf(name: string, marker: string): number {
+  const lines = readFileSync(path.join(FIXTURES, name), 'utf8').split('\n');
+  const exact = lines.findIndex((l) => l.trim() === `sage: ${marker}`);
+  const at = exact >= 0 ? exact : lines.findIndex((l) => /^\s*sage: /.test(l) && l.includes(marker));
+  assert.ok(at >= 0, `${marker} in ${name}`);
+  return at + 1;
+}
+
+/** The report was finished: closing line last and equal to the JSON totals, which add up to every example. */
+function assertFinished(run: SerialRun, examples: number): void {
+  const t = run.json.totals;
+  assert.equal(t.passed + t.failed + t.skipped + t.notrun, examples, JSON.stringify(t));
+  const closing = `${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped${t.notrun ? `, ${t.notrun} not run` : ''}`;
+  assert.equal(lastLine(run.out), closing, run.out + run.err);
+  assert.equal(run.signal, null, 'mtest ends with an exit status, never by a signal of its own');
+}
+
+describe('faults under --serial', function () {
+  this.timeout(40000);
+
+  it('a synchronous loop is interrupted at its limit and the file goes on (exit bit 4)', async () => {
+    const run = await serial(['js-loop.md', 'pass.md']);
+    assertFinished(run, 9);
+    const file = run.file('js-loop.md');
+    const spin = file.examples.find((e) => e.line === lineOf('js-loop.md', 'spin()'));
+    assert.equal(spin?.outcome, 'timeout');
+    assert.equal(spin?.note, `Timed out after 1.0 s while running line ${lineOf('js-loop.md', 'spin()')}`);
+    assert.deepEqual(file.counts, { passed: 4, failed: 1, skipped: 0, notrun: 0 });
+    assert.equal(run.file('pass.md').counts.passed, 4);
+    assert.equal(run.code, 4);
+  });
+
+  it('a promise that never settles fails at its limit and the run goes on', async () => {
+    const run = await serial(['never-settles.md', 'pass.md']);
+    assertFinished(run, 7);
+    assert.deepEqual(run.file('never-settles.md').counts, { passed: 2, failed: 1, skipped: 0, notrun: 0 });
+    assert.equal(run.code, 4);
+  });
+
+  it('a loop inside a promise job: the watchdog finishes the report with the JavaScript stack; the rest not run', async () => {
+    const run = await serial(['promise-loop.md', 'stdin.md']);
+    assertFinished(run, 6);
+    const incident = run.file('promise-loop.md').incidents[0];
+    assert.equal(incident.kind, 'timeout');
+    assert.equal(incident.message, `Timed out after 1.0 s while running line ${lineOf('promise-loop.md', 'spinInJob')}`);
+    assert.match(incident.jsStack ?? '', /at spinInJob \(.*promise-loop\.md:/);
+    assert.deepEqual(run.file('promise-loop.md').counts, { passed: 1, failed: 1, skipped: 0, notrun: 1 });
+    assert.equal(run.file('stdin.md').counts.notrun, 3, 'files not started are not run');
+    assert.match(run.out, /File "promise-loop\.md", line \d+, in promise-loop\.md\nFailed example:\n {4}await Promise\.resolve\(\)\.then\(function spinInJob/);
+    assert.equal(run.code, 4);
+  });
+
+  it('a hang in native code: native stack (gdb, never forked), the whole report, every child killed, exit 4', async () => {
+    const run = await serial(['native-children.md', 'pass.md']);
+    assertFinished(run, 7);
+    const incident = run.file('native-children.md').incidents[0];
+    assert.equal(incident.kind, 'timeout');
+    assert.equal(incident.message, `Timed out after 1.0 s while running line ${lineOf('native-children.md', 'execSync(')}`);
+    assert.equal(incident.jsStack, undefined);
+    if (findGdb()) assert.match(incident.nativeStack ?? '', /\[main thread\]/);
+    const pids = treePidsOf(incident.processTree);
+    assert.ok((incident.processTree?.match(/sleep 30/g) ?? []).length >= 2, incident.processTree);
+    assert.deepEqual(await survivorsAfter(pids.slice(1)), [], 'the sleeping children died with the run');
+    assert.equal(run.code, 4);
+  });
+
+  it('RSS past --memlimit: "Memory limit exceeded" at its line, the report finished, exit 4', async () => {
+    const run = await serial(['rss-growth.md', 'pass.md'], ['--memlimit', '400']);
+    assertFinished(run, 8);
+    const incident = run.file('rss-growth.md').incidents[0];
+    assert.equal(incident.kind, 'memory');
+    assert.match(incident.message, new RegExp(`^Memory limit exceeded: RSS \\d+ MB > 400 MB while running line ${lineOf('rss-growth.md', 'const kept')}$`));
+    assert.equal(run.code, 4);
+  });
+
+  it('--file-timeout: the file is stopped at the line that was running', async () => {
+    const run = await serial(['slow-steps.md'], ['--file-timeout', '1', '--timeout', '5']);
+    const incident = run.file('slow-steps.md').incidents[0];
+    assert.equal(incident.kind, 'file-timeout');
+    assert.match(incident.message, /^File timed out after 1\.0 s (while running|after) line \d+$/);
+    assert.ok(run.file('slow-steps.md').counts.notrun >= 2, JSON.stringify(run.file('slow-steps.md').counts));
+    assert.equal((run.code ?? 0) & 4, 4);
+    assert.equal(run.signal, null);
+  });
+
+  it('process.exit fails its example and the run goes on; the file is not blamed on a later one', async () => {
+    const run = await serial(['exit3.md', 'exit0.md', 'pass.md']);
+    assertFinished(run, 3 + 4 + 4);
+    assert.deepEqual(run.file('exit3.md').counts, { passed: 2, failed: 1, skipped: 0, notrun: 0 });
+    assert.deepEqual(run.file('exit0.md').counts, { passed: 3, failed: 1, skipped: 0, notrun: 0 });
+    assert.equal(run.code, 1);
+  });
+
+  it('10 MB of output and an example reading stdin pass', async () => {
+    const run = await serial(['output-10mb.md', 'stdin.md']);
+    assert.equal(run.code, 0, run.out.slice(-2000) + run.err);
+    assert.equal(run.json.totals.failed, 0);
+  });
+
+  it('--debug only warns "still running line N after S s" with the stack, and lets the example finish', async () => {
+    const run = await serial(['slow-steps.md'], ['--debug', '--timeout', '0.2']);
+    assert.match(run.err, /mtest: still running line \d+ of slow-steps\.md after 0 s\n {4}await nap\(\)\n/);
+    assert.equal(run.code, 0, run.out + run.err);
+  });
+
+  for (const [name, marker, signal] of [
+    ['segv.md', 'SIGSEGV', 'SIGSEGV'],
+    ['abort.md', 'abort', 'SIGABRT'],
+  ] as const) {
+    it(`${signal} in the example: "Killed by ${signal} while running line N", the report finished, exit bit 16`, async () => {
+      const run = await serial([name, 'pass.md']);
+      assertFinished(run, 7);
+      const incident = run.file(name).incidents[0];
+      assert.equal(incident.kind, 'crash');
+      assert.equal(incident.message, `Killed by ${signal} while running line ${lineOf(name, marker)}`);
+      assert.equal(run.code, 16);
+    });
+  }
+});

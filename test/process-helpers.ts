@@ -1,0 +1,48 @@
+// Running the mtest command as a process, as users and CI scripts run it (shared by the suites that do).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const BIN = path.join(process.cwd(), 'bin', 'mtest.js');
+
+export interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+  err: string;
+}
+
+/** A fresh directory holding `files`. */
+export function scratch(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mtest-rel-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+export function startMtest(dir: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  return spawn(BIN, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Collect what the process writes until it exits (and its pipes close). */
+export function finished(child: ChildProcess): Promise<Finished> {
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (err += d));
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out, err })));
+}
+
+export function runMtest(dir: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Finished> {
+  return finished(startMtest(dir, args, env));
+}
+
+/** The last line of the report. */
+export function lastLine(text: string): string {
+  const lines = text.trimEnd().split('\n');
+  return lines[lines.length - 1];
+}
+
