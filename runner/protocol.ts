@@ -64,6 +64,8 @@ export type ResultRecord =
   | { t: 'start'; seq: number; i: number; at: number }
   /** Example finished (any status). */
   | { t: 'end'; seq: number; r: ExampleResult }
+  /** Something the file left running, found and closed after its last example (before `done`). */
+  | { t: 'warning'; seq: number; message: string; i?: number }
   /** The file finished normally. */
   | { t: 'done'; seq: number }
   /** The file could not be run at all (the executor threw); its examples are reported notrun. */

@@ -108,6 +108,9 @@ export class FileRun {
       case 'end':
         this.exampleEnded(record.r);
         break;
+      case 'warning':
+        this.events.warning(this.file, record.message, record.i);
+        break;
       case 'done':
         this.finish('done');
         break;
@@ -298,6 +301,8 @@ export class FileRun {
 
   /** Ctrl-C: stop the worker; the running example and the rest are not run. */
   async interrupt(): Promise<void> {
+    if (this.sealed) return;
+    this.handle.readLog(); // what the worker has already logged counts: results, or the file's end
     if (this.sealed) return;
     this.seal();
     const running = this.current;

@@ -14,12 +14,11 @@ const INITIAL_BYTES = 1 << 20;
 /** Address space reserved for growth; only what is written is ever committed. */
 const MAX_BYTES = 1 << 30;
 
-/** Records only the journal carries (the end of an example is the worker protocol's `end`, seq = file). */
+/** Records only the journal carries (an example's end and a warning are the worker protocol's, seq = file). */
 export type JournalRecord =
   | { t: 'files'; files: SourceFile[] }
   | { t: 'fileStart'; f: number }
   | { t: 'incident'; f: number; incident: Incident }
-  | { t: 'warning'; f: number; message: string; index?: number }
   | { t: 'fileEnd'; f: number; summary: FileSummary };
 
 /** A growable SharedArrayBuffer (Node 20 has them; TypeScript's ES2022 library does not know them yet). */
@@ -59,7 +58,7 @@ export class Journal implements RunEvents {
   }
 
   warning(file: SourceFile, message: string, index?: number): void {
-    this.line({ t: 'warning', f: this.number(file), message, index });
+    this.append(encodeRecord({ t: 'warning', seq: this.number(file), message, i: index }));
   }
 
   fileEnd(file: SourceFile, summary: FileSummary): void {
@@ -129,7 +128,7 @@ export function readJournal(buffer: SharedArrayBuffer): JournalContents {
           events.incident(file, record.incident);
           break;
         case 'warning':
-          events.warning(file, record.message, record.index);
+          events.warning(file, record.message, record.i);
           break;
         case 'fileEnd':
           open = undefined;

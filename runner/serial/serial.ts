@@ -22,6 +22,7 @@ import { openRepl } from './debug-repl.js';
 import { finishFromJournal } from './finish.js';
 import { AddonGuard, syncGuard } from './interrupt.js';
 import { Journal } from './journal.js';
+import { LeftoverTracker } from '../leftovers.js';
 import { Watchdog } from './watchdog.js';
 
 export interface SerialControl {
@@ -50,6 +51,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
     reportFd: plan?.fds.err,
   });
   const heartbeat = watchdog.heartbeat;
+  const leftovers = new LeftoverTracker().install();
   if (options.debug && process.stdin.isTTY) {
     hooks.onFailure = (ns, example) => openRepl(ns, `Failed example at line ${example.line}; opening a REPL in its namespace.`);
   }
@@ -112,11 +114,13 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
         {
           exampleStart: (index, example) => {
             current = { file, index };
+            leftovers.exampleStarted(index);
             watchdog.exampleStarted(index, example, options.timeout);
             reported.exampleStart(file, index, 0);
           },
           exampleEnd: (result) => {
             watchdog.exampleEnded();
+            leftovers.exampleEnded();
             if (seen.has(result.index)) return;
             seen.add(result.index);
             // --exitfirst, or a stop: the rest of the file is reported as not run
@@ -138,6 +142,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
           seen.add(index);
         }
       }
+      for (const { message, index } of leftovers.sweep()) reported.warning(file, message, index);
       reported.fileEnd(file, { time: Number(process.hrtime.bigint() - start) / 1e9, worker: 0 });
     }
   } finally {

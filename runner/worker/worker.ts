@@ -8,6 +8,7 @@ import { isBuiltinEngine, loadPrelude } from '../../src/execute/modules.js';
 import { DOORBELL_FD, LOG_FD, PRELUDE_ENV, type BlasInfo, type WorkerCommand } from '../protocol.js';
 import { RecordWriter } from './record-writer.js';
 import { processAddon } from '../process-addon.js';
+import { LeftoverTracker } from '../leftovers.js';
 
 type RunCommand = Extract<WorkerCommand, { t: 'run' }>;
 
@@ -17,6 +18,9 @@ const log = new RecordWriter(LOG_FD, DOORBELL_FD);
 // A worker whose pool was killed outright must not linger, even stuck in native code: the kernel ends it.
 // (Without the guard addon, 'disconnect' below still ends an idle one.)
 processAddon()?.dieWithParent(process.ppid);
+// Orphans of what examples start are re-parented here, so a timeout's kill of this tree reaches them.
+processAddon()?.becomeSubreaper();
+const leftovers = new LeftoverTracker().install();
 let runningSeq = 0;
 
 // An exception nobody handled (a timer callback, an unhandled rejection) ends the worker as it would end
@@ -46,13 +50,16 @@ async function runFile(command: RunCommand): Promise<void> {
     const options = command.options;
     await executeFile(command.file, options, {
       exampleStart(index: number): void {
+        leftovers.exampleStarted(index);
         log.write({ t: 'start', seq, i: index, at: Date.now() });
       },
       exampleEnd(result: ExampleResult): void {
+        leftovers.exampleEnded();
         // Sent with the next start record (or at the end of this tick): one system call per example.
         log.defer({ t: 'end', seq, r: result });
       },
     });
+    for (const { message, index } of leftovers.sweep()) log.write({ t: 'warning', seq, message, i: index });
     log.ring({ t: 'done', seq });
   } catch (error) {
     log.ring({ t: 'error', seq, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });

@@ -1,0 +1,163 @@
+// What a file leaves running when its last example has ended — timers and intervals, child processes,
+// servers and sockets — found after every file in the process that ran it (a worker, or mtest itself under
+// --serial), reported as warnings that name the line that started each one, and closed before the next file
+// runs. Left alone, a file's `setTimeout(() => process.exit(7), 300)` fired during the next file, which then
+// got the blame, and a leftover interval that prints made the next file fail (Jest's --detectOpenHandles
+// is the anchor). Timers, child processes and servers are noted when an example creates them: the global
+// timer functions, ChildProcess.prototype.spawn (which spawn, exec, execFile and fork all go through) and
+// net.Server.prototype.listen are wrapped for the life of the process; async_hooks would see more but cost
+// ~2.5 µs per await (measured). Sockets, and processes started some other way, are found at the end.
+import { ChildProcess } from 'node:child_process';
+import { syncBuiltinESMExports } from 'node:module';
+import net from 'node:net';
+import { promisify } from 'node:util';
+import { processTree } from './diagnosis/process-tree.js';
+import { killTreeNow } from './kill.js';
+
+interface Noted<T> {
+  what: T;
+  index: number;
+}
+
+type TimerKind = 'setTimeout' | 'setInterval' | 'setImmediate';
+
+/** One thing a file left running, and the example (flat index) that started it, when known. */
+export interface Leftover {
+  index?: number;
+  message: string;
+}
+
+interface TimerLike {
+  _destroyed?: boolean;
+}
+
+const CLEAR: Record<TimerKind, (timer: never) => void> = {
+  setTimeout: clearTimeout as (timer: never) => void,
+  setInterval: clearInterval as (timer: never) => void,
+  setImmediate: clearImmediate as (timer: never) => void,
+};
+
+export class LeftoverTracker {
+  private current = -1;
+  private timers: Noted<{ kind: TimerKind; timer: TimerLike }>[] = [];
+  private children: Noted<ChildProcess>[] = [];
+  private servers: Noted<net.Server>[] = [];
+  private readonly baseline = new Set<object>(activeHandles());
+  private installed = false;
+
+  /** Wrap the timer functions and ChildProcess spawning (once per process). */
+  install(): this {
+    if (this.installed) return this;
+    this.installed = true;
+    for (const kind of Object.keys(CLEAR) as TimerKind[]) this.wrapTimer(kind);
+    const proto = ChildProcess.prototype as unknown as { spawn: (...args: unknown[]) => unknown };
+    const spawn = proto.spawn;
+    const tracker = this;
+    proto.spawn = function (this: ChildProcess, ...args: unknown[]) {
+      const result = spawn.apply(this, args);
+      if (tracker.current >= 0) tracker.children.push({ what: this, index: tracker.current });
+      return result;
+    };
+    const server = net.Server.prototype as unknown as { listen: (...args: unknown[]) => unknown };
+    const listen = server.listen;
+    server.listen = function (this: net.Server, ...args: unknown[]) {
+      if (tracker.current >= 0) {
+        tracker.servers.push({ what: this, index: tracker.current });
+        this.once('close', () => ((this as unknown as { _mtestClosed?: boolean })._mtestClosed = true));
+      }
+      return listen.apply(this, args);
+    };
+    syncBuiltinESMExports();
+    return this;
+  }
+
+  exampleStarted(index: number): void {
+    this.current = index;
+  }
+
+  exampleEnded(): void {
+    this.current = -1;
+  }
+
+  /** After a file: close everything it left running; each with the example that started it, when known. */
+  sweep(): Leftover[] {
+    const out: Leftover[] = [];
+    for (const { what, index } of this.timers) {
+      if (what.timer._destroyed) continue;
+      CLEAR[what.kind](what.timer as never);
+      out.push({ index, message: `${what.kind === 'setInterval' ? 'an interval' : what.kind === 'setImmediate' ? 'an immediate' : 'a timer'} (${what.kind}) was still pending after the file; cleared` });
+    }
+    this.timers = [];
+    const killed = new Set<number>();
+    for (const { what, index } of this.children) {
+      if (what.exitCode !== null || what.signalCode !== null || what.pid === undefined) continue;
+      killTreeNow(what.pid);
+      killed.add(what.pid);
+      out.push({ index, message: `a child process (PID ${what.pid}: ${what.spawnargs.join(' ')}) was still running after the file; killed` });
+    }
+    this.children = [];
+    const closed = new Set<object>();
+    for (const { what, index } of this.servers) {
+      const state = what as unknown as { _mtestClosed?: boolean };
+      if (state._mtestClosed) continue;
+      state._mtestClosed = true;
+      closed.add(what);
+      if (what.listening) what.close();
+      // listen() may still be resolving its address: close it the moment it listens.
+      else what.once('listening', () => what.close());
+      out.push({ index, message: `a server${serverAddress(what)} was still listening after the file; closed` });
+    }
+    this.servers = [];
+    // Processes started some other way (execSync('x &'), detached grandchildren): whatever this process
+    // still has below it. It is the reaper of orphans, so those whose parent already exited count too.
+    for (const { info, depth } of processTree(process.pid)) {
+      if (depth === 0 || killed.has(info.pid) || info.state === 'Z') continue;
+      killTreeNow(info.pid);
+      killed.add(info.pid);
+      out.push({ message: `a process (PID ${info.pid}: ${info.args}) was still running after the file; killed` });
+    }
+    for (const handle of activeHandles()) {
+      // Sockets and servers an example opened; Node's own raw handles (the IPC channel) are not examples'.
+      if (this.baseline.has(handle) || isStdio(handle) || closed.has(handle)) continue;
+      if (handle instanceof net.Server) {
+        handle.close();
+        out.push({ message: `a server${serverAddress(handle)} was still listening after the file; closed` });
+      } else if (handle instanceof net.Socket) {
+        handle.destroy();
+        out.push({ message: `a socket${handle.remoteAddress ? ` to ${handle.remoteAddress}:${handle.remotePort}` : ''} was still open after the file; closed` });
+      }
+    }
+    return out;
+  }
+
+  private wrapTimer(kind: TimerKind): void {
+    const global = globalThis as unknown as Record<TimerKind, (...args: unknown[]) => TimerLike>;
+    const real = global[kind];
+    const tracker = this;
+    const wrapped = function (this: unknown, ...args: unknown[]): TimerLike {
+      const timer = real.apply(this, args);
+      if (tracker.current >= 0) tracker.timers.push({ what: { kind, timer }, index: tracker.current });
+      return timer;
+    };
+    // util.promisify(setTimeout) and friends keep working.
+    const custom = (real as unknown as Record<symbol, unknown>)[promisify.custom];
+    if (custom) Object.defineProperty(wrapped, promisify.custom, { value: custom });
+    Object.defineProperty(wrapped, 'name', { value: kind });
+    global[kind] = wrapped;
+  }
+}
+
+/** Node's list of live handles (sockets, servers, child processes); not timers. */
+function activeHandles(): object[] {
+  const list = (process as unknown as { _getActiveHandles?: () => object[] })._getActiveHandles;
+  return typeof list === 'function' ? list.call(process) : [];
+}
+
+function serverAddress(server: net.Server): string {
+  const address = server.address();
+  return address && typeof address === 'object' ? ` on ${address.address}:${address.port}` : typeof address === 'string' ? ` on ${address}` : '';
+}
+
+function isStdio(handle: object): boolean {
+  return (handle as { _isStdio?: boolean })._isStdio === true;
+}
