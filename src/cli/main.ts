@@ -9,8 +9,7 @@ import { countExamples, type SourceFile } from '../model.js';
 import { BUILTIN_ENGINE, isBuiltinEngine } from '../execute/modules.js';
 import { ConsoleReporter, type Output } from '../report/console.js';
 import { plural } from '../report/format.js';
-import { seededRandom } from '../execute/namespace.js';
-import { githubAnnotations, jsonReport, junitReport, writeAtomically } from '../report/machine.js';
+import { writeMachineReports } from '../report/machine.js';
 import { EventFanout, RunSummary } from '../report/summary.js';
 import { EXIT } from '../report/tally.js';
 import { StatusLine } from '../report/status-line.js';
@@ -24,6 +23,7 @@ import { listExamples } from './list.js';
 import { parseArgs, usage, type CliOptions } from './options.js';
 import { collectSources } from './collect.js';
 import { pathToFileURL } from 'node:url';
+import { planRun, type Plan } from '../schedule/index.js';
 
 // The streams' own write functions, taken before any example runs: an example's output capture replaces
 // process.stdout.write while it runs, and the report must never end up inside an example's output.
@@ -92,17 +92,6 @@ export function resolveOptions(cli: CliOptions, config: FileConfig, detected: st
   };
 }
 
-/** Deterministic shuffle for --randorder (the same generator that reseeds Math.random in examples). */
-function shuffle<T>(items: T[], seed: number): T[] {
-  const rand = seededRandom(seed);
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
 async function runFiles(files: SourceFile[], options: RunnerOptions, events: RunEvents, prestarted?: PrestartedWorkers): Promise<RunnerOutcome> {
   if (options.serial) {
     const { runSerial } = await import('../../runner/serial/serial.js');
@@ -147,6 +136,7 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     io.out(await doctor());
     return 0;
   }
+  if (args.command === 'merge') return mergeCommand(args.paths, args.options, io);
   let config: FileConfig;
   try {
     config = loadConfig(cwd).config;
@@ -155,13 +145,14 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     io.err(`mtest: ${err.message}\n`);
     return EXIT.usage;
   }
-  if (args.paths.length === 0) {
+  // No paths: the configuration's `include` globs, applied to the working directory.
+  if (args.paths.length === 0 && !config.include?.length) {
     io.err(`mtest: no paths given (try: mtest -t FILE, mtest examples/)\n`);
     return EXIT.usage;
   }
   let prestarted: PrestartedWorkers | undefined;
   try {
-    const fileArguments = fileArgumentCount(args.paths, cwd);
+    const fileArguments = args.paths.length > 0 ? fileArgumentCount(args.paths, cwd) : undefined;
     prestarted = args.command === 'test' ? await prestartWorkers(args.options, config, fileArguments) : undefined;
     const collected = await collectSources(args.paths, config, cwd);
     for (const e of collected.errors) io.err(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
@@ -170,7 +161,9 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
       io.out(listExamples(collected.files, args.options.json !== undefined));
       return inputBits;
     }
-    return inputBits | (await runTests(args.options, config, collected.files, io, fileArguments, prestarted));
+    const plan = planRun(collected.files, scheduleOptions(args.options), args.paths.length > 0 ? args.paths : config.include!, cwd, (line) => io.err(`mtest: ${line}\n`));
+    if (typeof plan === 'number') return inputBits | plan;
+    return inputBits | (await runTests(args.options, config, plan, io, fileArguments, prestarted, cwd));
   } catch (err) {
     if (!(err instanceof WorkerStartError)) throw err;
     io.err(`mtest: ${err.message}\n`);
@@ -194,10 +187,11 @@ function headerLines(id: string, options: RunnerOptions, fileCount: number, blas
 async function runTests(
   cli: CliOptions,
   config: FileConfig,
-  collected: SourceFile[],
+  plan: Plan,
   io: Output,
   fileArguments: number | undefined,
-  prestarted?: PrestartedWorkers,
+  prestarted: PrestartedWorkers | undefined,
+  cwd: string,
 ): Promise<number> {
   const started = process.hrtime.bigint();
   const prelude = cli.prelude ?? config.prelude ?? ['builtin'];
@@ -209,16 +203,15 @@ async function runTests(
   if (!serial) process.env.OPENBLAS_NUM_THREADS = '1';
   const blas = (await prestarted?.blas()) ?? (await blasInfo(prelude));
   const options = resolveOptions(cli, config, detectedTags(blas), fileArguments);
-  let files = collected.filter((f) => countExamples(f) > 0 || f.errors.length > 0);
-  if (cli.randorder !== undefined) files = shuffle(files, cli.randorder);
+  const files = plan.files;
 
   const id = runId();
-  const summary = new RunSummary(Boolean(cli.json || cli.junit));
+  const summary = new RunSummary(Boolean(cli.json || cli.junit), plan.known);
   // On a terminal, a live status line; every other line clears it first. Not with a trace (it is the status).
   const status = io === stdio && cli.status !== false && !options.verbose && StatusLine.wanted() ? new StatusLine(files.length) : undefined;
   const out: Output = status ? { out: status.wrap(io.out), err: status.wrap(io.err) } : io;
-  const reporter = new ConsoleReporter(summary, out);
-  const sinks: RunEvents[] = [summary, reporter];
+  const reporter = new ConsoleReporter(summary, out, colourWanted(io));
+  const sinks: RunEvents[] = [summary, reporter, plan.recorder];
   if (status) sinks.push(status);
   if (options.verbose) sinks.push(new TraceReporter(1, !options.serial));
   reporter.header(headerLines(id, options, files.length, blas));
@@ -227,7 +220,7 @@ async function runTests(
   let outcome: RunnerOutcome = { interrupted: false };
   let bits = 0;
   try {
-    outcome = await runFiles(files, options, new EventFanout(sinks), prestarted);
+    outcome = await runFiles(files, options, await fixing(cli, config, files, new EventFanout(sinks), out, cwd), prestarted);
   } catch (err) {
     if (err instanceof WorkerStartError) {
       io.err(`mtest: ${err.message}\n`);
@@ -243,16 +236,31 @@ async function runTests(
   reporter.footer(total, outcome.interrupted);
   bits |= summary.exitBits;
   if (outcome.interrupted) bits |= EXIT.interrupted;
-  const info = { id, randomSeed: options.randomSeed, time: total };
-  try {
-    if (cli.json) writeAtomically(cli.json, jsonReport(summary, info));
-    if (cli.junit) writeAtomically(cli.junit, junitReport(summary, info));
-  } catch (err) {
-    io.err(`mtest: cannot write report: ${(err as Error).message}\n`);
-    bits |= EXIT.usage;
-  }
-  if (cli.format === 'github') io.out(githubAnnotations(summary));
-  return bits;
+  const stored = plan.saveStats();
+  if (stored) io.err(`mtest: ${stored}\n`);
+  const info = { id, randomSeed: options.randomSeed, time: total, exitBits: bits, shard: plan.shard, order: plan.order };
+  return bits | writeMachineReports(summary, info, cli, io.out, io.err);
+}
+
+function scheduleOptions(cli: CliOptions) {
+  return { failed: cli.failed, new: cli.newOnly, baseline: cli.baseline, shard: cli.shard, randorder: cli.randorder, statsPath: cli.statsPath, passWithNoExamples: cli.passWithNoExamples };
+}
+
+/** Colour (diffs) only on a terminal, and not when NO_COLOR is set. */
+function colourWanted(io: Output): boolean {
+  return io === stdio && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+}
+
+/** --fix: a filter in front of the reporters that rewrites wants when a file ends. */
+async function fixing(cli: CliOptions, config: FileConfig, files: SourceFile[], events: RunEvents, out: Output, cwd: string): Promise<RunEvents> {
+  if (!cli.fix) return events;
+  const { FixingEvents } = await import('../fix/index.js');
+  return new FixingEvents(files, events, { cwd, prompts: config.prompts, say: (line) => out.out(`${line}\n`) });
+}
+
+async function mergeCommand(paths: string[], cli: CliOptions, io: Output): Promise<number> {
+  const { mergeReports } = await import('../report/merge.js');
+  return mergeReports(paths, cli, io, colourWanted(io));
 }
 
 async function setSerialBlasThreads(n: number): Promise<void> {
