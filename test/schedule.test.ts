@@ -7,7 +7,7 @@ import path from 'node:path';
 import { exampleAt, examplesOf, type SourceFile } from '../src/model.js';
 import { randomOrder, slowestFirst, splitShards, parseShard, estimates } from '../src/schedule/order.js';
 import { emptyStats, readStats, StatsRecorder, writeStats, type Stats } from '../src/schedule/stats.js';
-import { selectFailed } from '../src/schedule/select.js';
+import { planRun } from '../src/schedule/index.js';
 import { unifiedDiff } from '../src/report/diff.js';
 import { ex, fileOf } from './helpers.js';
 
@@ -128,7 +128,10 @@ describe('schedule: stored timings', () => {
     const file = path.join(dir, 'sub', 'stats.json');
     writeStats(file, merged);
     assert.deepEqual(readStats(file).stats, merged);
-    assert.deepEqual(selectFailed([a, b], merged, file).files, [b]);
+    const say: string[] = [];
+    const plan = planRun([a.path, b.path], (p) => [a, b].find((f) => f.path === p)!, { failed: true, statsPath: file }, [], dir, (l) => say.push(l));
+    assert.deepEqual(typeof plan === 'number' ? plan : plan.files, [b]);
+    assert.deepEqual(say, []);
   });
 
   it('a file stopped by Ctrl-C, or none of whose examples ran, keeps its old entry', () => {
@@ -156,11 +159,21 @@ describe('schedule: stored timings', () => {
     assert.ok(readFileSync(path.join(dir, 'odd.json'), 'utf8').length > 0);
   });
 
-  it('no failures stored: every file, and a note', () => {
-    const fs = files(3);
-    const r = selectFailed(fs, emptyStats(), '.mtest/stats.json');
-    assert.equal(r.files, fs);
-    assert.match(r.note!, /no failures stored in \.mtest\/stats\.json/);
+  it('no failures stored: every file, and a note; a shard parses only its own files and those without timings', () => {
+    const fs = files(6);
+    const dir = mkdtempSync(path.join(tmpdir(), 'mtest-stats-'));
+    const loaded: string[] = [];
+    const load = (p: string) => (loaded.push(p), fs.find((f) => f.path === p)!);
+    const say: string[] = [];
+    const plan = planRun(fs.map((f) => f.path), load, { failed: true, statsPath: 'none.json' }, [], dir, (l) => say.push(l));
+    assert.deepEqual(typeof plan === 'number' ? plan : plan.files.map((f) => f.path).sort(), fs.map((f) => f.path));
+    assert.deepEqual(say, ['--failed: no failures stored in none.json for these files; running all of them']);
+    writeStats(path.join(dir, 's.json'), statsOf({ 'f000.md': 1, 'f001.md': 2, 'f002.md': 3, 'f003.md': 4 }));
+    loaded.length = 0;
+    const shard = planRun(fs.map((f) => f.path), load, { shard: { index: 1, count: 3 }, statsPath: 's.json' }, [], dir, () => {});
+    assert.ok(typeof shard !== 'number');
+    const mine = shard.files.map((f) => f.path);
+    assert.deepEqual([...new Set(loaded)].sort(), [...new Set([...mine, 'f004.md', 'f005.md'])].sort());
   });
 });
 

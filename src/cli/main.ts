@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { availableParallelism, platform, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import type { RunEvents } from '../events.js';
-import { countExamples, type SourceFile } from '../model.js';
+import type { InputError, SourceFile } from '../model.js';
 import { BUILTIN_ENGINE, isBuiltinEngine } from '../execute/modules.js';
 import { ConsoleReporter, type Output } from '../report/console.js';
 import { plural } from '../report/format.js';
@@ -21,7 +21,7 @@ import { WorkerStartError } from '../../runner/errors.js';
 import { ConfigError, loadConfig, type FileConfig } from './config.js';
 import { listExamples } from './list.js';
 import { parseArgs, usage, type CliOptions } from './options.js';
-import { collectSources } from './collect.js';
+import { collectSources, findSources, sourceLoader } from './collect.js';
 import { pathToFileURL } from 'node:url';
 import { planRun, type Plan } from '../schedule/index.js';
 
@@ -154,14 +154,23 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
   try {
     const fileArguments = args.paths.length > 0 ? fileArgumentCount(args.paths, cwd) : undefined;
     prestarted = args.command === 'test' ? await prestartWorkers(args.options, config, fileArguments) : undefined;
-    const collected = await collectSources(args.paths, config, cwd);
-    for (const e of collected.errors) io.err(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
-    const inputBits = collected.errors.length > 0 ? EXIT.usage : 0;
+    const inputErrors = (errors: InputError[]): number => {
+      for (const e of errors) io.err(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
+      return errors.length > 0 ? EXIT.usage : 0;
+    };
     if (args.command === 'list') {
+      const collected = await collectSources(args.paths, config, cwd);
+      const inputBits = inputErrors(collected.errors);
       io.out(listExamples(collected.files, args.options.json !== undefined));
       return inputBits;
     }
-    const plan = planRun(collected.files, scheduleOptions(args.options), args.paths.length > 0 ? args.paths : config.include!, cwd, (line) => io.err(`mtest: ${line}\n`));
+    const found = await findSources(args.paths, config, cwd);
+    const notes: string[] = [];
+    const where = args.paths.length > 0 ? args.paths : config.include!;
+    const plan = planRun(found.files, sourceLoader(config, cwd), scheduleOptions(args.options), where, cwd, (line) => notes.push(`mtest: ${line}\n`));
+    // the problems of the files this run takes (a shard reports its own files' only)
+    const inputBits = inputErrors([...found.errors, ...(typeof plan === 'number' ? [] : plan.files.flatMap((f) => f.errors))]);
+    for (const note of notes) io.err(note);
     if (typeof plan === 'number') return inputBits | plan;
     return inputBits | (await runTests(args.options, config, plan, io, fileArguments, prestarted, cwd));
   } catch (err) {

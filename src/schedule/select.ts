@@ -3,17 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { SourceFile } from '../model.js';
-import { failedBefore, type Stats } from './stats.js';
 
 export class SelectionError extends Error {}
-
-/** The files that failed, timed out or crashed in the stored run; all of them (and a note) when none did. */
-export function selectFailed(files: SourceFile[], stats: Stats, statsPath: string): { files: SourceFile[]; note?: string } {
-  const failed = files.filter((f) => failedBefore(stats.files[f.path]));
-  if (failed.length > 0) return { files: failed };
-  return { files, note: `--failed: no failures stored in ${statsPath} for these files; running all of them` };
-}
 
 function git(args: string[], cwd: string): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
@@ -50,10 +41,9 @@ export function changedFiles(cwd: string): Set<string> {
   return changed;
 }
 
-/** --new: the files among `files` that git sees as changed. */
-export function selectNew(files: SourceFile[], cwd: string): SourceFile[] {
-  const changed = changedFiles(cwd);
-  return files.filter((f) => changed.has(real(resolve(cwd, f.path))));
+/** --new: whether the found `path` is among git's changed files. */
+export function isChanged(changed: Set<string>, cwd: string, path: string): boolean {
+  return changed.has(real(resolve(cwd, path)));
 }
 
 /** git names files by their real path; the working directory may be reached through a link. */
