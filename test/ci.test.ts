@@ -202,6 +202,9 @@ describe('CI: --shard and mtest merge', () => {
     assert.deepEqual(m.totals, w.totals);
     assert.deepEqual(m.files.map((f: { path: string }) => f.path), w.files.map((f: { path: string }) => f.path));
     assert.match(readFileSync(path.join(dir, 'merged.xml'), 'utf8'), /<testsuites name="mtest" tests="12" failures="4" skipped="1"/);
+    const lost = await mtest(dir, ['merge', 's1.json', 's3.json']);
+    assert.equal(lost.code & 2, 2);
+    assert.equal(lost.err, 'mtest: shard 2/3 missing: their files are not in this report\n');
   });
 
   it('merge: a report that cannot be read is one line and exit bit 2; the others are merged', async () => {

@@ -36,6 +36,19 @@ class MarkedKnown implements KnownFailures {
   }
 }
 
+/** A merge of shards must have each shard of one split once: a lost shard's files would go unreported. */
+export function missingShards(shards: (string | undefined)[]): string | undefined {
+  const given = shards.filter((s): s is string => s !== undefined);
+  if (given.length === 0) return undefined;
+  const counts = new Set(given.map((s) => s.split('/')[1]));
+  if (counts.size > 1) return `the reports are shards of different splits (${given.join(', ')})`;
+  const n = Number([...counts][0]);
+  const lost = Array.from({ length: n }, (_, i) => `${i + 1}/${n}`).filter((s) => !given.includes(s));
+  if (lost.length > 0) return `shard${lost.length > 1 ? 's' : ''} ${lost.join(', ')} missing: their files are not in this report`;
+  if (new Set(given).size < given.length) return `a shard is given twice (${given.join(', ')})`;
+  return undefined;
+}
+
 export async function mergeReports(paths: string[], targets: MachineTargets, io: Output, colour = false): Promise<number> {
   if (paths.length === 0) {
     io.err('mtest: merge needs the --json reports of the shards (mtest merge A.json B.json …)\n');
@@ -66,6 +79,11 @@ export async function mergeReports(paths: string[], targets: MachineTargets, io:
       from.set(entry.path, path);
       entries.push(entry);
     }
+  }
+  const missing = missingShards(reports.map(({ report }) => report.shard));
+  if (missing) {
+    io.err(`mtest: ${missing}\n`);
+    bits |= EXIT.usage;
   }
   // The order an unsharded run takes (recorded by each shard), then by path.
   entries.sort((a, b) => (a.order ?? Infinity) - (b.order ?? Infinity) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -109,6 +109,6 @@ for (let round = 0; round < rounds; round++) {
 for (const mode of ['workers', 'serial']) {
   const w = median(modes[mode].map((m) => m.whole));
   const s = median(modes[mode].map((m) => m.sharded));
-  console.log(`CPU, ${mode === 'serial' ? 'mtest --serial' : 'mtest (workers)'}: unsharded ${w.toFixed(2)} s, sum of 3 shards ${s.toFixed(2)} s; ratio median ${median(ratios[mode]).toFixed(2)} (range ${range(ratios[mode])}), ${rounds} rounds`);
+  console.log(`CPU on ${workload}, ${mode === 'serial' ? 'mtest --serial' : 'mtest (workers)'}: unsharded ${w.toFixed(2)} s, sum of 3 shards ${s.toFixed(2)} s; ratio median ${median(ratios[mode]).toFixed(2)} (range ${range(ratios[mode])}), ${rounds} rounds`);
 }
 console.log(`mtest merge of 3 shard reports of ${workload} (wall, the mtest command's start included): median ${median(merges).toFixed(3)} s (range ${range(merges)} s)`);
