@@ -191,7 +191,7 @@ describe('CI: --shard and mtest merge', () => {
     assert.equal(new Set(all).size, all.length, 'no file in two shards');
     assert.ok(shards.every((s) => s.length > 0), `balanced: ${shards.map((s) => s.length)}`);
 
-    const merged = await mtest(dir, ['merge', 's1.json', 's2.json', 's3.json', '--json', 'merged.json', '--junit', 'merged.xml']);
+    const merged = await mtest(dir, ['merge', 's1.json', 's2.json', 's3.json', '--json', 'merged.json', '--junit', 'merged.xml', '--stats-path', 'merged-stats.json']);
     assert.match(merged.out, /^Merging 3 reports \(shards 1\/3, 2\/3, 3\/3\): 9 files\.\n/);
     assert.equal(body(merged.out), body(whole.out));
     assert.equal(merged.code, whole.code);
@@ -202,6 +202,11 @@ describe('CI: --shard and mtest merge', () => {
     assert.deepEqual(m.totals, w.totals);
     assert.deepEqual(m.files.map((f: { path: string }) => f.path), w.files.map((f: { path: string }) => f.path));
     assert.match(readFileSync(path.join(dir, 'merged.xml'), 'utf8'), /<testsuites name="mtest" tests="12" failures="4" skipped="1"/);
+    // the merge stores the timings the unsharded run stored
+    const stored = readJson(path.join(dir, 'merged-stats.json'));
+    assert.deepEqual(Object.keys(stored.files).sort(), Object.keys(readJson(path.join(dir, 'stats0.json')).files).sort());
+    assert.equal(stored.files['h.md'].incident, 'timeout');
+    assert.equal(stored.files['a.md'].failures, 1);
     const lost = await mtest(dir, ['merge', 's1.json', 's3.json']);
     assert.equal(lost.code & 2, 2);
     assert.equal(lost.err, 'mtest: shard 2/3 missing: their files are not in this report\n');

@@ -136,7 +136,7 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     io.out(await doctor());
     return 0;
   }
-  if (args.command === 'merge') return mergeCommand(args.paths, args.options, io);
+  if (args.command === 'merge') return mergeCommand(args.paths, args.options, io, cwd);
   let config: FileConfig;
   try {
     config = loadConfig(cwd).config;
@@ -267,9 +267,9 @@ async function fixing(cli: CliOptions, config: FileConfig, files: SourceFile[], 
   return new FixingEvents(files, events, { cwd, prompts: config.prompts, say: (line) => out.out(`${line}\n`) });
 }
 
-async function mergeCommand(paths: string[], cli: CliOptions, io: Output): Promise<number> {
-  const { mergeReports } = await import('../report/merge.js');
-  return mergeReports(paths, cli, io, colourWanted(io));
+async function mergeCommand(paths: string[], cli: CliOptions, io: Output, cwd: string): Promise<number> {
+  const [{ mergeReports }, { DEFAULT_STATS_PATH }] = await Promise.all([import('../report/merge.js'), import('../schedule/stats.js')]);
+  return mergeReports(paths, cli, io, colourWanted(io), resolve(cwd, cli.statsPath ?? DEFAULT_STATS_PATH));
 }
 
 async function setSerialBlasThreads(n: number): Promise<void> {

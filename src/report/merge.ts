@@ -9,6 +9,7 @@ import { plural } from './format.js';
 import { readJsonReport, ReportError, writeMachineReports, type JsonFile, type JsonReport, type MachineTargets } from './machine.js';
 import { EventFanout, RunSummary, type KnownFailures } from './summary.js';
 import { EXIT } from './tally.js';
+import { readStats, StatsRecorder, writeStats } from '../schedule/stats.js';
 
 /** A SourceFile rebuilt from a report's entry: blocks and examples in the flat-index order of the run. */
 export function fileFromReport(entry: JsonFile): SourceFile {
@@ -49,7 +50,11 @@ export function missingShards(shards: (string | undefined)[]): string | undefine
   return undefined;
 }
 
-export async function mergeReports(paths: string[], targets: MachineTargets, io: Output, colour = false): Promise<number> {
+/**
+ * `statsPath`: the stored timings to update from the reports, as the unsharded run would have (so the
+ * merge job of a CI matrix can keep them for the next split).
+ */
+export async function mergeReports(paths: string[], targets: MachineTargets, io: Output, colour = false, statsPath?: string): Promise<number> {
   if (paths.length === 0) {
     io.err('mtest: merge needs the --json reports of the shards (mtest merge A.json B.json …)\n');
     return EXIT.usage;
@@ -91,7 +96,8 @@ export async function mergeReports(paths: string[], targets: MachineTargets, io:
   const known = new MarkedKnown();
   const summary = new RunSummary(Boolean(targets.json || targets.junit), known);
   const reporter = new ConsoleReporter(summary, io, colour);
-  const events = new EventFanout([summary, reporter]);
+  const recorder = new StatsRecorder();
+  const events = new EventFanout([summary, reporter, recorder]);
   const shards = reports.map(({ report }) => report.shard).filter(Boolean);
   reporter.header([`Merging ${plural(reports.length, 'report')}${shards.length ? ` (shards ${shards.join(', ')})` : ''}: ${plural(entries.length, 'file')}.`]);
   const order = new Map<string, number>();
@@ -112,6 +118,13 @@ export async function mergeReports(paths: string[], targets: MachineTargets, io:
   const interrupted = (bits & EXIT.interrupted) !== 0;
   reporter.footer(time, interrupted);
   bits |= summary.exitBits;
+  if (statsPath !== undefined && reports.length > 0) {
+    try {
+      writeStats(statsPath, recorder.merged(readStats(statsPath).stats));
+    } catch (err) {
+      io.err(`mtest: cannot store timings in ${statsPath}: ${(err as Error).message}\n`);
+    }
+  }
   const info = { id: reports.map(({ report }) => report.id).join('+'), randomSeed: reports[0]?.report.randomSeed ?? 0, time, exitBits: bits, order };
   return bits | writeMachineReports(summary, info, targets, io.out, io.err);
 }
