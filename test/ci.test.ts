@@ -216,9 +216,10 @@ describe('CI: --shard and mtest merge', () => {
     const dir = project(CORPUS);
     await mtest(dir, [...SERIAL, '--json', 'ok.json', 'b.md']);
     writeFileSync(path.join(dir, 'bad.json'), '{"no": "files"}');
-    const r = await mtest(dir, ['merge', 'ok.json', 'bad.json', 'missing.json']);
+    writeFileSync(path.join(dir, 'odd.json'), '{"files": [{"path": "x.md", "examples": [{"status": "weird"}], "incidents": [], "errors": []}]}');
+    const r = await mtest(dir, ['merge', 'ok.json', 'bad.json', 'missing.json', 'odd.json']);
     assert.equal(r.code, 2);
-    assert.match(r.err, /^mtest: bad\.json: not an mtest --json report .*\nmtest: missing\.json: cannot read \(ENOENT\)\n$/);
+    assert.match(r.err, /^mtest: bad\.json: not an mtest --json report .*\nmtest: missing\.json: cannot read \(ENOENT\)\nmtest: odd\.json: not an mtest --json report \(an example of x\.md without a status\)\n$/);
     assert.ok(r.out.trimEnd().endsWith('\n1 passed, 0 failed, 0 skipped'));
   });
 });

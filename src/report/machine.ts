@@ -61,6 +61,8 @@ export interface JsonReport {
 
 export class ReportError extends Error {}
 
+const STATUSES = new Set<unknown>(['passed', 'failed', 'skipped', 'notrun']);
+
 /** Read a `--json` report back; a file that is not one is a ReportError with one line. */
 export function readJsonReport(file: string): JsonReport {
   let raw: unknown;
@@ -75,6 +77,9 @@ export function readJsonReport(file: string): JsonReport {
   for (const f of report.files) {
     if (!f || typeof f.path !== 'string' || !Array.isArray(f.examples) || !Array.isArray(f.incidents ?? []) || !Array.isArray(f.errors ?? [])) {
       throw new ReportError(`${file}: not an mtest --json report (a file entry without path or examples)`);
+    }
+    for (const ex of f.examples) {
+      if (!ex || !STATUSES.has(ex.status) || typeof ex.outcome !== 'string') throw new ReportError(`${file}: not an mtest --json report (an example of ${f.path} without a status)`);
     }
   }
   return report;
