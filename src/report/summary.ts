@@ -19,8 +19,6 @@ export class RunSummary implements RunEvents {
   exitBits = 0;
   /** Wall time of every file that ended, by path. */
   readonly fileTimes = new Map<string, number>();
-  /** Failed examples and incidents that were known failures. */
-  knownCount = 0;
 
   constructor(
     private readonly keepResults = false,
@@ -50,7 +48,6 @@ export class RunSummary implements RunEvents {
     this.totals[result.status]++;
     if (result.status === 'failed' && this.known?.example(file, result.index)) {
       this.tally(file).known.add(result.index);
-      this.knownCount++;
     } else this.exitBits |= resultBits(result);
   }
   incident(file: SourceFile, incident: Incident): void {
@@ -58,7 +55,6 @@ export class RunSummary implements RunEvents {
     tally.incidents.push(incident);
     if (incident.kind !== 'interrupted' && this.known?.incident(file, incident)) {
       tally.knownIncidents.add(incident);
-      this.knownCount++;
     } else this.exitBits |= incidentBits(incident);
   }
   warning(): void {}

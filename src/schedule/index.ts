@@ -83,7 +83,7 @@ export function planRun(
       say(err.message);
       return EXIT.usage;
     }
-    if (candidates.length === 0) say('--new: no changed files with examples');
+    if (candidates.length === 0) say('--new: git sees no changed files here');
   }
   const parsed = (c: Candidate): SourceFile | null => (c.file === undefined ? (c.file = load(c.path)) : c.file);
   // Files that cannot run here are left out: opted out (nodoctest), or nothing to run and nothing to report.
