@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exampleAt, examplesOf, type SourceFile } from '../src/model.js';
 import { randomOrder, slowestFirst, splitShards, parseShard, estimates } from '../src/schedule/order.js';
-import { emptyStats, readStats, StatsRecorder, writeStats, type Stats } from '../src/schedule/stats.js';
+import { emptyStats, readStats, updatedStats, writeStats, type Stats } from '../src/schedule/stats.js';
+import { RunSummary } from '../src/report/summary.js';
 import { planRun } from '../src/schedule/index.js';
 import { unifiedDiff } from '../src/report/diff.js';
 import { ex, fileOf } from './helpers.js';
@@ -111,7 +112,7 @@ describe('schedule: stored timings', () => {
   it('records time, examples, failures and incidents; keeps entries of files not in the run; reads back what it wrote', () => {
     const [a, b] = files(2);
     const previous = statsOf({ 'other.md': 2, 'f000.md': 9 });
-    const rec = new StatsRecorder();
+    const rec = new RunSummary();
     rec.fileStart(a);
     rec.exampleEnd(a, { index: 0, status: 'passed', outcome: 'ok', time: 0 });
     rec.fileEnd(a, { time: 0.25, worker: 1 });
@@ -120,7 +121,7 @@ describe('schedule: stored timings', () => {
     rec.incident(b, { kind: 'timeout', index: 0, message: 'Timed out' });
     rec.exampleEnd(b, { index: 1, status: 'notrun', outcome: 'notrun', time: 0 });
     rec.fileEnd(b, { time: 1.5, worker: 2 });
-    const merged = rec.merged(previous);
+    const merged = updatedStats(previous, rec);
     assert.deepEqual(merged.files['f000.md'], { time: 0.25, examples: 1, failures: 0 });
     assert.deepEqual(merged.files['f001.md'], { time: 1.5, examples: 2, failures: 1, incident: 'timeout' });
     assert.equal(merged.files['other.md'].time, 2);
@@ -136,7 +137,7 @@ describe('schedule: stored timings', () => {
 
   it('a file stopped by Ctrl-C, or none of whose examples ran, keeps its old entry', () => {
     const [a, b] = files(2);
-    const rec = new StatsRecorder();
+    const rec = new RunSummary();
     rec.fileStart(a);
     rec.exampleEnd(a, { index: 0, status: 'notrun', outcome: 'notrun', time: 0 });
     rec.fileEnd(a, { time: 0, worker: 0 });
@@ -144,7 +145,7 @@ describe('schedule: stored timings', () => {
     rec.exampleEnd(b, { index: 0, status: 'passed', outcome: 'ok', time: 0 });
     rec.incident(b, { kind: 'interrupted', message: 'interrupted' });
     rec.fileEnd(b, { time: 0.1, worker: 0 });
-    assert.deepEqual(rec.merged(statsOf({ 'f000.md': 3, 'f001.md': 4 })), statsOf({ 'f000.md': 3, 'f001.md': 4 }));
+    assert.deepEqual(updatedStats(statsOf({ 'f000.md': 3, 'f001.md': 4 }), rec), statsOf({ 'f000.md': 3, 'f001.md': 4 }));
   });
 
   it('damaged stats are ignored with one line; a missing file is silently empty', () => {

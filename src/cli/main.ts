@@ -220,7 +220,7 @@ async function runTests(
   const status = io === stdio && cli.status !== false && !options.verbose && StatusLine.wanted() ? new StatusLine(files.length) : undefined;
   const out: Output = status ? { out: status.wrap(io.out), err: status.wrap(io.err) } : io;
   const reporter = new ConsoleReporter(summary, out, colourWanted(io));
-  const sinks: RunEvents[] = [summary, reporter, plan.recorder];
+  const sinks: RunEvents[] = [summary, reporter];
   if (status) sinks.push(status);
   if (options.verbose) sinks.push(new TraceReporter(1, !options.serial));
   reporter.header(headerLines(id, options, files.length, blas));
@@ -245,7 +245,7 @@ async function runTests(
   reporter.footer(total, outcome.interrupted);
   bits |= summary.exitBits;
   if (outcome.interrupted) bits |= EXIT.interrupted;
-  const stored = plan.saveStats();
+  const stored = plan.saveStats(summary);
   if (stored) io.err(`mtest: ${stored}\n`);
   const info = { id, randomSeed: options.randomSeed, time: total, exitBits: bits, shard: plan.shard, order: plan.order };
   return bits | writeMachineReports(summary, info, cli, io.out, io.err);

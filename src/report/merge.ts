@@ -9,7 +9,7 @@ import { plural } from './format.js';
 import { readJsonReport, ReportError, writeMachineReports, type JsonFile, type JsonReport, type MachineTargets } from './machine.js';
 import { EventFanout, RunSummary, type KnownFailures } from './summary.js';
 import { EXIT } from './tally.js';
-import { readStats, StatsRecorder, writeStats } from '../schedule/stats.js';
+import { readStats, updatedStats, writeStats } from '../schedule/stats.js';
 
 /** A SourceFile rebuilt from a report's entry: blocks and examples in the flat-index order of the run. */
 export function fileFromReport(entry: JsonFile): SourceFile {
@@ -96,8 +96,7 @@ export async function mergeReports(paths: string[], targets: MachineTargets, io:
   const known = new MarkedKnown();
   const summary = new RunSummary(Boolean(targets.json || targets.junit), known);
   const reporter = new ConsoleReporter(summary, io, colour);
-  const recorder = new StatsRecorder();
-  const events = new EventFanout([summary, reporter, recorder]);
+  const events = new EventFanout([summary, reporter]);
   const shards = reports.map(({ report }) => report.shard).filter(Boolean);
   reporter.header([`Merging ${plural(reports.length, 'report')}${shards.length ? ` (shards ${shards.join(', ')})` : ''}: ${plural(entries.length, 'file')}.`]);
   const order = new Map<string, number>();
@@ -120,7 +119,7 @@ export async function mergeReports(paths: string[], targets: MachineTargets, io:
   bits |= summary.exitBits;
   if (statsPath !== undefined && reports.length > 0) {
     try {
-      writeStats(statsPath, recorder.merged(readStats(statsPath).stats));
+      writeStats(statsPath, updatedStats(readStats(statsPath).stats, summary));
     } catch (err) {
       io.err(`mtest: cannot store timings in ${statsPath}: ${(err as Error).message}\n`);
     }

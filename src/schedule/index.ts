@@ -5,12 +5,12 @@
 import { resolve } from 'node:path';
 import { countExamples, type SourceFile } from '../model.js';
 import { ReportError } from '../report/machine.js';
-import type { KnownFailures } from '../report/summary.js';
+import type { KnownFailures, RunSummary } from '../report/summary.js';
 import { EXIT } from '../report/tally.js';
 import { Baseline } from './baseline.js';
 import { randomOrder, slowestFirst, splitShards, type ShardSpec } from './order.js';
 import { changedFiles, isChanged, SelectionError } from './select.js';
-import { DEFAULT_STATS_PATH, failedBefore, readStats, StatsRecorder, writeStats, type Stats } from './stats.js';
+import { DEFAULT_STATS_PATH, failedBefore, readStats, updatedStats, writeStats, type Stats } from './stats.js';
 
 export { parseShard, type ShardSpec } from './order.js';
 
@@ -32,10 +32,8 @@ export interface Plan {
   /** `i/n` when this run is one shard. */
   shard?: string;
   known?: KnownFailures;
-  /** A RunEvents sink: add it to the run's sinks; `saveStats` stores what it measured. */
-  recorder: StatsRecorder;
   /** Write the stats of this run (entries of other files kept); a one-line warning when it cannot. */
-  saveStats(): string | undefined;
+  saveStats(summary: RunSummary): string | undefined;
 }
 
 /** A found path, parsed when the schedule needs it. */
@@ -113,16 +111,14 @@ export function planRun(
   }
   if (options.randorder !== undefined) files = randomOrder(files, options.randorder);
 
-  const recorder = new StatsRecorder();
   return {
     files,
     order,
     shard,
     known,
-    recorder,
-    saveStats() {
+    saveStats(summary) {
       try {
-        writeStats(statsPath, recorder.merged(readStats(statsPath).stats));
+        writeStats(statsPath, updatedStats(stats, summary));
         return undefined;
       } catch (err) {
         return `cannot store timings in ${statsPath}: ${(err as Error).message}`;

@@ -3,9 +3,9 @@
 // and `--failed` selects by them. Entries of files not in a run are kept.
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { FileSummary, Incident, RunEvents } from '../events.js';
-import type { ExampleResult, SourceFile } from '../model.js';
+import type { Incident } from '../events.js';
 import { writeAtomically } from '../report/machine.js';
+import type { RunSummary } from '../report/summary.js';
 
 export const DEFAULT_STATS_PATH = path.join('.mtest', 'stats.json');
 
@@ -65,44 +65,19 @@ export function failedBefore(entry: FileStats | undefined): boolean {
 }
 
 /**
- * A RunEvents sink that measures this run's files; `merged(previous)` is the new stats. A file none of
- * whose examples ran (a stopped run) and a file stopped by Ctrl-C keep their previous entry.
+ * The stats after a run: `previous` with the entries of this run's files replaced, from what the run's
+ * summary already counted (no bookkeeping of its own per example). A file none of whose examples ran (a
+ * stopped run) and a file stopped by Ctrl-C keep their previous entry.
  */
-export class StatsRecorder implements RunEvents {
-  private readonly seen = new Map<string, { entry: FileStats; ran: boolean; interrupted: boolean }>();
-
-  private state(file: SourceFile) {
-    let s = this.seen.get(file.path);
-    if (!s) {
-      s = { entry: { time: 0, examples: 0, failures: 0 }, ran: false, interrupted: false };
-      this.seen.set(file.path, s);
-    }
-    return s;
+export function updatedStats(previous: Stats, summary: Pick<RunSummary, 'finished' | 'fileTimes'>): Stats {
+  const files = { ...previous.files };
+  for (const tally of summary.finished) {
+    const c = tally.counts;
+    const incident = tally.incidents.find((i) => i.kind !== 'interrupted');
+    if (tally.incidents.some((i) => i.kind === 'interrupted') || (c.passed + c.failed === 0 && !incident)) continue;
+    const entry: FileStats = { time: summary.fileTimes.get(tally.file.path) ?? 0, examples: c.passed + c.failed + c.skipped + c.notrun, failures: c.failed };
+    if (incident) entry.incident = incident.kind;
+    files[tally.file.path] = entry;
   }
-
-  fileStart(file: SourceFile): void {
-    this.state(file);
-  }
-  exampleStart(): void {}
-  exampleEnd(file: SourceFile, result: ExampleResult): void {
-    const s = this.state(file);
-    s.entry.examples++;
-    if (result.status === 'failed') s.entry.failures++;
-    if (result.status === 'passed' || result.status === 'failed') s.ran = true;
-  }
-  incident(file: SourceFile, incident: Incident): void {
-    const s = this.state(file);
-    if (incident.kind === 'interrupted') s.interrupted = true;
-    else s.entry.incident ??= incident.kind;
-  }
-  warning(): void {}
-  fileEnd(file: SourceFile, summary: FileSummary): void {
-    this.state(file).entry.time = summary.time;
-  }
-
-  merged(previous: Stats): Stats {
-    const files = { ...previous.files };
-    for (const [name, s] of this.seen) if ((s.ran || s.entry.incident) && !s.interrupted) files[name] = s.entry;
-    return { version: 1, files };
-  }
+  return { version: 1, files };
 }
