@@ -113,11 +113,8 @@ export class WorkerPool {
   }
 
   async run(files: SourceFile[]): Promise<PoolOutcome> {
-    // Larger files first, so a long one does not start last and leave the other workers idle at the end.
-    const order = files
-      .map((file, position) => ({ file, position, size: countExamples(file) }))
-      .sort((a, b) => b.size - a.size || a.position - b.position)
-      .map((entry) => entry.file);
+    // In the order given: the schedule stage (src/schedule) puts the slowest first.
+    const order = files;
     const jobs = Math.max(1, Math.min(this.options.jobs, order.length || 1));
     const limit = pLimit(jobs);
     const freeSlots = Array.from({ length: jobs }, (_, i) => jobs - i);

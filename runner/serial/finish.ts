@@ -9,6 +9,8 @@ import { countExamples, notRun, type ExampleResult } from '../../src/model.js';
 import { ReportWriter, type Output } from '../../src/report/output.js';
 import { RunReport, type ReportPlan } from '../../src/report/run-report.js';
 import { readJournal } from './journal.js';
+import { Baseline } from '../../src/schedule/baseline.js';
+import { readStats, updatedStats, writeStats } from '../../src/schedule/stats.js';
 
 /** The report's plan without the files: the journal holds them. */
 export type FinishPlan = Omit<ReportPlan, 'files'>;
@@ -32,7 +34,7 @@ export function finishFromJournal(journal: SharedArrayBuffer, plan: FinishPlan, 
     err: (text) => muted || stderr.write(text),
   };
   const contents = readJournal(journal);
-  const report = new RunReport(contents.files, plan.options, io, plan.identity);
+  const report = new RunReport(contents.files, plan.options, io, plan.identity, [], knownFailures(plan.options.baseline, io));
   const open = contents.replay(report.events);
   muted = false;
   const { incident } = ending;
@@ -53,5 +55,24 @@ export function finishFromJournal(journal: SharedArrayBuffer, plan: FinishPlan, 
   } else {
     stderr.write(`mtest: ${incident.message}\n`);
   }
-  return report.finish({ interrupted: incident.kind === 'interrupted', inputErrors: plan.inputErrors });
+  const bits = report.finish({ interrupted: incident.kind === 'interrupted', inputErrors: plan.inputErrors });
+  if (plan.statsPath) {
+    try {
+      writeStats(plan.statsPath, updatedStats(readStats(plan.statsPath).stats, report.summary));
+    } catch (err) {
+      io.err(`mtest: cannot store timings in ${plan.statsPath}: ${(err as Error).message}\n`);
+    }
+  }
+  return bits;
+}
+
+/** The run's --baseline, read again here (its failures are known ones). */
+function knownFailures(baseline: string | undefined, io: Output): Baseline | undefined {
+  if (!baseline) return undefined;
+  try {
+    return new Baseline(baseline);
+  } catch (err) {
+    io.err(`mtest: ${(err as Error).message}\n`);
+    return undefined;
+  }
 }

@@ -1,7 +1,7 @@
 // Sources stage as the CLI uses it: discover the files, parse each one; every problem becomes a one-line
 // InputError and the run goes on with the rest.
 import type { InputError, SourceFile } from '../model.js';
-import { discover, loadSource } from '../sources/index.js';
+import { discover, loadSource, type Discovered } from '../sources/index.js';
 import type { FileConfig } from './config.js';
 
 export interface Collected {
@@ -9,12 +9,23 @@ export interface Collected {
   errors: InputError[];
 }
 
+/** The paths to test (no file read yet): the schedule may need only some of them parsed. */
+export function findSources(paths: string[], config: FileConfig, cwd: string): Promise<Discovered> {
+  return discover(paths, { include: config.include, exclude: config.exclude, cwd });
+}
+
+/** Parse one found path; null when the file opts out (`nodoctest`). Its problems are in its `errors`. */
+export function sourceLoader(config: FileConfig, cwd: string): (path: string) => SourceFile | null {
+  return (path) => loadSource(path, { prompts: config.prompts, cwd });
+}
+
 export async function collectSources(paths: string[], config: FileConfig, cwd: string): Promise<Collected> {
-  const found = await discover(paths, { include: config.include, exclude: config.exclude, cwd });
+  const found = await findSources(paths, config, cwd);
   const errors: InputError[] = [...found.errors];
   const files: SourceFile[] = [];
+  const load = sourceLoader(config, cwd);
   for (const path of found.files) {
-    const file = loadSource(path, { prompts: config.prompts, cwd });
+    const file = load(path);
     if (!file) continue; // nodoctest
     errors.push(...file.errors);
     files.push(file);

@@ -5,12 +5,11 @@ import { statSync } from 'node:fs';
 import { availableParallelism, platform, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import type { RunEvents } from '../events.js';
-import { countExamples, type SourceFile } from '../model.js';
+import type { InputError, SourceFile } from '../model.js';
 import { BUILTIN_ENGINE, isBuiltinEngine, loadPrelude } from '../execute/modules.js';
 import { reportOutput, type Output } from '../report/output.js';
 import { processAddon } from '../../runner/process-addon.js';
 import { plural } from '../report/format.js';
-import { seededRandom } from '../execute/namespace.js';
 import { RunReport, type ReportOptions, type ReportPlan, type RunIdentity } from '../report/run-report.js';
 import { EXIT } from '../report/tally.js';
 import { StatusLine, type StatusStream } from '../report/status-line.js';
@@ -22,8 +21,9 @@ import { WorkerStartError } from '../../runner/errors.js';
 import { ConfigError, loadConfig, type FileConfig } from './config.js';
 import { listExamples } from './list.js';
 import { parseArgs, usage, type CliOptions } from './options.js';
-import { collectSources } from './collect.js';
+import { collectSources, findSources, sourceLoader } from './collect.js';
 import { pathToFileURL } from 'node:url';
+import { planRun, type Plan } from '../schedule/index.js';
 
 // mtest's own stdout and stderr, taken before any example runs: synchronous writes to private copies of
 // descriptors 1 and 2, so the report never ends up inside an example's output capture, survives an example
@@ -88,17 +88,6 @@ export function resolveOptions(cli: CliOptions, config: FileConfig, detected: st
   };
 }
 
-/** Deterministic shuffle for --randorder (the same generator that reseeds Math.random in examples). */
-function shuffle<T>(items: T[], seed: number): T[] {
-  const rand = seededRandom(seed);
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
 async function runFiles(files: SourceFile[], options: RunnerOptions, events: RunEvents, prestarted: PrestartedWorkers | undefined, plan: ReportPlan): Promise<RunnerOutcome> {
   if (options.serial) {
     const { runSerial } = await import('../../runner/serial/serial.js');
@@ -150,6 +139,7 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     io.out(await doctor());
     return 0;
   }
+  if (args.command === 'merge') return mergeCommand(args.paths, args.options, io, cwd);
   let config: FileConfig;
   try {
     config = loadConfig(cwd).config;
@@ -158,22 +148,34 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     io.err(`mtest: ${err.message}\n`);
     return EXIT.usage;
   }
-  if (args.paths.length === 0) {
+  // No paths: the configuration's `include` globs, applied to the working directory.
+  if (args.paths.length === 0 && !config.include?.length) {
     io.err(`mtest: no paths given (try: mtest -t FILE, mtest examples/)\n`);
     return EXIT.usage;
   }
   let prestarted: PrestartedWorkers | undefined;
   try {
-    const fileArguments = fileArgumentCount(args.paths, cwd);
+    const fileArguments = args.paths.length > 0 ? fileArgumentCount(args.paths, cwd) : undefined;
     prestarted = args.command === 'test' ? await prestartWorkers(args.options, config, fileArguments) : undefined;
-    const collected = await collectSources(args.paths, config, cwd);
-    for (const e of collected.errors) io.err(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
-    const inputBits = collected.errors.length > 0 ? EXIT.usage : 0;
+    const inputErrors = (errors: InputError[]): number => {
+      for (const e of errors) io.err(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
+      return errors.length > 0 ? EXIT.usage : 0;
+    };
     if (args.command === 'list') {
+      const collected = await collectSources(args.paths, config, cwd);
+      const inputBits = inputErrors(collected.errors);
       io.out(listExamples(collected.files, args.options.json !== undefined));
       return inputBits;
     }
-    return inputBits | (await runTests(args.options, config, collected.files, io, fileArguments, inputBits !== 0, prestarted));
+    const found = await findSources(args.paths, config, cwd);
+    const notes: string[] = [];
+    const where = args.paths.length > 0 ? args.paths : config.include!;
+    const plan = planRun(found.files, sourceLoader(config, cwd), scheduleOptions(args.options), where, cwd, (line) => notes.push(`mtest: ${line}\n`));
+    // the problems of the files this run takes (a shard reports its own files' only)
+    const inputBits = inputErrors([...found.errors, ...(typeof plan === 'number' ? [] : plan.files.flatMap((f) => f.errors))]);
+    for (const note of notes) io.err(note);
+    if (typeof plan === 'number') return inputBits | plan;
+    return inputBits | (await runTests(args.options, config, plan, io, fileArguments, inputBits !== 0, prestarted, cwd));
   } catch (err) {
     if (!(err instanceof WorkerStartError)) throw err;
     io.err(`mtest: ${err.message}\n`);
@@ -197,11 +199,12 @@ function headerLines(id: string, options: RunnerOptions, fileCount: number, blas
 async function runTests(
   cli: CliOptions,
   config: FileConfig,
-  collected: SourceFile[],
+  plan: Plan,
   io: Output,
   fileArguments: number | undefined,
   inputErrors: boolean,
-  prestarted?: PrestartedWorkers,
+  prestarted: PrestartedWorkers | undefined,
+  cwd: string,
 ): Promise<number> {
   const startedAt = Date.now();
   const prelude = cli.prelude ?? config.prelude ?? ['builtin'];
@@ -214,18 +217,17 @@ async function runTests(
   const ready = await prestarted?.ready();
   const blas = ready?.blas ?? (await blasInfo(prelude));
   const options = resolveOptions(cli, config, detectedTags(blas), fileArguments);
-  let files = collected.filter((f) => countExamples(f) > 0 || f.errors.length > 0);
-  if (cli.randorder !== undefined) files = shuffle(files, cli.randorder);
+  const files = plan.files;
 
   const identity: RunIdentity = { id: runId(), randomSeed: options.randomSeed, startedAt };
-  const reportOptions: ReportOptions = { json: cli.json, junit: cli.junit, github: cli.format === 'github' };
+  const reportOptions: ReportOptions = { json: cli.json, junit: cli.junit, format: cli.format, colour: colourWanted(io), baseline: cli.baseline && resolve(cwd, cli.baseline), shard: plan.shard, order: plan.order };
   // On a terminal, a live status line; every other line clears it first. Not with a trace (it is the status).
   const status = io === stdio && cli.status !== false && !options.verbose && StatusLine.wanted() ? new StatusLine(files.length, statusStream()) : undefined;
   const out: Output = status ? { out: status.wrap(io.out), err: status.wrap(io.err) } : io;
   const sinks: RunEvents[] = [];
   if (status) sinks.push(status);
   if (options.verbose) sinks.push(new TraceReporter(io.out, !options.serial));
-  const report = new RunReport(files, reportOptions, out, identity, sinks);
+  const report = new RunReport(files, reportOptions, out, identity, sinks, plan.known);
   report.console.header(headerLines(identity.id, options, files.length, blas));
 
   let outcome: RunnerOutcome = { interrupted: false };
@@ -237,8 +239,9 @@ async function runTests(
     bits |= EXIT.usage;
   } else {
     if (options.serial && blas) await setSerialBlasThreads(options.blasThreads);
+    const reportPlan: ReportPlan = { files, options: reportOptions, identity, inputErrors, fds: { out: stdio.stdout.fd, err: stdio.stderr.fd }, statsPath: plan.statsPath };
     try {
-      outcome = await runFiles(files, options, report.events, prestarted, { files, options: reportOptions, identity, inputErrors, fds: { out: stdio.stdout.fd, err: stdio.stderr.fd } });
+      outcome = await runFiles(files, options, await fixing(cli, config, files, report.events, out, cwd), prestarted, reportPlan);
     } catch (err) {
       if (err instanceof WorkerStartError) {
         io.err(`mtest: ${err.message}\n`);
@@ -250,7 +253,10 @@ async function runTests(
     }
   }
   status?.stop();
-  return bits | report.finish({ interrupted: outcome.interrupted, inputErrors });
+  bits |= report.finish({ interrupted: outcome.interrupted, inputErrors }, bits);
+  const stored = plan.saveStats(report.summary);
+  if (stored) io.err(`mtest: ${stored}\n`);
+  return bits;
 }
 
 /** Under --serial the prelude is loaded here, before the first file: its error, if it cannot be. */
@@ -261,6 +267,27 @@ async function preludeProblem(prelude: string[]): Promise<string | undefined> {
   } catch (err) {
     return (err as Error)?.message ?? String(err);
   }
+}
+
+function scheduleOptions(cli: CliOptions) {
+  return { failed: cli.failed, new: cli.newOnly, baseline: cli.baseline, shard: cli.shard, randorder: cli.randorder, statsPath: cli.statsPath, passWithNoExamples: cli.passWithNoExamples };
+}
+
+/** Colour (diffs) only on a terminal, and not when NO_COLOR is set. */
+function colourWanted(io: Output): boolean {
+  return io === stdio && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+}
+
+/** --fix: a filter in front of the reporters that rewrites wants when a file ends. */
+async function fixing(cli: CliOptions, config: FileConfig, files: SourceFile[], events: RunEvents, out: Output, cwd: string): Promise<RunEvents> {
+  if (!cli.fix) return events;
+  const { FixingEvents } = await import('../fix/index.js');
+  return new FixingEvents(files, events, { cwd, prompts: config.prompts, say: (line) => out.out(`${line}\n`) });
+}
+
+async function mergeCommand(paths: string[], cli: CliOptions, io: Output, cwd: string): Promise<number> {
+  const [{ mergeReports }, { DEFAULT_STATS_PATH }] = await Promise.all([import('../report/merge.js'), import('../schedule/stats.js')]);
+  return mergeReports(paths, cli, io, colourWanted(io), resolve(cwd, cli.statsPath ?? DEFAULT_STATS_PATH));
 }
 
 async function setSerialBlasThreads(n: number): Promise<void> {

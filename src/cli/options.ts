@@ -1,7 +1,9 @@
 // Every command-line option in one table: its names, its kind, its help. Parsing never throws: bad
 // options come back as one-line messages and the CLI exits with the usage bit (2).
 
-export type Command = 'test' | 'list' | 'doctor' | 'help' | 'version';
+import { parseShard, type ShardSpec } from '../schedule/order.js';
+
+export type Command = 'test' | 'list' | 'merge' | 'doctor' | 'help' | 'version';
 
 export interface CliOptions {
   jobs?: number;
@@ -27,9 +29,16 @@ export interface CliOptions {
   json?: string;
   prelude?: string[];
   status?: boolean;
+  failed?: boolean;
+  newOnly?: boolean;
+  baseline?: string;
+  shard?: ShardSpec;
+  statsPath?: string;
+  fix?: boolean;
+  passWithNoExamples?: boolean;
 }
 
-type Kind = 'flag' | 'negated' | 'int' | 'seconds' | 'string' | 'list' | 'optional-number';
+type Kind = 'flag' | 'negated' | 'int' | 'seconds' | 'string' | 'list' | 'optional-number' | 'shard';
 
 interface OptionSpec {
   names: string[];
@@ -58,13 +67,20 @@ export const OPTIONS: OptionSpec[] = [
   { names: ['-x', '--exitfirst'], key: 'exitFirst', kind: 'flag', help: 'stop the run at the first failure' },
   { names: ['--initial'], key: 'initial', kind: 'flag', help: 'only the first failure of each block' },
   { names: ['--warn-long'], key: 'warnLong', kind: 'optional-number', implied: 5, arg: '[S]', help: 'warn about examples slower than S seconds (default 5)' },
-  { names: ['--randorder'], key: 'randorder', kind: 'int', arg: 'SEED', help: 'run the files in a random order (reproducible with SEED)' },
+  { names: ['--randorder'], key: 'randorder', kind: 'int', arg: 'SEED', help: 'run the files, and the blocks inside each file, in a random order (reproducible with SEED)' },
   { names: ['--random-seed'], key: 'randomSeed', kind: 'int', arg: 'N', help: 'seed for Math.random and the engine (default: fresh, printed)' },
   { names: ['--format'], key: 'format', kind: 'string', arg: 'console|github', help: 'github adds GitHub Actions annotations' },
   { names: ['--junit'], key: 'junit', kind: 'string', arg: 'FILE', help: 'write a JUnit XML report' },
   { names: ['--json'], key: 'json', kind: 'string', arg: 'FILE', help: 'write a JSON report (`mtest list --json` prints JSON)' },
   { names: ['--prelude'], key: 'prelude', kind: 'list', arg: 'MODULES', help: "modules whose exports every block sees (default: the built-in engine, 'builtin')" },
   { names: ['--no-status'], key: 'status', kind: 'negated', help: 'no live status line on a terminal' },
+  { names: ['-f', '--failed'], key: 'failed', kind: 'flag', help: 'only the files that failed (or timed out or crashed) in the stored run' },
+  { names: ['-n', '--new'], key: 'newOnly', kind: 'flag', help: 'only the files git sees as changed (modified, added, untracked)' },
+  { names: ['--baseline'], key: 'baseline', kind: 'string', arg: 'FILE', help: 'failures also in this earlier --json report are known: reported, no exit bit' },
+  { names: ['--shard'], key: 'shard', kind: 'shard', arg: 'i/n', help: 'run the i-th of n shards, balanced by the stored timings (mtest merge joins the reports)' },
+  { names: ['--stats-path'], key: 'statsPath', kind: 'string', arg: 'FILE', help: 'stored timings (default .mtest/stats.json)' },
+  { names: ['--fix'], key: 'fix', kind: 'flag', help: 'rewrite the expected output of every mismatching example in place' },
+  { names: ['--pass-with-no-examples'], key: 'passWithNoExamples', kind: 'flag', help: 'finding no examples is not an error' },
 ];
 
 const BY_NAME = new Map<string, OptionSpec>();
@@ -77,7 +93,7 @@ export interface ParsedArgs {
   errors: string[];
 }
 
-const COMMANDS: Record<string, Command> = { test: 'test', list: 'list', doctor: 'doctor', help: 'help' };
+const COMMANDS: Record<string, Command> = { test: 'test', list: 'list', merge: 'merge', doctor: 'doctor', help: 'help' };
 
 function parseValue(spec: OptionSpec, name: string, raw: string): { value?: unknown; error?: string } {
   switch (spec.kind) {
@@ -96,6 +112,10 @@ function parseValue(spec: OptionSpec, name: string, raw: string): { value?: unkn
     }
     case 'list':
       return { value: raw.split(/[,\s]+/).filter(Boolean).map((t) => (spec.key === 'optional' ? t.toLowerCase() : t)) };
+    case 'shard': {
+      const shard = parseShard(raw);
+      return shard ? { value: shard } : { error: `${name} expects i/n with 1 ≤ i ≤ n, got '${raw}'` };
+    }
     case 'string':
       if (spec.key === 'format' && raw !== 'console' && raw !== 'github') return { error: `${name} expects console or github, got '${raw}'` };
       return { value: raw };
@@ -175,6 +195,7 @@ export function usage(): string {
   const lines = [
     'Usage: mtest [-t] PATH...            run the examples of every file found',
     '       mtest list PATH... [--json]    print the examples found without running them',
+    '       mtest merge A.json B.json...   one report from the --json reports of shards',
     '       mtest doctor                   print the machine, engine and debugger facts',
     '',
     'Options:',

@@ -3,6 +3,15 @@
 import type { Incident } from '../events.js';
 import { blockAt, exampleAt, type ExampleResult, type SourceFile } from '../model.js';
 import { normalizeWant } from '../check/checker.js';
+import { unifiedDiff } from './diff.js';
+import { KNOWN } from './tally.js';
+
+export interface FailureStyle {
+  /** Colour in the diff (a terminal). */
+  colour?: boolean;
+  /** A known failure (`--baseline`): the block says so. */
+  known?: boolean;
+}
 
 export const STARS = '*'.repeat(70);
 export const DASHES = '-'.repeat(70);
@@ -34,7 +43,7 @@ function header(file: SourceFile, index: number): string[] {
 }
 
 /** The failure block of one failed example (without the surrounding star lines). */
-export function formatFailure(file: SourceFile, result: ExampleResult, incident?: Incident): string {
+export function formatFailure(file: SourceFile, result: ExampleResult, incident?: Incident, style: FailureStyle = {}): string {
   const example = exampleAt(file, result.index);
   const lines = header(file, result.index);
   const got = result.got ?? '';
@@ -54,12 +63,26 @@ export function formatFailure(file: SourceFile, result: ExampleResult, incident?
       if (got) lines.push('Output so far:', indent(got));
       if (incident) lines.push(...incidentDetails(incident));
       break;
-    default:
-      lines.push(example && example.want ? 'Expected:' : 'Expected nothing', ...(example && example.want ? [indent(normalizeWant(example.want))] : []));
+    default: {
+      const want = example ? normalizeWant(example.want) : '';
+      lines.push(want ? 'Expected:' : 'Expected nothing', ...(want ? [indent(want)] : []));
       lines.push(got ? 'Got:' : 'Got nothing', ...(got ? [indent(got)] : []));
+      if (lineCount(want) > 1 || lineCount(got) > 1) {
+        const diff = unifiedDiff(want, got, { colour: style.colour });
+        if (diff.length > 0) lines.push('Differences (-expected +got):', ...diff);
+      }
       if (result.note) lines.push(result.note);
+    }
   }
+  if (style.known) lines.push(KNOWN.trim());
   return lines.join('\n');
+}
+
+function lineCount(text: string): number {
+  if (text === '') return 0;
+  let n = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < text.length - 1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 /** Stacks, process tree and stray output of an incident, each under its own heading. */
@@ -73,7 +96,8 @@ export function incidentDetails(incident: Incident): string[] {
 }
 
 /** An incident that no example result carries (e.g. the worker died between examples). */
-export function formatIncident(file: SourceFile, incident: Incident): string {
+export function formatIncident(file: SourceFile, incident: Incident, style: FailureStyle = {}): string {
   const lines = [`File "${file.path}"`, incident.message, ...incidentDetails(incident)];
+  if (style.known) lines.push(KNOWN.trim());
   return lines.join('\n');
 }

@@ -1,9 +1,10 @@
 // Machine-readable reports (SPEC §7): `--json FILE`, `--junit FILE`, and `--format github` annotations.
 // All three are built from the run's events after the fact; none reaches into a runner.
-import { writeFileSync, renameSync } from 'node:fs';
+import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import type { Incident } from '../events.js';
-import { blockAt, exampleAt, type SourceFile } from '../model.js';
+import { blockAt, exampleAt, type ExampleResult, type InputError, type SourceFile } from '../model.js';
+import { EXIT, type Counts } from './tally.js';
 import { normalizeWant } from '../check/checker.js';
 import type { RunSummary } from './summary.js';
 import { formatFailure } from './format.js';
@@ -12,6 +13,76 @@ export interface RunInfo {
   id: string;
   randomSeed: number;
   time: number;
+  /** The run's exit bits as far as the run itself knows them (a merge ORs them). */
+  exitBits?: number;
+  /** `i/n` when the run was one shard. */
+  shard?: string;
+  /** Each file's position in the order an unsharded run takes (a merge prints the files in it). */
+  order?: Map<string, number>;
+}
+
+/** One example of a `--json` report. */
+export interface JsonExample {
+  file: string;
+  block?: string;
+  line?: number;
+  source?: string;
+  status: ExampleResult['status'];
+  outcome: ExampleResult['outcome'];
+  time: number;
+  want?: string;
+  got?: string;
+  note?: string;
+  rssDelta?: number;
+  /** A known failure (`--baseline`). */
+  known?: boolean;
+}
+
+export interface JsonFile {
+  path: string;
+  errors: InputError[];
+  counts: Counts;
+  incidents: (Incident & { known?: boolean })[];
+  examples: JsonExample[];
+  time?: number;
+  order?: number;
+}
+
+/** A `--json` report, as `mtest merge` and `--baseline` read it back. */
+export interface JsonReport {
+  id: string;
+  randomSeed: number;
+  time: number;
+  totals: Counts;
+  exitBits?: number;
+  shard?: string;
+  files: JsonFile[];
+}
+
+export class ReportError extends Error {}
+
+const STATUSES = new Set<unknown>(['passed', 'failed', 'skipped', 'notrun']);
+
+/** Read a `--json` report back; a file that is not one is a ReportError with one line. */
+export function readJsonReport(file: string): JsonReport {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ReportError(`${file}: ${code ? `cannot read (${code})` : `not JSON (${(err as Error).message.split('\n')[0]})`}`);
+  }
+  const report = raw as JsonReport;
+  if (!report || typeof report !== 'object' || !Array.isArray(report.files)) throw new ReportError(`${file}: not an mtest --json report (no "files" list)`);
+  for (const f of report.files) {
+    if (!f || typeof f.path !== 'string' || !Array.isArray(f.examples) || !Array.isArray(f.incidents ?? []) || !Array.isArray(f.errors ?? [])) {
+      throw new ReportError(`${file}: not an mtest --json report (a file entry without path or examples)`);
+    }
+    for (const ex of f.examples) {
+      if (!ex || !STATUSES.has(ex.status) || typeof ex.outcome !== 'string') throw new ReportError(`${file}: not an mtest --json report (an example of ${f.path} without a status)`);
+    }
+  }
+  return report;
 }
 
 /** Write atomically: a reader (or a later `mtest merge`) never sees half a report. */
@@ -22,12 +93,14 @@ export function writeAtomically(file: string, text: string): void {
 }
 
 export function jsonReport(summary: RunSummary, info: RunInfo): string {
-  const files = summary.finished.map((t) => ({
+  const files = summary.finished.map((t): JsonFile => ({
     path: t.file.path,
+    time: summary.fileTimes.get(t.file.path),
+    order: info.order?.get(t.file.path),
     errors: t.file.errors,
     counts: t.counts,
-    incidents: t.incidents,
-    examples: [...resultsOf(summary, t.file)].map(({ result }) => {
+    incidents: t.incidents.map((inc) => (t.knownIncidents.has(inc) ? { ...inc, known: true } : inc)),
+    examples: [...resultsOf(summary, t.file)].map(({ result }): JsonExample => {
       const ex = exampleAt(t.file, result.index);
       return {
         file: t.file.path,
@@ -41,10 +114,12 @@ export function jsonReport(summary: RunSummary, info: RunInfo): string {
         got: result.got,
         note: result.note,
         rssDelta: result.rssDelta,
+        known: t.known.has(result.index) || undefined,
       };
     }),
   }));
-  return JSON.stringify({ id: info.id, randomSeed: info.randomSeed, time: info.time, totals: summary.totals, files }, null, 1) + '\n';
+  const report: JsonReport = { id: info.id, randomSeed: info.randomSeed, time: info.time, totals: summary.totals, exitBits: info.exitBits, shard: info.shard, files };
+  return JSON.stringify(report, null, 1) + '\n';
 }
 
 /** Every result of a file in index order (the summary keeps failures; passes are re-derived from counts). */
@@ -96,9 +171,38 @@ export function githubAnnotations(summary: RunSummary): string {
     for (const inc of tally.incidents) if (inc.index !== undefined) byIndex.set(inc.index, inc);
     for (const r of tally.failures) {
       const line = exampleAt(file, r.index)?.line ?? 1;
-      lines.push(`::error file=${file.path},line=${line},title=mtest ${r.outcome}::${ghEscape(formatFailure(file, r, byIndex.get(r.index)))}`);
+      const known = tally.known.has(r.index);
+      // A known failure does not fail the job: a warning, so it stays visible in the diff view.
+      const level = known ? 'warning' : 'error';
+      lines.push(`::${level} file=${file.path},line=${line},title=mtest ${r.outcome}${known ? ' (failed in baseline)' : ''}::${ghEscape(formatFailure(file, r, byIndex.get(r.index), { known }))}`);
     }
     for (const e of file.errors) lines.push(`::error file=${e.file},line=${Math.max(1, e.line)},title=mtest bad input::${ghEscape(e.message)}`);
   }
   return lines.length ? lines.join('\n') + '\n' : '';
+}
+
+/** `--format github`, or inside GitHub Actions (which sets GITHUB_ACTIONS=true) unless --format says otherwise. */
+export function githubWanted(format: string | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  return format === 'github' || (format === undefined && env.GITHUB_ACTIONS === 'true');
+}
+
+export interface MachineTargets {
+  json?: string;
+  junit?: string;
+}
+
+/**
+ * The files at the end of a run (or a merge): --json, --junit. Returns the exit bits of writing them.
+ * (Annotations go out before the footer, so that the closing line stays last.)
+ */
+export function writeMachineReports(summary: RunSummary, info: RunInfo, targets: MachineTargets, err: (text: string) => void): number {
+  let bits = 0;
+  try {
+    if (targets.json) writeAtomically(targets.json, jsonReport(summary, info));
+    if (targets.junit) writeAtomically(targets.junit, junitReport(summary, info));
+  } catch (e) {
+    err(`mtest: cannot write report: ${(e as Error).message}\n`);
+    bits |= EXIT.usage;
+  }
+  return bits;
 }

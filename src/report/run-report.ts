@@ -6,16 +6,24 @@
 import type { RunEvents } from '../events.js';
 import type { SourceFile } from '../model.js';
 import { ConsoleReporter } from './console.js';
-import { githubAnnotations, jsonReport, junitReport, writeAtomically } from './machine.js';
+import { githubAnnotations, githubWanted, writeMachineReports } from './machine.js';
 import type { Output } from './output.js';
-import { EventFanout, RunSummary } from './summary.js';
+import { EventFanout, RunSummary, type KnownFailures } from './summary.js';
 import { EXIT } from './tally.js';
 
 /** What the command line asked of the report: plain data, so a thread can be given it. */
 export interface ReportOptions {
   json?: string;
   junit?: string;
-  github: boolean;
+  format?: 'console' | 'github';
+  /** ANSI colour in diffs (a terminal). */
+  colour: boolean;
+  /** --baseline, resolved: the earlier report whose failures are known ones. */
+  baseline?: string;
+  /** `i/n` when this run is one shard. */
+  shard?: string;
+  /** Each file's position in the unsharded order (the JSON report records it for `mtest merge`). */
+  order?: Map<string, number>;
 }
 
 export interface RunIdentity {
@@ -33,6 +41,8 @@ export interface ReportPlan {
   inputErrors: boolean;
   /** The descriptors mtest's own stdout and stderr are written to. */
   fds: { out: number; err: number };
+  /** Where the run's timings are stored. */
+  statsPath?: string;
 }
 
 export interface RunEnd {
@@ -52,30 +62,28 @@ export class RunReport {
     private readonly io: Output,
     private readonly identity: RunIdentity,
     extraSinks: RunEvents[] = [],
+    known?: KnownFailures,
   ) {
-    this.summary = new RunSummary(Boolean(options.json || options.junit));
-    this.console = new ConsoleReporter(this.summary, io);
+    this.summary = new RunSummary(Boolean(options.json || options.junit), known);
+    this.console = new ConsoleReporter(this.summary, io, options.colour);
     this.events = new EventFanout([this.summary, this.console, ...extraSinks]);
   }
 
-  /** Ends the report; returns the exit bits it found (results, incidents, input, interruption). */
-  finish(end: RunEnd): number {
+  /**
+   * Ends the report; returns the exit bits it found (results, incidents, input, interruption), with
+   * `known` (bits the caller found itself) recorded in the JSON report too.
+   */
+  finish(end: RunEnd, known = 0): number {
     this.summary.markUnstarted(this.files);
     const seconds = (Date.now() - this.identity.startedAt) / 1000;
     // Annotations before the footer: the closing line is always the last line.
-    if (this.options.github) this.io.out(githubAnnotations(this.summary));
+    if (githubWanted(this.options.format)) this.io.out(githubAnnotations(this.summary));
     this.console.footer(seconds, end);
-    let bits = this.summary.exitBits;
+    let bits = this.summary.exitBits | known;
     if (end.interrupted) bits |= EXIT.interrupted;
     if (end.inputErrors) bits |= EXIT.usage;
-    const info = { id: this.identity.id, randomSeed: this.identity.randomSeed, time: seconds };
-    try {
-      if (this.options.json) writeAtomically(this.options.json, jsonReport(this.summary, info));
-      if (this.options.junit) writeAtomically(this.options.junit, junitReport(this.summary, info));
-    } catch (err) {
-      this.io.err(`mtest: cannot write report: ${(err as Error).message}\n`);
-      bits |= EXIT.usage;
-    }
-    return bits;
+    const { id, randomSeed } = this.identity;
+    const info = { id, randomSeed, time: seconds, exitBits: bits, shard: this.options.shard, order: this.options.order };
+    return bits | writeMachineReports(this.summary, info, this.options, this.io.err);
   }
 }

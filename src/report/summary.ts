@@ -3,6 +3,12 @@ import type { FileSummary, Incident, RunEvents } from '../events.js';
 import { countExamples, notRun, type ExampleResult, type SourceFile } from '../model.js';
 import { emptyCounts, FileTally, incidentBits, resultBits, type Counts, EXIT } from './tally.js';
 
+/** Failures an earlier run had too (`--baseline`): reported as known, and they set no exit bit. */
+export interface KnownFailures {
+  example(file: SourceFile, index: number): boolean;
+  incident(file: SourceFile, incident: Incident): boolean;
+}
+
 export class RunSummary implements RunEvents {
   readonly totals: Counts = emptyCounts();
   readonly files = new Map<SourceFile, FileTally>();
@@ -11,8 +17,13 @@ export class RunSummary implements RunEvents {
   /** Every result per file, kept only when a machine-readable report asks for them. */
   readonly results = new Map<SourceFile, ExampleResult[]>();
   exitBits = 0;
+  /** Wall time of every file that ended, by path. */
+  readonly fileTimes = new Map<string, number>();
 
-  constructor(private readonly keepResults = false) {}
+  constructor(
+    private readonly keepResults = false,
+    readonly known?: KnownFailures,
+  ) {}
 
   tally(file: SourceFile): FileTally {
     let t = this.files.get(file);
@@ -35,15 +46,21 @@ export class RunSummary implements RunEvents {
       else this.results.set(file, [result]);
     }
     this.totals[result.status]++;
-    this.exitBits |= resultBits(result);
+    if (result.status === 'failed' && this.known?.example(file, result.index)) {
+      this.tally(file).known.add(result.index);
+    } else this.exitBits |= resultBits(result);
   }
   incident(file: SourceFile, incident: Incident): void {
-    this.tally(file).incidents.push(incident);
-    this.exitBits |= incidentBits(incident);
+    const tally = this.tally(file);
+    tally.incidents.push(incident);
+    if (incident.kind !== 'interrupted' && this.known?.incident(file, incident)) {
+      tally.knownIncidents.add(incident);
+    } else this.exitBits |= incidentBits(incident);
   }
   warning(): void {}
-  fileEnd(file: SourceFile, _summary: FileSummary): void {
+  fileEnd(file: SourceFile, summary: FileSummary): void {
     const t = this.tally(file);
+    this.fileTimes.set(file.path, summary.time);
     if (file.errors.length > 0) this.exitBits |= EXIT.usage;
     this.finished.push(t);
   }

@@ -60,6 +60,9 @@ export class FileTally {
   readonly counts = emptyCounts();
   readonly failures: ExampleResult[] = [];
   readonly incidents: Incident[] = [];
+  /** Indices of failures, and incidents, that are known failures (`--baseline`). */
+  readonly known = new Set<number>();
+  readonly knownIncidents = new Set<Incident>();
   constructor(readonly file: SourceFile) {}
 
   add(result: ExampleResult): void {
@@ -70,13 +73,19 @@ export class FileTally {
   /** Sage's `# …` reason after the file in the summary, or undefined when the file passed. */
   reason(): string | undefined {
     const crash = this.incidents.find((i) => i.kind !== 'interrupted');
-    if (crash) return shortReason(crash);
-    const failed = this.failures.filter((r) => r.outcome !== 'crash').length;
-    if (failed > 0) return `${failed} doctest${failed === 1 ? '' : 's'} failed`;
+    if (crash) return shortReason(crash) + (this.knownIncidents.has(crash) ? KNOWN : '');
+    const failed = this.failures.filter((r) => r.outcome !== 'crash');
+    if (failed.length > 0) {
+      const known = failed.every((r) => this.known.has(r.index)) ? KNOWN : '';
+      return `${failed.length} doctest${failed.length === 1 ? '' : 's'} failed${known}`;
+    }
     if (this.file.errors.length > 0) return 'bad input';
     return undefined;
   }
 }
+
+/** What Sage appends to a failure that the baseline run had too. */
+export const KNOWN = ' [failed in baseline]';
 
 function shortReason(incident: Incident): string {
   switch (incident.kind) {

@@ -1,0 +1,201 @@
+// --fix: the want of every example whose output was wrong is rewritten in place with what it printed, as
+// Documenter.jl's `fix = true` does. Only plain mismatches (not timeouts, crashes, exceptions, or bad
+// directives); the comment prefix and indentation of the prompt line are kept, every other byte of the file
+// is unchanged. Each rewrite is read back through the same extractor the run used: a fix that would not
+// parse back as that example's new want (the output holds a prompt, a `*/`, a code fence…) is not made.
+// A file that changed on disk since it was read is left alone. Fixed examples count as passed.
+import { chmodSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { FileSummary, Incident, RunEvents } from '../events.js';
+import { examplesOf, exampleAt, type Example, type ExampleResult, type SourceFile } from '../model.js';
+import { DEFAULT_PROMPTS, promptSyntax } from '../parsing/examples.js';
+import { writeAtomically } from '../report/machine.js';
+import { decodeSource } from '../sources/decode.js';
+import { extractScriptBlocks, extractTextBlocks } from '../sources/index.js';
+
+export interface FixOptions {
+  cwd: string;
+  prompts?: readonly string[];
+  /** One line per change or refusal. */
+  say: (line: string) => void;
+}
+
+interface Snapshot {
+  mtimeMs: number;
+  size: number;
+  mode: number;
+}
+
+/** Examples as the extractor sees them, in document order (a --randorder run may have shuffled blocks). */
+function documentOrder(examples: Iterable<Example>): Example[] {
+  return [...examples].sort((a, b) => a.line - b.line);
+}
+
+function parse(bytes: Uint8Array, file: SourceFile, prompts?: readonly string[]): Example[] | undefined {
+  const decoded = decodeSource(bytes);
+  if (!decoded.ok) return undefined;
+  const extracted =
+    file.kind === 'script'
+      ? extractScriptBlocks(decoded.text, file.path, { prompts })
+      : extractTextBlocks(decoded.text, file.path, { prompts, markdown: file.kind === 'markdown' });
+  return documentOrder(extracted.blocks.flatMap((b) => b.examples));
+}
+
+function same(a: Example[], b: Example[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.line === b[i].line && x.source === b[i].source && x.want === b[i].want);
+}
+
+/** The want lines for `got`: trailing whitespace dropped (it is never compared), empty lines as <BLANKLINE>. */
+export function wantLines(got: string): string[] {
+  if (got === '') return [];
+  const body = got.endsWith('\n') ? got.slice(0, -1) : got;
+  return body.split('\n').map((l) => (l.trimEnd() === '' ? '<BLANKLINE>' : l.trimEnd()));
+}
+
+function lineCount(text: string): number {
+  return text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+}
+
+/**
+ * Rewrite the wants of `fixes` (examples of `file` with the output they gave) in the file's text. Returns
+ * the new text and the examples fixed; `refused` says why others were not.
+ */
+export function rewriteWants(
+  bytes: Uint8Array, file: SourceFile, fixes: { example: Example; got: string }[], prompts: readonly string[] = DEFAULT_PROMPTS,
+): { text: string; fixed: Example[]; refused: { example: Example; why: string }[] } {
+  const text = Buffer.from(bytes).toString('utf8');
+  const fixed: Example[] = [];
+  const refused: { example: Example; why: string }[] = [];
+  if (!Buffer.from(text, 'utf8').equals(Buffer.from(bytes))) {
+    return { text, fixed, refused: fixes.map(({ example }) => ({ example, why: 'the file is not valid UTF-8' })) };
+  }
+  let lines = text.split('\n');
+  let expected = parse(bytes, file, prompts) ?? [];
+  const ps1s = prompts.map((p) => promptSyntax(p).ps1);
+  // Bottom up: a rewrite changes the line numbers below it only, which are done already.
+  for (const { example, got } of [...fixes].sort((a, b) => b.example.line - a.example.line)) {
+    const promptLine = lines[example.line - 1] ?? '';
+    const eol = promptLine.endsWith('\r') ? '\r' : '';
+    const at = Math.min(...ps1s.map((p) => promptLine.indexOf(p)).filter((k) => k >= 0));
+    if (!Number.isFinite(at)) {
+      refused.push({ example, why: 'its prompt was not found' });
+      continue;
+    }
+    const prefix = promptLine.slice(0, at);
+    const first = example.line - 1 + lineCount(example.source + '\n');
+    const wanted = wantLines(got);
+    const replacement = wanted.map((l) => prefix + l + eol);
+    const candidate = [...lines];
+    candidate.splice(first, lineCount(example.want), ...replacement);
+    const candidateText = candidate.join('\n');
+    const delta = replacement.length - lineCount(example.want);
+    const newWant = wanted.length > 0 ? wanted.join('\n') + '\n' : '';
+    const after = expected.map((e) =>
+      e.line === example.line && e.source === example.source ? { ...e, want: newWant } : e.line > example.line ? { ...e, line: e.line + delta } : e,
+    );
+    const reparsed = parse(Buffer.from(candidateText, 'utf8'), file, prompts);
+    if (!reparsed || !same(reparsed, after)) {
+      refused.push({ example, why: 'its output would not read back as its expected output (it holds a prompt, a comment end or a code fence)' });
+      continue;
+    }
+    lines = candidate;
+    expected = after;
+    fixed.push(example);
+  }
+  return { text: lines.join('\n'), fixed, refused };
+}
+
+/**
+ * A RunEvents filter in front of the reporters: mismatches are held back until their file ends, the file
+ * is rewritten, and the fixed ones go on as passed.
+ */
+export class FixingEvents implements RunEvents {
+  private readonly snapshots = new Map<string, Snapshot | undefined>();
+  private readonly held = new Map<SourceFile, ExampleResult[]>();
+
+  constructor(
+    files: SourceFile[],
+    private readonly next: RunEvents,
+    private readonly options: FixOptions,
+  ) {
+    for (const file of files) this.snapshots.set(file.path, this.stat(file));
+  }
+
+  private stat(file: SourceFile): Snapshot | undefined {
+    const s = statSync(resolve(this.options.cwd, file.path), { throwIfNoEntry: false });
+    return s && { mtimeMs: s.mtimeMs, size: s.size, mode: s.mode };
+  }
+
+  fileStart(file: SourceFile, worker: number): void {
+    this.next.fileStart(file, worker);
+  }
+  exampleStart(file: SourceFile, index: number, worker: number): void {
+    this.next.exampleStart(file, index, worker);
+  }
+  exampleEnd(file: SourceFile, result: ExampleResult): void {
+    const example = exampleAt(file, result.index);
+    const fixable = result.status === 'failed' && result.outcome === 'mismatch' && result.got !== undefined && example !== undefined && example.directives.errors.length === 0;
+    if (!fixable || file.kind === 'notebook') return this.next.exampleEnd(file, result);
+    const list = this.held.get(file);
+    if (list) list.push(result);
+    else this.held.set(file, [result]);
+  }
+  incident(file: SourceFile, incident: Incident): void {
+    this.next.incident(file, incident);
+  }
+  warning(file: SourceFile, message: string, index?: number): void {
+    this.next.warning(file, message, index);
+  }
+  fileEnd(file: SourceFile, summary: FileSummary): void {
+    const held = this.held.get(file);
+    if (held) {
+      this.held.delete(file);
+      const fixed = this.fix(file, held);
+      for (const result of held) {
+        this.next.exampleEnd(file, fixed.has(result.index) ? { ...result, status: 'passed', outcome: 'ok', note: undefined } : result);
+      }
+    }
+    this.next.fileEnd(file, summary);
+  }
+
+  /** Rewrite the file; the flat indices fixed. */
+  private fix(file: SourceFile, results: ExampleResult[]): Set<number> {
+    const done = new Set<number>();
+    const path = resolve(this.options.cwd, file.path);
+    const before = this.snapshots.get(file.path);
+    const now = this.stat(file);
+    let bytes: Buffer | undefined;
+    try {
+      bytes = readFileSync(path);
+    } catch {
+      bytes = undefined;
+    }
+    const ran = documentOrder([...examplesOf(file)].map(({ example }) => example));
+    const onDisk = bytes && parse(bytes, file, this.options.prompts);
+    if (!bytes || !before || !now || before.mtimeMs !== now.mtimeMs || before.size !== now.size || !onDisk || !same(onDisk, ran)) {
+      this.options.say(`Warning: ${file.path}: changed on disk during the run; --fix left it alone`);
+      return done;
+    }
+    const byExample = new Map<Example, number>();
+    const fixes = results.map((r) => {
+      const example = exampleAt(file, r.index)!;
+      byExample.set(example, r.index);
+      return { example, got: r.got! };
+    });
+    const { text, fixed, refused } = rewriteWants(bytes, file, fixes, this.options.prompts);
+    for (const { example, why } of refused) this.options.say(`Warning: ${file.path}:${example.line}: --fix left this example alone: ${why}`);
+    if (fixed.length === 0) return done;
+    try {
+      writeAtomically(path, text);
+      chmodSync(path, now.mode & 0o7777); // the new file keeps the old one's permissions
+    } catch (err) {
+      this.options.say(`Warning: ${file.path}: --fix cannot write the file: ${(err as Error).message}`);
+      return done;
+    }
+    for (const example of [...fixed].sort((a, b) => a.line - b.line)) {
+      done.add(byExample.get(example)!);
+      this.options.say(`Fixed ${file.path}:${example.line}: expected output of \`${example.source.split('\n')[0]}\` rewritten`);
+    }
+    return done;
+  }
+}

@@ -1,0 +1,131 @@
+// The schedule stage, between sources and execute: from the collected files, the options and the stored
+// timings to the ordered list of files this run (or this shard) executes. Workers take the files in this
+// order, as does --serial. It also carries what the run reports against: the known failures of
+// --baseline, the global order a merge prints in, and the timings to store afterwards.
+import { resolve } from 'node:path';
+import { countExamples, type SourceFile } from '../model.js';
+import { ReportError } from '../report/machine.js';
+import type { KnownFailures, RunSummary } from '../report/summary.js';
+import { EXIT } from '../report/tally.js';
+import { Baseline } from './baseline.js';
+import { randomOrder, slowestFirst, splitShards, type ShardSpec } from './order.js';
+import { changedFiles, isChanged, SelectionError } from './select.js';
+import { DEFAULT_STATS_PATH, failedBefore, readStats, updatedStats, writeStats, type Stats } from './stats.js';
+
+export { parseShard, type ShardSpec } from './order.js';
+
+export interface ScheduleOptions {
+  failed?: boolean;
+  new?: boolean;
+  baseline?: string;
+  shard?: ShardSpec;
+  randorder?: number;
+  statsPath?: string;
+  passWithNoExamples?: boolean;
+}
+
+export interface Plan {
+  /** The files this run executes, in the order they are to start. */
+  files: SourceFile[];
+  /** Every selected file's position in the unsharded order (the JSON report records it for `mtest merge`). */
+  order: Map<string, number>;
+  /** `i/n` when this run is one shard. */
+  shard?: string;
+  known?: KnownFailures;
+  /** Where the stats are stored. */
+  statsPath: string;
+  /** Write the stats of this run (entries of other files kept); a one-line warning when it cannot. */
+  saveStats(summary: RunSummary): string | undefined;
+}
+
+/** A found path, parsed when the schedule needs it. */
+interface Candidate {
+  path: string;
+  file?: SourceFile | null;
+}
+
+/**
+ * Plan the run, or say why there is nothing to run: a number is the exit bits to stop with, after the
+ * one-line messages given to `say` (notes go there too). `paths` are the files found (not read yet): a file
+ * is parsed only when it runs here, or when it has no stored timing and its example count is needed to
+ * split the shards — so a shard or a --failed run does not parse the whole tree.
+ */
+export function planRun(
+  paths: string[], load: (path: string) => SourceFile | null, options: ScheduleOptions, where: string[], cwd: string, say: (line: string) => void,
+): Plan | number {
+  const statsPath = resolve(cwd, options.statsPath ?? DEFAULT_STATS_PATH);
+  const read = readStats(statsPath);
+  if (read.warning) say(read.warning);
+  const stats: Stats = read.stats;
+  let known: KnownFailures | undefined;
+  if (options.baseline !== undefined) {
+    try {
+      known = new Baseline(resolve(cwd, options.baseline));
+    } catch (err) {
+      if (!(err instanceof ReportError)) throw err;
+      say(`--baseline: ${err.message}`);
+      return EXIT.usage;
+    }
+  }
+
+  let candidates: Candidate[] = paths.map((path) => ({ path }));
+  if (options.failed) {
+    const failed = candidates.filter((c) => failedBefore(stats.files[c.path]));
+    if (failed.length > 0) candidates = failed;
+    else say(`--failed: no failures stored in ${options.statsPath ?? DEFAULT_STATS_PATH} for these files; running all of them`);
+  }
+  if (options.new) {
+    try {
+      const changed = changedFiles(cwd);
+      candidates = candidates.filter((c) => isChanged(changed, cwd, c.path));
+    } catch (err) {
+      if (!(err instanceof SelectionError)) throw err;
+      say(err.message);
+      return EXIT.usage;
+    }
+    if (candidates.length === 0) say('--new: git sees no changed files here');
+  }
+  const parsed = (c: Candidate): SourceFile | null => (c.file === undefined ? (c.file = load(c.path)) : c.file);
+  // Files that cannot run here are left out: opted out (nodoctest), or nothing to run and nothing to report.
+  const runnable = (c: Candidate): boolean => {
+    const f = parsed(c);
+    return f !== null && (countExamples(f) > 0 || f.errors.length > 0);
+  };
+  if (!options.shard) candidates = candidates.filter(runnable);
+  else candidates = candidates.filter((c) => stats.files[c.path] !== undefined || runnable(c));
+  const count = (c: Candidate): number => (c.file ? countExamples(c.file) : 0); // only files without stats need it, and they are parsed
+
+  candidates = slowestFirst(candidates, stats, count);
+  const order = new Map(candidates.map((c, i) => [c.path, i]));
+  let shard: string | undefined;
+  if (options.shard) {
+    shard = `${options.shard.index}/${options.shard.count}`;
+    const all = candidates.length;
+    candidates = splitShards(candidates, stats, options.shard.count, count)[options.shard.index - 1].filter(runnable);
+    say(`shard ${shard}: ${candidates.length} of ${all} files`);
+  }
+  let files = candidates.map((c) => c.file!);
+  // Nothing found is an error (a wrong path, a wrong include); a selection that leaves nothing is not.
+  const selected = Boolean(options.shard || options.new || options.failed);
+  if (files.length > 0 ? !files.some((f) => countExamples(f) > 0) : !selected) {
+    say(`no examples found in ${where.length > 0 ? where.join(', ') : '.'}`);
+    if (!options.passWithNoExamples) return EXIT.usage;
+  }
+  if (options.randorder !== undefined) files = randomOrder(files, options.randorder);
+
+  return {
+    files,
+    order,
+    shard,
+    known,
+    statsPath,
+    saveStats(summary) {
+      try {
+        writeStats(statsPath, updatedStats(stats, summary));
+        return undefined;
+      } catch (err) {
+        return `cannot store timings in ${statsPath}: ${(err as Error).message}`;
+      }
+    },
+  };
+}

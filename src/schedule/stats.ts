@@ -1,0 +1,83 @@
+// Stored timings (`.mtest/stats.json`): what the previous runs learned about each file — wall time,
+// examples, failures, and whether it timed out or crashed. The schedule orders and splits files by them,
+// and `--failed` selects by them. Entries of files not in a run are kept.
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Incident } from '../events.js';
+import { writeAtomically } from '../report/machine.js';
+import type { RunSummary } from '../report/summary.js';
+
+export const DEFAULT_STATS_PATH = path.join('.mtest', 'stats.json');
+
+export interface FileStats {
+  /** Wall time of the file's last run, seconds. */
+  time: number;
+  examples: number;
+  failures: number;
+  /** Set when the file's process timed out, crashed or passed a limit: the file counts as very slow. */
+  incident?: Incident['kind'];
+}
+
+export interface Stats {
+  version: 1;
+  files: Record<string, FileStats>;
+}
+
+export function emptyStats(): Stats {
+  return { version: 1, files: {} };
+}
+
+/** Read the stats; a missing file is empty stats, a damaged one too, with a one-line warning. */
+export function readStats(file: string): { stats: Stats; warning?: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? { stats: emptyStats() } : { stats: emptyStats(), warning: `${file}: cannot read stored timings (${code}); ignored` };
+  }
+  try {
+    const raw = JSON.parse(text) as Partial<Stats>;
+    if (!raw || typeof raw !== 'object' || typeof raw.files !== 'object' || raw.files === null) throw new Error('no "files" object');
+    const files: Record<string, FileStats> = {};
+    for (const [name, entry] of Object.entries(raw.files)) {
+      if (entry && typeof entry === 'object' && Number.isFinite(entry.time) && entry.time >= 0) {
+        files[name] = { time: entry.time, examples: Number(entry.examples) || 0, failures: Number(entry.failures) || 0, ...(entry.incident ? { incident: entry.incident } : {}) };
+      }
+    }
+    return { stats: { version: 1, files } };
+  } catch (err) {
+    return { stats: emptyStats(), warning: `${file}: stored timings are not valid (${(err as Error).message.split('\n')[0]}); ignored` };
+  }
+}
+
+export function writeStats(file: string, stats: Stats): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  // Sorted keys: the file diffs well and does not depend on which worker finished first.
+  const files: Record<string, FileStats> = {};
+  for (const name of Object.keys(stats.files).sort()) files[name] = stats.files[name];
+  writeAtomically(file, JSON.stringify({ version: 1, files }, null, 1) + '\n');
+}
+
+/** True when the stored run of this file failed, timed out or crashed. */
+export function failedBefore(entry: FileStats | undefined): boolean {
+  return entry !== undefined && (entry.failures > 0 || entry.incident !== undefined);
+}
+
+/**
+ * The stats after a run: `previous` with the entries of this run's files replaced, from what the run's
+ * summary already counted (no bookkeeping of its own per example). A file none of whose examples ran (a
+ * stopped run) and a file stopped by Ctrl-C keep their previous entry.
+ */
+export function updatedStats(previous: Stats, summary: Pick<RunSummary, 'finished' | 'fileTimes'>): Stats {
+  const files = { ...previous.files };
+  for (const tally of summary.finished) {
+    const c = tally.counts;
+    const incident = tally.incidents.find((i) => i.kind !== 'interrupted');
+    if (tally.incidents.some((i) => i.kind === 'interrupted') || (c.passed + c.failed === 0 && !incident)) continue;
+    const entry: FileStats = { time: summary.fileTimes.get(tally.file.path) ?? 0, examples: c.passed + c.failed + c.skipped + c.notrun, failures: c.failed };
+    if (incident) entry.incident = incident.kind;
+    files[tally.file.path] = entry;
+  }
+  return { version: 1, files };
+}
