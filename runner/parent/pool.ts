@@ -22,6 +22,8 @@ export interface PoolTuning extends Partial<FileRunTuning> {
   workerModule?: string;
   /** Handle SIGINT/SIGTERM while running (default true). */
   handleSignals?: boolean;
+  /** Replays (`mtest bisect`): the files in the order given, each running only these examples (flat indices). */
+  replay?: { only(file: SourceFile): number[] | undefined };
 }
 
 /** Which files one worker process ran, in order — what `mtest bisect` needs to replay a worker's history. */
@@ -112,7 +114,7 @@ export class WorkerPool {
 
   async run(files: SourceFile[]): Promise<PoolOutcome> {
     // Larger files first, so a long one does not start last and leave the other workers idle at the end.
-    const order = files
+    const order = this.poolTuning.replay ? files : files
       .map((file, position) => ({ file, position, size: countExamples(file) }))
       .sort((a, b) => b.size - a.size || a.position - b.position)
       .map((entry) => entry.file);
@@ -184,7 +186,8 @@ export class WorkerPool {
       handle = this.spawn(slot);
       this.workers.set(slot, handle);
     }
-    const run = new FileRun(file, handle, this.options, this.events, this.tuning, () => {
+    const options = this.poolTuning.replay ? { ...this.options, only: this.poolTuning.replay.only(file) } : this.options;
+    const run = new FileRun(file, handle, options, this.events, this.tuning, () => {
       if (this.options.exitFirst) this.stopped = true;
     });
     this.running.add(run);

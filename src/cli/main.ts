@@ -21,7 +21,8 @@ import type { PrestartedWorkers } from '../../runner/parent/pool.js';
 import { WorkerStartError } from '../../runner/errors.js';
 import { ConfigError, loadConfig, type FileConfig } from './config.js';
 import { listExamples } from './list.js';
-import { parseArgs, usage, type CliOptions } from './options.js';
+import { parseArgs, usage, type CliOptions, type ParsedArgs } from './options.js';
+import { saveWorkers, WorkerHistory } from '../bisect/record.js';
 import { collectSources } from './collect.js';
 import { pathToFileURL } from 'node:url';
 
@@ -142,6 +143,7 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     io.out('mtest 0.1.0\n');
     return 0;
   }
+  if (args.command === 'bisect') return bisectCommand(args, io, cwd);
   if (args.command === 'doctor') {
     const { doctor } = await import('../../runner/doctor.js');
     io.out(await doctor());
@@ -170,7 +172,7 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
       io.out(listExamples(collected.files, args.options.json !== undefined));
       return inputBits;
     }
-    return inputBits | (await runTests(args.options, config, collected.files, io, fileArguments, prestarted));
+    return inputBits | (await runTests(args.options, config, collected.files, io, cwd, fileArguments, prestarted));
   } catch (err) {
     if (!(err instanceof WorkerStartError)) throw err;
     io.err(`mtest: ${err.message}\n`);
@@ -196,6 +198,7 @@ async function runTests(
   config: FileConfig,
   collected: SourceFile[],
   io: Output,
+  cwd: string,
   fileArguments: number | undefined,
   prestarted?: PrestartedWorkers,
 ): Promise<number> {
@@ -218,7 +221,8 @@ async function runTests(
   const status = io === stdio && cli.status !== false && !options.verbose && StatusLine.wanted() ? new StatusLine(files.length) : undefined;
   const out: Output = status ? { out: status.wrap(io.out), err: status.wrap(io.err) } : io;
   const reporter = new ConsoleReporter(summary, out);
-  const sinks: RunEvents[] = [summary, reporter];
+  const history = new WorkerHistory();
+  const sinks: RunEvents[] = [summary, reporter, history];
   if (status) sinks.push(status);
   if (options.verbose) sinks.push(new TraceReporter(1, !options.serial));
   reporter.header(headerLines(id, options, files.length, blas));
@@ -252,7 +256,25 @@ async function runTests(
     bits |= EXIT.usage;
   }
   if (cli.format === 'github') io.out(githubAnnotations(summary));
+  recordWorkers(history, id, options, outcome, io, cwd);
   return bits;
+}
+
+/** `.mtest/workers.json`, for `mtest bisect`; a run that cannot write it only says so. */
+function recordWorkers(history: WorkerHistory, id: string, options: RunnerOptions, outcome: RunnerOutcome, io: Output, cwd: string): void {
+  const problem = saveWorkers(cwd, history.record(id, options, outcome));
+  if (problem) io.err(`mtest: ${problem}\n`);
+}
+
+/** `mtest bisect FILE:LINE [--serial]`. */
+async function bisectCommand(args: ParsedArgs, io: Output, cwd: string): Promise<number> {
+  const others = Object.keys(args.options).filter((key) => key !== 'serial');
+  if (args.paths.length !== 1 || others.length > 0) {
+    io.err('mtest: usage: mtest bisect FILE:LINE [--serial]\n');
+    return EXIT.usage;
+  }
+  const { bisect } = await import('../bisect/index.js');
+  return bisect(args.paths[0], Boolean(args.options.serial), io, cwd);
 }
 
 async function setSerialBlasThreads(n: number): Promise<void> {

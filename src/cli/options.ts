@@ -1,7 +1,7 @@
 // Every command-line option in one table: its names, its kind, its help. Parsing never throws: bad
 // options come back as one-line messages and the CLI exits with the usage bit (2).
 
-export type Command = 'test' | 'list' | 'doctor' | 'help' | 'version';
+export type Command = 'test' | 'list' | 'doctor' | 'bisect' | 'help' | 'version';
 
 export interface CliOptions {
   jobs?: number;
@@ -77,7 +77,7 @@ export interface ParsedArgs {
   errors: string[];
 }
 
-const COMMANDS: Record<string, Command> = { test: 'test', list: 'list', doctor: 'doctor', help: 'help' };
+const COMMANDS: Record<string, Command> = { test: 'test', list: 'list', doctor: 'doctor', bisect: 'bisect', help: 'help' };
 
 function parseValue(spec: OptionSpec, name: string, raw: string): { value?: unknown; error?: string } {
   switch (spec.kind) {
@@ -176,6 +176,7 @@ export function usage(): string {
     'Usage: mtest [-t] PATH...            run the examples of every file found',
     '       mtest list PATH... [--json]    print the examples found without running them',
     '       mtest doctor                   print the machine, engine and debugger facts',
+    '       mtest bisect FILE:LINE [--serial]  replay the last run to find what a failure depends on',
     '',
     'Options:',
   ];

@@ -1,0 +1,130 @@
+// `.mtest/workers.json`: what every run leaves for `mtest bisect` — per worker process, the files it ran in
+// order and the examples that failed there, and the options that shape a worker. Written atomically at the
+// end of the run; a run that cannot write it still reports as usual (one warning line).
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FileSummary, Incident, RunEvents } from '../events.js';
+import { exampleAt, type ExampleResult, type Outcome, type SourceFile } from '../model.js';
+import { writeAtomically } from '../report/machine.js';
+import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
+import type { WorkerRecord } from '../../runner/parent/pool.js';
+
+export const WORKERS_FILE = path.join('.mtest', 'workers.json');
+
+/** An example that failed in the recorded run: what a replay has to show again. */
+export interface RecordedFailure {
+  file: string;
+  line: number;
+  index: number;
+  outcome: Outcome;
+  got?: string;
+}
+
+/** The options a replay reuses: everything that decides what a worker runs and how. */
+export interface RecordedOptions {
+  mode: 'workers' | 'serial';
+  jobs: number;
+  blasThreads: number;
+  prelude: string[];
+  randomSeed: number;
+  timeout: number;
+  fileTimeout: number;
+  memlimit: number;
+  optional: string[];
+  long: boolean;
+  initial: boolean;
+  isolate: boolean;
+}
+
+export interface RecordedWorker {
+  /** Slot number (0 under --serial: mtest's own process). */
+  worker: number;
+  pid?: number;
+  /** Paths as the run named them, in the order this process ran them. */
+  files: string[];
+  exit?: string;
+  failures: RecordedFailure[];
+}
+
+export interface WorkersRecord {
+  version: 1;
+  id: string;
+  options: RecordedOptions;
+  workers: RecordedWorker[];
+}
+
+/** A RunEvents sink: the order files started in (the serial run's history) and what failed. */
+export class WorkerHistory implements RunEvents {
+  private readonly order: string[] = [];
+  private readonly failures = new Map<string, RecordedFailure[]>();
+
+  fileStart(file: SourceFile): void {
+    this.order.push(file.path);
+  }
+  exampleStart(): void {}
+  exampleEnd(file: SourceFile, result: ExampleResult): void {
+    if (result.status !== 'failed') return;
+    const failure: RecordedFailure = { file: file.path, line: exampleAt(file, result.index)?.line ?? 0, index: result.index, outcome: result.outcome, got: result.got };
+    const list = this.failures.get(file.path);
+    if (list) list.push(failure);
+    else this.failures.set(file.path, [failure]);
+  }
+  incident(_file: SourceFile, _incident: Incident): void {}
+  warning(): void {}
+  fileEnd(_file: SourceFile, _summary: FileSummary): void {}
+
+  record(id: string, options: RunnerOptions, outcome: RunnerOutcome): WorkersRecord {
+    // Under --serial the one "worker" is this process; files never started (slot 0 too) are not in `order`.
+    const processes: Omit<RecordedWorker, 'failures'>[] = options.serial
+      ? [{ worker: 0, pid: process.pid, files: this.order }]
+      : ((outcome as { workers?: WorkerRecord[] }).workers ?? []);
+    return {
+      version: 1,
+      id,
+      options: {
+        mode: options.serial ? 'serial' : 'workers',
+        jobs: options.jobs,
+        blasThreads: options.blasThreads,
+        prelude: options.prelude,
+        randomSeed: options.randomSeed,
+        timeout: options.timeout,
+        fileTimeout: options.fileTimeout,
+        memlimit: options.memlimit,
+        optional: options.optional,
+        long: options.long,
+        initial: options.initial,
+        isolate: options.isolate,
+      },
+      workers: processes.map((p) => ({ ...p, failures: p.files.flatMap((f) => this.failures.get(f) ?? []) })),
+    };
+  }
+}
+
+/** Write the record under `cwd`; the message of what went wrong, if anything did. */
+export function saveWorkers(cwd: string, record: WorkersRecord): string | undefined {
+  try {
+    const file = path.join(cwd, WORKERS_FILE);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeAtomically(file, JSON.stringify(record, null, 1) + '\n');
+    return undefined;
+  } catch (err) {
+    return `cannot record the workers' files in ${WORKERS_FILE}: ${(err as Error).message}`;
+  }
+}
+
+/** The last run's record, or a one-line reason why there is none. */
+export function loadWorkers(cwd: string): WorkersRecord | string {
+  let text: string;
+  try {
+    text = readFileSync(path.join(cwd, WORKERS_FILE), 'utf8');
+  } catch {
+    return `no recorded run here (${WORKERS_FILE} is written by every run of mtest; run the tests first)`;
+  }
+  try {
+    const record = JSON.parse(text) as WorkersRecord;
+    if (record?.version !== 1 || !Array.isArray(record.workers) || typeof record.options !== 'object') throw new Error('unknown layout');
+    return record;
+  } catch (err) {
+    return `${WORKERS_FILE}: cannot read it (${(err as Error).message}); run the tests again`;
+  }
+}
