@@ -131,7 +131,7 @@ export async function bisect(spec: string, serialFlag: boolean, io: Output, cwd:
   const upTo = Array.from({ length: target.index + 1 }, (_, i) => i);
   const o = found.options;
   io.err(
-    `bisect: ${target.spec}: ${target.failure.outcome} in the recorded run; ${found.worker === 0 ? 'mtest itself' : `worker ${found.worker}`} ran ${plural(target.earlier.length, 'file')} before it ` +
+    `bisect: ${target.spec}: ${describe({ ...target.failure, status: 'failed', time: 0 })} in the recorded run; ${found.worker === 0 ? 'mtest itself' : `worker ${found.worker}`} ran ${plural(target.earlier.length, 'file')} before it ` +
       `(${serial ? 'serially' : `${plural(o.jobs, 'worker')}`}, ${plural(o.blasThreads, 'BLAS thread')}, seed ${o.randomSeed}, timeout ${o.timeout} s)\n`,
   );
 
@@ -165,7 +165,7 @@ export async function bisect(spec: string, serialFlag: boolean, io: Output, cwd:
     let files: SourceFile[] = [];
     if (!alone.fails) {
       files = await ddmin(target.earlier, async (subset) =>
-        (await run([...subset.map((file) => ({ file })), { file: target.file, only: upTo }], `${plural(subset.length, 'candidate file')}`)).fails,
+        (await run([...subset.map((file) => ({ file })), { file: target.file, only: upTo }], `${plural(subset.length, 'candidate file')}${few(subset.map((f) => f.path))}`)).fails,
       );
     }
     // Examples: of those files, and the target file's own earlier ones.
@@ -181,7 +181,7 @@ export async function bisect(spec: string, serialFlag: boolean, io: Output, cwd:
       // example of its own ran, and no chosen file is a module (whose import alone could change things).
       const known = ownEarlier.length === 0 && files.every((file) => file.kind !== 'script');
       const none = known ? alone : await run(stepsFor([]), files.length > 0 ? `${plural(files.length, 'file')}, none of their examples` : `${target.file.path}:${target.line} by itself`);
-      if (!none.fails) needed = await ddmin(candidates, async (subset) => (await run(stepsFor(subset), `${plural(subset.length, 'candidate example')}`)).fails);
+      if (!none.fails) needed = await ddmin(candidates, async (subset) => (await run(stepsFor(subset), `${plural(subset.length, 'candidate example')}${few(subset.map((c) => `${(files[c.k] ?? target.file).path}:${exampleLine(files[c.k] ?? target.file, c.i)}`))}`)).fails);
     }
     const names: string[] = [];
     for (const [k, file] of [...files, target.file].entries()) {
@@ -199,6 +199,11 @@ export async function bisect(spec: string, serialFlag: boolean, io: Output, cwd:
 }
 
 class Interrupted extends Error {}
+
+/** ` (a.md, b.md)` for a handful of names; nothing for more. */
+function few(names: string[]): string {
+  return names.length <= 3 ? ` (${names.join(', ')})` : '';
+}
 
 function exampleLine(file: SourceFile, index: number): number {
   for (const { index: i, example } of examplesOf(file)) if (i === index) return example.line;

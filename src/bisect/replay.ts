@@ -30,8 +30,6 @@ export interface Observed {
 
 export type Replay = (steps: ReplayStep[], target: number) => Promise<Observed>;
 
-export class ReplayInterrupted extends Error {}
-
 /** Replays in worker processes, through the pool. */
 export function poolReplay(options: RunnerOptions): Replay {
   return async (steps, target) => {
