@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ddmin } from '../src/bisect/ddmin.js';
 import { sameSymptom } from '../src/bisect/index.js';
-import type { WorkersRecord } from '../src/bisect/record.js';
+import type { WorkersFile, WorkersRecord } from '../src/bisect/record.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/bisect/', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/mtest.js', import.meta.url));
@@ -35,8 +35,11 @@ async function recorded(fixture: string, args = RECORD): Promise<{ dir: string; 
   const dir = mkdtempSync(path.join(tmpdir(), `mtest-bisect-${fixture}-`));
   cpSync(path.join(FIXTURES, fixture), dir, { recursive: true });
   const run = await mtest(dir, args);
-  const record = JSON.parse(readFileSync(path.join(dir, '.mtest', 'workers.json'), 'utf8')) as WorkersRecord;
-  return { dir, run, record };
+  return { dir, run, record: readRecord(dir).runs[0] };
+}
+
+function readRecord(dir: string): WorkersFile {
+  return JSON.parse(readFileSync(path.join(dir, '.mtest', 'workers.json'), 'utf8')) as WorkersFile;
 }
 
 function lastLine(text: string): string {
@@ -56,10 +59,14 @@ describe('mtest bisect', function () {
       { mode: 'workers', jobs: 1, prelude: ['node:util'], randomSeed: 1, timeout: 1 },
     );
     assert.ok(record.options.blasThreads >= 1);
+    // Run by itself it passes (the first thing one tries): the failing run stays on record.
+    assert.equal((await mtest(dir, ['-t', 'z.md', ...RECORD.slice(0, -1)])).code, 0);
+    assert.deepEqual(readRecord(dir).runs.map((run) => run.workers.map((w) => w.files)), [[['z.md']], [['a.md', 'b.md', 'c.md', 'z.md']]]);
     const r = await mtest(dir, ['bisect', 'z.md:4']);
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(r.out, /^bisect: alone: passes$/m);
     assert.equal(lastLine(r.out), 'bisect: z.md:4 fails only after a.md:4');
+    assert.match(r.err, new RegExp(`^bisect: z\\.md:4: timeout in an earlier run \\(${record.id}\\); worker 1 ran 3 files before it`, 'm'));
     assert.match(r.err, /^bisect: step 1: the recorded sequence \(3 files, then z\.md\): fails \(timeout\)$/m);
     assert.match(r.err, /^bisect: step 2: z\.md alone: passes$/m);
     const steps = Number(/bisect: (\d+) replays in/.exec(r.err)?.[1]);
@@ -116,7 +123,7 @@ describe('mtest bisect', function () {
     const { dir } = await recorded('alone');
     const cases: [string[], RegExp][] = [
       [['bisect', 'i.md'], /^mtest: bisect: expected FILE:LINE, got 'i\.md'\n$/],
-      [['bisect', 'b.md:1'], /^mtest: bisect: b\.md:1 did not fail in the recorded run \(\.mtest\/workers\.json, run \S+\)\n$/],
+      [['bisect', 'b.md:1'], /^mtest: bisect: b\.md:1 did not fail in the recorded run \(\.mtest\/workers\.json\)\n$/],
       [['bisect', 'nowhere.md:3'], /^mtest: bisect: nowhere\.md did not run in the recorded run/],
       [['bisect', 'i.md:2', '-p', '2'], /^mtest: usage: mtest bisect FILE:LINE \[--serial\]\n$/],
     ];

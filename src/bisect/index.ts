@@ -63,48 +63,61 @@ interface Target {
   earlier: SourceFile[];
 }
 
-type Found = { target: Target; worker: number; options: RecordedOptions } | { error: string };
+type Found = { target: Target; worker: number; run: WorkersRecord; latest: boolean } | { error: string };
 
-/** The target example, its recorded failure and the files its worker ran before it. */
-function locate(spec: string, record: WorkersRecord, cwd: string, io: Output): Found {
+/**
+ * The target example, the newest recorded run in which it failed, and the files its worker ran before it
+ * in that run.
+ */
+function locate(spec: string, runs: WorkersRecord[], cwd: string, io: Output): Found {
   const match = /^(.+):(\d+)$/.exec(spec);
   if (!match) return { error: `expected FILE:LINE, got '${spec}'` };
   const [, given, lineText] = match;
   const line = Number(lineText);
   const wanted = path.resolve(cwd, given);
-  for (const worker of record.workers) {
-    const position = worker.files.findIndex((f) => path.resolve(cwd, f) === wanted);
-    if (position < 0) continue;
-    let prompts: string[] | undefined;
-    try {
-      prompts = loadConfig(cwd).config.prompts;
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      return { error: err.message };
-    }
-    const named = worker.files[position];
-    const file = loadSource(named, { cwd, prompts });
-    if (!file || file.errors.some((e) => e.line === 0)) return { error: `${named}: cannot read it${file?.errors[0] ? ` (${file.errors[0].message})` : ''}` };
-    let index = -1;
-    let at = 0;
-    for (const { index: i, example } of examplesOf(file)) {
-      if (example.line <= line && example.line >= at) {
-        index = i;
-        at = example.line;
-      }
-    }
-    if (index < 0) return { error: `${named}:${line}: no example at or before this line` };
-    const failure = worker.failures.find((f) => f.file === named && f.line === at);
-    if (!failure) return { error: `${named}:${at} did not fail in the recorded run (${WORKERS_FILE}, run ${record.id})` };
-    const earlier: SourceFile[] = [];
-    for (const f of worker.files.slice(0, position)) {
-      const source = loadSource(f, { cwd, prompts });
-      if (source && !source.errors.some((e) => e.line === 0)) earlier.push(source);
-      else io.err(`mtest: bisect: ${f}: cannot read it any more; replaying without it\n`);
-    }
-    return { target: { spec: `${named}:${at}`, file, index, line: at, failure, earlier }, worker: worker.worker, options: record.options };
+  let prompts: string[] | undefined;
+  try {
+    prompts = loadConfig(cwd).config.prompts;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return { error: err.message };
   }
-  return { error: `${given} did not run in the recorded run (${WORKERS_FILE}, run ${record.id})` };
+  const load = (named: string): SourceFile | undefined => {
+    const file = loadSource(named, { cwd, prompts });
+    return file && !file.errors.some((e) => e.line === 0) ? file : undefined;
+  };
+  let seen: { named: string; at: number } | undefined;
+  for (const [r, run] of runs.entries()) {
+    for (const worker of run.workers) {
+      const position = worker.files.findIndex((f) => path.resolve(cwd, f) === wanted);
+      if (position < 0) continue;
+      const named = worker.files[position];
+      const file = load(named);
+      if (!file) return { error: `${named}: cannot read it` };
+      let index = -1;
+      let at = 0;
+      for (const { index: i, example } of examplesOf(file)) {
+        if (example.line <= line && example.line >= at) {
+          index = i;
+          at = example.line;
+        }
+      }
+      if (index < 0) return { error: `${named}:${line}: no example at or before this line` };
+      seen = { named, at };
+      const failure = worker.failures.find((f) => f.file === named && f.line === at);
+      if (!failure) continue;
+      const earlier: SourceFile[] = [];
+      for (const f of worker.files.slice(0, position)) {
+        const source = load(f);
+        if (source) earlier.push(source);
+        else io.err(`mtest: bisect: ${f}: cannot read it any more; replaying without it\n`);
+      }
+      return { target: { spec: `${named}:${at}`, file, index, line: at, failure, earlier }, worker: worker.worker, run, latest: r === 0 };
+    }
+  }
+  const where = `${runs.length === 1 ? 'the recorded run' : `any of the ${runs.length} recorded runs`} (${WORKERS_FILE})`;
+  if (seen) return { error: `${seen.named}:${seen.at} did not fail in ${where}` };
+  return { error: `${given} did not run in ${where}` };
 }
 
 /** One example to keep or drop: step `k` of the replay (the target file is the last), flat index `i`. */
@@ -115,23 +128,23 @@ interface Candidate {
 
 export async function bisect(spec: string, serialFlag: boolean, io: Output, cwd: string): Promise<number> {
   const started = Date.now();
-  const record = loadWorkers(cwd);
-  if (typeof record === 'string') {
-    io.err(`mtest: bisect: ${record}\n`);
+  const recorded = loadWorkers(cwd);
+  if (typeof recorded === 'string') {
+    io.err(`mtest: bisect: ${recorded}\n`);
     return EXIT.usage;
   }
-  const found = locate(spec, record, cwd, io);
+  const found = locate(spec, recorded.runs, cwd, io);
   if ('error' in found) {
     io.err(`mtest: bisect: ${found.error}\n`);
     return EXIT.usage;
   }
   const { target } = found;
-  const serial = serialFlag || found.options.mode === 'serial';
-  const replay: Replay = (serial ? serialReplay : poolReplay)(replayOptions(found.options, serial));
+  const o = found.run.options;
+  const serial = serialFlag || o.mode === 'serial';
+  const replay: Replay = (serial ? serialReplay : poolReplay)(replayOptions(o, serial));
   const upTo = Array.from({ length: target.index + 1 }, (_, i) => i);
-  const o = found.options;
   io.err(
-    `bisect: ${target.spec}: ${describe({ ...target.failure, status: 'failed', time: 0 })} in the recorded run; ${found.worker === 0 ? 'mtest itself' : `worker ${found.worker}`} ran ${plural(target.earlier.length, 'file')} before it ` +
+    `bisect: ${target.spec}: ${describe({ ...target.failure, status: 'failed', time: 0 })} in ${found.latest ? 'the last run' : 'an earlier run'} (${found.run.id}); ${found.worker === 0 ? 'mtest itself' : `worker ${found.worker}`} ran ${plural(target.earlier.length, 'file')} before it ` +
       `(${serial ? 'serially' : `${plural(o.jobs, 'worker')}`}, ${plural(o.blasThreads, 'BLAS thread')}, seed ${o.randomSeed}, timeout ${o.timeout} s)\n`,
   );
 

@@ -1,6 +1,8 @@
 // `.mtest/workers.json`: what every run leaves for `mtest bisect` — per worker process, the files it ran in
-// order and the examples that failed there, and the options that shape a worker. Written atomically at the
-// end of the run; a run that cannot write it still reports as usual (one warning line).
+// order and the examples that failed there, and the options that shape a worker. The last few runs are
+// kept, newest first, so that running the failing file by itself afterwards (the first thing one tries)
+// does not lose the run it failed in. Written atomically at the end of a run; a run that cannot write it
+// still reports as usual (one warning line).
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FileSummary, Incident, RunEvents } from '../events.js';
@@ -10,6 +12,8 @@ import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
 import type { WorkerRecord } from '../../runner/parent/pool.js';
 
 export const WORKERS_FILE = path.join('.mtest', 'workers.json');
+/** Runs kept in the file. */
+export const KEPT_RUNS = 10;
 
 /** An example that failed in the recorded run: what a replay has to show again. */
 export interface RecordedFailure {
@@ -46,8 +50,13 @@ export interface RecordedWorker {
   failures: RecordedFailure[];
 }
 
-export interface WorkersRecord {
+export interface WorkersFile {
   version: 1;
+  /** Newest first. */
+  runs: WorkersRecord[];
+}
+
+export interface WorkersRecord {
   id: string;
   options: RecordedOptions;
   workers: RecordedWorker[];
@@ -79,7 +88,6 @@ export class WorkerHistory implements RunEvents {
       ? [{ worker: 0, pid: process.pid, files: this.order }]
       : ((outcome as { workers?: WorkerRecord[] }).workers ?? []);
     return {
-      version: 1,
       id,
       options: {
         mode: options.serial ? 'serial' : 'workers',
@@ -100,20 +108,22 @@ export class WorkerHistory implements RunEvents {
   }
 }
 
-/** Write the record under `cwd`; the message of what went wrong, if anything did. */
+/** Add the record to the file under `cwd`; the message of what went wrong, if anything did. */
 export function saveWorkers(cwd: string, record: WorkersRecord): string | undefined {
   try {
     const file = path.join(cwd, WORKERS_FILE);
+    const previous = loadWorkers(cwd);
+    const runs = [record, ...(typeof previous === 'string' ? [] : previous.runs)].slice(0, KEPT_RUNS);
     mkdirSync(path.dirname(file), { recursive: true });
-    writeAtomically(file, JSON.stringify(record, null, 1) + '\n');
+    writeAtomically(file, JSON.stringify({ version: 1, runs } satisfies WorkersFile) + '\n');
     return undefined;
   } catch (err) {
     return `cannot record the workers' files in ${WORKERS_FILE}: ${(err as Error).message}`;
   }
 }
 
-/** The last run's record, or a one-line reason why there is none. */
-export function loadWorkers(cwd: string): WorkersRecord | string {
+/** The recorded runs, or a one-line reason why there are none. */
+export function loadWorkers(cwd: string): WorkersFile | string {
   let text: string;
   try {
     text = readFileSync(path.join(cwd, WORKERS_FILE), 'utf8');
@@ -121,9 +131,11 @@ export function loadWorkers(cwd: string): WorkersRecord | string {
     return `no recorded run here (${WORKERS_FILE} is written by every run of mtest; run the tests first)`;
   }
   try {
-    const record = JSON.parse(text) as WorkersRecord;
-    if (record?.version !== 1 || !Array.isArray(record.workers) || typeof record.options !== 'object') throw new Error('unknown layout');
-    return record;
+    const file = JSON.parse(text) as WorkersFile;
+    if (file?.version !== 1 || !Array.isArray(file.runs) || file.runs.some((r) => !Array.isArray(r?.workers) || typeof r.options !== 'object')) {
+      throw new Error('unknown layout');
+    }
+    return file;
   } catch (err) {
     return `${WORKERS_FILE}: cannot read it (${(err as Error).message}); run the tests again`;
   }
