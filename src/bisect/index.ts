@@ -193,7 +193,7 @@ export async function bisect(spec: string, serialFlag: boolean, io: Output, cwd:
       // ddmin never tries the empty set. It is the file alone when nothing else could act: no earlier
       // example of its own ran, and no chosen file is a module (whose import alone could change things).
       const known = ownEarlier.length === 0 && files.every((file) => file.kind !== 'script');
-      const none = known ? alone : await run(stepsFor([]), files.length > 0 ? `${plural(files.length, 'file')}, none of their examples` : `${target.file.path}:${target.line} by itself`);
+      const none = known ? alone : await run(stepsFor([]), files.length > 0 ? `${plural(files.length, 'file')}, none of ${files.length === 1 ? 'its' : 'their'} examples` : `${target.file.path}:${target.line} by itself`);
       if (!none.fails) needed = await ddmin(candidates, async (subset) => (await run(stepsFor(subset), `${plural(subset.length, 'candidate example')}${few(subset.map((c) => `${(files[c.k] ?? target.file).path}:${exampleLine(files[c.k] ?? target.file, c.i)}`))}`)).fails);
     }
     const names: string[] = [];
