@@ -84,6 +84,15 @@ describe('mtest bisect', function () {
     assert.equal(lastLine(r.out), 'bisect: z.md:4 fails only after a.md:4');
   });
 
+  it('--serial replays of a hang only the watchdog can end (inside native code): still seen as the timeout', async () => {
+    const { dir } = await recorded('native');
+    const r = await mtest(dir, ['bisect', 'z.md:4', '--serial']);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.err, /; replaying it serially\n/);
+    assert.match(r.err, /^bisect: step 1: the recorded sequence \(2 files, then z\.md\): fails \(timeout\)$/m);
+    assert.equal(lastLine(r.out), 'bisect: z.md:4 fails only after a.md:1, z.md:3');
+  });
+
   it('a wrong output that needs two other files’ global state (and an earlier example of its own)', async () => {
     const { dir, record } = await recorded('wrong');
     assert.deepEqual(record.workers[0].files, ['q.md', 'p.md', 'r.md', 'w.md']);

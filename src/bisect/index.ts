@@ -145,7 +145,8 @@ export async function bisect(spec: string, serialFlag: boolean, io: Output, cwd:
   const upTo = Array.from({ length: target.index + 1 }, (_, i) => i);
   io.err(
     `bisect: ${target.spec}: ${describe({ ...target.failure, status: 'failed', time: 0 })} in ${found.latest ? 'the last run' : 'an earlier run'} (${found.run.id}); ${found.worker === 0 ? 'mtest itself' : `worker ${found.worker}`} ran ${plural(target.earlier.length, 'file')} before it ` +
-      `(${serial ? 'serially' : `${plural(o.jobs, 'worker')}`}, ${plural(o.blasThreads, 'BLAS thread')}, seed ${o.randomSeed}, timeout ${o.timeout} s)\n`,
+      `(${o.mode === 'serial' ? 'serially' : plural(o.jobs, 'worker')}, ${plural(o.blasThreads, 'BLAS thread')}, seed ${o.randomSeed}, timeout ${o.timeout} s)` +
+      `${serial && o.mode !== 'serial' ? '; replaying it serially' : ''}\n`,
   );
 
   let step = 0;
