@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ddmin } from '../src/bisect/ddmin.js';
-import { sameSymptom } from '../src/bisect/index.js';
+import { replayOptions, sameSymptom } from '../src/bisect/index.js';
+import { loadSource } from '../src/sources/index.js';
+import { runWorkers } from '../runner/parent/pool.js';
+import { RecordingEvents } from '../runner/recording-events.js';
 import type { WorkersFile, WorkersRecord } from '../src/bisect/record.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/bisect/', import.meta.url));
@@ -128,6 +131,14 @@ describe('mtest bisect', function () {
     assert.equal(lastLine(r.out), 'bisect: once.md:4 does not fail when replayed');
   });
 
+  it('a parallel run records every worker process with its own files, each file once', async () => {
+    const { record } = await recorded('wrong', ['-p', '2', ...RECORD.slice(2)]);
+    assert.equal(record.options.jobs, 2);
+    assert.equal(record.workers.length, 2);
+    assert.deepEqual(record.workers.flatMap((w) => w.files).sort(), ['p.md', 'q.md', 'r.md', 'w.md']);
+    for (const w of record.workers) assert.ok(w.worker >= 1 && w.pid! > 0 && w.files.length > 0, JSON.stringify(w));
+  });
+
   it('bad requests: one line each, exit 2', async () => {
     const { dir } = await recorded('alone');
     const cases: [string[], RegExp][] = [
@@ -146,6 +157,22 @@ describe('mtest bisect', function () {
     const r = await mtest(empty, ['bisect', 'a.md:1']);
     assert.equal(r.code, 2);
     assert.match(r.err, /^mtest: bisect: no recorded run here/);
+  });
+});
+
+describe('pool replays', () => {
+  it('run the files in the order given (not larger first), each with only its chosen examples', async () => {
+    const dir = path.join(FIXTURES, 'hang');
+    const small = loadSource(path.join(dir, 'z.md'))!;
+    const big = loadSource(path.join(FIXTURES, 'infile', 'b.md'))!;
+    const events = new RecordingEvents();
+    const only = new Map([[small, [0]], [big, [1, 3]]]);
+    const options = replayOptions({ mode: 'workers', jobs: 2, blasThreads: 1, prelude: ['node:util'], randomSeed: 1, timeout: 5, fileTimeout: 0, memlimit: 0, optional: [], long: false, initial: false, isolate: false }, false);
+    const outcome = await runWorkers([small, big], options, events, { handleSignals: false, replay: { only: (file) => only.get(file) } });
+    assert.deepEqual(outcome.workers.map((w) => w.files), [[small.path, big.path]]);
+    assert.deepEqual(events.counts(small.path), { passed: 1, failed: 0, skipped: 0, notrun: 2 });
+    assert.deepEqual([...events.files.get(big.path)!.results.values()].filter((r) => r.status === 'passed').map((r) => r.index), [1, 3]);
+    assert.deepEqual(events.problems([small, big]), []);
   });
 });
 

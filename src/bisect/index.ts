@@ -3,7 +3,7 @@
 // the symptom, tries the file alone, then shrinks the earlier files and examples by delta debugging to the
 // fewest that still give the symptom. Progress goes to stderr; the last line on stdout is the verdict.
 import path from 'node:path';
-import { examplesOf, type ExampleResult, type Outcome, type SourceFile } from '../model.js';
+import { exampleAt, examplesOf, type ExampleResult, type Outcome, type SourceFile } from '../model.js';
 import type { RunnerOptions } from '../../runner/options.js';
 import type { Output } from '../report/console.js';
 import { plural } from '../report/format.js';
@@ -195,7 +195,8 @@ export async function bisect(spec: string, serialFlag: boolean, io: Output, cwd:
       // example of its own ran, and no chosen file is a module (whose import alone could change things).
       const known = ownEarlier.length === 0 && files.every((file) => file.kind !== 'script');
       const none = known ? alone : await run(stepsFor([]), files.length > 0 ? `${plural(files.length, 'file')}, none of ${files.length === 1 ? 'its' : 'their'} examples` : `${target.file.path}:${target.line} by itself`);
-      if (!none.fails) needed = await ddmin(candidates, async (subset) => (await run(stepsFor(subset), `${plural(subset.length, 'candidate example')}${few(subset.map((c) => `${(files[c.k] ?? target.file).path}:${exampleLine(files[c.k] ?? target.file, c.i)}`))}`)).fails);
+      const label = (c: Candidate): string => `${(files[c.k] ?? target.file).path}:${exampleLine(files[c.k] ?? target.file, c.i)}`;
+      if (!none.fails) needed = await ddmin(candidates, async (subset) => (await run(stepsFor(subset), `${plural(subset.length, 'candidate example')}${few(subset.map(label))}`)).fails);
     }
     const names: string[] = [];
     for (const [k, file] of [...files, target.file].entries()) {
@@ -220,6 +221,5 @@ function few(names: string[]): string {
 }
 
 function exampleLine(file: SourceFile, index: number): number {
-  for (const { index: i, example } of examplesOf(file)) if (i === index) return example.line;
-  return 0;
+  return exampleAt(file, index)?.line ?? 0;
 }

@@ -176,7 +176,7 @@ export function usage(): string {
     'Usage: mtest [-t] PATH...            run the examples of every file found',
     '       mtest list PATH... [--json]    print the examples found without running them',
     '       mtest doctor                   print the machine, engine and debugger facts',
-    '       mtest bisect FILE:LINE [--serial]  replay the last run to find what a failure depends on',
+    '       mtest bisect FILE:LINE [--serial]  replay a recorded run: what does a failure depend on',
     '',
     'Options:',
   ];
