@@ -11,7 +11,7 @@ import { replayOptions, sameSymptom } from '../src/bisect/index.js';
 import { loadSource } from '../src/sources/index.js';
 import { runWorkers } from '../runner/parent/pool.js';
 import { RecordingEvents } from '../runner/recording-events.js';
-import type { WorkersFile, WorkersRecord } from '../src/bisect/record.js';
+import { gotDigest, type WorkersFile, type WorkersRecord } from '../src/bisect/record.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/bisect/', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/mtest.js', import.meta.url));
@@ -205,5 +205,8 @@ describe('sameSymptom', () => {
     assert.ok(!sameSymptom({ outcome: 'mismatch', got: '3\n' }, { index: 0, status: 'failed', outcome: 'mismatch', got: '4\n', time: 0 }));
     assert.ok(!sameSymptom({ outcome: 'mismatch', got: '3\n' }, { index: 0, status: 'passed', outcome: 'ok', time: 0 }));
     assert.ok(!sameSymptom({ outcome: 'mismatch', got: '3\n' }, undefined));
+    const long = 'x'.repeat(100000);
+    assert.ok(sameSymptom({ outcome: 'mismatch', gotDigest: gotDigest(long) }, { index: 0, status: 'failed', outcome: 'mismatch', got: long, time: 0 }));
+    assert.ok(!sameSymptom({ outcome: 'mismatch', gotDigest: gotDigest(long) }, { index: 0, status: 'failed', outcome: 'mismatch', got: long + 'y', time: 0 }));
   });
 });

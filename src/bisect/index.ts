@@ -11,7 +11,7 @@ import { EXIT } from '../report/tally.js';
 import { loadSource } from '../sources/index.js';
 import { ConfigError, loadConfig } from '../cli/config.js';
 import { ddmin } from './ddmin.js';
-import { loadWorkers, WORKERS_FILE, type RecordedFailure, type RecordedOptions, type WorkersRecord } from './record.js';
+import { gotDigest, loadWorkers, WORKERS_FILE, type RecordedFailure, type RecordedOptions, type WorkersRecord } from './record.js';
 import { poolReplay, serialReplay, type Observed, type Replay, type ReplayStep } from './replay.js';
 
 /** Outcomes that are incidents of the process: a replay reproduces them by kind, not by output. */
@@ -42,9 +42,11 @@ export function replayOptions(recorded: RecordedOptions, serial: boolean): Runne
   };
 }
 
-export function sameSymptom(recorded: Pick<RecordedFailure, 'outcome' | 'got'>, result: ExampleResult | undefined): boolean {
+export function sameSymptom(recorded: Pick<RecordedFailure, 'outcome' | 'got' | 'gotDigest'>, result: ExampleResult | undefined): boolean {
   if (!result || result.status !== 'failed' || result.outcome !== recorded.outcome) return false;
-  return INCIDENTS.has(recorded.outcome) || (result.got ?? '') === (recorded.got ?? '');
+  if (INCIDENTS.has(recorded.outcome)) return true;
+  if (recorded.gotDigest !== undefined) return result.got !== undefined && gotDigest(result.got) === recorded.gotDigest;
+  return (result.got ?? '') === (recorded.got ?? '');
 }
 
 function describe(result: ExampleResult | undefined): string {

@@ -3,6 +3,7 @@
 // kept, newest first, so that running the failing file by itself afterwards (the first thing one tries)
 // does not lose the run it failed in. Written atomically at the end of a run; a run that cannot write it
 // still reports as usual (one warning line).
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FileSummary, Incident, RunEvents } from '../events.js';
@@ -21,7 +22,16 @@ export interface RecordedFailure {
   line: number;
   index: number;
   outcome: Outcome;
+  /** What it printed, when short; otherwise its digest (`gotDigest`), enough to recognise it again. */
   got?: string;
+  gotDigest?: string;
+}
+
+/** Longer outputs are kept as a digest: a run that floods its output must not flood the record. */
+const GOT_KEPT = 64 * 1024;
+
+export function gotDigest(got: string): string {
+  return createHash('sha256').update(got).digest('hex');
 }
 
 /** The options a replay reuses: everything that decides what a worker runs and how. */
@@ -73,7 +83,9 @@ export class WorkerHistory implements RunEvents {
   exampleStart(): void {}
   exampleEnd(file: SourceFile, result: ExampleResult): void {
     if (result.status !== 'failed') return;
-    const failure: RecordedFailure = { file: file.path, line: exampleAt(file, result.index)?.line ?? 0, index: result.index, outcome: result.outcome, got: result.got };
+    const failure: RecordedFailure = { file: file.path, line: exampleAt(file, result.index)?.line ?? 0, index: result.index, outcome: result.outcome };
+    if (result.got !== undefined && result.got.length > GOT_KEPT) failure.gotDigest = gotDigest(result.got);
+    else failure.got = result.got;
     const list = this.failures.get(file.path);
     if (list) list.push(failure);
     else this.failures.set(file.path, [failure]);
