@@ -24,8 +24,8 @@ interface Ran {
   err: string;
 }
 
-function mtest(dir: string, args: string[]): Promise<Ran> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+function mtest(dir: string, args: string[], env = process.env): Promise<Ran> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
@@ -153,6 +153,12 @@ describe('mtest bisect', function () {
       assert.match(r.err, expected);
       assert.equal(r.out, '');
     }
+    const noTmp = await mtest(dir, ['bisect', 'i.md:2'], { ...process.env, TMPDIR: path.join(dir, 'missing') });
+    assert.equal(noTmp.code, 2, noTmp.out + noTmp.err);
+    assert.match(noTmp.err, /^mtest: cannot create a worker's log file in .*missing \(ENOENT\); set TMPDIR to a writable folder$/m);
+    const noTmpSerial = await mtest(dir, ['bisect', 'i.md:2', '--serial'], { ...process.env, TMPDIR: path.join(dir, 'missing') });
+    assert.equal(noTmpSerial.code, 2, noTmpSerial.out + noTmpSerial.err);
+    assert.match(noTmpSerial.err, /^mtest: cannot create a replay's folder in .*missing \(ENOENT\); set TMPDIR to a writable folder$/m);
     const empty = mkdtempSync(path.join(tmpdir(), 'mtest-bisect-none-'));
     const r = await mtest(empty, ['bisect', 'a.md:1']);
     assert.equal(r.code, 2);

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { exampleAt, examplesOf, type ExampleResult, type Outcome, type SourceFile } from '../model.js';
 import type { RunnerOptions } from '../../runner/options.js';
+import { WorkerStartError } from '../../runner/errors.js';
 import type { Output } from '../report/console.js';
 import { plural } from '../report/format.js';
 import { EXIT } from '../report/tally.js';
@@ -12,7 +13,7 @@ import { loadSource } from '../sources/index.js';
 import { ConfigError, loadConfig } from '../cli/config.js';
 import { ddmin } from './ddmin.js';
 import { gotDigest, loadWorkers, WORKERS_FILE, type RecordedFailure, type RecordedOptions, type WorkersRecord } from './record.js';
-import { poolReplay, serialReplay, type Observed, type Replay, type ReplayStep } from './replay.js';
+import { poolReplay, ReplayError, serialReplay, type Observed, type Replay, type ReplayStep } from './replay.js';
 
 /** Outcomes that are incidents of the process: a replay reproduces them by kind, not by output. */
 const INCIDENTS = new Set<Outcome>(['timeout', 'crash', 'memory']);
@@ -209,9 +210,17 @@ export async function bisect(spec: string, serialFlag: boolean, io: Output, cwd:
     }
     return verdict(names.length === 0 ? 'fails on its own' : `fails only after ${names.join(', ')}`);
   } catch (err) {
-    if (!(err instanceof Interrupted)) throw err;
-    io.err('bisect: interrupted\n');
-    return EXIT.interrupted;
+    if (err instanceof Interrupted) {
+      io.err('bisect: interrupted\n');
+      return EXIT.interrupted;
+    }
+    if (err instanceof WorkerStartError) {
+      io.err(`mtest: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    if (!(err instanceof ReplayError)) throw err;
+    io.err(`mtest: bisect: ${err.message}\n`);
+    return EXIT.internal;
   }
 }
 

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { ExampleResult, SourceFile } from '../model.js';
 import type { RunnerOptions } from '../../runner/options.js';
 import { deferExtraCaCerts } from '../../runner/extra-ca.js';
+import { WorkerStartError } from '../../runner/errors.js';
 
 export interface ReplayStep {
   file: SourceFile;
@@ -29,6 +30,9 @@ export interface Observed {
 }
 
 export type Replay = (steps: ReplayStep[], target: number) => Promise<Observed>;
+
+/** A replay that could not run at all (not a result about the example). */
+export class ReplayError extends Error {}
 
 /** Replays in worker processes, through the pool. */
 export function poolReplay(options: RunnerOptions): Replay {
@@ -69,7 +73,13 @@ const STDERR_TAIL = 16384;
 /** Replays under --serial: each in a fresh child process that runs the files as --serial does. */
 export function serialReplay(options: RunnerOptions): Replay {
   return async (steps, target) => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'mtest-bisect-'));
+    let dir: string;
+    try {
+      dir = mkdtempSync(path.join(tmpdir(), 'mtest-bisect-'));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      throw new WorkerStartError(`cannot create a replay's folder in ${tmpdir()} (${code}); set TMPDIR to a writable folder`);
+    }
     try {
       const planFile = path.join(dir, 'plan.json');
       const outFile = path.join(dir, 'records.jsonl');
@@ -94,7 +104,9 @@ export function serialReplay(options: RunnerOptions): Replay {
       process.on('SIGINT', onSignal);
       const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
       process.removeListener('SIGINT', onSignal);
-      return observe(readFileSync(outFile, 'utf8'), steps.length, target, exit, stderr, interrupted);
+      const text = readFileSync(outFile, 'utf8');
+      if (!text && !interrupted && (exit.code !== 0 || exit.signal)) throw new ReplayError(`a --serial replay ended before its first example: ${stderr.trim() || `exit ${exit.signal ?? exit.code}`}`);
+      return observe(text, steps.length, target, exit, stderr, interrupted);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
