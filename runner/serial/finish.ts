@@ -9,11 +9,16 @@ import { countExamples, notRun, type ExampleResult } from '../../src/model.js';
 import { ReportWriter, type Output } from '../../src/report/output.js';
 import { RunReport, type ReportPlan } from '../../src/report/run-report.js';
 import { readJournal } from './journal.js';
+import { saveWorkers, WorkerHistory } from '../../src/bisect/record.js';
+import type { RunnerOptions } from '../options.js';
 import { Baseline } from '../../src/schedule/baseline.js';
 import { readStats, updatedStats, writeStats } from '../../src/schedule/stats.js';
 
-/** The report's plan without the files: the journal holds them. */
-export type FinishPlan = Omit<ReportPlan, 'files'>;
+/**
+ * The report's plan without the files (the journal holds them), with the run's options and working
+ * directory for the record `mtest bisect` reads.
+ */
+export type FinishPlan = Omit<ReportPlan, 'files'> & { runner: RunnerOptions; cwd: string };
 
 /** Why the run ends here, as an incident of the file that was running (`index`: the running example). */
 export interface Ending {
@@ -34,7 +39,8 @@ export function finishFromJournal(journal: SharedArrayBuffer, plan: FinishPlan, 
     err: (text) => muted || stderr.write(text),
   };
   const contents = readJournal(journal);
-  const report = new RunReport(contents.files, plan.options, io, plan.identity, [], knownFailures(plan.options.baseline, io));
+  const history = new WorkerHistory();
+  const report = new RunReport(contents.files, plan.options, io, plan.identity, [history], knownFailures(plan.options.baseline, io));
   const open = contents.replay(report.events);
   muted = false;
   const { incident } = ending;
@@ -56,6 +62,8 @@ export function finishFromJournal(journal: SharedArrayBuffer, plan: FinishPlan, 
     stderr.write(`mtest: ${incident.message}\n`);
   }
   const bits = report.finish({ interrupted: incident.kind === 'interrupted', inputErrors: plan.inputErrors });
+  const unrecorded = saveWorkers(plan.cwd, history.record(plan.identity.id, plan.runner, { interrupted: incident.kind === 'interrupted' }));
+  if (unrecorded) io.err(`mtest: ${unrecorded}\n`);
   if (plan.statsPath) {
     try {
       writeStats(plan.statsPath, updatedStats(readStats(plan.statsPath).stats, report.summary));

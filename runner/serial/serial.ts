@@ -19,7 +19,7 @@ import { stopSignals } from '../signals.js';
 import { resultWarnings } from '../warnings.js';
 import { SerialContainment } from './containment.js';
 import { openRepl } from './debug-repl.js';
-import { finishFromJournal } from './finish.js';
+import { finishFromJournal, type FinishPlan } from './finish.js';
 import { AddonGuard, syncGuard } from './interrupt.js';
 import { Journal } from './journal.js';
 import { LeftoverTracker } from '../leftovers.js';
@@ -37,6 +37,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
   // watchdog thread then finishes the report instead of the process vanishing without one.
   addon?.watchCrashes();
   const journal = new Journal(files);
+  const finishPlan: FinishPlan | undefined = plan && { options: plan.options, identity: plan.identity, inputErrors: plan.inputErrors, fds: plan.fds, statsPath: plan.statsPath, runner: options, cwd: process.cwd() };
   const reported = new EventFanout([journal, events]);
   const hooks: ExecuteHooks = {};
   const guard = options.debug ? undefined : syncGuard();
@@ -47,7 +48,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
     gdb: options.gdb,
     guardAddon: guard instanceof AddonGuard ? guard.addonPath : undefined,
     journal: journal.buffer,
-    plan: plan && { options: plan.options, identity: plan.identity, inputErrors: plan.inputErrors, fds: plan.fds },
+    plan: finishPlan,
     reportFd: plan?.fds.err,
   });
   const heartbeat = watchdog.heartbeat;
@@ -92,7 +93,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
       index: running.index,
       message: `mtest's own work stopped making progress ${whereText(running.index === undefined ? undefined : exampleAt(running.file, running.index)?.line, undefined)}: an example changed what promises rely on`,
     };
-    const bits = finishFromJournal(journal.buffer, plan, { incident });
+    const bits = finishFromJournal(journal.buffer, finishPlan!, { incident });
     killTreeNow(process.pid, false);
     containment.exit(bits | 64);
   };

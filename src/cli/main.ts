@@ -20,7 +20,8 @@ import type { PrestartedWorkers } from '../../runner/parent/pool.js';
 import { WorkerStartError } from '../../runner/errors.js';
 import { ConfigError, loadConfig, type FileConfig } from './config.js';
 import { listExamples } from './list.js';
-import { parseArgs, usage, type CliOptions } from './options.js';
+import { parseArgs, usage, type CliOptions, type ParsedArgs } from './options.js';
+import { saveWorkers, WorkerHistory } from '../bisect/record.js';
 import { collectSources, findSources, sourceLoader } from './collect.js';
 import { pathToFileURL } from 'node:url';
 import { planRun, type Plan } from '../schedule/index.js';
@@ -134,6 +135,7 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     io.out('mtest 0.1.0\n');
     return 0;
   }
+  if (args.command === 'bisect') return bisectCommand(args, io, cwd);
   if (args.command === 'doctor') {
     const { doctor } = await import('../../runner/doctor.js');
     io.out(await doctor());
@@ -224,7 +226,8 @@ async function runTests(
   // On a terminal, a live status line; every other line clears it first. Not with a trace (it is the status).
   const status = io === stdio && cli.status !== false && !options.verbose && StatusLine.wanted() ? new StatusLine(files.length, statusStream()) : undefined;
   const out: Output = status ? { out: status.wrap(io.out), err: status.wrap(io.err) } : io;
-  const sinks: RunEvents[] = [];
+  const history = new WorkerHistory();
+  const sinks: RunEvents[] = [history];
   if (status) sinks.push(status);
   if (options.verbose) sinks.push(new TraceReporter(io.out, !options.serial));
   const report = new RunReport(files, reportOptions, out, identity, sinks, plan.known);
@@ -256,6 +259,7 @@ async function runTests(
   bits |= report.finish({ interrupted: outcome.interrupted, inputErrors }, bits);
   const stored = plan.saveStats(report.summary);
   if (stored) io.err(`mtest: ${stored}\n`);
+  recordWorkers(history, identity.id, options, outcome, io, cwd);
   return bits;
 }
 
@@ -288,6 +292,23 @@ async function fixing(cli: CliOptions, config: FileConfig, files: SourceFile[], 
 async function mergeCommand(paths: string[], cli: CliOptions, io: Output, cwd: string): Promise<number> {
   const [{ mergeReports }, { DEFAULT_STATS_PATH }] = await Promise.all([import('../report/merge.js'), import('../schedule/stats.js')]);
   return mergeReports(paths, cli, io, colourWanted(io), resolve(cwd, cli.statsPath ?? DEFAULT_STATS_PATH));
+}
+
+/** `.mtest/workers.json`, for `mtest bisect`; a run that cannot write it only says so. */
+function recordWorkers(history: WorkerHistory, id: string, options: RunnerOptions, outcome: RunnerOutcome, io: Output, cwd: string): void {
+  const problem = saveWorkers(cwd, history.record(id, options, outcome));
+  if (problem) io.err(`mtest: ${problem}\n`);
+}
+
+/** `mtest bisect FILE:LINE [--serial]`. */
+async function bisectCommand(args: ParsedArgs, io: Output, cwd: string): Promise<number> {
+  const others = Object.keys(args.options).filter((key) => key !== 'serial');
+  if (args.paths.length !== 1 || others.length > 0) {
+    io.err('mtest: usage: mtest bisect FILE:LINE [--serial]\n');
+    return EXIT.usage;
+  }
+  const { bisect } = await import('../bisect/index.js');
+  return bisect(args.paths[0], Boolean(args.options.serial), io, cwd);
 }
 
 async function setSerialBlasThreads(n: number): Promise<void> {

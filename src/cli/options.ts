@@ -3,7 +3,7 @@
 
 import { parseShard, type ShardSpec } from '../schedule/order.js';
 
-export type Command = 'test' | 'list' | 'merge' | 'doctor' | 'help' | 'version';
+export type Command = 'test' | 'list' | 'merge' | 'doctor' | 'bisect' | 'help' | 'version';
 
 export interface CliOptions {
   jobs?: number;
@@ -93,7 +93,7 @@ export interface ParsedArgs {
   errors: string[];
 }
 
-const COMMANDS: Record<string, Command> = { test: 'test', list: 'list', merge: 'merge', doctor: 'doctor', help: 'help' };
+const COMMANDS: Record<string, Command> = { test: 'test', list: 'list', merge: 'merge', doctor: 'doctor', bisect: 'bisect', help: 'help' };
 
 function parseValue(spec: OptionSpec, name: string, raw: string): { value?: unknown; error?: string } {
   switch (spec.kind) {
@@ -197,6 +197,7 @@ export function usage(): string {
     '       mtest list PATH... [--json]    print the examples found without running them',
     '       mtest merge A.json B.json...   one report from the --json reports of shards',
     '       mtest doctor                   print the machine, engine and debugger facts',
+    '       mtest bisect FILE:LINE [--serial]  replay a recorded run: what does a failure depend on',
     '',
     'Options:',
   ];

@@ -62,6 +62,7 @@ export function formatFailure(file: SourceFile, result: ExampleResult, incident?
       lines.push(incident?.message ?? result.note ?? result.outcome);
       if (got) lines.push('Output so far:', indent(got));
       if (incident) lines.push(...incidentDetails(incident));
+      if (result.outcome !== 'memory') lines.push(`To see what it depends on: mtest bisect ${file.path}:${example?.line ?? 0}`);
       break;
     default: {
       const want = example ? normalizeWant(example.want) : '';

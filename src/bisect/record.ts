@@ -1,0 +1,154 @@
+// `.mtest/workers.json`: what every run leaves for `mtest bisect` — per worker process, the files it ran in
+// order and the examples that failed there, and the options that shape a worker. The last few runs are
+// kept, newest first, so that running the failing file by itself afterwards (the first thing one tries)
+// does not lose the run it failed in. Written atomically at the end of a run; a run that cannot write it
+// still reports as usual (one warning line).
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FileSummary, Incident, RunEvents } from '../events.js';
+import { exampleAt, type ExampleResult, type Outcome, type SourceFile } from '../model.js';
+import { writeAtomically } from '../report/machine.js';
+import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
+import type { WorkerRecord } from '../../runner/parent/pool.js';
+
+export const WORKERS_FILE = path.join('.mtest', 'workers.json');
+/** Runs kept in the file. */
+export const KEPT_RUNS = 10;
+
+/** An example that failed in the recorded run: what a replay has to show again. */
+export interface RecordedFailure {
+  file: string;
+  line: number;
+  index: number;
+  outcome: Outcome;
+  /** What it printed, when short; otherwise its digest (`gotDigest`), enough to recognise it again. */
+  got?: string;
+  gotDigest?: string;
+}
+
+/** Longer outputs are kept as a digest: a run that floods its output must not flood the record. */
+const GOT_KEPT = 64 * 1024;
+
+export function gotDigest(got: string): string {
+  return createHash('sha256').update(got).digest('hex');
+}
+
+/** The options a replay reuses: everything that decides what a worker runs and how. */
+export interface RecordedOptions {
+  mode: 'workers' | 'serial';
+  jobs: number;
+  blasThreads: number;
+  prelude: string[];
+  randomSeed: number;
+  timeout: number;
+  fileTimeout: number;
+  memlimit: number;
+  optional: string[];
+  long: boolean;
+  initial: boolean;
+  isolate: boolean;
+}
+
+export interface RecordedWorker {
+  /** Slot number (0 under --serial: mtest's own process). */
+  worker: number;
+  pid?: number;
+  /** Paths as the run named them, in the order this process ran them. */
+  files: string[];
+  exit?: string;
+  failures: RecordedFailure[];
+}
+
+export interface WorkersFile {
+  version: 1;
+  /** Newest first. */
+  runs: WorkersRecord[];
+}
+
+export interface WorkersRecord {
+  id: string;
+  options: RecordedOptions;
+  workers: RecordedWorker[];
+}
+
+/** A RunEvents sink: the order files started in (the serial run's history) and what failed. */
+export class WorkerHistory implements RunEvents {
+  private readonly order: string[] = [];
+  private readonly failures = new Map<string, RecordedFailure[]>();
+
+  fileStart(file: SourceFile): void {
+    this.order.push(file.path);
+  }
+  exampleStart(): void {}
+  exampleEnd(file: SourceFile, result: ExampleResult): void {
+    if (result.status !== 'failed') return;
+    const failure: RecordedFailure = { file: file.path, line: exampleAt(file, result.index)?.line ?? 0, index: result.index, outcome: result.outcome };
+    if (result.got !== undefined && result.got.length > GOT_KEPT) failure.gotDigest = gotDigest(result.got);
+    else failure.got = result.got;
+    const list = this.failures.get(file.path);
+    if (list) list.push(failure);
+    else this.failures.set(file.path, [failure]);
+  }
+  incident(_file: SourceFile, _incident: Incident): void {}
+  warning(): void {}
+  fileEnd(_file: SourceFile, _summary: FileSummary): void {}
+
+  record(id: string, options: RunnerOptions, outcome: RunnerOutcome): WorkersRecord {
+    // Under --serial the one "worker" is this process; files never started (slot 0 too) are not in `order`.
+    const processes: Omit<RecordedWorker, 'failures'>[] = options.serial
+      ? [{ worker: 0, pid: process.pid, files: this.order }]
+      : ((outcome as { workers?: WorkerRecord[] }).workers ?? []);
+    return {
+      id,
+      options: {
+        mode: options.serial ? 'serial' : 'workers',
+        jobs: options.jobs,
+        blasThreads: options.blasThreads,
+        prelude: options.prelude,
+        randomSeed: options.randomSeed,
+        timeout: options.timeout,
+        fileTimeout: options.fileTimeout,
+        memlimit: options.memlimit,
+        optional: options.optional,
+        long: options.long,
+        initial: options.initial,
+        isolate: options.isolate,
+      },
+      workers: processes.map((p) => ({ ...p, failures: p.files.flatMap((f) => this.failures.get(f) ?? []) })),
+    };
+  }
+}
+
+/** Add the record to the file under `cwd`; the message of what went wrong, if anything did. */
+export function saveWorkers(cwd: string, record: WorkersRecord): string | undefined {
+  try {
+    const file = path.join(cwd, WORKERS_FILE);
+    const previous = loadWorkers(cwd);
+    const runs = [record, ...(typeof previous === 'string' ? [] : previous.runs)].slice(0, KEPT_RUNS);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeAtomically(file, JSON.stringify({ version: 1, runs } satisfies WorkersFile) + '\n');
+    return undefined;
+  } catch (err) {
+    return `cannot record the workers' files in ${WORKERS_FILE}: ${(err as Error).message}`;
+  }
+}
+
+/** The recorded runs, or a one-line reason why there are none. */
+export function loadWorkers(cwd: string): WorkersFile | string {
+  let text: string;
+  try {
+    text = readFileSync(path.join(cwd, WORKERS_FILE), 'utf8');
+  } catch {
+    return `no recorded run here (${WORKERS_FILE} is written by every run of mtest; run the tests first)`;
+  }
+  try {
+    const file = JSON.parse(text) as WorkersFile;
+    if (file?.version !== 1 || !Array.isArray(file.runs) || file.runs.some((r) => !Array.isArray(r?.workers) || typeof r.options !== 'object')) {
+      throw new Error('unknown layout');
+    }
+    return file;
+  } catch (err) {
+    return `${WORKERS_FILE}: cannot read it (${(err as Error).message}); run the tests again`;
+  }
+}

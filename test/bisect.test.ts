@@ -1,0 +1,218 @@
+// mtest bisect: a recorded run (.mtest/workers.json), then bisect on one of its failures, both as users run
+// them (the mtest command as a process, in a scratch copy of a fixture under test/fixtures/bisect).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ddmin } from '../src/bisect/ddmin.js';
+import { replayOptions, sameSymptom } from '../src/bisect/index.js';
+import { loadSource } from '../src/sources/index.js';
+import { runWorkers } from '../runner/parent/pool.js';
+import { RecordingEvents } from '../runner/recording-events.js';
+import { gotDigest, type WorkersFile, type WorkersRecord } from '../src/bisect/record.js';
+
+const FIXTURES = fileURLToPath(new URL('../../test/fixtures/bisect/', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/mtest.js', import.meta.url));
+/** Every recorded run: one worker (so the order is known: larger files first, then by name), 1 s limits. */
+const RECORD = ['-p', '1', '--timeout', '1', '--prelude', 'node:util', '--random-seed', '1', '.'];
+
+interface Ran {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+function mtest(dir: string, args: string[], env = process.env): Promise<Ran> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, out, err })));
+}
+
+/** A scratch copy of the fixture, with one recorded run in it. */
+async function recorded(fixture: string, args = RECORD): Promise<{ dir: string; run: Ran; record: WorkersRecord }> {
+  const dir = mkdtempSync(path.join(tmpdir(), `mtest-bisect-${fixture}-`));
+  cpSync(path.join(FIXTURES, fixture), dir, { recursive: true });
+  const run = await mtest(dir, args);
+  return { dir, run, record: readRecord(dir).runs[0] };
+}
+
+function readRecord(dir: string): WorkersFile {
+  return JSON.parse(readFileSync(path.join(dir, '.mtest', 'workers.json'), 'utf8')) as WorkersFile;
+}
+
+function lastLine(text: string): string {
+  return text.trimEnd().split('\n').at(-1) ?? '';
+}
+
+describe('mtest bisect', function () {
+  this.timeout(90000);
+
+  it('a hang that needs another file first: named at the polluting example, alone: passes; the failure block says how', async () => {
+    const { dir, run, record } = await recorded('hang');
+    assert.equal(run.code, 4, run.out + run.err);
+    assert.match(run.out, /Timed out after 1\.0 s while running line 4\n[\s\S]*To see what it depends on: mtest bisect z\.md:4\n\*{70}\n/);
+    assert.deepEqual(record.workers.map((w) => w.files), [['a.md', 'b.md', 'c.md', 'z.md']]);
+    assert.deepEqual(
+      { mode: record.options.mode, jobs: record.options.jobs, prelude: record.options.prelude, randomSeed: record.options.randomSeed, timeout: record.options.timeout },
+      { mode: 'workers', jobs: 1, prelude: ['node:util'], randomSeed: 1, timeout: 1 },
+    );
+    assert.ok(record.options.blasThreads >= 1);
+    // Run by itself it passes (the first thing one tries): the failing run stays on record.
+    assert.equal((await mtest(dir, ['-t', 'z.md', ...RECORD.slice(0, -1)])).code, 0);
+    assert.deepEqual(readRecord(dir).runs.map((run) => run.workers.map((w) => w.files)), [[['z.md']], [['a.md', 'b.md', 'c.md', 'z.md']]]);
+    const r = await mtest(dir, ['bisect', 'z.md:4']);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /^bisect: alone: passes$/m);
+    assert.equal(lastLine(r.out), 'bisect: z.md:4 fails only after a.md:4');
+    assert.match(r.err, new RegExp(`^bisect: z\\.md:4: timeout in an earlier run \\(${record.id}\\); worker 1 ran 3 files before it`, 'm'));
+    assert.match(r.err, /^bisect: step 1: the recorded sequence \(3 files, then z\.md\): fails \(timeout\)$/m);
+    assert.match(r.err, /^bisect: step 2: z\.md alone: passes$/m);
+    const steps = Number(/bisect: (\d+) replays in/.exec(r.err)?.[1]);
+    assert.ok(steps >= 4 && steps <= 8, r.err);
+  });
+
+  it('a --serial run: recorded as mtest\'s own process, replayed serially (each replay a fresh process)', async () => {
+    const { dir, record } = await recorded('infile', ['--serial', ...RECORD.slice(2)]);
+    assert.deepEqual(record.workers.map((w) => [w.worker, w.files]), [[0, ['b.md', 'f.md']]]);
+    assert.equal(record.options.mode, 'serial');
+    assert.deepEqual(record.workers[0].failures.map((f) => [f.file, f.line, f.outcome, f.got]), [['f.md', 7, 'mismatch', "'fast'\n"]]);
+    const r = await mtest(dir, ['bisect', 'f.md:7']);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.err, /^bisect: f\.md:7: wrong output in the last run \(\S+\); mtest itself ran 1 file before it \(serially,/m);
+    assert.equal(lastLine(r.out), 'bisect: f.md:7 fails only after f.md:2');
+  });
+
+  it('--serial replays of a hang only the watchdog can end (inside native code): still seen as the timeout', async () => {
+    const { dir } = await recorded('native');
+    const r = await mtest(dir, ['bisect', 'z.md:3', '--serial']);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.err, /; replaying it serially\n/);
+    assert.match(r.err, /^bisect: step 1: the recorded sequence \(2 files, then z\.md\): fails \(timeout\)$/m);
+    assert.equal(lastLine(r.out), 'bisect: z.md:3 fails only after a.md:1');
+  });
+
+  it('a wrong output that needs two other files’ global state (and an earlier example of its own)', async () => {
+    const { dir, record } = await recorded('wrong');
+    assert.deepEqual(record.workers[0].files, ['q.md', 'p.md', 'r.md', 'w.md']);
+    assert.deepEqual(record.workers[0].failures.map((f) => [f.file, f.line, f.outcome, f.got]), [['w.md', 2, 'mismatch', "'20 cm'\n"]]);
+    const r = await mtest(dir, ['bisect', 'w.md:2', '--serial']);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /^bisect: alone: passes$/m);
+    assert.equal(lastLine(r.out), 'bisect: w.md:2 fails only after q.md:3, p.md:3, w.md:1');
+    // Only p.md or only q.md gives another wrong output: not the symptom.
+    assert.match(r.err, /fails differently \(wrong output\)/);
+  });
+
+  it('a dependence inside the file: the fewest earlier examples, alone: fails; a line inside the example names it', async () => {
+    const { dir } = await recorded('infile');
+    const r = await mtest(dir, ['bisect', 'f.md:8']);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /^bisect: alone: fails$/m);
+    assert.equal(lastLine(r.out), 'bisect: f.md:7 fails only after f.md:2');
+  });
+
+  it('an independent failure: fails on its own', async () => {
+    const { dir } = await recorded('alone');
+    const r = await mtest(dir, ['bisect', 'i.md:2']);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /^bisect: alone: fails$/m);
+    assert.equal(lastLine(r.out), 'bisect: i.md:2 fails on its own');
+  });
+
+  it('a failure that does not come back: does not fail when replayed, exit bit 1', async () => {
+    const { dir } = await recorded('flaky');
+    const r = await mtest(dir, ['bisect', 'once.md:4']);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.equal(lastLine(r.out), 'bisect: once.md:4 does not fail when replayed');
+  });
+
+  it('a parallel run records every worker process with its own files, each file once', async () => {
+    const { record } = await recorded('wrong', ['-p', '2', ...RECORD.slice(2)]);
+    assert.equal(record.options.jobs, 2);
+    assert.equal(record.workers.length, 2);
+    assert.deepEqual(record.workers.flatMap((w) => w.files).sort(), ['p.md', 'q.md', 'r.md', 'w.md']);
+    for (const w of record.workers) assert.ok(w.worker >= 1 && w.pid! > 0 && w.files.length > 0, JSON.stringify(w));
+  });
+
+  it('bad requests: one line each, exit 2', async () => {
+    const { dir } = await recorded('alone');
+    const cases: [string[], RegExp][] = [
+      [['bisect', 'i.md'], /^mtest: bisect: expected FILE:LINE, got 'i\.md'\n$/],
+      [['bisect', 'b.md:1'], /^mtest: bisect: b\.md:1 did not fail in the recorded run \(\.mtest\/workers\.json\)\n$/],
+      [['bisect', 'nowhere.md:3'], /^mtest: bisect: nowhere\.md did not run in the recorded run/],
+      [['bisect', 'i.md:2', '-p', '2'], /^mtest: usage: mtest bisect FILE:LINE \[--serial\]\n$/],
+    ];
+    for (const [args, expected] of cases) {
+      const r = await mtest(dir, args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.out}${r.err}`);
+      assert.match(r.err, expected);
+      assert.equal(r.out, '');
+    }
+    const noTmp = await mtest(dir, ['bisect', 'i.md:2'], { ...process.env, TMPDIR: path.join(dir, 'missing') });
+    assert.equal(noTmp.code, 2, noTmp.out + noTmp.err);
+    assert.match(noTmp.err, /^mtest: cannot create a worker's log file in .*missing \(ENOENT\); set TMPDIR to a writable folder$/m);
+    const noTmpSerial = await mtest(dir, ['bisect', 'i.md:2', '--serial'], { ...process.env, TMPDIR: path.join(dir, 'missing') });
+    assert.equal(noTmpSerial.code, 2, noTmpSerial.out + noTmpSerial.err);
+    assert.match(noTmpSerial.err, /^mtest: cannot create a replay's folder in .*missing \(ENOENT\); set TMPDIR to a writable folder$/m);
+    const empty = mkdtempSync(path.join(tmpdir(), 'mtest-bisect-none-'));
+    const r = await mtest(empty, ['bisect', 'a.md:1']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^mtest: bisect: no recorded run here/);
+  });
+});
+
+describe('pool replays', () => {
+  it('run the files in the order given (not larger first), each with only its chosen examples', async () => {
+    const dir = path.join(FIXTURES, 'hang');
+    const small = loadSource(path.join(dir, 'z.md'))!;
+    const big = loadSource(path.join(FIXTURES, 'infile', 'b.md'))!;
+    const events = new RecordingEvents();
+    const only = new Map([[small, [0]], [big, [1, 3]]]);
+    const options = replayOptions({ mode: 'workers', jobs: 2, blasThreads: 1, prelude: ['node:util'], randomSeed: 1, timeout: 5, fileTimeout: 0, memlimit: 0, optional: [], long: false, initial: false, isolate: false }, false);
+    const outcome = await runWorkers([small, big], options, events, { handleSignals: false, replay: { only: (file) => only.get(file) } });
+    assert.deepEqual(outcome.workers.map((w) => w.files), [[small.path, big.path]]);
+    assert.deepEqual(events.counts(small.path), { passed: 1, failed: 0, skipped: 0, notrun: 2 });
+    assert.deepEqual([...events.files.get(big.path)!.results.values()].filter((r) => r.status === 'passed').map((r) => r.index), [1, 3]);
+    assert.deepEqual(events.problems([small, big]), []);
+  });
+});
+
+describe('ddmin', () => {
+  it('one culprit among 200: found in at most 2·⌈log2(200)⌉ tries', async () => {
+    for (const culprit of [0, 57, 133, 199]) {
+      let tries = 0;
+      const items = Array.from({ length: 200 }, (_, i) => i);
+      const found = await ddmin(items, async (subset) => (tries++, subset.includes(culprit)));
+      assert.deepEqual(found, [culprit]);
+      assert.ok(tries <= 2 * Math.ceil(Math.log2(200)), `culprit ${culprit}: ${tries} tries`);
+    }
+  });
+
+  it('an interaction of two: both kept, in order; the result is 1-minimal', async () => {
+    const items = Array.from({ length: 40 }, (_, i) => i);
+    const fails = async (subset: number[]) => subset.includes(3) && subset.includes(31);
+    assert.deepEqual(await ddmin(items, fails), [3, 31]);
+    const either = async (subset: number[]) => (subset.includes(5) && subset.includes(6)) || subset.includes(20);
+    const found = await ddmin(items, either);
+    assert.ok(JSON.stringify(found) === '[20]' || JSON.stringify(found) === '[5,6]', String(found));
+  });
+});
+
+describe('sameSymptom', () => {
+  it('an incident by kind, a wrong output by its got', () => {
+    assert.ok(sameSymptom({ outcome: 'timeout' }, { index: 0, status: 'failed', outcome: 'timeout', got: 'partial', time: 1 }));
+    assert.ok(!sameSymptom({ outcome: 'timeout' }, { index: 0, status: 'failed', outcome: 'crash', time: 1 }));
+    assert.ok(sameSymptom({ outcome: 'mismatch', got: '3\n' }, { index: 0, status: 'failed', outcome: 'mismatch', got: '3\n', time: 0 }));
+    assert.ok(!sameSymptom({ outcome: 'mismatch', got: '3\n' }, { index: 0, status: 'failed', outcome: 'mismatch', got: '4\n', time: 0 }));
+    assert.ok(!sameSymptom({ outcome: 'mismatch', got: '3\n' }, { index: 0, status: 'passed', outcome: 'ok', time: 0 }));
+    assert.ok(!sameSymptom({ outcome: 'mismatch', got: '3\n' }, undefined));
+    const long = 'x'.repeat(100000);
+    assert.ok(sameSymptom({ outcome: 'mismatch', gotDigest: gotDigest(long) }, { index: 0, status: 'failed', outcome: 'mismatch', got: long, time: 0 }));
+    assert.ok(!sameSymptom({ outcome: 'mismatch', gotDigest: gotDigest(long) }, { index: 0, status: 'failed', outcome: 'mismatch', got: long + 'y', time: 0 }));
+  });
+});
