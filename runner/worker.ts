@@ -96,7 +96,7 @@ async function preload(): Promise<BlasInfo | undefined> {
     const modules = JSON.parse(named) as string[];
     const exports = await loadPrelude(modules);
     const config = modules.some(isBuiltinEngine) ? (exports.blasConfig as (() => BlasInfo) | undefined)?.() : undefined;
-    return config && { library: config.library, version: config.version, threads: config.threads };
+    return config && { library: config.library, version: config.version, threads: config.threads, coretype: config.coretype };
   } catch {
     return undefined;
   }
