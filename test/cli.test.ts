@@ -242,6 +242,22 @@ describe('mtest CLI (workers)', function () {
     assert.match(dir.out, new RegExp(`^Doctesting 2 files using 2 workers \\(BLAS: OpenBLAS \\S+ \\(\\w+ kernels\\), ${share} threads? per worker\\)\\.$`, 'm'));
   });
 
+  it('stack frames name the document line of each example, serially and in workers (quick bodies included)', async function () {
+    this.timeout(20000);
+    // `const o = 1` compiles to a two-line quick body; the example after it must still start on its own line.
+    const doc = [
+      'Title', '', 'sage: const o = 1', 'sage: new Error().stack.split("\\n")[1].replace(/.*[/]/, "")', "'s.md:4:...'",
+      'sage: 2 +', '....: 3', '5', 'sage: [1,', '....: 2].length // c', '2',
+      'sage: new Error().stack.split("\\n")[1].replace(/.*[/]/, "")  // x', "'s.md:12:...'", '',
+    ].join('\n');
+    for (const args of [SERIAL, ['-p', '1', '--prelude', 'node:util']]) {
+      const r = await mtest({ 's.md': doc }, [...args, 's.md']);
+      assert.equal(r.code, 0, `${args.join(' ')}\n${r.out}${r.err}`);
+    }
+    const hang = await mtest({ 'loop.md': 'Title\n\nsage: const o = 1\nsage: while (true) {}  // timeout 1\n' }, ['-p', '1', '--prelude', 'node:util', 'loop.md']);
+    assert.match(hang.out, /Timed out after 1\.0 s while running line 4\nJavaScript stack:\n {8}at file:\/\/\S*loop\.md:4:\d+\n/, hang.out);
+  });
+
   it('a lone string literal displays its value (not a directive prologue)', async () => {
     const r = await mtest({ 'a.md': "sage: 'before'\n'before'\nsage: 'x'; 'y'\n'y'\n" }, [...SERIAL, 'a.md']);
     assert.equal(r.code, 0, r.out);
