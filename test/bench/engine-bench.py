@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""numpy side of test/bench/engine-bench.mjs: the same two measurements, printed as one JSON line.
+"""numpy side of test/bench/engine-bench.mjs: the same operations, best time of each, as one JSON line.
 
-usage: engine-bench.py N_GEMM REPS SMALL_CALLS
-The caller sets OPENBLAS_NUM_THREADS so both sides use the same thread count.
+usage: engine-bench.py REPS SMALL_CALLS OP...
+The caller sets OPENBLAS_NUM_THREADS so both sides use the same thread count. Each OP is a name of
+OPS below; the engine side has the same names and inputs of the same kind (uniform in [-1, 1]).
 """
 import ctypes
 import json
@@ -42,30 +43,53 @@ def openblas_info():
     return {"coretype": "unknown", "threads": None, "config": "unknown"}
 
 
+rng = np.random.default_rng(1)
+
+
+def rand(m, n):
+    return rng.uniform(-1, 1, (m, n))
+
+
+def sym(n):
+    a = rand(n, n)
+    return a + a.T
+
+
+# name -> (setup returning the timed callable)
+OPS = {
+    "dgemm 1000": lambda: (lambda a, b: lambda: a @ b)(rand(1000, 1000), rand(1000, 1000)),
+    "dgemm 2000": lambda: (lambda a, b: lambda: a @ b)(rand(2000, 2000), rand(2000, 2000)),
+    "A·Aᵀ 1500": lambda: (lambda a: lambda: a @ a.T)(rand(1500, 1500)),
+    "solve 1500": lambda: (lambda a, b: lambda: np.linalg.solve(a, b))(rand(1500, 1500), rng.uniform(-1, 1, 1500)),
+    "eigh 500": lambda: (lambda s: lambda: np.linalg.eigh(s))(sym(500)),
+    "svd 500": lambda: (lambda a: lambda: np.linalg.svd(a, full_matrices=False))(rand(500, 500)),
+    "identity·2 + A 1500": lambda: (lambda a: lambda: np.identity(1500) * 2 + a)(rand(1500, 1500)),
+    "transpose 1500": lambda: (lambda a: lambda: a.T)(rand(1500, 1500)),
+    "Aᵀ·B 1000": lambda: (lambda a, b: lambda: a.T @ b)(rand(1000, 1000), rand(1000, 1000)),
+    "norm fro 1500": lambda: (lambda a: lambda: np.linalg.norm(a))(rand(1500, 1500)),
+    "norm 1 1500": lambda: (lambda a: lambda: np.linalg.norm(a, 1))(rand(1500, 1500)),
+    "norm inf 1500": lambda: (lambda a: lambda: np.linalg.norm(a, np.inf))(rand(1500, 1500)),
+}
+
+
 def main():
-    n, reps, calls = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-    rng = np.random.default_rng(1)
-    a = rng.uniform(-1, 1, (n, n))
-    b = rng.uniform(-1, 1, (n, n))
-    a @ b  # warm-up: thread pool start, page faults
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - t0)
-    best = min(times)
-    s = rng.uniform(-1, 1, (4, 4))
-    t = rng.uniform(-1, 1, (4, 4))
-    batch = max(1, calls // 5)
-    small = min(timeit.repeat(lambda: s @ t, number=batch, repeat=5)) / batch
-    print(json.dumps({
-        "python": sys.executable,
-        "numpy": np.__version__,
-        **openblas_info(),
-        "gemm_seconds": best,
-        "gemm_gflops": 2 * n**3 / best / 1e9,
-        "small_ns": small * 1e9,
-    }))
+    reps, calls, ops = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+    out = {}
+    for name in ops:
+        if name == "4x4 product":
+            s, t = rand(4, 4), rand(4, 4)
+            batch = max(1, calls // 5)
+            out[name] = min(timeit.repeat(lambda: s @ t, number=batch, repeat=5)) / batch
+            continue
+        f = OPS[name]()
+        f()  # warm-up: thread pool start, page faults
+        best = float("inf")
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            f()
+            best = min(best, time.perf_counter() - t0)
+        out[name] = best
+    print(json.dumps({"python": sys.executable, "numpy": np.__version__, **openblas_info(), "seconds": out}))
 
 
 main()
