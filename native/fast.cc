@@ -5,6 +5,7 @@
 #include <node_api.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -13,7 +14,7 @@
 namespace engine {
 namespace {
 
-constexpr size_t kMaxArgs = 10;
+constexpr size_t kMaxArgs = 12;
 
 struct Args {
   napi_env env;
@@ -24,6 +25,8 @@ struct Args {
 
   Args(napi_env e, napi_callback_info info, const char* name) : env(e), op(name) {
     if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) Fail(false, "bad call");
+    // napi reports how many arguments were passed, which may exceed what it stored.
+    if (argc > kMaxArgs) argc = kMaxArgs;
   }
 
   // Throws (in JS) once; later calls are no-ops so a function can check `failed` at the end of unpacking.
@@ -98,6 +101,25 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// gemmt(a, ao, b, bo, c, co, m, k, n, ta, tb): C(m×n) = op(A)·op(B), row-major, where op(A) = Aᵀ when ta
+// (A stored k×m) and op(B) = Bᵀ when tb (B stored n×k): a product with a transpose view, without a copy.
+napi_value Gemmt(napi_env env, napi_callback_info info) {
+  Args a(env, info, "mul");
+  int m = a.Int(6), k = a.Int(7), n = a.Int(8), ta = a.Int(9), tb = a.Int(10);
+  if (a.failed) return nullptr;
+  double* A = a.Buf(0, Count(m, k));
+  double* B = a.Buf(2, Count(k, n));
+  double* C = a.Buf(4, Count(m, n));
+  if (a.failed || m == 0 || n == 0) return nullptr;
+  if (k == 0) {
+    std::fill_n(C, Count(m, n), 0.0);
+    return nullptr;
+  }
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0, A, ta ? m : k, B,
+              tb ? k : n, 0.0, C, n);
+  return nullptr;
+}
+
 // syrk(a, ao, c, co, n, k, trans): C(n×n) = A·Aᵀ with A n×k, or Aᵀ·A with A k×n when trans. Half the
 // flops of gemm (as numpy does for `a @ a.T`); dsyrk fills the upper triangle, the lower one is mirrored.
 napi_value Syrk(napi_env env, napi_callback_info info) {
@@ -144,8 +166,14 @@ napi_value Axpy(napi_env env, napi_callback_info info) {
   double* y = a.Buf(2, len);
   double* out = a.Buf(4, len);
   if (a.failed || len == 0) return nullptr;
-  cblas_dcopy(len, x, 1, out, 1);
-  cblas_daxpy(len, alpha, y, 1, out, 1);
+  // One pass (dcopy then daxpy would read and write the output twice).
+  const size_t count = static_cast<size_t>(len);
+  if (alpha == 1.0)
+    for (size_t i = 0; i < count; i++) out[i] = x[i] + y[i];
+  else if (alpha == -1.0)
+    for (size_t i = 0; i < count; i++) out[i] = x[i] - y[i];
+  else
+    for (size_t i = 0; i < count; i++) out[i] = x[i] + alpha * y[i];
   return nullptr;
 }
 
@@ -158,8 +186,8 @@ napi_value Scal(napi_env env, napi_callback_info info) {
   double* x = a.Buf(0, len);
   double* out = a.Buf(2, len);
   if (a.failed || len == 0) return nullptr;
-  cblas_dcopy(len, x, 1, out, 1);
-  cblas_dscal(len, alpha, out, 1);
+  const size_t count = static_cast<size_t>(len);
+  for (size_t i = 0; i < count; i++) out[i] = alpha * x[i];
   return nullptr;
 }
 
@@ -184,11 +212,28 @@ napi_value Nrm2(napi_env env, napi_callback_info info) {
   return Number(env, len == 0 ? 0.0 : cblas_dnrm2(len, x, 1));
 }
 
+// sumSquares(x, xo, len) → ‖x‖₂ as sqrt(x·x) (ddot, as numpy's norm does), through dnrm2's scaled sum
+// when the squares overflow or underflow.
+napi_value SumSquaresNorm(napi_env env, napi_callback_info info) {
+  Args a(env, info, "norm");
+  int len = a.Int(2);
+  if (a.failed) return nullptr;
+  double* x = a.Buf(0, len);
+  if (a.failed) return nullptr;
+  if (len == 0) return Number(env, 0.0);
+  double s = cblas_ddot(len, x, 1, x, 1);
+  if (std::isfinite(s) && s >= 1e-290) return Number(env, std::sqrt(s));
+  if (std::isnan(s)) return Number(env, s);
+  return Number(env, cblas_dnrm2(len, x, 1));
+}
+
 }  // namespace
 
 void InitFast(napi_env env, napi_value exports) {
   napi_property_descriptor d[] = {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"gemmt", nullptr, Gemmt, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"frobenius", nullptr, SumSquaresNorm, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"syrk", nullptr, Syrk, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"gemv", nullptr, Gemv, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"axpy", nullptr, Axpy, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},

@@ -19,6 +19,8 @@ const INTERNAL = Symbol('Matrix.internal');
  */
 const transposeOf = new WeakMap<Matrix, { source: Matrix; version: number }>();
 const versions = new WeakMap<Matrix, number>();
+/** Transpose views of a matrix that may still read its storage: `set` materialises them first. */
+const pendingViews = new WeakMap<Matrix, WeakRef<Matrix>[]>();
 
 function isTransposeOf(t: Matrix, a: Matrix): boolean {
   const link = transposeOf.get(t);
@@ -68,21 +70,54 @@ export class Matrix {
   readonly rows: number;
   /** Number of columns. */
   readonly cols: number;
-  /** @internal row-major storage (a view into a pooled buffer). */
-  readonly data: Float64Array;
-  /** @internal the storage's buffer and element offset, as the BLAS entry points take them. */
-  readonly buf: ArrayBufferLike;
-  /** @internal */
-  readonly off: number;
+  /** Row-major storage; null while this is a transpose view that has not been needed as storage yet. */
+  private _data: Float64Array | null;
+  private _buf: ArrayBufferLike | null;
+  private _off: number;
+  /** The matrix this is the (not yet materialised) transpose of. */
+  private _src: Matrix | null = null;
 
   /** @internal use `matrix()` and friends */
-  constructor(token: symbol, rows: number, cols: number, data: Float64Array) {
+  constructor(token: symbol, rows: number, cols: number, data: Float64Array | null) {
     if (token !== INTERNAL) throw new TypeError('Matrix: use matrix([[...]]) to make a matrix');
     this.rows = rows;
     this.cols = cols;
-    this.data = data;
-    this.buf = data.buffer;
-    this.off = data.byteOffset >>> 3;
+    this._data = data;
+    this._buf = data ? data.buffer : null;
+    this._off = data ? data.byteOffset >>> 3 : 0;
+  }
+
+  /** @internal row-major storage (a view into a pooled buffer); a transpose view is materialised here. */
+  get data(): Float64Array {
+    return this._data ?? this.materialise();
+  }
+
+  /** @internal the storage's buffer and element offset, as the BLAS entry points take them. */
+  get buf(): ArrayBufferLike {
+    return this._buf ?? this.materialise().buffer;
+  }
+
+  /** @internal */
+  get off(): number {
+    if (this._data === null) this.materialise();
+    return this._off;
+  }
+
+  /** @internal the matrix whose transpose this is, while that is all it is (no storage of its own). */
+  transposeSource(): Matrix | null {
+    return this._src;
+  }
+
+  /** Copies the source's entries, transposed (OpenBLAS omatcopy), into storage of its own. */
+  private materialise(): Float64Array {
+    const src = this._src!;
+    const out = allocate(this.rows * this.cols, 'transpose', this.shape());
+    native().transpose(src.data, out, src.rows, src.cols);
+    this._data = out;
+    this._buf = out.buffer;
+    this._off = out.byteOffset >>> 3;
+    this._src = null;
+    return out;
   }
 
   static [Symbol.hasInstance](value: unknown): value is Matrix {
@@ -100,6 +135,7 @@ export class Matrix {
   get(i: number, j: number): number {
     checkIndex('get', 'row', i, this.rows);
     checkIndex('get', 'column', j, this.cols);
+    if (this._src) return this._src.data[j * this.rows + i]!;
     return this.data[i * this.cols + j]!;
   }
 
@@ -117,7 +153,14 @@ export class Matrix {
   set(i: number, j: number, v: number): void {
     checkIndex('set', 'row', i, this.rows);
     checkIndex('set', 'column', j, this.cols);
-    this.data[i * this.cols + j] = checkValue('set', v, 'value');
+    checkValue('set', v, 'value');
+    // Transpose views of this matrix keep the entries they were made from.
+    const views = pendingViews.get(this);
+    if (views) {
+      for (const ref of views) ref.deref()?.data;
+      pendingViews.delete(this);
+    }
+    this.data[i * this.cols + j] = v;
     versions.set(this, (versions.get(this) ?? 0) + 1);
   }
 
@@ -129,6 +172,7 @@ export class Matrix {
    */
   row(i: number): Vector {
     checkIndex('row', 'row', i, this.rows);
+    if (this._src) return this._src.strided('row', this.cols, i, this._src.cols);
     return this.strided('row', this.cols, i * this.cols, 1);
   }
 
@@ -140,6 +184,7 @@ export class Matrix {
    */
   col(j: number): Vector {
     checkIndex('col', 'column', j, this.cols);
+    if (this._src) return this._src.strided('col', this.rows, j * this._src.cols, 1);
     return this.strided('col', this.rows, j, this.cols);
   }
 
@@ -221,9 +266,14 @@ export class Matrix {
       const n = x.cols;
       if (x.rows !== k) throw new RangeError(`mul: shapes ${this.shape()} and ${x.shape()} do not match`);
       const out = allocate(m * n, 'mul', shape(m, n));
-      if (isTransposeOf(x, this)) native().syrk(this.buf, this.off, out.buffer, out.byteOffset >>> 3, m, k, 0);
-      else if (isTransposeOf(this, x)) native().syrk(x.buf, x.off, out.buffer, out.byteOffset >>> 3, m, k, 1);
-      else native().gemm(this.buf, this.off, x.buf, x.off, out.buffer, out.byteOffset >>> 3, m, k, n);
+      const oo = out.byteOffset >>> 3;
+      if (isTransposeOf(x, this)) native().syrk(this.buf, this.off, out.buffer, oo, m, k, 0);
+      else if (isTransposeOf(this, x)) native().syrk(x.buf, x.off, out.buffer, oo, m, k, 1);
+      else if (this._src || x._src) {
+        // A transpose view enters dgemm as its source with the transpose flag: no copy.
+        const a = this._src ?? this, b = x._src ?? x;
+        native().gemmt(a.buf, a.off, b.buf, b.off, out.buffer, oo, m, k, n, this._src ? 1 : 0, x._src ? 1 : 0);
+      } else native().gemm(this.buf, this.off, x.buf, x.off, out.buffer, oo, m, k, n);
       return new Matrix(INTERNAL, m, n, out);
     }
     if (x instanceof Vector) {
@@ -239,17 +289,32 @@ export class Matrix {
   }
 
   /**
-   * The transpose (OpenBLAS omatcopy).
+   * The transpose. Made without a copy: products take it as dgemm's transpose flag (or dsyrk for
+   * `A.mul(A.transpose())`); the entries are copied (OpenBLAS omatcopy) only when something needs them
+   * as storage, or before A changes.
    *
-   *     sage: matrix([[1, 2, 3]]).transpose()
+   *     sage: const T = matrix([[1, 2, 3]]).transpose()
+   *     sage: T
    *     [1.0]
    *     [2.0]
    *     [3.0]
+   *     sage: const A = matrix([[1, 2], [3, 4]])
+   *     sage: const At = A.transpose()
+   *     sage: A.set(0, 1, 9)
+   *     sage: [At.get(1, 0), A.get(0, 1)]
+   *     [ 2, 9 ]
+   *     sage: At.mul(identity(2))
+   *     [1.0 3.0]
+   *     [2.0 4.0]
    */
   transpose(): Matrix {
-    const out = allocate(this.data.length, 'transpose', shape(this.cols, this.rows));
-    native().transpose(this.data, out, this.rows, this.cols);
-    const t = new Matrix(INTERNAL, this.cols, this.rows, out);
+    const t = new Matrix(INTERNAL, this.cols, this.rows, null);
+    t._src = this;
+    let views = pendingViews.get(this);
+    if (!views) pendingViews.set(this, (views = []));
+    else if (views.length >= 32) views = views.filter((ref) => ref.deref() !== undefined);
+    pendingViews.set(this, views);
+    views.push(new WeakRef(t));
     transposeOf.set(t, { source: this, version: versions.get(this) ?? 0 });
     return t;
   }
@@ -493,7 +558,8 @@ export class Matrix {
     if (this.rows !== this.cols) throw new RangeError(`${op}: matrix is not square (${this.shape()})`);
   }
 
-  private strided(op: string, len: number, offset: number, stride: number): Vector {
+  /** @internal */
+  strided(op: string, len: number, offset: number, stride: number): Vector {
     const out = allocate(len, op, `length ${len}`);
     native().copyStrided(this.data, out, len, offset, stride);
     return wrapVector(out);

@@ -10,6 +10,10 @@ import { choiceAtLoad, CORETYPE_ENV, currentKey, readDecision, refreshDecision, 
 /** Low-level entry points. Products and vector arithmetic take (ArrayBuffer, element offset) pairs. */
 export interface NativeEngine {
   gemm(a: ArrayBufferLike, ao: number, b: ArrayBufferLike, bo: number, c: ArrayBufferLike, co: number, m: number, k: number, n: number): void;
+  /** gemm with op(A) = Aᵀ when ta (A stored k×m) and op(B) = Bᵀ when tb (B stored n×k). */
+  gemmt(a: ArrayBufferLike, ao: number, b: ArrayBufferLike, bo: number, c: ArrayBufferLike, co: number, m: number, k: number, n: number, ta: number, tb: number): void;
+  /** ‖x‖₂ of a contiguous run: sqrt(x·x), dnrm2 when that over- or underflows. */
+  frobenius(x: ArrayBufferLike, xo: number, len: number): number;
   syrk(a: ArrayBufferLike, ao: number, c: ArrayBufferLike, co: number, n: number, k: number, trans: number): void;
   gemv(a: ArrayBufferLike, ao: number, x: ArrayBufferLike, xo: number, y: ArrayBufferLike, yo: number, m: number, n: number): void;
   axpy(x: ArrayBufferLike, xo: number, y: ArrayBufferLike, yo: number, out: ArrayBufferLike, oo: number, alpha: number, len: number): void;
