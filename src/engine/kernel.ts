@@ -126,9 +126,10 @@ export function candidatesFor(cpu: CpuFacts, defaultCore: string): string[] {
 
 /** The CPU's model and instruction-set flags (the first processor of /proc/cpuinfo on Linux). */
 export function readCpu(): CpuFacts {
-  const model = os.cpus()[0]?.model?.trim() ?? '';
+  if (process.platform !== 'linux') return { arch: process.arch, model: os.cpus()[0]?.model?.trim() ?? '', flags: [] };
   let flags: string[] = [];
-  if (process.platform === 'linux') {
+  let model = '';
+  {
     // Only the first processor's entry is needed: read the start, not every core's entry.
     let text = '';
     try {
@@ -145,6 +146,8 @@ export function readCpu(): CpuFacts {
     }
     const line = /^(?:flags|Features)\s*:(.*)$/m.exec(text)?.[1] ?? '';
     flags = line.trim().split(/\s+/).filter((f) => ISA_FLAG.test(f)).sort();
+    // os.cpus() would read every core's entry (and /proc/stat) for the same name.
+    model = (/^(?:model name|Processor|cpu model)\s*:(.*)$/m.exec(text)?.[1] ?? '').trim();
   }
   return { arch: process.arch, model, flags };
 }

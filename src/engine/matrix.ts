@@ -7,7 +7,7 @@ import { formatMatrix } from './display.js';
 import { checkIndex, checkValue, describe, shape } from './errors.js';
 import * as linalg from './linalg.js';
 import { native } from './native.js';
-import { allocate } from './storage.js';
+import { allocate, allocateOutput } from './storage.js';
 import { Vector, wrapVector } from './vector.js';
 
 const INTERNAL = Symbol('Matrix.internal');
@@ -19,10 +19,9 @@ const INTERNAL = Symbol('Matrix.internal');
  */
 const transposeOf = new WeakMap<Matrix, { source: Matrix; version: number }>();
 const versions = new WeakMap<Matrix, number>();
-/** Transpose views of a matrix that may still read its storage: `set` materialises them first. */
-const pendingViews = new WeakMap<Matrix, WeakRef<Matrix>[]>();
 
 function isTransposeOf(t: Matrix, a: Matrix): boolean {
+  if (t.isViewOf(a)) return true;
   const link = transposeOf.get(t);
   return link !== undefined && link.source === a && link.version === (versions.get(a) ?? 0) && !versions.has(t);
 }
@@ -74,8 +73,11 @@ export class Matrix {
   private _data: Float64Array | null;
   private _buf: ArrayBufferLike | null;
   private _off: number;
-  /** The matrix this is the (not yet materialised) transpose of. */
+  /** For a transpose view: the matrix it was taken from, and that matrix's storage then (cols × rows). */
   private _src: Matrix | null = null;
+  private _srcData: Float64Array | null = null;
+  /** Transpose views read this storage: `set` gives this matrix a copy of its own first. */
+  private _shared = false;
 
   /** @internal use `matrix()` and friends */
   constructor(token: symbol, rows: number, cols: number, data: Float64Array | null) {
@@ -108,16 +110,27 @@ export class Matrix {
     return this._src;
   }
 
+  /** @internal a transpose view of `a` whose entries are still a's. */
+  isViewOf(a: Matrix): boolean {
+    return this._src === a && this._srcData === a._data;
+  }
+
   /** Copies the source's entries, transposed (OpenBLAS omatcopy), into storage of its own. */
   private materialise(): Float64Array {
-    const src = this._src!;
-    const out = allocate(this.rows * this.cols, 'transpose', this.shape());
-    native().transpose(src.data, out, src.rows, src.cols);
-    this._data = out;
-    this._buf = out.buffer;
-    this._off = out.byteOffset >>> 3;
-    this._src = null;
+    const src = this._srcData!;
+    const out = allocateOutput(this.rows * this.cols, 'transpose', this.shape());
+    native().transpose(src, out, this.cols, this.rows);
+    const from = this._src!;
+    if (from._data === src) transposeOf.set(this, { source: from, version: versions.get(from) ?? 0 });
+    this.adopt(out);
+    this._src = this._srcData = null;
     return out;
+  }
+
+  private adopt(data: Float64Array): void {
+    this._data = data;
+    this._buf = data.buffer;
+    this._off = data.byteOffset >>> 3;
   }
 
   static [Symbol.hasInstance](value: unknown): value is Matrix {
@@ -135,7 +148,7 @@ export class Matrix {
   get(i: number, j: number): number {
     checkIndex('get', 'row', i, this.rows);
     checkIndex('get', 'column', j, this.cols);
-    if (this._src) return this._src.data[j * this.rows + i]!;
+    if (this._srcData) return this._srcData[j * this.rows + i]!;
     return this.data[i * this.cols + j]!;
   }
 
@@ -154,11 +167,13 @@ export class Matrix {
     checkIndex('set', 'row', i, this.rows);
     checkIndex('set', 'column', j, this.cols);
     checkValue('set', v, 'value');
-    // Transpose views of this matrix keep the entries they were made from.
-    const views = pendingViews.get(this);
-    if (views) {
-      for (const ref of views) ref.deref()?.data;
-      pendingViews.delete(this);
+    const data = this.data;
+    if (this._shared) {
+      // Transpose views of this matrix keep the entries they were made from: copy on write.
+      const own = allocateOutput(data.length, 'set', this.shape());
+      own.set(data);
+      this.adopt(own);
+      this._shared = false;
     }
     this.data[i * this.cols + j] = v;
     versions.set(this, (versions.get(this) ?? 0) + 1);
@@ -172,8 +187,8 @@ export class Matrix {
    */
   row(i: number): Vector {
     checkIndex('row', 'row', i, this.rows);
-    if (this._src) return this._src.strided('row', this.cols, i, this._src.cols);
-    return this.strided('row', this.cols, i * this.cols, 1);
+    if (this._srcData) return strided(this._srcData, 'row', this.cols, i, this.rows);
+    return strided(this.data, 'row', this.cols, i * this.cols, 1);
   }
 
   /**
@@ -184,8 +199,8 @@ export class Matrix {
    */
   col(j: number): Vector {
     checkIndex('col', 'column', j, this.cols);
-    if (this._src) return this._src.strided('col', this.rows, j * this._src.cols, 1);
-    return this.strided('col', this.rows, j, this.cols);
+    if (this._srcData) return strided(this._srcData, 'col', this.rows, j * this.rows, 1);
+    return strided(this.data, 'col', this.rows, j, this.cols);
   }
 
   /**
@@ -234,7 +249,7 @@ export class Matrix {
   scale(s: number): Matrix {
     checkValue('scale', s, 'scalar');
     const n = this.data.length;
-    const out = allocate(n, 'scale', this.shape());
+    const out = allocateOutput(n, 'scale', this.shape());
     native().scal(this.buf, this.off, out.buffer, out.byteOffset >>> 3, s, n);
     return new Matrix(INTERNAL, this.rows, this.cols, out);
   }
@@ -265,14 +280,14 @@ export class Matrix {
       const k = this.cols;
       const n = x.cols;
       if (x.rows !== k) throw new RangeError(`mul: shapes ${this.shape()} and ${x.shape()} do not match`);
-      const out = allocate(m * n, 'mul', shape(m, n));
+      const out = allocateOutput(m * n, 'mul', shape(m, n));
       const oo = out.byteOffset >>> 3;
       if (isTransposeOf(x, this)) native().syrk(this.buf, this.off, out.buffer, oo, m, k, 0);
       else if (isTransposeOf(this, x)) native().syrk(x.buf, x.off, out.buffer, oo, m, k, 1);
-      else if (this._src || x._src) {
-        // A transpose view enters dgemm as its source with the transpose flag: no copy.
-        const a = this._src ?? this, b = x._src ?? x;
-        native().gemmt(a.buf, a.off, b.buf, b.off, out.buffer, oo, m, k, n, this._src ? 1 : 0, x._src ? 1 : 0);
+      else if (this._srcData || x._srcData) {
+        // A transpose view enters dgemm as its source's storage with the transpose flag: no copy.
+        const a = this._srcData ?? this.data, b = x._srcData ?? x.data;
+        native().gemmt(a.buffer, a.byteOffset >>> 3, b.buffer, b.byteOffset >>> 3, out.buffer, oo, m, k, n, this._srcData ? 1 : 0, x._srcData ? 1 : 0);
       } else native().gemm(this.buf, this.off, x.buf, x.off, out.buffer, oo, m, k, n);
       return new Matrix(INTERNAL, m, n, out);
     }
@@ -310,12 +325,8 @@ export class Matrix {
   transpose(): Matrix {
     const t = new Matrix(INTERNAL, this.cols, this.rows, null);
     t._src = this;
-    let views = pendingViews.get(this);
-    if (!views) pendingViews.set(this, (views = []));
-    else if (views.length >= 32) views = views.filter((ref) => ref.deref() !== undefined);
-    pendingViews.set(this, views);
-    views.push(new WeakRef(t));
-    transposeOf.set(t, { source: this, version: versions.get(this) ?? 0 });
+    t._srcData = this.data;
+    this._shared = true;
     return t;
   }
 
@@ -558,12 +569,6 @@ export class Matrix {
     if (this.rows !== this.cols) throw new RangeError(`${op}: matrix is not square (${this.shape()})`);
   }
 
-  /** @internal */
-  strided(op: string, len: number, offset: number, stride: number): Vector {
-    const out = allocate(len, op, `length ${len}`);
-    native().copyStrided(this.data, out, len, offset, stride);
-    return wrapVector(out);
-  }
 
   private combine(op: string, B: Matrix, alpha: number): Matrix {
     if (!(B instanceof Matrix)) throw new TypeError(`${op}: expected a Matrix, got ${describe(B)}`);
@@ -571,13 +576,19 @@ export class Matrix {
       throw new RangeError(`${op}: shapes ${this.shape()} and ${B.shape()} do not match`);
     }
     const n = this.data.length;
-    const out = allocate(n, op, this.shape());
+    const out = allocateOutput(n, op, this.shape());
     native().axpy(this.buf, this.off, B.buf, B.off, out.buffer, out.byteOffset >>> 3, alpha, n);
     return new Matrix(INTERNAL, this.rows, this.cols, out);
   }
 }
 
 Object.defineProperty(Matrix.prototype, BRAND, { value: true });
+
+function strided(data: Float64Array, op: string, len: number, offset: number, stride: number): Vector {
+  const out = allocate(len, op, `length ${len}`);
+  native().copyStrided(data, out, len, offset, stride);
+  return wrapVector(out);
+}
 
 /** @internal wraps engine-owned row-major storage without copying. */
 export function wrapMatrix(rows: number, cols: number, data: Float64Array): Matrix {
