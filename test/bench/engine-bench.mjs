@@ -4,15 +4,17 @@
 //
 //   node test/bench/engine-bench.mjs [--threads 1,2] [--rounds 3] [--reps 3] [--calls 1000000] [--only NAME,...]
 //
-// Every round runs each operation on the engine, then on each numpy; each side keeps its best time per
-// operation and round. Printed per operation: the best times, and numpy's time / the engine's (above 1 =
-// the engine is faster) as the median of the per-round ratios with their range, so that load from other
-// processes on a shared machine biases neither side.
+// Every round runs each operation on the engine and straight after on each numpy (kept running, driven
+// over a pipe), best of REPS each; the order alternates between rounds. Printed per operation: the best
+// times, and numpy's time / the engine's (above 1 = the engine is faster) as the median of the
+// per-round ratios with their range, so that load from other processes on a shared machine biases
+// neither side.
 // numpy runs from the default python3 (typically a pip numpy with its own newer OpenBLAS) and from
 // /usr/bin/python3 when that is another interpreter with numpy (Debian's, on the system OpenBLAS); each
 // is skipped with a message when numpy is missing. OPENBLAS_CORETYPE and friends are inherited
 // untouched; the kernels in use are printed.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -80,36 +82,59 @@ function engineSmall() {
   return best;
 }
 
-function engineRound() {
-  const out = {};
-  for (const name of NAMES) {
-    if (name === '4x4 product') {
-      out[name] = engineSmall();
-      continue;
-    }
+const engineReady = new Map();
+
+function engineTime(name) {
+  if (name === '4x4 product') return engineSmall();
+  let ready = engineReady.get(name);
+  if (!ready) {
     const f = OPS[name]();
     f(); // warm-up: thread pool start, page faults
-    let best = Infinity;
-    for (let r = 0; r < REPS; r++) {
-      const t0 = process.hrtime.bigint();
-      f();
-      best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
-    }
-    out[name] = best;
+    const t0 = process.hrtime.bigint();
+    f();
+    // Calls shorter than 2 ms are timed in batches of that length, as on the numpy side.
+    const once = Number(process.hrtime.bigint() - t0) / 1e9;
+    engineReady.set(name, (ready = { f, inner: Math.max(1, Math.floor(0.002 / Math.max(once, 1e-9))) }));
   }
-  return out;
+  const { f, inner } = ready;
+  let best = Infinity;
+  for (let r = 0; r < REPS; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < inner; i++) f();
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9 / inner);
+  }
+  return best;
 }
 
-function numpyRound(python, threads) {
-  const r = spawnSync(python, [path.join(here, 'engine-bench.py'), String(REPS), String(CALLS), ...NAMES], {
-    encoding: 'utf8',
+/** A numpy process for `threads` threads: ask(name) resolves to its best time; null when numpy is missing. */
+async function startNumpy(python, threads) {
+  const child = spawn(python, [path.join(here, 'engine-bench.py'), String(CALLS)], {
     env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads) },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
-  if (r.error || r.status !== 0) {
-    const why = r.error ? r.error.message : (r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`);
-    return { skipped: `${python}: ${why}` };
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const failed = new Promise((resolve) => child.on('error', (e) => resolve({ done: true, error: e.message })).on('exit', () => resolve({ done: true })));
+  const next = async () => {
+    const r = await Promise.race([lines.next(), failed]);
+    if (r.done) throw new Error(r.error ?? (stderr.trim().split('\n').pop() || 'numpy side ended'));
+    return r.value;
+  };
+  try {
+    const info = JSON.parse(await next());
+    return {
+      info,
+      ask: async (name) => {
+        child.stdin.write(`${REPS} ${name}\n`);
+        return Number(await next());
+      },
+      close: () => child.stdin.end(),
+    };
+  } catch (err) {
+    child.kill();
+    return { skipped: `${python}: ${err.message}` };
   }
-  return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
 /** The default python3, and /usr/bin/python3 when it is another interpreter. */
@@ -130,35 +155,32 @@ console.log(`engine: ${cfg0.library} ${cfg0.version}, ${cfg0.coretype} kernels (
 
 for (const threads of THREADS) {
   E.setBlasThreads(threads);
-  const engine = [];
-  const py = new Map(pythons().map((p) => [p, []]));
-  const info = new Map();
+  const sides = [];
+  for (const p of pythons()) {
+    const side = await startNumpy(p, threads);
+    if (side.skipped) console.log(`numpy skipped: ${side.skipped}`);
+    else sides.push({ python: p, ...side, times: new Map() });
+  }
+  const engine = new Map(NAMES.map((n) => [n, []]));
+  for (const s of sides) for (const n of NAMES) s.times.set(n, []);
   for (let round = 0; round < ROUNDS; round++) {
-    engine.push(engineRound());
-    for (const [p, rounds] of py) {
-      const r = numpyRound(p, threads);
-      if (r.skipped) {
-        if (round === 0) console.log(`numpy skipped: ${r.skipped}`);
-        py.delete(p);
-        continue;
-      }
-      info.set(p, r);
-      rounds.push(r.seconds);
+    for (const name of NAMES) {
+      // Alternate which side goes first, so that neither always meets the other's leftovers.
+      if (round % 2 === 0) engine.get(name).push(engineTime(name));
+      for (const s of sides) s.times.get(name).push(await s.ask(name));
+      if (round % 2 === 1) engine.get(name).push(engineTime(name));
     }
   }
-  console.log(`\n${threads} BLAS thread${threads === 1 ? '' : 's'}, ${ROUNDS} rounds (best of ${REPS} per round)`);
-  const heads = [...py.keys()].map((p) => {
-    const r = info.get(p);
-    return `numpy ${r.numpy} (${p}, ${r.config.split(/\s+/).slice(0, 2).join(' ')}, ${r.coretype})`;
-  });
-  heads.forEach((h, i) => console.log(`  [${i + 1}] ${h}`));
+  for (const s of sides) s.close();
+  console.log(`\n${threads} BLAS thread${threads === 1 ? '' : 's'}, ${ROUNDS} rounds (best of ${REPS} per round and side)`);
+  sides.forEach((s, i) => console.log(`  [${i + 1}] numpy ${s.info.numpy} (${s.python}, ${s.info.config.split(/\s+/).slice(0, 2).join(' ')}, ${s.info.coretype})`));
   const pad = (x, n) => String(x).padEnd(n);
-  console.log(`  ${pad('operation', 22)}${pad('engine', 12)}${[...py.keys()].map((_, i) => `${pad(`numpy [${i + 1}]`, 12)}${pad('numpy/engine (range)', 24)}`).join('')}`);
+  console.log(`  ${pad('operation', 22)}${pad('engine', 12)}${sides.map((_, i) => `${pad(`numpy [${i + 1}]`, 12)}${pad('numpy/engine (range)', 24)}`).join('')}`);
   for (const name of NAMES) {
-    const e = engine.map((r) => r[name]);
+    const e = engine.get(name);
     let line = `  ${pad(name, 22)}${pad(fmtTime(Math.min(...e)), 12)}`;
-    for (const rounds of py.values()) {
-      const n = rounds.map((r) => r[name]);
+    for (const s of sides) {
+      const n = s.times.get(name);
       const ratios = n.map((t, k) => t / e[k]);
       line += `${pad(fmtTime(Math.min(...n)), 12)}${pad(`${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`, 24)}`;
     }

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""numpy side of test/bench/engine-bench.mjs: the same operations, best time of each, as one JSON line.
+"""numpy side of test/bench/engine-bench.mjs: the same operations, timed on request.
 
-usage: engine-bench.py REPS SMALL_CALLS OP...
-The caller sets OPENBLAS_NUM_THREADS so both sides use the same thread count. Each OP is a name of
-OPS below; the engine side has the same names and inputs of the same kind (uniform in [-1, 1]).
+usage: engine-bench.py SMALL_CALLS
+Prints one JSON line describing numpy and its OpenBLAS, then reads requests from stdin, one per line,
+`REPS OPERATION`, and answers each with one line: the best time in seconds of REPS runs (the first run
+of an operation, a warm-up, is not counted; calls under 2 ms are timed in batches). The caller sets OPENBLAS_NUM_THREADS so both sides use the
+same thread count. Each operation is a name of OPS below; the engine side has the same names and
+inputs of the same kind (uniform in [-1, 1]).
 """
 import ctypes
 import json
@@ -73,23 +76,31 @@ OPS = {
 
 
 def main():
-    reps, calls, ops = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
-    out = {}
-    for name in ops:
+    calls = int(sys.argv[1])
+    print(json.dumps({"python": sys.executable, "numpy": np.__version__, **openblas_info()}), flush=True)
+    ready = {}
+    for line in sys.stdin:
+        reps, name = line.rstrip("\n").split(" ", 1)
         if name == "4x4 product":
             s, t = rand(4, 4), rand(4, 4)
             batch = max(1, calls // 5)
-            out[name] = min(timeit.repeat(lambda: s @ t, number=batch, repeat=5)) / batch
-            continue
-        f = OPS[name]()
-        f()  # warm-up: thread pool start, page faults
-        best = float("inf")
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            f()
-            best = min(best, time.perf_counter() - t0)
-        out[name] = best
-    print(json.dumps({"python": sys.executable, "numpy": np.__version__, **openblas_info(), "seconds": out}))
+            best = min(timeit.repeat(lambda: s @ t, number=batch, repeat=5)) / batch
+        else:
+            if name not in ready:
+                f = OPS[name]()
+                f()  # warm-up: thread pool start, page faults
+                t0 = time.perf_counter()
+                f()
+                # Calls shorter than 2 ms are timed in batches of that length.
+                ready[name] = (f, max(1, int(0.002 / max(time.perf_counter() - t0, 1e-9))))
+            f, inner = ready[name]
+            best = float("inf")
+            for _ in range(int(reps)):
+                t0 = time.perf_counter()
+                for _ in range(inner):
+                    f()
+                best = min(best, (time.perf_counter() - t0) / inner)
+        print(best, flush=True)
 
 
 main()
