@@ -8,6 +8,9 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
 
 #include <cblas.h>
 
@@ -212,6 +215,45 @@ napi_value Nrm2(napi_env env, napi_callback_info info) {
   return Number(env, len == 0 ? 0.0 : cblas_dnrm2(len, x, 1));
 }
 
+// Σ xᵢ² over a run, with four accumulators (a plain loop: safe on any thread, unlike a BLAS call).
+double Squares(const double* x, size_t n) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += x[i] * x[i];
+    s1 += x[i + 1] * x[i + 1];
+    s2 += x[i + 2] * x[i + 2];
+    s3 += x[i + 3] * x[i + 3];
+  }
+  for (; i < n; i++) s0 += x[i] * x[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+// x·x: ddot, or for long runs with several BLAS threads allowed, split over that many threads (OpenBLAS
+// 0.3.21's ddot runs on one thread; newer versions thread it).
+double SumOfSquares(const double* x, int len) {
+  int parts = std::min(openblas_get_num_threads(), 8);
+  if (parts < 2 || len < (1 << 20)) return cblas_ddot(len, x, 1, x, 1);
+  size_t n = static_cast<size_t>(len), chunk = n / parts;
+  std::vector<double> sums(parts, 0.0);
+  std::vector<std::thread> helpers;
+  int started = 1;  // part 0 is this thread's
+  for (; started < parts; started++) {
+    size_t from = started * chunk, count = started == parts - 1 ? n - from : chunk;
+    try {
+      helpers.emplace_back([&sums, x, started, from, count] { sums[started] = Squares(x + from, count); });
+    } catch (const std::system_error&) {
+      break;  // no thread to spare: this thread does the rest
+    }
+  }
+  sums[0] = Squares(x, chunk);
+  if (started < parts) sums[0] += Squares(x + started * chunk, n - started * chunk);
+  for (auto& t : helpers) t.join();
+  double s = 0;
+  for (double v : sums) s += v;
+  return s;
+}
+
 // sumSquares(x, xo, len) → ‖x‖₂ as sqrt(x·x) (ddot, as numpy's norm does), through dnrm2's scaled sum
 // when the squares overflow or underflow.
 napi_value SumSquaresNorm(napi_env env, napi_callback_info info) {
@@ -221,7 +263,7 @@ napi_value SumSquaresNorm(napi_env env, napi_callback_info info) {
   double* x = a.Buf(0, len);
   if (a.failed) return nullptr;
   if (len == 0) return Number(env, 0.0);
-  double s = cblas_ddot(len, x, 1, x, 1);
+  double s = SumOfSquares(x, len);
   if (std::isfinite(s) && s >= 1e-290) return Number(env, std::sqrt(s));
   if (std::isnan(s)) return Number(env, s);
   return Number(env, cblas_dnrm2(len, x, 1));

@@ -2,7 +2,7 @@
 // result against the same computation done entry by entry in JavaScript.
 import assert from 'node:assert/strict';
 
-import { identity, matrix, randomMatrix, type Matrix } from '../src/engine/index.js';
+import { blasConfig, identity, matrix, randomMatrix, setBlasThreads, type Matrix } from '../src/engine/index.js';
 
 function plainTranspose(A: Matrix): number[][] {
   const a = A.toArray();
@@ -79,6 +79,21 @@ describe('engine: norms and element-wise operations', () => {
     assert.ok(Math.abs(A.norm(1) - one) <= 1e-13 * one);
     assert.ok(Math.abs(A.norm(Infinity) - inf) <= 1e-13 * inf);
     assert.ok(Math.abs(A.transpose().norm(1) - inf) <= 1e-13 * inf, 'a view is materialised first');
+  });
+
+  it('the Frobenius norm of a long run, split over threads, is the plain sum of squares', () => {
+    const B = randomMatrix(1001, 1049, 7); // 1,050,049 entries: over the split threshold, odd length
+    let sum = 0;
+    for (const x of B.data) sum += x * x;
+    const before = blasConfig().threads;
+    try {
+      for (const threads of [1, 2, 3]) {
+        setBlasThreads(threads);
+        assert.ok(Math.abs(B.norm() / Math.sqrt(sum) - 1) < 1e-13, `${threads} threads`);
+      }
+    } finally {
+      setBlasThreads(before);
+    }
   });
 
   it('the Frobenius norm neither overflows nor underflows where the squares would', () => {
