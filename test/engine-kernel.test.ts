@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import {
-  candidatesFor, choiceAtLoad, coreLevel, currentKey, decide, DECISION_FILE, MAX_REL_DIFF, probe, readCpu, spawnChild,
+  candidatesFor, choiceAtLoad, coreLevel, currentKey, decide, DECISION_FILE, failedDecision, MAX_REL_DIFF, probe, readCpu, sameKey, spawnChild,
   type ChildReport, type CpuFacts, type DecisionKey, type KernelDecision,
 } from '../src/engine/kernel.js';
 import { ADDON } from '../src/engine/native.js';
@@ -88,6 +88,13 @@ describe('engine: BLAS kernel choice', () => {
       assert.deepEqual(choiceAtLoad({}, { ...chosen, coretype: null }), { source: 'library', libraryPick: 'Prescott', reason: 'because' });
       assert.equal(choiceAtLoad({}, undefined, 'probe failed').reason, 'probe failed');
     });
+  });
+
+  it('a probe that fails is stored as such (library pick, the reason), so loads do not probe again', () => {
+    const d = failedDecision(packageRoot(), 'probe child failed: killed by SIGSEGV');
+    assert.equal(d.coretype, null);
+    assert.ok(sameKey(d.key, currentKey(packageRoot(), d.key.library)), 'matches the next load while nothing changes');
+    assert.deepEqual(choiceAtLoad({}, d), { source: 'library', libraryPick: '', reason: 'the kernel probe failed (probe child failed: killed by SIGSEGV); the library picks the kernels' });
   });
 
   describe('the probe on this machine (real child processes)', function () {

@@ -5,9 +5,10 @@
 //   node kernel-probe.js --child          load the addon as the environment says, run the self-test, print JSON
 //
 // --baseline NAME (with --write or --show) treats kernel NAME as the library's own pick.
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { packageRoot } from '../package-root.js';
-import { probe, selfTest, writeDecision, type SelfTestEngine } from './kernel.js';
+import { failedDecision, probe, selfTest, writeDecision, type SelfTestEngine } from './kernel.js';
 import { ADDON, requireAddon } from './native.js';
 
 function child(): void {
@@ -21,6 +22,13 @@ function child(): void {
   process.stdout.write(JSON.stringify({ config, core: core.trim(), library: e.libraryPath(), results }));
 }
 
+/** The OpenBLAS file the addon loads, asked of a child (the addon may be what fails); '' when unknown. */
+function libraryFile(): string {
+  const addon = JSON.stringify(path.join(packageRoot(), ADDON));
+  const r = spawnSync(process.execPath, ['-e', `process.stdout.write(require(${addon}).libraryPath())`], { encoding: 'utf8', timeout: 30000 });
+  return r.status === 0 ? r.stdout : '';
+}
+
 function main(argv: string[]): number {
   const mode = argv[0];
   if (mode === '--child') {
@@ -31,7 +39,13 @@ function main(argv: string[]): number {
   const baseline = at >= 0 ? argv[at + 1] : undefined;
   if (mode === '--write' || mode === '--show') {
     const root = argv[1] && !argv[1].startsWith('--') ? path.resolve(argv[1]) : packageRoot();
-    const decision = probe({ baseline, root });
+    let decision;
+    try {
+      decision = probe({ baseline, root });
+    } catch (err) {
+      if (mode !== '--write') throw err;
+      decision = failedDecision(root, String((err as Error)?.message ?? err), libraryFile());
+    }
     if (mode === '--write') writeDecision(root, decision);
     process.stdout.write(`${decision.coretype ? `use ${decision.coretype}` : `keep ${decision.defaultCore}`}: ${decision.reason}\n`);
     return 0;

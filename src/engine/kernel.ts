@@ -437,6 +437,14 @@ export function probe(options: ProbeOptions = {}): KernelDecision {
   return decide({ cpu, config: reference.config, defaultCore, candidates }, currentKey(options.root ?? packageRoot(), reference.library, cpu));
 }
 
+/**
+ * What is stored when the probe itself fails (the library's own pick stays): keyed like any decision, so
+ * that loads do not probe again until the CPU, the library or the addon changes.
+ */
+export function failedDecision(root: string, why: string, library = ''): KernelDecision {
+  return { format: FORMAT, key: currentKey(root, library), library: 'OpenBLAS', defaultCore: '', coretype: null, reason: `the kernel probe failed (${why}); the library picks the kernels`, candidates: [] };
+}
+
 /** Writes the decision atomically next to the addon. */
 export function writeDecision(root: string, decision: KernelDecision): string {
   let error: unknown;
