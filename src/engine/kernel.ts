@@ -86,8 +86,8 @@ const CORE_LEVEL: Record<string, Level> = {
   banias: Level.Sse, atom: Level.Sse, core2: Level.Sse, penryn: Level.Sse, dunnington: Level.Sse,
   nehalem: Level.Sse, athlon: Level.Sse, opteron: Level.Sse, opteron_sse3: Level.Sse, barcelona: Level.Sse,
   nano: Level.Sse, bobcat: Level.Sse,
-  sandybridge: Level.Avx, bulldozer: Level.Avx, piledriver: Level.Avx, steamroller: Level.Avx, excavator: Level.Avx,
-  haswell: Level.Avx2, zen: Level.Avx2,
+  sandybridge: Level.Avx, bulldozer: Level.Avx, piledriver: Level.Avx, steamroller: Level.Avx,
+  haswell: Level.Avx2, zen: Level.Avx2, excavator: Level.Avx2,
   skylakex: Level.Avx512, cooperlake: Level.Avx512, sapphirerapids: Level.Avx512,
 };
 
