@@ -8,6 +8,9 @@
 #if defined(__linux__)
 #include <sys/prctl.h>
 #endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <dlfcn.h>
+#endif
 
 namespace engine {
 namespace {
@@ -22,6 +25,17 @@ Napi::Value Config(const Napi::CallbackInfo& info) {
   out.Set(1u, Napi::String::New(env, core ? core : ""));
   out.Set(2u, Napi::Number::New(env, openblas_get_num_threads()));
   return out;
+}
+
+// libraryPath() → the file the dynamic loader opened for OpenBLAS (as it found it, before symlinks), or
+// "" where dladdr is unavailable: the kernel decision is keyed by that file.
+Napi::Value LibraryPath(const Napi::CallbackInfo& info) {
+  std::string file;
+#if defined(__unix__) || defined(__APPLE__)
+  Dl_info where;
+  if (dladdr(reinterpret_cast<void*>(&openblas_get_config), &where) != 0 && where.dli_fname) file = where.dli_fname;
+#endif
+  return Napi::String::New(info.Env(), file);
 }
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
@@ -70,6 +84,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitBlas(env, exports);
   InitLapack(env, exports);
   exports.Set("config", Napi::Function::New(env, Guarded<Config>, "config"));
+  exports.Set("libraryPath", Napi::Function::New(env, Guarded<LibraryPath>, "libraryPath"));
   exports.Set("setThreads", Napi::Function::New(env, Guarded<SetThreads>, "setThreads"));
   exports.Set("larnv", Napi::Function::New(env, Guarded<Larnv>, "larnv"));
   return exports;

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -85,6 +86,14 @@ std::vector<T> Work(Napi::Env env, const char* op, size_t n, T fill = T()) {
   } catch (const std::bad_alloc&) {
     ThrowRange(env, std::string(op) + ": cannot allocate " + std::to_string(n) + " elements of workspace");
   }
+}
+
+// Workspace that the routine overwrites entirely, left uninitialised (Work's zero fill of an 18 MB matrix
+// costs about as much as copying it).
+inline std::unique_ptr<double[]> Scratch(Napi::Env env, const char* op, size_t n) {
+  double* p = new (std::nothrow) double[n ? n : 1];
+  if (!p) ThrowRange(env, std::string(op) + ": cannot allocate " + std::to_string(n) + " elements of workspace");
+  return std::unique_ptr<double[]>(p);
 }
 
 // LAPACKE reports its own allocation failures and argument errors as negative info codes.

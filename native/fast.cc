@@ -5,15 +5,19 @@
 #include <node_api.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
 
 #include <cblas.h>
 
 namespace engine {
 namespace {
 
-constexpr size_t kMaxArgs = 10;
+constexpr size_t kMaxArgs = 12;
 
 struct Args {
   napi_env env;
@@ -24,6 +28,8 @@ struct Args {
 
   Args(napi_env e, napi_callback_info info, const char* name) : env(e), op(name) {
     if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) Fail(false, "bad call");
+    // napi reports how many arguments were passed, which may exceed what it stored.
+    if (argc > kMaxArgs) argc = kMaxArgs;
   }
 
   // Throws (in JS) once; later calls are no-ops so a function can check `failed` at the end of unpacking.
@@ -98,6 +104,25 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// gemmt(a, ao, b, bo, c, co, m, k, n, ta, tb): C(m×n) = op(A)·op(B), row-major, where op(A) = Aᵀ when ta
+// (A stored k×m) and op(B) = Bᵀ when tb (B stored n×k): a product with a transpose view, without a copy.
+napi_value Gemmt(napi_env env, napi_callback_info info) {
+  Args a(env, info, "mul");
+  int m = a.Int(6), k = a.Int(7), n = a.Int(8), ta = a.Int(9), tb = a.Int(10);
+  if (a.failed) return nullptr;
+  double* A = a.Buf(0, Count(m, k));
+  double* B = a.Buf(2, Count(k, n));
+  double* C = a.Buf(4, Count(m, n));
+  if (a.failed || m == 0 || n == 0) return nullptr;
+  if (k == 0) {
+    std::fill_n(C, Count(m, n), 0.0);
+    return nullptr;
+  }
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0, A, ta ? m : k, B,
+              tb ? k : n, 0.0, C, n);
+  return nullptr;
+}
+
 // syrk(a, ao, c, co, n, k, trans): C(n×n) = A·Aᵀ with A n×k, or Aᵀ·A with A k×n when trans. Half the
 // flops of gemm (as numpy does for `a @ a.T`); dsyrk fills the upper triangle, the lower one is mirrored.
 napi_value Syrk(napi_env env, napi_callback_info info) {
@@ -144,8 +169,14 @@ napi_value Axpy(napi_env env, napi_callback_info info) {
   double* y = a.Buf(2, len);
   double* out = a.Buf(4, len);
   if (a.failed || len == 0) return nullptr;
-  cblas_dcopy(len, x, 1, out, 1);
-  cblas_daxpy(len, alpha, y, 1, out, 1);
+  // One pass (dcopy then daxpy would read and write the output twice).
+  const size_t count = static_cast<size_t>(len);
+  if (alpha == 1.0)
+    for (size_t i = 0; i < count; i++) out[i] = x[i] + y[i];
+  else if (alpha == -1.0)
+    for (size_t i = 0; i < count; i++) out[i] = x[i] - y[i];
+  else
+    for (size_t i = 0; i < count; i++) out[i] = x[i] + alpha * y[i];
   return nullptr;
 }
 
@@ -158,8 +189,8 @@ napi_value Scal(napi_env env, napi_callback_info info) {
   double* x = a.Buf(0, len);
   double* out = a.Buf(2, len);
   if (a.failed || len == 0) return nullptr;
-  cblas_dcopy(len, x, 1, out, 1);
-  cblas_dscal(len, alpha, out, 1);
+  const size_t count = static_cast<size_t>(len);
+  for (size_t i = 0; i < count; i++) out[i] = alpha * x[i];
   return nullptr;
 }
 
@@ -184,11 +215,67 @@ napi_value Nrm2(napi_env env, napi_callback_info info) {
   return Number(env, len == 0 ? 0.0 : cblas_dnrm2(len, x, 1));
 }
 
+// Σ xᵢ² over a run, with four accumulators (a plain loop: safe on any thread, unlike a BLAS call).
+double Squares(const double* x, size_t n) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += x[i] * x[i];
+    s1 += x[i + 1] * x[i + 1];
+    s2 += x[i + 2] * x[i + 2];
+    s3 += x[i + 3] * x[i + 3];
+  }
+  for (; i < n; i++) s0 += x[i] * x[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+// x·x: ddot, or for long runs with several BLAS threads allowed, split over that many threads (OpenBLAS
+// 0.3.21's ddot runs on one thread; newer versions thread it).
+double SumOfSquares(const double* x, int len) {
+  int parts = std::min(openblas_get_num_threads(), 8);
+  if (parts < 2 || len < (1 << 20)) return cblas_ddot(len, x, 1, x, 1);
+  size_t n = static_cast<size_t>(len), chunk = n / parts;
+  std::vector<double> sums(parts, 0.0);
+  std::vector<std::thread> helpers;
+  int started = 1;  // part 0 is this thread's
+  for (; started < parts; started++) {
+    size_t from = started * chunk, count = started == parts - 1 ? n - from : chunk;
+    try {
+      helpers.emplace_back([&sums, x, started, from, count] { sums[started] = Squares(x + from, count); });
+    } catch (const std::system_error&) {
+      break;  // no thread to spare: this thread does the rest
+    }
+  }
+  sums[0] = Squares(x, chunk);
+  if (started < parts) sums[0] += Squares(x + started * chunk, n - started * chunk);
+  for (auto& t : helpers) t.join();
+  double s = 0;
+  for (double v : sums) s += v;
+  return s;
+}
+
+// sumSquares(x, xo, len) → ‖x‖₂ as sqrt(x·x) (ddot, as numpy's norm does), through dnrm2's scaled sum
+// when the squares overflow or underflow.
+napi_value SumSquaresNorm(napi_env env, napi_callback_info info) {
+  Args a(env, info, "norm");
+  int len = a.Int(2);
+  if (a.failed) return nullptr;
+  double* x = a.Buf(0, len);
+  if (a.failed) return nullptr;
+  if (len == 0) return Number(env, 0.0);
+  double s = SumOfSquares(x, len);
+  if (std::isfinite(s) && s >= 1e-290) return Number(env, std::sqrt(s));
+  if (std::isnan(s)) return Number(env, s);
+  return Number(env, cblas_dnrm2(len, x, 1));
+}
+
 }  // namespace
 
 void InitFast(napi_env env, napi_value exports) {
   napi_property_descriptor d[] = {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"gemmt", nullptr, Gemmt, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"frobenius", nullptr, SumSquaresNorm, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"syrk", nullptr, Syrk, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"gemv", nullptr, Gemv, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"axpy", nullptr, Axpy, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},

@@ -90,15 +90,16 @@ Napi::Value Solve(const Napi::CallbackInfo& info) {
   size_t count = Count(env, op, n, n), bcount = Count(env, op, n, nrhs);
   F64 a = ArgF64(info, 0, op, count), b = ArgF64(info, 1, op, bcount), out = ArgF64(info, 2, op, bcount);
   if (n == 0 || nrhs == 0) return env.Undefined();
-  std::vector<double> w = Work<double>(env, op, count);
-  cblas_domatcopy(CblasRowMajor, CblasTrans, n, n, 1.0, a.p, n, w.data(), n);  // w = A, column-major
+  // Uninitialised workspace, and dgesv_work: LAPACKE's dgesv would scan A and B for NaN first.
+  std::unique_ptr<double[]> w = Scratch(env, op, count);
+  cblas_domatcopy(CblasRowMajor, CblasTrans, n, n, 1.0, a.p, n, w.get(), n);  // w = A, column-major
   // One right-hand side is the same in both layouts; several are transposed in and out.
-  std::vector<double> bt = nrhs == 1 ? std::vector<double>() : Work<double>(env, op, bcount);
-  double* x = nrhs == 1 ? out.p : bt.data();
+  std::unique_ptr<double[]> bt = nrhs == 1 ? nullptr : Scratch(env, op, bcount);
+  double* x = nrhs == 1 ? out.p : bt.get();
   if (nrhs == 1) std::copy(b.p, b.p + bcount, out.p);
   else cblas_domatcopy(CblasRowMajor, CblasTrans, n, nrhs, 1.0, b.p, nrhs, x, n);
   std::vector<lapack_int> ipiv = Work<lapack_int>(env, op, n);
-  lapack_int rc = LAPACKE_dgesv(LAPACK_COL_MAJOR, n, nrhs, w.data(), n, ipiv.data(), x, n);
+  lapack_int rc = LAPACKE_dgesv_work(LAPACK_COL_MAJOR, n, nrhs, w.get(), n, ipiv.data(), x, n);
   CheckLapackInfo(env, op, "dgesv", rc);
   if (rc > 0) Singular(env);
   if (nrhs > 1) cblas_domatcopy(CblasRowMajor, CblasTrans, nrhs, n, 1.0, x, n, out.p, nrhs);
@@ -256,8 +257,11 @@ Napi::Value Norm(const Napi::CallbackInfo& info) {
     Gesdd(env, op, a.p, m, n, s.data(), nullptr, nullptr);
     return Napi::Number::New(env, s[0]);
   }
-  const char which = kind == 0 ? 'F' : kind == 1 ? '1' : 'I';
-  double r = LAPACKE_dlange(LAPACK_ROW_MAJOR, which, m, n, a.p, n);
+  // Row-major A read as column-major is Aᵀ (n×m): ‖A‖₁ = ‖Aᵀ‖∞ and ‖A‖∞ = ‖Aᵀ‖₁, so dlange runs on the
+  // buffer as it is; the _work entry point skips LAPACKE's NaN scan (dlange propagates NaN itself).
+  const char which = kind == 0 ? 'F' : kind == 1 ? 'I' : '1';
+  std::vector<double> work = Work<double>(env, op, which == 'I' ? n : 1);
+  double r = LAPACKE_dlange_work(LAPACK_COL_MAJOR, which, n, m, a.p, n, work.data());
   return Napi::Number::New(env, r);
 }
 

@@ -12,16 +12,24 @@ interface BlasConfig {
   version: string;
   coretype: string;
   threads: number;
+  chosenBy?: string;
+  libraryPick?: string;
+  reason?: string;
 }
 
-async function engineLine(): Promise<string> {
+async function engineLines(): Promise<string[]> {
   try {
     const engine = (await import(new URL('../src/engine/index.js', import.meta.url).href)) as { blasConfig?: () => BlasConfig };
-    if (!engine.blasConfig) return 'loaded, but it does not report its BLAS';
+    if (!engine.blasConfig) return ['Engine:  loaded, but it does not report its BLAS'];
     const blas = engine.blasConfig();
-    return `${blas.library} ${blas.version}, core type ${blas.coretype || '?'}, ${blas.threads} thread${blas.threads === 1 ? '' : 's'}`;
+    const lines = [`Engine:  ${blas.library} ${blas.version}, core type ${blas.coretype || '?'}, ${blas.threads} thread${blas.threads === 1 ? '' : 's'}`];
+    if (blas.chosenBy) {
+      const by = { library: 'the library\'s own pick', mtest: 'chosen by mtest', user: 'set by the user' }[blas.chosenBy] ?? blas.chosenBy;
+      lines.push(`Kernels: library picks ${blas.libraryPick || '? (not probed)'}; engine runs ${blas.coretype || '?'} (${by}): ${blas.reason}`);
+    }
+    return lines;
   } catch (error) {
-    return `not available (${String((error as Error)?.message ?? error).split('\n')[0]})`;
+    return [`Engine:  not available (${String((error as Error)?.message ?? error).split('\n')[0]})`];
   }
 }
 
@@ -62,7 +70,7 @@ export async function doctor(): Promise<string> {
   const model = os.cpus()[0]?.model?.trim();
   const lines = [
     `Node:    ${process.version} (V8 ${process.versions.v8}, ${process.platform} ${process.arch})`,
-    `Engine:  ${await engineLine()}`,
+    ...(await engineLines()),
   ];
   const gdb = findGdb();
   if (gdb) {

@@ -37,6 +37,8 @@ export interface BlasInfo {
   library: string;
   version: string;
   threads: number;
+  /** The kernels in use, e.g. 'Haswell'. */
+  coretype?: string;
 }
 
 /** Parent → worker, over IPC. */

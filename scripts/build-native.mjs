@@ -6,6 +6,7 @@
 //
 //   node scripts/build-native.mjs                 detect, install if allowed, node-gyp rebuild
 //   node scripts/build-native.mjs --check         detect only; print what was found, exit 1 if incomplete
+//   node scripts/build-native.mjs --probe         choose the BLAS kernels (build/Release/blas-kernel.json)
 //   node scripts/build-native.mjs --gyp-includes  (called by binding.gyp) include directories
 //   node scripts/build-native.mjs --gyp-libs      (called by binding.gyp) linker flags
 import { spawnSync } from 'node:child_process';
@@ -106,6 +107,8 @@ export function detect() {
   }
   libs.push('-lopenblas');
   if (lapackeLib) libs.push('-llapacke');
+  // dladdr (the OpenBLAS file the loader picked) is in libdl before glibc 2.34.
+  if (process.platform === 'linux') libs.push('-ldl');
   return { includeDirs, libs, missing, blasInc, lapackeInc, openblasLib, lapackeLib };
 }
 
@@ -183,6 +186,20 @@ function nodedirArgs() {
   return `v${v.join('.')}` === process.version ? [`--nodedir=${prefix}`] : [];
 }
 
+/**
+ * Which OpenBLAS kernels the engine runs (src/engine/kernel.ts): probed in child processes, written next
+ * to the addon. The probe is compiled TypeScript; before the first `tsc` (npm ci runs this script first,
+ * then `prepare` compiles and probes) there is nothing to run yet. A failed probe is not a failed build:
+ * the engine then keeps the library's own kernels and probes again when it loads.
+ */
+function probeKernels() {
+  const script = path.join(root, 'dist', 'src', 'engine', 'kernel-probe.js');
+  if (!existsSync(script)) return;
+  const r = spawnSync(process.execPath, [script, '--write', root], { cwd: root, encoding: 'utf8' });
+  const said = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+  process.stderr.write(`build-native: BLAS kernels: ${said || `probe exited with ${r.status ?? r.signal}`}\n`);
+}
+
 const arg = process.argv[2];
 if (arg === '--gyp-includes') {
   process.stdout.write(detect().includeDirs.join(' ') + '\n');
@@ -193,11 +210,14 @@ if (arg === '--gyp-includes') {
   const { missing, ...rest } = found;
   process.stdout.write(JSON.stringify(rest, null, 2) + '\n');
   if (missing.length) fail([`missing ${missing.join(', ')}`]);
+} else if (arg === '--probe') {
+  probeKernels();
 } else if (arg === undefined) {
   ensureDependencies();
   const r = spawnSync(process.execPath, [nodeGyp(), 'rebuild', ...nodedirArgs()], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) fail([`node-gyp rebuild failed (exit ${r.status ?? r.signal}).`]);
   if (!existsSync(path.join(root, 'build', 'Release', 'mtest_engine.node'))) fail(['node-gyp finished but build/Release/mtest_engine.node is missing.']);
+  probeKernels();
 } else {
   fail([`unknown argument ${arg}; see the header of scripts/build-native.mjs.`]);
 }

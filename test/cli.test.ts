@@ -216,7 +216,7 @@ describe('mtest CLI (workers)', function () {
   it('workers name the engine\'s BLAS in the header; a prelude that never loads delays the run by at most a second, and its file times out', async () => {
     const ok = await mtest({ 'a.md': 'sage: 1 + 1\n2\n' }, ['-p', '1', 'a.md']);
     assert.equal(ok.code, 0, ok.out + ok.err);
-    assert.match(ok.out, /^Doctesting 1 file using 1 worker \(BLAS: OpenBLAS \d+\.\d+\.\d+, \d+ threads? per worker\)\.$/m);
+    assert.match(ok.out, /^Doctesting 1 file using 1 worker \(BLAS: OpenBLAS \d+\.\d+\.\d+ \(\w+ kernels\), \d+ threads? per worker\)\.$/m);
     const started = Date.now();
     const hung = await mtest(
       { 'hang.mjs': 'await new Promise(() => {});\n', 'a.md': 'sage: 1 + 1\n2\n' },
@@ -235,11 +235,27 @@ describe('mtest CLI (workers)', function () {
     const env = (n: number): string => `sage: process.env.OPENBLAS_NUM_THREADS\n'${n}'\n`;
     const one = await mtest({ 'a.md': env(cpus) }, ['-t', 'a.md']);
     assert.equal(one.code, 0, one.out + one.err);
-    assert.match(one.out, new RegExp(`^Doctesting 1 file using 1 worker \\(BLAS: OpenBLAS \\S+, ${cpus} threads? per worker\\)\\.$`, 'm'));
+    assert.match(one.out, new RegExp(`^Doctesting 1 file using 1 worker \\(BLAS: OpenBLAS \\S+ \\(\\w+ kernels\\), ${cpus} threads? per worker\\)\\.$`, 'm'));
     const share = Math.max(1, Math.floor(cpus / 2));
     const dir = await mtest({ 'd/a.md': env(share), 'd/b.md': env(share) }, ['-p', '2', 'd']);
     assert.equal(dir.code, 0, dir.out + dir.err);
-    assert.match(dir.out, new RegExp(`^Doctesting 2 files using 2 workers \\(BLAS: OpenBLAS \\S+, ${share} threads? per worker\\)\\.$`, 'm'));
+    assert.match(dir.out, new RegExp(`^Doctesting 2 files using 2 workers \\(BLAS: OpenBLAS \\S+ \\(\\w+ kernels\\), ${share} threads? per worker\\)\\.$`, 'm'));
+  });
+
+  it('stack frames name the document line of each example, serially and in workers (quick bodies included)', async function () {
+    this.timeout(20000);
+    // `const o = 1` compiles to a two-line quick body; the example after it must still start on its own line.
+    const doc = [
+      'Title', '', 'sage: const o = 1', 'sage: new Error().stack.split("\\n")[1].replace(/.*[/]/, "")', "'s.md:4:...'",
+      'sage: 2 +', '....: 3', '5', 'sage: [1,', '....: 2].length // c', '2',
+      'sage: new Error().stack.split("\\n")[1].replace(/.*[/]/, "")  // x', "'s.md:12:...'", '',
+    ].join('\n');
+    for (const args of [SERIAL, ['-p', '1', '--prelude', 'node:util']]) {
+      const r = await mtest({ 's.md': doc }, [...args, 's.md']);
+      assert.equal(r.code, 0, `${args.join(' ')}\n${r.out}${r.err}`);
+    }
+    const hang = await mtest({ 'loop.md': 'Title\n\nsage: const o = 1\nsage: while (true) {}  // timeout 1\n' }, ['-p', '1', '--prelude', 'node:util', 'loop.md']);
+    assert.match(hang.out, /Timed out after 1\.0 s while running line 4\nJavaScript stack:\n {8}at file:\/\/\S*loop\.md:4:\d+\n/, hang.out);
   });
 
   it('a lone string literal displays its value (not a directive prologue)', async () => {

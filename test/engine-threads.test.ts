@@ -23,7 +23,7 @@ function childConfig(env: Record<string, string>, extra = ''): { threads: number
 describe('engine: BLAS configuration and threads', () => {
   it('reports OpenBLAS with a version, a core type and a thread count', () => {
     const c = blasConfig();
-    assert.deepEqual(Object.keys(c).sort(), ['coretype', 'library', 'threads', 'version']);
+    assert.deepEqual(Object.keys(c).sort(), ['chosenBy', 'coretype', 'library', 'libraryPick', 'reason', 'threads', 'version']);
     assert.equal(c.library, 'OpenBLAS');
     assert.match(c.version, /^\d+\.\d+\.\d+/);
     assert.ok(c.coretype.length > 0);

@@ -89,7 +89,7 @@ async function preload(): Promise<{ blas?: BlasInfo; preludeError?: string }> {
     const modules = JSON.parse(named) as string[];
     const exports = await loadPrelude(modules);
     const config = modules.some(isBuiltinEngine) ? (exports.blasConfig as (() => BlasInfo) | undefined)?.() : undefined;
-    return { blas: config && { library: config.library, version: config.version, threads: config.threads } };
+    return { blas: config && { library: config.library, version: config.version, threads: config.threads, coretype: config.coretype } };
   } catch (error) {
     return { preludeError: error instanceof Error ? error.message : String(error) };
   }

@@ -189,7 +189,7 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
 
 function headerLines(id: string, options: RunnerOptions, fileCount: number, blas: BlasInfo | undefined): string[] {
   const where = options.serial ? 'serially' : `using ${plural(options.jobs, 'worker')}`;
-  const blasText = blas ? `BLAS: ${blas.library} ${blas.version}, ${plural(options.blasThreads, 'thread')} per ${options.serial ? 'process' : 'worker'}` : 'BLAS: not loaded';
+  const blasText = blas ? `BLAS: ${blas.library} ${blas.version}${blas.coretype ? ` (${blas.coretype} kernels)` : ''}, ${plural(options.blasThreads, 'thread')} per ${options.serial ? 'process' : 'worker'}` : 'BLAS: not loaded';
   return [
     `Running doctests with ID ${id}.`,
     `Using --optional=${options.optional.join(',')}  --random-seed=${options.randomSeed}`,

@@ -1,5 +1,5 @@
 // What BLAS the engine runs on, and how many threads it uses.
-import { native } from './native.js';
+import { kernelChoice, native } from './native.js';
 
 export interface BlasConfig {
   /** 'OpenBLAS' */
@@ -10,23 +10,30 @@ export interface BlasConfig {
   coretype: string;
   /** openblas_get_num_threads(); OPENBLAS_NUM_THREADS at start-up, then setBlasThreads. */
   threads: number;
+  /** Who chose the kernels: the library by itself, mtest (after a self-test), or the user (OPENBLAS_CORETYPE). */
+  chosenBy: 'library' | 'mtest' | 'user';
+  /** What the library picks by itself on this CPU ('' when not probed). */
+  libraryPick: string;
+  /** Why these kernels run. */
+  reason: string;
 }
 
 /**
  * The BLAS library, its version, the core type of the kernels in use and the thread count.
  *
  *     sage: blasConfig()  // random
- *     { library: 'OpenBLAS', version: '0.3.21', coretype: 'Haswell', threads: 1 }
+ *     { library: 'OpenBLAS', version: '0.3.21', coretype: 'Haswell', threads: 1, chosenBy: 'mtest', ... }
  *     sage: blasConfig().library
  *     'OpenBLAS'
  */
 export function blasConfig(): BlasConfig {
   const [config, core, threads] = native().config();
+  const choice = kernelChoice();
   // openblas_get_config() reads "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ... Haswell MAX_THREADS=64".
   const words = config.trim().split(/\s+/);
   const library = words[0] || 'OpenBLAS';
   const version = words[1] ?? '';
-  return { library, version, coretype: core.trim(), threads };
+  return { library, version, coretype: core.trim(), threads, chosenBy: choice?.source ?? 'library', libraryPick: choice?.libraryPick ?? '', reason: choice?.reason ?? '' };
 }
 
 /**

@@ -72,6 +72,7 @@ export function norm(A: Matrix, kind: NormKind): number {
   if (code === undefined) {
     throw new RangeError(`norm: unknown norm ${typeof kind === 'string' ? `'${kind}'` : String(kind)} (use 'fro', 1, 2 or Infinity)`);
   }
+  if (code === 0) return native().frobenius(A.buf, A.off, A.rows * A.cols);
   return native().norm(A.data, A.rows, A.cols, code);
 }
 

@@ -7,7 +7,7 @@ import { formatMatrix } from './display.js';
 import { checkIndex, checkValue, describe, shape } from './errors.js';
 import * as linalg from './linalg.js';
 import { native } from './native.js';
-import { allocate } from './storage.js';
+import { allocate, allocateOutput } from './storage.js';
 import { Vector, wrapVector } from './vector.js';
 
 const INTERNAL = Symbol('Matrix.internal');
@@ -21,6 +21,7 @@ const transposeOf = new WeakMap<Matrix, { source: Matrix; version: number }>();
 const versions = new WeakMap<Matrix, number>();
 
 function isTransposeOf(t: Matrix, a: Matrix): boolean {
+  if (t.isViewOf(a)) return true;
   const link = transposeOf.get(t);
   return link !== undefined && link.source === a && link.version === (versions.get(a) ?? 0) && !versions.has(t);
 }
@@ -68,21 +69,68 @@ export class Matrix {
   readonly rows: number;
   /** Number of columns. */
   readonly cols: number;
-  /** @internal row-major storage (a view into a pooled buffer). */
-  readonly data: Float64Array;
-  /** @internal the storage's buffer and element offset, as the BLAS entry points take them. */
-  readonly buf: ArrayBufferLike;
-  /** @internal */
-  readonly off: number;
+  /** Row-major storage; null while this is a transpose view that has not been needed as storage yet. */
+  private _data: Float64Array | null;
+  private _buf: ArrayBufferLike | null;
+  private _off: number;
+  /** For a transpose view: the matrix it was taken from, and that matrix's storage then (cols × rows). */
+  private _src: Matrix | null = null;
+  private _srcData: Float64Array | null = null;
+  /** Transpose views read this storage: `set` gives this matrix a copy of its own first. */
+  private _shared = false;
 
   /** @internal use `matrix()` and friends */
-  constructor(token: symbol, rows: number, cols: number, data: Float64Array) {
+  constructor(token: symbol, rows: number, cols: number, data: Float64Array | null) {
     if (token !== INTERNAL) throw new TypeError('Matrix: use matrix([[...]]) to make a matrix');
     this.rows = rows;
     this.cols = cols;
-    this.data = data;
-    this.buf = data.buffer;
-    this.off = data.byteOffset >>> 3;
+    this._data = data;
+    this._buf = data ? data.buffer : null;
+    this._off = data ? data.byteOffset >>> 3 : 0;
+  }
+
+  /** @internal row-major storage (a view into a pooled buffer); a transpose view is materialised here. */
+  get data(): Float64Array {
+    return this._data ?? this.materialise();
+  }
+
+  /** @internal the storage's buffer and element offset, as the BLAS entry points take them. */
+  get buf(): ArrayBufferLike {
+    return this._buf ?? this.materialise().buffer;
+  }
+
+  /** @internal */
+  get off(): number {
+    if (this._data === null) this.materialise();
+    return this._off;
+  }
+
+  /** @internal the matrix whose transpose this is, while that is all it is (no storage of its own). */
+  transposeSource(): Matrix | null {
+    return this._src;
+  }
+
+  /** @internal a transpose view of `a` whose entries are still a's. */
+  isViewOf(a: Matrix): boolean {
+    return this._src === a && this._srcData === a._data;
+  }
+
+  /** Copies the source's entries, transposed (OpenBLAS omatcopy), into storage of its own. */
+  private materialise(): Float64Array {
+    const src = this._srcData!;
+    const out = allocateOutput(this.rows * this.cols, 'transpose', this.shape());
+    native().transpose(src, out, this.cols, this.rows);
+    const from = this._src!;
+    if (from._data === src) transposeOf.set(this, { source: from, version: versions.get(from) ?? 0 });
+    this.adopt(out);
+    this._src = this._srcData = null;
+    return out;
+  }
+
+  private adopt(data: Float64Array): void {
+    this._data = data;
+    this._buf = data.buffer;
+    this._off = data.byteOffset >>> 3;
   }
 
   static [Symbol.hasInstance](value: unknown): value is Matrix {
@@ -100,6 +148,7 @@ export class Matrix {
   get(i: number, j: number): number {
     checkIndex('get', 'row', i, this.rows);
     checkIndex('get', 'column', j, this.cols);
+    if (this._srcData) return this._srcData[j * this.rows + i]!;
     return this.data[i * this.cols + j]!;
   }
 
@@ -117,7 +166,16 @@ export class Matrix {
   set(i: number, j: number, v: number): void {
     checkIndex('set', 'row', i, this.rows);
     checkIndex('set', 'column', j, this.cols);
-    this.data[i * this.cols + j] = checkValue('set', v, 'value');
+    checkValue('set', v, 'value');
+    const data = this.data;
+    if (this._shared) {
+      // Transpose views of this matrix keep the entries they were made from: copy on write.
+      const own = allocateOutput(data.length, 'set', this.shape());
+      own.set(data);
+      this.adopt(own);
+      this._shared = false;
+    }
+    this.data[i * this.cols + j] = v;
     versions.set(this, (versions.get(this) ?? 0) + 1);
   }
 
@@ -129,7 +187,8 @@ export class Matrix {
    */
   row(i: number): Vector {
     checkIndex('row', 'row', i, this.rows);
-    return this.strided('row', this.cols, i * this.cols, 1);
+    if (this._srcData) return strided(this._srcData, 'row', this.cols, i, this.rows);
+    return strided(this.data, 'row', this.cols, i * this.cols, 1);
   }
 
   /**
@@ -140,7 +199,8 @@ export class Matrix {
    */
   col(j: number): Vector {
     checkIndex('col', 'column', j, this.cols);
-    return this.strided('col', this.rows, j, this.cols);
+    if (this._srcData) return strided(this._srcData, 'col', this.rows, j * this.rows, 1);
+    return strided(this.data, 'col', this.rows, j, this.cols);
   }
 
   /**
@@ -189,7 +249,7 @@ export class Matrix {
   scale(s: number): Matrix {
     checkValue('scale', s, 'scalar');
     const n = this.data.length;
-    const out = allocate(n, 'scale', this.shape());
+    const out = allocateOutput(n, 'scale', this.shape());
     native().scal(this.buf, this.off, out.buffer, out.byteOffset >>> 3, s, n);
     return new Matrix(INTERNAL, this.rows, this.cols, out);
   }
@@ -220,10 +280,15 @@ export class Matrix {
       const k = this.cols;
       const n = x.cols;
       if (x.rows !== k) throw new RangeError(`mul: shapes ${this.shape()} and ${x.shape()} do not match`);
-      const out = allocate(m * n, 'mul', shape(m, n));
-      if (isTransposeOf(x, this)) native().syrk(this.buf, this.off, out.buffer, out.byteOffset >>> 3, m, k, 0);
-      else if (isTransposeOf(this, x)) native().syrk(x.buf, x.off, out.buffer, out.byteOffset >>> 3, m, k, 1);
-      else native().gemm(this.buf, this.off, x.buf, x.off, out.buffer, out.byteOffset >>> 3, m, k, n);
+      const out = allocateOutput(m * n, 'mul', shape(m, n));
+      const oo = out.byteOffset >>> 3;
+      if (isTransposeOf(x, this)) native().syrk(this.buf, this.off, out.buffer, oo, m, k, 0);
+      else if (isTransposeOf(this, x)) native().syrk(x.buf, x.off, out.buffer, oo, m, k, 1);
+      else if (this._srcData || x._srcData) {
+        // A transpose view enters dgemm as its source's storage with the transpose flag: no copy.
+        const a = this._srcData ?? this.data, b = x._srcData ?? x.data;
+        native().gemmt(a.buffer, a.byteOffset >>> 3, b.buffer, b.byteOffset >>> 3, out.buffer, oo, m, k, n, this._srcData ? 1 : 0, x._srcData ? 1 : 0);
+      } else native().gemm(this.buf, this.off, x.buf, x.off, out.buffer, oo, m, k, n);
       return new Matrix(INTERNAL, m, n, out);
     }
     if (x instanceof Vector) {
@@ -239,18 +304,29 @@ export class Matrix {
   }
 
   /**
-   * The transpose (OpenBLAS omatcopy).
+   * The transpose. Made without a copy: products take it as dgemm's transpose flag (or dsyrk for
+   * `A.mul(A.transpose())`); the entries are copied (OpenBLAS omatcopy) only when something needs them
+   * as storage, or before A changes.
    *
-   *     sage: matrix([[1, 2, 3]]).transpose()
+   *     sage: const T = matrix([[1, 2, 3]]).transpose()
+   *     sage: T
    *     [1.0]
    *     [2.0]
    *     [3.0]
+   *     sage: const A = matrix([[1, 2], [3, 4]])
+   *     sage: const At = A.transpose()
+   *     sage: A.set(0, 1, 9)
+   *     sage: [At.get(1, 0), A.get(0, 1)]
+   *     [ 2, 9 ]
+   *     sage: At.mul(identity(2))
+   *     [1.0 3.0]
+   *     [2.0 4.0]
    */
   transpose(): Matrix {
-    const out = allocate(this.data.length, 'transpose', shape(this.cols, this.rows));
-    native().transpose(this.data, out, this.rows, this.cols);
-    const t = new Matrix(INTERNAL, this.cols, this.rows, out);
-    transposeOf.set(t, { source: this, version: versions.get(this) ?? 0 });
+    const t = new Matrix(INTERNAL, this.cols, this.rows, null);
+    t._src = this;
+    t._srcData = this.data;
+    this._shared = true;
     return t;
   }
 
@@ -493,11 +569,6 @@ export class Matrix {
     if (this.rows !== this.cols) throw new RangeError(`${op}: matrix is not square (${this.shape()})`);
   }
 
-  private strided(op: string, len: number, offset: number, stride: number): Vector {
-    const out = allocate(len, op, `length ${len}`);
-    native().copyStrided(this.data, out, len, offset, stride);
-    return wrapVector(out);
-  }
 
   private combine(op: string, B: Matrix, alpha: number): Matrix {
     if (!(B instanceof Matrix)) throw new TypeError(`${op}: expected a Matrix, got ${describe(B)}`);
@@ -505,13 +576,19 @@ export class Matrix {
       throw new RangeError(`${op}: shapes ${this.shape()} and ${B.shape()} do not match`);
     }
     const n = this.data.length;
-    const out = allocate(n, op, this.shape());
+    const out = allocateOutput(n, op, this.shape());
     native().axpy(this.buf, this.off, B.buf, B.off, out.buffer, out.byteOffset >>> 3, alpha, n);
     return new Matrix(INTERNAL, this.rows, this.cols, out);
   }
 }
 
 Object.defineProperty(Matrix.prototype, BRAND, { value: true });
+
+function strided(data: Float64Array, op: string, len: number, offset: number, stride: number): Vector {
+  const out = allocate(len, op, `length ${len}`);
+  native().copyStrided(data, out, len, offset, stride);
+  return wrapVector(out);
+}
 
 /** @internal wraps engine-owned row-major storage without copying. */
 export function wrapMatrix(rows: number, cols: number, data: Float64Array): Matrix {

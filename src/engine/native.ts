@@ -5,10 +5,15 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { packageRoot } from '../package-root.js';
+import { choiceAtLoad, CORETYPE_ENV, currentKey, readDecision, refreshDecision, type KernelChoice } from './kernel.js';
 
 /** Low-level entry points. Products and vector arithmetic take (ArrayBuffer, element offset) pairs. */
 export interface NativeEngine {
   gemm(a: ArrayBufferLike, ao: number, b: ArrayBufferLike, bo: number, c: ArrayBufferLike, co: number, m: number, k: number, n: number): void;
+  /** gemm with op(A) = Aᵀ when ta (A stored k×m) and op(B) = Bᵀ when tb (B stored n×k). */
+  gemmt(a: ArrayBufferLike, ao: number, b: ArrayBufferLike, bo: number, c: ArrayBufferLike, co: number, m: number, k: number, n: number, ta: number, tb: number): void;
+  /** ‖x‖₂ of a contiguous run: sqrt(x·x), dnrm2 when that over- or underflows. */
+  frobenius(x: ArrayBufferLike, xo: number, len: number): number;
   syrk(a: ArrayBufferLike, ao: number, c: ArrayBufferLike, co: number, n: number, k: number, trans: number): void;
   gemv(a: ArrayBufferLike, ao: number, x: ArrayBufferLike, xo: number, y: ArrayBufferLike, yo: number, m: number, n: number): void;
   axpy(x: ArrayBufferLike, xo: number, y: ArrayBufferLike, yo: number, out: ArrayBufferLike, oo: number, alpha: number, len: number): void;
@@ -35,20 +40,44 @@ export interface NativeEngine {
   eigGeneral(a: Float64Array, n: number, re: Float64Array, im: Float64Array): void;
   /** [openblas_get_config(), openblas_get_corename(), openblas_get_num_threads()] */
   config(): [string, string, number];
+  /** The OpenBLAS file the loader opened ('' where unknown). */
+  libraryPath(): string;
   setThreads(n: number): void;
   larnv(dist: number, iseed: Int32Array, out: Float64Array, len: number): void;
 }
 
-const ADDON = path.join('build', 'Release', 'mtest_engine.node');
+export const ADDON = path.join('build', 'Release', 'mtest_engine.node');
 
 let loaded: NativeEngine | undefined;
+let choice: KernelChoice | undefined;
 
 /** The addon, loaded on first use so that importing the engine never fails by itself. */
 export function native(): NativeEngine {
   return loaded ?? (loaded = loadAddon());
 }
 
-/** Loads build/Release/mtest_engine.node under `root`, or says how to build it. */
+/** How this process's kernels were chosen (undefined before the engine loads). */
+export function kernelChoice(): KernelChoice | undefined {
+  return choice;
+}
+
+/** The addon file itself, with no kernel choice: what the probe's children load. */
+export function requireAddon(file: string): NativeEngine {
+  return createRequire(import.meta.url)(file) as NativeEngine;
+}
+
+/**
+ * The kernel choice for this load. Unless the user set OPENBLAS_CORETYPE, the stored decision applies
+ * when its key still matches this CPU and OpenBLAS file; otherwise the probe runs again first.
+ */
+function chooseKernels(root: string): KernelChoice {
+  let decision = readDecision(root, (d) => currentKey(root, d.key.library));
+  let why: string | undefined;
+  if (!decision && process.env[CORETYPE_ENV] === undefined) ({ decision, why } = refreshDecision(root));
+  return choiceAtLoad(process.env, decision, why);
+}
+
+/** Loads build/Release/mtest_engine.node under `root` with the chosen kernels, or says how to build it. */
 export function loadAddon(root: string = packageRoot()): NativeEngine {
   const file = path.join(root, ADDON);
   if (!existsSync(file)) {
@@ -57,5 +86,20 @@ export function loadAddon(root: string = packageRoot()): NativeEngine {
         '(needs OpenBLAS and LAPACKE: apt-get install libopenblas-dev liblapacke-dev, or brew install openblas)',
     );
   }
-  return createRequire(import.meta.url)(file) as NativeEngine;
+  const chosen = chooseKernels(root);
+  // OpenBLAS reads the variable while it loads; afterwards the environment is the user's again, so
+  // examples and their child processes see it as they would without mtest.
+  if (chosen.apply) process.env[CORETYPE_ENV] = chosen.apply;
+  let addon: NativeEngine;
+  try {
+    addon = requireAddon(file);
+  } finally {
+    if (chosen.apply) delete process.env[CORETYPE_ENV];
+  }
+  const core = addon.config()[1].trim();
+  if (chosen.apply && core.toLowerCase() !== chosen.apply.toLowerCase()) {
+    chosen.reason = `${chosen.apply} was chosen, but the library runs ${core} (OpenBLAS was loaded before the engine)`;
+  }
+  choice ??= chosen;
+  return addon;
 }

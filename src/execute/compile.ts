@@ -18,23 +18,41 @@ interface Placed {
 }
 
 /**
- * Compile examples (in line order) into functions bound to `ns`. The text starts at document line 1 and
- * is padded so each example's body starts on its own line (vm.compileFunction, unlike the Function
- * constructor, adds no header lines). Throws SyntaxError when any body does not compile.
+ * Compile examples (in line order) into functions bound to `ns`. Each example's function starts on its
+ * document line: the text begins at the first example's line (vm.compileFunction's lineOffset, so the
+ * cost does not grow with the line number) and is padded with newlines only between examples. A body
+ * that ends past the next example's line (quick bodies add a line) starts a new function text there.
+ * Throws SyntaxError when any body does not compile.
  */
 function compileFunctions(placed: Placed[], filename: string, ns: Record<string, unknown>): ExampleFunction[] {
-  let text = `with (${NS_PARAM}) { return [`;
-  let line = 1;
+  const out: ExampleFunction[] = [];
+  let text = '';
+  let start = 0;
+  let line = 0;
+  const flush = () => {
+    if (!text) return;
+    const fns = vm.compileFunction(`${text}] }`, [NS_PARAM], { filename, lineOffset: start - 1 })(ns) as ExampleFunction[];
+    for (const fn of fns) out.push(fn);
+    text = '';
+  };
   for (const { line: at, compiled } of placed) {
-    if (at > line) {
+    if (!text || at < line) {
+      flush();
+      text = `with (${NS_PARAM}) { return [`;
+      start = line = at;
+    } else if (at > line) {
       text += '\n'.repeat(at - line);
       line = at;
     }
-    text += `${compiled.async ? 'async ' : ''}function () { ${compiled.body}\n},`;
-    line += countLines(compiled.body);
+    const lines = countLines(compiled.body);
+    // A last line that may end in a line comment needs the closing brace on a line of its own.
+    const lastLine = compiled.body.slice(compiled.body.lastIndexOf('\n') + 1);
+    const own = lastLine.includes('/');
+    text += `${compiled.async ? 'async ' : ''}function () { ${compiled.body}${own ? '\n' : ''}},`;
+    line += own ? lines : lines - 1;
   }
-  text += '] }';
-  return vm.compileFunction(text, [NS_PARAM], { filename })(ns) as ExampleFunction[];
+  flush();
+  return out;
 }
 
 /** One example on its own: quick path first (no parse); a wrong guess fails to compile and takes the full path. */

@@ -63,15 +63,23 @@ export function examplesUseExports(file: string, sources: string[]): boolean {
       if (name) names.add(name);
     }
   }
-  // A plain search: a regular expression built per file cost ~0.2 ms of compiling and first runs (measured).
-  const list = [...names];
-  return sources.some((source) => list.some((name) => containsWord(source, name)));
+  // One pass over the sources, looking each identifier up: the cost is the sources' length, not
+  // exports × examples (and no regular expression is built per file: ~0.2 ms of compiling, measured).
+  return names.size > 0 && sources.some((source) => namesAny(source, names));
 }
 
-/** `word` occurs in `text` not as part of a longer identifier. */
-function containsWord(text: string, word: string): boolean {
-  for (let at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + 1)) {
-    if (!isIdentifierChar(text.charCodeAt(at - 1)) && !isIdentifierChar(text.charCodeAt(at + word.length))) return true;
+/** Whether an identifier-like word of `text` is in `names`. */
+function namesAny(text: string, names: Set<string>): boolean {
+  const n = text.length;
+  for (let i = 0; i < n; ) {
+    if (!isIdentifierChar(text.charCodeAt(i)) && text.charCodeAt(i) < 128) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < n && (isIdentifierChar(text.charCodeAt(j)) || text.charCodeAt(j) >= 128)) j++;
+    if (names.has(text.slice(i, j))) return true;
+    i = j;
   }
   return false;
 }

@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
-"""numpy side of test/bench/engine-bench.mjs: the same two measurements, printed as one JSON line.
+"""numpy side of test/bench/engine-bench.mjs: the same operations, timed on request.
 
-usage: engine-bench.py N_GEMM REPS SMALL_CALLS
-The caller sets OPENBLAS_NUM_THREADS so both sides use the same thread count.
+usage: engine-bench.py SMALL_CALLS
+Prints one JSON line describing numpy and its OpenBLAS, then reads requests from stdin, one per line,
+`REPS OPERATION`, and answers each with one line: the best time in seconds of REPS runs (the first run
+of an operation, a warm-up, is not counted; calls under 2 ms are timed in batches). The caller sets OPENBLAS_NUM_THREADS so both sides use the
+same thread count. Each operation is a name of OPS below; the engine side has the same names and
+inputs of the same kind (uniform in [-1, 1]).
 """
 import ctypes
 import json
@@ -42,30 +46,61 @@ def openblas_info():
     return {"coretype": "unknown", "threads": None, "config": "unknown"}
 
 
+rng = np.random.default_rng(1)
+
+
+def rand(m, n):
+    return rng.uniform(-1, 1, (m, n))
+
+
+def sym(n):
+    a = rand(n, n)
+    return a + a.T
+
+
+# name -> (setup returning the timed callable)
+OPS = {
+    "dgemm 1000": lambda: (lambda a, b: lambda: a @ b)(rand(1000, 1000), rand(1000, 1000)),
+    "dgemm 2000": lambda: (lambda a, b: lambda: a @ b)(rand(2000, 2000), rand(2000, 2000)),
+    "A·Aᵀ 1500": lambda: (lambda a: lambda: a @ a.T)(rand(1500, 1500)),
+    "solve 1500": lambda: (lambda a, b: lambda: np.linalg.solve(a, b))(rand(1500, 1500), rng.uniform(-1, 1, 1500)),
+    "eigh 500": lambda: (lambda s: lambda: np.linalg.eigh(s))(sym(500)),
+    "svd 500": lambda: (lambda a: lambda: np.linalg.svd(a, full_matrices=False))(rand(500, 500)),
+    "identity·2 + A 1500": lambda: (lambda a: lambda: np.identity(1500) * 2 + a)(rand(1500, 1500)),
+    "transpose 1500": lambda: (lambda a: lambda: a.T)(rand(1500, 1500)),
+    "Aᵀ·B 1000": lambda: (lambda a, b: lambda: a.T @ b)(rand(1000, 1000), rand(1000, 1000)),
+    "norm fro 1500": lambda: (lambda a: lambda: np.linalg.norm(a))(rand(1500, 1500)),
+    "norm 1 1500": lambda: (lambda a: lambda: np.linalg.norm(a, 1))(rand(1500, 1500)),
+    "norm inf 1500": lambda: (lambda a: lambda: np.linalg.norm(a, np.inf))(rand(1500, 1500)),
+}
+
+
 def main():
-    n, reps, calls = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-    rng = np.random.default_rng(1)
-    a = rng.uniform(-1, 1, (n, n))
-    b = rng.uniform(-1, 1, (n, n))
-    a @ b  # warm-up: thread pool start, page faults
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - t0)
-    best = min(times)
-    s = rng.uniform(-1, 1, (4, 4))
-    t = rng.uniform(-1, 1, (4, 4))
-    batch = max(1, calls // 5)
-    small = min(timeit.repeat(lambda: s @ t, number=batch, repeat=5)) / batch
-    print(json.dumps({
-        "python": sys.executable,
-        "numpy": np.__version__,
-        **openblas_info(),
-        "gemm_seconds": best,
-        "gemm_gflops": 2 * n**3 / best / 1e9,
-        "small_ns": small * 1e9,
-    }))
+    calls = int(sys.argv[1])
+    print(json.dumps({"python": sys.executable, "numpy": np.__version__, **openblas_info()}), flush=True)
+    ready = {}
+    for line in sys.stdin:
+        reps, name = line.rstrip("\n").split(" ", 1)
+        if name == "4x4 product":
+            s, t = rand(4, 4), rand(4, 4)
+            batch = max(1, calls // 5)
+            best = min(timeit.repeat(lambda: s @ t, number=batch, repeat=5)) / batch
+        else:
+            if name not in ready:
+                f = OPS[name]()
+                f()  # warm-up: thread pool start, page faults
+                t0 = time.perf_counter()
+                f()
+                # Calls shorter than 2 ms are timed in batches of that length.
+                ready[name] = (f, max(1, int(0.002 / max(time.perf_counter() - t0, 1e-9))))
+            f, inner = ready[name]
+            best = float("inf")
+            for _ in range(int(reps)):
+                t0 = time.perf_counter()
+                for _ in range(inner):
+                    f()
+                best = min(best, (time.perf_counter() - t0) / inner)
+        print(best, flush=True)
 
 
 main()

@@ -1,0 +1,114 @@
+// Transposes without a copy, norms through BLAS/LAPACK and the one-pass element-wise operations: each
+// result against the same computation done entry by entry in JavaScript.
+import assert from 'node:assert/strict';
+
+import { blasConfig, identity, matrix, randomMatrix, setBlasThreads, type Matrix } from '../src/engine/index.js';
+
+function plainTranspose(A: Matrix): number[][] {
+  const a = A.toArray();
+  return a[0].map((_, j) => a.map((row) => row[j]));
+}
+
+function plainMul(a: number[][], b: number[][]): number[][] {
+  return a.map((row) => b[0].map((_, j) => row.reduce((s, x, k) => s + x * b[k][j], 0)));
+}
+
+function close(got: number[][], want: number[][], tol = 1e-12): void {
+  assert.equal(got.length, want.length);
+  for (let i = 0; i < want.length; i++) for (let j = 0; j < want[i].length; j++) assert.ok(Math.abs(got[i][j] - want[i][j]) <= tol, `(${i}, ${j}): ${got[i][j]} vs ${want[i][j]}`);
+}
+
+describe('engine: transpose views', () => {
+  const A = randomMatrix(5, 3, 1);
+  const B = randomMatrix(5, 4, 2);
+  const C = randomMatrix(4, 3, 3);
+
+  it('a transpose has no storage of its own until its entries are needed as storage', () => {
+    const T = A.transpose();
+    assert.equal(T.transposeSource(), A);
+    assert.deepEqual([T.rows, T.cols], [3, 5]);
+    assert.equal(T.get(2, 4), A.get(4, 2));
+    assert.deepEqual(Array.from(T.row(1).data), Array.from(A.col(1).data));
+    assert.deepEqual(Array.from(T.col(3).data), Array.from(A.row(3).data));
+    assert.equal(T.transposeSource(), A, 'get, row and col read the source');
+    assert.deepEqual(T.toArray(), plainTranspose(A));
+    assert.equal(T.transposeSource(), null, 'materialised for toArray');
+  });
+
+  it('products with views take dgemm transpose flags and give the products of the copies', () => {
+    const a = A.toArray(), b = B.toArray(), c = C.toArray();
+    close(A.transpose().mul(B).toArray(), plainMul(plainTranspose(A), b)); // Aᵀ·B, 3x4
+    close(B.mul(C.transpose().transpose()).toArray(), plainMul(b, c)); // view of a view
+    close(C.mul(A.transpose()).toArray(), plainMul(c, plainTranspose(A))); // C·Aᵀ, 4x5
+    close(B.transpose().mul(A).toArray(), plainMul(plainTranspose(B), a)); // 4x3
+    close(C.transpose().mul(B.transpose()).toArray(), plainMul(plainTranspose(C), plainTranspose(B))); // Cᵀ·Bᵀ, 3x5
+    close(A.mul(A.transpose()).toArray(), plainMul(a, plainTranspose(A))); // dsyrk
+    close(A.transpose().mul(A).toArray(), plainMul(plainTranspose(A), a)); // dsyrk, trans
+  });
+
+  it('changing the source after a transpose leaves the transpose as it was', () => {
+    const S = matrix([[1, 2], [3, 4]]);
+    const T = S.transpose();
+    const T2 = S.transpose();
+    S.set(0, 1, 9);
+    assert.deepEqual(T.toArray(), [[1, 3], [2, 4]]);
+    assert.deepEqual(T2.mul(identity(2)).toArray(), [[1, 3], [2, 4]]);
+    assert.deepEqual(S.transpose().toArray(), [[1, 3], [9, 4]]);
+    const V = S.transpose();
+    V.set(0, 0, 7);
+    assert.deepEqual([V.toArray(), S.toArray()], [[[7, 3], [9, 4]], [[1, 9], [3, 4]]], 'setting a view changes the view only');
+  });
+
+  it('many transposes of one matrix do not pile up', () => {
+    const S = randomMatrix(3, 3, 4);
+    for (let i = 0; i < 1000; i++) S.transpose();
+    S.set(0, 0, 1);
+    assert.equal(S.transpose().get(0, 0), 1);
+  });
+});
+
+describe('engine: norms and element-wise operations', () => {
+  const A = randomMatrix(7, 4, 5).scale(10);
+  const a = A.toArray();
+
+  it('Frobenius, 1 and ∞ norms of a non-square matrix', () => {
+    const fro = Math.sqrt(a.flat().reduce((s, x) => s + x * x, 0));
+    const one = Math.max(...a[0].map((_, j) => a.reduce((s, row) => s + Math.abs(row[j]), 0)));
+    const inf = Math.max(...a.map((row) => row.reduce((s, x) => s + Math.abs(x), 0)));
+    assert.ok(Math.abs(A.norm() - fro) <= 1e-13 * fro);
+    assert.ok(Math.abs(A.norm(1) - one) <= 1e-13 * one);
+    assert.ok(Math.abs(A.norm(Infinity) - inf) <= 1e-13 * inf);
+    assert.ok(Math.abs(A.transpose().norm(1) - inf) <= 1e-13 * inf, 'a view is materialised first');
+  });
+
+  it('the Frobenius norm of a long run, split over threads, is the plain sum of squares', () => {
+    const B = randomMatrix(1001, 1049, 7); // 1,050,049 entries: over the split threshold, odd length
+    let sum = 0;
+    for (const x of B.data) sum += x * x;
+    const before = blasConfig().threads;
+    try {
+      for (const threads of [1, 2, 3]) {
+        setBlasThreads(threads);
+        assert.ok(Math.abs(B.norm() / Math.sqrt(sum) - 1) < 1e-13, `${threads} threads`);
+      }
+    } finally {
+      setBlasThreads(before);
+    }
+  });
+
+  it('the Frobenius norm neither overflows nor underflows where the squares would', () => {
+    assert.ok(Math.abs(matrix([[3e200, 4e200]]).norm() / 5e200 - 1) < 1e-15);
+    assert.ok(Math.abs(matrix([[3e-200], [4e-200]]).norm() / 5e-200 - 1) < 1e-15);
+    assert.equal(matrix([[0, 0]]).norm(), 0);
+    assert.equal(matrix([[Infinity, 1]]).norm(), Infinity);
+  });
+
+  it('add, sub and scale in one pass, on views too', () => {
+    const B = randomMatrix(7, 4, 6);
+    const b = B.toArray();
+    close(A.add(B).toArray(), a.map((row, i) => row.map((x, j) => x + b[i][j])), 0);
+    close(A.sub(B).toArray(), a.map((row, i) => row.map((x, j) => x - b[i][j])), 0);
+    close(A.scale(-0.25).toArray(), a.map((row) => row.map((x) => -0.25 * x)), 0);
+    close(A.transpose().add(B.transpose()).toArray(), plainTranspose(A.add(B)), 0);
+  });
+});
