@@ -8,6 +8,7 @@
 // net.Server.prototype.listen are wrapped for the life of the process; async_hooks would see more but cost
 // ~2.5 µs per await (measured). Sockets, and processes started some other way, are found at the end.
 import { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
 import { promisify } from 'node:util';
@@ -42,6 +43,7 @@ export class LeftoverTracker {
   private timers: Noted<{ kind: TimerKind; timer: TimerLike }>[] = [];
   private children: Noted<ChildProcess>[] = [];
   private servers: Noted<net.Server>[] = [];
+  private closedStdio: Noted<number>[] = [];
   private readonly baseline = new Set<object>(activeHandles());
   private installed = false;
 
@@ -67,6 +69,21 @@ export class LeftoverTracker {
       }
       return listen.apply(this, args);
     };
+    // fs.close(1) would free descriptor 1 for the next file or socket opened, which Node then treats as
+    // stdout (and aborts closing it); an example's close of 0, 1 or 2 is kept from happening and reported.
+    const fsModule = fs as unknown as Record<'close' | 'closeSync', (fd: number, ...rest: unknown[]) => unknown>;
+    for (const name of ['close', 'closeSync'] as const) {
+      const real = fsModule[name];
+      fsModule[name] = function (fd: number, ...rest: unknown[]) {
+        if (fd === 0 || fd === 1 || fd === 2) {
+          tracker.closedStdio.push({ what: fd, index: tracker.current });
+          const callback = rest.find((r) => typeof r === 'function') as ((error: null) => void) | undefined;
+          if (callback) queueMicrotask(() => callback(null));
+          return undefined;
+        }
+        return real.call(this, fd, ...rest);
+      };
+    }
     syncBuiltinESMExports();
     return this;
   }
@@ -82,6 +99,10 @@ export class LeftoverTracker {
   /** After a file: close everything it left running; each with the example that started it, when known. */
   sweep(): Leftover[] {
     const out: Leftover[] = [];
+    for (const { what, index } of this.closedStdio) {
+      out.push({ index: index >= 0 ? index : undefined, message: `the example closed descriptor ${what} (${['stdin', 'stdout', 'stderr'][what]}); mtest kept it open for the run` });
+    }
+    this.closedStdio = [];
     for (const { what, index } of this.timers) {
       if (what.timer._destroyed) continue;
       CLEAR[what.kind](what.timer as never);

@@ -1,11 +1,11 @@
-// Warnings that follow from one finished example, the same in every mode: memory growth (--trace-memory)
-// and slowness (--warn-long).
+// Warnings that follow from one finished example, the same in every mode: what mtest had to repair after
+// it, memory growth (--trace-memory) and slowness (--warn-long).
 import type { ExampleResult } from '../src/model.js';
 import { MB } from './memory.js';
 import type { RunnerOptions } from './options.js';
 
 export function resultWarnings(result: ExampleResult, options: Pick<RunnerOptions, 'traceMemory' | 'warnLong'>): string[] {
-  const out: string[] = [];
+  const out: string[] = result.warnings ? [...result.warnings] : [];
   if (options.traceMemory !== undefined && result.rssDelta !== undefined && result.rssDelta >= options.traceMemory * MB) {
     out.push(`RSS grew by ${(result.rssDelta / MB).toFixed(0)} MB`);
   }

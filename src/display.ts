@@ -17,3 +17,15 @@ export function displayThrown(value: unknown): string {
   }
   return `Uncaught ${displayValue(value)}`;
 }
+
+/** The line that stands for what a bounded text left out. */
+export function leftOut(characters: number): string {
+  return `\n… [${characters} characters left out] …\n`;
+}
+
+/** `text` cut to its head and tail when longer than `keep` characters, saying how much was left out. */
+export function bounded(text: string, keep: number): string {
+  if (text.length <= keep) return text;
+  const half = Math.floor(keep / 2);
+  return text.slice(0, half) + leftOut(text.length - 2 * half) + text.slice(-half);
+}

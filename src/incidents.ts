@@ -3,6 +3,12 @@
 
 export const MB = 1024 * 1024;
 
+/**
+ * What an example may write while it runs: through a worker's stdout/stderr in one file, or through
+ * console.* into its capture. Past it the example (or the worker) is stopped, as past --memlimit.
+ */
+export const OUTPUT_LIMIT = 256 * MB;
+
 /** 1.2 GB, 300 MB, 12 kB. */
 export function formatBytes(bytes: number): string {
   const abs = Math.abs(bytes);

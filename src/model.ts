@@ -94,6 +94,8 @@ export interface ExampleResult {
   time: number;
   /** RSS growth in bytes while the example ran (when measured). */
   rssDelta?: number;
+  /** What mtest had to put back after the example (it broke the realm mtest shares with it). */
+  warnings?: string[];
 }
 
 /** Iterate a file's examples with their flat index. */

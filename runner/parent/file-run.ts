@@ -7,7 +7,7 @@ import { indent } from '../../src/report/format.js';
 import { notRun, type Example, type ExampleResult, type SourceFile } from '../../src/model.js';
 import { isIdle, nativeStack } from '../diagnosis/native-stack.js';
 import { formatProcessTree } from '../diagnosis/process-tree.js';
-import { crashMessage, fileTimeoutMessage, interruptedMessage, memoryMessage, outputMessage, timeoutMessage, whereText } from '../../src/incidents.js';
+import { OUTPUT_LIMIT, crashMessage, fileTimeoutMessage, interruptedMessage, memoryMessage, outputMessage, timeoutMessage, whereText } from '../../src/incidents.js';
 import { MB } from '../memory.js';
 import type { RunnerOptions } from '../options.js';
 import type { ResultRecord } from '../protocol.js';
@@ -30,7 +30,7 @@ export interface FileRunTuning {
   outputLimit: number;
 }
 
-export const DEFAULT_FILE_RUN_TUNING: FileRunTuning = { hangGraceMs: 50, stackWaitMs: 500, memoryPollMs: 100, outputLimit: 256 * MB };
+export const DEFAULT_FILE_RUN_TUNING: FileRunTuning = { hangGraceMs: 50, stackWaitMs: 500, memoryPollMs: 100, outputLimit: OUTPUT_LIMIT };
 
 type Limit = 'timeout' | 'file-timeout' | 'memory' | 'output';
 

@@ -1,7 +1,8 @@
 // Runs one compiled example inside its block's namespace, in this realm (so `instanceof` works exactly as
 // in a normal module), and collects what it produced: output, then the displayed value or the exception.
-import { displayThrown, displayValue } from '../display.js';
-import { OutputCapture } from './capture.js';
+import { bounded, displayThrown, displayValue } from '../display.js';
+import { KEEP, OutputCapture } from './capture.js';
+import { repairRealm } from './realm.js';
 import type { CompiledExample } from './transform.js';
 
 export interface Evaluation {
@@ -10,6 +11,10 @@ export interface Evaluation {
   threw: boolean;
   /** The in-process time limit fired (serial mode only). */
   timedOut: boolean;
+  /** What mtest had to repair in the shared realm after the example (repairRealm). */
+  warnings?: string[];
+  /** Characters written past the output limit: the example was stopped there. */
+  outputLimit?: number;
 }
 
 /** What a SyncGuard returns when it had to interrupt the call. */
@@ -62,28 +67,37 @@ export function evaluate(fn: ExampleFunction, compiled: CompiledExample, namespa
   try {
     value = ctx.guard && ctx.limitMs > 0 ? ctx.guard.call(fn, namespace, ctx.limitMs) : fn(namespace);
   } catch (err) {
-    return evaluation(compiled, err, 'threw');
+    return evaluation(compiled, err, 'threw', repairRealm());
   }
-  if (value === INTERRUPTED) return evaluation(compiled, undefined, 'timedOut');
-  if (isThenable(value)) return settle(value, compiled, ctx.limitMs);
-  return evaluation(compiled, value, 'returned');
+  // Before mtest runs any code of its own (isThenable included).
+  const repaired = repairRealm();
+  if (value === INTERRUPTED) return evaluation(compiled, undefined, 'timedOut', repaired);
+  if (isThenable(value)) return settle(value, compiled, ctx.limitMs, repaired);
+  return evaluation(compiled, value, 'returned', repaired);
 }
 
-async function settle(promise: PromiseLike<unknown>, compiled: CompiledExample, limitMs: number): Promise<Evaluation> {
+async function settle(promise: PromiseLike<unknown>, compiled: CompiledExample, limitMs: number, repaired: string[] | undefined): Promise<Evaluation> {
   try {
     const value = limitMs > 0 ? await raceLimit(promise, limitMs) : await promise;
-    return evaluation(compiled, value, 'returned');
+    return evaluation(compiled, value, 'returned', joined(repaired, repairRealm()));
   } catch (err) {
-    return err === LIMIT ? evaluation(compiled, undefined, 'timedOut') : evaluation(compiled, err, 'threw');
+    return evaluation(compiled, err === LIMIT ? undefined : err, err === LIMIT ? 'timedOut' : 'threw', joined(repaired, repairRealm()));
   }
+}
+
+function joined(a: string[] | undefined, b: string[] | undefined): string[] | undefined {
+  return a && b ? [...a, ...b] : (a ?? b);
 }
 
 /** Stop capturing; the output, then the displayed value or the exception. */
-function evaluation(compiled: CompiledExample, value: unknown, how: 'returned' | 'threw' | 'timedOut'): Evaluation {
+function evaluation(compiled: CompiledExample, value: unknown, how: 'returned' | 'threw' | 'timedOut', warnings: string[] | undefined): Evaluation {
   let got = withNewline(capture.stop());
   if (how === 'threw') got += displayThrown(value) + '\n';
   else if (how === 'returned' && compiled.returnsValue && value !== undefined) got += displayValue(value) + '\n';
-  return { got, threw: how === 'threw', timedOut: how === 'timedOut' };
+  const result: Evaluation = { got: bounded(got, KEEP), threw: how === 'threw', timedOut: how === 'timedOut' };
+  if (warnings) result.warnings = warnings;
+  if (capture.overLimit) result.outputLimit = capture.written;
+  return result;
 }
 
 const LIMIT = Symbol('time limit');

@@ -10,7 +10,7 @@ import { evaluate, type Evaluation, type SyncGuard } from './evaluate.js';
 import { examplesUseExports, importOwnExports, loadPrelude } from './modules.js';
 import { createNamespace, reseed } from './namespace.js';
 import { skipReason } from './skip.js';
-import { timeoutMessage, whereText } from '../incidents.js';
+import { OUTPUT_LIMIT, outputMessage, timeoutMessage, whereText } from '../incidents.js';
 
 export type { ExecuteEvents, ExecuteOptions } from './api.js';
 export { INTERRUPTED, releaseOutput, type SyncGuard } from './evaluate.js';
@@ -55,6 +55,12 @@ function runExample(index: number, example: Example, prepared: Prepared | undefi
   const { compiled, fn } = prepared;
   const limit = options.interruptSync ? limitSeconds(example, options) : 0;
   const judge = (ev: Evaluation): ExampleResult => {
+    const result = verdict(ev);
+    if (ev.warnings) result.warnings = ev.warnings;
+    return result;
+  };
+  const verdict = (ev: Evaluation): ExampleResult => {
+    if (ev.outputLimit !== undefined) return finish({ status: 'failed', outcome: 'memory', got: ev.got, note: outputMessage(ev.outputLimit, OUTPUT_LIMIT, whereText(example.line, undefined)) });
     if (ev.timedOut) return finish({ status: 'failed', outcome: 'timeout', got: ev.got, note: timeoutMessage(limit, whereText(example.line, undefined)) });
     const check = checker.check(example.want, ev.got, example.directives, ev.threw);
     if (check.ok) return finish({ status: 'passed', outcome: 'ok' });

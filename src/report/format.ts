@@ -3,6 +3,10 @@
 import type { Incident } from '../events.js';
 import { blockAt, exampleAt, type ExampleResult, type SourceFile } from '../model.js';
 import { normalizeWant } from '../check/checker.js';
+import { bounded } from '../display.js';
+
+/** Characters of an example's output a failure block quotes (the --json report keeps up to a megabyte). */
+export const SHOWN = 16 * 1024;
 import { unifiedDiff } from './diff.js';
 import { KNOWN } from './tally.js';
 
@@ -46,7 +50,8 @@ function header(file: SourceFile, index: number): string[] {
 export function formatFailure(file: SourceFile, result: ExampleResult, incident?: Incident, style: FailureStyle = {}): string {
   const example = exampleAt(file, result.index);
   const lines = header(file, result.index);
-  const got = result.got ?? '';
+  // A report quotes at most SHOWN characters of what an example printed: its head and tail.
+  const got = bounded(result.got ?? '', SHOWN);
   switch (result.outcome) {
     case 'error':
       if (got) lines.push('Exception raised:', indent(got));
