@@ -339,11 +339,11 @@ describe('sources: bad input and opt-outs', () => {
     assert.match(bad.errors[0].message, /file-level directive/);
   });
 
-  it('does not parse notebooks yet', () => {
+  it('reports a notebook without an nbformat as bad input', () => {
     const file = load('notebook.ipynb', dir);
     assert.equal(file.kind, 'notebook');
     assert.deepEqual(file.blocks, []);
-    assert.deepEqual(file.errors.map((e) => e.message), ['notebooks are not supported yet']);
+    assert.deepEqual(file.errors.map((e) => e.message), ['not an nbformat 4 notebook (nbformat: null)']);
   });
 
   it('keeps a bad directive on its example for the evaluator to report', () => {

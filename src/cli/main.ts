@@ -163,7 +163,7 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     const fileArguments = fileArgumentCount(args.paths, cwd);
     prestarted = args.command === 'test' ? await prestartWorkers(args.options, config, fileArguments) : undefined;
     const collected = await collectSources(args.paths, config, cwd);
-    for (const e of collected.errors) io.err(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
+    for (const e of [...collected.notices, ...collected.errors]) io.err(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
     const inputBits = collected.errors.length > 0 ? EXIT.usage : 0;
     if (args.command === 'list') {
       io.out(listExamples(collected.files, args.options.json !== undefined));

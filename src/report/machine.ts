@@ -3,7 +3,7 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import type { Incident } from '../events.js';
-import { blockAt, exampleAt, type SourceFile } from '../model.js';
+import { blockAt, exampleAt, exampleLocation, exampleWhere, type SourceFile } from '../model.js';
 import { normalizeWant } from '../check/checker.js';
 import type { RunSummary } from './summary.js';
 import { formatFailure } from './format.js';
@@ -32,7 +32,7 @@ export function jsonReport(summary: RunSummary, info: RunInfo): string {
       return {
         file: t.file.path,
         block: blockAt(t.file, result.index)?.name,
-        line: ex?.line,
+        ...(ex ? exampleLocation(ex) : {}),
         source: ex?.source,
         status: result.status,
         outcome: result.outcome,
@@ -69,7 +69,7 @@ export function junitReport(summary: RunSummary, info: RunInfo): string {
     out.push(`  <testsuite name="${xml(file.path)}" tests="${c.passed + c.failed + c.skipped + c.notrun}" failures="${c.failed}" skipped="${c.skipped + c.notrun}">`);
     for (const { result } of resultsOf(summary, file)) {
       const ex = exampleAt(file, result.index);
-      const name = `${blockAt(file, result.index)?.name ?? file.path}, line ${ex?.line ?? '?'}`;
+      const name = `${blockAt(file, result.index)?.name ?? file.path}, ${ex ? exampleWhere(ex) : 'line ?'}`;
       const head = `    <testcase classname="${xml(file.path)}" name="${xml(name)}" file="${xml(file.path)}" line="${ex?.line ?? 0}" time="${result.time.toFixed(4)}"`;
       if (result.status === 'passed') out.push(`${head}/>`);
       else if (result.status === 'failed') {
@@ -87,6 +87,11 @@ function ghEscape(s: string): string {
   return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
+/** A workflow command's property value: `,` and `:` end it unless escaped. */
+function ghProperty(s: string): string {
+  return ghEscape(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
 /** GitHub Actions workflow commands, one `::error` per failed example or incident. */
 export function githubAnnotations(summary: RunSummary): string {
   const lines: string[] = [];
@@ -95,8 +100,11 @@ export function githubAnnotations(summary: RunSummary): string {
     const byIndex = new Map<number, Incident>();
     for (const inc of tally.incidents) if (inc.index !== undefined) byIndex.set(inc.index, inc);
     for (const r of tally.failures) {
-      const line = exampleAt(file, r.index)?.line ?? 1;
-      lines.push(`::error file=${file.path},line=${line},title=mtest ${r.outcome}::${ghEscape(formatFailure(file, r, byIndex.get(r.index)))}`);
+      // The line of the file (in a notebook, where the cell's source line is stored): the annotation lands there.
+      const ex = exampleAt(file, r.index);
+      const line = ex?.line ?? 1;
+      const title = ghProperty(ex?.cell === undefined ? `mtest ${r.outcome}` : `mtest ${r.outcome} (${exampleWhere(ex)})`);
+      lines.push(`::error file=${file.path},line=${line},title=${title}::${ghEscape(formatFailure(file, r, byIndex.get(r.index)))}`);
     }
     for (const e of file.errors) lines.push(`::error file=${e.file},line=${Math.max(1, e.line)},title=mtest bad input::${ghEscape(e.message)}`);
   }

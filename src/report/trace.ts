@@ -2,7 +2,7 @@
 // after, written with a synchronous write so the last line on the screen is the one that hangs.
 import { writeSync } from 'node:fs';
 import type { RunEvents } from '../events.js';
-import { exampleAt, type ExampleResult, type SourceFile } from '../model.js';
+import { exampleAt, exampleWhere, type ExampleResult, type SourceFile } from '../model.js';
 
 function megabytes(bytes: number): string {
   const mb = Math.round(bytes / (1024 * 1024));
@@ -27,7 +27,7 @@ export class TraceReporter implements RunEvents {
   exampleStart(file: SourceFile, index: number): void {
     const ex = exampleAt(file, index);
     if (!ex) return;
-    const where = this.showFile ? `${file.path}, line ${ex.line}` : `line ${ex.line}`;
+    const where = this.showFile ? `${file.path}, ${exampleWhere(ex)}` : exampleWhere(ex);
     this.write(`Trying (${where}): ${ex.source.replace(/\n/g, '\n    ')}\n`);
   }
   exampleEnd(_file: SourceFile, result: ExampleResult): void {
