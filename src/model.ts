@@ -11,6 +11,8 @@ export interface Directives {
   needs: string[];
   /** `known bug`: skipped unless `--optional bug`. */
   knownBug?: boolean;
+  /** `known bug linux` / `known bug macos`: the bug is skipped on that platform only. */
+  knownBugOn?: 'linux' | 'macos';
   /** `random`: any output accepted; an unexpected exception still fails. */
   random?: boolean;
   /** Notebook `raises` marker: the example must throw; which exception is compared only when the want names one. */
