@@ -8,7 +8,8 @@ import type { RunEvents } from '../events.js';
 import { countExamples, type SourceFile } from '../model.js';
 import { BUILTIN_ENGINE, isBuiltinEngine } from '../execute/modules.js';
 import { ConsoleReporter, type Output } from '../report/console.js';
-import { plural } from '../report/format.js';
+import { plural, seconds } from '../report/format.js';
+import type { TypecheckGate, TypecheckThread } from '../typecheck/gate.js';
 import { seededRandom } from '../execute/namespace.js';
 import { githubAnnotations, jsonReport, junitReport, writeAtomically } from '../report/machine.js';
 import { EventFanout, RunSummary } from '../report/summary.js';
@@ -159,7 +160,13 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     return EXIT.usage;
   }
   let prestarted: PrestartedWorkers | undefined;
+  let typecheck: TypecheckThread | undefined;
   try {
+    // --typecheck loads TypeScript and its library in a thread while the files are found and parsed
+    if (args.command === 'test' && args.options.typecheck) {
+      const { TypecheckThread } = await import('../typecheck/gate.js');
+      typecheck = new TypecheckThread({ cwd, prelude: args.options.prelude ?? config.prelude ?? ['builtin'] });
+    }
     const fileArguments = fileArgumentCount(args.paths, cwd);
     prestarted = args.command === 'test' ? await prestartWorkers(args.options, config, fileArguments) : undefined;
     const collected = await collectSources(args.paths, config, cwd);
@@ -169,12 +176,13 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
       io.out(listExamples(collected.files, args.options.json !== undefined));
       return inputBits;
     }
-    return inputBits | (await runTests(args.options, config, collected.files, io, fileArguments, prestarted));
+    return inputBits | (await runTests(args.options, config, collected.files, io, fileArguments, prestarted, typecheck));
   } catch (err) {
     if (!(err instanceof WorkerStartError)) throw err;
     io.err(`mtest: ${err.message}\n`);
     return EXIT.usage;
   } finally {
+    typecheck?.close();
     await prestarted?.release();
   }
 }
@@ -197,6 +205,7 @@ async function runTests(
   io: Output,
   fileArguments: number | undefined,
   prestarted?: PrestartedWorkers,
+  typecheckThread?: TypecheckThread,
 ): Promise<number> {
   const started = process.hrtime.bigint();
   const prelude = cli.prelude ?? config.prelude ?? ['builtin'];
@@ -225,8 +234,15 @@ async function runTests(
 
   let outcome: RunnerOutcome = { interrupted: false };
   let bits = 0;
+  let events: RunEvents = new EventFanout(sinks);
+  let typecheck: TypecheckGate | undefined;
+  if (typecheckThread) {
+    const { TypecheckGate } = await import('../typecheck/gate.js');
+    typecheck = new TypecheckGate(events, files, typecheckThread.check(files, options));
+    events = typecheck;
+  }
   try {
-    outcome = await runFiles(files, options, new EventFanout(sinks), prestarted);
+    outcome = await runFiles(files, options, events, prestarted);
   } catch (err) {
     if (err instanceof WorkerStartError) {
       io.err(`mtest: ${err.message}\n`);
@@ -234,6 +250,15 @@ async function runTests(
     } else {
       io.err(`mtest: internal error: ${(err as Error)?.stack ?? err}\n`);
       bits |= EXIT.internal;
+    }
+  }
+  if (typecheck) {
+    const checked = await typecheck.done;
+    if (checked.error) {
+      io.err(`mtest: ${checked.error}\n`);
+      bits |= EXIT.usage;
+    } else {
+      out.out(`Type-checked ${plural(checked.checked, 'example')} in ${seconds(checked.seconds)}: ${plural(checked.failed, 'example')} with type errors.\n`);
     }
   }
   status?.stop();

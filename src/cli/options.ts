@@ -27,6 +27,7 @@ export interface CliOptions {
   json?: string;
   prelude?: string[];
   status?: boolean;
+  typecheck?: boolean;
 }
 
 type Kind = 'flag' | 'negated' | 'int' | 'seconds' | 'string' | 'list' | 'optional-number';
@@ -64,6 +65,7 @@ export const OPTIONS: OptionSpec[] = [
   { names: ['--junit'], key: 'junit', kind: 'string', arg: 'FILE', help: 'write a JUnit XML report' },
   { names: ['--json'], key: 'json', kind: 'string', arg: 'FILE', help: 'write a JSON report (`mtest list --json` prints JSON)' },
   { names: ['--prelude'], key: 'prelude', kind: 'list', arg: 'MODULES', help: "modules whose exports every block sees (default: the built-in engine, 'builtin')" },
+  { names: ['--typecheck'], key: 'typecheck', kind: 'flag', help: 'type errors fail examples (TypeScript compiler; one program for the run)' },
   { names: ['--no-status'], key: 'status', kind: 'negated', help: 'no live status line on a terminal' },
 ];
 

@@ -1,0 +1,403 @@
+// --typecheck: type errors fail examples, through the TypeScript compiler API, with one program for the
+// whole run. Every example becomes a virtual module next to its document, so its relative imports resolve
+// as at run time. Names flow from example to example as at run time, redeclarations included: example k
+// imports what the examples before it defined from module k-1 (`let`s as `declare let … typeof`, so they
+// stay assignable), and the prelude's and the file's own exports from their modules, minus the names it
+// declares itself: each name it uses straight from the module that defined it last. Each module starts
+// with one line of such imports and ends with one line exporting its own names, so a diagnostic's line maps
+// straight back to the document. Costs kept down (measured on examples/ + src/): the exports are read
+// syntactically (a first program's checker took ~1 s), TypeScript is loaded with require (an ESM import
+// of its 9 MB CommonJS file ran Node's export scanner over it, ~0.3 s), and the library, Node's types
+// (@types/node, ~0.8 s of parsing and binding) and the prelude are read before the files to check are
+// known (see prepareTypechecker), which lets that work overlap finding and parsing them.
+import { existsSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type * as TS from 'typescript';
+import { exampleWhere, type Example, type SourceFile } from '../model.js';
+import { isBuiltinEngine } from '../execute/modules.js';
+import { skipReason, type SkipPolicy } from '../execute/skip.js';
+
+export interface TypecheckOptions extends SkipPolicy {
+  /** Prelude modules, as for running (`builtin` = the engine). */
+  prelude: string[];
+  /** Where the project is: its tsconfig.json, its node_modules, relative prelude paths. */
+  cwd: string;
+}
+
+export interface TypecheckResult {
+  /** Examples that were checked. */
+  checked: number;
+  /** Examples that got type errors (each carries them in `typeErrors`). */
+  failed: number;
+  /** A problem with the check itself (no TypeScript, a prelude it cannot read): one line. */
+  error?: string;
+}
+
+const TS_SCRIPT = /\.(?:ts|mts|cts|tsx)$/i;
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** The engine's TypeScript sources: the package ships src/ next to dist/. */
+const ENGINE_SOURCE = path.resolve(HERE, '../../../src/engine/index.ts');
+
+/** TypeScript from the project when it has one (its version), else mtest's own. */
+function loadTypeScript(cwd: string): typeof TS | undefined {
+  for (const from of [path.join(cwd, 'package.json'), fileURLToPath(import.meta.url)]) {
+    try {
+      return createRequire(from)('typescript') as typeof TS;
+    } catch {
+      // try the next place
+    }
+  }
+  return undefined;
+}
+
+/** Is this file's code TypeScript (JavaScript sources and JavaScript notebooks are not checked)? */
+function isTypeScript(file: SourceFile): boolean {
+  if (file.kind === 'script') return TS_SCRIPT.test(file.path);
+  if (file.kind === 'notebook') return file.language === 'typescript';
+  return true;
+}
+
+type Inherit = 'let' | 'import';
+
+interface Declared {
+  names: Map<string, Inherit>;
+  /** Offsets (in the example's source) of bare assignments to new names, to be read as `let`. */
+  implicitLets: number[];
+  /** Every identifier-like word of the source: what the example may use. */
+  words: Set<string>;
+}
+
+function bindingNames(ts: typeof TS, name: TS.BindingName, out: string[]): void {
+  if (ts.isIdentifier(name)) out.push(name.text);
+  else for (const element of name.elements) if (!ts.isOmittedExpression(element)) bindingNames(ts, element.name, out);
+}
+
+function isNamedDeclaration(ts: typeof TS, s: TS.Statement): s is TS.DeclarationStatement & { name: TS.Identifier } {
+  return (ts.isFunctionDeclaration(s) || ts.isClassDeclaration(s) || ts.isInterfaceDeclaration(s) || ts.isTypeAliasDeclaration(s) ||
+    ts.isEnumDeclaration(s) || ts.isModuleDeclaration(s)) && s.name !== undefined && ts.isIdentifier(s.name);
+}
+
+/** Top-level names an example declares, by how a later example must see them. */
+function declaredNames(ts: typeof TS, source: string, inScope: (name: string) => boolean): Declared {
+  const sf = ts.createSourceFile('example.ts', source, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+  const names = new Map<string, Inherit>();
+  const implicitLets: number[] = [];
+  for (const statement of sf.statements) {
+    if (ts.isVariableStatement(statement)) {
+      const list: string[] = [];
+      for (const d of statement.declarationList.declarations) bindingNames(ts, d.name, list);
+      const isConst = (statement.declarationList.flags & ts.NodeFlags.Const) !== 0;
+      for (const n of list) names.set(n, isConst ? 'import' : 'let');
+    } else if (isNamedDeclaration(ts, statement)) {
+      names.set(statement.name.text, 'import');
+    } else if (ts.isImportDeclaration(statement) && statement.importClause) {
+      const clause = statement.importClause;
+      if (clause.name) names.set(clause.name.text, 'import');
+      const bindings = clause.namedBindings;
+      if (bindings && ts.isNamespaceImport(bindings)) names.set(bindings.name.text, 'import');
+      else if (bindings) for (const e of bindings.elements) names.set(e.name.text, 'import');
+    } else if (ts.isExpressionStatement(statement) && ts.isBinaryExpression(statement.expression) &&
+      statement.expression.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(statement.expression.left)) {
+      // `x = 1` with no `x` anywhere declares it in the block at run time
+      const name = statement.expression.left.text;
+      if (!names.has(name) && !inScope(name)) {
+        names.set(name, 'let');
+        implicitLets.push(statement.getStart(sf));
+      }
+    }
+  }
+  return { names, implicitLets, words: new Set(source.match(/[A-Za-z_$][\w$]*/g) ?? []) };
+}
+
+/**
+ * The names a module exports, read from its syntax (following `export *`), so that no checker is built
+ * for it. `export =` modules give none.
+ */
+function moduleExports(ts: typeof TS, file: string, read: (f: string) => TS.SourceFile | undefined, resolve: (spec: string, from: string) => string | undefined, seen = new Set<string>()): string[] {
+  if (seen.has(file)) return [];
+  seen.add(file);
+  const sf = read(file);
+  if (!sf) return [];
+  const out = new Set<string>();
+  const exported = (s: TS.Statement): boolean => ts.canHaveModifiers(s) && (ts.getModifiers(s)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) ?? false) &&
+    !(ts.getModifiers(s)?.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword) ?? false);
+  for (const s of sf.statements) {
+    if (ts.isVariableStatement(s) && exported(s)) {
+      const list: string[] = [];
+      for (const d of s.declarationList.declarations) bindingNames(ts, d.name, list);
+      for (const n of list) out.add(n);
+    } else if (isNamedDeclaration(ts, s) && exported(s)) {
+      out.add(s.name.text);
+    } else if (ts.isExportDeclaration(s)) {
+      const clause = s.exportClause;
+      if (clause && ts.isNamedExports(clause)) for (const e of clause.elements) out.add(e.name.text);
+      else if (clause && ts.isNamespaceExport(clause)) out.add(clause.name.text);
+      else if (s.moduleSpecifier && ts.isStringLiteral(s.moduleSpecifier)) {
+        const target = resolve(s.moduleSpecifier.text, file);
+        if (target) for (const n of moduleExports(ts, target, read, resolve, seen)) out.add(n);
+      }
+    }
+  }
+  out.delete('default');
+  return [...out];
+}
+
+interface Virtual {
+  example: Example;
+  fileName: string;
+  text: string;
+}
+
+/** A module specifier for `target` from `from`'s directory. */
+function specifier(from: string, target: string): string {
+  let rel = path.relative(path.dirname(from), target).split(path.sep).join('/');
+  if (!rel.startsWith('.')) rel = `./${rel}`;
+  return JSON.stringify(rel);
+}
+
+export const NO_TYPESCRIPT = '--typecheck needs the typescript package (npm install --save-dev typescript)';
+
+/** The directory of @types/node (the project's, else mtest's own), if installed. */
+function nodeTypesDirectory(cwd: string): string | undefined {
+  for (const from of [cwd, HERE]) {
+    try {
+      return path.dirname(createRequire(path.join(from, 'x.js')).resolve('@types/node/package.json'));
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+const BUILTINS = new Set(builtinModules);
+/** Node's globals an example may name, and the @types/node files declaring them. */
+const NODE_GLOBAL_FILES = new Map([['process', ['process']], ['Buffer', ['buffer', 'buffer.buffer', 'globals.typedarray']]]);
+
+/**
+ * The files of @types/node a program needs: globals.d.ts, one file per Node module its sources import
+ * (`node:fs`, `fs/promises`), and those of the Node globals the examples name. All of @types/node (2 MB)
+ * cost ~0.8 s per run; a module's file alone leaves its references to other modules as `any`.
+ */
+function nodeTypeFiles(dir: string, program: TS.Program, words: Iterable<string>): string[] {
+  const names = new Set<string>(['globals']);
+  for (const sf of program.getSourceFiles()) {
+    if (sf.isDeclarationFile) continue;
+    for (const m of sf.text.matchAll(/(?:\bfrom|\bimport|\brequire)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+      const name = m[1].replace(/^node:/, '');
+      if (BUILTINS.has(name) || m[1].startsWith('node:')) names.add(name);
+    }
+  }
+  for (const w of words) for (const f of NODE_GLOBAL_FILES.get(w) ?? []) names.add(f);
+  const files: string[] = [];
+  for (const name of names) {
+    for (const candidate of [`${name}.d.ts`, `${name}/index.d.ts`]) {
+      const file = path.join(dir, candidate);
+      if (existsSync(file)) {
+        files.push(file);
+        break;
+      }
+    }
+  }
+  return files;
+}
+
+/**
+ * Always in the program: the globals every JavaScript runtime has, and Node's modules as `any` unless a
+ * file of @types/node declares them (an exact module declaration wins over the pattern).
+ */
+const MINIMAL_GLOBALS = `
+declare module 'node:*';
+interface Console {
+  log(...data: any[]): void; info(...data: any[]): void; warn(...data: any[]): void; error(...data: any[]): void;
+  debug(...data: any[]): void; trace(...data: any[]): void; dir(item?: any, options?: any): void; table(data: any, columns?: string[]): void;
+  assert(condition?: boolean, ...data: any[]): void; count(label?: string): void; countReset(label?: string): void;
+  group(...data: any[]): void; groupEnd(): void; time(label?: string): void; timeEnd(label?: string): void; timeLog(label?: string, ...data: any[]): void;
+}
+declare var console: Console;
+declare function setTimeout(callback: (...args: any[]) => void, ms?: number, ...args: any[]): any;
+declare function clearTimeout(id: any): void;
+declare function setInterval(callback: (...args: any[]) => void, ms?: number, ...args: any[]): any;
+declare function clearInterval(id: any): void;
+declare function setImmediate(callback: (...args: any[]) => void, ...args: any[]): any;
+declare function clearImmediate(id: any): void;
+declare function queueMicrotask(callback: () => void): void;
+declare function structuredClone<T>(value: T, options?: any): T;
+declare var performance: { now(): number; readonly timeOrigin: number };
+`;
+
+function compilerOptions(ts: typeof TS, cwd: string): TS.CompilerOptions {
+  let base: TS.CompilerOptions = { strict: true };
+  const configPath = ts.findConfigFile(cwd, ts.sys.fileExists, 'tsconfig.json');
+  if (configPath && path.dirname(configPath) === path.resolve(cwd)) {
+    const read = ts.readConfigFile(configPath, ts.sys.readFile);
+    if (!read.error) base = ts.parseJsonConfigFileContent(read.config, ts.sys, path.dirname(configPath)).options;
+  }
+  // What examples need whatever the project says: modules with top-level await, no output, no unused-name checks.
+  return {
+    ...base,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    allowImportingTsExtensions: true,
+    noEmit: true,
+    skipLibCheck: true,
+    noUnusedLocals: false,
+    noUnusedParameters: false,
+    isolatedModules: false,
+    verbatimModuleSyntax: false,
+    declaration: false,
+    composite: false,
+    incremental: false,
+    lib: ['lib.es2022.d.ts'],
+    // Node's types come file by file (see nodeTypeFiles), never as the whole package
+    types: [],
+  };
+}
+
+/** The module whose types stand for a prelude entry, or undefined when it has none to read. */
+function preludeModule(entry: string, cwd: string): string | undefined {
+  if (isBuiltinEngine(entry)) return existsSync(ENGINE_SOURCE) ? ENGINE_SOURCE : undefined;
+  if (entry.startsWith('.') || path.isAbsolute(entry)) return path.resolve(cwd, entry);
+  return entry; // a package or node: builtin, resolved by TypeScript
+}
+
+/** Where a name comes from in an example's module: a module's export, or a `let` of an earlier example. */
+interface Source {
+  module: string;
+  how: Inherit;
+}
+
+export interface Typechecker {
+  /** Check every example of `files` that will run (by `policy`), in one program; see typecheckFiles. */
+  check(files: SourceFile[], policy: SkipPolicy): TypecheckResult;
+}
+
+/**
+ * Load TypeScript and read what does not depend on the files to check (the default library, the prelude's
+ * exports), so that this can overlap finding and parsing them. Undefined when there is no TypeScript.
+ */
+export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | 'cwd'>): Typechecker | undefined {
+  const ts = loadTypeScript(options.cwd);
+  if (!ts) return undefined;
+  const cwd = path.resolve(options.cwd);
+  const compiler = compilerOptions(ts, cwd);
+  const nodeTypes = nodeTypesDirectory(cwd);
+  const host = ts.createCompilerHost(compiler, false);
+  host.jsDocParsingMode = ts.JSDocParsingMode.ParseForTypeErrors;
+  const cache = new Map<string, TS.SourceFile | undefined>();
+  const virtual = new Map<string, Virtual>();
+  const globalsFile = path.join(cwd, '__mtest_globals.d.ts');
+  const virtualText = (fileName: string): string | undefined => (fileName === globalsFile ? MINIMAL_GLOBALS : virtual.get(fileName)?.text);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.getSourceFile = (fileName, language, onError, create) => {
+    const text = virtualText(fileName);
+    if (text !== undefined) return ts.createSourceFile(fileName, text, language, false, ts.ScriptKind.TS);
+    if (!cache.has(fileName) || create) cache.set(fileName, getSourceFile(fileName, language, onError, create));
+    return cache.get(fileName);
+  };
+  const fileExists = host.fileExists.bind(host);
+  host.fileExists = (fileName) => virtualText(fileName) !== undefined || fileExists(fileName);
+  const readFile = host.readFile.bind(host);
+  host.readFile = (fileName) => virtualText(fileName) ?? readFile(fileName);
+  const resolve = (spec: string, from: string): string | undefined => ts.resolveModuleName(spec, from, compiler, host).resolvedModule?.resolvedFileName;
+  const read = (f: string): TS.SourceFile | undefined => host.getSourceFile(f, ts.ScriptTarget.ES2022);
+
+  // The prelude's names (a later prelude module wins, as at run time).
+  const preludeNames = new Map<string, string>();
+  for (const entry of options.prelude) {
+    const m = preludeModule(entry, cwd);
+    const file = m && (path.isAbsolute(m) ? m : resolve(m, path.join(cwd, 'index.ts')));
+    if (file) for (const n of moduleExports(ts, file, read, resolve)) preludeNames.set(n, path.isAbsolute(m) ? file : m);
+  }
+  // The default library, Node's types and the prelude, parsed and bound now: the program of the check
+  // reuses these source files, bindings included.
+  const preludeFiles = [...new Set(preludeNames.values())].filter((f) => path.isAbsolute(f));
+  const withNodeTypes = (roots: string[], words: Iterable<string>, old?: TS.Program): TS.Program => {
+    const first = ts.createProgram({ rootNames: [...roots, globalsFile], options: compiler, host, oldProgram: old });
+    const extra = nodeTypes ? nodeTypeFiles(nodeTypes, first, words) : [];
+    return extra.length === 0 ? first : ts.createProgram({ rootNames: [...roots, globalsFile, ...extra], options: compiler, host, oldProgram: first });
+  };
+  withNodeTypes(preludeFiles, []).getTypeChecker();
+
+  return { check: (files, policy) => {
+  const checkedFiles = files.filter(isTypeScript);
+  const runs = (file: SourceFile, example: Example): boolean => example.directives.errors.length === 0 && skipReason(example.directives, file.tags, policy) === undefined;
+  virtual.clear();
+  const words = new Set<string>();
+
+  let checked = 0;
+  for (const file of checkedFiles) {
+    const docPath = path.resolve(cwd, file.path);
+    const own = file.kind === 'script' ? moduleExports(ts, docPath, read, resolve) : [];
+    file.blocks.forEach((block, b) => {
+      // Every name in scope and where it comes from; examples' declarations replace earlier ones.
+      const scope = new Map<string, Source>();
+      for (const [n, m] of preludeNames) scope.set(n, { module: m, how: 'import' });
+      for (const n of own) scope.set(n, { module: docPath, how: 'import' });
+      const fromExamples = new Set<string>();
+      block.examples.forEach((example, k) => {
+        if (!runs(file, example)) return;
+        const declared = declaredNames(ts, example.source, (n) => scope.has(n));
+        for (const w of declared.words) words.add(w);
+        const fileName = `${docPath}.mtest-${b}-${k}.mts`;
+        const imports = new Map<string, string[]>();
+        const lets: string[] = [];
+        for (const word of declared.words) {
+          const from = scope.get(word);
+          if (!from || declared.names.has(word)) continue;
+          const spec = path.isAbsolute(from.module) ? specifier(fileName, from.module) : JSON.stringify(from.module);
+          if (from.how === 'let') lets.push(`declare let ${word}: typeof import(${spec}).${word};`);
+          else imports.set(spec, [...(imports.get(spec) ?? []), word]);
+        }
+        const header = [...[...imports].map(([spec, names]) => `import { ${names.join(', ')} } from ${spec};`), ...lets];
+        let source = example.source;
+        for (const at of [...declared.implicitLets].reverse()) source = `${source.slice(0, at)}let ${source.slice(at)}`;
+        for (const [n, how] of declared.names) {
+          scope.set(n, { module: fileName, how });
+          fromExamples.add(n);
+        }
+        const exported = [...declared.names.keys()];
+        const text = `${header.join(' ')} export {};\n${source}\n${exported.length > 0 ? `export { ${exported.join(', ')} };` : ''}\n`;
+        virtual.set(fileName, { example, fileName, text });
+        checked++;
+      });
+    });
+  }
+
+  const program = withNodeTypes([...virtual.keys()], words);
+  let failed = 0;
+  for (const v of virtual.values()) {
+    const sf = program.getSourceFile(v.fileName);
+    // An example that expects an exception may pass ill-typed arguments on purpose (it shows them refused).
+    if (!sf || v.example.directives.raises || /^\s*Uncaught /m.test(v.example.want)) continue;
+    const sourceLines = v.example.source.split('\n').length;
+    const errors: string[] = [];
+    for (const d of program.getSemanticDiagnostics(sf)) {
+      if (d.start === undefined) continue;
+      const line = sf.getLineAndCharacterOfPosition(d.start).line; // 0 = the import line
+      if (line < 1 || line > sourceLines) continue;
+      const at: Example = v.example.cell === undefined
+        ? { ...v.example, line: v.example.line + line - 1 }
+        : { ...v.example, cellLine: (v.example.cellLine ?? 1) + line - 1 };
+      errors.push(`${exampleWhere(at)}: TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n    ')}`);
+    }
+    if (errors.length > 0) {
+      v.example.typeErrors = errors;
+      failed++;
+    }
+  }
+  return { checked, failed };
+  } };
+}
+
+/**
+ * Check every example that will run, in one program; examples with type errors get them in `typeErrors`
+ * (`line N: TS2322: …`). Never throws for bad input: a check that cannot be done says so in `error`.
+ */
+export async function typecheckFiles(files: SourceFile[], options: TypecheckOptions): Promise<TypecheckResult> {
+  const checker = prepareTypechecker(options);
+  if (!checker) return { checked: 0, failed: 0, error: NO_TYPESCRIPT };
+  return checker.check(files, options);
+}

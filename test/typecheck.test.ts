@@ -1,0 +1,155 @@
+// --typecheck: type errors fail examples at their document line; names flow between the examples of a
+// block as at run time; the engine's declarations and the file's own exports are visible.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { main } from '../src/cli/main.js';
+import type { SourceFile } from '../src/model.js';
+import { loadSource } from '../src/sources/index.js';
+import { typecheckFiles } from '../src/typecheck/index.js';
+
+function scratch(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mtest-tc-'));
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), content);
+  }
+  return dir;
+}
+
+function notebook(cells: string[][], language = 'typescript'): string {
+  return JSON.stringify({
+    cells: cells.map((source) => ({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source })),
+    metadata: { kernelspec: { display_name: 'TypeScript', language, name: 'tslab' } }, nbformat: 4, nbformat_minor: 5,
+  }, null, 1);
+}
+
+const FILES: Record<string, string> = {
+  'flow.md': [
+    'sage: const A = matrix([[1, 2], [3, 4]])',
+    'sage: const d: number = A.det()',
+    'sage: const s: string = d',
+    'sage: A.nope()',
+    '',
+    'sage: let x = 1',
+    'sage: x = 2',
+    "sage: const A = 'redeclared'",
+    'sage: A.toUpperCase()',
+    'sage: y = 5',
+    'sage: const z: number = y + 1',
+    'sage: function twice(n: number): number {',
+    '....:     return 2 * n',
+    '....: }',
+    "sage: const bad: string = twice(",
+    '....:     3)',
+    "sage: twice('x')",
+    'Uncaught TypeError: not a number',
+    "sage: twice('x')  // not tested",
+    'sage: import { helper } from "./helper.js"',
+    'sage: helper(1)',
+    "sage: helper('one')",
+    '',
+  ].join('\n'),
+  'helper.ts': 'export function helper(n: number): number {\n  return n + 1;\n}\n',
+  'own.ts': [
+    '/**',
+    ' *     sage: cube(2)',
+    ' *     8',
+    " *     sage: cube('2')",
+    ' */',
+    'export function cube(n: number): number {',
+    '  return n ** 3;',
+    '}',
+    '',
+  ].join('\n'),
+  'untyped.js': "/**\n *     sage: const s = 1; s.toUpperCase()\n */\nexport const x = 1;\n",
+  'nb.ipynb': notebook([['const m = identity(2)\n'], ['// a comment first\n', 'const n: string = m.det()\n']]),
+  'js.ipynb': notebook([["const s = 1; s.toUpperCase()\n"]], 'javascript'),
+};
+
+describe('--typecheck', function () {
+  this.timeout(60000);
+  let dir: string;
+  let files: SourceFile[];
+  const errorsOf = (name: string): [number, string[] | undefined][] =>
+    files.find((f) => f.path === name)!.blocks.flatMap((b) => b.examples).map((e) => [e.cell ?? e.line, e.typeErrors]);
+
+  before(async () => {
+    dir = scratch(FILES);
+    files = Object.keys(FILES).filter((n) => !n.startsWith('helper')).map((name) => loadSource(name, { cwd: dir })!);
+    const result = await typecheckFiles(files, { prelude: ['builtin'], cwd: dir, optional: new Set(), long: false });
+    assert.equal(result.error, undefined);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('fails a type error at its document line, with the compiler message', () => {
+    const errors = new Map(errorsOf('flow.md'));
+    assert.deepEqual(errors.get(3), ["line 3: TS2322: Type 'number' is not assignable to type 'string'."]);
+    assert.equal(errors.get(1), undefined);
+    assert.equal(errors.get(2), undefined);
+  });
+
+  it("sees the engine's declarations", () => {
+    const errors = new Map(errorsOf('flow.md'));
+    assert.match(errors.get(4)?.[0] ?? '', /^line 4: TS2339: Property 'nope' does not exist on type 'Matrix'\.$/);
+  });
+
+  it('lets names flow between examples as at run time: redeclarations, lets, bare assignments, functions, imports', () => {
+    const errors = new Map(errorsOf('flow.md'));
+    for (const line of [6, 7, 8, 9, 10, 11, 12, 20, 21]) assert.equal(errors.get(line), undefined, `line ${line}: ${errors.get(line)}`);
+    // a continuation line: the error names the line it is on
+    assert.deepEqual(errors.get(15), ["line 15: TS2322: Type 'number' is not assignable to type 'string'."]);
+    assert.match(errors.get(22)?.[0] ?? '', /^line 22: TS2345: Argument of type 'string' is not assignable to parameter of type 'number'\.$/);
+  });
+
+  it('does not report an example that expects an exception, nor check one that does not run', () => {
+    const errors = new Map(errorsOf('flow.md'));
+    assert.equal(errors.get(17), undefined);
+    assert.equal(errors.get(19), undefined);
+  });
+
+  it("sees the file's own exports", () => {
+    const errors = errorsOf('own.ts');
+    assert.equal(errors[0][1], undefined);
+    assert.match(errors[1][1]?.[0] ?? '', /^line 4: TS2345: /);
+  });
+
+  it('names the cell and the line in it for notebooks; JavaScript is not checked', () => {
+    assert.deepEqual(errorsOf('nb.ipynb'), [[1, undefined], [2, ["cell 2, line 2: TS2322: Type 'number' is not assignable to type 'string'."]]]);
+    assert.deepEqual(errorsOf('js.ipynb'), [[1, undefined]]);
+    assert.deepEqual(errorsOf('untyped.js'), [[2, undefined]]);
+  });
+});
+
+describe('--typecheck from the command line', function () {
+  this.timeout(60000);
+  it('fails the example with its type errors although it ran; without the option types are stripped', async () => {
+    const dir = scratch({ 'x.md': "Intro\n\nsage: const n = 4\nsage: const s: string = n\nsage: s\n4\n" });
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      let out = '';
+      const io = { out: (t: string) => (out += t), err: (t: string) => (out += t) };
+      const code = await main(['--serial', '--typecheck', 'x.md'], io, dir);
+      assert.equal(code, 1, out);
+      assert.ok(out.includes([
+        'File "x.md", line 4, in x.md',
+        'Failed example:',
+        '    const s: string = n',
+        "line 4: TS2322: Type 'number' is not assignable to type 'string'.",
+      ].join('\n')), out);
+      assert.match(out, /^Type-checked 3 examples in \d+\.\d\d s: 1 example with type errors\.$/m);
+      assert.match(out, /^2 passed, 1 failed, 0 skipped$/m);
+      out = '';
+      assert.equal(await main(['--serial', 'x.md'], io, dir), 0, out);
+      out = '';
+      // with workers: the example runs in a worker, its result is replaced here
+      assert.equal(await main(['-p', '1', '--typecheck', 'x.md'], io, dir), 1, out);
+      assert.ok(out.includes("line 4: TS2322: Type 'number' is not assignable to type 'string'."), out);
+    } finally {
+      process.chdir(cwd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
