@@ -18,6 +18,7 @@ import type * as TS from 'typescript';
 import { exampleWhere, type Example, type SourceFile } from '../model.js';
 import { isBuiltinEngine } from '../execute/modules.js';
 import { skipReason, type SkipPolicy } from '../execute/skip.js';
+import { loadTypeScriptFrom, type LoadedTypeScript } from './load.js';
 
 export interface TypecheckOptions extends SkipPolicy {
   /** Prelude modules, as for running (`builtin` = the engine). */
@@ -41,15 +42,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ENGINE_SOURCE = path.resolve(HERE, '../../../src/engine/index.ts');
 
 /** TypeScript from the project when it has one (its version), else mtest's own. */
-function loadTypeScript(cwd: string): typeof TS | undefined {
-  for (const from of [path.join(cwd, 'package.json'), fileURLToPath(import.meta.url)]) {
-    try {
-      return createRequire(from)('typescript') as typeof TS;
-    } catch {
-      // try the next place
-    }
-  }
-  return undefined;
+function loadTypeScript(cwd: string): LoadedTypeScript | undefined {
+  return loadTypeScriptFrom(path.join(cwd, 'package.json')) ?? loadTypeScriptFrom(fileURLToPath(import.meta.url));
 }
 
 /** Is this file's code TypeScript (JavaScript sources and JavaScript notebooks are not checked)? */
@@ -113,7 +107,8 @@ function declaredNames(ts: typeof TS, source: string, inScope: (name: string) =>
 
 /**
  * The names a module exports, read from its syntax (following `export *`), so that no checker is built
- * for it. `export =` modules give none.
+ * for it. `export =` modules give none. `seen` collects the files that make up its exports (the module and
+ * those it re-exports from).
  */
 function moduleExports(ts: typeof TS, file: string, read: (f: string) => TS.SourceFile | undefined, resolve: (spec: string, from: string) => string | undefined, seen = new Set<string>()): string[] {
   if (seen.has(file)) return [];
@@ -132,12 +127,12 @@ function moduleExports(ts: typeof TS, file: string, read: (f: string) => TS.Sour
       out.add(s.name.text);
     } else if (ts.isExportDeclaration(s)) {
       const clause = s.exportClause;
+      const target = s.moduleSpecifier && ts.isStringLiteral(s.moduleSpecifier) ? resolve(s.moduleSpecifier.text, file) : undefined;
       if (clause && ts.isNamedExports(clause)) for (const e of clause.elements) out.add(e.name.text);
       else if (clause && ts.isNamespaceExport(clause)) out.add(clause.name.text);
-      else if (s.moduleSpecifier && ts.isStringLiteral(s.moduleSpecifier)) {
-        const target = resolve(s.moduleSpecifier.text, file);
-        if (target) for (const n of moduleExports(ts, target, read, resolve, seen)) out.add(n);
-      }
+      if (!target) continue;
+      const names = moduleExports(ts, target, read, resolve, seen);
+      if (!clause) for (const n of names) out.add(n);
     }
   }
   out.delete('default');
@@ -176,15 +171,15 @@ const BUILTINS = new Set(builtinModules);
 const NODE_GLOBAL_FILES = new Map([['process', ['process']], ['Buffer', ['buffer', 'buffer.buffer', 'globals.typedarray']]]);
 
 /**
- * The files of @types/node a program needs: globals.d.ts, one file per Node module its sources import
- * (`node:fs`, `fs/promises`), and those of the Node globals the examples name. All of @types/node (2 MB)
- * cost ~0.8 s per run; a module's file alone leaves its references to other modules as `any`.
+ * The files of @types/node a check needs: globals.d.ts, one file per Node module imported by the examples
+ * or by the files that make up the exports in scope (the prelude's, a script's own; not their private
+ * dependencies), and those of the Node globals the examples name. All of @types/node (2 MB) cost ~0.8 s
+ * per run; a module's file alone leaves its references to other modules as `any`.
  */
-function nodeTypeFiles(dir: string, program: TS.Program, words: Iterable<string>): string[] {
+function nodeTypeFiles(dir: string, texts: Iterable<string>, words: Iterable<string>): string[] {
   const names = new Set<string>(['globals']);
-  for (const sf of program.getSourceFiles()) {
-    if (sf.isDeclarationFile) continue;
-    for (const m of sf.text.matchAll(/(?:\bfrom|\bimport|\brequire)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+  for (const text of texts) {
+    for (const m of text.matchAll(/(?:\bfrom|\bimport|\brequire)\s*\(?\s*['"]([^'"]+)['"]/g)) {
       const name = m[1].replace(/^node:/, '');
       if (BUILTINS.has(name) || m[1].startsWith('node:')) names.add(name);
     }
@@ -279,8 +274,9 @@ export interface Typechecker {
  * exports), so that this can overlap finding and parsing them. Undefined when there is no TypeScript.
  */
 export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | 'cwd'>): Typechecker | undefined {
-  const ts = loadTypeScript(options.cwd);
-  if (!ts) return undefined;
+  const loaded = loadTypeScript(options.cwd);
+  if (!loaded) return undefined;
+  const ts = loaded.ts;
   const cwd = path.resolve(options.cwd);
   const compiler = compilerOptions(ts, cwd);
   const nodeTypes = nodeTypesDirectory(cwd);
@@ -306,31 +302,33 @@ export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | '
 
   // The prelude's names (a later prelude module wins, as at run time).
   const preludeNames = new Map<string, string>();
+  const preludeSurface = new Set<string>();
   for (const entry of options.prelude) {
     const m = preludeModule(entry, cwd);
     const file = m && (path.isAbsolute(m) ? m : resolve(m, path.join(cwd, 'index.ts')));
-    if (file) for (const n of moduleExports(ts, file, read, resolve)) preludeNames.set(n, path.isAbsolute(m) ? file : m);
+    if (file) for (const n of moduleExports(ts, file, read, resolve, preludeSurface)) preludeNames.set(n, path.isAbsolute(m) ? file : m);
   }
+  const textsOf = (files: Iterable<string>): string[] => [...files].map((f) => read(f)?.text ?? '');
   // The default library, Node's types and the prelude, parsed and bound now: the program of the check
   // reuses these source files, bindings included.
   const preludeFiles = [...new Set(preludeNames.values())].filter((f) => path.isAbsolute(f));
-  const withNodeTypes = (roots: string[], words: Iterable<string>, old?: TS.Program): TS.Program => {
-    const first = ts.createProgram({ rootNames: [...roots, globalsFile], options: compiler, host, oldProgram: old });
-    const extra = nodeTypes ? nodeTypeFiles(nodeTypes, first, words) : [];
-    return extra.length === 0 ? first : ts.createProgram({ rootNames: [...roots, globalsFile, ...extra], options: compiler, host, oldProgram: first });
+  const programWith = (roots: string[], scanned: string[], words: Iterable<string>): TS.Program => {
+    const extra = nodeTypes ? nodeTypeFiles(nodeTypes, scanned, words) : [];
+    return ts.createProgram({ rootNames: [...roots, globalsFile, ...extra], options: compiler, host });
   };
-  withNodeTypes(preludeFiles, []).getTypeChecker();
+  programWith(preludeFiles, textsOf(preludeSurface), []).getTypeChecker();
 
   return { check: (files, policy) => {
   const checkedFiles = files.filter(isTypeScript);
   const runs = (file: SourceFile, example: Example): boolean => example.directives.errors.length === 0 && skipReason(example.directives, file.tags, policy) === undefined;
   virtual.clear();
   const words = new Set<string>();
+  const surface = new Set(preludeSurface);
 
   let checked = 0;
   for (const file of checkedFiles) {
     const docPath = path.resolve(cwd, file.path);
-    const own = file.kind === 'script' ? moduleExports(ts, docPath, read, resolve) : [];
+    const own = file.kind === 'script' ? moduleExports(ts, docPath, read, resolve, surface) : [];
     file.blocks.forEach((block, b) => {
       // Every name in scope and where it comes from; examples' declarations replace earlier ones.
       const scope = new Map<string, Source>();
@@ -366,7 +364,7 @@ export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | '
     });
   }
 
-  const program = withNodeTypes([...virtual.keys()], words);
+  const program = programWith([...virtual.keys()], [...textsOf(surface), ...[...virtual.values()].map((v) => v.text)], words);
   let failed = 0;
   for (const v of virtual.values()) {
     const sf = program.getSourceFile(v.fileName);
@@ -388,6 +386,7 @@ export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | '
       failed++;
     }
   }
+  loaded.saveCache();
   return { checked, failed };
   } };
 }
