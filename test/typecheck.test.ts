@@ -1,9 +1,11 @@
 // --typecheck: type errors fail examples at their document line; names flow between the examples of a
 // block as at run time; the engine's declarations and the file's own exports are visible.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/main.js';
 import type { SourceFile } from '../src/model.js';
 import { loadSource } from '../src/sources/index.js';
@@ -63,6 +65,13 @@ const FILES: Record<string, string> = {
     '}',
     '',
   ].join('\n'),
+  'node.md': [
+    "sage: import { readFileSync } from 'node:fs'",
+    "sage: readFileSync(42, 'utf8', 'extra')",
+    'sage: const pid: string = process.pid',
+    "sage: const t: string = setTimeout(() => {}, 1)",
+    '',
+  ].join('\n'),
   'untyped.js': "/**\n *     sage: const s = 1; s.toUpperCase()\n */\nexport const x = 1;\n",
   'nb.ipynb': notebook([['const m = identity(2)\n'], ['// a comment first\n', 'const n: string = m.det()\n']]),
   'js.ipynb': notebook([["const s = 1; s.toUpperCase()\n"]], 'javascript'),
@@ -115,10 +124,49 @@ describe('--typecheck', function () {
     assert.match(errors[1][1]?.[0] ?? '', /^line 4: TS2345: /);
   });
 
+  it("types Node's modules and globals from @types/node, file by file", () => {
+    const errors = new Map(errorsOf('node.md'));
+    assert.equal(errors.get(1), undefined);
+    assert.match(errors.get(2)?.[0] ?? '', /^line 2: TS2554: Expected 1-2 arguments, but got 3\.$/);
+    assert.deepEqual(errors.get(3), ["line 3: TS2322: Type 'number' is not assignable to type 'string'."]);
+    assert.match(errors.get(4)?.[0] ?? '', /^line 4: TS2322: Type 'Timeout' is not assignable to type 'string'\.$/);
+  });
+
   it('names the cell and the line in it for notebooks; JavaScript is not checked', () => {
     assert.deepEqual(errorsOf('nb.ipynb'), [[1, undefined], [2, ["cell 2, line 2: TS2322: Type 'number' is not assignable to type 'string'."]]]);
     assert.deepEqual(errorsOf('js.ipynb'), [[1, undefined]]);
     assert.deepEqual(errorsOf('untyped.js'), [[2, undefined]]);
+  });
+});
+
+describe('--typecheck: loading TypeScript with a code cache', function () {
+  this.timeout(60000);
+  // Each load in a process of its own: V8 keeps compiled scripts per process, which would hide the cache.
+  function load(cacheHome: string): boolean {
+    const module = new URL('../src/typecheck/load.js', import.meta.url).href;
+    const code = `import { loadTypeScriptFrom } from ${JSON.stringify(module)};
+const l = loadTypeScriptFrom(${JSON.stringify(fileURLToPath(import.meta.url))});
+if (!/^5\\./.test(l.ts.version)) throw new Error(l.ts.version);
+l.saveCache();
+console.log(l.cacheUsed);`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, XDG_CACHE_HOME: cacheHome }, encoding: 'utf8' });
+    return out.trim() === 'true';
+  }
+
+  it('writes the cache after a load without one, the next load uses it, and a bad one is rewritten', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mtest-cache-'));
+    try {
+      assert.equal(load(dir), false);
+      const written = readdirSync(path.join(dir, 'mtest'));
+      assert.equal(written.length, 1);
+      assert.match(written[0], /^typescript-[0-9a-f]{16}\.v8cache$/);
+      assert.equal(load(dir), true);
+      writeFileSync(path.join(dir, 'mtest', written[0]), 'not a cache');
+      assert.equal(load(dir), false, 'a bad cache is rejected, not trusted');
+      assert.equal(load(dir), true, 'and written again');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -168,16 +168,20 @@ function nodeTypesDirectory(cwd: string): string | undefined {
 
 const BUILTINS = new Set(builtinModules);
 /** Node's globals an example may name, and the @types/node files declaring them. */
-const NODE_GLOBAL_FILES = new Map([['process', ['process']], ['Buffer', ['buffer', 'buffer.buffer', 'globals.typedarray']]]);
+const TIMERS = ['timers'];
+const NODE_GLOBAL_FILES = new Map([
+  ['process', ['process']], ['Buffer', ['buffer', 'buffer.buffer', 'globals.typedarray']], ['performance', ['perf_hooks']], ['structuredClone', ['worker_threads']],
+  ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate', 'queueMicrotask'].map((n) => [n, TIMERS] as [string, string[]]),
+]);
 
 /**
- * The files of @types/node a check needs: globals.d.ts, one file per Node module imported by the examples
- * or by the files that make up the exports in scope (the prelude's, a script's own; not their private
- * dependencies), and those of the Node globals the examples name. All of @types/node (2 MB) cost ~0.8 s
+ * The files of @types/node a check needs: globals.d.ts and console.d.ts, one file per Node module
+ * imported by the examples or by the files that make up the exports in scope (the prelude's, a script's
+ * own; not their private dependencies), and those of the Node globals the examples name. All of @types/node (2 MB) cost ~0.8 s
  * per run; a module's file alone leaves its references to other modules as `any`.
  */
 function nodeTypeFiles(dir: string, texts: Iterable<string>, words: Iterable<string>): string[] {
-  const names = new Set<string>(['globals']);
+  const names = new Set<string>(['globals', 'console']);
   for (const text of texts) {
     for (const m of text.matchAll(/(?:\bfrom|\bimport|\brequire)\s*\(?\s*['"]([^'"]+)['"]/g)) {
       const name = m[1].replace(/^node:/, '');
@@ -198,12 +202,11 @@ function nodeTypeFiles(dir: string, texts: Iterable<string>, words: Iterable<str
   return files;
 }
 
-/**
- * Always in the program: the globals every JavaScript runtime has, and Node's modules as `any` unless a
- * file of @types/node declares them (an exact module declaration wins over the pattern).
- */
+/** Always in the program: Node's modules as `any` unless a file of @types/node declares them (an exact module declaration wins). */
+const ANY_NODE_MODULES = `declare module 'node:*';\n`;
+
+/** Without @types/node: the globals every JavaScript runtime has. */
 const MINIMAL_GLOBALS = `
-declare module 'node:*';
 interface Console {
   log(...data: any[]): void; info(...data: any[]): void; warn(...data: any[]): void; error(...data: any[]): void;
   debug(...data: any[]): void; trace(...data: any[]): void; dir(item?: any, options?: any): void; table(data: any, columns?: string[]): void;
@@ -285,7 +288,8 @@ export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | '
   const cache = new Map<string, TS.SourceFile | undefined>();
   const virtual = new Map<string, Virtual>();
   const globalsFile = path.join(cwd, '__mtest_globals.d.ts');
-  const virtualText = (fileName: string): string | undefined => (fileName === globalsFile ? MINIMAL_GLOBALS : virtual.get(fileName)?.text);
+  const globalsText = ANY_NODE_MODULES + (nodeTypes ? '' : MINIMAL_GLOBALS);
+  const virtualText = (fileName: string): string | undefined => (fileName === globalsFile ? globalsText : virtual.get(fileName)?.text);
   const getSourceFile = host.getSourceFile.bind(host);
   host.getSourceFile = (fileName, language, onError, create) => {
     const text = virtualText(fileName);

@@ -13,6 +13,8 @@ import type * as TS from 'typescript';
 
 export interface LoadedTypeScript {
   ts: typeof TS;
+  /** The code cache was there and V8 took it. */
+  cacheUsed: boolean;
   /** Write the code cache when there was none (or V8 rejected it). Never throws. */
   saveCache(): void;
 }
@@ -38,7 +40,7 @@ export function loadTypeScriptFrom(from: string): LoadedTypeScript | undefined {
     const key = createHash('sha256').update(`${file}\0${size}\0${mtimeMs}\0${process.version}\0${process.arch}`).digest('hex').slice(0, 16);
     cacheFile = path.join(cacheDirectory(), `typescript-${key}.v8cache`);
   } catch {
-    return { ts: createRequire(from)('typescript') as typeof TS, saveCache: () => {} };
+    return { ts: createRequire(from)('typescript') as typeof TS, cacheUsed: false, saveCache: () => {} };
   }
   let cached: Buffer | undefined;
   try {
@@ -52,6 +54,7 @@ export function loadTypeScriptFrom(from: string): LoadedTypeScript | undefined {
   const fresh = cached === undefined || script.cachedDataRejected === true;
   return {
     ts: module.exports,
+    cacheUsed: !fresh,
     saveCache: () => {
       if (!fresh) return;
       try {
