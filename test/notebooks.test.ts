@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listExamples } from '../src/cli/list.js';
 import { main } from '../src/cli/main.js';
 import { loadSource } from '../src/sources/index.js';
 import { parseJsonLines } from '../src/sources/json-lines.js';
@@ -193,6 +194,13 @@ describe('notebooks: reports name the cell', () => {
     assert.equal(r.code, 1, r.out + r.err);
     assert.ok(r.out.includes('File "nb.ipynb", cell 1, line 3, in nb.ipynb\nFailed example:\n    1 + 1\nExpected:\n    3\nGot:\n    2\n'), r.out);
     assert.ok(r.out.includes('File "nb.ipynb", cell 2, line 1, in nb.ipynb\nFailed example:\n    const a = 40\n    console.log(a + 2)\nExpected:\n    41\nGot:\n    42\n'), r.out);
+  });
+
+  it('mtest list --json gives cell, line and fileLine and keeps the directives', () => {
+    const rows = JSON.parse(listExamples([{ path: 'nb.ipynb', kind: 'notebook', tags: [], ...extractNotebookBlocks(text, 'nb.ipynb') }], true));
+    assert.deepEqual(rows.map((r: { cell: number; line: number; directives: object }) => [r.cell, r.line, r.directives]), [[1, 3, { needs: [], errors: [] }], [2, 1, { needs: [], errors: [] }]]);
+    assert.equal(typeof rows[0].fileLine, 'number');
+    assert.match(listExamples([{ path: 'nb.ipynb', kind: 'notebook', tags: [], ...extractNotebookBlocks(text, 'nb.ipynb') }], false), /^nb\.ipynb:\d+ \(cell 1, line 3\)  \[nb\.ipynb\]  1 \+ 1$/m);
   });
 
   it('JSON and JUnit carry the cell and the line in the cell; GitHub annotates the stored line', () => {

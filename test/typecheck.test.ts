@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/main.js';
-import type { SourceFile } from '../src/model.js';
+import type { RunEvents } from '../src/events.js';
+import type { ExampleResult, SourceFile } from '../src/model.js';
+import { TypecheckGate } from '../src/typecheck/gate.js';
+import type { ThreadOutput } from '../src/typecheck/thread.js';
 import { loadSource } from '../src/sources/index.js';
 import { typecheckFiles } from '../src/typecheck/index.js';
 
@@ -136,6 +139,49 @@ describe('--typecheck', function () {
     assert.deepEqual(errorsOf('nb.ipynb'), [[1, undefined], [2, ["cell 2, line 2: TS2322: Type 'number' is not assignable to type 'string'."]]]);
     assert.deepEqual(errorsOf('js.ipynb'), [[1, undefined]]);
     assert.deepEqual(errorsOf('untyped.js'), [[2, undefined]]);
+  });
+});
+
+describe('--typecheck: the gate between the run and its reporters', () => {
+  const file: SourceFile = { path: 'g.md', kind: 'markdown', tags: [], errors: [], blocks: [{ name: 'g.md', line: 1, examples: [] }] };
+  function recorder(): { events: string[]; sink: RunEvents } {
+    const events: string[] = [];
+    const sink: RunEvents = {
+      fileStart: () => events.push('fileStart'),
+      exampleStart: (_f, i) => events.push(`start ${i}`),
+      exampleEnd: (_f, r) => events.push(`end ${r.index} ${r.status} ${r.outcome}${r.note ? ` ${r.note}` : ''}`),
+      incident: () => events.push('incident'),
+      warning: () => events.push('warning'),
+      fileEnd: () => events.push('fileEnd'),
+    };
+    return { events, sink };
+  }
+  const result = (index: number, status: ExampleResult['status'], outcome: ExampleResult['outcome']): ExampleResult => ({ index, status, outcome, time: 0 });
+
+  it('holds events back until the check is done, then fails the examples with type errors', async () => {
+    const { events, sink } = recorder();
+    let finish!: (o: ThreadOutput) => void;
+    const gate = new TypecheckGate(sink, [file], new Promise((resolve) => (finish = resolve)));
+    gate.fileStart(file, 0);
+    gate.exampleStart(file, 0, 0);
+    gate.exampleEnd(file, result(0, 'passed', 'ok'));
+    gate.exampleEnd(file, result(1, 'failed', 'timeout'));
+    gate.exampleEnd(file, result(2, 'skipped', 'skipped'));
+    assert.deepEqual(events, []);
+    finish({ checked: 3, failed: 3, seconds: 0.1, errors: [[0, 0, ['line 1: TS1: a']], [0, 1, ['line 2: TS2: b']], [0, 2, ['line 3: TS3: c']]] });
+    await gate.done;
+    gate.exampleEnd(file, result(3, 'failed', 'mismatch'));
+    gate.fileEnd(file, { time: 0, worker: 0 });
+    assert.deepEqual(events, ['fileStart', 'start 0', 'end 0 failed error line 1: TS1: a', 'end 1 failed timeout', 'end 2 skipped skipped', 'end 3 failed mismatch', 'fileEnd']);
+  });
+
+  it('lets the events go when abandoned (an interrupted run)', async () => {
+    const { events, sink } = recorder();
+    const gate = new TypecheckGate(sink, [file], new Promise(() => {}));
+    gate.exampleEnd(file, result(0, 'passed', 'ok'));
+    gate.abandon();
+    assert.match((await gate.done).error ?? '', /interrupted/);
+    assert.deepEqual(events, ['end 0 passed ok']);
   });
 });
 

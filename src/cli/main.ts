@@ -253,10 +253,11 @@ async function runTests(
     }
   }
   if (typecheck) {
+    if (outcome.interrupted) typecheck.abandon();
     const checked = await typecheck.done;
     if (checked.error) {
       io.err(`mtest: ${checked.error}\n`);
-      bits |= EXIT.usage;
+      if (!outcome.interrupted) bits |= EXIT.usage;
     } else {
       out.out(`Type-checked ${plural(checked.checked, 'example')} in ${seconds(checked.seconds)}: ${plural(checked.failed, 'example')} with type errors.\n`);
     }

@@ -105,25 +105,21 @@ function cellSource(cell: JsonObject, lines: JsonLines): { text: string; fileLin
 function storedOutput(outputs: JsonValue | undefined): string {
   if (!Array.isArray(outputs)) return '';
   let want = '';
-  const add = (text: string): void => {
-    if (text === '') return;
-    want += text;
-  };
-  const line = (text: string): string => (text.endsWith('\n') ? text : text + '\n');
   for (const output of outputs) {
     if (!isObject(output)) continue;
     switch (output.output_type) {
       case 'stream':
-        add(multiline(output.text) ?? '');
+        want += multiline(output.text) ?? '';
         break;
       case 'execute_result':
       case 'display_data': {
+        // a value is displayed on lines of its own
         const plain = isObject(output.data) ? multiline(output.data['text/plain']) : undefined;
-        if (plain !== undefined && plain !== '') add(line(plain));
+        if (plain) want += plain.endsWith('\n') ? plain : `${plain}\n`;
         break;
       }
       case 'error':
-        add(`Uncaught ${str(output.ename) ?? 'Error'}: ${str(output.evalue) ?? ''}\n`);
+        want += `Uncaught ${str(output.ename) ?? 'Error'}: ${str(output.evalue) ?? ''}\n`;
         break;
     }
   }

@@ -41,10 +41,12 @@ const REPLACED = new Set(['ok', 'mismatch', 'exception', 'error']);
 export class TypecheckGate implements RunEvents {
   private queue: (() => void)[] | undefined = [];
   private errors = new Map<SourceFile, Map<number, string[]>>();
+  private abandoned!: (output: ThreadOutput) => void;
   readonly done: Promise<ThreadOutput>;
 
   constructor(private readonly sink: RunEvents, files: SourceFile[], pending: Promise<ThreadOutput>) {
-    this.done = pending.then((output) => {
+    const abandoned = new Promise<ThreadOutput>((resolve) => (this.abandoned = resolve));
+    this.done = Promise.race([pending, abandoned]).then((output) => {
       for (const [f, index, errors] of output.errors) {
         const file = files[f];
         if (!file) continue;
@@ -56,6 +58,11 @@ export class TypecheckGate implements RunEvents {
       for (const event of queued) event();
       return output;
     });
+  }
+
+  /** Stop waiting for the check (an interrupted run): the events held back go out as they are. */
+  abandon(): void {
+    this.abandoned({ checked: 0, failed: 0, errors: [], seconds: 0, error: '--typecheck: not finished (the run was interrupted)' });
   }
 
   private pass(event: () => void): void {
