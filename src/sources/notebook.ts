@@ -1,5 +1,5 @@
 // Jupyter notebooks (nbformat 4) with a TypeScript or JavaScript kernel: the whole notebook is one block,
-// its cells run in order in one namespace as in a kernel session. Every code cell is an example whose want
+// its cells run in order in one namespace, as a kernel runs them. Every code cell is an example whose want
 // is its stored outputs; Markdown cells are read like a `.md` file. Cell markers and tags (mtest's own and
 // nbval's) skip a cell, ignore its output or expect it to raise. Each example keeps its cell, its line in
 // the cell, and the line of the file where that source line is stored.

@@ -322,77 +322,74 @@ export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | '
   };
   programWith(preludeFiles, textsOf(preludeSurface), []).getTypeChecker();
 
-  return { check: (files, policy) => {
-  const checkedFiles = files.filter(isTypeScript);
-  const runs = (file: SourceFile, example: Example): boolean => example.directives.errors.length === 0 && skipReason(example.directives, file.tags, policy) === undefined;
-  virtual.clear();
-  const words = new Set<string>();
-  const surface = new Set(preludeSurface);
+  const check = (files: SourceFile[], policy: SkipPolicy): TypecheckResult => {
+    const checkedFiles = files.filter(isTypeScript);
+    const runs = (file: SourceFile, example: Example): boolean => example.directives.errors.length === 0 && skipReason(example.directives, file.tags, policy) === undefined;
+    virtual.clear();
+    const words = new Set<string>();
+    const surface = new Set(preludeSurface);
 
-  let checked = 0;
-  for (const file of checkedFiles) {
-    const docPath = path.resolve(cwd, file.path);
-    const own = file.kind === 'script' ? moduleExports(ts, docPath, read, resolve, surface) : [];
-    file.blocks.forEach((block, b) => {
-      // Every name in scope and where it comes from; examples' declarations replace earlier ones.
-      const scope = new Map<string, Source>();
-      for (const [n, m] of preludeNames) scope.set(n, { module: m, how: 'import' });
-      for (const n of own) scope.set(n, { module: docPath, how: 'import' });
-      const fromExamples = new Set<string>();
-      block.examples.forEach((example, k) => {
-        if (!runs(file, example)) return;
-        const declared = declaredNames(ts, example.source, (n) => scope.has(n));
-        for (const w of declared.words) words.add(w);
-        const fileName = `${docPath}.mtest-${b}-${k}.mts`;
-        const imports = new Map<string, string[]>();
-        const lets: string[] = [];
-        for (const word of declared.words) {
-          const from = scope.get(word);
-          if (!from || declared.names.has(word)) continue;
-          const spec = path.isAbsolute(from.module) ? specifier(fileName, from.module) : JSON.stringify(from.module);
-          if (from.how === 'let') lets.push(`declare let ${word}: typeof import(${spec}).${word};`);
-          else imports.set(spec, [...(imports.get(spec) ?? []), word]);
-        }
-        const header = [...[...imports].map(([spec, names]) => `import { ${names.join(', ')} } from ${spec};`), ...lets];
-        let source = example.source;
-        for (const at of [...declared.implicitLets].reverse()) source = `${source.slice(0, at)}let ${source.slice(at)}`;
-        for (const [n, how] of declared.names) {
-          scope.set(n, { module: fileName, how });
-          fromExamples.add(n);
-        }
-        const exported = [...declared.names.keys()];
-        const text = `${header.join(' ')} export {};\n${source}\n${exported.length > 0 ? `export { ${exported.join(', ')} };` : ''}\n`;
-        virtual.set(fileName, { example, fileName, text });
-        checked++;
+    let checked = 0;
+    for (const file of checkedFiles) {
+      const docPath = path.resolve(cwd, file.path);
+      const own = file.kind === 'script' ? moduleExports(ts, docPath, read, resolve, surface) : [];
+      file.blocks.forEach((block, b) => {
+        // Every name in scope and where it comes from; examples' declarations replace earlier ones.
+        const scope = new Map<string, Source>();
+        for (const [n, m] of preludeNames) scope.set(n, { module: m, how: 'import' });
+        for (const n of own) scope.set(n, { module: docPath, how: 'import' });
+          block.examples.forEach((example, k) => {
+          if (!runs(file, example)) return;
+          const declared = declaredNames(ts, example.source, (n) => scope.has(n));
+          for (const w of declared.words) words.add(w);
+          const fileName = `${docPath}.mtest-${b}-${k}.mts`;
+          const imports = new Map<string, string[]>();
+          const lets: string[] = [];
+          for (const word of declared.words) {
+            const from = scope.get(word);
+            if (!from || declared.names.has(word)) continue;
+            const spec = path.isAbsolute(from.module) ? specifier(fileName, from.module) : JSON.stringify(from.module);
+            if (from.how === 'let') lets.push(`declare let ${word}: typeof import(${spec}).${word};`);
+            else imports.set(spec, [...(imports.get(spec) ?? []), word]);
+          }
+          const header = [...[...imports].map(([spec, names]) => `import { ${names.join(', ')} } from ${spec};`), ...lets];
+          let source = example.source;
+          for (const at of [...declared.implicitLets].reverse()) source = `${source.slice(0, at)}let ${source.slice(at)}`;
+          for (const [n, how] of declared.names) scope.set(n, { module: fileName, how });
+          const exported = [...declared.names.keys()];
+          const text = `${header.join(' ')} export {};\n${source}\n${exported.length > 0 ? `export { ${exported.join(', ')} };` : ''}\n`;
+          virtual.set(fileName, { example, fileName, text });
+          checked++;
+        });
       });
-    });
-  }
+    }
 
-  const program = programWith([...virtual.keys()], [...textsOf(surface), ...[...virtual.values()].map((v) => v.text)], words);
-  let failed = 0;
-  for (const v of virtual.values()) {
-    const sf = program.getSourceFile(v.fileName);
-    // An example that expects an exception may pass ill-typed arguments on purpose (it shows them refused).
-    if (!sf || v.example.directives.raises || /^\s*Uncaught /m.test(v.example.want)) continue;
-    const sourceLines = v.example.source.split('\n').length;
-    const errors: string[] = [];
-    for (const d of program.getSemanticDiagnostics(sf)) {
-      if (d.start === undefined) continue;
-      const line = sf.getLineAndCharacterOfPosition(d.start).line; // 0 = the import line
-      if (line < 1 || line > sourceLines) continue;
-      const at: Example = v.example.cell === undefined
-        ? { ...v.example, line: v.example.line + line - 1 }
-        : { ...v.example, cellLine: (v.example.cellLine ?? 1) + line - 1 };
-      errors.push(`${exampleWhere(at)}: TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n    ')}`);
+    const program = programWith([...virtual.keys()], [...textsOf(surface), ...[...virtual.values()].map((v) => v.text)], words);
+    let failed = 0;
+    for (const v of virtual.values()) {
+      const sf = program.getSourceFile(v.fileName);
+      // An example that expects an exception may pass ill-typed arguments on purpose (it shows them refused).
+      if (!sf || v.example.directives.raises || /^\s*Uncaught /m.test(v.example.want)) continue;
+      const sourceLines = v.example.source.split('\n').length;
+      const errors: string[] = [];
+      for (const d of program.getSemanticDiagnostics(sf)) {
+        if (d.start === undefined) continue;
+        const line = sf.getLineAndCharacterOfPosition(d.start).line; // 0 = the import line
+        if (line < 1 || line > sourceLines) continue;
+        const at: Example = v.example.cell === undefined
+          ? { ...v.example, line: v.example.line + line - 1 }
+          : { ...v.example, cellLine: (v.example.cellLine ?? 1) + line - 1 };
+        errors.push(`${exampleWhere(at)}: TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n    ')}`);
+      }
+      if (errors.length > 0) {
+        v.example.typeErrors = errors;
+        failed++;
+      }
     }
-    if (errors.length > 0) {
-      v.example.typeErrors = errors;
-      failed++;
-    }
-  }
-  loaded.saveCache();
-  return { checked, failed };
-  } };
+    loaded.saveCache();
+    return { checked, failed };
+  };
+  return { check };
 }
 
 /**
