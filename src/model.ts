@@ -56,9 +56,9 @@ export function exampleLocation(ex: Example): { line: number; cell?: number; fil
   return ex.cell === undefined ? { line: ex.line } : { cell: ex.cell, line: ex.cellLine ?? 1, fileLine: ex.line };
 }
 
-/** Where an example is, for reports: `line 41`, or `cell 11, line 1` in a notebook. */
-export function exampleWhere(example: Example): string {
-  return example.cell === undefined ? `line ${example.line}` : `cell ${example.cell}, line ${example.cellLine ?? 1}`;
+/** Where an example is, for reports: `line 41`, or `cell 11, line 1` in a notebook; `offset` lines further down. */
+export function exampleWhere(example: Example, offset = 0): string {
+  return example.cell === undefined ? `line ${example.line + offset}` : `cell ${example.cell}, line ${(example.cellLine ?? 1) + offset}`;
 }
 
 /** A run of examples sharing one namespace. */

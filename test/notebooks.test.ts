@@ -135,6 +135,15 @@ describe('notebooks: reading a tslab notebook', () => {
     const results = await run(file);
     assert.deepEqual(results.map((r) => r.status), ['failed', 'passed', 'failed']);
     assert.match(results[0].note ?? '', /Expected an exception/);
+    assert.equal(results[2].outcome, 'mismatch', 'shown as Expected/Got: the exception was expected');
+  });
+
+  it('names the cell and its line in a syntax error', async () => {
+    const text = notebook([code('1', [result('1')]), code('const a = 1\nconst = 2', [])]);
+    const file: SourceFile = { path: 's.ipynb', kind: 'notebook', tags: [], ...extractNotebookBlocks(text, 's.ipynb') };
+    const results = await run(file);
+    assert.equal(results[1].outcome, 'error');
+    assert.equal(results[1].note, 'Syntax error at cell 2, line 2');
   });
 
   it('skips empty cells and comment-only cells without outputs, and ignores raw cells', () => {

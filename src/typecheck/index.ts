@@ -376,10 +376,7 @@ export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | '
         if (d.start === undefined) continue;
         const line = sf.getLineAndCharacterOfPosition(d.start).line; // 0 = the import line
         if (line < 1 || line > sourceLines) continue;
-        const at: Example = v.example.cell === undefined
-          ? { ...v.example, line: v.example.line + line - 1 }
-          : { ...v.example, cellLine: (v.example.cellLine ?? 1) + line - 1 };
-        errors.push(`${exampleWhere(at)}: TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n    ')}`);
+        errors.push(`${exampleWhere(v.example, line - 1)}: TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n    ')}`);
       }
       if (errors.length > 0) {
         v.example.typeErrors = errors;
