@@ -142,6 +142,26 @@ describe('--typecheck', function () {
   });
 });
 
+describe('--typecheck: other preludes', function () {
+  this.timeout(60000);
+  it("reads a Node module's names from @types/node, and reports no missing names for a prelude it cannot read", async () => {
+    const dir = scratch({ 'u.md': 'sage: inspect(1).length\nsage: format(1).toFixed()\nsage: nowhere + 1\n' });
+    try {
+      const [withUtil, unknown] = [['node:util'], ['./missing.js']].map((prelude) => {
+        const file = loadSource('u.md', { cwd: dir })!;
+        return typecheckFiles([file], { prelude, cwd: dir, optional: new Set(), long: false }).then(() => file.blocks[0].examples.map((e) => e.typeErrors?.[0]));
+      });
+      const util = await withUtil;
+      assert.equal(util[0], undefined);
+      assert.match(util[1] ?? '', /^line 2: TS2551: Property 'toFixed' does not exist on type 'string'\. Did you mean 'fixed'\?$/);
+      assert.match(util[2] ?? '', /^line 3: TS2304: Cannot find name 'nowhere'\.$/);
+      assert.deepEqual(await unknown, [undefined, undefined, undefined]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('--typecheck: the gate between the run and its reporters', () => {
   const file: SourceFile = { path: 'g.md', kind: 'markdown', tags: [], errors: [], blocks: [{ name: 'g.md', line: 1, examples: [] }] };
   function recorder(): { events: string[]; sink: RunEvents } {

@@ -106,19 +106,28 @@ function declaredNames(ts: typeof TS, source: string, inScope: (name: string) =>
 }
 
 /**
- * The names a module exports, read from its syntax (following `export *`), so that no checker is built
+ * The names a module exports, read from its syntax (following re-exports), so that no checker is built
  * for it. `export =` modules give none. `seen` collects the files that make up its exports (the module and
- * those it re-exports from).
+ * those it re-exports from). `ambient` names a `declare module "…"` block of the file to read instead
+ * (Node's modules in @types/node).
  */
-function moduleExports(ts: typeof TS, file: string, read: (f: string) => TS.SourceFile | undefined, resolve: (spec: string, from: string) => string | undefined, seen = new Set<string>()): string[] {
-  if (seen.has(file)) return [];
+function moduleExports(ts: typeof TS, file: string, read: (f: string) => TS.SourceFile | undefined, resolve: (spec: string, from: string) => string | undefined, seen = new Set<string>(), ambient?: string): string[] {
+  const key = ambient === undefined ? file : `${file}\0${ambient}`;
+  if (seen.has(key)) return [];
+  seen.add(key);
   seen.add(file);
   const sf = read(file);
   if (!sf) return [];
+  let statements: readonly TS.Statement[] = sf.statements;
+  if (ambient !== undefined) {
+    const block = sf.statements.find((s): s is TS.ModuleDeclaration => ts.isModuleDeclaration(s) && ts.isStringLiteral(s.name) && s.name.text === ambient);
+    statements = block?.body && ts.isModuleBlock(block.body) ? block.body.statements : [];
+  }
   const out = new Set<string>();
-  const exported = (s: TS.Statement): boolean => ts.canHaveModifiers(s) && (ts.getModifiers(s)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) ?? false) &&
-    !(ts.getModifiers(s)?.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword) ?? false);
-  for (const s of sf.statements) {
+  const has = (s: TS.Statement, kind: TS.SyntaxKind): boolean => ts.canHaveModifiers(s) && (ts.getModifiers(s)?.some((m) => m.kind === kind) ?? false);
+  // in an ambient module block every declaration is exported
+  const exported = (s: TS.Statement): boolean => (ambient !== undefined || has(s, ts.SyntaxKind.ExportKeyword)) && !has(s, ts.SyntaxKind.DefaultKeyword);
+  for (const s of statements) {
     if (ts.isVariableStatement(s) && exported(s)) {
       const list: string[] = [];
       for (const d of s.declarationList.declarations) bindingNames(ts, d.name, list);
@@ -127,11 +136,16 @@ function moduleExports(ts: typeof TS, file: string, read: (f: string) => TS.Sour
       out.add(s.name.text);
     } else if (ts.isExportDeclaration(s)) {
       const clause = s.exportClause;
-      const target = s.moduleSpecifier && ts.isStringLiteral(s.moduleSpecifier) ? resolve(s.moduleSpecifier.text, file) : undefined;
       if (clause && ts.isNamedExports(clause)) for (const e of clause.elements) out.add(e.name.text);
       else if (clause && ts.isNamespaceExport(clause)) out.add(clause.name.text);
-      if (!target) continue;
-      const names = moduleExports(ts, target, read, resolve, seen);
+      const spec = s.moduleSpecifier && ts.isStringLiteral(s.moduleSpecifier) ? s.moduleSpecifier.text : undefined;
+      if (spec === undefined) continue;
+      const names = ambient !== undefined && !spec.startsWith('.')
+        ? moduleExports(ts, file, read, resolve, seen, spec)
+        : (() => {
+          const target = resolve(spec, file);
+          return target ? moduleExports(ts, target, read, resolve, seen) : [];
+        })();
       if (!clause) for (const n of names) out.add(n);
     }
   }
@@ -153,6 +167,13 @@ function specifier(from: string, target: string): string {
 }
 
 export const NO_TYPESCRIPT = '--typecheck needs the typescript package (npm install --save-dev typescript)';
+
+
+/** `node:fs/promises` or `fs/promises` → `fs/promises` when it names one of Node's modules. */
+function builtinName(spec: string): string | undefined {
+  const name = spec.replace(/^node:/, '');
+  return BUILTINS.has(name) || spec.startsWith('node:') ? name : undefined;
+}
 
 /** The directory of @types/node (the project's, else mtest's own), if installed. */
 function nodeTypesDirectory(cwd: string): string | undefined {
@@ -180,26 +201,20 @@ const NODE_GLOBAL_FILES = new Map([
  * own; not their private dependencies), and those of the Node globals the examples name. All of @types/node (2 MB) cost ~0.8 s
  * per run; a module's file alone leaves its references to other modules as `any`.
  */
-function nodeTypeFiles(dir: string, texts: Iterable<string>, words: Iterable<string>): string[] {
-  const names = new Set<string>(['globals', 'console']);
+function nodeTypeFiles(dir: string, texts: Iterable<string>, words: Iterable<string>, modules: Iterable<string>): string[] {
+  const names = new Set<string>(['globals', 'console', ...modules]);
   for (const text of texts) {
     for (const m of text.matchAll(/(?:\bfrom|\bimport|\brequire)\s*\(?\s*['"]([^'"]+)['"]/g)) {
-      const name = m[1].replace(/^node:/, '');
-      if (BUILTINS.has(name) || m[1].startsWith('node:')) names.add(name);
+      const name = builtinName(m[1]);
+      if (name) names.add(name);
     }
   }
   for (const w of words) for (const f of NODE_GLOBAL_FILES.get(w) ?? []) names.add(f);
-  const files: string[] = [];
-  for (const name of names) {
-    for (const candidate of [`${name}.d.ts`, `${name}/index.d.ts`]) {
-      const file = path.join(dir, candidate);
-      if (existsSync(file)) {
-        files.push(file);
-        break;
-      }
-    }
-  }
-  return files;
+  return [...names].map((name) => nodeTypeFile(dir, name)).filter((f): f is string => f !== undefined);
+}
+
+function nodeTypeFile(dir: string, name: string): string | undefined {
+  return [`${name}.d.ts`, `${name}/index.d.ts`].map((c) => path.join(dir, c)).find((f) => existsSync(f));
 }
 
 /** Always in the program: Node's modules as `any` unless a file of @types/node declares them (an exact module declaration wins). */
@@ -304,20 +319,35 @@ export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | '
   const resolve = (spec: string, from: string): string | undefined => ts.resolveModuleName(spec, from, compiler, host).resolvedModule?.resolvedFileName;
   const read = (f: string): TS.SourceFile | undefined => host.getSourceFile(f, ts.ScriptTarget.ES2022);
 
-  // The prelude's names (a later prelude module wins, as at run time).
+  // The prelude's names (a later prelude module wins, as at run time). A prelude whose types cannot be
+  // read leaves its names unknown: "cannot find name" is then not reported (the name may be its).
   const preludeNames = new Map<string, string>();
   const preludeSurface = new Set<string>();
+  const preludeNodeModules: string[] = [];
+  let unknownPrelude = false;
   for (const entry of options.prelude) {
     const m = preludeModule(entry, cwd);
-    const file = m && (path.isAbsolute(m) ? m : resolve(m, path.join(cwd, 'index.ts')));
-    if (file) for (const n of moduleExports(ts, file, read, resolve, preludeSurface)) preludeNames.set(n, path.isAbsolute(m) ? file : m);
+    const builtin = m && !path.isAbsolute(m) ? builtinName(m) : undefined;
+    let names: string[] | undefined;
+    if (builtin !== undefined) {
+      const file = nodeTypes && nodeTypeFile(nodeTypes, builtin);
+      if (file) {
+        preludeNodeModules.push(builtin);
+        names = moduleExports(ts, file, read, resolve, preludeSurface, builtin);
+      }
+    } else if (m) {
+      const file = path.isAbsolute(m) ? m : resolve(m, path.join(cwd, 'index.ts'));
+      if (file) names = moduleExports(ts, file, read, resolve, preludeSurface);
+    }
+    if (!names || names.length === 0) unknownPrelude = true;
+    for (const n of names ?? []) preludeNames.set(n, m!);
   }
   const textsOf = (files: Iterable<string>): string[] => [...files].map((f) => read(f)?.text ?? '');
   // The default library, Node's types and the prelude, parsed and bound now: the program of the check
   // reuses these source files, bindings included.
   const preludeFiles = [...new Set(preludeNames.values())].filter((f) => path.isAbsolute(f));
   const programWith = (roots: string[], scanned: string[], words: Iterable<string>): TS.Program => {
-    const extra = nodeTypes ? nodeTypeFiles(nodeTypes, scanned, words) : [];
+    const extra = nodeTypes ? nodeTypeFiles(nodeTypes, scanned, words, preludeNodeModules) : [];
     return ts.createProgram({ rootNames: [...roots, globalsFile, ...extra], options: compiler, host });
   };
   programWith(preludeFiles, textsOf(preludeSurface), []).getTypeChecker();
@@ -373,7 +403,7 @@ export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | '
       const sourceLines = v.example.source.split('\n').length;
       const errors: string[] = [];
       for (const d of program.getSemanticDiagnostics(sf)) {
-        if (d.start === undefined) continue;
+        if (d.start === undefined || (unknownPrelude && (d.code === 2304 || d.code === 2552))) continue;
         const line = sf.getLineAndCharacterOfPosition(d.start).line; // 0 = the import line
         if (line < 1 || line > sourceLines) continue;
         errors.push(`${exampleWhere(v.example, line - 1)}: TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n    ')}`);
