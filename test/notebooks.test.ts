@@ -146,6 +146,12 @@ describe('notebooks: reading a tslab notebook', () => {
     assert.equal(results[1].note, 'Syntax error at cell 2, line 2');
   });
 
+  it('reads Windows line ends stored inside the strings as line ends', () => {
+    const nb = extractNotebookBlocks(notebook([code(['const a = 1\r\n', 'a + 1'], [result('2\r\n')])]), 'w.ipynb');
+    const [e] = nb.blocks[0].examples;
+    assert.deepEqual([e.source, e.want], ['const a = 1\na + 1', '2\n']);
+  });
+
   it('skips empty cells and comment-only cells without outputs, and ignores raw cells', () => {
     const text = notebook([code(''), code('// a note\n'), { cell_type: 'raw', metadata: {}, source: ['sage: 1\n', '2'] }, code('1', [result('1')])]);
     const nb = extractNotebookBlocks(text, 'e.ipynb');

@@ -48,11 +48,16 @@ function str(v: JsonValue | undefined): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** nbformat's multiline strings: one string, or a list of strings to concatenate. */
+/** nbformat's multiline strings: one string, or a list of strings to concatenate (line ends as `\n`). */
 function multiline(v: JsonValue | undefined): string | undefined {
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v) && v.every((s) => typeof s === 'string')) return (v as string[]).join('');
+  if (typeof v === 'string') return lf(v);
+  if (Array.isArray(v) && v.every((s) => typeof s === 'string')) return lf((v as string[]).join(''));
   return undefined;
+}
+
+/** Windows line ends stored inside the JSON strings (the reader turned only the file's own into `\n`). */
+function lf(text: string): string {
+  return text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
 }
 
 /** The kernel's language, lower-cased: `metadata.kernelspec.language`, else `metadata.language_info.name`. */
@@ -78,13 +83,15 @@ function cellSource(cell: JsonObject, lines: JsonLines): { text: string; fileLin
   const source = cell.source;
   if (typeof source === 'string') {
     const at = lines.of(cell, 'source');
-    return { text: source, fileLines: source.split('\n').map(() => at) };
+    const text = lf(source);
+    return { text, fileLines: text.split('\n').map(() => at) };
   }
   if (!Array.isArray(source) || !source.every((s) => typeof s === 'string')) return undefined;
   const fileLines: number[] = [];
   let atLineStart = true;
   source.forEach((piece, k) => {
     const at = lines.of(source, k);
+    piece = lf(piece as string);
     let from = 0;
     for (;;) {
       if (atLineStart && from < (piece as string).length) {
@@ -98,7 +105,7 @@ function cellSource(cell: JsonObject, lines: JsonLines): { text: string; fileLin
     }
   });
   if (fileLines.length === 0) fileLines.push(lines.of(cell, 'source'));
-  return { text: (source as string[]).join(''), fileLines };
+  return { text: lf((source as string[]).join('')), fileLines };
 }
 
 /** The want of a code cell: its stored outputs in order, as mtest would print them. */
