@@ -11,8 +11,12 @@ export interface Directives {
   needs: string[];
   /** `known bug`: skipped unless `--optional bug`. */
   knownBug?: boolean;
+  /** `known bug linux` / `known bug macos`: the bug is skipped on that platform only. */
+  knownBugOn?: 'linux' | 'macos';
   /** `random`: any output accepted; an unexpected exception still fails. */
   random?: boolean;
+  /** Notebook `raises` marker: the example must throw; which exception is compared only when the want names one. */
+  raises?: boolean;
   /** Numeric tolerance (SPEC §5). */
   tolerance?: Tolerance;
   /** `timeout S`: this example's time limit in seconds. */
@@ -37,6 +41,24 @@ export interface Example {
   /** Column of the prompt (its indentation within the block's text). */
   indent: number;
   directives: Directives;
+  /** Notebooks: the cell (1-based among all cells) and the line within it; `line` is the line of the file. */
+  cell?: number;
+  cellLine?: number;
+  /** `--typecheck`: type errors, each `line N: TS2322: …`; the example fails with them instead of running. */
+  typeErrors?: string[];
+}
+
+/**
+ * Where an example is in machine reports (JSON, `mtest list --json`): `line`; in a notebook `cell` and `line` within the cell, and
+ * `fileLine`, the line of the `.ipynb` file where that source line is stored.
+ */
+export function exampleLocation(ex: Example): { line: number; cell?: number; fileLine?: number } {
+  return ex.cell === undefined ? { line: ex.line } : { cell: ex.cell, line: ex.cellLine ?? 1, fileLine: ex.line };
+}
+
+/** Where an example is, for reports: `line 41`, or `cell 11, line 1` in a notebook; `offset` lines further down. */
+export function exampleWhere(example: Example, offset = 0): string {
+  return example.cell === undefined ? `line ${example.line + offset}` : `cell ${example.cell}, line ${(example.cellLine ?? 1) + offset}`;
 }
 
 /** A run of examples sharing one namespace. */
@@ -65,6 +87,10 @@ export interface SourceFile {
   /** File-level tags (`// mtest: optional - TAG`), applied to every example. */
   tags: string[];
   errors: InputError[];
+  /** Notebooks: the kernel's language (a `javascript` notebook is not type-checked). */
+  language?: 'typescript' | 'javascript';
+  /** Lines worth reporting that are not errors (a notebook of another language): no exit bit. */
+  notices?: InputError[];
 }
 
 export type Status = 'passed' | 'failed' | 'skipped' | 'notrun';

@@ -297,7 +297,7 @@ describe('sources: bad input and opt-outs', () => {
       'latin1.md': Buffer.concat([Buffer.from('ok\nsage: 1\n1\n\ncaf'), Buffer.from([0xe9]), Buffer.from('\nsage: 2\n2\n')]),
       'skip.ts': '/*\n * Helper code.\n * nodoctest\n */\n/** sage: 1 */',
       'late.ts': '\n'.repeat(10) + '// nodoctest\n/** sage: 1 */',
-      'tags.ts': '#!/usr/bin/env node\n// mtest: optional - Foo, bar\n/** sage: 1 */',
+      'tags.ts': '#!/usr/bin/env node\n// mtest: optional - Foo bar\n/** sage: 1 */',
       'badtags.md': '# mtest: long time\n',
       'notebook.ipynb': '{"cells": []}',
       'directive.md': 'sage: 1  // tol abc\n1\n',
@@ -339,11 +339,11 @@ describe('sources: bad input and opt-outs', () => {
     assert.match(bad.errors[0].message, /file-level directive/);
   });
 
-  it('does not parse notebooks yet', () => {
+  it('reports a notebook without an nbformat as bad input', () => {
     const file = load('notebook.ipynb', dir);
     assert.equal(file.kind, 'notebook');
     assert.deepEqual(file.blocks, []);
-    assert.deepEqual(file.errors.map((e) => e.message), ['notebooks are not supported yet']);
+    assert.deepEqual(file.errors.map((e) => e.message), ['not an nbformat 4 notebook (nbformat: null)']);
   });
 
   it('keeps a bad directive on its example for the evaluator to report', () => {

@@ -83,11 +83,23 @@ function toleranceFailures(wants: string[], gots: string[], tol: Tolerance): str
   return failures;
 }
 
+/** Got without its final `Uncaught …` line(s). */
+function withoutException(got: string): string {
+  const at = got.lastIndexOf('Uncaught ');
+  return at === 0 || (at > 0 && got[at - 1] === '\n') ? got.slice(0, at) : got;
+}
+
 export class OutputChecker {
   /** `threw` says the example raised (got then ends with `Uncaught …`). */
   check(want: string, got: string, directives: Directives, threw = false): CheckResult {
     const w = normalizeWant(want);
-    const g = stripAnsi(got);
+    let g = stripAnsi(got);
+    if (directives.raises) {
+      // A notebook cell marked `raises`: it must throw; the exception is compared only when the want names one.
+      if (!threw) return { ok: false, note: 'Expected an exception (the cell is marked raises); none was raised' };
+      if (!/^\s*Uncaught\b/m.test(w)) g = withoutException(g);
+      threw = false;
+    }
     if (directives.random) return { ok: !threw || squash(w).startsWith('Uncaught') };
     if (!directives.tolerance) return { ok: textMatches(w, g) };
     const wantNumbers = w.match(NUMBER) ?? [];

@@ -7,6 +7,8 @@ import type { FileConfig } from './config.js';
 export interface Collected {
   files: SourceFile[];
   errors: InputError[];
+  /** One-line reports that set no exit bit (a notebook of another language). */
+  notices: InputError[];
 }
 
 /** The paths to test (no file read yet): the schedule may need only some of them parsed. */
@@ -22,13 +24,15 @@ export function sourceLoader(config: FileConfig, cwd: string): (path: string) =>
 export async function collectSources(paths: string[], config: FileConfig, cwd: string): Promise<Collected> {
   const found = await findSources(paths, config, cwd);
   const errors: InputError[] = [...found.errors];
+  const notices: InputError[] = [];
   const files: SourceFile[] = [];
   const load = sourceLoader(config, cwd);
   for (const path of found.files) {
     const file = load(path);
     if (!file) continue; // nodoctest
     errors.push(...file.errors);
+    if (file.notices) notices.push(...file.notices);
     files.push(file);
   }
-  return { files, errors };
+  return { files, errors, notices };
 }

@@ -1,5 +1,5 @@
 // `mtest list`: the examples found, without running anything.
-import { examplesOf, type SourceFile } from '../model.js';
+import { exampleLocation, examplesOf, exampleWhere, type SourceFile } from '../model.js';
 
 export function listExamples(files: SourceFile[], json: boolean): string {
   const rows = files.flatMap((file) =>
@@ -7,13 +7,14 @@ export function listExamples(files: SourceFile[], json: boolean): string {
       file: file.path,
       block: block.name,
       index,
-      line: example.line,
+      ...exampleLocation(example),
       source: example.source,
       want: example.want,
       directives: example.directives,
       tags: file.tags,
+      where: example.cell === undefined ? `${file.path}:${example.line}` : `${file.path}:${example.line} (${exampleWhere(example)})`,
     })),
   );
-  if (json) return JSON.stringify(rows, null, 1) + '\n';
-  return rows.map((r) => `${r.file}:${r.line}  [${r.block}]  ${r.source.split('\n')[0]}`).join('\n') + (rows.length ? '\n' : '') + `${rows.length} example${rows.length === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'}\n`;
+  if (json) return JSON.stringify(rows.map(({ where: _, ...row }) => row), null, 1) + '\n';
+  return rows.map((r) => `${r.where}  [${r.block}]  ${r.source.split('\n')[0]}`).join('\n') + (rows.length ? '\n' : '') + `${rows.length} example${rows.length === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'}\n`;
 }

@@ -11,6 +11,8 @@ import { reportOutput, type Output } from '../report/output.js';
 import { processAddon } from '../../runner/process-addon.js';
 import { plural } from '../report/format.js';
 import { RunReport, type ReportOptions, type ReportPlan, type RunIdentity } from '../report/run-report.js';
+import { seconds } from '../report/format.js';
+import type { TypecheckGate, TypecheckThread } from '../typecheck/gate.js';
 import { EXIT } from '../report/tally.js';
 import { StatusLine, type StatusStream } from '../report/status-line.js';
 import { TraceReporter } from '../report/trace.js';
@@ -156,7 +158,13 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     return EXIT.usage;
   }
   let prestarted: PrestartedWorkers | undefined;
+  let typecheck: TypecheckThread | undefined;
   try {
+    // --typecheck loads TypeScript and its library in a thread while the files are found and parsed
+    if (args.command === 'test' && args.options.typecheck) {
+      const { TypecheckThread } = await import('../typecheck/gate.js');
+      typecheck = new TypecheckThread({ cwd, prelude: args.options.prelude ?? config.prelude ?? ['builtin'] });
+    }
     const fileArguments = args.paths.length > 0 ? fileArgumentCount(args.paths, cwd) : undefined;
     prestarted = args.command === 'test' ? await prestartWorkers(args.options, config, fileArguments) : undefined;
     const inputErrors = (errors: InputError[]): number => {
@@ -172,17 +180,27 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     const found = await findSources(args.paths, config, cwd);
     const notes: string[] = [];
     const where = args.paths.length > 0 ? args.paths : config.include!;
-    const plan = planRun(found.files, sourceLoader(config, cwd), scheduleOptions(args.options), where, cwd, (line) => notes.push(`mtest: ${line}\n`));
-    // the problems of the files this run takes (a shard reports its own files' only)
-    const inputBits = inputErrors([...found.errors, ...(typeof plan === 'number' ? [] : plan.files.flatMap((f) => f.errors))]);
+    const load = sourceLoader(config, cwd);
+    // one-line notices (a notebook of another language) set no exit bit
+    const loaded: SourceFile[] = [];
+    const loader = (path: string) => {
+      const file = load(path);
+      if (file) loaded.push(file);
+      for (const e of file?.notices ?? []) notes.push(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
+      return file;
+    };
+    const plan = planRun(found.files, loader, scheduleOptions(args.options), where, cwd, (line) => notes.push(`mtest: ${line}\n`));
+    // the problems of the files this run takes (a shard reports its own files' only; nothing to run: all)
+    const inputBits = inputErrors([...found.errors, ...(typeof plan === 'number' ? loaded : plan.files).flatMap((f) => f.errors)]);
     for (const note of notes) io.err(note);
     if (typeof plan === 'number') return inputBits | plan;
-    return inputBits | (await runTests(args.options, config, plan, io, fileArguments, inputBits !== 0, prestarted, cwd));
+    return inputBits | (await runTests(args.options, config, plan, io, fileArguments, inputBits !== 0, prestarted, cwd, typecheck));
   } catch (err) {
     if (!(err instanceof WorkerStartError)) throw err;
     io.err(`mtest: ${err.message}\n`);
     return EXIT.usage;
   } finally {
+    typecheck?.close();
     await prestarted?.release();
   }
 }
@@ -207,6 +225,7 @@ async function runTests(
   inputErrors: boolean,
   prestarted: PrestartedWorkers | undefined,
   cwd: string,
+  typecheckThread?: TypecheckThread,
 ): Promise<number> {
   const startedAt = Date.now();
   const prelude = cli.prelude ?? config.prelude ?? ['builtin'];
@@ -235,6 +254,7 @@ async function runTests(
 
   let outcome: RunnerOutcome = { interrupted: false };
   let bits = 0;
+  let typecheck: TypecheckGate | undefined;
   // A prelude that cannot be loaded would fail every example the same way: one line, and nothing runs.
   const preludeError = serial ? await preludeProblem(prelude) : ready?.preludeError;
   if (preludeError) {
@@ -244,7 +264,13 @@ async function runTests(
     if (options.serial && blas) await setSerialBlasThreads(options.blasThreads);
     const reportPlan: ReportPlan = { files, options: reportOptions, identity, inputErrors, fds: { out: stdio.stdout.fd, err: stdio.stderr.fd }, statsPath: plan.statsPath };
     try {
-      outcome = await runFiles(files, options, await fixing(cli, config, files, report.events, out, cwd), prestarted, reportPlan);
+      let events = await fixing(cli, config, files, report.events, out, cwd);
+      if (typecheckThread) {
+        const { TypecheckGate } = await import('../typecheck/gate.js');
+        typecheck = new TypecheckGate(events, files, typecheckThread.check(files, options));
+        events = typecheck;
+      }
+      outcome = await runFiles(files, options, events, prestarted, reportPlan);
     } catch (err) {
       if (err instanceof WorkerStartError) {
         io.err(`mtest: ${err.message}\n`);
@@ -253,6 +279,16 @@ async function runTests(
         io.err(`mtest: internal error: ${(err as Error)?.stack ?? err}\n`);
         bits |= EXIT.internal;
       }
+    }
+  }
+  if (typecheck) {
+    if (outcome.interrupted) typecheck.abandon();
+    const checked = await typecheck.done;
+    if (checked.error) {
+      io.err(`mtest: ${checked.error}\n`);
+      if (!outcome.interrupted) bits |= EXIT.usage;
+    } else {
+      out.out(`Type-checked ${plural(checked.checked, 'example')} in ${seconds(checked.seconds)}: ${plural(checked.failed, 'example')} with type errors.\n`);
     }
   }
   status?.stop();

@@ -36,6 +36,7 @@ export interface CliOptions {
   statsPath?: string;
   fix?: boolean;
   passWithNoExamples?: boolean;
+  typecheck?: boolean;
 }
 
 type Kind = 'flag' | 'negated' | 'int' | 'seconds' | 'string' | 'list' | 'optional-number' | 'shard';
@@ -73,6 +74,7 @@ export const OPTIONS: OptionSpec[] = [
   { names: ['--junit'], key: 'junit', kind: 'string', arg: 'FILE', help: 'write a JUnit XML report' },
   { names: ['--json'], key: 'json', kind: 'string', arg: 'FILE', help: 'write a JSON report (`mtest list --json` prints JSON)' },
   { names: ['--prelude'], key: 'prelude', kind: 'list', arg: 'MODULES', help: "modules whose exports every block sees (default: the built-in engine, 'builtin')" },
+  { names: ['--typecheck'], key: 'typecheck', kind: 'flag', help: 'type errors fail examples (TypeScript compiler; one program for the run)' },
   { names: ['--no-status'], key: 'status', kind: 'negated', help: 'no live status line on a terminal' },
   { names: ['-f', '--failed'], key: 'failed', kind: 'flag', help: 'only the files that failed (or timed out or crashed) in the stored run' },
   { names: ['-n', '--new'], key: 'newOnly', kind: 'flag', help: 'only the files git sees as changed (modified, added, untracked)' },

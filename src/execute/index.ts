@@ -3,7 +3,7 @@
 // forwards the events to its parent, so both modes evaluate examples identically.
 import path from 'node:path';
 import { OutputChecker } from '../check/checker.js';
-import { notRun, type Example, type ExampleResult, type SourceFile } from '../model.js';
+import { exampleWhere, notRun, type Example, type ExampleResult, type SourceFile } from '../model.js';
 import type { ExecuteEvents, ExecuteOptions } from './api.js';
 import { prepareBlock, type Prepared } from './compile.js';
 import { evaluate, type Evaluation, type SyncGuard } from './evaluate.js';
@@ -50,7 +50,7 @@ function runExample(index: number, example: Example, prepared: Prepared | undefi
   if (!prepared) throw new Error(`example at line ${example.line} was not prepared`);
   if ('error' in prepared) {
     const err = prepared.error;
-    return finish({ status: 'failed', outcome: 'error', got: `Uncaught SyntaxError: ${err.message}\n`, note: `Syntax error at line ${example.line + err.exampleLine - 1}` });
+    return finish({ status: 'failed', outcome: 'error', got: `Uncaught SyntaxError: ${err.message}\n`, note: `Syntax error at ${exampleWhere(example, err.exampleLine - 1)}` });
   }
   const { compiled, fn } = prepared;
   const limit = options.interruptSync ? limitSeconds(example, options) : 0;
@@ -64,7 +64,8 @@ function runExample(index: number, example: Example, prepared: Prepared | undefi
     if (ev.timedOut) return finish({ status: 'failed', outcome: 'timeout', got: ev.got, note: timeoutMessage(limit, whereText(example.line, undefined)) });
     const check = checker.check(example.want, ev.got, example.directives, ev.threw);
     if (check.ok) return finish({ status: 'passed', outcome: 'ok' });
-    return finish({ status: 'failed', outcome: ev.threw ? 'exception' : 'mismatch', got: ev.got, note: check.note });
+    // a `raises` cell was meant to throw: what it printed is compared, not reported as an exception
+    return finish({ status: 'failed', outcome: ev.threw && !example.directives.raises ? 'exception' : 'mismatch', got: ev.got, note: check.note });
   };
   const ev = evaluate(fn, compiled, ns, { limitMs: limit * 1000, guard: hooks.guard });
   return ev instanceof Promise ? ev.then(judge) : judge(ev);

@@ -1,7 +1,7 @@
 // The console report, modelled on `sage -t` (SPEC §7). Each file's section is written when the file ends,
 // so parallel workers never interleave; warnings go out at once (they matter while a run is slow).
 import type { FileSummary, Incident, RunEvents } from '../events.js';
-import { exampleAt, type ExampleResult, type SourceFile } from '../model.js';
+import { exampleAt, exampleWhere, type ExampleResult, type SourceFile } from '../model.js';
 import { DASHES, formatFailure, formatIncident, plural, seconds, STARS } from './format.js';
 import type { RunSummary } from './summary.js';
 import { closingLine } from './tally.js';
@@ -28,7 +28,8 @@ export class ConsoleReporter implements RunEvents {
   incident(): void {}
 
   warning(file: SourceFile, message: string, index?: number): void {
-    const line = index === undefined ? '' : `, line ${exampleAt(file, index)?.line ?? '?'}`;
+    const example = index === undefined ? undefined : exampleAt(file, index);
+    const line = index === undefined ? '' : `, ${example ? exampleWhere(example) : 'line ?'}`;
     this.io.err(`Warning: ${file.path}${line}: ${message}\n`);
   }
 

@@ -1,7 +1,7 @@
 // Sage-style text for one failed example or one incident (SPEC §7). Pure functions over plain data, shared
 // by the console reporter and the --debug trace.
 import type { Incident } from '../events.js';
-import { blockAt, exampleAt, type ExampleResult, type SourceFile } from '../model.js';
+import { blockAt, exampleAt, exampleWhere, type ExampleResult, type SourceFile } from '../model.js';
 import { normalizeWant } from '../check/checker.js';
 import { bounded } from '../display.js';
 
@@ -36,12 +36,12 @@ export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** `File "x.md", line 41, in x.md` + `Failed example:` + the source. */
+/** `File "x.md", line 41, in x.md` (`cell 11, line 1` in a notebook) + `Failed example:` + the source. */
 function header(file: SourceFile, index: number): string[] {
   const example = exampleAt(file, index);
   const block = blockAt(file, index);
-  const line = example?.line ?? 0;
-  const lines = [`File "${file.path}", line ${line}, in ${block?.name ?? file.path}`, 'Failed example:'];
+  const where = example ? exampleWhere(example) : 'line 0';
+  const lines = [`File "${file.path}", ${where}, in ${block?.name ?? file.path}`, 'Failed example:'];
   if (example) lines.push(indent(example.source));
   return lines;
 }

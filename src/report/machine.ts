@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import type { Incident } from '../events.js';
-import { blockAt, exampleAt, type ExampleResult, type InputError, type SourceFile } from '../model.js';
+import { blockAt, exampleAt, exampleLocation, exampleWhere, type ExampleResult, type InputError, type SourceFile } from '../model.js';
 import { EXIT, type Counts } from './tally.js';
 import { normalizeWant } from '../check/checker.js';
 import type { RunSummary } from './summary.js';
@@ -105,7 +105,7 @@ export function jsonReport(summary: RunSummary, info: RunInfo): string {
       return {
         file: t.file.path,
         block: blockAt(t.file, result.index)?.name,
-        line: ex?.line,
+        ...(ex ? exampleLocation(ex) : {}),
         source: ex?.source,
         status: result.status,
         outcome: result.outcome,
@@ -144,7 +144,7 @@ export function junitReport(summary: RunSummary, info: RunInfo): string {
     out.push(`  <testsuite name="${xml(file.path)}" tests="${c.passed + c.failed + c.skipped + c.notrun}" failures="${c.failed}" skipped="${c.skipped + c.notrun}">`);
     for (const { result } of resultsOf(summary, file)) {
       const ex = exampleAt(file, result.index);
-      const name = `${blockAt(file, result.index)?.name ?? file.path}, line ${ex?.line ?? '?'}`;
+      const name = `${blockAt(file, result.index)?.name ?? file.path}, ${ex ? exampleWhere(ex) : 'line ?'}`;
       const head = `    <testcase classname="${xml(file.path)}" name="${xml(name)}" file="${xml(file.path)}" line="${ex?.line ?? 0}" time="${result.time.toFixed(4)}"`;
       if (result.status === 'passed') out.push(`${head}/>`);
       else if (result.status === 'failed') {
@@ -162,6 +162,11 @@ function ghEscape(s: string): string {
   return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
+/** A workflow command's property value: `,` and `:` end it unless escaped. */
+function ghProperty(s: string): string {
+  return ghEscape(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
 /** GitHub Actions workflow commands, one `::error` per failed example or incident. */
 export function githubAnnotations(summary: RunSummary): string {
   const lines: string[] = [];
@@ -170,11 +175,14 @@ export function githubAnnotations(summary: RunSummary): string {
     const byIndex = new Map<number, Incident>();
     for (const inc of tally.incidents) if (inc.index !== undefined) byIndex.set(inc.index, inc);
     for (const r of tally.failures) {
-      const line = exampleAt(file, r.index)?.line ?? 1;
+      // The line of the file (in a notebook, where the cell's source line is stored): the annotation lands there.
+      const ex = exampleAt(file, r.index);
+      const line = ex?.line ?? 1;
       const known = tally.known.has(r.index);
       // A known failure does not fail the job: a warning, so it stays visible in the diff view.
       const level = known ? 'warning' : 'error';
-      lines.push(`::${level} file=${file.path},line=${line},title=mtest ${r.outcome}${known ? ' (failed in baseline)' : ''}::${ghEscape(formatFailure(file, r, byIndex.get(r.index), { known }))}`);
+      const title = ghProperty(`mtest ${r.outcome}${ex?.cell === undefined ? '' : ` (${exampleWhere(ex)})`}${known ? ' (failed in baseline)' : ''}`);
+      lines.push(`::${level} file=${file.path},line=${line},title=${title}::${ghEscape(formatFailure(file, r, byIndex.get(r.index), { known }))}`);
     }
     for (const e of file.errors) lines.push(`::error file=${e.file},line=${Math.max(1, e.line)},title=mtest bad input::${ghEscape(e.message)}`);
   }

@@ -1,7 +1,7 @@
 // The --verbose / --debug trace: `Trying (line N): source` before each example and `ok [0.01 s, +12 MB]`
 // after, written synchronously (mtest's own output is) so the last line on the screen is the one that hangs.
 import type { RunEvents } from '../events.js';
-import { exampleAt, type ExampleResult, type SourceFile } from '../model.js';
+import { exampleAt, exampleWhere, type ExampleResult, type SourceFile } from '../model.js';
 
 function megabytes(bytes: number): string {
   const mb = Math.round(bytes / (1024 * 1024));
@@ -18,7 +18,7 @@ export class TraceReporter implements RunEvents {
   exampleStart(file: SourceFile, index: number): void {
     const ex = exampleAt(file, index);
     if (!ex) return;
-    const where = this.showFile ? `${file.path}, line ${ex.line}` : `line ${ex.line}`;
+    const where = this.showFile ? `${file.path}, ${exampleWhere(ex)}` : exampleWhere(ex);
     this.write(`Trying (${where}): ${ex.source.replace(/\n/g, '\n    ')}\n`);
   }
   exampleEnd(_file: SourceFile, result: ExampleResult): void {

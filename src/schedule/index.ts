@@ -108,7 +108,8 @@ export function planRun(
   // Nothing found is an error (a wrong path, a wrong include); a selection that leaves nothing is not.
   const selected = Boolean(options.shard || options.new || options.failed);
   if (files.length > 0 ? !files.some((f) => countExamples(f) > 0) : !selected) {
-    say(`no examples found in ${where.length > 0 ? where.join(', ') : '.'}`);
+    // A file that could not be read has said so already.
+    if (!files.some((f) => f.errors.length > 0)) say(`no examples found in ${where.length > 0 ? where.join(', ') : '.'}`);
     if (!options.passWithNoExamples) return EXIT.usage;
   }
   if (options.randorder !== undefined) files = randomOrder(files, options.randorder);

@@ -6,6 +6,7 @@ import type { Block, InputError, SourceFile, SourceKind } from '../model.js';
 import { parseDirectiveText } from '../parsing/directives.js';
 import { decodeSource } from './decode.js';
 import { sourceKind } from './kinds.js';
+import { extractNotebookBlocks } from './notebook.js';
 import { extractScriptBlocks } from './script.js';
 import { extractTextBlocks } from './text.js';
 
@@ -54,9 +55,13 @@ export function loadSource(path: string, opts: LoadOptions = {}): SourceFile | n
   if (header.some((line) => line.includes('nodoctest'))) return null;
   readFileTags(header, path, file.tags, file.errors);
 
-  if (kind === 'notebook') return fail(0, 'notebooks are not supported yet');
   let extracted: { blocks: Block[]; errors: InputError[] };
-  if (kind === 'script') extracted = extractScriptBlocks(text, path, { prompts: opts.prompts });
+  if (kind === 'notebook') {
+    const notebook = extractNotebookBlocks(text, path, { prompts: opts.prompts });
+    if (notebook.notices.length > 0) file.notices = notebook.notices;
+    if (notebook.language) file.language = notebook.language;
+    extracted = notebook;
+  } else if (kind === 'script') extracted = extractScriptBlocks(text, path, { prompts: opts.prompts });
   else extracted = extractTextBlocks(text, path, { prompts: opts.prompts, markdown: kind === 'markdown' });
   file.blocks = extracted.blocks;
   file.errors.push(...extracted.errors);
