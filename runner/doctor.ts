@@ -1,4 +1,4 @@
-// `mtest doctor` (SPEC §6): the facts that decide whether mtest can diagnose a hang on this machine —
+// `mtest doctor`: the facts that decide whether mtest can diagnose a hang on this machine —
 // Node, the engine's BLAS (library, version, core type, threads), whether gdb is there and may attach
 // (ptrace), CPUs and memory — and what mtest will do by default with them.
 import { execFile, spawn } from 'node:child_process';

@@ -1,4 +1,4 @@
-// How values and thrown errors look in `got` (SPEC §4): util.inspect with fixed options, Node REPL style
+// How values and thrown errors look in `got`: util.inspect with fixed options, Node REPL style
 // for exceptions. Pure; shared by the evaluator and the --debug REPL.
 import { inspect, type InspectOptions } from 'node:util';
 

@@ -1,7 +1,7 @@
 // The nouns every stage shares: what a document holds (SourceFile → Block → Example) and what running an
 // example yields (ExampleResult). Stages import these types and nothing else from each other's internals.
 
-/** Parsed `// …` directives of one example (SPEC §3). */
+/** Parsed `// …` directives of one example. */
 export interface Directives {
   /** `not tested` / `not implemented`: never run, counted as skipped. */
   notTested?: string;
@@ -17,7 +17,7 @@ export interface Directives {
   random?: boolean;
   /** Notebook `raises` marker: the example must throw; which exception is compared only when the want names one. */
   raises?: boolean;
-  /** Numeric tolerance (SPEC §5). */
+  /** Numeric tolerance. */
   tolerance?: Tolerance;
   /** `timeout S`: this example's time limit in seconds. */
   timeout?: number;

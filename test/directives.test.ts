@@ -1,4 +1,4 @@
-// Directives (SPEC §3): which trailing comments are directives, what they mean, and what is an error.
+// Directives: which trailing comments are directives, what they mean, and what is an error.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Directives } from '../src/model.js';
@@ -18,7 +18,7 @@ describe('directives: meaning', () => {
     ['x  // Not Implemented', { notTested: 'not implemented' }],
     ['x  // long time', { longTime: true }],
     ['x  // long time (about 10 s, on CI)', { longTime: true }],
-    ['x  // known bug (issue 12)', { knownBug: true }],
+    ['x  // known bug (ticket 12)', { knownBug: true }],
     ['x  // known bug linux', { knownBug: true, knownBugOn: 'linux' }],
     ['x  // known bug: macos (dyld)', { knownBug: true, knownBugOn: 'macos' }],
     ['x  // random', { random: true }],

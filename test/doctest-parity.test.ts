@@ -1,4 +1,4 @@
-// For `>>>` text our extraction must equal Python's doctest.DocTestParser (SPEC §2): same source, want and
+// For `>>>` text our extraction must equal Python's doctest.DocTestParser: same source, want and
 // line for every example, and an error wherever Python raises ValueError.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -12,7 +12,7 @@ function statuses(results: { status: string }[]): string[] {
   return results.map((r) => r.status);
 }
 
-describe('executeFile (evaluation semantics, SPEC §4)', () => {
+describe('executeFile (evaluation semantics)', () => {
   it('shares names between the examples of a block and allows re-declaration', async () => {
     const r = await run(fileOf('a.md', [[ex('const A = 2'), ex('A * 21', '42\n'), ex('const A = "x"'), ex('A', "'x'\n")]]));
     assert.deepEqual(statuses(r), ['passed', 'passed', 'passed', 'passed']);

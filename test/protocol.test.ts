@@ -1,5 +1,5 @@
 // The parent ⇄ worker protocol and the small pure pieces of diagnosis: framing that survives any chunking,
-// the heartbeat's seqlock, gdb output condensing, and the crash messages of SPEC §6.
+// the heartbeat's seqlock, gdb output condensing, and the wording of crashes.
 import assert from 'node:assert/strict';
 import { condenseGdbOutput, isIdle } from '../runner/diagnosis/native-stack.js';
 import { crashMessage, whereText } from '../src/incidents.js';
@@ -173,7 +173,7 @@ describe('diagnosis text', () => {
     assert.equal(withoutInspectorBanner('before\n' + ending + 'after\n'), 'before\nafter\n');
   });
 
-  it('words crashes as SPEC §6 does', () => {
+  it('words crashes as the reports do', () => {
     const where = whereText(12, 9);
     assert.equal(where, 'while running line 12');
     assert.equal(whereText(undefined, 9), 'after line 9');

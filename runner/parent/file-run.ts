@@ -161,7 +161,7 @@ export class FileRun {
     if (index < 0 || index >= this.examples.length || this.ended.has(index)) return;
     if (this.current?.index === index && result.status === 'failed') {
       // What native code wrote straight to the worker's stdout/stderr is not compared, but a failure
-      // report shows it (SPEC §4): the part that arrived while this example ran.
+      // report shows it: the part that arrived while this example ran.
       const written = this.handle.output.since(this.current.outputMark);
       if (written) result = { ...result, note: `${result.note ? result.note + '\n' : ''}Written straight to stdout/stderr:\n${indent(written)}` };
     }

@@ -1,4 +1,4 @@
-// The worker pool (default mode, SPEC §6): files run in forked worker processes, at most `jobs` at a time
+// The worker pool (default mode): files run in forked worker processes, at most `jobs` at a time
 // (p-limit), each on a numbered slot. A slot keeps its worker from file to file unless the file ended badly
 // (the worker was killed), --isolate asks for a fresh worker per file, or the worker has grown past half its
 // memory budget (a fat worker is replaced before it hits the limit mid-file). SIGINT / SIGTERM / SIGHUP stop the run:
@@ -224,7 +224,7 @@ export class WorkerPool {
   }
 }
 
-/** Run `files` in worker processes (SPEC §6); every example of every file gets exactly one exampleEnd. */
+/** Run `files` in worker processes; every example of every file gets exactly one exampleEnd. */
 export function runWorkers(files: SourceFile[], options: RunnerOptions, events: RunEvents, tuning?: PoolTuning, prestarted?: PrestartedWorkers): Promise<PoolOutcome> {
   return new WorkerPool(options, events, tuning, prestarted).run(files);
 }

@@ -1,4 +1,4 @@
-// OutputChecker: does what an example printed (got) match what the document says (want)? SPEC §5.
+// OutputChecker: does what an example printed (got) match what the document says (want)?
 // Always on, as in Sage: trailing whitespace ignored, runs of whitespace equal, `...` matches any text,
 // ANSI escapes removed from got. With a tolerance directive, numbers compare within ε and the text around
 // them compares as usual.

@@ -1,4 +1,4 @@
-// mtest.config.json, or an "mtest" key in package.json, in the working directory (SPEC §8). Every key is
+// mtest.config.json, or an "mtest" key in package.json, in the working directory. Every key is
 // checked; a bad one is a one-line error naming it.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';

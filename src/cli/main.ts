@@ -1,5 +1,5 @@
 // The mtest command: sources → examples → schedule → execute → check → report, wired together here and
-// nowhere else. Returns the exit status (SPEC §7) instead of exiting, so tests can call it.
+// nowhere else. Returns the exit status instead of exiting, so tests can call it.
 import { randomBytes, randomInt } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { availableParallelism, platform, totalmem } from 'node:os';

@@ -1,4 +1,4 @@
-// mtest's built-in engine (SPEC §9): dense Float64 linear algebra over OpenBLAS and LAPACKE. Its exports
+// mtest's built-in engine: dense Float64 linear algebra over OpenBLAS and LAPACKE. Its exports
 // form the default prelude of every example.
 export { blasConfig, setBlasThreads } from './blas.js';
 export type { BlasConfig } from './blas.js';

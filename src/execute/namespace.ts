@@ -1,5 +1,5 @@
 // A block's namespace: a fresh object holding the prelude's exports, the tested file's own exports and an
-// import helper bound to the file; and the reseeding of every random generator at block start (SPEC §4).
+// import helper bound to the file; and the reseeding of every random generator at block start.
 import { importFrom } from './modules.js';
 import { IMPORT_HELPER } from './transform.js';
 

@@ -1,4 +1,4 @@
-// Whether an example runs, from its directives, the file's tags and the options (SPEC §3). Pure.
+// Whether an example runs, from its directives, the file's tags and the options. Pure.
 import type { Directives } from '../model.js';
 
 export interface SkipPolicy {

@@ -21,7 +21,7 @@ import { mergeDirectives, parseDirectives, parseDirectiveText } from './directiv
 export interface ParseOptions {
   /** File named in InputErrors. */
   file?: string;
-  /** Prompts (SPEC §8 `prompts`); default `['sage:', '>>>']`. See `promptSyntax` for the continuation. */
+  /** Prompts; default `['sage:', '>>>']`. See `promptSyntax` for the continuation. */
   prompts?: readonly string[];
   /** End wants at a Markdown code fence line (```` ``` ```` or `~~~`). */
   stopAtFences?: boolean;

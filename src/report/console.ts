@@ -1,4 +1,4 @@
-// The console report, modelled on `sage -t` (SPEC §7). Each file's section is written when the file ends,
+// The console report, modelled on `sage -t`. Each file's section is written when the file ends,
 // so parallel workers never interleave; warnings go out at once (they matter while a run is slow).
 import type { FileSummary, Incident, RunEvents } from '../events.js';
 import { exampleAt, exampleWhere, type ExampleResult, type SourceFile } from '../model.js';

@@ -1,4 +1,4 @@
-// Sage-style text for one failed example or one incident (SPEC §7). Pure functions over plain data, shared
+// Sage-style text for one failed example or one incident. Pure functions over plain data, shared
 // by the console reporter and the --debug trace.
 import type { Incident } from '../events.js';
 import { blockAt, exampleAt, exampleWhere, type ExampleResult, type SourceFile } from '../model.js';

@@ -1,4 +1,4 @@
-// Machine-readable reports (SPEC §7): `--json FILE`, `--junit FILE`, and `--format github` annotations.
+// Machine-readable reports: `--json FILE`, `--junit FILE`, and `--format github` annotations.
 // All three are built from the run's events after the fact; none reaches into a runner.
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// The live status line on a terminal (SPEC §7): files done/total and, for every worker, the file and line it
+// The live status line on a terminal: files done/total and, for every worker, the file and line it
 // is running now and for how long — so a hang is visible while it happens, not only in the report after.
 // It is a reporter like any other: it only consumes RunEvents and never looks into the runner. Redrawn at
 // most 4 times a second (a timer also keeps the seconds counting while nothing happens), and cleared

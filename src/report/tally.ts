@@ -1,4 +1,4 @@
-// Counts and exit status of a run, fed by the same events the reporters see (SPEC §7).
+// Counts and exit status of a run, fed by the same events the reporters see.
 import type { Incident } from '../events.js';
 import type { ExampleResult, SourceFile } from '../model.js';
 

@@ -1,4 +1,4 @@
-// PATH arguments → the list of source files to test (SPEC §1 Discovery).
+// PATH arguments → the list of source files to test.
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';

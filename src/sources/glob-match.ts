@@ -1,4 +1,4 @@
-// Match paths against the `include` / `exclude` globs of the configuration (SPEC §8), gitignore-style:
+// Match paths against the `include` / `exclude` globs of the configuration, gitignore-style:
 // `*` and `?` stay within a path segment, `**` crosses segments, `{a,b}` and `[abc]` as usual; a pattern
 // without a `/` matches a name at any depth; a pattern that matches a directory matches everything below it.
 

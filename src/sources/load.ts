@@ -11,7 +11,7 @@ import { extractScriptBlocks } from './script.js';
 import { extractTextBlocks } from './text.js';
 
 export interface LoadOptions {
-  /** Prompts (SPEC §8); default `['sage:', '>>>']`. */
+  /** Prompts; default `['sage:', '>>>']`. */
   prompts?: readonly string[];
   /** Directory a relative `path` is read from; default the process's working directory. */
   cwd?: string;

@@ -1,5 +1,5 @@
 // The default BLAS thread budget against the manual jobs × OPENBLAS threads settings on the heavy corpus
-// (issue 4: default within 5 % of the best manual one). Interleaved: every round runs each setting once,
+// (the default budget should be within 5 % of the best manual one). Interleaved: every round runs each setting once,
 // in a rotating order, so a change in the machine's speed (2× within minutes on shared machines) hits all
 // of them alike; the default's ratio to the best manual setting is taken per round (paired).
 // Usage: node test/bench/thread-budget.mjs [ROUNDS] [CORPUS]   (CORPUS: a gen-corpus.py output; made if absent)
