@@ -1,17 +1,12 @@
 // mtest as the doctest stage of CI: stored timings, --failed, --new, --baseline, --shard + merge, --fix,
 // diffs, annotations inside GitHub Actions, empty runs, config include, --randorder of blocks.
 import assert from 'node:assert/strict';
+import { mtestIn } from './process-helpers.js';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { main } from '../src/cli/main.js';
 
-interface Captured {
-  code: number;
-  out: string;
-  err: string;
-}
 
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'mtest-ci-'));
@@ -27,21 +22,7 @@ function write(dir: string, files: Record<string, string>): void {
 }
 
 /** The CLI in-process in `dir`; serial unless `args` names workers. */
-async function mtest(dir: string, args: string[], env: Record<string, string | undefined> = {}): Promise<Captured> {
-  let out = '';
-  let err = '';
-  const cwd = process.cwd();
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
-  process.chdir(dir);
-  try {
-    const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t) }, dir);
-    return { code, out, err };
-  } finally {
-    process.chdir(cwd);
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
-  }
-}
+const mtest = mtestIn;
 
 const SERIAL = ['--serial', '--prelude', 'node:util', '--random-seed', '1', '--no-status'];
 /** The files in the order the report shows them. */

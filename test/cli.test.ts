@@ -5,30 +5,12 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../src/cli/main.js';
 import { parseArgs } from '../src/cli/options.js';
-
-interface Captured {
-  code: number;
-  out: string;
-  err: string;
-}
+import { mtestIn, scratch, type Captured } from './process-helpers.js';
 
 /** Run the CLI in-process, serially, against files written into a fresh directory. */
 async function mtest(files: Record<string, string | Buffer>, args: string[]): Promise<Captured & { dir: string }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mtest-cli-'));
-  for (const [name, content] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), content);
-  }
-  let out = '';
-  let err = '';
-  const cwd = process.cwd();
-  process.chdir(dir);
-  try {
-    const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t) }, dir);
-    return { code, out, err, dir };
-  } finally {
-    process.chdir(cwd);
-  }
+  const dir = scratch(files);
+  return { ...(await mtestIn(dir, args)), dir };
 }
 
 const SERIAL = ['--serial', '--prelude', 'node:util', '--random-seed', '1'];

@@ -1,12 +1,12 @@
 // Jupyter notebooks: reading cells and stored outputs, markers and tags (mtest's and nbval's), other
 // kernels, bad files, and reports that name the cell.
 import assert from 'node:assert/strict';
+import { mtestIn, scratch, type Captured } from './process-helpers.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listExamples } from '../src/cli/list.js';
-import { main } from '../src/cli/main.js';
 import { loadSource } from '../src/sources/index.js';
 import { parseJsonLines } from '../src/sources/json-lines.js';
 import { extractNotebookBlocks } from '../src/sources/notebook.js';
@@ -40,24 +40,9 @@ function result(text: string): object {
   return { data: { 'text/plain': lines(text) }, execution_count: 1, metadata: {}, output_type: 'execute_result' };
 }
 
-interface Captured { code: number; out: string; err: string; dir: string }
-
-async function mtest(files: Record<string, string>, args: string[]): Promise<Captured> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mtest-nb-'));
-  for (const [name, content] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), content);
-  }
-  let out = '';
-  let err = '';
-  const cwd = process.cwd();
-  process.chdir(dir);
-  try {
-    const code = await main(['--serial', '--random-seed', '1', ...args], { out: (t) => (out += t), err: (t) => (err += t) }, dir);
-    return { code, out, err, dir };
-  } finally {
-    process.chdir(cwd);
-  }
+async function mtest(files: Record<string, string>, args: string[]): Promise<Captured & { dir: string }> {
+  const dir = scratch(files);
+  return { ...(await mtestIn(dir, ['--serial', '--random-seed', '1', ...args])), dir };
 }
 
 describe('notebooks: reading a tslab notebook', () => {
@@ -199,7 +184,7 @@ describe('notebooks: reports name the cell', () => {
     { cell_type: 'markdown', metadata: {}, source: ['# Title\n', '\n', 'sage: 1 + 1\n', '3\n'] },
     code('const a = 40\nconsole.log(a + 2)', [{ name: 'stdout', output_type: 'stream', text: ['41\n'] }]),
   ]);
-  let r: Captured;
+  let r: Captured & { dir: string };
   before(async () => {
     r = await mtest({ 'nb.ipynb': text }, ['--prelude', 'node:util', '--json', 'r.json', '--junit', 'r.xml', '--format', 'github', 'nb.ipynb']);
   });

@@ -14,7 +14,7 @@ export interface Finished {
 }
 
 /** A fresh directory holding `files`. */
-export function scratch(files: Record<string, string>): string {
+export function scratch(files: Record<string, string | Uint8Array>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'mtest-rel-'));
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
@@ -46,3 +46,34 @@ export function lastLine(text: string): string {
   return lines[lines.length - 1];
 }
 
+
+export interface Captured {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/**
+ * The CLI in-process (`main`), in `dir`, its output collected; `env` set for the call only (undefined
+ * removes a variable).
+ */
+export async function mtestIn(dir: string, args: string[], env: Record<string, string | undefined> = {}): Promise<Captured> {
+  const { main } = await import('../src/cli/main.js');
+  let out = '';
+  let err = '';
+  const cwd = process.cwd();
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  const apply = (values: Record<string, string | undefined>): void => {
+    for (const [k, v] of Object.entries(values)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  };
+  apply(env);
+  process.chdir(dir);
+  try {
+    const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t) }, dir);
+    return { code, out, err };
+  } finally {
+    process.chdir(cwd);
+    apply(saved);
+  }
+}
