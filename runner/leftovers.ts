@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
 import { promisify } from 'node:util';
-import { processTree } from './diagnosis/process-tree.js';
+import { childPids, hasChildrenFiles, processTree, readProcess } from './diagnosis/process-tree.js';
 import { killTreeNow } from './kill.js';
 
 interface Noted<T> {
@@ -130,12 +130,14 @@ export class LeftoverTracker {
     }
     this.servers = [];
     // Processes started some other way (execSync('x &'), detached grandchildren): whatever this process
-    // still has below it. It is the reaper of orphans, so those whose parent already exited count too.
-    for (const { info, depth } of processTree(process.pid)) {
-      if (depth === 0 || killed.has(info.pid) || info.state === 'Z') continue;
-      killTreeNow(info.pid);
-      killed.add(info.pid);
-      out.push({ message: `a process (PID ${info.pid}: ${info.args}) was still running after the file; killed` });
+    // still has below it. It is the reaper of orphans, so those whose parent already exited count too;
+    // both are children of its main thread (where Node starts processes, and where orphans are given).
+    for (const pid of hasChildrenFiles ? childPids(process.pid, true) : processTree(process.pid).slice(1).map(({ info }) => info.pid)) {
+      const info = readProcess(pid);
+      if (!info || killed.has(pid) || info.state === 'Z') continue;
+      killTreeNow(pid);
+      killed.add(pid);
+      out.push({ message: `a process (PID ${pid}: ${info.args}) was still running after the file; killed` });
     }
     for (const handle of activeHandles()) {
       // Sockets and servers an example opened; Node's own raw handles (the IPC channel) are not examples'.

@@ -16,6 +16,8 @@ export interface ProcessAddon {
   watchSignals(): boolean;
   /** [watched signals so far, the last one's number]. */
   signals(): [number, number];
+  /** Watched signals so far. */
+  signalCount(): number;
   /** posix_spawn (never fork) with stdout+stderr captured; status -1 when it was killed at the limit. */
   spawnCapture(argv: string[], timeoutMs: number): { status: number; output: string } | null;
   /** A private copy (close-on-exec, ≥ 10) of a descriptor; -1 on error. */

@@ -210,6 +210,11 @@ void Crashed(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(crash_signal.load());
 }
 
+// signalCount(): how many watched signals arrived (cheap enough to ask before every example).
+void SignalCount(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  info.GetReturnValue().Set(signal_count.load());
+}
+
 // ---- processes and descriptors ----
 
 // spawnCapture(argv, timeoutMs): run argv[0] (a path) with argv, stdin /dev/null, stdout and stderr into
@@ -320,7 +325,7 @@ NODE_MODULE_INIT(/* exports, module, context */) {
     const char* name;
     v8::FunctionCallback fn;
   } functions[] = {{"call", Call}, {"interrupt", Interrupt}, {"dieWithParent", DieWithParent}, {"watchSignals", WatchSignals},
-                   {"signals", Signals}, {"spawnCapture", SpawnCapture}, {"dup", Dup}, {"becomeSubreaper", BecomeSubreaper},
+                   {"signals", Signals}, {"signalCount", SignalCount}, {"spawnCapture", SpawnCapture}, {"dup", Dup}, {"becomeSubreaper", BecomeSubreaper},
                    {"exitNow", ExitNow}, {"watchCrashes", WatchCrashes}, {"crashed", Crashed}};
   for (const auto& f : functions) {
     exports->Set(context, v8::String::NewFromUtf8(isolate, f.name).ToLocalChecked(), v8::FunctionTemplate::New(isolate, f.fn)->GetFunction(context).ToLocalChecked()).Check();

@@ -74,8 +74,52 @@ function psProcesses(): ProcessInfo[] {
   }
 }
 
+/** Linux keeps each thread's children in /proc/PID/task/TID/children: a tree is read without a scan of /proc. */
+export const hasChildrenFiles = hasProc && fs.existsSync(`/proc/${process.pid}/task/${process.pid}/children`);
+
+/**
+ * The PIDs of `pid`'s children (every thread's), from /proc/PID/task/*\/children. `mainOnly`: only those
+ * its main thread started (Node starts child processes from the main thread; a cheap first look).
+ */
+export function childPids(pid: number, mainOnly = false): number[] {
+  if (mainOnly) return readChildren(`/proc/${pid}/task/${pid}/children`);
+  let tasks: string[];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const task of tasks) out.push(...readChildren(`/proc/${pid}/task/${task}/children`));
+  return out;
+}
+
+function readChildren(file: string): number[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'latin1');
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const word of text.split(' ')) if (word) out.push(Number(word));
+  return out;
+}
+
+
 /** The process and all its living descendants, parents before children (depth-first, with depth). */
 export function processTree(rootPid: number): { info: ProcessInfo; depth: number }[] {
+  if (hasChildrenFiles) {
+    const out: { info: ProcessInfo; depth: number }[] = [];
+    const visit = (pid: number, depth: number): void => {
+      const info = readProcess(pid);
+      if (!info) return;
+      out.push({ info, depth });
+      for (const child of childPids(pid)) if (child !== pid) visit(child, depth + 1);
+    };
+    visit(rootPid, 0);
+    return out;
+  }
   const all = allProcesses();
   const children = new Map<number, ProcessInfo[]>();
   let root: ProcessInfo | undefined;

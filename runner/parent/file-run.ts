@@ -19,8 +19,10 @@ export type FileRunEnd = 'done' | 'error' | 'timeout' | 'file-timeout' | 'memory
 export interface FileRunTuning {
   /** Slack after a limit before the parent acts (the worker's own result may be on its way), ms. */
   hangGraceMs: number;
-  /** How long the worker's inspector gets to give its JavaScript stack, ms (then gdb). */
+  /** How long the worker's inspector gets to give its JavaScript stack, ms. */
   stackWaitMs: number;
+  /** When gdb starts beside the inspector if it has not answered yet, ms. */
+  gdbAfterMs: number;
   /** Parent-side RSS (and output) polling period, ms. */
   memoryPollMs: number;
   /**
@@ -30,7 +32,7 @@ export interface FileRunTuning {
   outputLimit: number;
 }
 
-export const DEFAULT_FILE_RUN_TUNING: FileRunTuning = { hangGraceMs: 50, stackWaitMs: 500, memoryPollMs: 100, outputLimit: OUTPUT_LIMIT };
+export const DEFAULT_FILE_RUN_TUNING: FileRunTuning = { hangGraceMs: 50, stackWaitMs: 500, gdbAfterMs: 150, memoryPollMs: 100, outputLimit: OUTPUT_LIMIT };
 
 type Limit = 'timeout' | 'file-timeout' | 'memory' | 'output';
 
@@ -254,9 +256,7 @@ export class FileRun {
           : limit === 'output'
             ? outputMessage(amount ?? 0, this.tuning.outputLimit, where)
             : memoryMessage(amount ?? this.handle.rss() ?? 0, memlimit, where);
-    const js = await this.handle.jsStack(this.tuning.stackWaitMs);
-    let native: string | undefined;
-    if (!js && this.options.gdb && !this.handle.exit) native = await nativeStack(this.handle.pid);
+    const { js, native } = await this.stacks();
     const processTree = formatProcessTree(this.handle.pid);
     const killed = this.handle.kill();
     const incident: Incident = {
@@ -274,6 +274,25 @@ export class FileRun {
     this.events.incident(this.file, incident);
     await killed; // no process of this file survives its report
     this.closeFile(incident.kind as FileRunEnd);
+  }
+
+  /**
+   * The worker's stacks: JavaScript through its inspector, else native through gdb. gdb is not started
+   * only after the inspector gave up: when the inspector has not answered within `gdbAfterMs` (it answers
+   * a thread running JavaScript well before), gdb starts beside it, so a native hang is reported about
+   * `stackWaitMs − gdbAfterMs` sooner; gdb attaches only after its own start-up, by when a late JavaScript
+   * answer has come.
+   */
+  private async stacks(): Promise<{ js?: string; native?: string }> {
+    const js = this.handle.jsStack(this.tuning.stackWaitMs);
+    if (!this.options.gdb) return { js: await js };
+    let answered = false;
+    void js.then(() => (answered = true));
+    const native = new Promise<string | undefined>((resolve) => {
+      setTimeout(() => (answered || this.handle.exit ? resolve(undefined) : nativeStack(this.handle.pid).then(resolve)), this.tuning.gdbAfterMs);
+    });
+    const stack = await js;
+    return stack ? { js: stack } : { native: await native };
   }
 
   /** The worker exited while the file was running. */

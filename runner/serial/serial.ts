@@ -58,17 +58,22 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
   }
   let interrupt: () => void = () => {};
   const interrupted = new Promise<'interrupted'>((resolve) => (interrupt = () => resolve('interrupted')));
+  let handledSignals = addon?.signalCount() ?? 0;
   const requestStop = (): void => {
-    heartbeat.signalsHandled(addon?.signals()[0]);
+    handledSignals = addon?.signalCount() ?? handledSignals;
+    heartbeat.signalsHandled(handledSignals);
     stop.requested = true;
     interrupt();
   };
+  // A stop signal that arrived while a synchronous call ran (execSync) may never reach Node's listener:
+  // the handler's own count says so.
+  const signalArrived = (): boolean => addon !== undefined && addon.signalCount() > handledSignals;
   // Asked before every example. A signal that arrived while a synchronous example ran (the watchdog
   // interrupted it) is acted on here, not whenever the event loop next turns; and a file past its own
   // limit stops here (one stuck in a single example is the watchdog's).
   let fileLimit: { file: SourceFile; deadline: number; lastLine?: number; passed: boolean } | undefined;
   hooks.stopRequested = () => {
-    if (!stop.requested && heartbeat.signalPending()) requestStop();
+    if (!stop.requested && (heartbeat.signalPending() || signalArrived())) requestStop();
     if (fileLimit && !fileLimit.passed && Date.now() >= fileLimit.deadline) {
       fileLimit.passed = true;
       const message = fileTimeoutMessage(options.fileTimeout, whereText(undefined, fileLimit.lastLine));
@@ -146,6 +151,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
       for (const { message, index } of leftovers.sweep()) reported.warning(file, message, index);
       reported.fileEnd(file, { time: Number(process.hrtime.bigint() - start) / 1e9, worker: 0 });
     }
+    if (!stop.requested && signalArrived()) requestStop();
   } finally {
     current = undefined;
     process.removeListener('beforeExit', onBeforeExit);

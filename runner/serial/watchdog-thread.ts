@@ -17,7 +17,6 @@ import { condenseGdbOutput, findGdb, gdbArguments, isIdle } from '../diagnosis/n
 import { formatProcessTree } from '../diagnosis/process-tree.js';
 import { killTreeNow } from '../kill.js';
 import { processAddon } from '../process-addon.js';
-import { finishFromJournal } from './finish.js';
 import { Heartbeat, type HeartbeatSnapshot } from './heartbeat.js';
 import { readJournal } from './journal.js';
 import type { StackReason, WatchdogThreadData } from './watchdog.js';
@@ -150,12 +149,12 @@ async function endStuckExample(reason: StackReason, beat: HeartbeatSnapshot): Pr
   }
   const found = await taken;
   if (!stillRunning(beat, reason)) return;
-  endRun(reason, heartbeat.read(), found);
+  await endRun(reason, heartbeat.read(), found);
 }
 
 /** The main thread took a fatal signal and waits in the addon's handler: its native stack, then the end. */
 async function endCrashed(reason: StackReason, beat: HeartbeatSnapshot): Promise<void> {
-  endRun(reason, beat, nativeOnly());
+  await endRun(reason, beat, nativeOnly());
 }
 
 /** A stop signal the main thread did not act on (it is stuck): end the run as interrupted. */
@@ -163,11 +162,14 @@ async function endInterrupted(reason: StackReason, beat: HeartbeatSnapshot): Pro
   if (heartbeat.unhandledSignals() <= 0) return;
   const found = beat.index >= 0 ? await stacks() : {};
   if (heartbeat.unhandledSignals() <= 0) return;
-  endRun(reason, heartbeat.read(), found);
+  await endRun(reason, heartbeat.read(), found);
 }
 
-/** Write the rest of the report, kill what the examples started, and end the process with the run's bits. */
-function endRun(reason: StackReason, beat: HeartbeatSnapshot, found: Pick<Incident, 'jsStack' | 'nativeStack'>): never {
+/**
+ * Write the rest of the report, kill what the examples started, and end the process with the run's bits.
+ * The reporting modules are loaded only here: the thread starts with every --serial run, and stays small.
+ */
+async function endRun(reason: StackReason, beat: HeartbeatSnapshot, found: Pick<Incident, 'jsStack' | 'nativeStack'>): Promise<never> {
   const now = Date.now();
   const message = limitMessage(reason, beat);
   const signal = reason === 'crash' ? signalName(addon?.crashed() ?? 0) : undefined;
@@ -183,6 +185,7 @@ function endRun(reason: StackReason, beat: HeartbeatSnapshot, found: Pick<Incide
   let bits: number = reason === 'interrupted' ? EXIT.interrupted : reason === 'crash' ? EXIT.signal : EXIT.timeout;
   const { file, source } = running(beat);
   if (data.journal && data.plan) {
+    const { finishFromJournal } = await import('./finish.js');
     bits = finishFromJournal(data.journal, data.plan, { incident, elapsed: incident.elapsed, fileSeconds: (now - beat.fileStart) / 1000 });
   } else {
     // No journal (a test drives the watchdog by hand): the incident alone, as the report would show it.

@@ -13,41 +13,59 @@ const realGlobal = globalThis;
 
 /** Globals mtest's own code cannot do without. */
 const GLOBALS = ['process', 'Promise', 'JSON', 'Reflect', 'Object', 'Array', 'Symbol', 'Error'] as const;
-const savedGlobals = GLOBALS.map((name) => [name, getOwn(realGlobal, name)] as const);
+const global = realGlobal as unknown as Record<string, unknown>;
+const savedDescriptors = GLOBALS.map((name) => getOwn(realGlobal, name));
+const savedValues = GLOBALS.map((name) => global[name]);
 
 /** Prototypes that must not gain a `then` (promise resolution would treat their objects as thenables). */
-const NO_THEN: [string, object][] = [
-  ['Object.prototype', Object.prototype],
-  ['Array.prototype', Array.prototype],
-  ['Function.prototype', Function.prototype],
-];
-const promiseThen = getOwn(Promise.prototype, 'then');
+const NO_THEN_NAMES = ['Object.prototype', 'Array.prototype', 'Function.prototype'];
+const NO_THEN: object[] = [Object.prototype, Array.prototype, Function.prototype];
+const hasOwn = Object.hasOwn;
+const promisePrototype = Promise.prototype;
+const promiseThen = getOwn(promisePrototype, 'then');
+const then = promisePrototype.then;
 
 /**
- * Put back what an example changed that mtest relies on; returns one warning per repair (usually none:
- * a handful of property reads per example).
+ * Put back what an example changed that mtest relies on; returns one warning per repair. Usually none,
+ * found with plain property reads (this runs after every example; descriptors only when one changed).
  */
 export function repairRealm(): string[] | undefined {
+  // The common case in a few monomorphic loads (a keyed load on the global object is a slow path).
+  if (
+    realGlobal.process === savedValues[0] &&
+    realGlobal.Promise === savedValues[1] &&
+    realGlobal.JSON === savedValues[2] &&
+    realGlobal.Reflect === savedValues[3] &&
+    realGlobal.Object === savedValues[4] &&
+    realGlobal.Array === savedValues[5] &&
+    realGlobal.Symbol === savedValues[6] &&
+    realGlobal.Error === savedValues[7] &&
+    !hasOwn(NO_THEN[0], 'then') &&
+    !hasOwn(NO_THEN[1], 'then') &&
+    !hasOwn(NO_THEN[2], 'then') &&
+    promisePrototype.then === then
+  ) {
+    return undefined;
+  }
   let warnings: string[] | undefined;
   const say = (text: string): void => {
     (warnings ??= []).push(text);
   };
-  for (const [name, descriptor] of savedGlobals) {
-    const now = getOwn(realGlobal, name);
-    if (descriptor && (!now || now.value !== descriptor.value || now.get !== descriptor.get)) {
-      define(realGlobal, name, descriptor);
-      say(`the example ${now ? 'replaced' : 'deleted'} globalThis.${name}; mtest put it back`);
-    }
+  // Indexed loops: this runs after every example, and allocates nothing when nothing changed.
+  for (let k = 0; k < GLOBALS.length; k++) {
+    const descriptor = savedDescriptors[k];
+    if (global[GLOBALS[k]] === savedValues[k] || !descriptor) continue;
+    const now = getOwn(realGlobal, GLOBALS[k]);
+    define(realGlobal, GLOBALS[k], descriptor);
+    say(`the example ${now ? 'replaced' : 'deleted'} globalThis.${GLOBALS[k]}; mtest put it back`);
   }
-  for (const [name, proto] of NO_THEN) {
-    if (getOwn(proto, 'then')) {
-      remove(proto, 'then');
-      say(`the example defined ${name}.then, which makes every object a thenable that never settles; mtest removed it`);
-    }
+  for (let k = 0; k < NO_THEN.length; k++) {
+    if (!hasOwn(NO_THEN[k], 'then')) continue;
+    remove(NO_THEN[k], 'then');
+    say(`the example defined ${NO_THEN_NAMES[k]}.then, which makes every object a thenable that never settles; mtest removed it`);
   }
-  const then = getOwn(Promise.prototype, 'then');
-  if (promiseThen && then?.value !== promiseThen.value) {
-    define(Promise.prototype, 'then', promiseThen);
+  if (promisePrototype.then !== then && promiseThen) {
+    define(promisePrototype, 'then', promiseThen);
     say('the example replaced Promise.prototype.then; mtest put it back');
   }
   return warnings;
