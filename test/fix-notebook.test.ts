@@ -98,6 +98,15 @@ describe('--fix on notebooks', () => {
     assert.ok(r.out.trimEnd().endsWith('\n1 passed, 1 failed, 0 skipped'), r.out);
   });
 
+  it('leaves a cell alone when its new outputs would not read back as its output (a carriage return)', async () => {
+    const before = notebook([code('console.log("a\\rb")', []), code('2', [result('3', 2)], 2)]);
+    const dir = scratch({ 'cr.ipynb': before });
+    const r = await mtestIn(dir, [...ARGS, '--fix', 'cr.ipynb']);
+    assert.match(r.out, /^Warning: cr\.ipynb:\d+: --fix left this example alone: its output would not read back as the cell's stored output$/m);
+    assert.equal(readFileSync(path.join(dir, 'cr.ipynb'), 'utf8'), notebook([code('console.log("a\\rb")', []), code('2', [result('2', 2)], 2)]));
+    assert.ok(r.out.trimEnd().endsWith('\n1 passed, 1 failed, 0 skipped'), r.out);
+  });
+
   it('maps output to Jupyter outputs: kinds kept when the output splits into them one way only', () => {
     const printedThenValue = [stream('a\n'), result('1', 2)];
     assert.deepEqual(fixedOutputs(printedThenValue, 'a\n2\n', 2), [stream('a\n'), result('2', 2)]);
