@@ -3,7 +3,8 @@
 // directives); the comment prefix and indentation of the prompt line are kept, every other byte of the file
 // is unchanged. Each rewrite is read back through the same extractor the run used: a fix that would not
 // parse back as that example's new want (the output holds a prompt, a `*/`, a code fence…) is not made.
-// A file that changed on disk since it was read is left alone. Fixed examples count as passed.
+// A file that changed on disk since it was read is left alone. Fixed examples count as passed. Notebooks
+// get their failing code cells' stored outputs rewritten instead (./notebook.ts).
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FileSummary, Incident, RunEvents } from '../events.js';
@@ -12,6 +13,8 @@ import { DEFAULT_PROMPTS, promptSyntax } from '../parsing/examples.js';
 import { writeAtomically } from '../report/machine.js';
 import { decodeSource } from '../sources/decode.js';
 import { extractScriptBlocks, extractTextBlocks } from '../sources/index.js';
+import { extractNotebookBlocks } from '../sources/notebook.js';
+import { rewriteNotebookOutputs, utf8Text } from './notebook.js';
 
 export interface FixOptions {
   cwd: string;
@@ -35,9 +38,11 @@ function parse(bytes: Uint8Array, file: SourceFile, prompts?: readonly string[])
   const decoded = decodeSource(bytes);
   if (!decoded.ok) return undefined;
   const extracted =
-    file.kind === 'script'
-      ? extractScriptBlocks(decoded.text, file.path, { prompts })
-      : extractTextBlocks(decoded.text, file.path, { prompts, markdown: file.kind === 'markdown' });
+    file.kind === 'notebook'
+      ? extractNotebookBlocks(decoded.text, file.path, { prompts })
+      : file.kind === 'script'
+        ? extractScriptBlocks(decoded.text, file.path, { prompts })
+        : extractTextBlocks(decoded.text, file.path, { prompts, markdown: file.kind === 'markdown' });
   return documentOrder(extracted.blocks.flatMap((b) => b.examples));
 }
 
@@ -63,11 +68,11 @@ function lineCount(text: string): number {
 export function rewriteWants(
   bytes: Uint8Array, file: SourceFile, fixes: { example: Example; got: string }[], prompts: readonly string[] = DEFAULT_PROMPTS,
 ): { text: string; fixed: Example[]; refused: { example: Example; why: string }[] } {
-  const text = Buffer.from(bytes).toString('utf8');
+  const text = utf8Text(bytes);
   const fixed: Example[] = [];
   const refused: { example: Example; why: string }[] = [];
-  if (!Buffer.from(text, 'utf8').equals(Buffer.from(bytes))) {
-    return { text, fixed, refused: fixes.map(({ example }) => ({ example, why: 'the file is not valid UTF-8' })) };
+  if (text === undefined) {
+    return { text: '', fixed, refused: fixes.map(({ example }) => ({ example, why: 'the file is not valid UTF-8' })) };
   }
   let lines = text.split('\n');
   let expected = parse(bytes, file, prompts) ?? [];
@@ -135,7 +140,7 @@ export class FixingEvents implements RunEvents {
   exampleEnd(file: SourceFile, result: ExampleResult): void {
     const example = exampleAt(file, result.index);
     const fixable = result.status === 'failed' && result.outcome === 'mismatch' && result.got !== undefined && example !== undefined && example.directives.errors.length === 0;
-    if (!fixable || file.kind === 'notebook') return this.next.exampleEnd(file, result);
+    if (!fixable) return this.next.exampleEnd(file, result);
     const list = this.held.get(file);
     if (list) list.push(result);
     else this.held.set(file, [result]);
@@ -182,7 +187,9 @@ export class FixingEvents implements RunEvents {
       byExample.set(example, r.index);
       return { example, got: r.got! };
     });
-    const { text, fixed, refused } = rewriteWants(bytes, file, fixes, this.options.prompts);
+    const { text, fixed, refused } = file.kind === 'notebook'
+      ? rewriteNotebookOutputs(bytes, file.path, fixes, this.options.prompts)
+      : rewriteWants(bytes, file, fixes, this.options.prompts);
     for (const { example, why } of refused) this.options.say(`Warning: ${file.path}:${example.line}: --fix left this example alone: ${why}`);
     if (fixed.length === 0) return done;
     try {
@@ -194,7 +201,8 @@ export class FixingEvents implements RunEvents {
     }
     for (const example of [...fixed].sort((a, b) => a.line - b.line)) {
       done.add(byExample.get(example)!);
-      this.options.say(`Fixed ${file.path}:${example.line}: expected output of \`${example.source.split('\n')[0]}\` rewritten`);
+      const what = file.kind === 'notebook' ? `stored outputs of cell ${example.cell}` : 'expected output';
+      this.options.say(`Fixed ${file.path}:${example.line}: ${what} of \`${example.source.split('\n')[0]}\` rewritten`);
     }
     return done;
   }

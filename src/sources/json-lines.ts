@@ -12,6 +12,12 @@ export type JsonParse =
 /** 1-based line where each member of each array or object starts (by index or key). */
 export class JsonLines {
   private readonly members = new WeakMap<object, Map<string | number, number>>();
+  /** Where each member's value starts and ends in the text; kept only when asked for (--fix splices values). */
+  private readonly spans?: WeakMap<object, Map<string | number, [number, number]>>;
+
+  constructor(keepSpans = false) {
+    if (keepSpans) this.spans = new WeakMap();
+  }
 
   /** Line of `container[key]`, or 0 when unknown. */
   of(container: object, key: string | number): number {
@@ -22,6 +28,18 @@ export class JsonLines {
     let map = this.members.get(container);
     if (!map) this.members.set(container, (map = new Map()));
     map.set(key, line);
+  }
+
+  /** `[start, end)` of `container[key]`'s value in the text, when spans were kept. */
+  span(container: object, key: string | number): [number, number] | undefined {
+    return this.spans?.get(container)?.get(key);
+  }
+
+  setSpan(container: object, key: string | number, start: number, end: number): void {
+    if (!this.spans) return;
+    let map = this.spans.get(container);
+    if (!map) this.spans.set(container, (map = new Map()));
+    map.set(key, [start, end]);
   }
 }
 
@@ -35,8 +53,9 @@ const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const CONTROL = /[\u0000-\u001f]/;
 const MAX_DEPTH = 500;
 
-export function parseJsonLines(text: string): JsonParse {
-  const lines = new JsonLines();
+export function parseJsonLines(text: string, opts: { spans?: boolean } = {}): JsonParse {
+  const lines = new JsonLines(opts.spans);
+  const spans = opts.spans === true;
   let i = 0;
   let line = 1;
   let depth = 0;
@@ -119,7 +138,9 @@ export function parseJsonLines(text: string): JsonParse {
       expect(':', "':'");
       skip();
       lines.set(result, key, line);
+      const start = i;
       result[key] = value();
+      if (spans) lines.setSpan(result, key, start, i);
       skip();
       if (text[i] === ',') { i++; continue; }
       expect('}', "',' or '}'");
@@ -135,7 +156,9 @@ export function parseJsonLines(text: string): JsonParse {
     for (;;) {
       skip();
       lines.set(result, result.length, line);
+      const start = i;
       result.push(value());
+      if (spans) lines.setSpan(result, result.length - 1, start, i);
       skip();
       if (text[i] === ',') { i++; continue; }
       expect(']', "',' or ']'");

@@ -108,29 +108,29 @@ function cellSource(cell: JsonObject, lines: JsonLines): { text: string; fileLin
   return { text: lf((source as string[]).join('')), fileLines };
 }
 
+/** The text one stored output gives mtest, before ANSI codes are stripped ('' for kinds without text). */
+export function outputText(output: JsonValue): string {
+  if (!isObject(output)) return '';
+  switch (output.output_type) {
+    case 'stream':
+      return multiline(output.text) ?? '';
+    case 'execute_result':
+    case 'display_data': {
+      // a value is displayed on lines of its own
+      const plain = isObject(output.data) ? multiline(output.data['text/plain']) : undefined;
+      return plain ? (plain.endsWith('\n') ? plain : `${plain}\n`) : '';
+    }
+    case 'error':
+      return `Uncaught ${str(output.ename) ?? 'Error'}: ${str(output.evalue) ?? ''}\n`;
+    default:
+      return '';
+  }
+}
+
 /** The want of a code cell: its stored outputs in order, as mtest would print them. */
 function storedOutput(outputs: JsonValue | undefined): string {
   if (!Array.isArray(outputs)) return '';
-  let want = '';
-  for (const output of outputs) {
-    if (!isObject(output)) continue;
-    switch (output.output_type) {
-      case 'stream':
-        want += multiline(output.text) ?? '';
-        break;
-      case 'execute_result':
-      case 'display_data': {
-        // a value is displayed on lines of its own
-        const plain = isObject(output.data) ? multiline(output.data['text/plain']) : undefined;
-        if (plain) want += plain.endsWith('\n') ? plain : `${plain}\n`;
-        break;
-      }
-      case 'error':
-        want += `Uncaught ${str(output.ename) ?? 'Error'}: ${str(output.evalue) ?? ''}\n`;
-        break;
-    }
-  }
-  want = stripAnsi(want);
+  const want = stripAnsi(outputs.map(outputText).join(''));
   return want === '' || want.endsWith('\n') ? want : want + '\n';
 }
 
