@@ -2,7 +2,6 @@
 // later. The tree is snapshotted before the first signal, because once the worker is dead its children are
 // re-parented and can no longer be found through it. Only PIDs found under a PID we started are signalled,
 // each checked against its start time so a reused PID is never hit.
-import treeKill from 'tree-kill';
 import { hasProc, processTree, readProcess } from './diagnosis/process-tree.js';
 
 export const KILL_GRACE_MS = 2000;
@@ -79,7 +78,9 @@ export function killTreeNow(rootPid: number, includeRoot = true): void {
   }
 }
 
-function killWithTreeKill(rootPid: number, graceMs: number): Promise<void> {
+/** Where /proc is missing (macOS): tree-kill, loaded only there. */
+async function killWithTreeKill(rootPid: number, graceMs: number): Promise<void> {
+  const { default: treeKill } = await import('tree-kill');
   return new Promise((resolve) => {
     treeKill(rootPid, 'SIGTERM', () => {
       setTimeout(() => {

@@ -77,6 +77,17 @@ describe('faults under --serial', function () {
     assert.equal(run.code, 4);
   });
 
+  it('a promise that never settles and no time limit: the process goes idle, and the report is still finished', async () => {
+    const run = await serial(['never-settles.md', 'stdin.md'], ['--timeout', '0']);
+    assertFinished(run, 6);
+    const incident = run.file('never-settles.md').incidents[0];
+    assert.equal(incident.kind, 'timeout');
+    assert.equal(incident.message, `The process went idle while running line ${lineOf('never-settles.md', 'new Promise')}: it awaits something that can never happen`);
+    assert.deepEqual(run.file('never-settles.md').counts, { passed: 1, failed: 1, skipped: 0, notrun: 1 });
+    assert.equal(run.file('stdin.md').counts.notrun, 3);
+    assert.equal(run.code, 4);
+  });
+
   it('a loop inside a promise job: the watchdog finishes the report with the JavaScript stack; the rest not run', async () => {
     const run = await serial(['promise-loop.md', 'stdin.md']);
     assertFinished(run, 6);

@@ -19,7 +19,7 @@ import { stopSignals } from '../signals.js';
 import { resultWarnings } from '../warnings.js';
 import { SerialContainment } from './containment.js';
 import { openRepl } from './debug-repl.js';
-import { finishFromJournal, type FinishPlan } from './finish.js';
+import type { FinishPlan } from './finish.js';
 import { AddonGuard, syncGuard } from './interrupt.js';
 import { Journal } from './journal.js';
 import { LeftoverTracker } from '../leftovers.js';
@@ -88,19 +88,24 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
     if (current) reported.warning(current.file, what, current.index);
     else process.stderr.write(`mtest: ${what}\n`);
   });
-  // mtest's own promises stopped settling (an example broke what they rely on) and nothing else keeps the
-  // process alive: Node is about to exit with no report. Finish it from the journal instead.
+  // The event loop ran empty while an example was still running: nothing is left that could settle it (a
+  // promise that never settles with no time limit, or mtest's own promises broken by the example). Node is
+  // about to exit with no report; finish it from the journal instead.
   const onBeforeExit = (): void => {
-    if (!plan || !current) return;
+    if (!finishPlan || !current) return;
     const running = current;
+    const line = running.index === undefined ? undefined : exampleAt(running.file, running.index)?.line;
     const incident = {
-      kind: 'crash' as const,
+      kind: 'timeout' as const,
       index: running.index,
-      message: `mtest's own work stopped making progress ${whereText(running.index === undefined ? undefined : exampleAt(running.file, running.index)?.line, undefined)}: an example changed what promises rely on`,
+      message: `The process went idle ${whereText(line, undefined)}: it awaits something that can never happen`,
     };
-    const bits = finishFromJournal(journal.buffer, finishPlan!, { incident });
-    killTreeNow(process.pid, false);
-    containment.exit(bits | 64);
+    process.removeListener('beforeExit', onBeforeExit);
+    void import('./finish.js').then(({ finishFromJournal }) => {
+      const bits = finishFromJournal(journal.buffer, finishPlan, { incident });
+      killTreeNow(process.pid, false);
+      containment.exit(bits);
+    });
   };
   process.on('beforeExit', onBeforeExit);
   containment.install();
