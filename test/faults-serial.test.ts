@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findGdb } from '../runner/diagnosis/native-stack.js';
 import { survivorsAfter, treePidsOf } from './fault-helpers.js';
-import { lastLine, runMtest, type Finished } from './process-helpers.js';
+import { lastLine, runMtest, scratch, type Finished } from './process-helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/faults/', import.meta.url));
 
@@ -149,9 +149,12 @@ describe('faults under --serial', function () {
   });
 
   it('--debug only warns "still running line N after S s" with the stack, and lets the example finish', async () => {
-    const run = await serial(['slow-steps.md'], ['--debug', '--timeout', '0.2']);
-    assert.match(run.err, /mtest: still running line \d+ of slow-steps\.md after \d+ s\n {4}await nap\(\)\n/);
+    // An example that outlives its limit by far, so the warning (with its stack) comes while it still runs.
+    const dir = scratch({ 'slow.md': "sage: 1\n1\nsage: await new Promise((r) => setTimeout(r, 2500))\nsage: 2\n2\n" });
+    const run = await runMtest(dir, ['--debug', '--prelude', 'node:util', '--timeout', '0.2', 'slow.md']);
+    assert.match(run.err, /mtest: still running line 3 of slow\.md after \d+ s\n {4}await new Promise\(\(r\) => setTimeout\(r, 2500\)\)\n(JavaScript stack|Native stack|The JavaScript stack did not answer)/);
     assert.equal(run.code, 0, run.out + run.err);
+    assert.equal(lastLine(run.out), '3 passed, 0 failed, 0 skipped');
   });
 
   for (const [name, marker, signal] of [
