@@ -1,9 +1,8 @@
 // Writer side of the worker's records: synchronous write(2), so a record that returns has left the process
 // and survives its death a moment later.
-import fs from 'node:fs';
 import { encodeRecord, type ResultRecord } from '../protocol.js';
+import { writeFully } from '../../src/report/output.js';
 
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 const RING = Buffer.from('\n');
 const RESOLVED = Promise.resolve();
 
@@ -59,21 +58,7 @@ export class RecordWriter {
 
   /** Never throws: a parent that went away must not turn into an example failure. */
   private writeAll(fd: number, data: Buffer): void {
-    if (this.broken) return;
-    let offset = 0;
-    while (offset < data.length) {
-      try {
-        offset += fs.writeSync(fd, data, offset, data.length - offset);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        // The fds are blocking in the worker, but be safe should an inherited one be non-blocking.
-        if (code === 'EAGAIN' || code === 'EINTR') {
-          Atomics.wait(sleepCell, 0, 0, 1);
-          continue;
-        }
-        this.broken = true; // EPIPE / EBADF: the parent is gone, and the kernel ends this worker with it.
-        return;
-      }
-    }
+    // EPIPE / EBADF: the parent is gone, and the kernel ends this worker with it.
+    if (!this.broken && !writeFully(fd, data)) this.broken = true;
   }
 }

@@ -25,25 +25,31 @@ export class ReportWriter {
 
   write(text: string): void {
     if (this.gone || text.length === 0) return;
-    const data = Buffer.from(text, 'utf8');
-    let offset = 0;
-    let waited = 0;
-    while (offset < data.length) {
-      try {
-        offset += writeSync(this.fd, data, offset, data.length - offset);
-        waited = 0;
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN' || code === 'EINTR') {
-          // A full pipe whose descriptor Node made non-blocking: wait for the reader, however slow.
-          Atomics.wait(pause, 0, 0, Math.min(50, 1 + waited++));
-          continue;
-        }
-        this.gone = true; // EPIPE, EBADF, ENOSPC…: nowhere left to write to
-        return;
+    if (!writeFully(this.fd, Buffer.from(text, 'utf8'))) this.gone = true;
+  }
+}
+
+/**
+ * Write all of `data` to `fd` before returning: a full non-blocking pipe is waited for, however slow its
+ * reader. False when the descriptor is unusable (EPIPE, EBADF, ENOSPC…).
+ */
+export function writeFully(fd: number, data: Buffer): boolean {
+  let offset = 0;
+  let waited = 0;
+  while (offset < data.length) {
+    try {
+      offset += writeSync(fd, data, offset, data.length - offset);
+      waited = 0;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN' || code === 'EINTR') {
+        Atomics.wait(pause, 0, 0, Math.min(50, 1 + waited++));
+        continue;
       }
+      return false;
     }
   }
+  return true;
 }
 
 /**
