@@ -26,6 +26,8 @@ export interface ProcessAddon {
   becomeSubreaper(): boolean;
   /** A fatal signal on the calling (main) thread parks it instead of ending the process (--serial). */
   watchCrashes(): boolean;
+  /** The handlers from before watchCrashes() again. */
+  unwatchCrashes(): boolean;
   /** The fatal signal that parked the main thread; 0 while none has. */
   crashed(): number;
   /** _exit(code), from any thread. */

@@ -172,6 +172,8 @@ void Signals(const v8::FunctionCallbackInfo<v8::Value>& info) {
 constexpr int kCrashes[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 std::atomic<int> crash_signal{0};
 pid_t crash_thread = 0;
+struct sigaction before_crashes[5];
+bool watching_crashes = false;
 
 void OnCrash(int signo, siginfo_t* info, void* context) {
 #ifdef MTEST_WASM_TRAPS
@@ -194,13 +196,26 @@ void OnCrash(int signo, siginfo_t* info, void* context) {
 // traps still go to V8; a fault on any other thread still ends the process.
 void WatchCrashes(const v8::FunctionCallbackInfo<v8::Value>& info) {
   crash_thread = static_cast<pid_t>(syscall(SYS_gettid));
-  for (int signo : kCrashes) {
-    struct sigaction action;
-    memset(&action, 0, sizeof action);
-    action.sa_sigaction = OnCrash;
-    action.sa_flags = SA_SIGINFO | SA_ONSTACK;
-    sigemptyset(&action.sa_mask);
-    sigaction(signo, &action, nullptr);
+  if (!watching_crashes) {
+    watching_crashes = true;
+    for (int k = 0; k < 5; k++) {
+      struct sigaction action;
+      memset(&action, 0, sizeof action);
+      action.sa_sigaction = OnCrash;
+      action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+      sigemptyset(&action.sa_mask);
+      sigaction(kCrashes[k], &action, &before_crashes[k]);
+    }
+  }
+  info.GetReturnValue().Set(true);
+}
+
+// unwatchCrashes(): the handlers from before watchCrashes() again (no watchdog thread is left to finish a
+// report, so a fatal signal must end the process as before).
+void UnwatchCrashes(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  if (watching_crashes) {
+    watching_crashes = false;
+    for (int k = 0; k < 5; k++) sigaction(kCrashes[k], &before_crashes[k], nullptr);
   }
   info.GetReturnValue().Set(true);
 }
@@ -326,7 +341,7 @@ NODE_MODULE_INIT(/* exports, module, context */) {
     v8::FunctionCallback fn;
   } functions[] = {{"call", Call}, {"interrupt", Interrupt}, {"dieWithParent", DieWithParent}, {"watchSignals", WatchSignals},
                    {"signals", Signals}, {"signalCount", SignalCount}, {"spawnCapture", SpawnCapture}, {"dup", Dup}, {"becomeSubreaper", BecomeSubreaper},
-                   {"exitNow", ExitNow}, {"watchCrashes", WatchCrashes}, {"crashed", Crashed}};
+                   {"exitNow", ExitNow}, {"watchCrashes", WatchCrashes}, {"unwatchCrashes", UnwatchCrashes}, {"crashed", Crashed}};
   for (const auto& f : functions) {
     exports->Set(context, v8::String::NewFromUtf8(isolate, f.name).ToLocalChecked(), v8::FunctionTemplate::New(isolate, f.fn)->GetFunction(context).ToLocalChecked()).Check();
   }

@@ -162,6 +162,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
     process.removeListener('beforeExit', onBeforeExit);
     unsubscribe();
     containment.uninstall();
+    addon?.unwatchCrashes(); // no watchdog is left to finish a report
     await watchdog.stop();
     // Whatever the examples started and left running, detached or orphaned, goes with the run.
     killTreeNow(process.pid, false);
