@@ -26,6 +26,8 @@ type TimerKind = 'setTimeout' | 'setInterval' | 'setImmediate';
 export interface Leftover {
   index?: number;
   message: string;
+  /** It could not be closed: the process that ran the file should not be given another one. */
+  unclosed?: boolean;
 }
 
 interface TimerLike {
@@ -88,6 +90,14 @@ export class LeftoverTracker {
     return this;
   }
 
+  /** Timers Node counts when a file starts (the host's own, under --serial in a test runner). */
+  private timersBefore = 0;
+
+  /** A file starts: what is pending now is not the file's. */
+  fileStarted(): void {
+    this.timersBefore = pendingTimers();
+  }
+
   exampleStarted(index: number): void {
     this.current = index;
   }
@@ -139,6 +149,12 @@ export class LeftoverTracker {
       killed.add(pid);
       out.push({ message: `a process (PID ${pid}: ${info.args}) was still running after the file; killed` });
     }
+    // Timers set through node:timers itself (not the global functions) cannot be named or cleared: Node
+    // only counts them. The process that ran this file should not run another one.
+    const pending = pendingTimers() - this.timersBefore;
+    if (pending > 0) {
+      out.push({ message: `${pending === 1 ? 'a timer' : `${pending} timers`} mtest could not name (set through node:timers) ${pending === 1 ? 'was' : 'were'} still pending after the file`, unclosed: true });
+    }
     for (const handle of activeHandles()) {
       // Sockets and servers an example opened; Node's own raw handles (the IPC channel) are not examples'.
       if (this.baseline.has(handle) || isStdio(handle) || closed.has(handle)) continue;
@@ -168,6 +184,11 @@ export class LeftoverTracker {
     Object.defineProperty(wrapped, 'name', { value: kind });
     global[kind] = wrapped;
   }
+}
+
+/** Timers and immediates Node keeps the process alive for. */
+function pendingTimers(): number {
+  return process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout' || kind === 'Immediate').length;
 }
 
 /** Node's list of live handles (sockets, servers, child processes); not timers. */

@@ -68,8 +68,8 @@ export type ResultRecord =
   | { t: 'end'; seq: number; r: ExampleResult }
   /** Something the file left running, found and closed after its last example (before `done`). */
   | { t: 'warning'; seq: number; message: string; i?: number }
-  /** The file finished normally. */
-  | { t: 'done'; seq: number }
+  /** The file finished normally; `retire`: it left something running that could not be closed. */
+  | { t: 'done'; seq: number; retire?: boolean }
   /** The file could not be run at all (the executor threw); its examples are reported notrun. */
   | { t: 'error'; seq: number; message: string }
   /** An exception nobody handled (timer callback, unhandled rejection) is about to end the worker. */

@@ -202,6 +202,35 @@ describe('processes the examples start', function () {
   }
 });
 
+describe('what a file leaves running', function () {
+  this.timeout(60000);
+
+  for (const mode of MODES) {
+    it(`a file's leftover timer that would exit does not fail the next file (${mode.join(' ')})`, async () => {
+      const dir = scratch({
+        'a.md': 'sage: void setTimeout(() => process.exit(7), 300)\nsage: const tick = setInterval(() => console.log("tick"), 50)\n',
+        'b.md': 'sage: await new Promise((r) => setTimeout(r, 700)); 2\n2\n',
+      });
+      const r = await runMtest(dir, [...mode, '--prelude', 'node:util', 'a.md', 'b.md']);
+      assert.equal(r.code, 0, r.out + r.err);
+      assert.equal(lastLine(r.out), '3 passed, 0 failed, 0 skipped');
+      assert.match(r.err, /Warning: a\.md, line 1: a timer \(setTimeout\) was still pending after the file; cleared/);
+      assert.match(r.err, /Warning: a\.md, line 2: an interval \(setInterval\) was still pending after the file; cleared/);
+    });
+  }
+
+  it('a timer set through node:timers cannot be cleared: its worker is given no other file', async () => {
+    const dir = scratch({
+      'a.md': "sage: import { setTimeout as later } from 'node:timers'\nsage: void later(() => process.exit(7), 300)\n",
+      'b.md': 'sage: await new Promise((r) => setTimeout(r, 700)); 2\n2\n',
+    });
+    const r = await runMtest(dir, ['-p', '1', '--prelude', 'node:util', 'a.md', 'b.md']);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.equal(lastLine(r.out), '3 passed, 0 failed, 0 skipped');
+    assert.match(r.err, /Warning: a\.md: a timer mtest could not name \(set through node:timers\) was still pending after the file; this worker is given no other file/);
+  });
+});
+
 describe('no fork while BLAS threads may run (--serial, --debug)', function () {
   this.timeout(120000);
 

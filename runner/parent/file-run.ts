@@ -14,7 +14,7 @@ import type { ResultRecord } from '../protocol.js';
 import { resultWarnings } from '../warnings.js';
 import type { WorkerExit, WorkerHandle } from './worker-handle.js';
 
-export type FileRunEnd = 'done' | 'error' | 'timeout' | 'file-timeout' | 'memory' | 'crash' | 'interrupted';
+export type FileRunEnd = 'done' | 'left-running' | 'error' | 'timeout' | 'file-timeout' | 'memory' | 'crash' | 'interrupted';
 
 export interface FileRunTuning {
   /** Slack after a limit before the parent acts (the worker's own result may be on its way), ms. */
@@ -114,7 +114,7 @@ export class FileRun {
         this.events.warning(this.file, record.message, record.i);
         break;
       case 'done':
-        this.finish('done');
+        this.finish(record.retire ? 'left-running' : 'done');
         break;
       case 'error':
         this.failFile(record.message);

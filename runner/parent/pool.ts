@@ -93,8 +93,8 @@ export function spawnOptions(options: Pick<RunnerOptions, 'blasThreads' | 'prelu
   return { blasThreads: options.blasThreads, prelude: options.prelude, execArgv: tuning.execArgv, env: tuning.env, workerModule: tuning.workerModule };
 }
 
-/** Endings after which the worker is not trusted with another file (and was killed anyway). */
-const BAD_ENDS = new Set<FileRunEnd>(['timeout', 'file-timeout', 'memory', 'crash', 'interrupted']);
+/** Endings after which the worker is not trusted with another file (killed, or left with something running). */
+const BAD_ENDS = new Set<FileRunEnd>(['timeout', 'file-timeout', 'memory', 'crash', 'interrupted', 'left-running']);
 
 export class WorkerPool {
   private readonly workers = new Map<number, WorkerHandle>();

@@ -116,6 +116,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
       if (stop.requested || (options.exitFirst && failedOnce)) break;
       reported.fileStart(file, 0);
       watchdog.fileStarted(n, options.fileTimeout, options.memlimit * MB);
+      leftovers.fileStarted();
       fileLimit = options.fileTimeout > 0 ? { file, deadline: Date.now() + options.fileTimeout * 1000, passed: false } : undefined;
       const start = process.hrtime.bigint();
       const seen = new Set<number>();

@@ -48,6 +48,7 @@ async function runFile(command: RunCommand): Promise<void> {
     // The run's options as the CLI resolved them; a worker never interrupts an example itself (its parent
     // enforces limits by killing it, which costs nothing per example).
     const options = command.options;
+    leftovers.fileStarted();
     await executeFile(command.file, options, {
       exampleStart(index: number): void {
         leftovers.exampleStarted(index);
@@ -59,8 +60,12 @@ async function runFile(command: RunCommand): Promise<void> {
         log.defer({ t: 'end', seq, r: result });
       },
     });
-    for (const { message, index } of leftovers.sweep()) log.write({ t: 'warning', seq, message, i: index });
-    log.ring({ t: 'done', seq });
+    let retire = false;
+    for (const { message, index, unclosed } of leftovers.sweep()) {
+      log.write({ t: 'warning', seq, message: unclosed ? `${message}; this worker is given no other file` : message, i: index });
+      retire ||= unclosed === true;
+    }
+    log.ring(retire ? { t: 'done', seq, retire } : { t: 'done', seq });
   } catch (error) {
     log.ring({ t: 'error', seq, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   }
