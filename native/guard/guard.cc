@@ -117,6 +117,19 @@ void DieWithParent(const v8::FunctionCallbackInfo<v8::Value>& info) {
 }
 
 
+// Install `handler` (SA_SIGINFO) for each of `count` signals, keeping what was installed before in `saved`.
+void InstallHandlers(const int* signals, int count, void (*handler)(int, siginfo_t*, void*), int flags, bool block_all, struct sigaction* saved) {
+  for (int k = 0; k < count; k++) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = handler;
+    action.sa_flags = SA_SIGINFO | flags;
+    if (block_all) sigfillset(&action.sa_mask);
+    else sigemptyset(&action.sa_mask);
+    sigaction(signals[k], &action, &saved[k]);
+  }
+}
+
 // ---- signals noted from any thread ----
 
 constexpr int kWatched[] = {SIGINT, SIGTERM, SIGHUP};
@@ -145,14 +158,7 @@ void OnSignal(int signo, siginfo_t* info, void* context) {
 void WatchSignals(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (!watching) {
     watching = true;
-    for (int k = 0; k < 3; k++) {
-      struct sigaction action;
-      memset(&action, 0, sizeof action);
-      action.sa_sigaction = OnSignal;
-      action.sa_flags = SA_SIGINFO | SA_RESTART;
-      sigfillset(&action.sa_mask);
-      sigaction(kWatched[k], &action, &previous[k]);
-    }
+    InstallHandlers(kWatched, 3, OnSignal, SA_RESTART, true, previous);
   }
   info.GetReturnValue().Set(true);
 }
@@ -198,14 +204,7 @@ void WatchCrashes(const v8::FunctionCallbackInfo<v8::Value>& info) {
   crash_thread = static_cast<pid_t>(syscall(SYS_gettid));
   if (!watching_crashes) {
     watching_crashes = true;
-    for (int k = 0; k < 5; k++) {
-      struct sigaction action;
-      memset(&action, 0, sizeof action);
-      action.sa_sigaction = OnCrash;
-      action.sa_flags = SA_SIGINFO | SA_ONSTACK;
-      sigemptyset(&action.sa_mask);
-      sigaction(kCrashes[k], &action, &before_crashes[k]);
-    }
+    InstallHandlers(kCrashes, 5, OnCrash, SA_ONSTACK, false, before_crashes);
   }
   info.GetReturnValue().Set(true);
 }
