@@ -14,8 +14,6 @@ export interface ProcessAddon {
   dieWithParent(ppid: number): boolean;
   /** Count SIGINT, SIGTERM, SIGHUP before Node's own handler runs (call after listening for them). */
   watchSignals(): boolean;
-  /** [watched signals so far, the last one's number]. */
-  signals(): [number, number];
   /** Watched signals so far. */
   signalCount(): number;
   /** posix_spawn (never fork) with stdout+stderr captured; status -1 when it was killed at the limit. */

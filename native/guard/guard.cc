@@ -135,11 +135,9 @@ void InstallHandlers(const int* signals, int count, void (*handler)(int, siginfo
 constexpr int kWatched[] = {SIGINT, SIGTERM, SIGHUP};
 struct sigaction previous[3];
 std::atomic<int> signal_count{0};
-std::atomic<int> last_signal{0};
 bool watching = false;
 
 void OnSignal(int signo, siginfo_t* info, void* context) {
-  last_signal.store(signo);
   signal_count.fetch_add(1);
   for (int k = 0; k < 3; k++) {
     if (kWatched[k] != signo) continue;
@@ -161,16 +159,6 @@ void WatchSignals(const v8::FunctionCallbackInfo<v8::Value>& info) {
     InstallHandlers(kWatched, 3, OnSignal, SA_RESTART, true, previous);
   }
   info.GetReturnValue().Set(true);
-}
-
-// signals(): [how many watched signals arrived, the number of the last one].
-void Signals(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  v8::Isolate* isolate = info.GetIsolate();
-  v8::Local<v8::Context> context = isolate->GetCurrentContext();
-  v8::Local<v8::Array> out = v8::Array::New(isolate, 2);
-  out->Set(context, 0, v8::Integer::New(isolate, signal_count.load())).Check();
-  out->Set(context, 1, v8::Integer::New(isolate, last_signal.load())).Check();
-  info.GetReturnValue().Set(out);
 }
 
 // ---- a crash of the main thread, seen from another ----
@@ -339,7 +327,7 @@ NODE_MODULE_INIT(/* exports, module, context */) {
     const char* name;
     v8::FunctionCallback fn;
   } functions[] = {{"call", Call}, {"interrupt", Interrupt}, {"dieWithParent", DieWithParent}, {"watchSignals", WatchSignals},
-                   {"signals", Signals}, {"signalCount", SignalCount}, {"spawnCapture", SpawnCapture}, {"dup", Dup}, {"becomeSubreaper", BecomeSubreaper},
+                   {"signalCount", SignalCount}, {"spawnCapture", SpawnCapture}, {"dup", Dup}, {"becomeSubreaper", BecomeSubreaper},
                    {"exitNow", ExitNow}, {"watchCrashes", WatchCrashes}, {"unwatchCrashes", UnwatchCrashes}, {"crashed", Crashed}};
   for (const auto& f : functions) {
     exports->Set(context, v8::String::NewFromUtf8(isolate, f.name).ToLocalChecked(), v8::FunctionTemplate::New(isolate, f.fn)->GetFunction(context).ToLocalChecked()).Check();

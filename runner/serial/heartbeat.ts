@@ -89,11 +89,6 @@ export class Heartbeat {
     Atomics.add(this.ints, I_VERSION, 1);
   }
 
-  /** A stop signal arrived that the main thread has not acted on yet. */
-  signalPending(): boolean {
-    return Atomics.load(this.ints, I_SIGNALS_SEEN) > Atomics.load(this.ints, I_SIGNALS_HANDLED);
-  }
-
   /** The main thread acted on every stop signal seen so far (`count`: the process's own count, if known). */
   signalsHandled(count?: number): void {
     Atomics.store(this.ints, I_SIGNALS_HANDLED, Math.max(count ?? 0, Atomics.load(this.ints, I_SIGNALS_SEEN)));

@@ -73,7 +73,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
   // limit stops here (one stuck in a single example is the watchdog's).
   let fileLimit: { file: SourceFile; deadline: number; lastLine?: number; passed: boolean } | undefined;
   hooks.stopRequested = () => {
-    if (!stop.requested && (heartbeat.signalPending() || signalArrived())) requestStop();
+    if (!stop.requested && signalArrived()) requestStop();
     if (fileLimit && !fileLimit.passed && Date.now() >= fileLimit.deadline) {
       fileLimit.passed = true;
       const message = fileTimeoutMessage(options.fileTimeout, whereText(undefined, fileLimit.lastLine));

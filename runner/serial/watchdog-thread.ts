@@ -50,7 +50,7 @@ let files: SourceFile[] | undefined;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function tick(): void {
-  if (addon) heartbeat.signalsSeen(addon.signals()[0]);
+  if (addon) heartbeat.signalsSeen(addon.signalCount());
   if (busy) return;
   const now = Date.now();
   const beat = heartbeat.read();
