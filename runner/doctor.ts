@@ -1,10 +1,10 @@
 // `mtest doctor`: the facts that decide whether mtest can diagnose a hang on this machine —
-// Node, the engine's BLAS (library, version, core type, threads), whether gdb is there and may attach
-// (ptrace), CPUs and memory — and what mtest will do by default with them.
+// Node, the engine's BLAS (library, version, core type, threads), which tool takes native stacks (eu-stack,
+// gdb) and whether it may attach (ptrace), CPUs and memory — and what mtest will do by default with them.
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import { findGdb } from './diagnosis/native-stack.js';
+import { condenseNativeStack, findGdb, findStackTool, stackToolArguments, type StackTool } from './diagnosis/native-stack.js';
 import { formatBytes } from './memory.js';
 
 interface BlasConfig {
@@ -41,20 +41,27 @@ function run(file: string, args: string[], timeoutMs: number): Promise<{ ok: boo
   });
 }
 
-/** Attach gdb to a short-lived child of ours, as mtest would to a hung worker. */
-async function ptraceLine(gdb: string): Promise<string> {
+/** Take the stacks of a short-lived child of ours, as mtest would of a hung worker. */
+async function ptraceLine(tool: StackTool): Promise<string> {
   const child = spawn('sleep', ['10'], { stdio: 'ignore' });
   try {
-    const { out } = await run(gdb, ['-p', String(child.pid), '-batch', '-nx', '-ex', 'info threads'], 10000);
-    if (/ptrace: Operation not permitted|Could not attach/i.test(out)) {
+    const { out } = await run(tool.path, stackToolArguments(tool, child.pid!), 10000);
+    if (/Operation not permitted|Could not attach/i.test(out)) {
       const scope = readScope();
       return `attaching is refused${scope ? ` (kernel.yama.ptrace_scope = ${scope})` : ''}: native stacks of hung workers will be missing`;
     }
-    if (/Thread|LWP|process \d+/.test(out)) return 'gdb can attach to a running process';
+    if (condenseNativeStack(out, child.pid!)) return `${tool.name} can attach to a running process`;
     return `unclear (${out.trim().split('\n').pop() ?? 'no output'})`;
   } finally {
     child.kill('SIGKILL');
   }
+}
+
+/** `gdb (GNU gdb (Debian 13.1-3) 13.1)`, or why it is missing. */
+async function toolLine(path: string | null): Promise<string> {
+  if (!path) return 'not installed';
+  const version = (await run(path, ['--version'], 5000)).out.split('\n')[0].trim();
+  return `${path} (${version})`;
 }
 
 function readScope(): string | undefined {
@@ -72,12 +79,14 @@ export async function doctor(): Promise<string> {
     `Node:    ${process.version} (V8 ${process.versions.v8}, ${process.platform} ${process.arch})`,
     ...(await engineLines()),
   ];
-  const gdb = findGdb();
-  if (gdb) {
-    const version = (await run(gdb, ['--version'], 5000)).out.split('\n')[0].trim();
-    lines.push(`gdb:     ${gdb} (${version})`, `ptrace:  ${await ptraceLine(gdb)}`);
+  const tool = findStackTool();
+  const euStack = tool?.name === 'eu-stack' ? tool.path : null;
+  lines.push(`eu-stack: ${await toolLine(euStack)}`, `gdb:     ${await toolLine(findGdb())}`);
+  if (tool) {
+    lines.push(`Stacks:  ${tool.name} takes the native stacks of hung workers${tool.name === 'gdb' ? ' (eu-stack, from elfutils, is faster: ~0.15 s against 0.5–0.8 s)' : ''}`);
+    lines.push(`ptrace:  ${await ptraceLine(tool)}`);
   } else {
-    lines.push('gdb:     not installed: a worker hung inside native code is reported without its native stack');
+    lines.push('Stacks:  neither eu-stack nor gdb is installed: a worker hung inside native code is reported without its native stack');
     const scope = readScope();
     if (scope) lines.push(`ptrace:  kernel.yama.ptrace_scope = ${scope}`);
   }

@@ -14,7 +14,7 @@ export interface RunnerOptions extends ExecuteOptions {
   memlimit: number;
   /** Report examples whose RSS growth reached this many MB (undefined = off). */
   traceMemory?: number;
-  /** Use gdb for native stacks when the inspector does not answer. */
+  /** Take native stacks (eu-stack, gdb) when the inspector does not answer. */
   gdb: boolean;
   /** --serial: run in this process. */
   serial: boolean;

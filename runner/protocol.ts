@@ -13,7 +13,7 @@
 //   DOORBELL_FD (4): a pipe; one byte after a record the parent must act on at once (ready, done, error,
 //     fatal) — a handful per file.
 // Parent → worker commands ("run this file") go over IPC: the worker is idle when it receives them. When a
-// limit passes, the parent takes the worker's stacks itself (inspector over SIGUSR1, gdb; runner/diagnosis).
+// limit passes, the parent takes the worker's stacks itself (inspector over SIGUSR1, eu-stack or gdb; runner/diagnosis).
 import type { ExampleResult, SourceFile } from '../src/model.js';
 import type { RunnerOptions } from './options.js';
 

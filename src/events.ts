@@ -14,7 +14,7 @@ export interface Incident {
   elapsed?: number;
   /** JavaScript stack of the stuck process (V8 inspector), when it answered. */
   jsStack?: string;
-  /** Native stack (gdb), when the JavaScript stack could not be had. */
+  /** Native stack (eu-stack or gdb), when the JavaScript stack could not be had. */
   nativeStack?: string;
   /** `ps`-style tree of the process and its children at the time. */
   processTree?: string;

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findGdb } from '../runner/diagnosis/native-stack.js';
+import { findStackTool } from '../runner/diagnosis/native-stack.js';
 import { survivorsAfter, treePidsOf } from './fault-helpers.js';
 import { lastLine, runMtest, scratch, type Finished } from './process-helpers.js';
 
@@ -101,14 +101,14 @@ describe('faults under --serial', function () {
     assert.equal(run.code, 4);
   });
 
-  it('a hang in native code: native stack (gdb, never forked), the whole report, every child killed, exit 4', async () => {
+  it('a hang in native code: native stack (eu-stack or gdb, never forked), the whole report, every child killed, exit 4', async () => {
     const run = await serial(['native-children.md', 'pass.md']);
     assertFinished(run, 7);
     const incident = run.file('native-children.md').incidents[0];
     assert.equal(incident.kind, 'timeout');
     assert.equal(incident.message, `Timed out after 1.0 s while running line ${lineOf('native-children.md', 'execSync(')}`);
     assert.equal(incident.jsStack, undefined);
-    if (findGdb()) assert.match(incident.nativeStack ?? '', /\[main thread\]/);
+    if (findStackTool()) assert.match(incident.nativeStack ?? '', /\[main thread\]/);
     const pids = treePidsOf(incident.processTree);
     assert.ok((incident.processTree?.match(/sleep 30/g) ?? []).length >= 2, incident.processTree);
     assert.deepEqual(await survivorsAfter(pids.slice(1)), [], 'the sleeping children died with the run');

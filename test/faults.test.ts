@@ -3,7 +3,9 @@
 // counts must add up, and no process of the run may survive it.
 import assert from 'node:assert/strict';
 import { countExamples, type SourceFile } from '../src/model.js';
-import { findGdb } from '../runner/diagnosis/native-stack.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { findGdb, findStackTool, inNativeCode, isIdle, nativeStack } from '../runner/diagnosis/native-stack.js';
 import { fixture, indexOf, lineOf, runFiles, treePidsOf, type Run } from './fault-helpers.js';
 
 /** The passing file ran completely. */
@@ -29,7 +31,7 @@ describe('faults in worker mode', function () {
     assert.equal(incident.index, i);
     assert.match(incident.message, new RegExp(`^Timed out after 1\\.0 s while running line ${lineOf(file, 'spin()')}$`));
     assert.match(incident.jsStack ?? '', new RegExp(`at spin \\(.*js-loop\\.md:${lineOf(file, 'function spin')}:`));
-    assert.equal(incident.nativeStack, undefined, 'no gdb needed when the inspector answered');
+    assert.equal(incident.nativeStack, undefined, 'no native stack needed when the inspector answered');
     assert.doesNotMatch(incident.output ?? '', /Debugger (listening|attached)/, "the inspector's banner is not the example's output");
     assert.match(incident.processTree ?? '', /worker\.js/);
     assert.equal(run.events.counts(file.path).notrun, 2);
@@ -55,11 +57,11 @@ describe('faults in worker mode', function () {
     const incident = run.record(file).incidents[0];
     assert.equal(incident.kind, 'timeout');
     assert.match(incident.message, new RegExp(`while running line ${lineOf(file, 'new Promise')}`));
-    if (findGdb()) assert.match(incident.message, /the process is idle/);
+    if (findStackTool()) assert.match(incident.message, /the process is idle/);
     assertPassed(run, pass);
   });
 
-  it('a block inside native code (execSync sleep): native stack by gdb, the sleeping child killed too', async () => {
+  it('a block inside native code (execSync sleep): native stack, the sleeping child killed too', async () => {
     const file = fixture('native-sleep.md');
     const run = await runFiles([file, pass]);
     const rec = run.record(file);
@@ -68,7 +70,7 @@ describe('faults in worker mode', function () {
     assert.equal(incident.kind, 'timeout');
     assert.match(incident.message, new RegExp(`^Timed out after 1\\.0 s while running line ${lineOf(file, 'sleep 30')}$`));
     assert.equal(incident.jsStack, undefined, 'the inspector cannot pause native code');
-    if (findGdb()) assert.match(incident.nativeStack ?? '', /SyncProcessRunner/);
+    if (findStackTool()) assert.match(incident.nativeStack ?? '', /SyncProcessRunner/);
     assert.doesNotMatch(incident.message, /idle/, 'a blocking native call is not idleness');
     assert.match(incident.processTree ?? '', /sleep 30/);
     assert.ok(treePidsOf(incident.processTree).length >= 2);
@@ -230,3 +232,46 @@ describe('faults in worker mode', function () {
     assert.match(warnings[0].message, /^RSS grew by \d+ MB$/);
   });
 });
+
+describe('native stacks: eu-stack and gdb', function () {
+  this.timeout(30000);
+  const euStack = onPath('eu-stack');
+  const gdb = findGdb();
+
+  /** A Node process blocked in native code (execSync waiting in C++ for a sleeping child). */
+  async function blockedNode(): Promise<ChildProcess> {
+    const child = spawn(process.execPath, ['-e', "process.stdout.write('ready\\n'); require('node:child_process').execSync('sleep 30')"], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    await new Promise((resolve) => child.stdout!.once('data', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // inside execSync by now
+    return child;
+  }
+
+  for (const [name, path] of [['eu-stack', euStack], ['gdb', gdb]] as const) {
+    it(`${name}: the main thread first, in native code, under the JavaScript that called it`, async function () {
+      if (!path) return this.skip();
+      const child = await blockedNode();
+      try {
+        const stack = await nativeStack(child.pid!, 10000, { name, path });
+        assert.ok(stack, `${name} gave no stack`);
+        assert.match(stack, new RegExp(`^Thread LWP ${child.pid}( "[^"]*")? \\[main thread\\]:\\n`));
+        assert.match(stack, /SyncProcessRunner/);
+        assert.equal(inNativeCode(stack), true, stack);
+        assert.equal(isIdle(stack), false, stack);
+      } finally {
+        process.kill(-child.pid!, 'SIGKILL');
+      }
+    });
+  }
+
+  it('eu-stack is preferred when both are installed (it is the faster)', function () {
+    if (!euStack || !gdb) return this.skip();
+    assert.equal(findStackTool()?.name, 'eu-stack');
+  });
+});
+
+function onPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (dir && existsSync(`${dir}/${name}`)) return `${dir}/${name}`;
+  }
+  return null;
+}

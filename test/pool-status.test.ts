@@ -68,6 +68,8 @@ describe('mtest doctor', function () {
     assert.match(text, /^Node: +v\d+\./m);
     assert.match(text, /^Engine: +/m);
     assert.match(text, /^gdb: +/m);
+    assert.match(text, /^eu-stack: +/m);
+    assert.match(text, /^Stacks: +/m);
     assert.match(text, /^CPUs: +\d+/m);
     assert.match(text, /^Memory: +[\d.]+ [GMk]B total/m);
   });

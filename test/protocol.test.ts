@@ -1,7 +1,7 @@
 // The parent ⇄ worker protocol and the small pure pieces of diagnosis: framing that survives any chunking,
 // the heartbeat's seqlock, gdb output condensing, and the wording of crashes.
 import assert from 'node:assert/strict';
-import { condenseGdbOutput, isIdle } from '../runner/diagnosis/native-stack.js';
+import { condenseNativeStack, inNativeCode, isIdle } from '../runner/diagnosis/native-stack.js';
 import { crashMessage, whereText } from '../src/incidents.js';
 import { inspectorUrlIn, withoutInspectorBanner } from '../runner/diagnosis/remote-stack.js';
 import { Heartbeat } from '../runner/serial/heartbeat.js';
@@ -145,7 +145,7 @@ describe('diagnosis text', () => {
   ].join('\n');
 
   it('condenses gdb output: main thread first, JIT frames folded, identical threads merged, arguments dropped', () => {
-    const text = condenseGdbOutput(gdb, 100)!;
+    const text = condenseNativeStack(gdb, 100)!;
     const lines = text.split('\n');
     assert.equal(lines[0], 'Thread LWP 100 "node" [main thread]:');
     assert.match(lines[1], /#0 +dgemm_kernel from \/lib\/libopenblas\.so\.0$/);
@@ -153,11 +153,46 @@ describe('diagnosis text', () => {
     assert.match(text, /Threads LWP 101 "node", LWP 102 "node" \(same stack\):/);
     assert.doesNotMatch(text, /private=0/);
     assert.equal(isIdle(text), false);
-    assert.equal(condenseGdbOutput('ptrace: Operation not permitted.', 100), undefined);
+    assert.equal(condenseNativeStack('ptrace: Operation not permitted.', 100), undefined);
+  });
+
+  it("condenses eu-stack's output the same way (the executable's frames without a library, JIT frames folded)", () => {
+    const euStack = [
+      'PID 100 - process',
+      'TID 100:',
+      '#0  0x00007f8a dgemm_kernel_direct - /usr/lib/x86_64-linux-gnu/libopenblas.so.0',
+      '#1  0x00007f8b Matrix::Mul(Napi::CallbackInfo const&) - /work/build/Release/mtest_engine.node',
+      '#2  0x0000000000f50bdf v8::internal::FunctionCallbackArguments::Call(v8::internal::CallHandlerInfo) - /usr/bin/node',
+      '#3  0x00003ce51d1404e9 - /usr/bin/node',
+      '#4  0x00000000018cfd1c Builtins_InterpreterEntryTrampoline - /usr/bin/node',
+      'TID 101:',
+      '#0  0x00007f8c blas_thread_server - /usr/lib/x86_64-linux-gnu/libopenblas.so.0',
+      'eu-stack: dwfl_thread_getframes tid 101 at 0x7f8c in libopenblas.so.0: No DWARF information found',
+    ].join('\n');
+    const text = condenseNativeStack(euStack, 100)!;
+    const lines = text.split('\n');
+    assert.match(lines[0], /^Thread LWP 100( "[^"]*")? \[main thread\]:$/);
+    assert.match(lines[1], /#0 +dgemm_kernel_direct from \/usr\/lib\/x86_64-linux-gnu\/libopenblas\.so\.0$/);
+    assert.match(lines[2], /#1 +Matrix::Mul\(Napi::CallbackInfo const&\) from \/work\/build\/Release\/mtest_engine\.node$/);
+    assert.match(lines[3], /#2 +v8::internal::FunctionCallbackArguments::Call\(v8::internal::CallHandlerInfo\)$/);
+    assert.match(lines[4], /… 2 JavaScript frames/);
+    assert.match(text, /Thread LWP 101( "[^"]*")?:\n +#0 +blas_thread_server from /);
+    assert.doesNotMatch(text, /DWARF/);
+    assert.equal(inNativeCode(text), true);
+  });
+
+  it('tells a main thread in native code (no JavaScript stack can come) from one in JavaScript or V8', () => {
+    const at = (...frames: string[]): string => condenseNativeStack(['Thread 1 (Thread 0x1 (LWP 5) "node"):', ...frames].join('\n'), 5)!;
+    assert.equal(inNativeCode(at('#0  0x1 in dgemm_kernel () from /lib/libopenblas.so.0', '#1  0x2 in ?? ()')), true);
+    assert.equal(inNativeCode(at('#0  0x1 in __GI_epoll_pwait (epfd=18) at ../sysdeps/unix/sysv/linux/epoll_pwait.c:40', '#1  uv_run ()')), true);
+    assert.equal(inNativeCode(at('#0  0x1 in ?? ()', '#1  0x2 in Builtins_JSEntry ()')), false);
+    assert.equal(inNativeCode(at('#0  0x1 in v8::internal::Heap::CollectGarbage(int) ()', '#1  0x2 in ?? ()')), false);
+    assert.equal(inNativeCode(at('#0  0x1 in Builtins_ArrayPrototypePush ()')), false);
+    assert.equal(inNativeCode('no stack at all'), false);
   });
 
   it('tells an idle main thread (waiting in the event loop) from one blocked in a native call', () => {
-    const idle = condenseGdbOutput(
+    const idle = condenseNativeStack(
       ['Thread 1 (Thread 0x1 (LWP 5) "node"):', '#0  epoll_wait ()', '#1  uv_run ()', '#2  node::SpinEventLoopInternal(node::Environment*) ()'].join('\n'),
       5,
     )!;

@@ -235,7 +235,7 @@ describe('no fork while BLAS threads may run (--serial, --debug)', function () {
   this.timeout(120000);
 
   for (const mode of [['--serial'], ['--debug']]) {
-    it(`a large product past its limit ends, with gdb asked for the native stack (${mode.join(' ')})`, async () => {
+    it(`a large product past its limit ends, with the native stack asked for (${mode.join(' ')})`, async () => {
       const dir = scratch({ 'g.md': 'sage: const A = randomMatrix(3000, 3000, 1)\nsage: A.mul(A).rows  // timeout 0.1\n3000\nsage: 1\n1\n' });
       for (let round = 0; round < 2; round++) {
         const started = Date.now();

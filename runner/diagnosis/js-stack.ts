@@ -1,7 +1,7 @@
 // The JavaScript stack of this process's main thread, taken from a worker thread (the watchdog) through the
 // V8 inspector: no port, no flag, works in workers and under --serial alike. Debugger.pause answers within
 // tens of milliseconds while the main thread runs JavaScript (a loop, a promise job, Atomics.wait) and never
-// while it is inside native code — then the caller falls back to gdb.
+// while it is inside native code — then the caller falls back to the native stack.
 import inspector from 'node:inspector';
 
 export interface CallFrame {

@@ -1,51 +1,114 @@
-// The native stacks of every thread of a process, through gdb (attach, backtrace, detach: ~0.5–1 s).
-// Used when the JavaScript stack cannot be had because the main thread is inside native code — the case
-// of the OpenBLAS hang mtest was built for. A non-parent may attach because the engine addon calls
-// prctl(PR_SET_PTRACER_ANY), and CI runs as root.
+// The native stacks of every thread of a process. Used when the JavaScript stack cannot be had because the
+// main thread is inside native code — the case of the OpenBLAS hang mtest was built for. Two tools take
+// them: eu-stack (elfutils) when installed, else gdb. Both attach with ptrace, unwind every thread and
+// detach; eu-stack takes ~0.15 s for a Node process where gdb takes 0.5–0.8 s, most of it reading the
+// symbols of the 100 MB node binary before it can attach. A non-parent may attach because the engine addon
+// calls prctl(PR_SET_PTRACER_ANY), and CI runs as root.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-let gdbPath: string | null | undefined;
+/** A program that prints every thread's native stack of a running process. */
+export interface StackTool {
+  name: 'eu-stack' | 'gdb';
+  path: string;
+}
 
-/** Absolute path of gdb on PATH, or null. */
-export function findGdb(): string | null {
-  if (gdbPath !== undefined) return gdbPath;
-  gdbPath = null;
+const found = new Map<string, string | null>();
+
+/** Absolute path of an executable on PATH, or null. */
+function onPath(name: string): string | null {
+  const known = found.get(name);
+  if (known !== undefined) return known;
+  let result: string | null = null;
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
-    const candidate = path.join(dir, 'gdb');
+    const candidate = path.join(dir, name);
     try {
       fs.accessSync(candidate, fs.constants.X_OK);
-      gdbPath = candidate;
+      result = candidate;
       break;
     } catch {
       // not here
     }
   }
-  return gdbPath;
+  found.set(name, result);
+  return result;
+}
+
+/** Absolute path of gdb on PATH, or null. */
+export function findGdb(): string | null {
+  return onPath('gdb');
+}
+
+/** The tool that takes native stacks here: eu-stack first (the faster), then gdb; null when neither is installed. */
+export function findStackTool(): StackTool | null {
+  const euStack = onPath('eu-stack');
+  if (euStack) return { name: 'eu-stack', path: euStack };
+  const gdb = findGdb();
+  return gdb ? { name: 'gdb', path: gdb } : null;
+}
+
+/**
+ * The tool's arguments for every thread's stack of `pid`. eu-stack: function names and each frame's module
+ * (`-m`), no source lines (they cost another 50 ms). gdb: no auto-loaded scripts and no debuginfod, the same
+ * stacks ~0.15 s sooner (0.57 vs 0.74 s for a Node process here), and nothing tries the network.
+ */
+export function stackToolArguments(tool: StackTool, pid: number): string[] {
+  if (tool.name === 'eu-stack') return ['-p', String(pid), '-m'];
+  return ['-nx', '-batch', '-iex', 'set auto-load no', '-iex', 'set debuginfod enabled off', '-p', String(pid), '-ex', 'set pagination off', '-ex', 'thread apply all bt'];
 }
 
 const MAX_LINES = 200;
 /** Frames shown per thread other than the main one. */
 const OTHER_THREAD_FRAMES = 8;
 
+interface ThreadStack {
+  header: string;
+  frames: string[];
+  main: boolean;
+}
+
+/** A thread's name, as the kernel has it (what gdb prints); empty once the process is gone. */
+function threadName(pid: number, tid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** The threads and frames of either tool's output; each frame condensed to `#N   function [from library]`. */
+function parseStacks(output: string, pid: number): ThreadStack[] {
+  const threads: ThreadStack[] = [];
+  const thread = (tid: number, name: string): void => {
+    threads.push({ header: `LWP ${tid}${name ? ` "${name}"` : ''}`, frames: [], main: tid === pid });
+  };
+  let condense = condenseGdbFrame;
+  for (const raw of output.split('\n')) {
+    const line = raw.trimEnd();
+    const gdbHeader = /^Thread (\d+) \(.*?LWP (\d+)\)(?: "([^"]*)")?/.exec(line);
+    const euHeader = /^TID (\d+):$/.exec(line);
+    if (gdbHeader) {
+      thread(Number(gdbHeader[2]), gdbHeader[3] ?? '');
+      condense = condenseGdbFrame;
+    } else if (euHeader) {
+      thread(Number(euHeader[1]), threadName(pid, Number(euHeader[1])));
+      condense = condenseEuStackFrame;
+    } else if (/^#\d+/.test(line) && threads.length > 0) {
+      threads[threads.length - 1].frames.push(condense(line));
+    }
+  }
+  return threads;
+}
+
 /**
  * Keep what a reader needs: the main thread (LWP = pid, where the example runs) first and in full, runs of
  * JIT frames (`??`, `Builtins_…`) folded into one line, argument lists dropped, and threads with the same
- * stack (libuv's pool, BLAS threads) listed once.
+ * stack (libuv's pool, BLAS threads) listed once. `output`: eu-stack's or gdb's.
  */
-export function condenseGdbOutput(output: string, pid: number): string | undefined {
-  const threads: { header: string; name: string; frames: string[]; main: boolean }[] = [];
-  for (const raw of output.split('\n')) {
-    const line = raw.trimEnd();
-    const header = /^Thread (\d+) \(.*?LWP (\d+)\)(?: "([^"]*)")?/.exec(line);
-    if (header) {
-      threads.push({ header: `LWP ${header[2]}${header[3] ? ` "${header[3]}"` : ''}`, name: header[3] ?? '', frames: [], main: Number(header[2]) === pid });
-    } else if (/^#\d+/.test(line) && threads.length > 0) {
-      threads[threads.length - 1].frames.push(condenseFrame(line));
-    }
-  }
+export function condenseNativeStack(output: string, pid: number): string | undefined {
+  const threads = parseStacks(output, pid);
   if (threads.length === 0) return undefined;
   const lines: string[] = [];
   const main = threads.find((t) => t.main);
@@ -96,8 +159,18 @@ function foldJit(frames: string[]): string[] {
   return out;
 }
 
-function condenseFrame(line: string): string {
-  // "#3  0x00007f… in do_futex_wait (sem=…, abstime=0x0) at ./nptl/sem_waitcommon.c:111"
+/** "#3  0x00007f… dgemm_kernel - /usr/lib/…/libopenblas.so.0"; no name: JIT code. */
+function condenseEuStackFrame(line: string): string {
+  const match = /^(#\d+)\s+0x[0-9a-f]+(?: (?!- )(.+?))?(?: - (\S+))?$/.exec(line);
+  if (!match) return line;
+  const [, number, fn, module] = match;
+  // The executable's own frames carry no "from", as in gdb's output.
+  const library = module && /\.so(\.|$)|\.node$/.test(module) ? ` from ${module}` : '';
+  return `${number.padEnd(4)} ${fn ?? '??'}${library}`;
+}
+
+/** "#3  0x00007f… in do_futex_wait (sem=…, abstime=0x0) at ./nptl/sem_waitcommon.c:111" */
+function condenseGdbFrame(line: string): string {
   const match = /^(#\d+)\s+(?:0x[0-9a-f]+ in )?(.+?)(?: \((?:[^()]|\([^()]*\))*\))?(?: (at|from) (\S+))?$/.exec(line);
   if (!match) return line;
   const [, number, fn, kind, where] = match;
@@ -105,29 +178,31 @@ function condenseFrame(line: string): string {
 }
 
 /**
- * gdb's arguments for every thread's backtrace of `pid`. No auto-loaded scripts and no debuginfod: the same
- * stacks ~0.15 s sooner (0.57 vs 0.74 s for a Node process here), and nothing tries the network.
+ * All threads' native stacks of `pid`, or undefined when no tool is installed, it cannot attach, or it is
+ * too slow. It forks (child_process): for another process only. A process that may have busy BLAS threads
+ * asks through posix_spawn instead (runner/serial/watchdog-thread.ts).
  */
-export function gdbArguments(pid: number): string[] {
-  return ['-nx', '-batch', '-iex', 'set auto-load no', '-iex', 'set debuginfod enabled off', '-p', String(pid), '-ex', 'set pagination off', '-ex', 'thread apply all bt'];
+export function nativeStack(pid: number, timeoutMs = 5000, tool = findStackTool()): Promise<string | undefined> {
+  if (!tool) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    execFile(
+      tool.path,
+      stackToolArguments(tool, pid),
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } },
+      (_error, stdout) => resolve(condenseNativeStack(String(stdout ?? ''), pid)),
+    );
+  });
 }
 
 /**
- * All threads' native stacks of `pid`, or undefined when gdb is missing, cannot attach, or is too slow.
- * It forks (child_process): for another process only. A process that may have busy BLAS threads asks
- * through posix_spawn instead (runner/serial/watchdog-thread.ts).
+ * The main thread was in native code (a BLAS routine, a system call, an addon, the event loop) when its
+ * stack was taken, not in JavaScript or V8 itself: its JavaScript stack cannot come while it stays there.
  */
-export function nativeStack(pid: number, timeoutMs = 5000): Promise<string | undefined> {
-  const gdb = findGdb();
-  if (!gdb) return Promise.resolve(undefined);
-  return new Promise((resolve) => {
-    execFile(
-      gdb,
-      gdbArguments(pid),
-      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } },
-      (_error, stdout) => resolve(condenseGdbOutput(String(stdout ?? ''), pid)),
-    );
-  });
+export function inNativeCode(condensed: string): boolean {
+  const top = /\[main thread\]:\n\s+(.*)/.exec(condensed)?.[1];
+  if (!top || top.startsWith('…')) return false; // no stack, or JIT / interpreter frames on top
+  const fn = top.replace(/^#\d+\s+/, '');
+  return !(fn.startsWith('v8::') || fn.startsWith('Builtins_'));
 }
 
 /**

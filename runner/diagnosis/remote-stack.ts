@@ -2,7 +2,7 @@
 // started with --inspect-port=127.0.0.1:0: on SIGUSR1, Node's own signal thread opens its inspector (so this
 // works while the main thread is stuck) and names the WebSocket URL on stderr, which is the worker's log.
 // Debugger.pause answers within tens of milliseconds while the main thread runs JavaScript (a loop, a
-// promise job, Atomics.wait) and never while it is inside native code: then the caller falls back to gdb.
+// promise job, Atomics.wait) and never while it is inside native code: then the caller falls back to the native stack.
 import { formatCallFrames, type CallFrame } from './js-stack.js';
 
 const LISTENING = /Debugger listening on (ws:\/\/\S+)/;

@@ -5,7 +5,7 @@
 import type { Incident, RunEvents } from '../../src/events.js';
 import { indent } from '../../src/report/format.js';
 import { notRun, type Example, type ExampleResult, type SourceFile } from '../../src/model.js';
-import { isIdle, nativeStack } from '../diagnosis/native-stack.js';
+import { inNativeCode, isIdle, nativeStack } from '../diagnosis/native-stack.js';
 import { formatProcessTree } from '../diagnosis/process-tree.js';
 import { OUTPUT_LIMIT, crashMessage, fileTimeoutMessage, interruptedMessage, memoryMessage, outputMessage, timeoutMessage, whereText } from '../../src/incidents.js';
 import { MB } from '../memory.js';
@@ -21,8 +21,8 @@ export interface FileRunTuning {
   hangGraceMs: number;
   /** How long the worker's inspector gets to give its JavaScript stack, ms. */
   stackWaitMs: number;
-  /** When gdb starts beside the inspector if it has not answered yet, ms. */
-  gdbAfterMs: number;
+  /** When the native stack tool (eu-stack, gdb) starts beside the inspector if it has not answered yet, ms. */
+  nativeAfterMs: number;
   /** Parent-side RSS (and output) polling period, ms. */
   memoryPollMs: number;
   /**
@@ -32,7 +32,7 @@ export interface FileRunTuning {
   outputLimit: number;
 }
 
-export const DEFAULT_FILE_RUN_TUNING: FileRunTuning = { hangGraceMs: 50, stackWaitMs: 500, gdbAfterMs: 150, memoryPollMs: 100, outputLimit: OUTPUT_LIMIT };
+export const DEFAULT_FILE_RUN_TUNING: FileRunTuning = { hangGraceMs: 50, stackWaitMs: 500, nativeAfterMs: 150, memoryPollMs: 100, outputLimit: OUTPUT_LIMIT };
 
 type Limit = 'timeout' | 'file-timeout' | 'memory' | 'output';
 
@@ -277,11 +277,10 @@ export class FileRun {
   }
 
   /**
-   * The worker's stacks: JavaScript through its inspector, else native through gdb. gdb is not started
-   * only after the inspector gave up: when the inspector has not answered within `gdbAfterMs` (it answers
-   * a thread running JavaScript well before), gdb starts beside it, so a native hang is reported about
-   * `stackWaitMs − gdbAfterMs` sooner; gdb attaches only after its own start-up, by when a late JavaScript
-   * answer has come.
+   * The worker's stacks: JavaScript through its inspector, else native (eu-stack or gdb). The inspector
+   * answers a thread running JavaScript within ~0.1 s; when it has not answered within `nativeAfterMs`, the
+   * native stack is taken beside it. A native stack that shows the main thread in native code ends the
+   * wait: no JavaScript stack can come from there. Otherwise the inspector keeps its `stackWaitMs`.
    */
   private async stacks(): Promise<{ js?: string; native?: string }> {
     const js = this.handle.jsStack(this.tuning.stackWaitMs);
@@ -289,10 +288,12 @@ export class FileRun {
     let answered = false;
     void js.then(() => (answered = true));
     const native = new Promise<string | undefined>((resolve) => {
-      setTimeout(() => (answered || this.handle.exit ? resolve(undefined) : nativeStack(this.handle.pid).then(resolve)), this.tuning.gdbAfterMs);
+      setTimeout(() => (answered || this.handle.exit ? resolve(undefined) : nativeStack(this.handle.pid).then(resolve)), this.tuning.nativeAfterMs);
     });
-    const stack = await js;
-    return stack ? { js: stack } : { native: await native };
+    const stuckInNative = native.then((stack) => (stack && inNativeCode(stack) ? stack : new Promise<never>(() => {})));
+    const first = await Promise.race<{ js?: string; native?: string }>([js.then((stack) => ({ js: stack })), stuckInNative.then((stack) => ({ native: stack }))]);
+    if (first.native || first.js) return first;
+    return { native: await native };
   }
 
   /** The worker exited while the file was running. */

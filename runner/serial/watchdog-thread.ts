@@ -13,7 +13,7 @@ import { formatIncident, indent } from '../../src/report/format.js';
 import { EXIT } from '../../src/report/tally.js';
 import { ReportWriter } from '../../src/report/output.js';
 import { captureMainThreadStack } from '../diagnosis/js-stack.js';
-import { condenseGdbOutput, findGdb, gdbArguments, isIdle } from '../diagnosis/native-stack.js';
+import { condenseNativeStack, findStackTool, isIdle, stackToolArguments } from '../diagnosis/native-stack.js';
 import { formatProcessTree } from '../diagnosis/process-tree.js';
 import { killTreeNow } from '../kill.js';
 import { processAddon } from '../process-addon.js';
@@ -39,7 +39,7 @@ const INTERRUPT_GRACE_MS = 2000;
 /** How long the main thread gets to act on a stop signal before the run is ended here. */
 const SIGNAL_GRACE_MS = 1000;
 const MEMORY_POLL_MS = 100;
-const GDB_TIMEOUT_MS = 5000;
+const NATIVE_STACK_TIMEOUT_MS = 5000;
 
 const handled: Record<StackReason, number> = { timeout: 0, 'file-timeout': 0, memory: 0, interrupted: 0, crash: 0 };
 let busy = false;
@@ -122,17 +122,17 @@ function limitMessage(reason: StackReason, beat: HeartbeatSnapshot): string {
   return reason === 'timeout' ? timeoutMessage(beat.exampleLimitMs / 1000, at) : fileTimeoutMessage(beat.fileLimitMs / 1000, at);
 }
 
-/** The main thread's stacks: JavaScript through the inspector, else native through gdb (never forked). */
+/** The main thread's stacks: JavaScript through the inspector, else native through eu-stack or gdb (never forked). */
 async function stacks(): Promise<Pick<Incident, 'jsStack' | 'nativeStack'>> {
   const jsStack = await captureMainThreadStack(JS_STACK_WAIT_MS);
   return jsStack ? { jsStack } : nativeOnly();
 }
 
 function nativeOnly(): Pick<Incident, 'nativeStack'> {
-  const gdb = data.gdb ? findGdb() : null;
-  if (!gdb || !addon) return {};
-  const run = addon.spawnCapture([gdb, ...gdbArguments(process.pid)], GDB_TIMEOUT_MS);
-  const nativeStack = run ? condenseGdbOutput(run.output, process.pid) : undefined;
+  const tool = data.gdb ? findStackTool() : null;
+  if (!tool || !addon) return {};
+  const run = addon.spawnCapture([tool.path, ...stackToolArguments(tool, process.pid)], NATIVE_STACK_TIMEOUT_MS);
+  const nativeStack = run ? condenseNativeStack(run.output, process.pid) : undefined;
   return nativeStack ? { nativeStack } : {};
 }
 
@@ -206,7 +206,7 @@ async function warnStillRunning(reason: StackReason, beat: HeartbeatSnapshot): P
   const found = await stacks();
   if (!stillRunning(beat)) return;
   const head = reason === 'memory' ? `mtest: ${limitMessage(reason, beat)} of ${running(beat).file?.path ?? 'the current file'}` : `mtest: still running ${lineOfFile(beat)} after ${elapsed.toFixed(0)} s`;
-  const stack = found.jsStack ? `JavaScript stack:\n${found.jsStack}\n` : found.nativeStack ? `Native stack (gdb):\n${found.nativeStack}\n` : 'The JavaScript stack did not answer (inside native code).\n';
+  const stack = found.jsStack ? `JavaScript stack:\n${found.jsStack}\n` : found.nativeStack ? `Native stack:\n${found.nativeStack}\n` : 'The JavaScript stack did not answer (inside native code).\n';
   report.write(`${head}\n${source ? indent(source) + '\n' : ''}${stack}`);
 }
 

@@ -22,7 +22,7 @@ export type StackReason = 'timeout' | 'file-timeout' | 'memory' | 'interrupted' 
 
 export interface WatchdogConfig {
   mode: WatchdogMode;
-  /** Use gdb for a native stack when the inspector does not answer. */
+  /** Take a native stack (eu-stack, gdb) when the inspector does not answer. */
   gdb: boolean;
   /** serial: the mtest_guard addon whose `interrupt()` ends a guarded synchronous example at its limit. */
   guardAddon?: string;

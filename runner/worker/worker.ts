@@ -1,6 +1,6 @@
 // A worker process (forked by WorkerPool). It runs one file at a time when told to over IPC, and announces
 // every example in its record log *before* running it and reports it right after. It never decides its own
-// fate: the parent watches the clock and memory, takes its stacks (inspector, gdb) and kills it.
+// fate: the parent watches the clock and memory, takes its stacks (inspector, eu-stack or gdb) and kills it.
 import { restoreExtraCaCerts } from '../extra-ca.js';
 import { executeFile } from '../../src/execute/index.js';
 import type { ExampleResult } from '../../src/model.js';

@@ -34,7 +34,7 @@ export function replayOptions(recorded: RecordedOptions, serial: boolean): Runne
     blasThreads: recorded.blasThreads,
     fileTimeout: recorded.fileTimeout,
     memlimit: recorded.memlimit,
-    // Stacks are not shown; gdb would only make every reproduced native hang slower.
+    // Stacks are not shown; native stacks would only make every reproduced native hang slower.
     gdb: false,
     serial,
     debug: false,

@@ -62,7 +62,7 @@ export const OPTIONS: OptionSpec[] = [
   { names: ['--file-timeout'], key: 'fileTimeout', kind: 'seconds', arg: 'S', help: 'per-file time limit (default 600; 0 = none)' },
   { names: ['--memlimit'], key: 'memlimit', kind: 'int', arg: 'MB', help: 'RSS limit per worker (default: total memory / jobs; 0 = none)' },
   { names: ['--trace-memory'], key: 'traceMemory', kind: 'optional-number', implied: 100, arg: '[MB]', help: 'list examples whose RSS grew by MB or more (default 100)' },
-  { names: ['--no-gdb'], key: 'gdb', kind: 'negated', help: 'do not use gdb for native stacks of hung workers' },
+  { names: ['--no-gdb'], key: 'gdb', kind: 'negated', help: 'do not take native stacks (eu-stack, gdb) of hung workers' },
   { names: ['--long'], key: 'long', kind: 'flag', help: 'also run examples marked `long time`' },
   { names: ['--optional'], key: 'optional', kind: 'list', arg: 'TAGS', help: 'run examples needing these tags (comma-separated; `bug` runs known bugs)' },
   { names: ['-x', '--exitfirst'], key: 'exitFirst', kind: 'flag', help: 'stop the run at the first failure' },

@@ -28,7 +28,7 @@ for (const [name, fixture] of [['JS hang', 'js-loop.md'], ['native hang', 'nativ
     // so it learns of an example's start late. An upper bound (it includes the examples before the hang).
     const started = record.times.fileStart;
     latencies.push(record.times.incident[0] - started - options.timeout * 1000);
-    stack = incident.jsStack ? 'JavaScript stack' : incident.nativeStack ? 'native stack (gdb)' : 'no stack';
+    stack = incident.jsStack ? 'JavaScript stack' : incident.nativeStack ? 'native stack' : 'no stack';
   }
   console.log(`${name.padEnd(12)} timeout → report: median ${median(latencies)} ms (runs: ${latencies.join(', ')} ms), with ${stack}`);
 }
