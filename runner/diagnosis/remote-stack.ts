@@ -31,6 +31,7 @@ export function withoutInspectorBanner(output: string): string {
  */
 export async function remoteStack(pid: number, url: () => string | undefined, timeoutMs: number): Promise<string | undefined> {
   const deadline = Date.now() + timeoutMs;
+  void loadWebSocket(); // while the worker opens its inspector
   try {
     process.kill(pid, 'SIGUSR1');
   } catch {
@@ -41,9 +42,18 @@ export async function remoteStack(pid: number, url: () => string | undefined, ti
     if (Date.now() >= deadline) return undefined;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  // ws (the WebSocket client; Node 20 has none built in) is loaded only when a stack is wanted.
-  const { default: WebSocket } = await import('ws');
+  const WebSocket = await loadWebSocket();
   return pauseAndRead(new WebSocket(address, { perMessageDeflate: false }), deadline);
+}
+
+let webSocket: Promise<typeof import('ws').WebSocket> | undefined;
+
+/**
+ * ws, the WebSocket client (Node 20 has none built in), loaded only when a stack may be wanted: its first
+ * load takes ~40 ms, which a report would otherwise wait for. The pool calls this as an example nears its limit.
+ */
+export function loadWebSocket(): Promise<typeof import('ws').WebSocket> {
+  return (webSocket ??= import('ws').then((ws) => ws.default));
 }
 
 function pauseAndRead(ws: import('ws').WebSocket, deadline: number): Promise<string | undefined> {

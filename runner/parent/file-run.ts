@@ -7,6 +7,7 @@ import { indent } from '../../src/report/format.js';
 import { notRun, type Example, type ExampleResult, type SourceFile } from '../../src/model.js';
 import { inNativeCode, isIdle, nativeStack } from '../diagnosis/native-stack.js';
 import { formatProcessTree } from '../diagnosis/process-tree.js';
+import { loadWebSocket } from '../diagnosis/remote-stack.js';
 import { OUTPUT_LIMIT, crashMessage, fileTimeoutMessage, interruptedMessage, memoryMessage, outputMessage, timeoutMessage, whereText } from '../../src/incidents.js';
 import { MB } from '../memory.js';
 import type { RunnerOptions } from '../options.js';
@@ -31,6 +32,9 @@ export interface FileRunTuning {
    */
   outputLimit: number;
 }
+
+/** How long before an example's limit the inspector's client is loaded (a report then need not wait for it), ms. */
+const STACK_LEAD_MS = 300;
 
 export const DEFAULT_FILE_RUN_TUNING: FileRunTuning = { hangGraceMs: 50, stackWaitMs: 500, nativeAfterMs: 150, memoryPollMs: 100, outputLimit: OUTPUT_LIMIT };
 
@@ -86,6 +90,7 @@ export class FileRun {
     }
     this.logStart = this.handle.logBytes;
     this.watchTimer = setInterval(() => {
+      if (this.current && this.current.deadline - Date.now() < STACK_LEAD_MS) void loadWebSocket();
       const written = this.handle.logBytes - this.logStart;
       if (written > this.tuning.outputLimit) return void this.limitPassed('output', written);
       if (memlimit <= 0) return;
