@@ -21,6 +21,8 @@ export const DOORBELL_FD = 4;
 export const LOG_FD = 5;
 /** Names the prelude (JSON list) a new worker loads before it reports ready; not left in its environment. */
 export const PRELUDE_ENV = 'MTEST_WORKER_PRELUDE';
+/** Set for the one worker that is to name the engine's BLAS when ready; not left in its environment. */
+export const NAME_BLAS_ENV = 'MTEST_WORKER_NAME_BLAS';
 /** How often the parent reads a busy worker's log (its clocks and the status line run on this), ms. */
 export const POLL_MS = 50;
 

@@ -2,6 +2,7 @@
 // budget in the environment, --exitfirst, Ctrl-C, and the per-worker file history for `mtest bisect`.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { countExamples } from '../src/model.js';
 import { fixture, runFiles, survivorsAfter, treePidsOf } from './fault-helpers.js';
@@ -85,6 +86,21 @@ describe('worker pool', function () {
     const env = fixture('prelude-env.md');
     const run = await runFiles([env], { jobs: 1 });
     assert.equal(run.events.counts(env.path).passed, countExamples(env), `${PRELUDE_ENV} is not in a worker's environment`);
+  });
+
+  it('only the first worker loads OpenBLAS to name it; the others load it when an example first uses the engine', async () => {
+    const workers = new PrestartedWorkers(2, spawnOptions({ blasThreads: 1, prelude: ['builtin'] }));
+    const first = workers.take(1)!;
+    const second = workers.take(2)!;
+    try {
+      assert.equal((await first.ready)?.blas?.library, 'OpenBLAS');
+      assert.equal((await second.ready)?.blas, undefined);
+      const maps = (pid: number): string => readFileSync(`/proc/${pid}/maps`, 'utf8');
+      assert.match(maps(first.pid), /openblas/);
+      assert.doesNotMatch(maps(second.pid), /openblas|mtest_engine/);
+    } finally {
+      await Promise.all([first.retire(), second.retire(), workers.release()]);
+    }
   });
 
   it('--exitfirst: after the first failure no new file starts; what did not run is reported as not run', async () => {

@@ -54,7 +54,7 @@ export class PrestartedWorkers {
   private readonly first?: WorkerHandle;
 
   constructor(count: number, spawn: WorkerSpawnOptions) {
-    for (let slot = 1; slot <= count; slot++) this.handles.set(slot, new WorkerHandle(slot, spawn));
+    for (let slot = 1; slot <= count; slot++) this.handles.set(slot, new WorkerHandle(slot, { ...spawn, nameBlas: slot === 1 }));
     this.first = this.handles.get(1);
   }
 

@@ -20,6 +20,7 @@ import {
   RecordDecoder,
   DOORBELL_FD,
   POLL_MS,
+  NAME_BLAS_ENV,
   PRELUDE_ENV,
   type BlasInfo,
   workerStdio,
@@ -38,6 +39,11 @@ export interface WorkerSpawnOptions {
   workerModule?: string;
   /** The prelude, loaded by the worker before it reports ready (so while the parent parses). */
   prelude?: string[];
+  /**
+   * Report the engine's BLAS when ready (the header's). Only the first worker is asked: reading it loads
+   * OpenBLAS, which the others then load only when an example first uses the engine.
+   */
+  nameBlas?: boolean;
 }
 
 /** What a worker says when it is ready: its engine's BLAS, or why its prelude could not be loaded. */
@@ -128,6 +134,7 @@ export class WorkerHandle {
           OMP_NUM_THREADS: threads,
           MKL_NUM_THREADS: threads,
           ...(spawn.prelude ? { [PRELUDE_ENV]: JSON.stringify(spawn.prelude) } : {}),
+          ...(spawn.nameBlas ? { [NAME_BLAS_ENV]: '1' } : {}),
           ...spawn.env,
         }),
         // The inspector opens only on SIGUSR1 (when a stack is wanted), on a free loopback port.

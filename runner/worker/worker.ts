@@ -5,7 +5,7 @@ import { restoreExtraCaCerts } from '../extra-ca.js';
 import { executeFile } from '../../src/execute/index.js';
 import type { ExampleResult } from '../../src/model.js';
 import { isBuiltinEngine, loadPrelude } from '../../src/execute/modules.js';
-import { DOORBELL_FD, LOG_FD, PRELUDE_ENV, type BlasInfo, type WorkerCommand } from '../protocol.js';
+import { DOORBELL_FD, LOG_FD, NAME_BLAS_ENV, PRELUDE_ENV, type BlasInfo, type WorkerCommand } from '../protocol.js';
 import { RecordWriter } from './record-writer.js';
 import { processAddon } from '../process-addon.js';
 import { LeftoverTracker } from '../leftovers.js';
@@ -82,18 +82,20 @@ process.on('message', (command: WorkerCommand) => {
 });
 
 /**
- * Load the prelude the pool named (PRELUDE_ENV) while the parent is still finding and parsing files, and
- * read the engine's BLAS facts for the run's header. A prelude that fails to load fails each file's run
- * with its message, as it would without this.
+ * Load the prelude the pool named (PRELUDE_ENV) while the parent is still finding and parsing files, and,
+ * when asked (NAME_BLAS_ENV), read the engine's BLAS facts for the run's header. A prelude that fails to
+ * load fails each file's run with its message, as it would without this.
  */
 async function preload(): Promise<{ blas?: BlasInfo; preludeError?: string }> {
   const named = process.env[PRELUDE_ENV];
+  const nameBlas = process.env[NAME_BLAS_ENV] === '1';
   delete process.env[PRELUDE_ENV];
+  delete process.env[NAME_BLAS_ENV];
   if (!named) return {};
   try {
     const modules = JSON.parse(named) as string[];
     const exports = await loadPrelude(modules);
-    const config = modules.some(isBuiltinEngine) ? (exports.blasConfig as (() => BlasInfo) | undefined)?.() : undefined;
+    const config = nameBlas && modules.some(isBuiltinEngine) ? (exports.blasConfig as (() => BlasInfo) | undefined)?.() : undefined;
     return { blas: config && { library: config.library, version: config.version, threads: config.threads, coretype: config.coretype } };
   } catch (error) {
     return { preludeError: error instanceof Error ? error.message : String(error) };
