@@ -326,3 +326,27 @@ describe('failure block of an unexpected exception', () => {
     assert.ok(r.out.includes(block), r.out);
   });
 });
+
+describe('mtest CLI start-up', () => {
+  /** The modules a compiled module loads by static `import` (tsc drops type-only ones), transitively. */
+  function staticGraph(entry: string): Set<string> {
+    const seen = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/^import\s+(?:[^'"]*?\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]/gm)) visit(path.resolve(path.dirname(file), m[1]));
+    };
+    visit(entry);
+    return seen;
+  }
+
+  it('starts the workers before it loads the stages: main reaches none of them by static import', () => {
+    const dist = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+    const graph = [...staticGraph(path.join(dist, 'src', 'cli', 'main.js'))].map((f) => path.relative(dist, f));
+    for (const stage of ['src/cli/run.js', 'src/sources/', 'src/parsing/', 'src/report/run-report.js', 'src/schedule/index.js', 'src/execute/index.js', 'runner/parent/']) {
+      assert.ok(!graph.some((f) => f.startsWith(stage)), `${stage} is loaded before the workers start: ${graph.join(', ')}`);
+    }
+    assert.ok(graph.length < 20, `${graph.length} modules before the workers start: ${graph.join(', ')}`);
+  });
+});

@@ -1,0 +1,232 @@
+// The test and list commands, wired stage by stage: sources → examples → schedule → execute → check →
+// report. Loaded by main once the workers are starting, so that their boot overlaps loading all of this.
+import { randomBytes } from 'node:crypto';
+import { platform } from 'node:os';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { RunEvents } from '../events.js';
+import type { InputError, SourceFile } from '../model.js';
+import { BUILTIN_ENGINE, isBuiltinEngine, loadPrelude } from '../execute/modules.js';
+import type { Output } from '../report/output.js';
+import { plural, seconds } from '../report/format.js';
+import { RunReport, type ReportOptions, type ReportPlan, type RunIdentity } from '../report/run-report.js';
+import type { TypecheckGate, TypecheckThread } from '../typecheck/gate.js';
+import { EXIT } from '../report/tally.js';
+import { StatusLine } from '../report/status-line.js';
+import { TraceReporter } from '../report/trace.js';
+import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
+import type { BlasInfo } from '../../runner/protocol.js';
+import type { PrestartedWorkers } from '../../runner/parent/pool.js';
+import { WorkerStartError } from '../../runner/errors.js';
+import type { FileConfig } from './config.js';
+import { colourWanted, statusStream, stdio } from './io.js';
+import { listExamples } from './list.js';
+import type { CliOptions, ParsedArgs } from './options.js';
+import { resolveOptions } from './resolve.js';
+import { saveWorkers, WorkerHistory } from '../bisect/record.js';
+import { collectSources, findSources, sourceLoader } from './collect.js';
+import { planRun, type Plan } from '../schedule/index.js';
+
+/** `mtest PATH…` and `mtest list PATH…`, once the configuration is read and the workers are starting. */
+export async function runCommand(
+  args: ParsedArgs,
+  config: FileConfig,
+  io: Output,
+  cwd: string,
+  fileArguments: number | undefined,
+  prestarted: PrestartedWorkers | undefined,
+  typecheck: TypecheckThread | undefined,
+): Promise<number> {
+  const inputErrors = (errors: InputError[]): number => {
+    for (const e of errors) io.err(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
+    return errors.length > 0 ? EXIT.usage : 0;
+  };
+  if (args.command === 'list') {
+    const collected = await collectSources(args.paths, config, cwd);
+    const inputBits = inputErrors(collected.errors);
+    io.out(listExamples(collected.files, args.options.json !== undefined));
+    return inputBits;
+  }
+  const found = await findSources(args.paths, config, cwd);
+  const notes: string[] = [];
+  const where = args.paths.length > 0 ? args.paths : config.include!;
+  const load = sourceLoader(config, cwd);
+  // one-line notices (a notebook of another language) set no exit bit
+  const loaded: SourceFile[] = [];
+  const loader = (path: string) => {
+    const file = load(path);
+    if (file) loaded.push(file);
+    for (const e of file?.notices ?? []) notes.push(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
+    return file;
+  };
+  const plan = planRun(found.files, loader, scheduleOptions(args.options), where, cwd, (line) => notes.push(`mtest: ${line}\n`));
+  // the problems of the files this run takes (a shard reports its own files' only; nothing to run: all)
+  const inputBits = inputErrors([...found.errors, ...(typeof plan === 'number' ? loaded : plan.files).flatMap((f) => f.errors)]);
+  for (const note of notes) io.err(note);
+  if (typeof plan === 'number') return inputBits | plan;
+  return inputBits | (await runTests(args.options, config, plan, io, fileArguments, inputBits !== 0, prestarted, cwd, typecheck));
+}
+
+function runId(now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const date = `${now.getFullYear()}-${p(now.getMonth() + 1)}-${p(now.getDate())}-${p(now.getHours())}-${p(now.getMinutes())}-${p(now.getSeconds())}`;
+  return `${date}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The built-in engine's BLAS facts for the header; undefined when the engine is not in use or not built. */
+async function blasInfo(prelude: string[]): Promise<BlasInfo | undefined> {
+  if (!prelude.some(isBuiltinEngine)) return undefined;
+  try {
+    const engine = (await import(pathToFileURL(BUILTIN_ENGINE).href)) as { blasConfig?: () => BlasInfo };
+    return engine.blasConfig?.();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Tags enabled without asking: the platform, and `engine` when the built-in engine loads. */
+function detectedTags(blas: BlasInfo | undefined): string[] {
+  const tags = [platform() as string];
+  if (blas) tags.unshift('engine');
+  return tags;
+}
+
+async function runFiles(files: SourceFile[], options: RunnerOptions, events: RunEvents, prestarted: PrestartedWorkers | undefined, plan: ReportPlan): Promise<RunnerOutcome> {
+  if (options.serial) {
+    const { runSerial } = await import('../../runner/serial/serial.js');
+    return runSerial(files, options, events, undefined, plan);
+  }
+  const { runWorkers } = await import('../../runner/parent/pool.js');
+  return runWorkers(files, options, events, undefined, prestarted);
+}
+
+function headerLines(id: string, options: RunnerOptions, fileCount: number, blas: BlasInfo | undefined): string[] {
+  const where = options.serial ? 'serially' : `using ${plural(options.jobs, 'worker')}`;
+  const blasText = blas ? `BLAS: ${blas.library} ${blas.version}${blas.coretype ? ` (${blas.coretype} kernels)` : ''}, ${plural(options.blasThreads, 'thread')} per ${options.serial ? 'process' : 'worker'}` : 'BLAS: not loaded';
+  return [
+    `Running doctests with ID ${id}.`,
+    `Using --optional=${options.optional.join(',')}  --random-seed=${options.randomSeed}`,
+    `Doctesting ${plural(fileCount, 'file')} ${where} (${blasText}).`,
+  ];
+}
+
+/** schedule → execute → report for the collected files; returns the exit bits of the run. */
+async function runTests(
+  cli: CliOptions,
+  config: FileConfig,
+  plan: Plan,
+  io: Output,
+  fileArguments: number | undefined,
+  inputErrors: boolean,
+  prestarted: PrestartedWorkers | undefined,
+  cwd: string,
+  typecheckThread?: TypecheckThread,
+): Promise<number> {
+  const startedAt = Date.now();
+  const prelude = cli.prelude ?? config.prelude ?? ['builtin'];
+  const serial = Boolean(cli.serial || cli.debug);
+  // With workers, the first one names the engine's BLAS: it loads the prelude while this process parses.
+  // Only if it could not does this process load the engine, just to name it, and never computes: one BLAS
+  // thread, because OpenBLAS's extra threads spin for a while (~13 % of a core here) and would take CPU
+  // from the workers. Workers get their own count explicitly.
+  if (!serial) process.env.OPENBLAS_NUM_THREADS = '1';
+  const ready = await prestarted?.ready();
+  const blas = ready?.blas ?? (await blasInfo(prelude));
+  const options = resolveOptions(cli, config, detectedTags(blas), fileArguments);
+  const files = plan.files;
+
+  const identity: RunIdentity = { id: runId(), randomSeed: options.randomSeed, startedAt };
+  const reportOptions: ReportOptions = { json: cli.json, junit: cli.junit, format: cli.format, colour: colourWanted(io), baseline: cli.baseline && resolve(cwd, cli.baseline), shard: plan.shard, order: plan.order };
+  // On a terminal, a live status line; every other line clears it first. Not with a trace (it is the status).
+  const status = io === stdio && cli.status !== false && !options.verbose && StatusLine.wanted() ? new StatusLine(files.length, statusStream()) : undefined;
+  const out: Output = status ? { out: status.wrap(io.out), err: status.wrap(io.err) } : io;
+  const history = new WorkerHistory();
+  const sinks: RunEvents[] = [history];
+  if (status) sinks.push(status);
+  if (options.verbose) sinks.push(new TraceReporter(io.out, !options.serial));
+  const report = new RunReport(files, reportOptions, out, identity, sinks, plan.known);
+  report.console.header(headerLines(identity.id, options, files.length, blas));
+
+  let outcome: RunnerOutcome = { interrupted: false };
+  let bits = 0;
+  let typecheck: TypecheckGate | undefined;
+  // A prelude that cannot be loaded would fail every example the same way: one line, and nothing runs.
+  const preludeError = serial ? await preludeProblem(prelude) : ready?.preludeError;
+  if (preludeError) {
+    io.err(`mtest: ${preludeError}\n`);
+    bits |= EXIT.usage;
+  } else {
+    if (options.serial && blas) await setSerialBlasThreads(options.blasThreads);
+    const reportPlan: ReportPlan = { files, options: reportOptions, identity, inputErrors, fds: { out: stdio.stdout.fd, err: stdio.stderr.fd }, statsPath: plan.statsPath };
+    try {
+      let events = await fixing(cli, config, files, report.events, out, cwd);
+      if (typecheckThread) {
+        const { TypecheckGate } = await import('../typecheck/gate.js');
+        typecheck = new TypecheckGate(events, files, typecheckThread.check(files, options));
+        events = typecheck;
+      }
+      outcome = await runFiles(files, options, events, prestarted, reportPlan);
+    } catch (err) {
+      if (err instanceof WorkerStartError) {
+        io.err(`mtest: ${err.message}\n`);
+        bits |= EXIT.usage;
+      } else {
+        io.err(`mtest: internal error: ${(err as Error)?.stack ?? err}\n`);
+        bits |= EXIT.internal;
+      }
+    }
+  }
+  if (typecheck) {
+    if (outcome.interrupted) typecheck.abandon();
+    const checked = await typecheck.done;
+    if (checked.error) {
+      io.err(`mtest: ${checked.error}\n`);
+      if (!outcome.interrupted) bits |= EXIT.usage;
+    } else {
+      out.out(`Type-checked ${plural(checked.checked, 'example')} in ${seconds(checked.seconds)}: ${plural(checked.failed, 'example')} with type errors.\n`);
+    }
+  }
+  status?.stop();
+  bits |= report.finish({ interrupted: outcome.interrupted, inputErrors }, bits);
+  const stored = plan.saveStats(report.summary);
+  if (stored) io.err(`mtest: ${stored}\n`);
+  recordWorkers(history, identity.id, options, outcome, io, cwd);
+  return bits;
+}
+
+/** Under --serial the prelude is loaded here, before the first file: its error, if it cannot be. */
+async function preludeProblem(prelude: string[]): Promise<string | undefined> {
+  try {
+    await loadPrelude(prelude);
+    return undefined;
+  } catch (err) {
+    return (err as Error)?.message ?? String(err);
+  }
+}
+
+function scheduleOptions(cli: CliOptions) {
+  return { failed: cli.failed, new: cli.newOnly, baseline: cli.baseline, shard: cli.shard, randorder: cli.randorder, statsPath: cli.statsPath, passWithNoExamples: cli.passWithNoExamples };
+}
+
+/** --fix: a filter in front of the reporters that rewrites wants when a file ends. */
+async function fixing(cli: CliOptions, config: FileConfig, files: SourceFile[], events: RunEvents, out: Output, cwd: string): Promise<RunEvents> {
+  if (!cli.fix) return events;
+  const { FixingEvents } = await import('../fix/index.js');
+  return new FixingEvents(files, events, { cwd, prompts: config.prompts, say: (line) => out.out(`${line}\n`) });
+}
+
+/** `.mtest/workers.json`, for `mtest bisect`; a run that cannot write it only says so. */
+function recordWorkers(history: WorkerHistory, id: string, options: RunnerOptions, outcome: RunnerOutcome, io: Output, cwd: string): void {
+  const problem = saveWorkers(cwd, history.record(id, options, outcome));
+  if (problem) io.err(`mtest: ${problem}\n`);
+}
+
+async function setSerialBlasThreads(n: number): Promise<void> {
+  try {
+    const engine = (await import(pathToFileURL(BUILTIN_ENGINE).href)) as { setBlasThreads?: (n: number) => void };
+    engine.setBlasThreads?.(n);
+  } catch {
+    // the header already said the engine is not loaded
+  }
+}
+
