@@ -30,6 +30,25 @@ describe('engine: BLAS configuration and threads', () => {
     assert.ok(Number.isInteger(c.threads) && c.threads >= 1);
   });
 
+  it("OpenBLAS's second thread sleeps soon after a call instead of spinning for 0.1 s; the variable is only set while the library loads, and a user's value stays", function () {
+    if (os.availableParallelism() < 2) this.skip();
+    // A threaded product, then 300 ms of nothing: the CPU the process spends meanwhile is the spinning.
+    const script = `import('${engineUrl}').then(async (E) => {
+      const a = E.randomMatrix(600, 600, 1);
+      a.mul(a);
+      const env = process.env.OPENBLAS_THREAD_TIMEOUT ?? 'unset';
+      const before = process.cpuUsage();
+      await new Promise((r) => setTimeout(r, 300));
+      const used = process.cpuUsage(before);
+      process.stdout.write(JSON.stringify({ env, idleCpuMs: (used.user + used.system) / 1000 }));
+    })`;
+    const run = (env: Record<string, string>) => JSON.parse(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, OPENBLAS_NUM_THREADS: '2', ...env }, encoding: 'utf8' }));
+    const ours = run({});
+    assert.equal(ours.env, 'unset', 'not left in the environment of examples');
+    assert.ok(ours.idleCpuMs < 40, `${ours.idleCpuMs} ms of CPU while idle`);
+    assert.equal(run({ OPENBLAS_THREAD_TIMEOUT: '26' }).env, '26');
+  });
+
   it('a process started with OPENBLAS_NUM_THREADS=1 reports 1 thread', () => {
     assert.equal(childConfig({ OPENBLAS_NUM_THREADS: '1' }).threads, 1);
   });

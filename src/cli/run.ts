@@ -127,8 +127,7 @@ async function runTests(
   const serial = Boolean(cli.serial || cli.debug);
   // With workers, the first one names the engine's BLAS: it loads the prelude while this process parses.
   // Only if it could not does this process load the engine, just to name it, and never computes: one BLAS
-  // thread, because OpenBLAS's extra threads spin for a while (~13 % of a core here) and would take CPU
-  // from the workers. Workers get their own count explicitly.
+  // thread, so that it starts no thread of OpenBLAS's for nothing. Workers get their own count explicitly.
   if (!serial) process.env.OPENBLAS_NUM_THREADS = '1';
   const ready = await prestarted?.ready();
   const blas = ready?.blas ?? (await blasInfo(prelude));

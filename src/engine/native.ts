@@ -48,6 +48,17 @@ export interface NativeEngine {
 
 export const ADDON = path.join('build', 'Release', 'mtest_engine.node');
 
+/**
+ * How long OpenBLAS's threads spin (calling sched_yield) once their share of a call is done, before they
+ * sleep: 2^N cycles. Its default, 2^28 (~0.1 s here), kept the extra thread of a 2-thread process busy
+ * for 0.1 s after every burst of BLAS calls and after the library's start: under --serial on 10,000
+ * trivial examples that was 0.07 s of system time and 9 % of the run's CPU. 2^20 (~0.4 ms) still covers
+ * the gaps between the calls inside one LAPACK routine (eigh 500 with 2 threads: 23-31 ms with either,
+ * 36-39 ms with 2^4, which sleeps at once).
+ */
+export const THREAD_TIMEOUT_ENV = 'OPENBLAS_THREAD_TIMEOUT';
+const THREAD_TIMEOUT = '20';
+
 let loaded: NativeEngine | undefined;
 let choice: KernelChoice | undefined;
 
@@ -87,14 +98,17 @@ export function loadAddon(root: string = packageRoot()): NativeEngine {
     );
   }
   const chosen = chooseKernels(root);
-  // OpenBLAS reads the variable while it loads; afterwards the environment is the user's again, so
-  // examples and their child processes see it as they would without mtest.
-  if (chosen.apply) process.env[CORETYPE_ENV] = chosen.apply;
+  // OpenBLAS reads these variables while it loads; afterwards the environment is the user's again, so
+  // examples and their child processes see it as they would without mtest. A value the user set stays.
+  const set: Record<string, string> = {};
+  if (chosen.apply) set[CORETYPE_ENV] = chosen.apply;
+  if (process.env[THREAD_TIMEOUT_ENV] === undefined) set[THREAD_TIMEOUT_ENV] = THREAD_TIMEOUT;
+  Object.assign(process.env, set);
   let addon: NativeEngine;
   try {
     addon = requireAddon(file);
   } finally {
-    if (chosen.apply) delete process.env[CORETYPE_ENV];
+    for (const name of Object.keys(set)) delete process.env[name];
   }
   const core = addon.config()[1].trim();
   if (chosen.apply && core.toLowerCase() !== chosen.apply.toLowerCase()) {
