@@ -79,6 +79,18 @@ describe('faults in worker mode', function () {
     assert.ok(latency < 3000, `report ${latency} ms after the limit`);
   });
 
+  it('a native hang is reported as soon as its native stack shows the main thread in native code, not after the inspector gives up', async function () {
+    if (!findStackTool()) return this.skip();
+    const file = fixture('native-sleep.md');
+    // The inspector would be given 20 s; the native stack, taken 150 ms after asking it, ends the wait.
+    const run = await runFiles([file], {}, { stackWaitMs: 20000 });
+    const rec = run.record(file);
+    const i = indexOf(file, 'sleep 30');
+    assert.match(rec.incidents[0].nativeStack ?? '', /SyncProcessRunner/);
+    const latency = rec.times.incident[0] - rec.times.exampleStart.get(i)! - 1000;
+    assert.ok(latency < 10000, `report ${latency} ms after the limit`);
+  });
+
   it('a native hang with a tree of children: every one of them dies', async () => {
     const file = fixture('native-children.md');
     const run = await runFiles([file], { gdb: false });
