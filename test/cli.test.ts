@@ -5,7 +5,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../src/cli/main.js';
 import { parseArgs } from '../src/cli/options.js';
-import { mtestIn, scratch, type Captured } from './process-helpers.js';
+import { mtestIn, runMtest, scratch, type Captured } from './process-helpers.js';
 
 /** Run the CLI in-process, serially, against files written into a fresh directory. */
 async function mtest(files: Record<string, string | Buffer>, args: string[]): Promise<Captured & { dir: string }> {
@@ -348,5 +348,34 @@ describe('mtest CLI start-up', () => {
       assert.ok(!graph.some((f) => f.startsWith(stage)), `${stage} is loaded before the workers start: ${graph.join(', ')}`);
     }
     assert.ok(graph.length < 20, `${graph.length} modules before the workers start: ${graph.join(', ')}`);
+  });
+});
+
+describe('mtest CLI memory', function () {
+  this.timeout(60000);
+
+  it("keeps V8's young generation at its first size where no example runs in mtest itself (not under --serial)", async () => {
+    // 100 documents of 100 examples: enough surviving data for V8 to grow the young generation to 16 MiB.
+    const files: Record<string, string> = {};
+    for (let f = 0; f < 100; f++) {
+      let text = '';
+      for (let i = 0; i < 50; i++) text += `sage: const v${i} = [${i}, ${i} + 1].map((x) => x * 2)\nsage: v${i}.length\n2\n\n`;
+      files[`f${String(f).padStart(3, '0')}.md`] = text;
+    }
+    const dir = scratch(files);
+    // Each Node process of the run says, as it exits, how big its young generation grew; a worker's
+    // stderr is its log, so only mtest's own line reaches the run's stderr.
+    const hook = path.join(dir, 'young-generation.cjs');
+    writeFileSync(hook, "process.on('exit', () => { const s = require('v8').getHeapSpaceStatistics().find((x) => x.space_name === 'new_space'); require('fs').writeSync(2, `new space: ${s.space_size}\\n`); });\n");
+    const youngGeneration = async (mode: string[]): Promise<number> => {
+      const r = await runMtest(dir, [...mode, '--prelude', 'node:util', '.'], { ...process.env, NODE_OPTIONS: `--require ${hook}` });
+      assert.equal(r.code, 0, r.out + r.err);
+      const sizes = [...r.err.matchAll(/^new space: (\d+)$/gm)].map((m) => Number(m[1]));
+      assert.equal(sizes.length, 1, r.err);
+      return sizes[0];
+    };
+    const MiB = 1024 * 1024;
+    assert.ok((await youngGeneration(['-p', '1'])) <= 2 * MiB, 'mtest with workers');
+    assert.ok((await youngGeneration(['--serial'])) > 2 * MiB, 'under --serial it grows as V8 chooses');
   });
 });

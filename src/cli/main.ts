@@ -3,6 +3,7 @@
 // Everything the run needs beyond starting workers is loaded only after they are starting, so that their
 // boot overlaps loading it. Returns the exit status instead of exiting, so tests can call it.
 import { resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import type { Output } from '../report/output.js';
 import { EXIT } from '../report/tally.js';
 import type { TypecheckThread } from '../typecheck/gate.js';
@@ -26,8 +27,21 @@ async function prestartWorkers(cli: CliOptions, config: FileConfig, fileArgument
   return new PrestartedWorkers(options.jobs, spawnOptions(options));
 }
 
+/**
+ * For a process that runs no example itself (every mode but --serial and --debug): V8's young generation
+ * stays at its first size. It otherwise doubles up to 16 MiB of semi-spaces while the parsed documents and
+ * the results survive its collections, which bought nothing here: on 200 files, mtest's peak RSS 70 → 63
+ * MiB at the same CPU (10 runs interleaved). Where examples run, the small young generation cost 8–14 % of
+ * CPU, so that process keeps V8's default. V8 reads the factor each time it would grow the space.
+ */
+function keepYoungGenerationSmall(args: ParsedArgs): void {
+  if (args.options.serial || args.options.debug) return;
+  setFlagsFromString('--semi-space-growth-factor=1');
+}
+
 export async function main(argv: string[], io: Output = stdio, cwd = process.cwd()): Promise<number> {
   const args = parseArgs(argv);
+  keepYoungGenerationSmall(args);
   if (args.errors.length > 0) {
     for (const e of args.errors) io.err(`mtest: ${e}\n`);
     return EXIT.usage;
