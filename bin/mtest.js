@@ -1,5 +1,5 @@
 #!/bin/sh
-':' //; [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && export MTEST_DEFERRED_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS" NODE_EXTRA_CA_CERTS=; exec node "$0" "$@"
+':' //; [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && export MTEST_DEFERRED_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS" NODE_EXTRA_CA_CERTS=; exec node --v8-pool-size=1 "$0" "$@"
 // Launcher: everything lives in the compiled library (npm ci runs the build).
 //
 // The line above is for sh, which runs this file when it is executed (`mtest`, `npx mtest`); to JavaScript
@@ -7,6 +7,8 @@
 // with a system bundle, for a process that makes no TLS connection of its own), so sh hands the variable
 // over in another name and starts node on this same file; restoreExtraCaCerts puts it back, and gives its
 // certificates to TLS on first use (examples under --serial). `node bin/mtest.js` skips the line and pays.
+// One V8 helper thread (Node's default is 4), as for every worker (runner/parent/worker-handle.ts): fewer
+// optimising compiles at once hold less memory, and on these short runs no work waits for a second one.
 import { restoreExtraCaCerts } from '../dist/runner/extra-ca.js';
 import { main, stdio } from '../dist/src/cli/main.js';
 

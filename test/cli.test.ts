@@ -354,6 +354,12 @@ describe('mtest CLI start-up', () => {
 describe('mtest CLI memory', function () {
   this.timeout(60000);
 
+  it('the mtest command runs node with one V8 helper thread (so does every worker)', async () => {
+    const dir = scratch({ 'a.md': "sage: process.execArgv.includes('--v8-pool-size=1')\ntrue\n" });
+    const r = await runMtest(dir, ['--serial', '--prelude', 'node:util', 'a.md']);
+    assert.equal(r.code, 0, r.out + r.err);
+  });
+
   it("keeps V8's young generation at its first size where no example runs in mtest itself (not under --serial)", async () => {
     // 100 documents of 100 examples: enough surviving data for V8 to grow the young generation to 16 MiB.
     const files: Record<string, string> = {};

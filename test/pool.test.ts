@@ -103,6 +103,12 @@ describe('worker pool', function () {
     }
   });
 
+  it('a worker runs with one V8 helper thread', async () => {
+    const file = fixture('worker-flags.md');
+    const run = await runFiles([file], { jobs: 1 });
+    assert.equal(run.events.counts(file.path).passed, countExamples(file));
+  });
+
   it('--exitfirst: after the first failure no new file starts; what did not run is reported as not run', async () => {
     const fail = fixture('fail.md');
     const pass = fixture('pass.md');
