@@ -4,7 +4,7 @@
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import { condenseNativeStack, findGdb, findStackTool, stackToolArguments, type StackTool } from './diagnosis/native-stack.js';
+import { condenseNativeStack, findGdb, findOnPath, findStackTool, stackToolArguments, type StackTool } from './diagnosis/native-stack.js';
 import { formatBytes } from './memory.js';
 
 interface BlasConfig {
@@ -80,8 +80,7 @@ export async function doctor(): Promise<string> {
     ...(await engineLines()),
   ];
   const tool = findStackTool();
-  const euStack = tool?.name === 'eu-stack' ? tool.path : null;
-  lines.push(`eu-stack: ${await toolLine(euStack)}`, `gdb:     ${await toolLine(findGdb())}`);
+  lines.push(`eu-stack: ${await toolLine(findOnPath('eu-stack'))}`, `gdb:     ${await toolLine(findGdb())}`);
   if (tool) {
     lines.push(`Stacks:  ${tool.name} takes the native stacks of hung workers${tool.name === 'gdb' ? ' (eu-stack, from elfutils, is faster: ~0.15 s against 0.5–0.8 s)' : ''}`);
     lines.push(`ptrace:  ${await ptraceLine(tool)}`);

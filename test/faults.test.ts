@@ -4,8 +4,7 @@
 import assert from 'node:assert/strict';
 import { countExamples, type SourceFile } from '../src/model.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { findGdb, findStackTool, inNativeCode, isIdle, nativeStack } from '../runner/diagnosis/native-stack.js';
+import { findGdb, findOnPath, findStackTool, inNativeCode, isIdle, nativeStack } from '../runner/diagnosis/native-stack.js';
 import { fixture, indexOf, lineOf, runFiles, treePidsOf, type Run } from './fault-helpers.js';
 
 /** The passing file ran completely. */
@@ -247,7 +246,7 @@ describe('faults in worker mode', function () {
 
 describe('native stacks: eu-stack and gdb', function () {
   this.timeout(30000);
-  const euStack = onPath('eu-stack');
+  const euStack = findOnPath('eu-stack');
   const gdb = findGdb();
 
   /** A Node process blocked in native code (execSync waiting in C++ for a sleeping child). */
@@ -280,10 +279,3 @@ describe('native stacks: eu-stack and gdb', function () {
     assert.equal(findStackTool()?.name, 'eu-stack');
   });
 });
-
-function onPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (dir && existsSync(`${dir}/${name}`)) return `${dir}/${name}`;
-  }
-  return null;
-}

@@ -16,8 +16,8 @@ export interface StackTool {
 
 const found = new Map<string, string | null>();
 
-/** Absolute path of an executable on PATH, or null. */
-function onPath(name: string): string | null {
+/** Absolute path of an executable on PATH, or null (looked up once per name). */
+export function findOnPath(name: string): string | null {
   const known = found.get(name);
   if (known !== undefined) return known;
   let result: string | null = null;
@@ -38,12 +38,12 @@ function onPath(name: string): string | null {
 
 /** Absolute path of gdb on PATH, or null. */
 export function findGdb(): string | null {
-  return onPath('gdb');
+  return findOnPath('gdb');
 }
 
 /** The tool that takes native stacks here: eu-stack first (the faster), then gdb; null when neither is installed. */
 export function findStackTool(): StackTool | null {
-  const euStack = onPath('eu-stack');
+  const euStack = findOnPath('eu-stack');
   if (euStack) return { name: 'eu-stack', path: euStack };
   const gdb = findGdb();
   return gdb ? { name: 'gdb', path: gdb } : null;
@@ -58,6 +58,9 @@ export function stackToolArguments(tool: StackTool, pid: number): string[] {
   if (tool.name === 'eu-stack') return ['-p', String(pid), '-m'];
   return ['-nx', '-batch', '-iex', 'set auto-load no', '-iex', 'set debuginfod enabled off', '-p', String(pid), '-ex', 'set pagination off', '-ex', 'thread apply all bt'];
 }
+
+/** How long a stack tool may take before it is killed and the report goes on without its stacks, ms. */
+export const NATIVE_STACK_TIMEOUT_MS = 5000;
 
 const MAX_LINES = 200;
 /** Frames shown per thread other than the main one. */
@@ -182,7 +185,7 @@ function condenseGdbFrame(line: string): string {
  * too slow. It forks (child_process): for another process only. A process that may have busy BLAS threads
  * asks through posix_spawn instead (runner/serial/watchdog-thread.ts).
  */
-export function nativeStack(pid: number, timeoutMs = 5000, tool = findStackTool()): Promise<string | undefined> {
+export function nativeStack(pid: number, timeoutMs = NATIVE_STACK_TIMEOUT_MS, tool = findStackTool()): Promise<string | undefined> {
   if (!tool) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     execFile(

@@ -13,7 +13,7 @@ import { formatIncident, indent } from '../../src/report/format.js';
 import { EXIT } from '../../src/report/tally.js';
 import { ReportWriter } from '../../src/report/output.js';
 import { captureMainThreadStack } from '../diagnosis/js-stack.js';
-import { condenseNativeStack, findStackTool, isIdle, stackToolArguments } from '../diagnosis/native-stack.js';
+import { condenseNativeStack, findStackTool, isIdle, NATIVE_STACK_TIMEOUT_MS, stackToolArguments } from '../diagnosis/native-stack.js';
 import { formatProcessTree } from '../diagnosis/process-tree.js';
 import { killTreeNow } from '../kill.js';
 import { processAddon } from '../process-addon.js';
@@ -39,7 +39,6 @@ const INTERRUPT_GRACE_MS = 2000;
 /** How long the main thread gets to act on a stop signal before the run is ended here. */
 const SIGNAL_GRACE_MS = 1000;
 const MEMORY_POLL_MS = 100;
-const NATIVE_STACK_TIMEOUT_MS = 5000;
 
 const handled: Record<StackReason, number> = { timeout: 0, 'file-timeout': 0, memory: 0, interrupted: 0, crash: 0 };
 let busy = false;

@@ -12,7 +12,7 @@ import { WorkerStartError } from '../../runner/errors.js';
 import { ConfigError, loadConfig, type FileConfig } from './config.js';
 import { colourWanted, stdio } from './io.js';
 import { parseArgs, usage, type CliOptions, type ParsedArgs } from './options.js';
-import { fileArgumentCount, resolveOptions } from './resolve.js';
+import { fileArgumentCount, resolveOptions, runsExamplesInProcess } from './resolve.js';
 
 export { stdio };
 
@@ -35,7 +35,7 @@ async function prestartWorkers(cli: CliOptions, config: FileConfig, fileArgument
  * CPU, so that process keeps V8's default. V8 reads the factor each time it would grow the space.
  */
 function keepYoungGenerationSmall(args: ParsedArgs): void {
-  if (args.options.serial || args.options.debug) return;
+  if (runsExamplesInProcess(args.options)) return;
   setFlagsFromString('--semi-space-growth-factor=1');
 }
 

@@ -8,6 +8,11 @@ import type { RunnerOptions } from '../../runner/options.js';
 import type { FileConfig } from './config.js';
 import type { CliOptions } from './options.js';
 
+/** --serial and --debug run the examples inside mtest itself; every other mode in worker processes. */
+export function runsExamplesInProcess(cli: CliOptions): boolean {
+  return Boolean(cli.serial || cli.debug);
+}
+
 /**
  * `fileArguments`: how many paths were given when every one is a file (`mtest -t a.ts`), known before
  * discovery. The run then uses no more workers than that, and each worker's share of the machine (BLAS
@@ -15,7 +20,7 @@ import type { CliOptions } from './options.js';
  */
 export function resolveOptions(cli: CliOptions, config: FileConfig, detected: string[], fileArguments?: number): RunnerOptions {
   const cpus = availableParallelism();
-  const serial = Boolean(cli.serial || cli.debug);
+  const serial = runsExamplesInProcess(cli);
   const requested = serial ? 1 : (cli.jobs ?? config.jobs ?? cpus);
   const jobs = fileArguments === undefined ? requested : Math.max(1, Math.min(requested, fileArguments));
   return {

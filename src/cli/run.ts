@@ -22,7 +22,7 @@ import type { FileConfig } from './config.js';
 import { colourWanted, statusStream, stdio } from './io.js';
 import { listExamples } from './list.js';
 import type { CliOptions, ParsedArgs } from './options.js';
-import { resolveOptions } from './resolve.js';
+import { resolveOptions, runsExamplesInProcess } from './resolve.js';
 import { saveWorkers, WorkerHistory } from '../bisect/record.js';
 import { collectSources, findSources, sourceLoader } from './collect.js';
 import { planRun, type Plan } from '../schedule/index.js';
@@ -124,7 +124,7 @@ async function runTests(
 ): Promise<number> {
   const startedAt = Date.now();
   const prelude = cli.prelude ?? config.prelude ?? ['builtin'];
-  const serial = Boolean(cli.serial || cli.debug);
+  const serial = runsExamplesInProcess(cli);
   // With workers, the first one names the engine's BLAS: it loads the prelude while this process parses.
   // Only if it could not does this process load the engine, just to name it, and never computes: one BLAS
   // thread, so that it starts no thread of OpenBLAS's for nothing. Workers get their own count explicitly.
