@@ -46,6 +46,32 @@ export interface Example {
   cellLine?: number;
   /** `--typecheck`: type errors, each `line N: TS2322: …`; the example fails with them instead of running. */
   typeErrors?: string[];
+  /**
+   * Annotation-style examples (`// returns ~2.363` after the code): what is compared, as values. Present
+   * (possibly empty: setup code that only runs) exactly when the example is one; `want` then shows them.
+   */
+  annotations?: Annotation[];
+}
+
+/** One `// returns …`, `// => …`, `// x => …` or `// throws …` comment after an example's code. */
+export interface Annotation {
+  /** returns: the value; prints: the output; mutates: `target` after the code; throws: the exception. */
+  kind: 'returns' | 'prints' | 'mutates' | 'throws';
+  /** `e.g.,`: illustrative, the code runs and nothing is compared. */
+  exemplary: boolean;
+  /** The marker as written: `returns`, `=>`, `x =>`, `e.g., returns`, `outputs`. */
+  marker: string;
+  /** The expected value as written (lines joined by '\n' for a `/* … *\/` annotation). */
+  value: string;
+  /** mutates: the name compared; returns: the variable the code's last statement assigns, if any. */
+  target?: string;
+  /** 1-based line of the annotation in the file (where --fix rewrites the value). */
+  line: number;
+  /** Written after the code on the same line (mathjs style). */
+  sameLine?: boolean;
+  /** A `/* … *\/` annotation spanning lines up to `endLine`. */
+  multiline?: boolean;
+  endLine?: number;
 }
 
 /**

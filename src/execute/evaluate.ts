@@ -15,6 +15,10 @@ export interface Evaluation {
   warnings?: string[];
   /** Characters written past the output limit: the example was stopped there. */
   outputLimit?: number;
+  /** What was written before the value or exception (annotation-style examples compare it). */
+  output: string;
+  /** The last expression's value, or the exception when it threw (compared as values by annotations). */
+  value?: unknown;
 }
 
 /** What a SyncGuard returns when it had to interrupt the call. */
@@ -91,10 +95,12 @@ function joined(a: string[] | undefined, b: string[] | undefined): string[] | un
 
 /** Stop capturing; the output, then the displayed value or the exception. */
 function evaluation(compiled: CompiledExample, value: unknown, how: 'returned' | 'threw' | 'timedOut', warnings: string[] | undefined): Evaluation {
-  let got = withNewline(capture.stop());
+  const output = withNewline(capture.stop());
+  let got = output;
   if (how === 'threw') got += displayThrown(value) + '\n';
   else if (how === 'returned' && compiled.returnsValue && value !== undefined) got += displayValue(value) + '\n';
-  const result: Evaluation = { got: bounded(got, KEEP), threw: how === 'threw', timedOut: how === 'timedOut' };
+  const result: Evaluation = { got: bounded(got, KEEP), threw: how === 'threw', timedOut: how === 'timedOut', output };
+  if (how === 'threw' || compiled.returnsValue) result.value = value;
   if (warnings) result.warnings = warnings;
   if (capture.overLimit) result.outputLimit = capture.written;
   return result;

@@ -2,11 +2,13 @@
 // and after it runs. The serial runner calls it directly; a worker process calls the same function and
 // forwards the events to its parent, so both modes evaluate examples identically.
 import path from 'node:path';
+import { checkAnnotations } from '../check/annotations.js';
 import { OutputChecker } from '../check/checker.js';
 import { exampleWhere, notRun, type Example, type ExampleResult, type SourceFile } from '../model.js';
 import type { ExecuteEvents, ExecuteOptions } from './api.js';
 import { prepareBlock, type Prepared } from './compile.js';
 import { evaluate, type Evaluation, type SyncGuard } from './evaluate.js';
+import { documentBindings } from './document-scope.js';
 import { examplesUseExports, importOwnExports, loadPrelude } from './modules.js';
 import { createNamespace, reseed } from './namespace.js';
 import { skipReason } from './skip.js';
@@ -26,6 +28,8 @@ export interface ExecuteHooks {
 }
 
 const checker = new OutputChecker();
+
+const DECLARATION_FILE = /\.d\.[cm]?ts$/;
 
 function elapsed(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
@@ -62,6 +66,11 @@ function runExample(index: number, example: Example, prepared: Prepared | undefi
   const verdict = (ev: Evaluation): ExampleResult => {
     if (ev.outputLimit !== undefined) return finish({ status: 'failed', outcome: 'memory', got: ev.got, note: outputMessage(ev.outputLimit, OUTPUT_LIMIT, whereText(example.line, undefined)) });
     if (ev.timedOut) return finish({ status: 'failed', outcome: 'timeout', got: ev.got, note: timeoutMessage(limit, whereText(example.line, undefined)) });
+    if (example.annotations) {
+      const seen = checkAnnotations(example.annotations, { output: ev.output, threw: ev.threw, error: ev.threw ? ev.value : undefined, value: ev.threw ? undefined : ev.value, lookup: (name) => lookup(ns, name) });
+      if (seen.ok) return finish({ status: 'passed', outcome: 'ok' });
+      return finish({ status: 'failed', outcome: ev.threw && !example.annotations.some((a) => a.kind === 'throws') ? 'exception' : 'mismatch', got: seen.got, note: seen.note });
+    }
     const check = checker.check(example.want, ev.got, example.directives, ev.threw);
     if (check.ok) return finish({ status: 'passed', outcome: 'ok' });
     // a `raises` cell was meant to throw: what it printed is compared, not reported as an exception
@@ -82,16 +91,22 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
   } catch (err) {
     setupError = String((err as Error)?.message ?? err);
   }
-  if (!setupError && file.kind === 'script' && examplesUseExports(filename, runnableSources(file, options))) {
+  // a declaration file declares another module's exports (see documentBindings); it has none to import
+  const sources = file.kind === 'script' && !DECLARATION_FILE.test(filename) ? runnableSources(file, options) : [];
+  if (!setupError && sources.length > 0 && examplesUseExports(filename, sources)) {
     try {
       ownExports = await importOwnExports(file.path);
     } catch (err) {
       setupError = `cannot import ${file.path}: ${String((err as Error)?.message ?? err).split('\n')[0]}`;
     }
   }
+  const annotated = file.blocks.some((b) => b.examples.some((ex) => ex.annotations));
+  const scope = annotated && !setupError ? documentBindings(file, filename) : undefined;
+  const bindings = scope?.bindings;
   let index = 0;
   for (const block of file.blocks) {
     const ns = createNamespace(prelude, ownExports, filename);
+    if (bindings) Object.assign(ns, bindings);
     reseed(options.randomSeed, prelude);
     let blockFailed = false;
     const first = index;
@@ -103,7 +118,9 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
         events.exampleEnd(notRun(i));
         continue;
       }
-      const skip = skipReason(example.directives, file.tags, options);
+      // the module an annotation-style example documents is absent (an unbuilt native addon, a dependency
+      // not installed): as with a missing optional feature, the example is skipped, saying what is missing
+      const skip = skipReason(example.directives, file.tags, options) ?? (example.annotations ? scope?.unavailable : undefined);
       if (skip !== undefined && example.directives.errors.length === 0) {
         events.exampleEnd({ index: i, status: 'skipped', outcome: 'skipped', note: skip, time: 0 });
         continue;
@@ -126,8 +143,17 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
   }
 }
 
+/** `name` or `a.b.c` after an example: the block's names first, then globals. */
+function lookup(ns: Record<string, unknown>, name: string): unknown {
+  const [head, ...rest] = name.split('.');
+  let value: unknown = head in ns ? ns[head] : (globalThis as Record<string, unknown>)[head];
+  for (const key of rest) value = value === null || value === undefined ? undefined : (value as Record<string, unknown>)[key];
+  return value;
+}
+
 function runnableSources(file: SourceFile, options: ExecuteOptions): string[] {
   const out: string[] = [];
-  for (const block of file.blocks) for (const ex of block.examples) if (skipReason(ex.directives, file.tags, options) === undefined) out.push(ex.source);
+  // annotation-style examples reach the file's code through documentBindings, not its ES exports
+  for (const block of file.blocks) for (const ex of block.examples) if (!ex.annotations && skipReason(ex.directives, file.tags, options) === undefined) out.push(ex.source);
   return out;
 }

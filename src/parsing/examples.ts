@@ -44,14 +44,15 @@ export interface PromptSyntax {
 export const DEFAULT_PROMPTS: readonly string[] = ['sage:', '>>>'];
 
 /**
- * `sage:` continues with `....:`, `>>>` with `...`; another prompt with dots of its length ending in its
+ * `sage:` continues with `....:`, `>>>` and `>` with `...`; another prompt with dots of its length ending in its
  * last character (`ts>` → `..>`), or give both separated by a space: `'In: ..:'`.
  */
 export function promptSyntax(spec: string): PromptSyntax {
   const parts = spec.trim().split(/\s+/);
   const ps1 = parts[0];
   if (parts.length > 1) return { ps1, ps2: parts[1] };
-  if (ps1 === '>>>') return { ps1, ps2: '...' };
+  // Python and the Node REPL continue with `...`
+  if (ps1 === '>>>' || ps1 === '>') return { ps1, ps2: '...' };
   return { ps1, ps2: '.'.repeat(ps1.length - 1) + ps1[ps1.length - 1] };
 }
 

@@ -3,6 +3,7 @@
 import type { Block, InputError } from '../model.js';
 import { lex, type Comment, type Token } from '../parsing/js-lexer.js';
 import { DEFAULT_PROMPTS, parseExamples, promptSyntax } from '../parsing/examples.js';
+import { hasAnnotation, parseAnnotatedCode, type CodeLine } from '../parsing/annotations.js';
 import { LineIndex } from './lines.js';
 
 export interface ScriptOptions {
@@ -19,6 +20,7 @@ export function extractScriptBlocks(
   const blocks: Block[] = [];
   const errors: InputError[] = [];
   const prompted = new PromptFinder(text, firstPrompts);
+  const examplePrompt = new RegExp(`^([ \\t]*)@example[ \\t]+(?=(?:${firstPrompts.map(escapeRegExp).join('|')})(?: |$))`, 'gm');
   const groups = groupComments(comments, lines);
   const prefixes = scopePrefixes(tokens, groups);
 
@@ -29,20 +31,69 @@ export function extractScriptBlocks(
       errors.push({ file, line: lines.lineOf(first.start), message: 'unterminated /* comment' });
       return;
     }
-    if (!prompted.has(first.start, last.end)) return;
     const line = lines.lineOf(first.start);
-    const body = first.kind === 'block' ? blockCommentText(text, first) : lineCommentsText(text, group);
+    const blockName = (): string => {
+      const prefix = prefixes[g];
+      // a comment after code on its line documents that code, not the next declaration
+      const declared = prefix === null || !first.ownLine ? null : declarationName(tokens, last.nextToken, prefix !== '');
+      return declared === null ? `${file}:${line}` : prefix ? `${prefix}.${declared}` : declared;
+    };
+    if (!prompted.has(first.start, last.end)) {
+      // no prompts: the JavaScript conventions (`// returns …` annotations, `// > expr` prompts)
+      if (first.kind === 'block') {
+        for (const block of annotatedBlocks(blockCommentText(text, first), line, file, errors)) blocks.push({ ...block, name: blockName() });
+      } else {
+        const body = lineCommentsText(text, group);
+        if (!REPL_PROMPT.test(body)) return;
+        const parsed = parseExamples(body, line, { file, prompts: COMMENT_REPL_PROMPTS, stopAtJsdocTags: true });
+        errors.push(...parsed.errors);
+        if (parsed.examples.length > 0) blocks.push({ name: blockName(), line, examples: parsed.examples });
+      }
+      return;
+    }
+    let body = first.kind === 'block' ? blockCommentText(text, first) : lineCommentsText(text, group);
+    // `@example >>> expr`: a prompt on the tag's own line starts the example
+    if (body.includes('@example')) body = body.replace(examplePrompt, '$1');
     // doc comments often hold fenced code (TSDoc `@example`) and tag lines right after an output
     const parsed = parseExamples(body, line, { file, prompts, stopAtFences: true, stopAtJsdocTags: true });
     errors.push(...parsed.errors);
     if (parsed.examples.length === 0) return;
-    const prefix = prefixes[g];
-    // a comment after code on its line documents that code, not the next declaration
-    const declared = prefix === null || !first.ownLine ? null : declarationName(tokens, last.nextToken, prefix !== '');
-    const name = declared === null ? `${file}:${line}` : prefix ? `${prefix}.${declared}` : declared;
-    blocks.push({ name, line, examples: parsed.examples });
+    blocks.push({ name: blockName(), line, examples: parsed.examples });
   });
   return { blocks, errors };
+}
+
+/** davidchambers/doctest's `// > expr` (continued by `// . more`), the want on the next comment line. */
+const COMMENT_REPL_PROMPTS: readonly string[] = ['> .'];
+const REPL_PROMPT = /^[ \t]*> \S/m;
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+const JSDOC_TAG = /^\s*@[A-Za-z]/;
+
+/**
+ * The `@example` sections of a doc comment holding `// returns …` annotations: one block (one namespace)
+ * each. `body` has one entry per line of the file from `firstLine`.
+ */
+function annotatedBlocks(body: string, firstLine: number, file: string, errors: InputError[]): Omit<Block, 'name'>[] {
+  if (!body.includes('@example')) return [];
+  const lines = body.split('\n');
+  const out: Omit<Block, 'name'>[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^\s*@example\b/.test(lines[i])) continue;
+    const section: CodeLine[] = [];
+    let j = i + 1;
+    for (; j < lines.length && !JSDOC_TAG.test(lines[j]); j++) section.push({ text: lines[j], line: firstLine + j });
+    if (hasAnnotation(section.map((l) => l.text))) {
+      const parsed = parseAnnotatedCode(section, file);
+      errors.push(...parsed.errors);
+      if (parsed.examples.length > 0) out.push({ line: firstLine + i, examples: parsed.examples });
+    }
+    i = j - 1;
+  }
+  return out;
 }
 
 /**

@@ -1,0 +1,65 @@
+// What annotation-style examples find in scope besides the prelude, as the libraries that write them
+// expect: CommonJS `require` resolving from the document, and the code the document describes under the
+// name it has there — a CommonJS file's main export under its own name (stdlib's `lib/main.js` examples
+// call `gamma( 4.0 )`), a declaration file's package under the name it is exported as (`export = gamma`).
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { SourceFile } from '../model.js';
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** The nearest directory at or above `dir` holding a package.json, if any. */
+function packageRoot(dir: string): string | undefined {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, 'package.json'))) return d;
+    if (path.dirname(d) === d) return undefined;
+  }
+}
+
+/** Names a declaration file exports its main value as: `export = gamma`, `export default gamma`. */
+function declaredExports(text: string): string[] {
+  const names = new Set<string>();
+  for (const m of text.matchAll(/\bexport\s*=\s*([A-Za-z_$][\w$]*)/g)) names.add(m[1]);
+  for (const m of text.matchAll(/\bexport\s+default\s+([A-Za-z_$][\w$]*)\s*;/g)) names.add(m[1]);
+  return [...names];
+}
+
+/** Bind `value` under each name, as a function under its own name too; an object's properties as well. */
+function bindMain(bindings: Record<string, unknown>, value: unknown, names: string[]): void {
+  if (value === null || value === undefined) return;
+  if (typeof value === 'function' && IDENTIFIER.test(value.name)) bindings[value.name] = value;
+  for (const name of names) if (IDENTIFIER.test(name) && !(name in bindings)) bindings[name] = value;
+}
+
+/**
+ * The extra bindings of every block of `file` (only files with annotation-style examples get them), and,
+ * when the module the examples document cannot be found (`MODULE_NOT_FOUND`), why.
+ */
+export function documentBindings(file: SourceFile, filename: string): { bindings: Record<string, unknown>; unavailable?: string } {
+  const dir = path.dirname(filename);
+  const require = createRequire(filename);
+  const bindings: Record<string, unknown> = { require, __filename: filename, __dirname: dir };
+  if (file.kind !== 'script') return { bindings };
+  const blockNames = file.blocks.map((b) => b.name).filter((n) => IDENTIFIER.test(n));
+  let target = filename;
+  try {
+    if (/\.d\.[cm]?ts$/.test(filename)) {
+      const root = packageRoot(dir);
+      if (root) {
+        target = root;
+        bindMain(bindings, require(root), [...declaredExports(readFileSync(filename, 'utf8')), ...blockNames]);
+      }
+    } else if (/\.(c?js)$/.test(filename)) {
+      bindMain(bindings, require(filename), blockNames);
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e?.code === 'MODULE_NOT_FOUND') {
+      const what = path.relative(process.cwd(), target) || '.';
+      return { bindings, unavailable: `cannot load ${what}: ${String(e.message).split('\n')[0]}` };
+    }
+    // not loadable as CommonJS (an ES module): nothing bound, the examples say what they miss
+  }
+  return { bindings };
+}
