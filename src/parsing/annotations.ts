@@ -6,7 +6,8 @@
 // One example is the code since the previous annotation (or the start of the text) with the annotations
 // right after it: `returns V` (the variable the last statement assigns, else the last expression's value),
 // `=> V` / `outputs V` (what it printed), `NAME => V` (NAME after the code), `throws <E>`; `e.g.,` before a
-// marker runs the code and compares nothing; `/* returns … */` spans lines. Code after the last
+// marker runs the code and compares nothing; `/* returns … */` spans lines. After code on the same line
+// only `returns`, `outputs` and `throws` annotate (mathjs): there `// => …` is a remark. Code after the last
 // annotation is kept as a setup example (it runs, nothing is compared) only when the caller says later
 // examples share its namespace (a Markdown document), otherwise it documents nothing and is dropped.
 import type { Annotation, Example, InputError } from '../model.js';
@@ -119,6 +120,7 @@ export function parseAnnotatedCode(lines: CodeLine[], file: string, pending: Cod
   const push = (annotation: Annotation): void => {
     if (current && trimmed(code).length === 0) {
       // `// y => …` right after `// x => …`: one more check of the same code
+      if (annotation.kind === 'returns' && annotation.target === undefined) annotation.target = assignedName(current.source);
       current.annotations!.push(annotation);
       current.want += `${annotation.marker} ${annotation.value}`.trimEnd() + '\n';
     } else {
@@ -164,7 +166,8 @@ export function parseAnnotatedCode(lines: CodeLine[], file: string, pending: Cod
     const at = lineCommentAt(text);
     if (at > 0 && text.slice(0, at).trim() !== '') {
       const m = readMarker(text.slice(at + 2).trimStart());
-      if (m) {
+      // after code on its line, `// => atan(1.0)` is a remark (stdlib); only mathjs's words annotate there
+      if (m && (m.kind === 'returns' || m.kind === 'throws' || m.marker.endsWith('outputs'))) {
         code.push({ text: text.slice(0, at).trimEnd(), line });
         push({ ...m, line, sameLine: true });
         continue;
