@@ -63,13 +63,13 @@ describe('sources: discover', () => {
     assert.deepEqual(errors, []);
     assert.deepEqual(files, [
       'a.ts', 'b.md', 'docs/draft/wip.md', 'docs/keep.md', 'docs/opted-out.md',
-      'sub/c.txt', 'sub/d.rst', 'sub/e.mjs', 'sub/nb.ipynb',
+      'sub/c.txt', 'sub/d.rst', 'sub/e.mjs', 'sub/nb.ipynb', 'types.d.ts',
     ]);
   });
 
   it('walks the working directory when no path is given', async () => {
     const { files } = await discover([], { cwd: dir });
-    assert.equal(files.length, 9);
+    assert.equal(files.length, 10);
   });
 
   it('skips a directory holding a nodoctest file even when it is the one given', async () => {
@@ -95,7 +95,7 @@ describe('sources: discover', () => {
     const included = await discover(['.'], { cwd: dir, include: ['**/*.md', 'sub/*.txt'] });
     assert.deepEqual(included.files, ['b.md', 'docs/draft/wip.md', 'docs/keep.md', 'docs/opted-out.md', 'sub/c.txt']);
     const excluded = await discover(['.'], { cwd: dir, exclude: ['docs/draft', '*.ipynb', 'sub/{c,d}.*'] });
-    assert.deepEqual(excluded.files, ['a.ts', 'b.md', 'docs/keep.md', 'docs/opted-out.md', 'sub/e.mjs']);
+    assert.deepEqual(excluded.files, ['a.ts', 'b.md', 'docs/keep.md', 'docs/opted-out.md', 'sub/e.mjs', 'types.d.ts']);
     const explicit = await discover(['docs/draft/wip.md'], { cwd: dir, exclude: ['docs/draft'] });
     assert.deepEqual(explicit.files, ['docs/draft/wip.md'], 'exclude applies to walked files only');
   });

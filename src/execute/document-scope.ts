@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { SourceFile } from '../model.js';
+import { isDeclarationFile } from '../sources/kinds.js';
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
@@ -25,11 +26,23 @@ function declaredExports(text: string): string[] {
   return [...names];
 }
 
-/** Bind `value` under each name, as a function under its own name too; an object's properties as well. */
-function bindMain(bindings: Record<string, unknown>, value: unknown, names: string[]): void {
+/**
+ * A module's main value in scope: under `names` (what the document calls it); a function under its own
+ * name and the names of the blocks too (a file documenting `gamma` exports it), an object's own
+ * properties each under its key (`module.exports = { hypot, swap }`).
+ */
+function bindMain(bindings: Record<string, unknown>, value: unknown, names: string[], blockNames: string[]): void {
   if (value === null || value === undefined) return;
-  if (typeof value === 'function' && IDENTIFIER.test(value.name)) bindings[value.name] = value;
-  for (const name of names) if (IDENTIFIER.test(name) && !(name in bindings)) bindings[name] = value;
+  const bind = (name: string, v: unknown): void => {
+    if (IDENTIFIER.test(name) && !(name in bindings)) bindings[name] = v;
+  };
+  for (const name of names) bind(name, value);
+  if (typeof value === 'function') {
+    bind(value.name, value);
+    for (const name of blockNames) bind(name, value);
+  } else if (typeof value === 'object') {
+    for (const key of Object.keys(value)) bind(key, (value as Record<string, unknown>)[key]);
+  }
 }
 
 /**
@@ -44,14 +57,14 @@ export function documentBindings(file: SourceFile, filename: string): { bindings
   const blockNames = file.blocks.map((b) => b.name).filter((n) => IDENTIFIER.test(n));
   let target = filename;
   try {
-    if (/\.d\.[cm]?ts$/.test(filename)) {
+    if (isDeclarationFile(filename)) {
       const root = packageRoot(dir);
       if (root) {
         target = root;
-        bindMain(bindings, require(root), [...declaredExports(readFileSync(filename, 'utf8')), ...blockNames]);
+        bindMain(bindings, require(root), declaredExports(readFileSync(filename, 'utf8')), blockNames);
       }
     } else if (/\.(c?js)$/.test(filename)) {
-      bindMain(bindings, require(filename), blockNames);
+      bindMain(bindings, require(filename), [], blockNames);
     }
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

@@ -8,6 +8,7 @@ import { exampleWhere, notRun, type Example, type ExampleResult, type SourceFile
 import type { ExecuteEvents, ExecuteOptions } from './api.js';
 import { prepareBlock, type Prepared } from './compile.js';
 import { evaluate, type Evaluation, type SyncGuard } from './evaluate.js';
+import { isDeclarationFile } from '../sources/kinds.js';
 import { documentBindings } from './document-scope.js';
 import { examplesUseExports, importOwnExports, loadPrelude } from './modules.js';
 import { createNamespace, reseed } from './namespace.js';
@@ -28,8 +29,6 @@ export interface ExecuteHooks {
 }
 
 const checker = new OutputChecker();
-
-const DECLARATION_FILE = /\.d\.[cm]?ts$/;
 
 function elapsed(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
@@ -92,7 +91,7 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
     setupError = String((err as Error)?.message ?? err);
   }
   // a declaration file declares another module's exports (see documentBindings); it has none to import
-  const sources = file.kind === 'script' && !DECLARATION_FILE.test(filename) ? runnableSources(file, options) : [];
+  const sources = file.kind === 'script' && !isDeclarationFile(filename) ? runnableSources(file, options) : [];
   if (!setupError && sources.length > 0 && examplesUseExports(filename, sources)) {
     try {
       ownExports = await importOwnExports(file.path);

@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { InputError } from '../model.js';
 import { globMatcher } from './glob-match.js';
-import { isDeclarationFile, sourceKind } from './kinds.js';
+import { sourceKind } from './kinds.js';
 
 export interface DiscoverOptions {
   /** Globs (relative to cwd) a file found by walking a directory must match; default: everything. */
@@ -96,7 +96,8 @@ function walk(dir: string, unreadable: (dir: string, code: string) => void): str
       const child = join(path, name);
       if (entry.isDirectory()) {
         if (!IGNORED_DIRECTORIES.has(name.toLowerCase())) visit(child);
-      } else if (sourceKind(name) !== undefined && !isDeclarationFile(name) && (entry.isFile() || isFileLink(entry, child))) {
+      } else if (sourceKind(name) !== undefined && (entry.isFile() || isFileLink(entry, child))) {
+        // declaration files too: their doc comments' examples run against the package they declare
         files.push(child);
       }
     }

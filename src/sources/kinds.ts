@@ -23,7 +23,7 @@ export function sourceKind(path: string): SourceKind | undefined {
   return KIND_BY_EXTENSION.get(extensionOf(path));
 }
 
-/** Type declarations hold no runnable code. */
+/** Type declarations: no runnable code of their own; their examples run against the package they declare. */
 export function isDeclarationFile(path: string): boolean {
   return /\.d\.[mc]?ts$/i.test(path);
 }
