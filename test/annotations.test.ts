@@ -92,6 +92,12 @@ describe('annotation examples: parsing', () => {
     assert.equal(r.examples[5].source, 'var v = g(); // => g of nothing');
   });
 
+  it('an annotation inside a block or brackets is a plain comment: the code cannot be cut there', () => {
+    const r = parseAnnotatedCode(lines("if ( ok ) {\n    x = f();\n    // returns 1\n}\nvar y = g( [\n  1 // returns 2\n] );\n// returns 3\nvar s = '{';\n// returns '{'"), 'f');
+    assert.deepEqual(r.examples.map((e) => [e.line, e.want]), [[1, 'returns 3\n'], [9, "returns '{'\n"]]);
+    assert.equal(r.examples[0].annotations![0].target, 'y');
+  });
+
   it('returns compares the variable the last statement assigns', () => {
     assert.equal(assignedName('var v = gamma( 4.0 );'), 'v');
     assert.equal(assignedName('var a = 1;\nv = f(\n  a,\n  2\n);'), 'v');
@@ -106,6 +112,7 @@ describe('annotation examples: parsing', () => {
       '/**', ' * @example', ' * sage: f(1)', ' * 2', ' */', 'function g() {}',
       '/**', ' * @example >>> f(3)', ' * 4', ' */', 'function h() {}',
       '// > f(4)', '// 5', 'function k() {}',
+      'function outer() {', '  /**', '  * @example', '  * var v = inner( 1 );', '  * // returns 1', '  */', '  function inner( x ) { return x; }', '}',
     ].join('\n');
     const { blocks, errors } = extractScriptBlocks(text, 'a.js');
     assert.deepEqual(errors, []);
@@ -193,6 +200,26 @@ describe('annotation examples: end to end', function () {
     assert.match(r.out, /File "docs\/types\/index\.d\.ts", line 9, in phi\n[\s\S]*?Got:\n {4}returns \[ ~1\.618, ~3\.236, ~4\.854 \]\n/);
     assert.match(r.out, /File "README\.md", line 33[\s\S]*?Got:\n {4}=> 'v=0'\n/);
     assert.match(r.out, /\n7 passed, 4 failed, 0 skipped\n$/);
+  });
+
+  it("a CommonJS file's examples see its top-level names, private helpers and required modules included", async () => {
+    const dir = scratch({
+      'helper.js': "'use strict';\nmodule.exports = function twice( x ) { return 2 * x; };\n",
+      'main.js': "'use strict';\nvar twice = require( './helper.js' );\nvar OFFSET = 1;\n/**\n* @private\n* @example\n* var v = shift( twice( 2 ) );\n* // returns 5\n*/\nfunction shift( x ) { return x + OFFSET; }\n/**\n* @example\n* var v = api( 3 );\n* // returns 7\n*/\nfunction api( x ) { return shift( twice( x ) ); }\nmodule.exports = api;\n",
+    });
+    const r = await mtestIn(dir, ['--serial', '--random-seed', '1', 'main.js']);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /\n2 passed, 0 failed, 0 skipped\n$/);
+  });
+
+  it('a module an example requires that is not installed: that example and those using its names are skipped, the rest run', async () => {
+    const dir = scratch({
+      'README.md': "```js\nvar nope = require( 'not-installed-anywhere' );\nvar arr = nope( 2 );\n// returns [ 1, 2 ]\n\nvar len = arr.length;\n// returns 2\n\nvar arr = [ 1 ];\n// returns [ 1 ]\n\nvar n = arr.length;\n// returns 2\n```\n",
+    });
+    const r = await mtestIn(dir, ['--serial', '--random-seed', '1', 'README.md']);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.out, /File "README\.md", line 12[\s\S]*Expected:\n {4}returns 2\nGot:\n {4}returns 1\n/);
+    assert.match(r.out, /\n1 passed, 1 failed, 2 skipped\n$/);
   });
 
   it('skips, saying why, the examples of a module that cannot be loaded (an unbuilt native addon)', async () => {

@@ -1,10 +1,14 @@
 // What annotation-style examples find in scope besides the prelude, as the libraries that write them
 // expect: CommonJS `require` resolving from the document, and the code the document describes under the
-// name it has there — a CommonJS file's main export under its own name (stdlib's `lib/main.js` examples
-// call `gamma( 4.0 )`), a declaration file's package under the name it is exported as (`export = gamma`).
+// name it has there. A CommonJS file's examples see the file's own top-level names, as stdlib's runner
+// gives them (it runs the file's text in the examples' scope): `lib/main.js` examples call `gamma( 4.0 )`
+// and use the file's own `require`d names. A declaration file's examples see its package under the name
+// it is exported as (`export = gamma`).
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import vm from 'node:vm';
+import type * as acorn from 'acorn';
 import type { SourceFile } from '../model.js';
 import { isDeclarationFile } from '../sources/kinds.js';
 
@@ -45,6 +49,43 @@ function bindMain(bindings: Record<string, unknown>, value: unknown, names: stri
   }
 }
 
+// mtest's own parser, not one the document's package might have
+const ownRequire = createRequire(import.meta.url);
+
+const SCRIPT_OPTIONS: acorn.Options = { ecmaVersion: 'latest', sourceType: 'script', allowReturnOutsideFunction: true, allowHashBang: true };
+
+/** Names a script declares at its top level: `var`/`let`/`const` (simple names), functions and classes. */
+function topLevelNames(program: acorn.Program): string[] {
+  const names: string[] = [];
+  for (const node of program.body) {
+    if (node.type === 'VariableDeclaration') {
+      for (const d of node.declarations) if (d.id.type === 'Identifier') names.push(d.id.name);
+    } else if ((node.type === 'FunctionDeclaration' || node.type === 'ClassDeclaration') && node.id) names.push(node.id.name);
+  }
+  return names;
+}
+
+/**
+ * Run a CommonJS file's text as its module would run, and keep its top-level names and exports. Undefined
+ * for a file that is not a CommonJS script (an ES module, a syntax error): nothing is bound then.
+ */
+function topLevelScope(filename: string, require: NodeJS.Require): { exports: unknown; names: Record<string, unknown> } | undefined {
+  const text = readFileSync(filename, 'utf8');
+  let program: acorn.Program;
+  try {
+    program = (ownRequire('acorn') as typeof acorn).parse(text, SCRIPT_OPTIONS);
+  } catch {
+    return undefined;
+  }
+  const names = topLevelNames(program);
+  const body = `${text.replace(/^#!.*/, '')}\n;return { ${names.map((n) => `${JSON.stringify(n)}: ${n}`).join(', ')} };`;
+  const fn = vm.compileFunction(body, ['exports', 'require', 'module', '__filename', '__dirname'], { filename });
+  const module = { exports: {} as unknown };
+  // undefined when the file returned early (a top-level `return`): its exports still count
+  const scope = fn(module.exports, require, module, filename, path.dirname(filename)) as Record<string, unknown> | undefined;
+  return { exports: module.exports, names: scope ?? {} };
+}
+
 /**
  * The extra bindings of every block of `file` (only files with annotation-style examples get them), and,
  * when the module the examples document cannot be found (`MODULE_NOT_FOUND`), why.
@@ -64,7 +105,12 @@ export function documentBindings(file: SourceFile, filename: string): { bindings
         bindMain(bindings, require(root), declaredExports(readFileSync(filename, 'utf8')), blockNames);
       }
     } else if (/\.(c?js)$/.test(filename)) {
-      bindMain(bindings, require(filename), [], blockNames);
+      const own = topLevelScope(filename, require);
+      if (own) {
+        // the file's own names first: a block documents the function of its name, not the main export
+        for (const [name, value] of Object.entries(own.names)) if (!(name in bindings)) bindings[name] = value;
+        bindMain(bindings, own.exports, [], blockNames);
+      }
     }
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

@@ -10,7 +10,7 @@ import { prepareBlock, type Prepared } from './compile.js';
 import { evaluate, type Evaluation, type SyncGuard } from './evaluate.js';
 import { isDeclarationFile } from '../sources/kinds.js';
 import { documentBindings } from './document-scope.js';
-import { examplesUseExports, importOwnExports, loadPrelude } from './modules.js';
+import { examplesUseExports, importOwnExports, loadPrelude, namesAny } from './modules.js';
 import { createNamespace, reseed } from './namespace.js';
 import { skipReason } from './skip.js';
 import { OUTPUT_LIMIT, outputMessage, timeoutMessage, whereText } from '../incidents.js';
@@ -66,6 +66,10 @@ function runExample(index: number, example: Example, prepared: Prepared | undefi
     if (ev.outputLimit !== undefined) return finish({ status: 'failed', outcome: 'memory', got: ev.got, note: outputMessage(ev.outputLimit, OUTPUT_LIMIT, whereText(example.line, undefined)) });
     if (ev.timedOut) return finish({ status: 'failed', outcome: 'timeout', got: ev.got, note: timeoutMessage(limit, whereText(example.line, undefined)) });
     if (example.annotations) {
+      const missing = ev.threw ? missingModule(ev.value) : undefined;
+      // a module the documentation uses but that is not installed (a package's dev dependency): as with a
+      // missing optional feature, skipped, and so is the rest of its block (whose names it would define)
+      if (missing) return finish({ status: 'skipped', outcome: 'skipped', note: `needs ${missing}, which cannot be found` });
       const seen = checkAnnotations(example.annotations, { output: ev.output, threw: ev.threw, error: ev.threw ? ev.value : undefined, value: ev.threw ? undefined : ev.value, lookup: (name) => lookup(ns, name) });
       if (seen.ok) return finish({ status: 'passed', outcome: 'ok' });
       return finish({ status: 'failed', outcome: ev.threw && !example.annotations.some((a) => a.kind === 'throws') ? 'exception' : 'mismatch', got: seen.got, note: seen.note });
@@ -108,6 +112,7 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
     if (bindings) Object.assign(ns, bindings);
     reseed(options.randomSeed, prelude);
     let blockFailed = false;
+    const missing = new MissingNames();
     const first = index;
     const runs = block.examples.map((ex, k) => (!only || only.has(first + k)) && ex.directives.errors.length === 0 && skipReason(ex.directives, file.tags, options) === undefined);
     const prepared = setupError ? [] : prepareBlock(block.examples, runs, filename, ns);
@@ -119,7 +124,7 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
       }
       // the module an annotation-style example documents is absent (an unbuilt native addon, a dependency
       // not installed): as with a missing optional feature, the example is skipped, saying what is missing
-      const skip = skipReason(example.directives, file.tags, options) ?? (example.annotations ? scope?.unavailable : undefined);
+      const skip = skipReason(example.directives, file.tags, options) ?? (example.annotations ? scope?.unavailable ?? missing.reason(example, prepared[k]) : undefined);
       if (skip !== undefined && example.directives.errors.length === 0) {
         events.exampleEnd({ index: i, status: 'skipped', outcome: 'skipped', note: skip, time: 0 });
         continue;
@@ -136,10 +141,47 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
       // (outside any capture), as they always did.
       const result = outcome instanceof Promise ? await outcome : ((await null), outcome);
       if (result.status === 'failed') blockFailed = true;
+      if (example.annotations) missing.after(result, prepared[k]);
       events.exampleEnd(result);
       if (result.status === 'failed' && hooks.onFailure) await hooks.onFailure(ns, example, result);
     }
   }
+}
+
+/**
+ * Names an example could not define because a module it requires is not installed: later examples of the
+ * block that use them (without defining them first) are skipped for the same reason.
+ */
+class MissingNames {
+  private readonly names = new Set<string>();
+  private why = '';
+
+  /** Why `example` cannot run, if it uses a missing name; its own names then go missing too. */
+  reason(example: Example, prepared: Prepared | undefined): string | undefined {
+    if (this.names.size === 0 || !prepared || 'error' in prepared) return undefined;
+    const declared = prepared.compiled.declared;
+    const uses = new Set([...this.names].filter((n) => !declared.includes(n)));
+    if (!namesAny(example.source, uses)) {
+      for (const name of declared) this.names.delete(name);
+      return undefined;
+    }
+    for (const name of declared) this.names.add(name);
+    return this.why;
+  }
+
+  after(result: ExampleResult, prepared: Prepared | undefined): void {
+    if (result.status !== 'skipped' || !result.note?.startsWith('needs ') || !prepared || 'error' in prepared) return;
+    for (const name of prepared.compiled.declared) this.names.add(name);
+    this.why = result.note;
+  }
+}
+
+/** The package a `require` could not find (`MODULE_NOT_FOUND` for a bare name), if that is what `error` is. */
+function missingModule(error: unknown): string | undefined {
+  const e = error as NodeJS.ErrnoException | undefined;
+  if (e?.code !== 'MODULE_NOT_FOUND' && e?.code !== 'ERR_MODULE_NOT_FOUND') return undefined;
+  const name = /Cannot find (?:module|package) '([^']+)'/.exec(String(e.message))?.[1];
+  return name && !name.startsWith('.') && !name.startsWith('/') ? name : undefined;
 }
 
 /** `name` or `a.b.c` after an example: the block's names first, then globals. */

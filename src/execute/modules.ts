@@ -69,7 +69,7 @@ export function examplesUseExports(file: string, sources: string[]): boolean {
 }
 
 /** Whether an identifier-like word of `text` is in `names`. */
-function namesAny(text: string, names: Set<string>): boolean {
+export function namesAny(text: string, names: Set<string>): boolean {
   const n = text.length;
   for (let i = 0; i < n; ) {
     if (!isIdentifierChar(text.charCodeAt(i)) && text.charCodeAt(i) < 128) {

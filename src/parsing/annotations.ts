@@ -129,9 +129,16 @@ export function parseAnnotatedCode(lines: CodeLine[], file: string, pending: Cod
     }
     code = [];
   };
+  const depth = new Nesting();
   for (let i = 0; i < lines.length; i++) {
     const { text, line } = lines[i];
     const trimmedText = text.trimStart();
+    if (depth.open()) {
+      // inside a block or a bracket the code cannot be cut: an annotation there is a plain comment
+      depth.scan(text);
+      code.push(lines[i]);
+      continue;
+    }
     if (trimmedText.startsWith('//')) {
       const m = readMarker(trimmedText.slice(2).trimStart());
       if (m) {
@@ -167,15 +174,65 @@ export function parseAnnotatedCode(lines: CodeLine[], file: string, pending: Cod
     if (at > 0 && text.slice(0, at).trim() !== '') {
       const m = readMarker(text.slice(at + 2).trimStart());
       // after code on its line, `// => atan(1.0)` is a remark (stdlib); only mathjs's words annotate there
-      if (m && (m.kind === 'returns' || m.kind === 'throws' || m.marker.endsWith('outputs'))) {
+      if (m && (m.kind === 'returns' || m.kind === 'throws' || m.marker.endsWith('outputs')) && depth.closes(text.slice(0, at))) {
         code.push({ text: text.slice(0, at).trimEnd(), line });
         push({ ...m, line, sameLine: true });
         continue;
       }
     }
+    depth.scan(text);
     code.push(lines[i]);
   }
   return { examples, pending: trimmed(code), errors };
+}
+
+/**
+ * How deep in brackets the code so far is, read line by line: strings, template literals and comments
+ * do not count. Enough for documentation code; a wrong count only keeps annotations from being read.
+ */
+class Nesting {
+  private depth = 0;
+  private inBlockComment = false;
+  private inTemplate = false;
+
+  open(): boolean {
+    return this.depth > 0 || this.inBlockComment || this.inTemplate;
+  }
+
+  /** Whether the code would be at depth 0 after `text` (without recording it). */
+  closes(text: string): boolean {
+    const saved = [this.depth, this.inBlockComment, this.inTemplate] as const;
+    this.scan(text);
+    const closed = !this.open();
+    [this.depth, this.inBlockComment, this.inTemplate] = saved;
+    return closed;
+  }
+
+  scan(text: string): void {
+    let quote = '';
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (this.inBlockComment) {
+        if (c === '*' && text[i + 1] === '/') {
+          this.inBlockComment = false;
+          i++;
+        }
+      } else if (this.inTemplate) {
+        if (c === '\\') i++;
+        else if (c === '`') this.inTemplate = false;
+      } else if (quote) {
+        if (c === '\\') i++;
+        else if (c === quote) quote = '';
+      } else if (c === "'" || c === '"') quote = c;
+      else if (c === '`') this.inTemplate = true;
+      else if (c === '/' && text[i + 1] === '/') return;
+      else if (c === '/' && text[i + 1] === '*') {
+        this.inBlockComment = true;
+        i++;
+      } else if (c === '(' || c === '[' || c === '{') this.depth++;
+      else if ((c === ')' || c === ']' || c === '}') && this.depth > 0) this.depth--;
+    }
+  }
 }
 
 /** A setup example: code that runs for the examples after it; nothing is compared. */

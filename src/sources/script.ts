@@ -40,7 +40,8 @@ export function extractScriptBlocks(
     };
     if (!prompted.has(first.start, last.end)) {
       // no prompts: the JavaScript conventions (`// returns …` annotations, `// > expr` prompts)
-      if (first.kind === 'block') {
+      // only at module or class level, as stdlib's own runner: a helper inside a function is not in scope
+      if (first.kind === 'block' && prefixes[g] !== null) {
         for (const block of annotatedBlocks(blockCommentText(text, first), line, file, errors)) blocks.push({ ...block, name: blockName() });
       } else {
         const body = lineCommentsText(text, group);
