@@ -65,6 +65,8 @@ describe('annotation values', () => {
     assert.equal(writeValue(-0, parsePattern('0.0')), '-0.0');
     assert.equal(writeValue(new Float64Array([2, 1]), parsePattern('<Float64Array>[ 1.0, 2.0 ]')), '<Float64Array>[ 2.0, 1.0 ]');
     assert.equal(writeValue({ a: "it's" }), "{ 'a': 'it\\'s' }");
+    assert.equal(writeValue([1, 2, 3, 4], parsePattern('[ 1.0, ..., 3.0 ]')), '[ 1.0, ..., 4.0 ]');
+    assert.equal(writeValue([1, 2, 3], parsePattern('[ 1, 2, ... ]')), '[ 1, 2, ... ]');
     assert.equal(writeValue(new Map(), parsePattern('<Set>')), '<Map>');
   });
 });
@@ -197,9 +199,27 @@ describe('annotation examples: end to end', function () {
     assert.equal(r.code, 1, r.out + r.err);
     assert.match(r.out, /File "lib\/main\.js", line 10, in phi\nFailed example:\n {4}var v = phi\( 2\.0 \);\nExpected:\n {4}returns ~3\.237\nGot:\n {4}returns ~3\.236\n/);
     assert.match(r.out, /File "lib\/main\.js", line 14, in phi\n[\s\S]*?Expected:\n {4}returns 0\.0\nGot:\n {4}returns -0\.0\n/);
-    assert.match(r.out, /File "docs\/types\/index\.d\.ts", line 9, in phi\n[\s\S]*?Got:\n {4}returns \[ ~1\.618, ~3\.236, ~4\.854 \]\n/);
+    assert.match(r.out, /File "docs\/types\/index\.d\.ts", line 9, in phi\n[\s\S]*?Got:\n {4}returns \[ ~1\.618, \.\.\., ~4\.854 \]\n/);
     assert.match(r.out, /File "README\.md", line 33[\s\S]*?Got:\n {4}=> 'v=0'\n/);
     assert.match(r.out, /\n7 passed, 4 failed, 0 skipped\n$/);
+  });
+
+  it('--fix rewrites a wrong annotation in place, in its notation (~ keeps its precision), and nothing else', async () => {
+    const dir = scratch({});
+    cpSync(FIXTURE, dir, { recursive: true });
+    const files = ['lib/main.js', 'README.md', 'docs/types/index.d.ts'].map((f) => path.join(dir, f));
+    const before = files.map((f) => readFileSync(f, 'utf8'));
+    const alter = (f: string, from: string, to: string): void => writeFileSync(f, readFileSync(f, 'utf8').replace(from, to));
+    alter(files[0], '// returns ~3.236', '// returns ~3.237');
+    alter(files[0], '// returns ~1.618e-17', '// returns ~1.619e-17');
+    alter(files[0], '// returns -0.0', '// returns 0.0');
+    alter(files[1], "// => 'v=0'", "// => 'v=1'");
+    alter(files[1], '// x => <Float64Array>[ 2.0, 1.0 ]', '// x => <Float64Array>[ 1.0, 2.0 ]');
+    alter(files[2], '~4.854 ]', '~4.855 ]');
+    const r = await mtestIn(dir, ['--serial', '--random-seed', '1', '--fix', '.']);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /Fixed lib\/main\.js:10: /);
+    assert.deepEqual(files.map((f) => readFileSync(f, 'utf8')), before);
   });
 
   it("a CommonJS file's examples see its top-level names, private helpers and required modules included", async () => {

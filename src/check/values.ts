@@ -384,6 +384,18 @@ function itemLike(like: Pattern | undefined, i: number, n: number): Pattern | un
 
 function writeItems(items: ArrayLike<unknown>, like: Pattern | undefined, depth: number): string {
   if (items.length === 0) return '[]';
+  const wild = like && like.kind === 'array' ? like.items.findIndex((p) => p.kind === 'any') : -1;
+  if (like && like.kind === 'array' && wild >= 0) {
+    // the annotation's shape is kept: as many leading and trailing items around its `...`
+    const head = like.items.slice(0, wild);
+    const tail = like.items.slice(wild + 1).filter((p) => p.kind !== 'any');
+    if (items.length >= Math.max(1, head.length + tail.length)) {
+      const parts = head.map((p, i) => writeValue(items[i], p, depth + 1));
+      parts.push('...');
+      tail.forEach((p, j) => parts.push(writeValue(items[items.length - tail.length + j], p, depth + 1)));
+      return `[ ${parts.join(', ')} ]`;
+    }
+  }
   const parts = Array.from(items, (item, i) => writeValue(item, itemLike(like, i, items.length), depth + 1));
   return `[ ${parts.join(', ')} ]`;
 }

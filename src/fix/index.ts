@@ -79,6 +79,23 @@ export function rewriteWants(
   const ps1s = prompts.map((p) => promptSyntax(p).ps1);
   // Bottom up: a rewrite changes the line numbers below it only, which are done already.
   for (const { example, got } of [...fixes].sort((a, b) => b.example.line - a.example.line)) {
+    if (example.annotations) {
+      const rewritten = rewriteAnnotations(lines, example, got);
+      if (typeof rewritten === 'string') {
+        refused.push({ example, why: rewritten });
+        continue;
+      }
+      const after = expected.map((e) => (e.line === example.line && e.source === example.source ? { ...e, want: got } : e));
+      const reparsed = parse(Buffer.from(rewritten.join('\n'), 'utf8'), file, prompts);
+      if (!reparsed || !same(reparsed, after)) {
+        refused.push({ example, why: 'its new value would not read back as the same annotation' });
+        continue;
+      }
+      lines = rewritten;
+      expected = after;
+      fixed.push(example);
+      continue;
+    }
     const promptLine = lines[example.line - 1] ?? '';
     const eol = promptLine.endsWith('\r') ? '\r' : '';
     const at = Math.min(...ps1s.map((p) => promptLine.indexOf(p)).filter((k) => k >= 0));
@@ -108,6 +125,30 @@ export function rewriteWants(
     fixed.push(example);
   }
   return { text: lines.join('\n'), fixed, refused };
+}
+
+/**
+ * The file's lines with each wrong annotation of `example` given the value `got` has for it (`got` holds
+ * one `marker value` line per annotation), written where the old value was: `~` keeps its precision, the
+ * comment and the code around it stay. A reason instead when that cannot be done.
+ */
+function rewriteAnnotations(lines: string[], example: Example, got: string): string[] | string {
+  const annotations = example.annotations ?? [];
+  const gotLines = got.replace(/\n$/, '').split('\n');
+  if (gotLines.length !== annotations.length) return 'what it did cannot be written as its annotations';
+  const out = [...lines];
+  for (const [i, a] of annotations.entries()) {
+    const want = `${a.marker} ${a.value}`.trimEnd();
+    if (gotLines[i] === want) continue;
+    if (!gotLines[i].startsWith(a.marker + ' ')) return `it no longer ${a.kind === 'throws' ? 'throws' : 'gives a value'}: its annotation would change kind`;
+    if (a.multiline) return 'its annotation spans lines';
+    const value = gotLines[i].slice(a.marker.length + 1);
+    const text = out[a.line - 1] ?? '';
+    const at = text.lastIndexOf(a.value);
+    if (at < 0 || !text.slice(0, at).trimEnd().endsWith(a.marker)) return 'its annotation was not found on its line';
+    out[a.line - 1] = text.slice(0, at) + value + text.slice(at + a.value.length);
+  }
+  return out;
 }
 
 /**
