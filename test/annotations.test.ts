@@ -222,6 +222,17 @@ describe('annotation examples: end to end', function () {
     assert.deepEqual(files.map((f) => readFileSync(f, 'utf8')), before);
   });
 
+  it("Node REPL '> ' prompts (continued by '...') when the configuration's prompts list '>'", async () => {
+    const add = '/**\n * @example\n * > add(1, 2)\n * 3\n * > [1, 2].map(\n * ...   (x) => add(x, x))\n * [ 2, 5 ]\n */\nexport function add(a, b) { return a + b; }\n';
+    const off = await mtestIn(scratch({ 'add.mjs': add }), ['--serial', '--random-seed', '1', 'add.mjs']);
+    assert.match(off.err + off.out, /no examples found|0 passed, 0 failed/);
+    const dir = scratch({ 'add.mjs': add, 'mtest.config.json': JSON.stringify({ prompts: ['sage:', '>>>', '>'], prelude: [] }) });
+    const on = await mtestIn(dir, ['--serial', '--random-seed', '1', 'add.mjs']);
+    assert.equal(on.code, 1, on.out + on.err);
+    assert.match(on.out, /line 5, in add\nFailed example:\n {4}\[1, 2\]\.map\(\n {4} {2}\(x\) => add\(x, x\)\)\nExpected:\n {4}\[ 2, 5 \]\nGot:\n {4}\[ 2, 4 \]\n/);
+    assert.match(on.out, /\n1 passed, 1 failed, 0 skipped\n$/);
+  });
+
   it("a CommonJS file's examples see its top-level names, private helpers and required modules included", async () => {
     const dir = scratch({
       'helper.js': "'use strict';\nmodule.exports = function twice( x ) { return 2 * x; };\n",

@@ -23,7 +23,8 @@ const KEYS: Record<keyof FileConfig, Check> = {
   exclude: stringList,
   prelude: stringList,
   optional: stringList,
-  prompts: (v) => stringList(v) ?? ((v as string[]).every((p) => ['sage:', '>>>'].includes(p.trim())) ? undefined : "must list prompts among 'sage:' and '>>>'"),
+  // `>` is the Node REPL's prompt (continued by `...`): opt-in, as it also starts Markdown quotes
+  prompts: (v) => stringList(v) ?? ((v as string[]).every((p) => ['sage:', '>>>', '>'].includes(p.trim())) ? undefined : "must list prompts among 'sage:', '>>>' and '>'"),
   jobs: (v) => (Number.isInteger(v) && (v as number) >= 1 ? undefined : 'must be a whole number ≥ 1'),
   timeout: (v) => (typeof v === 'number' && v >= 0 ? undefined : 'must be a number of seconds ≥ 0'),
 };
