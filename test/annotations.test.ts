@@ -169,6 +169,11 @@ describe('annotation examples: checking', () => {
     const wrong = checkAnnotations(one('f();\n// throws <RangeError>'), seen({ threw: true, error: new TypeError('x') }));
     assert.deepEqual([wrong.ok, wrong.got], [false, 'throws <TypeError>\n']);
     assert.ok(!checkAnnotations(one('f();\n// throws'), seen({ value: 1 })).ok);
+    assert.ok(checkAnnotations(one('f();\n// throws RangeError as the size is wrong'), seen({ threw: true, error: new RangeError('x') })).ok);
+    assert.ok(checkAnnotations(one("f();\n// throws TypeError: bad"), seen({ threw: true, error: new TypeError('bad input') })).ok);
+    assert.ok(!checkAnnotations(one("f();\n// throws TypeError: good"), seen({ threw: true, error: new TypeError('bad input') })).ok);
+    assert.ok(checkAnnotations(one('math.floor(c)  // returns Complex 3 - 3i ...'), seen({ value: { type: 'Complex', format: () => '3 - 3i' } })).ok);
+    assert.ok(checkAnnotations(one('m  // returns [[1, 2]]'), seen({ value: { toArray: () => [[1, 2]] } })).ok);
     assert.ok(!checkAnnotations(one('f();\n// returns 1'), seen({ threw: true, error: new Error('boom') })).ok);
     assert.ok(checkAnnotations(one('f();\n// e.g., returns 1'), seen({ value: 7 })).ok);
     assert.ok(checkAnnotations(one('math.add(a, b)  // returns Complex -2 + 4i'), seen({ value: { type: 'Complex', toString: () => '-2 + 4i' } })).ok);

@@ -3,6 +3,7 @@
 // what is reported as got is each annotation rewritten with the actual value, in the annotation's notation.
 import { displayThrown } from '../display.js';
 import type { Annotation } from '../model.js';
+import { ellipsisMatch } from './checker.js';
 import { matches, parsePattern, PatternError, writeValue, type Pattern } from './values.js';
 
 /** What the example's code did, as the evaluator saw it. */
@@ -41,10 +42,27 @@ function squash(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
+/** A value's text against a written one: spacing ignored (`3.2 -2.8i` is `3.2 - 2.8i`), `...` any text. */
+function sameText(written: string, shownText: string): boolean {
+  const w = written.replace(/\s+/g, '');
+  const g = shownText.replace(/\s+/g, '');
+  return w === g || ellipsisMatch(w, g);
+}
+
 /** A value as a library's own `toString` shows it (mathjs Complex, Unit, Matrix), for textual wants. */
 function shown(value: unknown): string {
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return JSON.stringify(value);
+  // mathjs's objects format themselves as its documentation shows them (14 significant digits)
+  const formatted = value as { format?: unknown } | null;
+  if (formatted !== null && typeof formatted === 'object' && typeof formatted.format === 'function') {
+    try {
+      const s = (formatted.format as (o: unknown) => unknown).call(value, { precision: 14 });
+      if (typeof s === 'string') return s;
+    } catch {
+      // not mathjs's format: the value's own string below
+    }
+  }
   if (value !== null && typeof value === 'object' && typeof (value as { toString?: unknown }).toString === 'function') {
     const s = String(value);
     if (s !== '[object Object]') return s;
@@ -68,14 +86,30 @@ function namesType(type: string, value: unknown): boolean {
 function valueMatches(text: string, value: unknown): boolean {
   if (text === '') return true;
   const pattern = readPattern(text);
-  if (pattern) return matches(pattern, value);
+  if (pattern) return matches(pattern, value) || (pattern.kind === 'array' && matches(pattern, asArray(value)));
   const typed = LEADING_TYPE.exec(text);
   if (typed && namesType(typed[1], value)) {
     const rest = readPattern(typed[2]);
-    if (rest && matches(rest, value)) return true;
-    return squash(shown(value)) === squash(typed[2]);
+    if (rest && (matches(rest, value) || (rest.kind === 'array' && matches(rest, asArray(value))))) return true;
+    return sameText(typed[2], shown(value));
   }
-  return squash(shown(value)) === squash(text);
+  return sameText(text, shown(value));
+}
+
+/** A matrix object's entries as nested arrays (mathjs's `toArray()`), for an annotation written as an array. */
+function asArray(value: unknown): unknown {
+  const m = value as { toArray?: unknown } | null;
+  return m !== null && typeof m === 'object' && typeof m.toArray === 'function' ? (m.toArray as () => unknown)() : value;
+}
+
+/** A value written as a textual annotation with a leading type word would write it (`Complex 3 - 3i`). */
+function writeTextual(text: string, value: unknown): string {
+  const typed = LEADING_TYPE.exec(text);
+  if (typed && !readPattern(typed[2])) {
+    const type = value !== null && typeof value === 'object' ? String((value as { type?: unknown }).type ?? (value as object).constructor?.name ?? typed[1]) : typeof value;
+    return `${type} ${shown(value)}`;
+  }
+  return writeValue(value, typed ? readPattern(typed[2]) : undefined);
 }
 
 /** Printed output against `text`: a quoted string is the text printed; anything else is read as a value. */
@@ -138,7 +172,8 @@ function errorIs(error: unknown, name: string): boolean {
 function throwsMatches(text: string, error: unknown): boolean {
   if (text === '' || text === '...') return true;
   return text.split('||').some((option) => {
-    const m = /^<?([\w$.]+)>?(?::\s*([\s\S]*))?$/.exec(option.trim());
+    // `throws RangeError as the matrix is singular`: words after the class explain, a `:` gives the message
+    const m = /^<?([\w$.]+)>?(?::\s*([\s\S]*)|\s[\s\S]*)?$/.exec(option.trim());
     if (!m) return false;
     if (!errorIs(error, m[1])) return false;
     if (m[2] === undefined) return true;
@@ -176,7 +211,8 @@ export function checkAnnotations(annotations: Annotation[], seen: Observed): Ann
     } else {
       const value = a.target !== undefined ? seen.lookup(a.target) : seen.value;
       good = a.exemplary || valueMatches(a.value, value);
-      actual = written(a, writeValue(value, readPattern(a.value)));
+      const pattern = readPattern(a.value);
+      actual = written(a, pattern ? writeValue(value, pattern) : writeTextual(a.value, value));
     }
     if (!good) ok = false;
     lines.push(good ? written(a, a.value) : actual);

@@ -40,9 +40,11 @@ export function extractScriptBlocks(
     };
     if (!prompted.has(first.start, last.end)) {
       // no prompts: the JavaScript conventions (`// returns …` annotations, `// > expr` prompts)
-      // only at module or class level, as stdlib's own runner: a helper inside a function is not in scope
-      if (first.kind === 'block' && prefixes[g] !== null) {
-        for (const block of annotatedBlocks(blockCommentText(text, first), line, file, errors)) blocks.push({ ...block, name: blockName() });
+      if (first.kind === 'block') {
+        // `@example` sections only at module or class level, as stdlib's own runner reads them (a helper
+        // inside a function is not in scope); mathjs documents functions inside its factories
+        const annotated = annotatedBlocks(blockCommentText(text, first), line, file, errors, prefixes[g] !== null);
+        for (const block of annotated) blocks.push({ ...block, name: blockName() });
       } else {
         const body = lineCommentsText(text, group);
         if (!REPL_PROMPT.test(body)) return;
@@ -68,6 +70,35 @@ export function extractScriptBlocks(
 const COMMENT_REPL_PROMPTS: readonly string[] = ['> .'];
 const REPL_PROMPT = /^[ \t]*> \S/m;
 
+/**
+ * A doc comment without `@example` whose indented code holds annotations after code on the same line
+ * (mathjs: `   math.add(2, 3)   // returns 5` under an `Examples:` line): the indented runs that hold
+ * such an annotation, in one block. Runs without one (`Syntax:`, `See also:`) are prose, not code.
+ */
+function indentedExamples(lines: string[], firstLine: number, file: string, errors: InputError[]): Omit<Block, 'name'>[] {
+  const end = lines.findIndex((l) => JSDOC_TAG.test(l));
+  const text = end < 0 ? lines : lines.slice(0, end);
+  const indent = (l: string): number => l.length - l.trimStart().length;
+  const base = Math.min(...text.filter((l) => l.trim() !== '').map(indent));
+  const code: CodeLine[] = [];
+  let run: CodeLine[] = [];
+  const flush = (): void => {
+    if (run.some(({ text: t }) => SAME_LINE_ANNOTATION.test(t))) code.push(...run);
+    run = [];
+  };
+  text.forEach((l, i) => {
+    if (l.trim() !== '' && indent(l) <= base) flush();
+    else run.push({ text: l, line: firstLine + i });
+  });
+  flush();
+  if (code.length === 0) return [];
+  const parsed = parseAnnotatedCode(code, file);
+  errors.push(...parsed.errors);
+  return parsed.examples.length > 0 ? [{ line: parsed.examples[0].line, examples: parsed.examples }] : [];
+}
+
+const SAME_LINE_ANNOTATION = /\S.*\/\/\s*(?:returns|outputs|throws)(?:\s|$)/;
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -78,9 +109,10 @@ const JSDOC_TAG = /^\s*@[A-Za-z]/;
  * The `@example` sections of a doc comment holding `// returns …` annotations: one block (one namespace)
  * each. `body` has one entry per line of the file from `firstLine`.
  */
-function annotatedBlocks(body: string, firstLine: number, file: string, errors: InputError[]): Omit<Block, 'name'>[] {
-  if (!body.includes('@example')) return [];
+function annotatedBlocks(body: string, firstLine: number, file: string, errors: InputError[], moduleLevel: boolean): Omit<Block, 'name'>[] {
   const lines = body.split('\n');
+  if (!body.includes('@example')) return indentedExamples(lines, firstLine, file, errors);
+  if (!moduleLevel) return [];
   const out: Omit<Block, 'name'>[] = [];
   for (let i = 0; i < lines.length; i++) {
     if (!/^\s*@example\b/.test(lines[i])) continue;
