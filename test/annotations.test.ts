@@ -105,6 +105,8 @@ describe('annotation examples: parsing', () => {
     assert.equal(assignedName('var a = 1;\nv = f(\n  a,\n  2\n);'), 'v');
     assert.equal(assignedName('var a = 1;\nf( a );'), undefined);
     assert.equal(assignedName('x === 1;'), undefined);
+    assert.equal(assignedName('const v: Array<number> = f();'), 'v');
+    assert.equal(assignedName('ok: f();'), undefined);
   });
 
   it('JSDoc: one block per @example section; comments with prompts read as before; @example >>> expr', () => {
@@ -236,6 +238,17 @@ describe('annotation examples: end to end', function () {
     assert.equal(on.code, 1, on.out + on.err);
     assert.match(on.out, /line 5, in add\nFailed example:\n {4}\[1, 2\]\.map\(\n {4} {2}\(x\) => add\(x, x\)\)\nExpected:\n {4}\[ 2, 5 \]\nGot:\n {4}\[ 2, 4 \]\n/);
     assert.match(on.out, /\n1 passed, 1 failed, 0 skipped\n$/);
+  });
+
+  it("a TypeScript module's examples see its exports; --typecheck checks them", async () => {
+    const sq = '/**\n * @example\n * const v: number = square( 3 );\n * // returns 9.0\n *\n * @example\n * const s: string = square( 2 );\n * // returns 4\n */\nexport function square(x: number): number { return x * x; }\n';
+    const dir = scratch({ 'sq.ts': sq });
+    const plain = await mtestIn(dir, ['--serial', '--random-seed', '1', 'sq.ts']);
+    assert.equal(plain.code, 0, plain.out + plain.err);
+    assert.match(plain.out, /\n2 passed, 0 failed, 0 skipped\n$/);
+    const checked = await mtestIn(dir, ['--serial', '--random-seed', '1', '--typecheck', 'sq.ts']);
+    assert.equal(checked.code, 1, checked.out + checked.err);
+    assert.match(checked.out, /File "sq\.ts", line 7, in square\nFailed example:\n {4}const s: string = square\( 2 \);\nline 7: TS2322: /);
   });
 
   it("a CommonJS file's examples see its top-level names, private helpers and required modules included", async () => {

@@ -49,6 +49,20 @@ function bindMain(bindings: Record<string, unknown>, value: unknown, names: stri
   }
 }
 
+/**
+ * Whether the examples of `filename` reach its code as a CommonJS script (its top-level names, through
+ * documentBindings) rather than through its ES exports: `.cjs`, and `.js` without import/export statements.
+ */
+export function isCommonJsScript(filename: string): boolean {
+  if (filename.endsWith('.cjs')) return true;
+  if (!filename.endsWith('.js')) return false;
+  try {
+    return !/^\s*(?:import\s*[\w{*'"]|export\s)/m.test(readFileSync(filename, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 // mtest's own parser, not one the document's package might have
 const ownRequire = createRequire(import.meta.url);
 
@@ -104,7 +118,7 @@ export function documentBindings(file: SourceFile, filename: string): { bindings
         target = root;
         bindMain(bindings, require(root), declaredExports(readFileSync(filename, 'utf8')), blockNames);
       }
-    } else if (/\.(c?js)$/.test(filename)) {
+    } else if (isCommonJsScript(filename)) {
       const own = topLevelScope(filename, require);
       if (own) {
         // the file's own names first: a block documents the function of its name, not the main export

@@ -9,7 +9,7 @@ import type { ExecuteEvents, ExecuteOptions } from './api.js';
 import { prepareBlock, type Prepared } from './compile.js';
 import { evaluate, type Evaluation, type SyncGuard } from './evaluate.js';
 import { isDeclarationFile } from '../sources/kinds.js';
-import { documentBindings } from './document-scope.js';
+import { documentBindings, isCommonJsScript } from './document-scope.js';
 import { examplesUseExports, importOwnExports, loadPrelude, namesAny } from './modules.js';
 import { createNamespace, reseed } from './namespace.js';
 import { skipReason } from './skip.js';
@@ -95,7 +95,7 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
     setupError = String((err as Error)?.message ?? err);
   }
   // a declaration file declares another module's exports (see documentBindings); it has none to import
-  const sources = file.kind === 'script' && !isDeclarationFile(filename) ? runnableSources(file, options) : [];
+  const sources = file.kind === 'script' && !isDeclarationFile(filename) ? runnableSources(file, options, isCommonJsScript(filename)) : [];
   if (!setupError && sources.length > 0 && examplesUseExports(filename, sources)) {
     try {
       ownExports = await importOwnExports(file.path);
@@ -192,9 +192,9 @@ function lookup(ns: Record<string, unknown>, name: string): unknown {
   return value;
 }
 
-function runnableSources(file: SourceFile, options: ExecuteOptions): string[] {
+function runnableSources(file: SourceFile, options: ExecuteOptions, commonJs: boolean): string[] {
   const out: string[] = [];
-  // annotation-style examples reach the file's code through documentBindings, not its ES exports
-  for (const block of file.blocks) for (const ex of block.examples) if (!ex.annotations && skipReason(ex.directives, file.tags, options) === undefined) out.push(ex.source);
+  // annotation-style examples of a CommonJS script reach its code through documentBindings instead
+  for (const block of file.blocks) for (const ex of block.examples) if (!(ex.annotations && commonJs) && skipReason(ex.directives, file.tags, options) === undefined) out.push(ex.source);
   return out;
 }

@@ -75,8 +75,9 @@ export function assignedName(code: string): string | undefined {
   let start = lines.length - 1;
   while (start > 0 && (indent(lines[start]) > least || /^\s*[)\]}.?:+\-*/%&|,]/.test(lines[start]) || /[,([{=+\-*/&|?:]\s*$/.test(lines[start - 1]))) start--;
   const statement = lines.slice(start).join('\n');
-  const m = /^\s*(?:(?:var|let|const)\s+)?([A-Za-z_$][\w$]*)\s*(?:[-+*/%]|\*\*)?=(?![=>])/.exec(statement);
-  return m ? m[1] : undefined;
+  // `const v: number = …` in TypeScript: a type annotation (without `=`) may follow a declared name
+  const m = /^\s*(?:(?:(?:var|let|const)\s+)?([A-Za-z_$][\w$]*)|(?:var|let|const)\s+([A-Za-z_$][\w$]*)\s*:\s*[^=;]+?)\s*(?:[-+*/%]|\*\*)?=(?![=>])/.exec(statement);
+  return m ? (m[1] ?? m[2]) : undefined;
 }
 
 function dedentCode(lines: CodeLine[]): string {
