@@ -167,6 +167,9 @@ describe('annotation examples: checking', () => {
     assert.ok(checkAnnotations(one("log();\n// => 'Hello'"), seen({ output: 'Hello\n' })).ok);
     assert.ok(!checkAnnotations(one("log();\n// => 'Hello'"), seen({ output: 'Bye\n' })).ok);
     assert.ok(checkAnnotations(one('log();\n// => [ 1, 2 ]'), seen({ output: '[ 1, 2 ]\n' })).ok);
+    assert.ok(checkAnnotations(one('console.log( z );\n// => <Float64Array>[ 2.0, 4.0 ]'), seen({ output: 'Float64Array(2) [ 2, 4 ]\n' })).ok);
+    const typed = checkAnnotations(one('console.log( z );\n// => <Float32Array>[ 2.0, 4.0 ]'), seen({ output: 'Float64Array(2) [ 2, 4 ]\n' }));
+    assert.deepEqual([typed.ok, typed.got], [false, '=> <Float64Array>[ 2.0, 4.0 ]\n']);
     assert.ok(checkAnnotations(one('f();\n// throws <TypeError>'), seen({ threw: true, error: new TypeError('x') })).ok);
     const wrong = checkAnnotations(one('f();\n// throws <RangeError>'), seen({ threw: true, error: new TypeError('x') }));
     assert.deepEqual([wrong.ok, wrong.got], [false, 'throws <TypeError>\n']);

@@ -139,7 +139,19 @@ function matchesPrinted(pattern: Pattern, printed: string): boolean {
 
 const NOT_A_VALUE = Symbol('not a value');
 
+/** `Float64Array(3) [ 1, 2, 3 ]`: how util.inspect (console.log) shows a typed array. */
+const PRINTED_TYPED_ARRAY = /^([A-Z]\w*Array)\(\d+\) (\[[\s\S]*\])$/;
+
 function readPrinted(printed: string): unknown {
+  const typed = PRINTED_TYPED_ARRAY.exec(printed.trim());
+  if (typed) {
+    const ctor = (globalThis as Record<string, unknown>)[typed[1]];
+    const items = readPattern(typed[2]);
+    if (typeof ctor === 'function' && items) {
+      const values = literal(items);
+      if (Array.isArray(values)) return new (ctor as new (v: unknown[]) => unknown)(values);
+    }
+  }
   const p = readPattern(printed);
   return p ? literal(p) : NOT_A_VALUE;
 }
@@ -224,5 +236,8 @@ export function checkAnnotations(annotations: Annotation[], seen: Observed): Ann
 function printedText(want: string, output: string): string {
   const printed = output.replace(/\n$/, '');
   if (/^\s*'/.test(want) && !printed.includes('\n')) return `'${printed.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  return printed;
+  // a value console.log showed, written in the annotation's notation (`<Float64Array>[ 2.0, 4.0 ]`)
+  const pattern = readPattern(want);
+  const value = pattern && pattern.kind !== 'string' ? readPrinted(printed) : NOT_A_VALUE;
+  return value === NOT_A_VALUE ? printed : writeValue(value, pattern);
 }
