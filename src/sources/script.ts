@@ -40,6 +40,8 @@ export function extractScriptBlocks(
     };
     if (!prompted.has(first.start, last.end)) {
       // no prompts: the JavaScript conventions (`// returns …` annotations, `// > expr` prompts)
+      const raw = text.slice(first.start, last.end);
+      if (!ANNOTATION_HINT.test(raw) && !raw.includes('> ')) return;
       if (first.kind === 'block') {
         // `@example` sections only at module or class level, as stdlib's own runner reads them (a helper
         // inside a function is not in scope); mathjs documents functions inside its factories
@@ -102,6 +104,9 @@ const SAME_LINE_ANNOTATION = /\S.*\/\/\s*(?:returns|outputs|throws)(?:\s|$)/;
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/** Cheap test before a comment is read for annotations (most comments hold none). */
+const ANNOTATION_HINT = /(?:\/\/|\/\*)\s*(?:e\.g\.,\s*)?(?:returns|=>|throws|outputs|[\w$.]+\s*=>)/;
 
 const JSDOC_TAG = /^\s*@[A-Za-z]/;
 
