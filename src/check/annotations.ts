@@ -3,8 +3,8 @@
 // what is reported as got is each annotation rewritten with the actual value, in the annotation's notation.
 import { displayThrown } from '../display.js';
 import type { Annotation } from '../model.js';
-import { ellipsisMatch } from './checker.js';
-import { matches, parsePattern, PatternError, writeValue, type Pattern } from './values.js';
+import { ellipsisMatch, squash } from './checker.js';
+import { className, matches, parsePattern, PatternError, quote, writeValue, type Pattern } from './values.js';
 
 /** What the example's code did, as the evaluator saw it. */
 export interface Observed {
@@ -36,10 +36,6 @@ function readPattern(text: string): Pattern | undefined {
     if (err instanceof PatternError) return undefined;
     throw err;
   }
-}
-
-function squash(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
 }
 
 /** A value's text against a written one: spacing ignored (`3.2 -2.8i` is `3.2 - 2.8i`), `...` any text. */
@@ -77,9 +73,7 @@ function namesType(type: string, value: unknown): boolean {
   if (lower === 'array') return Array.isArray(value);
   if (value === null || typeof value !== 'object') return false;
   const tagged = value as { type?: unknown; [k: string]: unknown };
-  if (tagged.type === type || tagged[`is${type}`] === true) return true;
-  for (let p = Object.getPrototypeOf(value); p; p = Object.getPrototypeOf(p)) if (p.constructor?.name === type) return true;
-  return false;
+  return tagged.type === type || tagged[`is${type}`] === true || className(value).includes(type);
 }
 
 /** Does `value` satisfy the written `text`? */
@@ -175,9 +169,7 @@ function errorName(error: unknown): string {
 
 function errorIs(error: unknown, name: string): boolean {
   if (error === null || typeof error !== 'object') return false;
-  if ((error as Error).name === name) return true;
-  for (let p = Object.getPrototypeOf(error); p; p = Object.getPrototypeOf(p)) if (p.constructor?.name === name) return true;
-  return false;
+  return (error as Error).name === name || className(error).includes(name);
 }
 
 /** `throws`, `throws <TypeError>`, `throws TypeError`, `throws TypeError: message` (message: a prefix). */
@@ -235,7 +227,7 @@ export function checkAnnotations(annotations: Annotation[], seen: Observed): Ann
 /** Printed output written as a `=>` annotation: quoted when the annotation quotes. */
 function printedText(want: string, output: string): string {
   const printed = output.replace(/\n$/, '');
-  if (/^\s*'/.test(want) && !printed.includes('\n')) return `'${printed.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (/^\s*'/.test(want) && !printed.includes('\n')) return quote(printed);
   // a value console.log showed, written in the annotation's notation (`<Float64Array>[ 2.0, 4.0 ]`)
   const pattern = readPattern(want);
   const value = pattern && pattern.kind !== 'string' ? readPrinted(printed) : NOT_A_VALUE;

@@ -26,7 +26,8 @@ export function normalizeWant(want: string): string {
   return want.includes('<BLANKLINE>') ? want.replace(BLANKLINE, '') : want;
 }
 
-function squash(text: string): string {
+/** Runs of whitespace as one space, ends trimmed. */
+export function squash(text: string): string {
   return text.replace(WHITESPACE, ' ').trim();
 }
 

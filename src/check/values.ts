@@ -4,6 +4,8 @@
 // stdlib's doctest conventions define: numbers within a few ulps, `~` rounds to the written digits, `<T>`
 // checks a type or class, `...` is a wildcard or a continuation, `A || B` accepts either.
 
+import { ellipsisMatch } from './checker.js';
+
 export type Pattern =
   | { kind: 'any' } // `...`
   | { kind: 'number'; value: number; text: string; approx?: { decimals?: number; digits?: number } }
@@ -248,7 +250,8 @@ function arrayMatches(items: Pattern[], x: ArrayLike<unknown>): boolean {
   return head.every((p, i) => matches(p, x[i])) && tail.every((p, i) => matches(p, x[x.length - tail.length + i]));
 }
 
-function className(x: object): string[] {
+/** The constructor names along `x`'s prototype chain, nearest first. */
+export function className(x: object): string[] {
   const names: string[] = [];
   for (let proto = Object.getPrototypeOf(x); proto; proto = Object.getPrototypeOf(proto)) {
     const name = (proto.constructor as { name?: unknown } | undefined)?.name;
@@ -324,20 +327,7 @@ export function matches(p: Pattern, x: unknown): boolean {
 
 /** `'...'` is any non-empty string; `...` inside a string matches any text. */
 function stringMatches(want: string, got: string): boolean {
-  if (want === got) return true;
-  if (!want.includes('...')) return false;
-  if (want === '...') return got.length > 0;
-  const pieces = want.split('...');
-  if (!got.startsWith(pieces[0]) || !got.endsWith(pieces[pieces.length - 1])) return false;
-  let at = pieces[0].length;
-  const end = got.length - pieces[pieces.length - 1].length;
-  if (at > end) return false;
-  for (const piece of pieces.slice(1, -1)) {
-    const k = got.indexOf(piece, at);
-    if (k < 0 || k + piece.length > end) return false;
-    at = k + piece.length;
-  }
-  return true;
+  return want === '...' ? got.length > 0 : ellipsisMatch(want, got);
 }
 
 // ---- writing ----
@@ -354,7 +344,8 @@ function writeNumber(x: number, like?: Pattern): string {
   return decimal && Number.isInteger(x) && !/e/.test(s) ? `${s}.0` : s;
 }
 
-function quote(s: string): string {
+/** A string as an annotation writes it: single quotes, escapes. */
+export function quote(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\t/g, '\\t')}'`;
 }
 

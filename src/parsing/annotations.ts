@@ -12,6 +12,7 @@
 // examples share its namespace (a Markdown document), otherwise it documents nothing and is dropped.
 import type { Annotation, Example, InputError } from '../model.js';
 import { emptyDirectives } from '../model.js';
+import { findLineComment } from './js-lexer.js';
 
 export interface CodeLine {
   /** The line's text, decoration (`* `) removed. */
@@ -39,21 +40,6 @@ export function readMarker(comment: string): Omit<Annotation, 'line'> | undefine
   const annotation: Omit<Annotation, 'line'> = { kind, exemplary: eg !== undefined, marker, value: value.trimEnd() };
   if (name) annotation.target = name;
   return annotation;
-}
-
-/** `//` outside string literals on one line of code: its index, or -1. */
-export function lineCommentAt(text: string): number {
-  let quote = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = '';
-    } else if (c === "'" || c === '"' || c === '`') quote = c;
-    else if (c === '/' && text[i + 1] === '/') return i;
-    else if (c === '/' && text[i + 1] === '*') return -1; // a block comment opening on a code line: not a same-line annotation
-  }
-  return -1;
 }
 
 /** Does any line hold an annotation (own-line or same-line)? Cheap test before the real parse. */
@@ -171,7 +157,7 @@ export function parseAnnotatedCode(lines: CodeLine[], file: string, pending: Cod
         continue;
       }
     }
-    const at = lineCommentAt(text);
+    const at = findLineComment(text);
     if (at > 0 && text.slice(0, at).trim() !== '') {
       const m = readMarker(text.slice(at + 2).trimStart());
       // after code on its line, `// => atan(1.0)` is a remark (stdlib); only mathjs's words annotate there
