@@ -91,10 +91,13 @@ function locate(spec: string, runs: WorkersRecord[], cwd: string, io: Output): F
   };
   let seen: { named: string; at: number } | undefined;
   for (const [r, run] of runs.entries()) {
+    // paths as that run named them, from its own working directory; named here from this one
+    const here = (f: string): string => (run.cwd === undefined ? f : path.relative(cwd, path.resolve(run.cwd, f)) || f);
     for (const worker of run.workers) {
-      const position = worker.files.findIndex((f) => path.resolve(cwd, f) === wanted);
+      const files = worker.files.map(here);
+      const position = files.findIndex((f) => path.resolve(cwd, f) === wanted);
       if (position < 0) continue;
-      const named = worker.files[position];
+      const named = files[position];
       const file = load(named);
       if (!file) return { error: `${named}: cannot read it` };
       let index = -1;
@@ -107,10 +110,10 @@ function locate(spec: string, runs: WorkersRecord[], cwd: string, io: Output): F
       }
       if (index < 0) return { error: `${named}:${line}: no example at or before this line` };
       seen = { named, at };
-      const failure = worker.failures.find((f) => f.file === named && f.line === at);
+      const failure = worker.failures.find((f) => here(f.file) === named && f.line === at);
       if (!failure) continue;
       const earlier: SourceFile[] = [];
-      for (const f of worker.files.slice(0, position)) {
+      for (const f of files.slice(0, position)) {
         const source = load(f);
         if (source) earlier.push(source);
         else io.err(`mtest: bisect: ${f}: cannot read it any more; replaying without it\n`);

@@ -4,15 +4,17 @@
 // does not lose the run it failed in. Written atomically at the end of a run; a run that cannot write it
 // still reports as usual (one warning line).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FileSummary, Incident, RunEvents } from '../events.js';
 import { exampleAt, type ExampleResult, type Outcome, type SourceFile } from '../model.js';
 import { writeAtomically } from '../report/machine.js';
 import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
 import type { WorkerRecord } from '../../runner/parent/pool.js';
+import { makeStateDirFor, STATE_DIR, stateFile } from '../project.js';
 
-export const WORKERS_FILE = path.join('.mtest', 'workers.json');
+/** The record's place in the project's `.mtest/` folder, as messages name it. */
+export const WORKERS_FILE = path.join(STATE_DIR, 'workers.json');
 /** Runs kept in the file. */
 export const KEPT_RUNS = 10;
 
@@ -68,6 +70,8 @@ export interface WorkersFile {
 
 export interface WorkersRecord {
   id: string;
+  /** The run's working directory: the files' paths are relative to it. */
+  cwd?: string;
   options: RecordedOptions;
   workers: RecordedWorker[];
 }
@@ -94,13 +98,14 @@ export class WorkerHistory implements RunEvents {
   warning(): void {}
   fileEnd(_file: SourceFile, _summary: FileSummary): void {}
 
-  record(id: string, options: RunnerOptions, outcome: RunnerOutcome): WorkersRecord {
+  record(id: string, options: RunnerOptions, outcome: RunnerOutcome, cwd = process.cwd()): WorkersRecord {
     // Under --serial the one "worker" is this process; files never started (slot 0 too) are not in `order`.
     const processes: Omit<RecordedWorker, 'failures'>[] = options.serial
       ? [{ worker: 0, pid: process.pid, files: this.order }]
       : ((outcome as { workers?: WorkerRecord[] }).workers ?? []);
     return {
       id,
+      cwd: path.resolve(cwd),
       options: {
         mode: options.serial ? 'serial' : 'workers',
         jobs: options.jobs,
@@ -120,13 +125,13 @@ export class WorkerHistory implements RunEvents {
   }
 }
 
-/** Add the record to the file under `cwd`; the message of what went wrong, if anything did. */
+/** Add the record to the project's file (the project that `cwd` is in); the message of what went wrong, if anything did. */
 export function saveWorkers(cwd: string, record: WorkersRecord): string | undefined {
   try {
-    const file = path.join(cwd, WORKERS_FILE);
+    const file = stateFile(cwd, 'workers.json');
     const previous = loadWorkers(cwd);
     const runs = [record, ...(typeof previous === 'string' ? [] : previous.runs)].slice(0, KEPT_RUNS);
-    mkdirSync(path.dirname(file), { recursive: true });
+    makeStateDirFor(file);
     writeAtomically(file, JSON.stringify({ version: 1, runs } satisfies WorkersFile) + '\n');
     return undefined;
   } catch (err) {
@@ -138,7 +143,7 @@ export function saveWorkers(cwd: string, record: WorkersRecord): string | undefi
 export function loadWorkers(cwd: string): WorkersFile | string {
   let text: string;
   try {
-    text = readFileSync(path.join(cwd, WORKERS_FILE), 'utf8');
+    text = readFileSync(stateFile(cwd, 'workers.json'), 'utf8');
   } catch {
     return `no recorded run here (${WORKERS_FILE} is written by every run of mtest; run the tests first)`;
   }

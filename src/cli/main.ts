@@ -2,15 +2,17 @@
 // the command itself (run.ts wires the stages: sources → examples → schedule → execute → check → report).
 // Everything the run needs beyond starting workers is loaded only after they are starting, so that their
 // boot overlaps loading it. Returns the exit status instead of exiting, so tests can call it.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { Output } from '../report/output.js';
 import { EXIT } from '../report/tally.js';
 import type { TypecheckThread } from '../typecheck/gate.js';
 import type { PrestartedWorkers } from '../../runner/parent/pool.js';
+import type { RunObserver } from './run.js';
 import { WorkerStartError } from '../../runner/errors.js';
 import { ConfigError, loadConfig, type FileConfig } from './config.js';
-import { colourWanted, stdio } from './io.js';
+import { colourWanted, commandName, stdio } from './io.js';
 import { parseArgs, usage, type CliOptions, type ParsedArgs } from './options.js';
 import { fileArgumentCount, resolveOptions, runsExamplesInProcess } from './resolve.js';
 
@@ -39,7 +41,7 @@ function keepYoungGenerationSmall(args: ParsedArgs): void {
   setFlagsFromString('--semi-space-growth-factor=1');
 }
 
-export async function main(argv: string[], io: Output = stdio, cwd = process.cwd()): Promise<number> {
+export async function main(argv: string[], io: Output = stdio, cwd = process.cwd(), observe?: RunObserver): Promise<number> {
   const args = parseArgs(argv);
   keepYoungGenerationSmall(args);
   if (args.errors.length > 0) {
@@ -69,23 +71,33 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     io.err(`mtest: ${err.message}\n`);
     return EXIT.usage;
   }
-  // No paths: the configuration's `include` globs, applied to the working directory.
+  // No paths: the configuration's `include` globs, applied to the working directory; with --failed, the
+  // files of the stored runs.
   if (args.paths.length === 0 && !config.include?.length) {
-    io.err(`mtest: no paths given (try: mtest -t FILE, mtest examples/)\n`);
-    return EXIT.usage;
+    const stored = args.options.failed ? await storedPaths(args.options, cwd) : [];
+    if (stored.length === 0) {
+      io.err(`mtest: ${noPathsHint(cwd, args.options.failed)}\n`);
+      return EXIT.usage;
+    }
+    args.paths.push(...stored);
   }
   let prestarted: PrestartedWorkers | undefined;
   let typecheck: TypecheckThread | undefined;
   try {
     // --typecheck loads TypeScript and its library in a thread while the files are found and parsed
     if (args.command === 'test' && args.options.typecheck) {
+      const { hasTypeScript, NO_TYPESCRIPT } = await import('../typecheck/load.js');
+      if (!hasTypeScript(cwd)) {
+        io.err(`mtest: ${NO_TYPESCRIPT}\n`);
+        return EXIT.usage;
+      }
       const { TypecheckThread } = await import('../typecheck/gate.js');
       typecheck = new TypecheckThread({ cwd, prelude: args.options.prelude ?? config.prelude ?? ['builtin'] });
     }
     const fileArguments = args.paths.length > 0 ? fileArgumentCount(args.paths, cwd) : undefined;
     prestarted = args.command === 'test' ? await prestartWorkers(args.options, config, fileArguments) : undefined;
     const { runCommand } = await import('./run.js');
-    return await runCommand(args, config, io, cwd, fileArguments, prestarted, typecheck);
+    return await runCommand(args, config, io, cwd, fileArguments, prestarted, typecheck, observe);
   } catch (err) {
     if (!(err instanceof WorkerStartError)) throw err;
     io.err(`mtest: ${err.message}\n`);
@@ -96,9 +108,25 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
   }
 }
 
+/** The files the stored timings know that are still there: what `--failed` alone reruns from. */
+async function storedPaths(cli: CliOptions, cwd: string): Promise<string[]> {
+  const { defaultStatsPath, readStats } = await import('../schedule/stats.js');
+  const file = cli.statsPath !== undefined ? resolve(cwd, cli.statsPath) : defaultStatsPath(cwd);
+  return Object.keys(readStats(file, cwd).stats.files).filter((name) => existsSync(resolve(cwd, name)));
+}
+
+/** What to try when no path was given: the folders of this project where documents usually are. */
+function noPathsHint(cwd: string, failed?: boolean): string {
+  const command = commandName();
+  const folders = ['docs', 'doc', 'src', 'lib', 'notebooks', 'examples'].filter((d) => existsSync(join(cwd, d)));
+  const tries = [...folders.map((d) => `${command} ${d}/`), `${command} -t FILE`];
+  const why = failed ? 'no paths given, and no stored run to take them from' : 'no paths given';
+  return `${why} (try: ${tries.join(', ')})`;
+}
+
 async function mergeCommand(paths: string[], cli: CliOptions, io: Output, cwd: string): Promise<number> {
-  const [{ mergeReports }, { DEFAULT_STATS_PATH }] = await Promise.all([import('../report/merge.js'), import('../schedule/stats.js')]);
-  return mergeReports(paths, cli, io, colourWanted(io), resolve(cwd, cli.statsPath ?? DEFAULT_STATS_PATH));
+  const [{ mergeReports }, { defaultStatsPath }] = await Promise.all([import('../report/merge.js'), import('../schedule/stats.js')]);
+  return mergeReports(paths, { ...cli, command: commandName() }, io, colourWanted(io), cli.statsPath !== undefined ? resolve(cwd, cli.statsPath) : defaultStatsPath(cwd), cwd);
 }
 
 /** `mtest bisect FILE:LINE [--serial]`. */

@@ -193,6 +193,38 @@ export function parseArgs(argv: string[]): ParsedArgs {
   return result;
 }
 
+/**
+ * The command line for options given as an object with the long options' names in camelCase
+ * (`{ jobs: 1, timeout: 10, optional: ['gpu'] }` → `--jobs 1 --timeout 10 --optional gpu`), so that they
+ * are checked exactly as typed ones are. Unknown keys and values of the wrong type are errors.
+ */
+export function argsFromOptions(options: Record<string, unknown>): { argv: string[]; errors: string[] } {
+  const argv: string[] = [];
+  const errors: string[] = [];
+  for (const [key, value] of Object.entries(options)) {
+    const spec = OPTIONS.find((o) => o.key === key);
+    if (!spec) {
+      errors.push(`unknown option '${key}'`);
+      continue;
+    }
+    if (value === undefined) continue;
+    const name = spec.names.find((n) => n.startsWith('--')) ?? spec.names[0];
+    if (spec.kind === 'flag' || spec.kind === 'negated') {
+      if (typeof value !== 'boolean') errors.push(`${key} must be true or false`);
+      // `gdb: false` is --no-gdb; `gdb: true` is the default
+      else if (value === (spec.kind === 'flag')) argv.push(name);
+      continue;
+    }
+    const text = spec.kind === 'list' && Array.isArray(value) ? value.join(',') : spec.kind === 'shard' && typeof value === 'object' && value ? `${(value as ShardSpec).index}/${(value as ShardSpec).count}` : value;
+    if (typeof text !== 'string' && typeof text !== 'number') {
+      errors.push(`${key} must be a ${spec.kind === 'list' ? 'list of strings' : spec.kind === 'string' ? 'string' : 'number'}`);
+      continue;
+    }
+    argv.push(`${name}=${text}`);
+  }
+  return { argv, errors };
+}
+
 export function usage(): string {
   const lines = [
     'Usage: mtest [-t] PATH...            run the examples of every file found',

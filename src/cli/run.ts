@@ -19,13 +19,16 @@ import type { BlasInfo } from '../../runner/protocol.js';
 import type { PrestartedWorkers } from '../../runner/parent/pool.js';
 import { WorkerStartError } from '../../runner/errors.js';
 import type { FileConfig } from './config.js';
-import { colourWanted, statusStream, stdio } from './io.js';
+import { colourWanted, commandName, statusStream, stdio } from './io.js';
 import { listExamples } from './list.js';
 import type { CliOptions, ParsedArgs } from './options.js';
 import { resolveOptions, runsExamplesInProcess } from './resolve.js';
 import { saveWorkers, WorkerHistory } from '../bisect/record.js';
 import { collectSources, findSources, sourceLoader } from './collect.js';
 import { planRun, type Plan } from '../schedule/index.js';
+
+/** Told the finished report of a test run (the programmatic API reads its results there). */
+export type RunObserver = (report: RunReport) => void;
 
 /** `mtest PATH…` and `mtest list PATH…`, once the configuration is read and the workers are starting. */
 export async function runCommand(
@@ -36,6 +39,7 @@ export async function runCommand(
   fileArguments: number | undefined,
   prestarted: PrestartedWorkers | undefined,
   typecheck: TypecheckThread | undefined,
+  observe?: RunObserver,
 ): Promise<number> {
   const inputErrors = (errors: InputError[]): number => {
     for (const e of errors) io.err(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
@@ -64,7 +68,7 @@ export async function runCommand(
   const inputBits = inputErrors([...found.errors, ...(typeof plan === 'number' ? loaded : plan.files).flatMap((f) => f.errors)]);
   for (const note of notes) io.err(note);
   if (typeof plan === 'number') return inputBits | plan;
-  return inputBits | (await runTests(args.options, config, plan, io, fileArguments, inputBits !== 0, prestarted, cwd, typecheck));
+  return inputBits | (await runTests(args.options, config, plan, io, fileArguments, inputBits !== 0, prestarted, cwd, typecheck, observe));
 }
 
 function runId(now = new Date()): string {
@@ -121,6 +125,7 @@ async function runTests(
   prestarted: PrestartedWorkers | undefined,
   cwd: string,
   typecheckThread?: TypecheckThread,
+  observe?: RunObserver,
 ): Promise<number> {
   const startedAt = Date.now();
   const prelude = cli.prelude ?? config.prelude ?? ['builtin'];
@@ -135,7 +140,10 @@ async function runTests(
   const files = plan.files;
 
   const identity: RunIdentity = { id: runId(), randomSeed: options.randomSeed, startedAt };
-  const reportOptions: ReportOptions = { json: cli.json, junit: cli.junit, format: cli.format, colour: colourWanted(io), baseline: cli.baseline && resolve(cwd, cli.baseline), shard: plan.shard, order: plan.order };
+  const reportOptions: ReportOptions = {
+    json: cli.json, junit: cli.junit, format: cli.format, colour: colourWanted(io), baseline: cli.baseline && resolve(cwd, cli.baseline), shard: plan.shard, order: plan.order, command: commandName(),
+    keepResults: observe !== undefined,
+  };
   // On a terminal, a live status line; every other line clears it first. Not with a trace (it is the status).
   const status = io === stdio && cli.status !== false && !options.verbose && StatusLine.wanted() ? new StatusLine(files.length, statusStream()) : undefined;
   const out: Output = status ? { out: status.wrap(io.out), err: status.wrap(io.err) } : io;
@@ -190,6 +198,7 @@ async function runTests(
   const stored = plan.saveStats(report.summary);
   if (stored) io.err(`mtest: ${stored}\n`);
   recordWorkers(history, identity.id, options, outcome, io, cwd);
+  observe?.(report);
   return bits;
 }
 
@@ -216,7 +225,7 @@ async function fixing(cli: CliOptions, config: FileConfig, files: SourceFile[], 
 
 /** `.mtest/workers.json`, for `mtest bisect`; a run that cannot write it only says so. */
 function recordWorkers(history: WorkerHistory, id: string, options: RunnerOptions, outcome: RunnerOutcome, io: Output, cwd: string): void {
-  const problem = saveWorkers(cwd, history.record(id, options, outcome));
+  const problem = saveWorkers(cwd, history.record(id, options, outcome, cwd));
   if (problem) io.err(`mtest: ${problem}\n`);
 }
 

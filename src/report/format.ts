@@ -107,3 +107,14 @@ export function formatIncident(file: SourceFile, incident: Incident, style: Fail
   if (style.known) lines.push(KNOWN.trim());
   return lines.join('\n');
 }
+
+/** A path as a POSIX shell word: quoted when it holds anything but plain characters, never read as an option. */
+export function shellWord(path: string): string {
+  const word = path.startsWith('-') ? `./${path}` : path;
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command that reruns one file, as the user started mtest (`mtest`, `npx mtest`). */
+export function rerunCommand(command: string, path: string): string {
+  return `${command} -t ${shellWord(path)}`;
+}

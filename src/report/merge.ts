@@ -54,7 +54,9 @@ export function missingShards(shards: (string | undefined)[]): string | undefine
  * `statsPath`: the stored timings to update from the reports, as the unsharded run would have (so the
  * merge job of a CI matrix can keep them for the next split).
  */
-export async function mergeReports(paths: string[], targets: MachineTargets & { format?: 'console' | 'github' }, io: Output, colour = false, statsPath?: string): Promise<number> {
+export async function mergeReports(
+  paths: string[], targets: MachineTargets & { format?: 'console' | 'github'; command?: string }, io: Output, colour = false, statsPath?: string, cwd = process.cwd(),
+): Promise<number> {
   if (paths.length === 0) {
     io.err('mtest: merge needs the --json reports of the shards (mtest merge A.json B.json …)\n');
     return EXIT.usage;
@@ -95,7 +97,7 @@ export async function mergeReports(paths: string[], targets: MachineTargets & { 
 
   const known = new MarkedKnown();
   const summary = new RunSummary(Boolean(targets.json || targets.junit), known);
-  const reporter = new ConsoleReporter(summary, io, colour);
+  const reporter = new ConsoleReporter(summary, io, colour, targets.command);
   const events = new EventFanout([summary, reporter]);
   const shards = reports.map(({ report }) => report.shard).filter(Boolean);
   reporter.header([`Merging ${plural(reports.length, 'report')}${shards.length ? ` (shards ${shards.join(', ')})` : ''}: ${plural(entries.length, 'file')}.`]);
@@ -120,7 +122,7 @@ export async function mergeReports(paths: string[], targets: MachineTargets & { 
   bits |= summary.exitBits;
   if (statsPath !== undefined && reports.length > 0) {
     try {
-      writeStats(statsPath, updatedStats(readStats(statsPath).stats, summary));
+      writeStats(statsPath, updatedStats(readStats(statsPath, cwd).stats, summary), cwd);
     } catch (err) {
       io.err(`mtest: cannot store timings in ${statsPath}: ${(err as Error).message}\n`);
     }

@@ -6,7 +6,7 @@
 import type { RunEvents } from '../events.js';
 import type { SourceFile } from '../model.js';
 import { ConsoleReporter } from './console.js';
-import { githubAnnotations, githubWanted, writeMachineReports } from './machine.js';
+import { githubAnnotations, githubWanted, jsonReport, writeMachineReports, type JsonReport, type RunInfo } from './machine.js';
 import type { Output } from './output.js';
 import { EventFanout, RunSummary, type KnownFailures } from './summary.js';
 import { EXIT } from './tally.js';
@@ -24,6 +24,10 @@ export interface ReportOptions {
   shard?: string;
   /** Each file's position in the unsharded order (the JSON report records it for `mtest merge`). */
   order?: Map<string, number>;
+  /** How the user started mtest (`mtest`, `npx mtest`): rerun lines repeat it. */
+  command?: string;
+  /** Keep every result for `json()` (the programmatic API), as a --json report does. */
+  keepResults?: boolean;
 }
 
 export interface RunIdentity {
@@ -64,8 +68,8 @@ export class RunReport {
     extraSinks: RunEvents[] = [],
     known?: KnownFailures,
   ) {
-    this.summary = new RunSummary(Boolean(options.json || options.junit), known);
-    this.console = new ConsoleReporter(this.summary, io, options.colour);
+    this.summary = new RunSummary(Boolean(options.json || options.junit || options.keepResults), known);
+    this.console = new ConsoleReporter(this.summary, io, options.colour, options.command);
     this.events = new EventFanout([this.summary, this.console, ...extraSinks]);
   }
 
@@ -84,6 +88,14 @@ export class RunReport {
     if (end.inputErrors) bits |= EXIT.usage;
     const { id, randomSeed } = this.identity;
     const info = { id, randomSeed, time: seconds, exitBits: bits, shard: this.options.shard, order: this.options.order };
+    this.info = info;
     return bits | writeMachineReports(this.summary, info, this.options, this.io.err);
+  }
+
+  private info?: RunInfo;
+
+  /** The finished run as the --json report holds it. */
+  json(): JsonReport | undefined {
+    return this.info && (JSON.parse(jsonReport(this.summary, this.info)) as JsonReport);
   }
 }

@@ -2,7 +2,7 @@
 // timings to the ordered list of files this run (or this shard) executes. Workers take the files in this
 // order, as does --serial. It also carries what the run reports against: the known failures of
 // --baseline, the global order a merge prints in, and the timings to store afterwards.
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { countExamples, type SourceFile } from '../model.js';
 import { ReportError } from '../report/machine.js';
 import type { KnownFailures, RunSummary } from '../report/summary.js';
@@ -10,7 +10,7 @@ import { EXIT } from '../report/tally.js';
 import { Baseline } from './baseline.js';
 import { randomOrder, slowestFirst, splitShards, type ShardSpec } from './order.js';
 import { changedFiles, isChanged, SelectionError } from './select.js';
-import { DEFAULT_STATS_PATH, failedBefore, readStats, updatedStats, writeStats, type Stats } from './stats.js';
+import { defaultStatsPath, failedBefore, readStats, updatedStats, writeStats, type Stats } from './stats.js';
 
 export { parseShard, type ShardSpec } from './order.js';
 
@@ -53,8 +53,8 @@ interface Candidate {
 export function planRun(
   paths: string[], load: (path: string) => SourceFile | null, options: ScheduleOptions, where: string[], cwd: string, say: (line: string) => void,
 ): Plan | number {
-  const statsPath = resolve(cwd, options.statsPath ?? DEFAULT_STATS_PATH);
-  const read = readStats(statsPath);
+  const statsPath = options.statsPath !== undefined ? resolve(cwd, options.statsPath) : defaultStatsPath(cwd);
+  const read = readStats(statsPath, cwd);
   if (read.warning) say(read.warning);
   const stats: Stats = read.stats;
   let known: KnownFailures | undefined;
@@ -72,7 +72,7 @@ export function planRun(
   if (options.failed) {
     const failed = candidates.filter((c) => failedBefore(stats.files[c.path]));
     if (failed.length > 0) candidates = failed;
-    else say(`--failed: no failures stored in ${options.statsPath ?? DEFAULT_STATS_PATH} for these files; running all of them`);
+    else say(`--failed: no failures stored in ${relative(cwd, statsPath) || statsPath} for these files; running all of them`);
   }
   if (options.new) {
     try {
@@ -122,7 +122,7 @@ export function planRun(
     statsPath,
     saveStats(summary) {
       try {
-        writeStats(statsPath, updatedStats(stats, summary));
+        writeStats(statsPath, updatedStats(stats, summary), cwd);
         return undefined;
       } catch (err) {
         return `cannot store timings in ${statsPath}: ${(err as Error).message}`;

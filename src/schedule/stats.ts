@@ -1,13 +1,17 @@
 // Stored timings (`.mtest/stats.json`): what the previous runs learned about each file — wall time,
 // examples, failures, and whether it timed out or crashed. The schedule orders and splits files by them,
 // and `--failed` selects by them. Entries of files not in a run are kept.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Incident } from '../events.js';
 import { writeAtomically } from '../report/machine.js';
 import type { RunSummary } from '../report/summary.js';
+import { makeStateDirFor, projectRoot, stateFile } from '../project.js';
 
-export const DEFAULT_STATS_PATH = path.join('.mtest', 'stats.json');
+/** Where the stats are kept unless --stats-path says otherwise: `.mtest/stats.json` at the project root. */
+export function defaultStatsPath(cwd: string): string {
+  return stateFile(cwd, 'stats.json');
+}
 
 export interface FileStats {
   /** Wall time of the file's last run, seconds. */
@@ -27,8 +31,24 @@ export function emptyStats(): Stats {
   return { version: 1, files: {} };
 }
 
-/** Read the stats; a missing file is empty stats, a damaged one too, with a one-line warning. */
-export function readStats(file: string): { stats: Stats; warning?: string } {
+/**
+ * Stored paths are relative to the project root (runs from different folders share them); in memory they
+ * are as the run names its files, relative to its working directory.
+ */
+function rebased(stats: Stats, from: string, to: string): Stats {
+  if (path.resolve(from) === path.resolve(to)) return stats;
+  const files: Record<string, FileStats> = {};
+  for (const [name, entry] of Object.entries(stats.files)) files[path.relative(to, path.resolve(from, name)).split(path.sep).join('/')] = entry;
+  return { version: 1, files };
+}
+
+/** Read the stats (paths as seen from `cwd`); a missing file is empty stats, a damaged one too, with a one-line warning. */
+export function readStats(file: string, cwd = process.cwd()): { stats: Stats; warning?: string } {
+  const read = readStoredStats(file);
+  return { ...read, stats: rebased(read.stats, projectRoot(cwd), cwd) };
+}
+
+function readStoredStats(file: string): { stats: Stats; warning?: string } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -51,11 +71,13 @@ export function readStats(file: string): { stats: Stats; warning?: string } {
   }
 }
 
-export function writeStats(file: string, stats: Stats): void {
-  mkdirSync(path.dirname(file), { recursive: true });
+/** Write the stats (paths as seen from `cwd`). */
+export function writeStats(file: string, stats: Stats, cwd = process.cwd()): void {
+  makeStateDirFor(file);
+  const stored = rebased(stats, cwd, projectRoot(cwd));
   // Sorted keys: the file diffs well and does not depend on which worker finished first.
   const files: Record<string, FileStats> = {};
-  for (const name of Object.keys(stats.files).sort()) files[name] = stats.files[name];
+  for (const name of Object.keys(stored.files).sort()) files[name] = stored.files[name];
   writeAtomically(file, JSON.stringify({ version: 1, files }, null, 1) + '\n');
 }
 

@@ -4,7 +4,7 @@
 // (never a shared temporary one: it is code). V8 rejects a cache that does not match the source or
 // itself; the cache is then rewritten.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +22,38 @@ export interface LoadedTypeScript {
 function cacheDirectory(): string {
   const base = process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
   return path.join(base, 'mtest');
+}
+
+export const NO_TYPESCRIPT = '--typecheck needs the typescript package in this project: npm i -D typescript';
+
+/** Whether the project in `cwd` has TypeScript: --typecheck says so before anything runs. */
+export function hasTypeScript(cwd: string): boolean {
+  try {
+    createRequire(path.join(cwd, 'package.json')).resolve('typescript');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Caches kept besides the one in use: each TypeScript install (or Node) the user switches between has one. */
+export const KEPT_CACHES = 3;
+
+/** Remove all but the newest KEPT_CACHES code caches (~4 MB each): they would otherwise pile up forever. */
+export function pruneCaches(dir: string, current: string): void {
+  const caches: { file: string; mtime: number }[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!/^typescript-[0-9a-f]+\.v8cache$/.test(name)) continue;
+    const file = path.join(dir, name);
+    if (file === current) continue;
+    try {
+      caches.push({ file, mtime: statSync(file).mtimeMs });
+    } catch {
+      // gone already
+    }
+  }
+  caches.sort((a, b) => b.mtime - a.mtime);
+  for (const { file } of caches.slice(KEPT_CACHES - 1)) rmSync(file, { force: true });
 }
 
 /** TypeScript as resolved from `from` (a file path), or undefined when it is not installed there. */
@@ -62,6 +94,7 @@ export function loadTypeScriptFrom(from: string): LoadedTypeScript | undefined {
         const tmp = `${cacheFile}.${process.pid}.tmp`;
         writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
         renameSync(tmp, cacheFile);
+        pruneCaches(path.dirname(cacheFile), cacheFile);
       } catch {
         // a cache that cannot be written only costs the next run its compile time
       }
