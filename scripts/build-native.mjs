@@ -15,7 +15,7 @@
 // MTEST_NO_SYSTEM_INSTALL=1 turns it off). Installed as a dependency (from the registry, a tarball or git),
 // the build never changes the system.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -279,28 +279,32 @@ function warn(line) {
   process.stderr.write(`${PACKAGE_NAME}: warning: ${line}\n`);
 }
 
-const arg = process.argv[2];
-if (arg === '--gyp-includes') {
-  process.stdout.write(detect().includeDirs.join(' ') + '\n');
-} else if (arg === '--gyp-libs') {
-  process.stdout.write(detect().libs.join(' ') + '\n');
-} else if (arg === '--gyp-engine') {
-  process.stdout.write(process.env.MTEST_BUILD_ENGINE === '0' || detect().missing.length > 0 ? '0\n' : '1\n');
-} else if (arg === '--check') {
-  const found = detect();
-  const { missing, ...rest } = found;
-  process.stdout.write(JSON.stringify(rest, null, 2) + '\n');
-  if (missing.length) fail([`missing ${missing.join(', ')}`]);
-} else if (arg === '--probe') {
-  probeKernels();
-} else if (arg === '--install') {
-  installBuild();
-} else if (arg === undefined) {
-  ensureDependencies();
-  const failed = gypRebuild(true);
-  if (failed) fail([`${failed}.`]);
-  if (!existsSync(path.join(root, 'build', 'Release', 'mtest_engine.node'))) fail(['node-gyp finished but build/Release/mtest_engine.node is missing.']);
-  probeKernels();
-} else {
-  fail([`unknown argument ${arg}; see the header of scripts/build-native.mjs.`]);
+function cli(arg) {
+  if (arg === '--gyp-includes') {
+    process.stdout.write(detect().includeDirs.join(' ') + '\n');
+  } else if (arg === '--gyp-libs') {
+    process.stdout.write(detect().libs.join(' ') + '\n');
+  } else if (arg === '--gyp-engine') {
+    process.stdout.write(process.env.MTEST_BUILD_ENGINE === '0' || detect().missing.length > 0 ? '0\n' : '1\n');
+  } else if (arg === '--check') {
+    const found = detect();
+    const { missing, ...rest } = found;
+    process.stdout.write(JSON.stringify(rest, null, 2) + '\n');
+    if (missing.length) fail([`missing ${missing.join(', ')}`]);
+  } else if (arg === '--probe') {
+    probeKernels();
+  } else if (arg === '--install') {
+    installBuild();
+  } else if (arg === undefined) {
+    ensureDependencies();
+    const failed = gypRebuild(true);
+    if (failed) fail([`${failed}.`]);
+    if (!existsSync(path.join(root, 'build', 'Release', 'mtest_engine.node'))) fail(['node-gyp finished but build/Release/mtest_engine.node is missing.']);
+    probeKernels();
+  } else {
+    fail([`unknown argument ${arg}; see the header of scripts/build-native.mjs.`]);
+  }
 }
+
+// Imported (by the tests) it only defines; run, it does what its argument says.
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) cli(process.argv[2]);
