@@ -282,9 +282,21 @@ describe('--typecheck: TypeScript is the project\'s', function () {
       let err = '';
       const code = await main(['--serial', '--typecheck', 'x.md'], { out: (t) => (out += t), err: (t) => (err += t) }, dir);
       assert.equal(code, 2);
-      assert.equal(err, 'mtest: --typecheck needs the typescript package in this project: npm i -D typescript\n');
+      assert.equal(err, 'mtest: --typecheck needs the typescript package in this project: npm i -D typescript@6\n');
       assert.equal(out, '', 'no header: nothing ran');
       assert.equal(existsSync(path.join(dir, 'ran.txt')), false, 'the example did not run');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('typescript 7 (no compiler API in its package) is refused at once with one line', async () => {
+    const dir = scratch({ 'x.md': 'sage: 1\n1\n', 'node_modules/typescript/package.json': JSON.stringify({ name: 'typescript', version: '7.0.2', exports: { '.': './lib/version.cjs', './package.json': './package.json' } }) }, false);
+    try {
+      let err = '';
+      const code = await main(['--serial', '--typecheck', 'x.md'], { out: () => {}, err: (t) => (err += t) }, dir);
+      assert.equal(code, 2);
+      assert.equal(err, "mtest: --typecheck needs TypeScript's compiler API, which typescript 7.0.2 does not have: npm i -D typescript@6\n");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

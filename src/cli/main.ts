@@ -86,9 +86,9 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
   try {
     // --typecheck loads TypeScript and its library in a thread while the files are found and parsed
     if (args.command === 'test' && args.options.typecheck) {
-      const { hasTypeScript, NO_TYPESCRIPT } = await import('../typecheck/load.js');
-      if (!hasTypeScript(cwd)) {
-        io.err(`mtest: ${NO_TYPESCRIPT}\n`);
+      const problem = (await import('../typecheck/load.js')).typescriptProblem(cwd);
+      if (problem) {
+        io.err(`mtest: ${problem}\n`);
         return EXIT.usage;
       }
       const { TypecheckThread } = await import('../typecheck/gate.js');

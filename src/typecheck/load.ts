@@ -24,16 +24,22 @@ function cacheDirectory(): string {
   return path.join(base, 'mtest');
 }
 
-export const NO_TYPESCRIPT = '--typecheck needs the typescript package in this project: npm i -D typescript';
+export const NO_TYPESCRIPT = '--typecheck needs the typescript package in this project: npm i -D typescript@6';
 
-/** Whether the project in `cwd` has TypeScript: --typecheck says so before anything runs. */
-export function hasTypeScript(cwd: string): boolean {
+/**
+ * Why the project in `cwd` cannot type-check, said before anything runs: no TypeScript, or TypeScript 7,
+ * whose package has no compiler API for programs like mtest (6 is the last one that has it).
+ */
+export function typescriptProblem(cwd: string): string | undefined {
+  let version: string;
   try {
-    createRequire(path.join(cwd, 'package.json')).resolve('typescript');
-    return true;
+    version = String((createRequire(path.join(cwd, 'package.json'))('typescript/package.json') as { version?: unknown }).version);
   } catch {
-    return false;
+    return NO_TYPESCRIPT;
   }
+  const major = Number(version.split('.')[0]);
+  if (major >= 7) return `--typecheck needs TypeScript's compiler API, which typescript ${version} does not have: npm i -D typescript@6`;
+  return undefined;
 }
 
 /** Caches kept besides the one in use: each TypeScript install (or Node) the user switches between has one. */
