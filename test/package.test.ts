@@ -270,6 +270,18 @@ describe("the programmatic API: run(paths, options)", function () {
   });
 });
 
+describe('the GitHub Actions workflow users copy', () => {
+  it('is the file under docs/, shown whole in the README, and its mtest commands parse', async () => {
+    const { parseArgs } = await import('../src/cli/options.js');
+    const workflow = readFileSync(path.join(ROOT, 'docs', 'github-actions-doctest.yml'), 'utf8');
+    assert.ok(readFileSync(path.join(ROOT, 'README.md'), 'utf8').includes('```yaml\n' + workflow + '```'), 'the README shows the file as it is');
+    const commands = [...workflow.matchAll(/run: npx mtest (.*)$/gm)].map((m) => m[1].replace(/\$\{\{ matrix\.shard \}\}/g, '1'));
+    assert.equal(commands.length, 2);
+    for (const command of commands) assert.deepEqual(parseArgs(command.split(/\s+/)).errors, [], command);
+    assert.match(workflow, /apt-get install -y libopenblas-dev liblapacke-dev/);
+  });
+});
+
 describe('the TypeScript compile cache stays bounded', () => {
   it('keeps the newest caches and removes older ones', async () => {
     const { pruneCaches, KEPT_CACHES } = await import('../src/typecheck/load.js');
