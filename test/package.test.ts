@@ -230,6 +230,17 @@ describe('messages repeat the command as the user started it', function () {
     }
   });
 
+  it('the bisect hint of a timeout repeats the command too', async () => {
+    const dir = project({ 'h.md': 'sage: while (true) {}  // timeout 0.5\n' });
+    try {
+      const r = await runMtest(dir, ['-p', '1', 'h.md'], { ...process.env, npm_command: 'exec' });
+      assert.equal((r.code ?? 0) & 4, 4, r.out);
+      assert.match(r.out, /^To see what it depends on: npx mtest bisect h\.md:1$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("with no paths the hint names the project's own folders", async () => {
     const dir = project({ 'docs/a.md': '', 'lib/x.js': '' });
     try {

@@ -41,7 +41,7 @@ export class ConsoleReporter implements RunEvents {
     for (const e of file.errors) out.push(`${e.file}:${e.line}: ${e.message}`);
     const byIndex = new Map<number, Incident>();
     for (const inc of t.incidents) if (inc.index !== undefined) byIndex.set(inc.index, inc);
-    for (const r of t.failures) out.push(STARS, formatFailure(file, r, byIndex.get(r.index), { colour: this.colour, known: t.known.has(r.index) }));
+    for (const r of t.failures) out.push(STARS, formatFailure(file, r, byIndex.get(r.index), { colour: this.colour, known: t.known.has(r.index), command: this.command }));
     const attached = new Set(t.failures.map((r: ExampleResult) => r.index));
     for (const inc of t.incidents) if (inc.index === undefined || !attached.has(inc.index)) out.push(STARS, formatIncident(file, inc, { known: t.knownIncidents.has(inc) }));
     if (t.failures.length > 0 || t.incidents.length > 0) out.push(STARS);

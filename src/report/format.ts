@@ -15,6 +15,8 @@ export interface FailureStyle {
   colour?: boolean;
   /** A known failure (`--baseline`): the block says so. */
   known?: boolean;
+  /** How the user started mtest, for the bisect hint (default `mtest`). */
+  command?: string;
 }
 
 export const STARS = '*'.repeat(70);
@@ -67,7 +69,7 @@ export function formatFailure(file: SourceFile, result: ExampleResult, incident?
       lines.push(incident?.message ?? result.note ?? result.outcome);
       if (got) lines.push('Output so far:', indent(got));
       if (incident) lines.push(...incidentDetails(incident));
-      if (result.outcome !== 'memory') lines.push(`To see what it depends on: mtest bisect ${file.path}:${example?.line ?? 0}`);
+      if (result.outcome !== 'memory') lines.push(`To see what it depends on: ${style.command ?? 'mtest'} bisect ${shellWord(`${file.path}:${example?.line ?? 0}`)}`);
       break;
     default: {
       const want = example ? normalizeWant(example.want) : '';
