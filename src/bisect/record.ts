@@ -4,11 +4,11 @@
 // does not lose the run it failed in. Written atomically at the end of a run; a run that cannot write it
 // still reports as usual (one warning line).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FileSummary, Incident, RunEvents } from '../events.js';
 import { exampleAt, type ExampleResult, type Outcome, type SourceFile } from '../model.js';
-import { writeAtomically } from '../report/machine.js';
+import { makeDirectoryFor, reason, withLock, writeAtomically } from '../safe-write.js';
 import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
 import type { WorkerRecord } from '../../runner/parent/pool.js';
 
@@ -120,17 +120,22 @@ export class WorkerHistory implements RunEvents {
   }
 }
 
-/** Add the record to the file under `cwd`; the message of what went wrong, if anything did. */
+/**
+ * Add the record to the file under `cwd` (under a lock, to the file as it is now: two runs in one directory
+ * both keep theirs); the message of what went wrong, if anything did.
+ */
 export function saveWorkers(cwd: string, record: WorkersRecord): string | undefined {
   try {
     const file = path.join(cwd, WORKERS_FILE);
-    const previous = loadWorkers(cwd);
-    const runs = [record, ...(typeof previous === 'string' ? [] : previous.runs)].slice(0, KEPT_RUNS);
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeAtomically(file, JSON.stringify({ version: 1, runs } satisfies WorkersFile) + '\n');
+    makeDirectoryFor(file);
+    withLock(file, () => {
+      const previous = loadWorkers(cwd);
+      const runs = [record, ...(typeof previous === 'string' ? [] : previous.runs)].slice(0, KEPT_RUNS);
+      writeAtomically(file, JSON.stringify({ version: 1, runs } satisfies WorkersFile) + '\n', { followLink: true });
+    });
     return undefined;
   } catch (err) {
-    return `cannot record the workers' files in ${WORKERS_FILE}: ${(err as Error).message}`;
+    return `cannot record the workers' files in ${WORKERS_FILE}: ${reason(err)}`;
   }
 }
 

@@ -186,11 +186,8 @@ async function runTests(
     }
   }
   status?.stop();
-  bits |= report.finish({ interrupted: outcome.interrupted, inputErrors }, bits);
-  const stored = plan.saveStats(report.summary);
-  if (stored) io.err(`mtest: ${stored}\n`);
-  recordWorkers(history, identity.id, options, outcome, io, cwd);
-  return bits;
+  const store = () => [plan.saveStats(report.summary), saveWorkers(cwd, history.record(identity.id, options, outcome))];
+  return bits | report.finish({ interrupted: outcome.interrupted, inputErrors }, bits, store);
 }
 
 /** Under --serial the prelude is loaded here, before the first file: its error, if it cannot be. */
@@ -212,12 +209,6 @@ async function fixing(cli: CliOptions, config: FileConfig, files: SourceFile[], 
   if (!cli.fix) return events;
   const { FixingEvents } = await import('../fix/index.js');
   return new FixingEvents(files, events, { cwd, prompts: config.prompts, say: (line) => out.out(`${line}\n`) });
-}
-
-/** `.mtest/workers.json`, for `mtest bisect`; a run that cannot write it only says so. */
-function recordWorkers(history: WorkerHistory, id: string, options: RunnerOptions, outcome: RunnerOutcome, io: Output, cwd: string): void {
-  const problem = saveWorkers(cwd, history.record(id, options, outcome));
-  if (problem) io.err(`mtest: ${problem}\n`);
 }
 
 async function setSerialBlasThreads(n: number): Promise<void> {

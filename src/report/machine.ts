@@ -1,13 +1,13 @@
 // Machine-readable reports: `--json FILE`, `--junit FILE`, and `--format github` annotations.
 // All three are built from the run's events after the fact; none reaches into a runner.
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Incident } from '../events.js';
 import { blockAt, exampleAt, exampleLocation, exampleWhere, type ExampleResult, type InputError, type SourceFile } from '../model.js';
 import { EXIT, type Counts } from './tally.js';
 import { normalizeWant } from '../check/checker.js';
 import type { RunSummary } from './summary.js';
 import { formatFailure } from './format.js';
+import { reason, writeAtomically } from '../safe-write.js';
 
 export interface RunInfo {
   id: string;
@@ -83,13 +83,6 @@ export function readJsonReport(file: string): JsonReport {
     }
   }
   return report;
-}
-
-/** Write atomically: a reader (or a later `mtest merge`) never sees half a report. */
-export function writeAtomically(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
 }
 
 export function jsonReport(summary: RunSummary, info: RunInfo): string {
@@ -200,17 +193,22 @@ export interface MachineTargets {
 }
 
 /**
- * The files at the end of a run (or a merge): --json, --junit. Returns the exit bits of writing them.
- * (Annotations go out before the footer, so that the closing line stays last.)
+ * The files at the end of a run (or a merge): --json, --junit, each written atomically (a reader, or a later
+ * `mtest merge`, never sees half a report) and each whether or not the other could be. Returns the exit
+ * bits of writing them and a line for each that could not be written, for the caller to print before the
+ * footer (the closing line stays last).
  */
-export function writeMachineReports(summary: RunSummary, info: RunInfo, targets: MachineTargets, err: (text: string) => void): number {
-  let bits = 0;
-  try {
-    if (targets.json) writeAtomically(targets.json, jsonReport(summary, info));
-    if (targets.junit) writeAtomically(targets.junit, junitReport(summary, info));
-  } catch (e) {
-    err(`mtest: cannot write report: ${(e as Error).message}\n`);
-    bits |= EXIT.usage;
-  }
-  return bits;
+export function writeMachineReports(summary: RunSummary, info: RunInfo, targets: MachineTargets): { bits: number; problems: string[] } {
+  const problems: string[] = [];
+  const write = (file: string | undefined, build: () => string): void => {
+    if (!file) return;
+    try {
+      writeAtomically(file, build());
+    } catch (e) {
+      problems.push(`cannot write report ${file}: ${reason(e)}`);
+    }
+  };
+  write(targets.json, () => jsonReport(summary, info));
+  write(targets.junit, () => junitReport(summary, info));
+  return { bits: problems.length > 0 ? EXIT.usage : 0, problems };
 }

@@ -10,7 +10,7 @@ import { EXIT } from '../report/tally.js';
 import { Baseline } from './baseline.js';
 import { randomOrder, slowestFirst, splitShards, type ShardSpec } from './order.js';
 import { changedFiles, isChanged, SelectionError } from './select.js';
-import { DEFAULT_STATS_PATH, failedBefore, readStats, updatedStats, writeStats, type Stats } from './stats.js';
+import { DEFAULT_STATS_PATH, failedBefore, readStats, statsProblem, storeStats, type Stats } from './stats.js';
 
 export { parseShard, type ShardSpec } from './order.js';
 
@@ -34,7 +34,7 @@ export interface Plan {
   known?: KnownFailures;
   /** Where the stats are stored. */
   statsPath: string;
-  /** Write the stats of this run (entries of other files kept); a one-line warning when it cannot. */
+  /** Store the stats of this run (entries of other files kept); a one-line warning when it cannot. */
   saveStats(summary: RunSummary): string | undefined;
 }
 
@@ -122,10 +122,10 @@ export function planRun(
     statsPath,
     saveStats(summary) {
       try {
-        writeStats(statsPath, updatedStats(stats, summary));
+        storeStats(statsPath, summary);
         return undefined;
       } catch (err) {
-        return `cannot store timings in ${statsPath}: ${(err as Error).message}`;
+        return statsProblem(statsPath, err);
       }
     },
   };

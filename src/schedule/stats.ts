@@ -1,10 +1,10 @@
 // Stored timings (`.mtest/stats.json`): what the previous runs learned about each file — wall time,
 // examples, failures, and whether it timed out or crashed. The schedule orders and splits files by them,
 // and `--failed` selects by them. Entries of files not in a run are kept.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Incident } from '../events.js';
-import { writeAtomically } from '../report/machine.js';
+import { makeDirectoryFor, reason, withLock, writeAtomically } from '../safe-write.js';
 import type { RunSummary } from '../report/summary.js';
 
 export const DEFAULT_STATS_PATH = path.join('.mtest', 'stats.json');
@@ -24,7 +24,7 @@ export interface Stats {
 }
 
 export function emptyStats(): Stats {
-  return { version: 1, files: {} };
+  return { version: 1, files: Object.create(null) as Record<string, FileStats> };
 }
 
 /** Read the stats; a missing file is empty stats, a damaged one too, with a one-line warning. */
@@ -39,7 +39,8 @@ export function readStats(file: string): { stats: Stats; warning?: string } {
   try {
     const raw = JSON.parse(text) as Partial<Stats>;
     if (!raw || typeof raw !== 'object' || typeof raw.files !== 'object' || raw.files === null) throw new Error('no "files" object');
-    const files: Record<string, FileStats> = {};
+    // keyed by path: no prototype, so that no file name (`__proto__`, `constructor.md`) means anything else
+    const files: Record<string, FileStats> = Object.create(null);
     for (const [name, entry] of Object.entries(raw.files)) {
       if (entry && typeof entry === 'object' && Number.isFinite(entry.time) && entry.time >= 0) {
         files[name] = { time: entry.time, examples: Number(entry.examples) || 0, failures: Number(entry.failures) || 0, ...(entry.incident ? { incident: entry.incident } : {}) };
@@ -52,11 +53,26 @@ export function readStats(file: string): { stats: Stats; warning?: string } {
 }
 
 export function writeStats(file: string, stats: Stats): void {
-  mkdirSync(path.dirname(file), { recursive: true });
+  makeDirectoryFor(file);
   // Sorted keys: the file diffs well and does not depend on which worker finished first.
-  const files: Record<string, FileStats> = {};
+  const files: Record<string, FileStats> = Object.create(null);
   for (const name of Object.keys(stats.files).sort()) files[name] = stats.files[name];
-  writeAtomically(file, JSON.stringify({ version: 1, files }, null, 1) + '\n');
+  // a stats file linked from elsewhere (shared between checkouts) stays linked
+  writeAtomically(file, JSON.stringify({ version: 1, files }, null, 1) + '\n', { followLink: true });
+}
+
+/**
+ * Store a run's timings: under a lock, the file as it is now — another run in the same directory may have
+ * stored its own since this one read it — with this run's files' entries replaced. Throws WriteError.
+ */
+export function storeStats(file: string, summary: Pick<RunSummary, 'finished' | 'fileTimes'>): void {
+  makeDirectoryFor(file);
+  withLock(file, () => writeStats(file, updatedStats(readStats(file).stats, summary)));
+}
+
+/** The one line a run prints when its timings cannot be stored. */
+export function statsProblem(file: string, error: unknown): string {
+  return `cannot store timings in ${file}: ${reason(error)}`;
 }
 
 /** True when the stored run of this file failed, timed out or crashed. */
@@ -70,7 +86,7 @@ export function failedBefore(entry: FileStats | undefined): boolean {
  * stopped run) and a file stopped by Ctrl-C keep their previous entry.
  */
 export function updatedStats(previous: Stats, summary: Pick<RunSummary, 'finished' | 'fileTimes'>): Stats {
-  const files = { ...previous.files };
+  const files: Record<string, FileStats> = Object.assign(Object.create(null), previous.files);
   for (const tally of summary.finished) {
     const c = tally.counts;
     const incident = tally.incidents.find((i) => i.kind !== 'interrupted');
