@@ -2,29 +2,13 @@
 // when they cannot be written, when two runs share them, when something was planted beside them, and
 // when they are links.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { lastLine, mtestIn, runMtest, scratch } from './process-helpers.js';
+import { isRoot, lastLine, mtestIn, NOBODY, runMerged, runMtest, scratch } from './process-helpers.js';
 
-const BIN = path.join(process.cwd(), 'bin', 'mtest.js');
 const QUICK = ['--prelude', 'node:util', '--random-seed', '1', '--no-status'];
 const MODES: [string, string[]][] = [['workers', ['-p', '2']], ['--serial', ['--serial']]];
 const CLOSING = /^\d+ passed, \d+ failed, \d+ skipped(, \d+ not run)?$/;
-const NOBODY = 65534;
-const isRoot = process.getuid?.() === 0;
-
-/**
- * mtest as a process with stdout and stderr in one pipe, in the order written. `unprivileged`: as a user
- * who may not write what root could (nobody, when the tests run as root).
- */
-function runMerged(dir: string, args: string[], unprivileged = false): Promise<{ code: number | null; out: string }> {
-  const command = unprivileged && isRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, BIN, ...args] : [process.execPath, BIN, ...args];
-  const child = spawn('sh', ['-c', 'exec "$@" 2>&1', 'sh', ...command], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, out })));
-}
 
 const tmpLeft = (dir: string): string[] => readdirSync(dir).filter((name) => name.endsWith('.tmp'));
 
