@@ -2,7 +2,7 @@
 // GitHub workflow commands, names that look like options. Each is one line naming it, never a crash, never
 // a line of mtest's output that a terminal or GitHub reads as a command; the rest of the run goes on.
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { isRoot, NOBODY, runMerged, scratch } from './process-helpers.js';
 
@@ -63,4 +63,77 @@ describe('discovery: links that cannot be followed', function () {
     assert.ok(!r.out.includes('mtest: '), r.out);
     assert.deepEqual(readdirSync(path.join(dir, 'other')), ['up.md']);
   });
+});
+
+/** Failing files with hostile names (and one with a bad directive, so that an input error names it too). */
+const HOSTILE: Record<string, string> = {
+  'a\n::stop-commands::pause.md': 'sage: 1 + 1\n3\n',
+  'a,line=99,title=x.md': 'sage: 1 + 1\n3\n',
+  '\x1b[31mred\x1b[0m.md': 'sage: 1 + 1\n3\n',
+  '-dash.md': 'sage: 1 + 1\n3\n',
+  'two words.md': 'sage: 1 + 1\n3\n',
+  'bad\r\ninput.md': '<!-- mtest: nonsense -->\nsage: 1 + 1\n3\n',
+};
+
+describe('hostile file names in the report', function () {
+  this.timeout(60000);
+
+  for (const [mode, flags] of MODES) {
+    it(`${mode}: no name starts a line or reaches the log raw; every GitHub property and message is escaped`, async () => {
+      const dir = scratch(HOSTILE);
+      const r = await runMerged(dir, [...QUICK, ...flags, '--format', 'github', '.']);
+      assert.equal(r.code, 1 | 2, r.out);
+      assert.equal(r.out.trimEnd().split('\n').pop(), '0 passed, 6 failed, 0 skipped', r.out);
+      assert.ok(!r.out.includes('\x1b'), 'no raw escape character');
+      assert.ok(!r.out.includes('\r'), 'no raw carriage return');
+      const commands = r.out.split('\n').filter((l) => l.trimStart().startsWith('::'));
+      assert.ok(commands.every((l) => l.startsWith('::error file=')), commands.join('\n'));
+      assert.equal(commands.length, 7, commands.join('\n'));
+      const files = commands.map((l) => /^::error file=([^,]*),line=/.exec(l)![1]).sort();
+      assert.deepEqual(files, [
+        '-dash.md', '\\x1b[31mred\\x1b[0m.md', 'a%0A%3A%3Astop-commands%3A%3Apause.md', 'a%2Cline=99%2Ctitle=x.md',
+        'bad%0D%0Ainput.md', 'bad%0D%0Ainput.md', 'two words.md',
+      ]);
+      assert.match(r.out, /^mtest -t \$'a\\n::stop-commands::pause\.md'$/m);
+      assert.match(r.out, /^File "a\\n::stop-commands::pause\.md", line 1, in a\\n::stop-commands::pause\.md$/m);
+      assert.match(r.out, /^mtest: bad\\r\\ninput\.md:1: /m);
+    });
+  }
+
+  it('mtest list: names escaped; no line starts with a workflow command', async () => {
+    const dir = scratch(HOSTILE);
+    const r = await runMerged(dir, ['list', '.']);
+    assert.ok(!r.out.includes('\x1b') && !r.out.includes('\r'), r.out);
+    assert.ok(!r.out.split('\n').some((l) => l.startsWith('::')), r.out);
+    assert.match(r.out, /^a\\n::stop-commands::pause\.md:1 {2}\[a\\n::stop-commands::pause\.md\] {2}1 \+ 1$/m);
+  });
+
+  it('every rerun hint is a command the shell runs as written: ./ before a dash, quotes around spaces and controls', async () => {
+    const dir = scratch(HOSTILE);
+    const r = await runMerged(dir, [...QUICK, '--serial', '.']);
+    const hints = r.out.split('\n').filter((l) => l.startsWith('mtest -t ') && l.includes('  # '));
+    assert.equal(hints.length, 6, r.out);
+    assert.ok(hints.includes('mtest -t ./-dash.md  # 1 doctest failed'), hints.join('\n'));
+    assert.ok(hints.includes("mtest -t 'two words.md'  # 1 doctest failed"), hints.join('\n'));
+    for (const hint of hints) {
+      const command = hint.replace(/^mtest /, `'${process.execPath}' '${path.join(process.cwd(), 'bin', 'mtest.js')}' --serial --prelude node:util `).replace(/ {2}#.*$/, '');
+      const again = await runMerged(dir, ['-c', command].map(String), false, 'bash');
+      assert.equal(again.out.trimEnd().split('\n').pop(), '0 passed, 1 failed, 0 skipped', `${hint}\n${again.out}`);
+    }
+  });
+});
+
+describe('JUnit: characters XML cannot hold', function () {
+  this.timeout(60000);
+
+  for (const [mode, flags] of MODES) {
+    it(`${mode}: U+FFFF, U+FFFE, a lone surrogate and C0 controls in output are written as escapes; the file stays well-formed`, async () => {
+      const dir = scratch({ 'a.md': 'sage: console.log("x\\uffff\\ufffe\\ud800\\u0001\\u001b[1my")\nz\n' });
+      const r = await runMerged(dir, [...QUICK, ...flags, '--junit', 'r.xml', 'a.md']);
+      assert.equal(r.code, 1, r.out);
+      const xml = readFileSync(path.join(dir, 'r.xml'), 'utf8');
+      assert.ok(!/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff\ufffd]/.test(xml), JSON.stringify(xml));
+      assert.ok(xml.includes('x\\uffff\\ufffe\\ud800\\x01\\x1b[1my'), xml);
+    });
+  }
 });

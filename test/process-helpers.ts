@@ -46,10 +46,11 @@ export const isRoot = process.getuid?.() === 0;
 
 /**
  * mtest as a process with stdout and stderr in one pipe, in the order written. `unprivileged`: as a user
- * who may not read or write what root could (nobody, when the tests run as root).
+ * who may not read or write what root could (nobody, when the tests run as root). `program`: another command
+ * than mtest (a shell running a command line mtest suggested).
  */
-export function runMerged(dir: string, args: string[], unprivileged = false): Promise<{ code: number | null; out: string }> {
-  const mtest = [process.execPath, BIN, ...args];
+export function runMerged(dir: string, args: string[], unprivileged = false, program?: string): Promise<{ code: number | null; out: string }> {
+  const mtest = program ? [program, ...args] : [process.execPath, BIN, ...args];
   const command = unprivileged && isRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...mtest] : mtest;
   const child = spawn('sh', ['-c', 'exec "$@" 2>&1', 'sh', ...command], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';

@@ -8,7 +8,7 @@ import type { RunEvents } from '../events.js';
 import type { InputError, SourceFile } from '../model.js';
 import { BUILTIN_ENGINE, isBuiltinEngine, loadPrelude } from '../execute/modules.js';
 import type { Output } from '../report/output.js';
-import { plural, seconds } from '../report/format.js';
+import { plural, printable, seconds } from '../report/format.js';
 import { RunReport, type ReportOptions, type ReportPlan, type RunIdentity } from '../report/run-report.js';
 import type { TypecheckGate, TypecheckThread } from '../typecheck/gate.js';
 import { EXIT } from '../report/tally.js';
@@ -38,7 +38,7 @@ export async function runCommand(
   typecheck: TypecheckThread | undefined,
 ): Promise<number> {
   const inputErrors = (errors: InputError[]): number => {
-    for (const e of errors) io.err(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
+    for (const e of errors) io.err(`mtest: ${printable(e.file)}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
     return errors.length > 0 ? EXIT.usage : 0;
   };
   if (args.command === 'list') {
@@ -56,7 +56,7 @@ export async function runCommand(
   const loader = (path: string) => {
     const file = load(path);
     if (file) loaded.push(file);
-    for (const e of file?.notices ?? []) notes.push(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
+    for (const e of file?.notices ?? []) notes.push(`mtest: ${printable(e.file)}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
     return file;
   };
   const plan = planRun(found.files, loader, scheduleOptions(args.options), where, cwd, (line) => notes.push(`mtest: ${line}\n`));

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import type { FileSummary, Incident, RunEvents } from '../events.js';
 import { examplesOf, exampleAt, type Example, type ExampleResult, type SourceFile } from '../model.js';
 import { DEFAULT_PROMPTS, promptSyntax } from '../parsing/examples.js';
+import { printable } from '../report/format.js';
 import { linkTarget, overwriteInPlace, reason, writeAtomically } from '../safe-write.js';
 import { decodeSource } from '../sources/decode.js';
 import { extractScriptBlocks, extractTextBlocks } from '../sources/index.js';
@@ -178,7 +179,7 @@ export class FixingEvents implements RunEvents {
     const ran = documentOrder([...examplesOf(file)].map(({ example }) => example));
     const onDisk = bytes && parse(bytes, file, this.options.prompts);
     if (!bytes || !before || !now || before.mtimeMs !== now.mtimeMs || before.size !== now.size || !onDisk || !same(onDisk, ran)) {
-      this.options.say(`Warning: ${file.path}: changed on disk during the run; --fix left it alone`);
+      this.options.say(`Warning: ${printable(file.path)}: changed on disk during the run; --fix left it alone`);
       return done;
     }
     const byExample = new Map<Example, number>();
@@ -190,17 +191,17 @@ export class FixingEvents implements RunEvents {
     const { text, fixed, refused } = file.kind === 'notebook'
       ? rewriteNotebookOutputs(bytes, file.path, fixes, this.options.prompts)
       : rewriteWants(bytes, file, fixes, this.options.prompts);
-    for (const { example, why } of refused) this.options.say(`Warning: ${file.path}:${example.line}: --fix left this example alone: ${why}`);
+    for (const { example, why } of refused) this.options.say(`Warning: ${printable(file.path)}:${example.line}: --fix left this example alone: ${why}`);
     if (fixed.length === 0) return done;
     const problem = writeSource(path, text);
     if (problem) {
-      this.options.say(`Warning: ${file.path}: --fix cannot write the file: ${problem}`);
+      this.options.say(`Warning: ${printable(file.path)}: --fix cannot write the file: ${problem}`);
       return done;
     }
     for (const example of [...fixed].sort((a, b) => a.line - b.line)) {
       done.add(byExample.get(example)!);
       const what = file.kind === 'notebook' ? `stored outputs of cell ${example.cell}` : 'expected output';
-      this.options.say(`Fixed ${file.path}:${example.line}: ${what} of \`${example.source.split('\n')[0]}\` rewritten`);
+      this.options.say(`Fixed ${printable(file.path)}:${example.line}: ${what} of \`${example.source.split('\n')[0]}\` rewritten`);
     }
     return done;
   }

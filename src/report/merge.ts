@@ -5,7 +5,7 @@
 import type { Incident } from '../events.js';
 import { emptyDirectives, type Block, type ExampleResult, type SourceFile } from '../model.js';
 import { ConsoleReporter, type Output } from './console.js';
-import { plural } from './format.js';
+import { plural, printable } from './format.js';
 import { githubAnnotations, githubWanted, readJsonReport, ReportError, writeMachineReports, type JsonFile, type JsonReport, type MachineTargets } from './machine.js';
 import { EventFanout, RunSummary, type KnownFailures } from './summary.js';
 import { EXIT } from './tally.js';
@@ -77,7 +77,7 @@ export async function mergeReports(paths: string[], targets: MachineTargets & { 
     for (const entry of report.files) {
       const earlier = from.get(entry.path);
       if (earlier !== undefined) {
-        io.err(`mtest: ${entry.path} is in both ${earlier} and ${path}; the first is kept\n`);
+        io.err(`mtest: ${printable(entry.path)} is in both ${printable(earlier)} and ${printable(path)}; the first is kept\n`);
         bits |= EXIT.usage;
         continue;
       }
