@@ -139,6 +139,26 @@ export function saveWorkers(cwd: string, record: WorkersRecord): string | undefi
   }
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/** What is wrong with a recorded run (a hand-edited or damaged file), in a few words; undefined if nothing. */
+function runProblem(run: unknown, r: number): string | undefined {
+  if (!isObject(run) || typeof run.id !== 'string' || !isObject(run.options) || !Array.isArray(run.workers)) return `run ${r + 1} is not a run`;
+  const o = run.options;
+  const numbers = ['jobs', 'blasThreads', 'randomSeed', 'timeout', 'fileTimeout', 'memlimit'].every((k) => typeof o[k] === 'number' && Number.isFinite(o[k]));
+  const flags = ['long', 'initial', 'isolate'].every((k) => typeof o[k] === 'boolean');
+  if (!numbers || !flags || (o.mode !== 'workers' && o.mode !== 'serial') || !isStrings(o.prelude) || !isStrings(o.optional)) return `run ${r + 1}: its options are not all there`;
+  for (const [w, worker] of run.workers.entries()) {
+    if (!isObject(worker) || !isStrings(worker.files)) return `run ${r + 1}, worker ${w + 1}: "files" is not a list of paths`;
+    const failures = worker.failures;
+    if (!Array.isArray(failures) || !failures.every((f) => isObject(f) && typeof f.file === 'string' && Number.isInteger(f.line) && Number.isInteger(f.index) && typeof f.outcome === 'string')) {
+      return `run ${r + 1}, worker ${w + 1}: "failures" is not a list of failures`;
+    }
+  }
+  return undefined;
+}
+
 /** The recorded runs, or a one-line reason why there are none. */
 export function loadWorkers(cwd: string): WorkersFile | string {
   let text: string;
@@ -149,9 +169,9 @@ export function loadWorkers(cwd: string): WorkersFile | string {
   }
   try {
     const file = JSON.parse(text) as WorkersFile;
-    if (file?.version !== 1 || !Array.isArray(file.runs) || file.runs.some((r) => !Array.isArray(r?.workers) || typeof r.options !== 'object')) {
-      throw new Error('unknown layout');
-    }
+    if (file?.version !== 1 || !Array.isArray(file.runs)) throw new Error('unknown layout');
+    const problem = file.runs.map(runProblem).find(Boolean);
+    if (problem) throw new Error(problem);
     return file;
   } catch (err) {
     return `${WORKERS_FILE}: cannot read it (${(err as Error).message}); run the tests again`;

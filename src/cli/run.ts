@@ -22,7 +22,8 @@ import type { FileConfig } from './config.js';
 import { colourWanted, statusStream, stdio } from './io.js';
 import { listExamples } from './list.js';
 import type { CliOptions, ParsedArgs } from './options.js';
-import { resolveOptions, runsExamplesInProcess } from './resolve.js';
+import { resolveOptions, runsExamplesInProcess, workerCount } from './resolve.js';
+import type { Discovered } from '../sources/discover.js';
 import { saveWorkers, WorkerHistory } from '../bisect/record.js';
 import { collectSources, findSources, sourceLoader } from './collect.js';
 import { planRun, type Plan } from '../schedule/index.js';
@@ -36,27 +37,30 @@ export async function runCommand(
   fileArguments: number | undefined,
   prestarted: PrestartedWorkers | undefined,
   typecheck: TypecheckThread | undefined,
+  discovered?: Discovered,
 ): Promise<number> {
+  const notice = (e: InputError): string => `mtest: ${printable(e.file)}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`;
   const inputErrors = (errors: InputError[]): number => {
-    for (const e of errors) io.err(`mtest: ${printable(e.file)}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
+    for (const e of errors) io.err(notice(e));
     return errors.length > 0 ? EXIT.usage : 0;
   };
   if (args.command === 'list') {
-    const collected = await collectSources(args.paths, config, cwd);
+    const collected = await collectSources(args.paths, config, cwd, args.options.maxFileSize);
     const inputBits = inputErrors(collected.errors);
+    for (const e of collected.notices) io.err(notice(e));
     io.out(listExamples(collected.files, args.options.json !== undefined));
     return inputBits;
   }
-  const found = await findSources(args.paths, config, cwd);
+  const found = discovered ?? (await findSources(args.paths, config, cwd));
   const notes: string[] = [];
   const where = args.paths.length > 0 ? args.paths : config.include!;
-  const load = sourceLoader(config, cwd);
+  const load = sourceLoader(config, cwd, args.options.maxFileSize);
   // one-line notices (a notebook of another language) set no exit bit
   const loaded: SourceFile[] = [];
   const loader = (path: string) => {
     const file = load(path);
     if (file) loaded.push(file);
-    for (const e of file?.notices ?? []) notes.push(`mtest: ${printable(e.file)}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
+    for (const e of file?.notices ?? []) notes.push(notice(e));
     return file;
   };
   const plan = planRun(found.files, loader, scheduleOptions(args.options), where, cwd, (line) => notes.push(`mtest: ${line}\n`));
@@ -132,6 +136,8 @@ async function runTests(
   const ready = await prestarted?.ready();
   const blas = ready?.blas ?? (await blasInfo(prelude));
   const options = resolveOptions(cli, config, detectedTags(blas), fileArguments);
+  const { note } = workerCount(cli, config, fileArguments);
+  if (note) io.err(`mtest: ${note}\n`);
   const files = plan.files;
 
   const identity: RunIdentity = { id: runId(), randomSeed: options.randomSeed, startedAt };

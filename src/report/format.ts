@@ -69,9 +69,7 @@ export function shellPath(file: string): string {
   return `$'${name.replace(/[\\']/g, (c) => `\\${c}`).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, escapeControl)}'`;
 }
 
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
+export { plural } from './words.js';
 
 /** `File "x.md", line 41, in x.md` (`cell 11, line 1` in a notebook) + `Failed example:` + the source. */
 function header(file: SourceFile, index: number): string[] {

@@ -78,8 +78,7 @@ export async function discover(paths: string[], opts: DiscoverOptions = {}): Pro
  * fast-glob did this before, and loading it alone cost ~45 ms of every run's start (measured), more than
  * walking a tree of hundreds of files. Symbolic links to files are taken; those to directories are not
  * followed (a link cycle would never end). A directory that cannot be read, and a link to a source file
- * that cannot be followed (a loop, a path through a file, a directory mtest may not enter, a target that
- * is gone), are reported through `bad`, one line each (a test file mtest silently skips would pass every
+ * that cannot be followed (a loop, a path through a file, a directory mtest may not enter), are reported through `bad`, one line each (a test file mtest silently skips would pass every
  * run), and the walk goes on.
  */
 function walk(dir: string, bad: (entry: string, message: string) => void): string[] {
@@ -117,15 +116,18 @@ const LINK_PROBLEMS: Record<string, string> = {
   ELOOP: 'symbolic link loop (ELOOP)',
   ENOTDIR: 'symbolic link through a file (ENOTDIR)',
   EACCES: 'symbolic link into a directory mtest may not read (EACCES)',
-  ENOENT: 'symbolic link to nothing (ENOENT)',
 };
 
-/** Why the link cannot be taken as a source file: a message, '' for a link to something else (a directory), undefined when it can. */
+/**
+ * Why the link cannot be taken as a source file: a message; '' for a link to something else (a
+ * directory) or to nothing (a dangling link is left over, not a file mtest cannot read); undefined when
+ * it can be taken.
+ */
 function linkProblem(path: string): string | undefined {
   try {
     return statSync(path).isFile() ? undefined : '';
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    return LINK_PROBLEMS[code] ?? `cannot follow symbolic link (${code})`;
+    return code === 'ENOENT' ? '' : (LINK_PROBLEMS[code] ?? `cannot follow symbolic link (${code})`);
   }
 }
