@@ -34,12 +34,12 @@ export interface WriteOptions {
 
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
-/** `EACCES: permission denied` from a Node error, without the path it names (maybe a temporary one). */
+/** `EACCES: permission denied` from a Node error, without the call and the path it names (maybe a temporary one). */
 export function reason(error: unknown): string {
   const e = error as NodeJS.ErrnoException;
   if (e instanceof WriteError) return e.why;
   const message = String(e?.message ?? e).split('\n')[0];
-  return message.replace(/, \w+ '[^]*$/, '');
+  return message.replace(/, \w+(?: '[^]*)?$/, '');
 }
 
 /** The file a link finally points to (the path itself when it is not a link); a dangling link's target too. */

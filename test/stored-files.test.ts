@@ -43,6 +43,25 @@ describe('stored files: the closing line stays last when they cannot be written'
     });
   }
 
+  it('a full disk: one line per file naming it, nothing left behind, the closing line last', async () => {
+    const dir = scratch({ 'a.md': 'sage: 1 + 1\n2\n', '.mtest/.keep': '' });
+    // .mtest on a tiny file system of its own, filled up, in a mount namespace of this command only
+    const script = [
+      'mount -t tmpfs -o size=16k tmpfs .mtest || exit 99',
+      'head -c 100000 /dev/zero > .mtest/fill 2>/dev/null',
+      `'${process.execPath}' '${path.join(process.cwd(), 'bin', 'mtest.js')}' ${QUICK.join(' ')} --serial --json .mtest/r.json a.md`,
+      'echo "exit $?"',
+      'ls -A .mtest',
+    ].join('\n');
+    const r = await runMerged(dir, [...(isRoot ? [] : ['-r']), '-m', '--propagation', 'private', 'sh', '-c', script], false, 'unshare');
+    const [report, left] = r.out.split(/^exit /m);
+    assert.equal(lastLine(report), '1 passed, 0 failed, 0 skipped', r.out);
+    assert.match(report, /^mtest: cannot write report \.mtest\/r\.json: ENOSPC: no space left on device$/m);
+    assert.match(report, /^mtest: cannot store timings in .*stats\.json: ENOSPC: no space left on device$/m);
+    assert.match(report, /^mtest: cannot record the workers' files in \.mtest\/workers\.json: ENOSPC: no space left on device$/m);
+    assert.equal(left, '2\nfill\n', 'exit 2; only the filler file is on the full disk');
+  });
+
   it('--json DIR --junit r.xml: r.xml is written, nothing is left behind, the line names DIR, exit bit 2, closing line last', async () => {
     const dir = scratch({ 'a.md': 'sage: 1 + 1\n2\n', 'out/keep': '' });
     const r = await runMerged(dir, [...QUICK, '--serial', '--json', 'out', '--junit', 'r.xml', 'a.md']);

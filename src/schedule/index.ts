@@ -4,6 +4,7 @@
 // --baseline, the global order a merge prints in, and the timings to store afterwards.
 import { resolve } from 'node:path';
 import { countExamples, type SourceFile } from '../model.js';
+import { printable } from '../report/format.js';
 import { ReportError } from '../report/machine.js';
 import type { KnownFailures, RunSummary } from '../report/summary.js';
 import { EXIT } from '../report/tally.js';
@@ -109,7 +110,7 @@ export function planRun(
   const selected = Boolean(options.shard || options.new || options.failed);
   if (files.length > 0 ? !files.some((f) => countExamples(f) > 0) : !selected) {
     // A file that could not be read has said so already.
-    if (!files.some((f) => f.errors.length > 0)) say(`no examples found in ${where.length > 0 ? where.join(', ') : '.'}`);
+    if (!files.some((f) => f.errors.length > 0)) say(`no examples found in ${where.length > 0 ? where.map(printable).join(', ') : '.'}`);
     if (!options.passWithNoExamples) return EXIT.usage;
   }
   if (options.randorder !== undefined) files = randomOrder(files, options.randorder);
