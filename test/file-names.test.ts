@@ -74,6 +74,7 @@ const HOSTILE: Record<string, string> = {
   '-dash.md': 'sage: 1 + 1\n3\n',
   'two words.md': 'sage: 1 + 1\n3\n',
   'bad\r\ninput.md': '<!-- mtest: nonsense -->\nsage: 1 + 1\n3\n',
+  '::stop-commands::tok.md': '<!-- mtest: nonsense -->\nsage: 1 + 1\n3\n',
 };
 
 describe('hostile file names in the report', function () {
@@ -84,17 +85,18 @@ describe('hostile file names in the report', function () {
       const dir = scratch(HOSTILE);
       const r = await runMerged(dir, [...QUICK, ...flags, '--format', 'github', '.']);
       assert.equal(r.code, 1 | 2, r.out);
-      assert.equal(r.out.trimEnd().split('\n').pop(), '0 passed, 6 failed, 0 skipped', r.out);
+      assert.equal(r.out.trimEnd().split('\n').pop(), '0 passed, 7 failed, 0 skipped', r.out);
       assert.ok(!r.out.includes('\x1b'), 'no raw escape character');
       assert.ok(!r.out.includes('\r'), 'no raw carriage return');
       const commands = r.out.split('\n').filter((l) => l.trimStart().startsWith('::'));
       assert.ok(commands.every((l) => l.startsWith('::error file=')), commands.join('\n'));
-      assert.equal(commands.length, 7, commands.join('\n'));
+      assert.equal(commands.length, 9, commands.join('\n'));
       const files = commands.map((l) => /^::error file=([^,]*),line=/.exec(l)![1]).sort();
       assert.deepEqual(files, [
         '-dash.md', '\\x1b[31mred\\x1b[0m.md', 'a%0A%3A%3Astop-commands%3A%3Apause.md', 'a%2Cline=99%2Ctitle=x.md',
-        'bad%0D%0Ainput.md', 'bad%0D%0Ainput.md', 'two words.md',
-      ]);
+        'bad%0D%0Ainput.md', 'bad%0D%0Ainput.md', 'two words.md', '%3A%3Astop-commands%3A%3Atok.md', '%3A%3Astop-commands%3A%3Atok.md',
+      ].sort());
+      assert.match(r.out, /^\.\/::stop-commands::tok\.md:1: /m);
       assert.match(r.out, /^mtest -t \$'a\\n::stop-commands::pause\.md'$/m);
       assert.match(r.out, /^File "a\\n::stop-commands::pause\.md", line 1, in a\\n::stop-commands::pause\.md$/m);
       assert.match(r.out, /^mtest: bad\\r\\ninput\.md:1: /m);
@@ -107,13 +109,14 @@ describe('hostile file names in the report', function () {
     assert.ok(!r.out.includes('\x1b') && !r.out.includes('\r'), r.out);
     assert.ok(!r.out.split('\n').some((l) => l.startsWith('::')), r.out);
     assert.match(r.out, /^a\\n::stop-commands::pause\.md:1 {2}\[a\\n::stop-commands::pause\.md\] {2}1 \+ 1$/m);
+    assert.match(r.out, /^\.\/::stop-commands::tok\.md:2 {2}/m);
   });
 
   it('every rerun hint is a command the shell runs as written: ./ before a dash, quotes around spaces and controls', async () => {
     const dir = scratch(HOSTILE);
     const r = await runMerged(dir, [...QUICK, '--serial', '.']);
     const hints = r.out.split('\n').filter((l) => l.startsWith('mtest -t ') && l.includes('  # '));
-    assert.equal(hints.length, 6, r.out);
+    assert.equal(hints.length, 7, r.out);
     assert.ok(hints.includes('mtest -t ./-dash.md  # 1 doctest failed'), hints.join('\n'));
     assert.ok(hints.includes("mtest -t 'two words.md'  # 1 doctest failed"), hints.join('\n'));
     for (const hint of hints) {

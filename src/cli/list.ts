@@ -1,6 +1,6 @@
 // `mtest list`: the examples found, without running anything.
 import { exampleLocation, examplesOf, exampleWhere, type SourceFile } from '../model.js';
-import { printable } from '../report/format.js';
+import { linePath, printable } from '../report/format.js';
 
 export function listExamples(files: SourceFile[], json: boolean): string {
   const rows = files.flatMap((file) =>
@@ -13,7 +13,7 @@ export function listExamples(files: SourceFile[], json: boolean): string {
       want: example.want,
       directives: example.directives,
       tags: file.tags,
-      where: example.cell === undefined ? `${printable(file.path)}:${example.line}` : `${printable(file.path)}:${example.line} (${exampleWhere(example)})`,
+      where: example.cell === undefined ? `${linePath(file.path)}:${example.line}` : `${linePath(file.path)}:${example.line} (${exampleWhere(example)})`,
     })),
   );
   if (json) return JSON.stringify(rows.map(({ where: _, ...row }) => row), null, 1) + '\n';

@@ -58,6 +58,15 @@ export function printable(name: string): string {
 }
 
 /**
+ * A path that starts a line of the report (`a.md:3: …`, a line of `mtest list`): printable, and `./`-prefixed
+ * when it begins like a workflow command (`::…`, `##[…`) a CI log would act on.
+ */
+export function linePath(file: string): string {
+  const shown = printable(file);
+  return /^[:#]/.test(shown) ? `./${shown}` : shown;
+}
+
+/**
  * A path as a shell word in a command the report suggests (`mtest -t PATH`): as is when it is plain,
  * `./`-prefixed when it would read as an option, quoted when the shell would split or expand it, and in
  * ANSI-C quotes (`$'…'`) when it holds control characters.
