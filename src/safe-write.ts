@@ -28,8 +28,10 @@ export interface WriteOptions {
    * written into a shared directory).
    */
   followLink?: boolean;
-  /** Permission bits and owner the new file takes (a rewritten source keeps its own); default 0o666 less the umask. */
-  like?: { mode: number; uid: number; gid: number };
+  /** Permission bits of the new file; default 0o666 less the umask. */
+  mode?: number;
+  /** Owner of the new file, when this process may give it away (a rewritten source keeps its own). */
+  owner?: { uid: number; gid: number };
 }
 
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -100,17 +102,17 @@ export function writeAtomically(file: string, text: string | Uint8Array, opts: W
   }
   try {
     writeAll(fd, typeof text === 'string' ? Buffer.from(text, 'utf8') : Buffer.from(text));
-    if (opts.like) {
+    if (opts.owner) {
       const now = fstatSync(fd);
-      if (now.uid !== opts.like.uid || now.gid !== opts.like.gid) {
+      if (now.uid !== opts.owner.uid || now.gid !== opts.owner.gid) {
         try {
-          fchownSync(fd, opts.like.uid, opts.like.gid);
+          fchownSync(fd, opts.owner.uid, opts.owner.gid);
         } catch {
           // only root may give a file away: the rewrite is then the user's own, as an editor's save is
         }
       }
-      fchmodSync(fd, opts.like.mode & 0o7777);
     }
+    if (opts.mode !== undefined) fchmodSync(fd, opts.mode & 0o7777);
     fsyncSync(fd);
     closeSync(fd);
     fd = -1;

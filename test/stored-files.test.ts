@@ -2,7 +2,8 @@
 // when they cannot be written, when two runs share them, when something was planted beside them, and
 // when they are links.
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isRoot, lastLine, mtestIn, NOBODY, runMerged, runMtest, scratch } from './process-helpers.js';
 
@@ -132,6 +133,23 @@ describe('stored files: nothing planted beside a target redirects a write', func
     for (const link of planted) assert.ok(lstatSync(link).isSymbolicLink(), `${link} is left as it was`);
     // the temporary files are gone, each under a name of its own
     assert.deepEqual(tmpLeft(path.join(dir, 'shared')).sort(), [`.r.json.${process.pid}.tmp`, `.r.xml.${process.pid}.tmp`]);
+  });
+
+  it('the BLAS kernel decision kept in the shared temporary directory is not written through a planted link', async () => {
+    const { failedDecision, writeDecision } = await import('../src/engine/kernel.js');
+    const dir = scratch({ 'victim.txt': 'precious\n' });
+    // an installation that cannot hold the decision itself: it goes to the temporary directory
+    const root = path.join(dir, 'not-there');
+    const shared = path.join(tmpdir(), `mtest-blas-kernel-${process.getuid!()}-${Buffer.from(root).toString('base64url').slice(-24)}.json`);
+    symlinkSync(path.join(dir, 'victim.txt'), `${shared}.${process.pid}.tmp`);
+    try {
+      assert.equal(writeDecision(root, failedDecision(root, 'test')), shared);
+      assert.equal(readFileSync(path.join(dir, 'victim.txt'), 'utf8'), 'precious\n');
+      assert.match(readFileSync(shared, 'utf8'), /the kernel probe failed \(test\)/);
+    } finally {
+      rmSync(`${shared}.${process.pid}.tmp`, { force: true });
+      rmSync(shared, { force: true });
+    }
   });
 
   it('a report target that is a link planted in a shared directory is replaced, not written through', async () => {

@@ -220,7 +220,7 @@ function writeSource(path: string, text: string): string | undefined {
     if ((info.mode & 0o222) === 0) return 'it is read-only';
     accessSync(target, constants.W_OK);
     if (info.nlink > 1) overwriteInPlace(target, text);
-    else writeAtomically(target, text, { like: info });
+    else writeAtomically(target, text, { mode: info.mode, owner: info });
     return undefined;
   } catch (err) {
     return reason(err);
