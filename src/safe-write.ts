@@ -5,8 +5,8 @@
 // target. Errors name the target, never the temporary file.
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, constants, fchmodSync, mkdirSync, fchownSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, readFileSync,
-  readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeSync,
+  closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync,
+  readFileSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import path from 'node:path';
 
@@ -41,7 +41,7 @@ export function reason(error: unknown): string {
   const e = error as NodeJS.ErrnoException;
   if (e instanceof WriteError) return e.why;
   const message = String(e?.message ?? e).split('\n')[0];
-  return message.replace(/, \w+(?: '[^]*)?$/, '');
+  return typeof e?.code === 'string' ? message.replace(/, \w+(?: '[^]*)?$/, '') : message;
 }
 
 /** The file a link finally points to (the path itself when it is not a link); a dangling link's target too. */
