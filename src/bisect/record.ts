@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FileSummary, Incident, RunEvents } from '../events.js';
 import { exampleAt, type ExampleResult, type Outcome, type SourceFile } from '../model.js';
-import { makeDirectoryFor, reason, withLock, writeAtomically } from '../safe-write.js';
+import { linkTarget, makeDirectoryFor, reason, withLock, writeAtomically } from '../safe-write.js';
 import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
 import type { WorkerRecord } from '../../runner/parent/pool.js';
 
@@ -128,7 +128,7 @@ export function saveWorkers(cwd: string, record: WorkersRecord): string | undefi
   try {
     const file = path.join(cwd, WORKERS_FILE);
     makeDirectoryFor(file);
-    withLock(file, () => {
+    withLock(linkTarget(file), () => {
       const previous = loadWorkers(cwd);
       const runs = [record, ...(typeof previous === 'string' ? [] : previous.runs)].slice(0, KEPT_RUNS);
       writeAtomically(file, JSON.stringify({ version: 1, runs } satisfies WorkersFile) + '\n', { followLink: true });

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Incident } from '../events.js';
-import { makeDirectoryFor, reason, withLock, writeAtomically } from '../safe-write.js';
+import { linkTarget, makeDirectoryFor, reason, withLock, writeAtomically } from '../safe-write.js';
 import type { RunSummary } from '../report/summary.js';
 
 export const DEFAULT_STATS_PATH = path.join('.mtest', 'stats.json');
@@ -67,7 +67,8 @@ export function writeStats(file: string, stats: Stats): void {
  */
 export function storeStats(file: string, summary: Pick<RunSummary, 'finished' | 'fileTimes'>): void {
   makeDirectoryFor(file);
-  withLock(file, () => writeStats(file, updatedStats(readStats(file).stats, summary)));
+  // the lock goes beside the file itself, so that checkouts sharing it through links share the lock
+  withLock(linkTarget(file), () => writeStats(file, updatedStats(readStats(file).stats, summary)));
 }
 
 /** The one line a run prints when its timings cannot be stored. */
