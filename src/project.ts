@@ -2,8 +2,9 @@
 // the user's project, the nearest folder up from the working directory that holds package.json or .git, so
 // that running from a subfolder (`cd docs && npx mtest .`) uses the same store. The folder ignores itself in
 // git, as pytest's cache does.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { makeDirectoryFor } from './safe-write.js';
 
 export const STATE_DIR = '.mtest';
 
@@ -26,7 +27,7 @@ export function stateFile(cwd: string, name: string): string {
 /** Make the folder a state file goes in; a `.mtest` folder holds a `.gitignore` of `*`. */
 export function makeStateDirFor(file: string): void {
   const dir = path.dirname(file);
-  mkdirSync(dir, { recursive: true });
+  makeDirectoryFor(file);
   if (path.basename(dir) !== STATE_DIR) return;
   try {
     writeFileSync(path.join(dir, '.gitignore'), '# written by mtest: its stored timings and records stay out of git\n*\n', { flag: 'wx' });

@@ -12,7 +12,7 @@ import { engineNotBuilt, EngineUnavailableError, loadAddon } from '../src/engine
 import { run } from '../src/index.js';
 import { packageRoot } from '../src/package-root.js';
 import { projectRoot } from '../src/project.js';
-import { rerunCommand, shellWord } from '../src/report/format.js';
+import { rerunCommand, shellPath } from '../src/report/format.js';
 import { mtestIn, runMtest } from './process-helpers.js';
 
 const ROOT = packageRoot();
@@ -214,9 +214,9 @@ describe('messages repeat the command as the user started it', function () {
 
   it('paths are quoted for the shell and never read as options', () => {
     assert.equal(rerunCommand('npx mtest', 'docs/a.md'), 'npx mtest -t docs/a.md');
-    assert.equal(shellWord('docs/my notes.md'), "'docs/my notes.md'");
-    assert.equal(shellWord("it's.md"), "'it'\\''s.md'");
-    assert.equal(shellWord('-dash.md'), './-dash.md');
+    assert.equal(shellPath('docs/my notes.md'), "'docs/my notes.md'");
+    assert.equal(shellPath("it's.md"), "'it'\\''s.md'");
+    assert.equal(shellPath('-dash.md'), './-dash.md');
   });
 
   it('rerun lines of a run started through npx say npx mtest', async () => {

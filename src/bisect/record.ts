@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FileSummary, Incident, RunEvents } from '../events.js';
 import { exampleAt, type ExampleResult, type Outcome, type SourceFile } from '../model.js';
-import { writeAtomically } from '../report/machine.js';
+import { linkTarget, reason, withLock, writeAtomically } from '../safe-write.js';
 import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
 import type { WorkerRecord } from '../../runner/parent/pool.js';
 import { makeStateDirFor, STATE_DIR, stateFile } from '../project.js';
@@ -125,18 +125,43 @@ export class WorkerHistory implements RunEvents {
   }
 }
 
-/** Add the record to the project's file (the project that `cwd` is in); the message of what went wrong, if anything did. */
+/**
+ * Add the record to the project's file (the project that `cwd` is in; under a lock, to the file as it is
+ * now: two runs in one project both keep theirs); the message of what went wrong, if anything did.
+ */
 export function saveWorkers(cwd: string, record: WorkersRecord): string | undefined {
   try {
     const file = stateFile(cwd, 'workers.json');
-    const previous = loadWorkers(cwd);
-    const runs = [record, ...(typeof previous === 'string' ? [] : previous.runs)].slice(0, KEPT_RUNS);
     makeStateDirFor(file);
-    writeAtomically(file, JSON.stringify({ version: 1, runs } satisfies WorkersFile) + '\n');
+    withLock(linkTarget(file), () => {
+      const previous = loadWorkers(cwd);
+      const runs = [record, ...(typeof previous === 'string' ? [] : previous.runs)].slice(0, KEPT_RUNS);
+      writeAtomically(file, JSON.stringify({ version: 1, runs } satisfies WorkersFile) + '\n', { followLink: true });
+    });
     return undefined;
   } catch (err) {
-    return `cannot record the workers' files in ${WORKERS_FILE}: ${(err as Error).message}`;
+    return `cannot record the workers' files in ${WORKERS_FILE}: ${reason(err)}`;
   }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/** What is wrong with a recorded run (a hand-edited or damaged file), in a few words; undefined if nothing. */
+function runProblem(run: unknown, r: number): string | undefined {
+  if (!isObject(run) || typeof run.id !== 'string' || !isObject(run.options) || !Array.isArray(run.workers)) return `run ${r + 1} is not a run`;
+  const o = run.options;
+  const numbers = ['jobs', 'blasThreads', 'randomSeed', 'timeout', 'fileTimeout', 'memlimit'].every((k) => typeof o[k] === 'number' && Number.isFinite(o[k]));
+  const flags = ['long', 'initial', 'isolate'].every((k) => typeof o[k] === 'boolean');
+  if (!numbers || !flags || (o.mode !== 'workers' && o.mode !== 'serial') || !isStrings(o.prelude) || !isStrings(o.optional)) return `run ${r + 1}: its options are not all there`;
+  for (const [w, worker] of run.workers.entries()) {
+    if (!isObject(worker) || !isStrings(worker.files)) return `run ${r + 1}, worker ${w + 1}: "files" is not a list of paths`;
+    const failures = worker.failures;
+    if (!Array.isArray(failures) || !failures.every((f) => isObject(f) && typeof f.file === 'string' && Number.isInteger(f.line) && Number.isInteger(f.index) && typeof f.outcome === 'string')) {
+      return `run ${r + 1}, worker ${w + 1}: "failures" is not a list of failures`;
+    }
+  }
+  return undefined;
 }
 
 /** The recorded runs, or a one-line reason why there are none. */
@@ -149,9 +174,9 @@ export function loadWorkers(cwd: string): WorkersFile | string {
   }
   try {
     const file = JSON.parse(text) as WorkersFile;
-    if (file?.version !== 1 || !Array.isArray(file.runs) || file.runs.some((r) => !Array.isArray(r?.workers) || typeof r.options !== 'object')) {
-      throw new Error('unknown layout');
-    }
+    if (file?.version !== 1 || !Array.isArray(file.runs)) throw new Error('unknown layout');
+    const problem = file.runs.map(runProblem).find(Boolean);
+    if (problem) throw new Error(problem);
     return file;
   } catch (err) {
     return `${WORKERS_FILE}: cannot read it (${(err as Error).message}); run the tests again`;

@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { Output } from '../report/output.js';
 import { EXIT } from '../report/tally.js';
 import type { TypecheckThread } from '../typecheck/gate.js';
+import type { Discovered } from '../sources/discover.js';
 import type { PrestartedWorkers } from '../../runner/parent/pool.js';
 import type { RunObserver } from './run.js';
 import { WorkerStartError } from '../../runner/errors.js';
@@ -19,11 +20,11 @@ import { fileArgumentCount, resolveOptions, runsExamplesInProcess } from './reso
 export { stdio };
 
 /**
- * Start the workers before the files are found and parsed, so that their boot overlaps that work. As many
- * as the run will use (see resolveOptions).
+ * Start the workers before the files are parsed, so that their boot overlaps that work. As many as the
+ * run will use (see resolveOptions).
  */
-async function prestartWorkers(cli: CliOptions, config: FileConfig, fileArguments: number | undefined): Promise<PrestartedWorkers | undefined> {
-  const options = resolveOptions(cli, config, [], fileArguments);
+async function prestartWorkers(cli: CliOptions, config: FileConfig, files: number | undefined): Promise<PrestartedWorkers | undefined> {
+  const options = resolveOptions(cli, config, [], files);
   if (options.serial) return undefined;
   const { PrestartedWorkers, spawnOptions } = await import('../../runner/parent/pool.js');
   return new PrestartedWorkers(options.jobs, spawnOptions(options));
@@ -94,10 +95,19 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
       const { TypecheckThread } = await import('../typecheck/gate.js');
       typecheck = new TypecheckThread({ cwd, prelude: args.options.prelude ?? config.prelude ?? ['builtin'] });
     }
-    const fileArguments = args.paths.length > 0 ? fileArgumentCount(args.paths, cwd) : undefined;
-    prestarted = args.command === 'test' ? await prestartWorkers(args.options, config, fileArguments) : undefined;
+    // How many files the run has at most, before any worker starts (no more workers than files): the
+    // paths when each is a file, else what discovery finds (walking a tree takes milliseconds; it is not
+    // walked again).
+    let files = args.paths.length > 0 ? fileArgumentCount(args.paths, cwd) : undefined;
+    let found: Discovered | undefined;
+    if (args.command === 'test' && files === undefined && !runsExamplesInProcess(args.options)) {
+      const { findSources } = await import('./find.js');
+      found = await findSources(args.paths, config, cwd);
+      files = found.files.length;
+    }
+    prestarted = args.command === 'test' ? await prestartWorkers(args.options, config, files) : undefined;
     const { runCommand } = await import('./run.js');
-    return await runCommand(args, config, io, cwd, fileArguments, prestarted, typecheck, observe);
+    return await runCommand(args, config, io, cwd, files, prestarted, typecheck, observe, found);
   } catch (err) {
     if (!(err instanceof WorkerStartError)) throw err;
     io.err(`mtest: ${err.message}\n`);

@@ -2,7 +2,7 @@
 // so parallel workers never interleave; warnings go out at once (they matter while a run is slow).
 import type { FileSummary, Incident, RunEvents } from '../events.js';
 import { exampleAt, exampleWhere, type ExampleResult, type SourceFile } from '../model.js';
-import { DASHES, formatFailure, formatIncident, plural, rerunCommand, seconds, STARS } from './format.js';
+import { DASHES, formatFailure, formatIncident, linePath, plural, printable, rerunCommand, seconds, STARS } from './format.js';
 import type { RunSummary } from './summary.js';
 import { closingLine } from './tally.js';
 import type { Output } from './output.js';
@@ -32,13 +32,13 @@ export class ConsoleReporter implements RunEvents {
   warning(file: SourceFile, message: string, index?: number): void {
     const example = index === undefined ? undefined : exampleAt(file, index);
     const line = index === undefined ? '' : `, ${example ? exampleWhere(example) : 'line ?'}`;
-    this.io.err(`Warning: ${file.path}${line}: ${message}\n`);
+    this.io.err(`Warning: ${printable(file.path)}${line}: ${message}\n`);
   }
 
   fileEnd(file: SourceFile, summary: FileSummary): void {
     const t = this.summary.tally(file);
     const out: string[] = [rerunCommand(this.command, file.path)];
-    for (const e of file.errors) out.push(`${e.file}:${e.line}: ${e.message}`);
+    for (const e of file.errors) out.push(`${linePath(e.file)}:${e.line}: ${e.message}`);
     const byIndex = new Map<number, Incident>();
     for (const inc of t.incidents) if (inc.index !== undefined) byIndex.set(inc.index, inc);
     for (const r of t.failures) out.push(STARS, formatFailure(file, r, byIndex.get(r.index), { colour: this.colour, known: t.known.has(r.index), command: this.command }));

@@ -5,11 +5,11 @@
 import type { Incident } from '../events.js';
 import { emptyDirectives, type Block, type ExampleResult, type SourceFile } from '../model.js';
 import { ConsoleReporter, type Output } from './console.js';
-import { plural } from './format.js';
+import { plural, printable } from './format.js';
 import { githubAnnotations, githubWanted, readJsonReport, ReportError, writeMachineReports, type JsonFile, type JsonReport, type MachineTargets } from './machine.js';
 import { EventFanout, RunSummary, type KnownFailures } from './summary.js';
 import { EXIT } from './tally.js';
-import { readStats, updatedStats, writeStats } from '../schedule/stats.js';
+import { statsProblem, storeStats } from '../schedule/stats.js';
 
 /** A SourceFile rebuilt from a report's entry: blocks and examples in the flat-index order of the run. */
 export function fileFromReport(entry: JsonFile): SourceFile {
@@ -79,7 +79,7 @@ export async function mergeReports(
     for (const entry of report.files) {
       const earlier = from.get(entry.path);
       if (earlier !== undefined) {
-        io.err(`mtest: ${entry.path} is in both ${earlier} and ${path}; the first is kept\n`);
+        io.err(`mtest: ${printable(entry.path)} is in both ${printable(earlier)} and ${printable(path)}; the first is kept\n`);
         bits |= EXIT.usage;
         continue;
       }
@@ -117,16 +117,20 @@ export async function mergeReports(
   // The shards ran side by side: the merged run took as long as the slowest one.
   const time = Math.max(0, ...reports.map(({ report }) => report.time ?? 0));
   const interrupted = (bits & EXIT.interrupted) !== 0;
-  if (githubWanted(targets.format)) io.out(githubAnnotations(summary));
-  reporter.footer(time, { interrupted, inputErrors: false });
   bits |= summary.exitBits;
+  const info = { id: reports.map(({ report }) => report.id).join('+'), randomSeed: reports[0]?.report.randomSeed ?? 0, time, exitBits: bits, order };
+  // every file before the footer: the closing line stays the last line
+  const written = writeMachineReports(summary, info, targets);
+  const problems = written.problems;
   if (statsPath !== undefined && reports.length > 0) {
     try {
-      writeStats(statsPath, updatedStats(readStats(statsPath, cwd).stats, summary), cwd);
+      storeStats(statsPath, summary, cwd);
     } catch (err) {
-      io.err(`mtest: cannot store timings in ${statsPath}: ${(err as Error).message}\n`);
+      problems.push(statsProblem(statsPath, err));
     }
   }
-  const info = { id: reports.map(({ report }) => report.id).join('+'), randomSeed: reports[0]?.report.randomSeed ?? 0, time, exitBits: bits, order };
-  return bits | writeMachineReports(summary, info, targets, io.err);
+  if (githubWanted(targets.format)) io.out(githubAnnotations(summary));
+  for (const problem of problems) io.err(`mtest: ${problem}\n`);
+  reporter.footer(time, { interrupted, inputErrors: false });
+  return bits | written.bits;
 }

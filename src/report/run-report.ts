@@ -75,21 +75,26 @@ export class RunReport {
 
   /**
    * Ends the report; returns the exit bits it found (results, incidents, input, interruption), with
-   * `known` (bits the caller found itself) recorded in the JSON report too.
+   * `known` (bits the caller found itself) recorded in the JSON report too. `store` saves what the run
+   * leaves behind (timings, the workers' record) once the results are complete, and returns a line for each
+   * thing it could not save. Every file is written before the footer, so that the closing line is the last
+   * line whatever could not be written.
    */
-  finish(end: RunEnd, known = 0): number {
+  finish(end: RunEnd, known = 0, store: () => (string | undefined)[] = () => []): number {
     this.summary.markUnstarted(this.files);
     const seconds = (Date.now() - this.identity.startedAt) / 1000;
-    // Annotations before the footer: the closing line is always the last line.
-    if (githubWanted(this.options.format)) this.io.out(githubAnnotations(this.summary));
-    this.console.footer(seconds, end);
     let bits = this.summary.exitBits | known;
     if (end.interrupted) bits |= EXIT.interrupted;
     if (end.inputErrors) bits |= EXIT.usage;
     const { id, randomSeed } = this.identity;
     const info = { id, randomSeed, time: seconds, exitBits: bits, shard: this.options.shard, order: this.options.order };
     this.info = info;
-    return bits | writeMachineReports(this.summary, info, this.options, this.io.err);
+    const written = writeMachineReports(this.summary, info, this.options);
+    const problems = [...written.problems, ...store()];
+    if (githubWanted(this.options.format)) this.io.out(githubAnnotations(this.summary));
+    for (const problem of problems) if (problem) this.io.err(`mtest: ${problem}\n`);
+    this.console.footer(seconds, end);
+    return bits | written.bits;
   }
 
   private info?: RunInfo;

@@ -4,12 +4,13 @@
 // (never a shared temporary one: it is code). V8 rejects a cache that does not match the source or
 // itself; the cache is then rewritten.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 import type * as TS from 'typescript';
+import { writeAtomically } from '../safe-write.js';
 
 export interface LoadedTypeScript {
   ts: typeof TS;
@@ -97,9 +98,7 @@ export function loadTypeScriptFrom(from: string): LoadedTypeScript | undefined {
       if (!fresh) return;
       try {
         mkdirSync(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
-        const tmp = `${cacheFile}.${process.pid}.tmp`;
-        writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
-        renameSync(tmp, cacheFile);
+        writeAtomically(cacheFile, script.createCachedData(), { mode: 0o600 });
         pruneCaches(path.dirname(cacheFile), cacheFile);
       } catch {
         // a cache that cannot be written only costs the next run its compile time
