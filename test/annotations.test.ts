@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkAnnotations, type Observed } from '../src/check/annotations.js';
 import { matches, parsePattern, writeValue } from '../src/check/values.js';
 import { assignedName, parseAnnotatedCode } from '../src/parsing/annotations.js';
+import { packageRoot } from '../src/package-root.js';
 import { extractScriptBlocks } from '../src/sources/script.js';
 import { extractTextBlocks } from '../src/sources/text.js';
 import { mtestIn, scratch } from './process-helpers.js';
@@ -246,6 +247,9 @@ describe('annotation examples: end to end', function () {
   it("a TypeScript module's examples see its exports; --typecheck checks them", async () => {
     const sq = '/**\n * @example\n * const v: number = square( 3 );\n * // returns 9.0\n *\n * @example\n * const s: string = square( 2 );\n * // returns 4\n */\nexport function square(x: number): number { return x * x; }\n';
     const dir = scratch({ 'sq.ts': sq });
+    // --typecheck uses the project's own typescript: this checkout's, linked in
+    mkdirSync(path.join(dir, 'node_modules'));
+    symlinkSync(path.join(packageRoot(), 'node_modules', 'typescript'), path.join(dir, 'node_modules', 'typescript'), 'dir');
     const plain = await mtestIn(dir, ['--serial', '--random-seed', '1', 'sq.ts']);
     assert.equal(plain.code, 0, plain.out + plain.err);
     assert.match(plain.out, /\n2 passed, 0 failed, 0 skipped\n$/);

@@ -1,26 +1,19 @@
-// What annotation-style examples find in scope besides the prelude, as the libraries that write them
-// expect: CommonJS `require` resolving from the document, and the code the document describes under the
-// name it has there. A CommonJS file's examples see the file's own top-level names, as stdlib's runner
+// What annotation-style examples find in scope besides the prelude and `require` (the namespace has it
+// where the document's own code has it): the code the document describes, under the name it has there. A CommonJS file's examples see the file's own top-level names, as stdlib's runner
 // gives them (it runs the file's text in the examples' scope): `lib/main.js` examples call `gamma( 4.0 )`
 // and use the file's own `require`d names. A declaration file's examples see its package under the name
 // it is exported as (`export = gamma`).
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
 import type * as acorn from 'acorn';
 import type { SourceFile } from '../model.js';
 import { isDeclarationFile } from '../sources/kinds.js';
+import { requireFor } from './modules.js';
+import { nearestPackage } from './resolution.js';
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-
-/** The nearest directory at or above `dir` holding a package.json, if any. */
-function packageRoot(dir: string): string | undefined {
-  for (let d = dir; ; d = path.dirname(d)) {
-    if (existsSync(path.join(d, 'package.json'))) return d;
-    if (path.dirname(d) === d) return undefined;
-  }
-}
 
 /** Names a declaration file exports its main value as: `export = gamma`, `export default gamma`. */
 function declaredExports(text: string): string[] {
@@ -106,20 +99,21 @@ function topLevelScope(filename: string, require: NodeJS.Require): { exports: un
  */
 export function documentBindings(file: SourceFile, filename: string): { bindings: Record<string, unknown>; unavailable?: string } {
   const dir = path.dirname(filename);
+  // loads what the examples document, whatever the document's own module system
   const require = createRequire(filename);
-  const bindings: Record<string, unknown> = { require, __filename: filename, __dirname: dir };
+  const bindings: Record<string, unknown> = { __filename: filename, __dirname: dir };
   if (file.kind !== 'script') return { bindings };
   const blockNames = file.blocks.map((b) => b.name).filter((n) => IDENTIFIER.test(n));
   let target = filename;
   try {
     if (isDeclarationFile(filename)) {
-      const root = packageRoot(dir);
+      const root = nearestPackage(dir)?.root;
       if (root) {
         target = root;
         bindMain(bindings, require(root), declaredExports(readFileSync(filename, 'utf8')), blockNames);
       }
     } else if (isCommonJsScript(filename)) {
-      const own = topLevelScope(filename, require);
+      const own = topLevelScope(filename, requireFor(filename) ?? require);
       if (own) {
         // the file's own names first: a block documents the function of its name, not the main export
         for (const [name, value] of Object.entries(own.names)) if (!(name in bindings)) bindings[name] = value;

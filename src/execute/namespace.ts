@@ -1,11 +1,14 @@
 // A block's namespace: a fresh object holding the prelude's exports, the tested file's own exports and an
-// import helper bound to the file; and the reseeding of every random generator at block start.
-import { importFrom } from './modules.js';
+// import helper bound to the file, `require` where the document's own code has it; and the reseeding of every
+// random generator at block start.
+import { importFrom, requireFor } from './modules.js';
 import { IMPORT_HELPER } from './transform.js';
 
 export function createNamespace(prelude: Record<string, unknown>, ownExports: Record<string, unknown>, file: string): Record<string, unknown> {
   const ns: Record<string, unknown> = Object.assign(Object.create(null), prelude, ownExports);
   Object.defineProperty(ns, IMPORT_HELPER, { value: (specifier: string) => importFrom(specifier, file), enumerable: false });
+  const require = 'require' in ns ? undefined : requireFor(file);
+  if (require) Object.defineProperty(ns, 'require', { value: require, enumerable: false, writable: true, configurable: true });
   return ns;
 }
 

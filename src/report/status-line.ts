@@ -5,6 +5,7 @@
 // before any other output line: route the other reporters' output through `wrap`.
 import type { FileSummary, RunEvents } from '../events.js';
 import { exampleAt, type SourceFile } from '../model.js';
+import { printable } from './format.js';
 
 export interface StatusStream {
   write(text: string): unknown;
@@ -66,7 +67,7 @@ export class StatusLine implements RunEvents {
     const now = this.now();
     const parts = [`[${this.done}/${this.totalFiles} files]`];
     for (const [worker, state] of [...this.workers].sort((a, b) => a[0] - b[0])) {
-      const where = state.line === undefined ? state.path : `${state.path}:${state.line}`;
+      const where = state.line === undefined ? printable(state.path) : `${printable(state.path)}:${state.line}`;
       parts.push(`w${worker} ${where} ${((now - state.since) / 1000).toFixed(0)} s`);
     }
     const text = parts.join('  ');
