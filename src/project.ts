@@ -2,7 +2,7 @@
 // the user's project, the nearest folder up from the working directory that holds package.json or .git, so
 // that running from a subfolder (`cd docs && npx mtest .`) uses the same store. The folder ignores itself in
 // git, as pytest's cache does.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeDirectoryFor } from './safe-write.js';
 
@@ -29,9 +29,19 @@ export function makeStateDirFor(file: string): void {
   const dir = path.dirname(file);
   makeDirectoryFor(file);
   if (path.basename(dir) !== STATE_DIR) return;
+  const ignore = path.join(dir, '.gitignore');
   try {
-    writeFileSync(path.join(dir, '.gitignore'), '# written by mtest: its stored timings and records stay out of git\n*\n', { flag: 'wx' });
+    writeFileSync(ignore, '# written by mtest: its stored timings and records stay out of git\n*\n', { flag: 'wx' });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // there already, or not writable (a full disk): the file mtest came to write says what went wrong
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') removeQuietly(ignore);
+  }
+}
+
+function removeQuietly(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // not ours to remove after all
   }
 }

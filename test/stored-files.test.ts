@@ -104,7 +104,7 @@ describe('stored files: two runs in one directory', function () {
       assert.deepEqual(Object.keys(stats.files).sort(), ['fast.md', 'slow.md']);
       const runs = JSON.parse(readFileSync(path.join(dir, '.mtest', 'workers.json'), 'utf8')).runs;
       assert.equal(runs.length, 2);
-      assert.deepEqual(readdirSync(path.join(dir, '.mtest')).sort(), ['stats.json', 'workers.json']);
+      assert.deepEqual(readdirSync(path.join(dir, '.mtest')).sort(), ['.gitignore', 'stats.json', 'workers.json']);
     });
   }
 });

@@ -9,7 +9,7 @@
 //                                                    and only the engine's examples fail, each saying why;
 //                                                    as root, the projects are installed as `nobody`
 //
-// Needs the npm registry (the ES module project installs typescript@6 for --typecheck).
+// Needs the npm registry (the ES module project installs typescript@6 for --typecheck, and vitest).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -117,9 +117,13 @@ function checkEngine(dir, r) {
   expect(closingLine(fromDocs.out) === '10 passed, 1 failed, 0 skipped' && !existsSync(path.join(dir, 'docs', '.mtest')) && existsSync(path.join(dir, '.mtest', '.gitignore')), '.mtest/ stays at the project root when run from docs/', fromDocs.all);
   const noTs = sh(dir, 'npx', ['mtest', '--typecheck', 'src']);
   expect(noTs.code === 2 && noTs.err === 'mtest: --typecheck needs the typescript package in this project: npm i -D typescript@6\n' && noTs.out === '', '--typecheck without typescript: exit 2 at once, one line', noTs.all);
-  install(dir, ['typescript@6', '@types/node']);
+  install(dir, ['typescript@6', '@types/node', 'vitest']);
   const typed = sh(dir, 'npx', ['mtest', '--typecheck', 'src', 'docs/guide.md']);
   expect(/^Type-checked \d+ examples in [\d.]+ s: 0 examples with type errors\.$/m.test(typed.out) && closingLine(typed.out) === '15 passed, 1 failed, 0 skipped', "--typecheck with the project's typescript", typed.all);
+  if (withEngine) {
+    const vitest = sh(dir, 'npx', ['vitest', 'run', 'tests']);
+    expect(vitest.code === 0 && /Tests\s+2 passed/.test(vitest.out.replace(/\x1b\[[0-9;]*m/g, '')), 'the engine and run() from a Vitest test', vitest.all);
+  }
   const api = sh(dir, 'node', ['--input-type=module', '-e', "import { run } from 'mtest-doctest'; const r = await run(['docs/guide.md'], { jobs: 1, timeout: 30 }); console.log(JSON.stringify([r.passed, r.failed, r.skipped, r.notRun, r.exitCode, r.report.files[0].path]))"]);
   expect(api.out.trim() === '[10,1,0,0,1,"docs/guide.md"]', 'run() from the programmatic API', api.all);
 }
