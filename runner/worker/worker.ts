@@ -2,6 +2,7 @@
 // every example in its record log *before* running it and reports it right after. It never decides its own
 // fate: the parent watches the clock and memory, takes its stacks (inspector, eu-stack or gdb) and kills it.
 import { restoreExtraCaCerts } from '../extra-ca.js';
+import { describeError } from '../../src/display.js';
 import { executeFile } from '../../src/execute/index.js';
 import type { ExampleResult } from '../../src/model.js';
 import { isBuiltinEngine, loadPrelude } from '../../src/execute/modules.js';
@@ -29,7 +30,7 @@ process.on('uncaughtException', (error, origin) => {
   // Should the executor ever handle these itself (attributing them to the running example), let it.
   if (process.listenerCount('uncaughtException') > 1) return;
   const what = origin === 'unhandledRejection' ? 'Unhandled promise rejection' : 'Uncaught exception in a callback';
-  const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  const text = describeError(error, true);
   log.ring({ t: 'fatal', seq: runningSeq, message: `${what}: ${text}` });
   process.exit(70);
 });
@@ -67,7 +68,7 @@ async function runFile(command: RunCommand): Promise<void> {
     }
     log.ring(retire ? { t: 'done', seq, retire } : { t: 'done', seq });
   } catch (error) {
-    log.ring({ t: 'error', seq, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    log.ring({ t: 'error', seq, message: describeError(error, true) });
   }
 }
 
