@@ -7,7 +7,15 @@
 // timer functions, ChildProcess.prototype.spawn (which spawn, exec, execFile and fork all go through) and
 // net.Server.prototype.listen are wrapped for the life of the process; async_hooks would see more but cost
 // ~2.5 µs per await (measured). Sockets, and processes started some other way, are found at the end.
+//
+// The process itself is state a file can leave behind too: listeners on `process` (an 'exit' listener that
+// sets process.exitCode = 0 turned a failing --serial run into exit 0; one that loops kept mtest from ever
+// exiting), its working directory and its umask. Each file starts with those as mtest had them when it
+// started: the listeners the examples added are removed after the file, mtest's own cannot be removed while
+// it runs (process.removeAllListeners() took mtest's signal handling with it) and are put back if they were
+// removed some other way, and the directory and umask are set back.
 import { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
@@ -48,6 +56,9 @@ export class LeftoverTracker {
   private closedStdio: Noted<number>[] = [];
   private readonly baseline = new Set<object>(activeHandles());
   private installed = false;
+  /** The working directory and umask this process started with: every file starts with them. */
+  private readonly cwd = process.cwd();
+  private readonly umask = process.umask();
 
   /** Wrap the timer functions and ChildProcess spawning (once per process). */
   install(): this {
@@ -87,6 +98,7 @@ export class LeftoverTracker {
       };
     }
     syncBuiltinESMExports();
+    guardProcessListeners();
     return this;
   }
 
@@ -96,6 +108,7 @@ export class LeftoverTracker {
   /** A file starts: what is pending now is not the file's. */
   fileStarted(): void {
     this.timersBefore = pendingTimers();
+    protectedListeners = snapshotListeners();
   }
 
   exampleStarted(index: number): void {
@@ -109,6 +122,7 @@ export class LeftoverTracker {
   /** After a file: close everything it left running; each with the example that started it, when known. */
   sweep(): Leftover[] {
     const out: Leftover[] = [];
+    for (const message of this.restoreProcess()) out.push({ message });
     for (const { what, index } of this.closedStdio) {
       out.push({ index: index >= 0 ? index : undefined, message: `the example closed descriptor ${what} (${['stdin', 'stdout', 'stderr'][what]}); mtest kept it open for the run` });
     }
@@ -169,6 +183,57 @@ export class LeftoverTracker {
     return out;
   }
 
+  /**
+   * The examples' listeners on `process` removed, mtest's own put back, the working directory and umask set
+   * back to this process's own; one message per change. Also for exit paths that end a file early.
+   */
+  restoreProcess(): string[] {
+    const out: string[] = [];
+    const own = protectedListeners;
+    protectedListeners = undefined;
+    if (own) {
+      for (const event of process.eventNames()) {
+        const kept = [...(own.get(event) ?? [])];
+        for (const listener of process.rawListeners(event)) {
+          const at = kept.indexOf(listener);
+          if (at >= 0) {
+            kept.splice(at, 1);
+            continue;
+          }
+          removeListener.call(process, event, listener as Listener);
+          out.push(`a process '${String(event)}' listener was still attached after the file; removed`);
+        }
+      }
+      // Node's own newListener hook first: it is what starts listening for a signal again.
+      const events = [...own.keys()].sort((a, b) => Number(b === 'newListener') - Number(a === 'newListener'));
+      for (const event of events) {
+        const now = process.rawListeners(event);
+        for (const listener of own.get(event)!) {
+          if (now.includes(listener)) continue;
+          process.on(event, listener as Listener);
+          out.push(`the example removed mtest's own process '${String(event)}' listener; put back`);
+        }
+      }
+    }
+    let cwd: string | undefined;
+    try {
+      cwd = process.cwd();
+    } catch {
+      // its directory was removed
+    }
+    if (cwd !== this.cwd) {
+      try {
+        process.chdir(this.cwd);
+        out.push(`the example changed the working directory${cwd ? ` to ${cwd}` : ''}; changed back to ${this.cwd}`);
+      } catch (error) {
+        out.push(`the example changed the working directory, and mtest cannot change back to ${this.cwd}: ${(error as Error).message}`);
+      }
+    }
+    const umask = process.umask(this.umask);
+    if (umask !== this.umask) out.push(`the example set the umask to ${octal(umask)}; set back to ${octal(this.umask)}`);
+    return out;
+  }
+
   private wrapTimer(kind: TimerKind): void {
     const global = globalThis as unknown as Record<TimerKind, (...args: unknown[]) => TimerLike>;
     const real = global[kind];
@@ -204,4 +269,59 @@ function serverAddress(server: net.Server): string {
 
 function isStdio(handle: object): boolean {
   return (handle as { _isStdio?: boolean })._isStdio === true;
+}
+
+type Listener = (...args: unknown[]) => void;
+
+const removeListener = EventEmitter.prototype.removeListener;
+
+/** The listeners on `process` when the running file started (mtest's and Node's own); undefined between files. */
+let protectedListeners: Map<string | symbol, Function[]> | undefined;
+
+function snapshotListeners(): Map<string | symbol, Function[]> {
+  return new Map(process.eventNames().map((event) => [event, process.rawListeners(event)]));
+}
+
+/** A once-listener's wrapper may remove itself (that is how it fires once); nothing else of mtest's goes. */
+function isProtected(event: string | symbol, listener: Function): boolean {
+  const own = protectedListeners?.get(event);
+  if (own === undefined) return false;
+  return own.some((raw) => {
+    const wrapped = (raw as { listener?: Function }).listener;
+    return wrapped === undefined ? raw === listener : wrapped === listener;
+  });
+}
+
+let guarded = false;
+
+/**
+ * While a file runs, removing a listener from `process` removes only the examples' own: mtest's stop
+ * signals, its exit and error handling, and Node's signal bookkeeping stay (once per process).
+ */
+function guardProcessListeners(): void {
+  if (guarded) return;
+  guarded = true;
+  const removeAll = EventEmitter.prototype.removeAllListeners;
+  const target = process as unknown as Record<'removeListener' | 'off' | 'removeAllListeners', unknown>;
+  target.removeListener = target.off = function (this: NodeJS.Process, event: string | symbol, listener: Listener) {
+    if (this === process && isProtected(event, listener)) return this;
+    return removeListener.call(this, event, listener);
+  };
+  target.removeAllListeners = function (this: NodeJS.Process, ...args: [(string | symbol)?]) {
+    if (this !== process || !protectedListeners) return removeAll.apply(this, args);
+    const events = args.length > 0 ? [args[0] as string | symbol] : process.eventNames();
+    for (const event of events) {
+      for (const listener of process.rawListeners(event)) if (!isProtected(event, listener)) removeListener.call(process, event, listener as Listener);
+    }
+    return this;
+  };
+}
+
+/** Remove one of mtest's own listeners from `process` while a file runs (the guard keeps examples from it). */
+export function removeOwnListener(event: string | symbol, listener: Listener): void {
+  removeListener.call(process, event, listener);
+}
+
+function octal(mask: number): string {
+  return `0o${mask.toString(8).padStart(3, '0')}`;
 }

@@ -14,6 +14,7 @@
 //     fatal) — a handful per file.
 // Parent → worker commands ("run this file") go over IPC: the worker is idle when it receives them. When a
 // limit passes, the parent takes the worker's stacks itself (inspector over SIGUSR1, eu-stack or gdb; runner/diagnosis).
+import { Buffer } from 'node:buffer';
 import type { ExampleResult, SourceFile } from '../src/model.js';
 import type { RunnerOptions } from './options.js';
 

@@ -4,6 +4,7 @@
 // native code past its limit, over its memory limit, interrupted while stuck, or idle with mtest's own
 // promises never settling — the journal is replayed into a fresh report that then carries the run to its
 // end (runner/serial/finish.ts), from the watchdog thread or from the main thread's last event.
+import { Buffer } from 'node:buffer';
 import type { FileSummary, Incident, RunEvents } from '../../src/events.js';
 import type { ExampleResult, SourceFile } from '../../src/model.js';
 import { encodeRecord, RecordDecoder, RECORD_MARK, type ResultRecord } from '../protocol.js';

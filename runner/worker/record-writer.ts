@@ -1,5 +1,6 @@
 // Writer side of the worker's records: synchronous write(2), so a record that returns has left the process
 // and survives its death a moment later.
+import { Buffer } from 'node:buffer';
 import { encodeRecord, type ResultRecord } from '../protocol.js';
 import { writeFully } from '../../src/report/output.js';
 
