@@ -20,8 +20,11 @@ import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
 import { promisify } from 'node:util';
-import { childPids, hasChildrenFiles, processTree, readProcess } from './diagnosis/process-tree.js';
-import { killTreeNow } from './kill.js';
+import { childPids, hasChildrenFiles, processTree, type ProcessInfo } from './diagnosis/process-tree.js';
+import { freezeTrees, signalProcess } from './kill.js';
+
+/** Processes left running that a file's warnings name one by one; the rest are counted. */
+const REPORTED_PROCESSES = 5;
 
 interface Noted<T> {
   what: T;
@@ -133,13 +136,25 @@ export class LeftoverTracker {
       out.push({ index, message: `${what.kind === 'setInterval' ? 'an interval' : what.kind === 'setImmediate' ? 'an immediate' : 'a timer'} (${what.kind}) was still pending after the file; cleared` });
     }
     this.timers = [];
-    const killed = new Set<number>();
-    for (const { what, index } of this.children) {
-      if (what.exitCode !== null || what.signalCode !== null || what.pid === undefined) continue;
-      killTreeNow(what.pid);
-      killed.add(what.pid);
-      out.push({ index, message: `a child process (PID ${what.pid}: ${what.spawnargs.join(' ')}) was still running after the file; killed` });
+    // Processes: the children examples started (noted above), processes started some other way
+    // (execSync('x &'), detached grandchildren), and orphans, whose parent already exited: this process is
+    // their reaper. All are below its main thread (where Node starts processes, and where orphans are
+    // given); they are stopped whole first (freezeTrees: a tree that keeps forking cannot outrun that),
+    // then killed, so none is left to be re-parented to init.
+    const below = freezeTrees(() => (hasChildrenFiles ? childPids(process.pid, true) : processTree(process.pid).slice(1).map(({ info }) => info.pid)));
+    const noted = new Map(this.children.map((child) => [child.what.pid, child]));
+    const others: ProcessInfo[] = [];
+    for (const info of below) {
+      if (info.ppid !== process.pid) continue;
+      const child = noted.get(info.pid);
+      if (!child) others.push(info);
+      else if (child.what.exitCode === null && child.what.signalCode === null) {
+        out.push({ index: child.index, message: `a child process (PID ${info.pid}: ${child.what.spawnargs.join(' ')}) was still running after the file; killed` });
+      }
     }
+    for (const info of others.slice(0, REPORTED_PROCESSES)) out.push({ message: `a process (PID ${info.pid}: ${info.args}) was still running after the file; killed` });
+    if (others.length > REPORTED_PROCESSES) out.push({ message: `${others.length - REPORTED_PROCESSES} more processes were still running after the file; killed` });
+    for (const info of below.reverse()) signalProcess(info, 'SIGKILL');
     this.children = [];
     const closed = new Set<object>();
     for (const { what, index } of this.servers) {
@@ -153,16 +168,6 @@ export class LeftoverTracker {
       out.push({ index, message: `a server${serverAddress(what)} was still listening after the file; closed` });
     }
     this.servers = [];
-    // Processes started some other way (execSync('x &'), detached grandchildren): whatever this process
-    // still has below it. It is the reaper of orphans, so those whose parent already exited count too;
-    // both are children of its main thread (where Node starts processes, and where orphans are given).
-    for (const pid of hasChildrenFiles ? childPids(process.pid, true) : processTree(process.pid).slice(1).map(({ info }) => info.pid)) {
-      const info = readProcess(pid);
-      if (!info || killed.has(pid) || info.state === 'Z') continue;
-      killTreeNow(pid);
-      killed.add(pid);
-      out.push({ message: `a process (PID ${pid}: ${info.args}) was still running after the file; killed` });
-    }
     // Timers set through node:timers itself (not the global functions) cannot be named or cleared: Node
     // only counts them. The process that ran this file should not run another one.
     const pending = pendingTimers() - this.timersBefore;

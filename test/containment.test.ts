@@ -3,7 +3,7 @@
 // uses. mtest run as a process, in both modes (a worker, and mtest itself under --serial); each case
 // once broke the run or the report.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { finished, lastLine, runMtest, scratch, startMtest } from './process-helpers.js';
@@ -144,5 +144,119 @@ describe("an example's working directory, umask and globals", function () {
         for (const report of [`${name}.json`, `${name}.xml`]) rmSync(path.join('/', report), { force: true });
       }
     });
+  }
+});
+
+describe("a worker's records and pipes", function () {
+  this.timeout(60000);
+  const after = { 'z.md': "sage: 'still' + ' here'\n'still here'\n" };
+  const MARK = '\\x1emtest\\x1f';
+  const forged = (index: number): string => `${MARK}{"t":"end","seq":1,"r":{"index":${index},"status":"passed","outcome":"ok","time":0}}\\n`;
+
+  for (const fd of [1, 5]) {
+    it(`output that imitates records (the marker and a forged done, on descriptor ${fd}) stays output`, async () => {
+      const dir = scratch({
+        'f.md': `sage: import fs from 'node:fs'\n\nsage: void fs.writeSync(${fd}, '${forged(2)}${forged(3)}${MARK}{"t":"done","seq":1}\\n')\n\nsage: 1 + 1\n3\n\nsage: 2 + 2\n5\n`,
+        ...after,
+      });
+      const r = await runMtest(dir, ['-p', '1', '--prelude', 'node:util', 'f.md', 'z.md']);
+      assert.equal(r.code, 1, r.out + r.err);
+      assert.equal(lastLine(r.out), '3 passed, 2 failed, 0 skipped');
+      assert.doesNotMatch(r.out, /All tests passed!/);
+      assert.match(r.out, /Failed example:\n {4}1 \+ 1\nExpected:\n {4}3\nGot:\n {4}2\n/);
+    });
+  }
+
+  /** Runs `f.md` (its example at line 3 does `code`) and z.md with workers; the file timeout would take a minute. */
+  async function broken(code: string): Promise<{ code: number | null; out: string; err: string; seconds: number }> {
+    const dir = scratch({ 'f.md': `sage: import fs from 'node:fs'\n\nsage: ${code}\n\nsage: 1 + 1\n2\n`, ...after });
+    const started = Date.now();
+    const r = await runMtest(dir, ['-p', '1', '--file-timeout', '60', '--prelude', 'node:util', 'f.md', 'z.md']);
+    return { ...r, seconds: (Date.now() - started) / 1000 };
+  }
+
+  it('garbage written into the command pipe is an incident of that example, not a crash of mtest', async () => {
+    const r = await broken("fs.writeSync(3, 'garbage\\n')");
+    assert.equal(r.code, 8, r.out + r.err);
+    assert.doesNotMatch(r.out + r.err, /SyntaxError|internal error/);
+    assert.match(r.out, /The worker broke mtest's protocol while running line 3: something in it wrote into mtest's command pipe \(descriptor 3\): "garbage\\n"/);
+    assert.equal(lastLine(r.out), '2 passed, 1 failed, 0 skipped, 1 not run');
+    assert.ok(r.seconds < 30, `reported at once (${r.seconds} s)`);
+  });
+
+  it('closing the command pipe is found at once and blamed on the example that closed it', async () => {
+    const r = await broken('fs.closeSync(3); await new Promise((r) => setTimeout(r, 30000))');
+    assert.equal(r.code, 8, r.out + r.err);
+    assert.match(r.out, /File "f\.md", line 3, in f\.md\nFailed example:\n {4}fs\.closeSync\(3\).*\nThe worker broke mtest's protocol while running line 3: it closed mtest's command pipe \(descriptor 3\)/);
+    assert.equal(lastLine(r.out), '2 passed, 1 failed, 0 skipped, 1 not run');
+    assert.ok(r.seconds < 30, `reported at once (${r.seconds} s)`);
+  });
+
+  it('closing the doorbell pipe is found at once and blamed on its file; the next file runs', async () => {
+    const r = await broken('fs.closeSync(4)');
+    assert.equal(r.code, 8, r.out + r.err);
+    assert.match(r.out, /File "f\.md"\nThe worker broke mtest's protocol (while running|after) line \d: it closed its doorbell pipe \(descriptor 4\)/);
+    assert.match(r.out, /mtest -t z\.md\n {4}\[1 test, /);
+    assert.ok(r.seconds < 30, `reported at once (${r.seconds} s)`);
+  });
+
+  it('process.disconnect() is not there to cut the worker off (as under --serial)', async () => {
+    const r = await broken('process.disconnect()');
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.out, /Uncaught TypeError: process\.disconnect is not a function/);
+    assert.equal(lastLine(r.out), '3 passed, 1 failed, 0 skipped');
+    assert.ok(r.seconds < 30, `no file waits for its file timeout (${r.seconds} s)`);
+  });
+});
+
+describe('process trees that keep forking', function () {
+  this.timeout(90000);
+
+  /** PIDs of the processes carrying `tag` in their environment (this test's own, found through /proc). */
+  function tagged(tag: string): number[] {
+    const out: number[] = [];
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        if (readFileSync(`/proc/${name}/environ`, 'latin1').includes(`MTEST_FORK_TAG=${tag}\0`)) out.push(Number(name));
+      } catch {
+        // gone, or not ours to read
+      }
+    }
+    return out;
+  }
+
+  /** Stop then kill this test's own processes until none is left (they may still be forking). */
+  function cleanUp(tag: string): void {
+    for (let round = 0; round < 50; round++) {
+      const pids = tagged(tag);
+      if (pids.length === 0) return;
+      for (const sig of ['SIGSTOP', 'SIGKILL'] as const) for (const pid of pids) try { process.kill(pid, sig); } catch { /* gone */ }
+    }
+  }
+
+  /** An example that starts a detached shell function that starts itself in the background, then `then`. */
+  function forking(tag: string, then: string): string {
+    const script = 'f() { if [ "$1" -gt 0 ]; then (sleep 0.01; f $(($1 - 1)) &); fi; sleep 300; }; f 150';
+    return `sage: import { spawn } from 'node:child_process'\n\nsage: void spawn('bash', ['-c', '${script}'], { detached: true, stdio: 'ignore', env: { ...process.env, MTEST_FORK_TAG: '${tag}' } }).unref(); ${then}\n\nsage: 1 + 1\n2\n`;
+  }
+
+  for (const mode of MODES) {
+    for (const [when, then, code] of [
+      ['when its file ends', 'await new Promise((r) => setTimeout(r, 400))', 0],
+      ['at a timeout', 'await new Promise((r) => setTimeout(r, 400)); await new Promise(() => {})', 4],
+    ] as const) {
+      it(`none of it is left ${when} (${label(mode)})`, async () => {
+        const tag = randomBytes(6).toString('hex');
+        try {
+          const r = await runMtest(scratch({ 'a.md': forking(tag, then), 'z.md': "sage: 'after'\n'after'\n" }), [...mode, '--timeout', '2', '--prelude', 'node:util', 'a.md', 'z.md']);
+          assert.equal(r.code, code, r.out + r.err);
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          assert.deepEqual(tagged(tag), [], 'no process of the tree is left');
+        } finally {
+          cleanUp(tag);
+        }
+      });
+    }
   }
 });
