@@ -260,3 +260,19 @@ describe('process trees that keep forking', function () {
     }
   }
 });
+
+describe("an example's own inspector", function () {
+  this.timeout(60000);
+
+  it('inspector.open(0) then close(): a later hang on that worker still shows its JavaScript stack', async () => {
+    const dir = scratch({
+      'a.md': "sage: import inspector from 'node:inspector'\n\nsage: inspector.open(0); inspector.close()\n\nsage: 1 + 1\n2\n",
+      'b.md': 'sage: function spin() { for (;;) {} }\n\nsage: spin()\n\nsage: 3\n3\n',
+    });
+    // One worker, the files in this order: the hang runs where the inspector was opened and closed.
+    const r = await runMtest(dir, ['-p', '1', '--timeout', '2', '--prelude', 'node:util', 'a.md', 'b.md']);
+    assert.equal(r.code, 4, r.out + r.err);
+    assert.match(r.out, /Timed out after 2\.0 s while running line 3/);
+    assert.match(r.out, /JavaScript stack:\n(.*\n)*.*spin .*b\.md:1/);
+  });
+});

@@ -288,7 +288,8 @@ export class WorkerHandle {
   private outputArrived(bytes: Buffer): void {
     if (mayHoldInspectorBanner(bytes)) {
       const text = bytes.toString('utf8');
-      this.inspectorUrl ??= inspectorUrlIn(text);
+      // The latest: an example may have opened (and closed) an inspector of its own before.
+      this.inspectorUrl = inspectorUrlIn(text) ?? this.inspectorUrl;
       const rest = withoutInspectorBanner(text);
       if (rest) this.output.push(Buffer.from(rest));
       return;
