@@ -175,7 +175,7 @@ export class LeftoverTracker {
       out.push({ message: `${pending === 1 ? 'a timer' : `${pending} timers`} mtest could not name (set through node:timers) ${pending === 1 ? 'was' : 'were'} still pending after the file`, unclosed: true });
     }
     for (const handle of activeHandles()) {
-      // Sockets and servers an example opened; Node's own raw handles (the IPC channel) are not examples'.
+      // Sockets and servers an example opened; mtest's own (a worker's command pipe) are in the baseline.
       if (this.baseline.has(handle) || isStdio(handle) || closed.has(handle)) continue;
       if (handle instanceof net.Server) {
         handle.close();

@@ -117,7 +117,7 @@ export class WorkerHandle {
   /** Resolves once the worker has exited and its pipes are drained. */
   readonly exited: Promise<WorkerExit>;
   exit?: WorkerExit;
-  /** Last startup or IPC error. */
+  /** Last startup or command pipe error. */
   error?: Error;
   onResult: (record: ResultRecord) => void = () => {};
   /**
@@ -144,8 +144,8 @@ export class WorkerHandle {
   private readonly decoder: RecordDecoder;
   private readonly poll: NodeJS.Timeout;
   /**
-   * The worker has attached its IPC listener (a command sent earlier could be dropped) and loaded its
-   * prelude; with the engine's BLAS when the prelude holds the engine (undefined too for a dead worker).
+   * The worker has read its key from the command pipe and loaded its prelude; with the engine's BLAS
+   * when the prelude holds the engine (undefined too for a dead worker).
    */
   readonly ready: Promise<WorkerReady | undefined>;
   private markReady!: (ready?: WorkerReady) => void;
