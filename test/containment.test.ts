@@ -235,16 +235,20 @@ describe('process trees that keep forking', function () {
     }
   }
 
-  /** An example that starts a detached shell function that starts itself in the background, then `then`. */
+  /**
+   * An example that starts four detached shell functions that start themselves in the background (100 deep,
+   * at four paces, so that some fork while mtest looks), then `then`.
+   */
   function forking(tag: string, then: string): string {
-    const script = 'f() { if [ "$1" -gt 0 ]; then (sleep 0.01; f $(($1 - 1)) &); fi; sleep 300; }; f 150';
-    return `sage: import { spawn } from 'node:child_process'\n\nsage: void spawn('bash', ['-c', '${script}'], { detached: true, stdio: 'ignore', env: { ...process.env, MTEST_FORK_TAG: '${tag}' } }).unref(); ${then}\n\nsage: 1 + 1\n2\n`;
+    const script = 'f() { if [ "$1" -gt 0 ]; then (${pause} f $(($1 - 1)) &); fi; sleep 300; }; f 100';
+    const start = `for (const pause of ['', 'sleep 0.003;', 'sleep 0.006;', 'sleep 0.01;']) spawn('bash', ['-c', \`${script}\`], { detached: true, stdio: 'ignore', env: { ...process.env, MTEST_FORK_TAG: '${tag}' } }).unref()`;
+    return `sage: import { spawn } from 'node:child_process'\n\nsage: ${start}; ${then}\n\nsage: 1 + 1\n2\n`;
   }
 
   for (const mode of MODES) {
     for (const [when, then, code] of [
-      ['when its file ends', 'await new Promise((r) => setTimeout(r, 400))', 0],
-      ['at a timeout', 'await new Promise((r) => setTimeout(r, 400)); await new Promise(() => {})', 4],
+      ['when its file ends', 'await new Promise((r) => setTimeout(r, 300))', 0],
+      ['at a timeout', 'await new Promise((r) => setTimeout(r, 300)); await new Promise(() => {})', 4],
     ] as const) {
       it(`none of it is left ${when} (${label(mode)})`, async () => {
         const tag = randomBytes(6).toString('hex');
