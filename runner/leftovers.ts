@@ -56,7 +56,9 @@ export class LeftoverTracker {
   private timers: Noted<{ kind: TimerKind; timer: TimerLike }>[] = [];
   private children: Noted<ChildProcess>[] = [];
   private servers: Noted<net.Server>[] = [];
-  private closedStdio: Noted<number>[] = [];
+  private closedOwn: Noted<number>[] = [];
+  /** Descriptors open when the running file started (none between files). */
+  private openAtFileStart = new Set<number>();
   private readonly baseline = new Set<object>(activeHandles());
   private installed = false;
   /** The working directory and umask this process started with: every file starts with them. */
@@ -87,12 +89,15 @@ export class LeftoverTracker {
     };
     // fs.close(1) would free descriptor 1 for the next file or socket opened, which Node then treats as
     // stdout (and aborts closing it); an example's close of 0, 1 or 2 is kept from happening and reported.
+    // So is its close of any descriptor that was open when its file started: those are mtest's and Node's
+    // (the event loop's epoll descriptor under --serial, whose close aborted mtest; a worker's command and
+    // doorbell pipes and its record log), or an earlier file's.
     const fsModule = fs as unknown as Record<'close' | 'closeSync', (fd: number, ...rest: unknown[]) => unknown>;
     for (const name of ['close', 'closeSync'] as const) {
       const real = fsModule[name];
       fsModule[name] = function (fd: number, ...rest: unknown[]) {
-        if (fd === 0 || fd === 1 || fd === 2) {
-          tracker.closedStdio.push({ what: fd, index: tracker.current });
+        if (fd === 0 || fd === 1 || fd === 2 || tracker.openAtFileStart.has(fd)) {
+          tracker.closedOwn.push({ what: fd, index: tracker.current });
           const callback = rest.find((r) => typeof r === 'function') as ((error: null) => void) | undefined;
           if (callback) queueMicrotask(() => callback(null));
           return undefined;
@@ -112,6 +117,7 @@ export class LeftoverTracker {
   fileStarted(): void {
     this.timersBefore = pendingTimers();
     protectedListeners = snapshotListeners();
+    this.openAtFileStart = openDescriptors();
   }
 
   exampleStarted(index: number): void {
@@ -126,10 +132,12 @@ export class LeftoverTracker {
   sweep(): Leftover[] {
     const out: Leftover[] = [];
     for (const message of this.restoreProcess()) out.push({ message });
-    for (const { what, index } of this.closedStdio) {
-      out.push({ index: index >= 0 ? index : undefined, message: `the example closed descriptor ${what} (${['stdin', 'stdout', 'stderr'][what]}); mtest kept it open for the run` });
+    this.openAtFileStart = new Set();
+    for (const { what, index } of this.closedOwn) {
+      const whose = what <= 2 ? ['stdin', 'stdout', 'stderr'][what] : 'open before its file started: mtest\'s own, or an earlier file\'s';
+      out.push({ index: index >= 0 ? index : undefined, message: `the example closed descriptor ${what} (${whose}); mtest kept it open for the run` });
     }
-    this.closedStdio = [];
+    this.closedOwn = [];
     for (const { what, index } of this.timers) {
       if (what.timer._destroyed) continue;
       CLEAR[what.kind](what.timer as never);
@@ -254,6 +262,18 @@ export class LeftoverTracker {
     Object.defineProperty(wrapped, 'name', { value: kind });
     global[kind] = wrapped;
   }
+}
+
+/** The descriptors this process has open (from /proc/self/fd, or /dev/fd where there is no /proc). */
+function openDescriptors(): Set<number> {
+  for (const dir of ['/proc/self/fd', '/dev/fd']) {
+    try {
+      return new Set(fs.readdirSync(dir).map(Number).filter((fd) => fd > 2));
+    } catch {
+      // not this system's
+    }
+  }
+  return new Set();
 }
 
 /** Timers and immediates Node keeps the process alive for. */

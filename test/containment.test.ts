@@ -184,16 +184,16 @@ describe("a worker's records and pipes", function () {
     assert.ok(r.seconds < 30, `reported at once (${r.seconds} s)`);
   });
 
-  it('closing the command pipe is found at once and blamed on the example that closed it', async () => {
-    const r = await broken('fs.closeSync(3); await new Promise((r) => setTimeout(r, 30000))');
+  it('a command pipe closed behind fs.close is found at once and blamed on the example that closed it', async () => {
+    const r = await broken("process.binding('fs').close(3); await new Promise((r) => setTimeout(r, 30000))");
     assert.equal(r.code, 8, r.out + r.err);
-    assert.match(r.out, /File "f\.md", line 3, in f\.md\nFailed example:\n {4}fs\.closeSync\(3\).*\nThe worker broke mtest's protocol while running line 3: it closed mtest's command pipe \(descriptor 3\)/);
+    assert.match(r.out, /File "f\.md", line 3, in f\.md\nFailed example:\n {4}process\.binding.*\nThe worker broke mtest's protocol while running line 3: it closed mtest's command pipe \(descriptor 3\)/);
     assert.equal(lastLine(r.out), '2 passed, 1 failed, 0 skipped, 1 not run');
     assert.ok(r.seconds < 30, `reported at once (${r.seconds} s)`);
   });
 
-  it('closing the doorbell pipe is found at once and blamed on its file; the next file runs', async () => {
-    const r = await broken('fs.closeSync(4)');
+  it('a doorbell pipe closed behind fs.close is found at once and blamed on its file; the next file runs', async () => {
+    const r = await broken("process.binding('fs').close(4)");
     assert.equal(r.code, 8, r.out + r.err);
     assert.match(r.out, /File "f\.md"\nThe worker broke mtest's protocol (while running|after) line \d: it closed its doorbell pipe \(descriptor 4\)/);
     assert.match(r.out, /mtest -t z\.md\n {4}\[1 test, /);
@@ -279,4 +279,26 @@ describe("an example's own inspector", function () {
     assert.match(r.out, /Timed out after 2\.0 s while running line 3/);
     assert.match(r.out, /JavaScript stack:\n(.*\n)*.*spin .*b\.md:1/);
   });
+});
+
+describe("descriptors open when a file starts (mtest's own)", function () {
+  this.timeout(60000);
+
+  for (const mode of MODES) {
+    for (const fd of [3, 4, 5]) {
+      it(`fs.closeSync(${fd}) is kept from happening and reported; the run goes on (${label(mode)})`, async () => {
+        const dir = scratch({
+          'f.md': `sage: import fs from 'node:fs'\n\nsage: fs.closeSync(${fd})\n\nsage: await new Promise((r) => setTimeout(r, 50)); 1 + 1\n2\n`,
+          'z.md': "sage: 'still' + ' here'\n'still here'\n",
+        });
+        const started = Date.now();
+        const r = await runMtest(dir, [...mode, '--file-timeout', '60', '--prelude', 'node:util', 'f.md', 'z.md']);
+        assert.equal(r.signal, null);
+        assert.equal(r.code, 0, r.out + r.err);
+        assert.equal(lastLine(r.out), '4 passed, 0 failed, 0 skipped');
+        assert.match(r.err, new RegExp(`Warning: f\\.md, line 3: the example closed descriptor ${fd} \\(open before its file started: mtest's own, or an earlier file's\\); mtest kept it open for the run`));
+        assert.ok(Date.now() - started < 30000, 'no file waits for its file timeout');
+      });
+    }
+  }
 });
