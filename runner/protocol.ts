@@ -23,7 +23,6 @@
 // When a limit passes, the parent takes the worker's stacks itself (inspector over SIGUSR1, eu-stack or
 // gdb; runner/diagnosis).
 import { Buffer } from 'node:buffer';
-import { randomBytes } from 'node:crypto';
 import type { ExampleResult, SourceFile } from '../src/model.js';
 import type { RunnerOptions } from './options.js';
 
@@ -44,11 +43,6 @@ export const POLL_MS = 50;
  */
 export function workerStdio(logFd: number): (number | 'ignore' | 'pipe')[] {
   return ['ignore', logFd, logFd, 'pipe', 'pipe', logFd];
-}
-
-/** The key that makes a worker's records its own: 32 hex digits. */
-export function newRecordKey(): string {
-  return randomBytes(16).toString('hex');
 }
 
 /** The marker of a worker's records, given its key. */

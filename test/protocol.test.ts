@@ -6,7 +6,8 @@ import { crashMessage, whereText } from '../src/incidents.js';
 import { inspectorUrlIn, withoutInspectorBanner } from '../runner/diagnosis/remote-stack.js';
 import { Heartbeat } from '../runner/serial/heartbeat.js';
 import { OutputTail } from '../runner/parent/output-tail.js';
-import { encodeRecord, newRecordKey, RECORD_MARK, recordMark, RecordDecoder, type ResultRecord } from '../runner/protocol.js';
+import { encodeRecord, RECORD_MARK, recordMark, RecordDecoder, type ResultRecord } from '../runner/protocol.js';
+import { newRecordKey } from '../runner/parent/worker-handle.js';
 
 const records: ResultRecord[] = [
   { t: 'ready', pid: 42 },

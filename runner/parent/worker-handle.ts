@@ -7,6 +7,7 @@
 import type { SourceFile } from '../../src/model.js';
 import type { RunnerOptions } from '../options.js';
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +23,6 @@ import {
   RecordDecoder,
   COMMAND_FD,
   DOORBELL_FD,
-  newRecordKey,
   recordMark,
   POLL_MS,
   NAME_BLAS_ENV,
@@ -71,6 +71,11 @@ const PIPE_CLOSED_GRACE_MS = 200;
 /** How long to wait, after the worker exits, for its pipes to deliver what it wrote (they close at once
  * unless a process it started still holds them open). */
 const DRAIN_MS = 150;
+
+/** The key that makes a worker's records its own: 128 random bits as 32 hex digits. */
+export function newRecordKey(): string {
+  return randomBytes(16).toString('hex');
+}
 
 /**
  * Node flags of every worker. The inspector opens only on SIGUSR1 (when a stack is wanted), on a free
