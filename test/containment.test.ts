@@ -20,6 +20,18 @@ async function appears(file: string, ms = 20000): Promise<void> {
   }
 }
 
+describe("mtest's umask when the watchdog ends a --serial run", function () {
+  this.timeout(60000);
+
+  it('an example sets umask 0o777, a later one hangs in native code: the reports are still readable', async () => {
+    const dir = scratch({ 'u.md': "sage: import { execSync } from 'node:child_process'\n\nsage: void process.umask(0o777)\n\nsage: execSync('sleep 20')\n\nsage: 1\n1\n" });
+    const r = await runMtest(dir, ['--serial', '--no-gdb', '--timeout', '1', '--prelude', 'node:util', '--json', 'r.json', 'u.md']);
+    assert.equal(r.code, 4, r.out + r.err);
+    assert.equal(lastLine(r.out), '2 passed, 1 failed, 0 skipped, 1 not run');
+    for (const file of ['r.json', path.join('.mtest', 'stats.json')]) assert.equal(statSync(path.join(dir, file)).mode & 0o600, 0o600, `${file} readable and writable by its owner`);
+  });
+});
+
 describe('listeners an example puts on process', function () {
   this.timeout(60000);
   const after = { 'z.md': "sage: 'still' + ' here'\n'still here'\n" };

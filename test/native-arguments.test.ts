@@ -109,6 +109,8 @@ describe('native arguments: the process guard', function () {
       ['addon.dup(2 ** 40)', 'RangeError'],
       ['addon.exitNow(NaN)', 'RangeError'],
       ['addon.exitNow(256.5)', 'RangeError'],
+      ['addon.umask(NaN)', 'RangeError'],
+      ['addon.umask(0o1000)', 'RangeError'],
       ["addon.spawnCapture(['/bin/true'], NaN)", 'RangeError'],
       ["addon.spawnCapture(['/bin/true'], 'soon')", 'TypeError'],
       ['addon.spawnCapture([1], 1000)', 'TypeError'],

@@ -28,6 +28,7 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -339,6 +340,14 @@ void BecomeSubreaper(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
 }
 
+// umask(mask): set the process's file mode creation mask from any thread (Node allows it on the main thread
+// only); returns the one before. The watchdog thread sets mtest's own before it writes the report.
+void SetUmask(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  int64_t mask = 0;
+  if (!IntegerArg(info, 0, "umask(mask): mask", 0, 0777, &mask)) return;
+  info.GetReturnValue().Set(static_cast<int>(umask(static_cast<mode_t>(mask))));
+}
+
 // exitNow(code): end the process at once with that status, from any thread (no atexit handlers: they could
 // wait for the stuck main thread).
 void ExitNow(const v8::FunctionCallbackInfo<v8::Value>& info) {
@@ -357,7 +366,7 @@ NODE_MODULE_INIT(/* exports, module, context */) {
     v8::FunctionCallback fn;
   } functions[] = {{"call", Call}, {"interrupt", Interrupt}, {"dieWithParent", DieWithParent}, {"watchSignals", WatchSignals},
                    {"signalCount", SignalCount}, {"spawnCapture", SpawnCapture}, {"dup", Dup}, {"becomeSubreaper", BecomeSubreaper},
-                   {"exitNow", ExitNow}, {"watchCrashes", WatchCrashes}, {"unwatchCrashes", UnwatchCrashes}, {"crashed", Crashed}};
+                   {"exitNow", ExitNow}, {"umask", SetUmask}, {"watchCrashes", WatchCrashes}, {"unwatchCrashes", UnwatchCrashes}, {"crashed", Crashed}};
   for (const auto& f : functions) {
     exports->Set(context, v8::String::NewFromUtf8(isolate, f.name).ToLocalChecked(), v8::FunctionTemplate::New(isolate, f.fn)->GetFunction(context).ToLocalChecked()).Check();
   }

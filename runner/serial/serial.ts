@@ -37,7 +37,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
   // watchdog thread then finishes the report instead of the process vanishing without one.
   addon?.watchCrashes();
   const journal = new Journal(files);
-  const finishPlan: FinishPlan | undefined = plan && { options: plan.options, identity: plan.identity, inputErrors: plan.inputErrors, fds: plan.fds, statsPath: plan.statsPath, runner: options, cwd: process.cwd() };
+  const finishPlan: FinishPlan | undefined = plan && { options: plan.options, identity: plan.identity, inputErrors: plan.inputErrors, fds: plan.fds, statsPath: plan.statsPath, runner: options, cwd: process.cwd(), umask: process.umask() };
   const reported = new EventFanout([journal, events]);
   const hooks: ExecuteHooks = {};
   const guard = options.debug ? undefined : syncGuard();
