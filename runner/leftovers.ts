@@ -7,13 +7,24 @@
 // timer functions, ChildProcess.prototype.spawn (which spawn, exec, execFile and fork all go through) and
 // net.Server.prototype.listen are wrapped for the life of the process; async_hooks would see more but cost
 // ~2.5 µs per await (measured). Sockets, and processes started some other way, are found at the end.
+//
+// The process itself is state a file can leave behind too: listeners on `process` (an 'exit' listener that
+// sets process.exitCode = 0 turned a failing --serial run into exit 0; one that loops kept mtest from ever
+// exiting), its working directory and its umask. Each file starts with those as mtest had them when it
+// started: the listeners the examples added are removed after the file, mtest's own cannot be removed while
+// it runs (process.removeAllListeners() took mtest's signal handling with it) and are put back if they were
+// removed some other way, and the directory and umask are set back.
 import { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
 import { promisify } from 'node:util';
-import { childPids, hasChildrenFiles, processTree, readProcess } from './diagnosis/process-tree.js';
-import { killTreeNow } from './kill.js';
+import { childPids, hasChildrenFiles, processTree, type ProcessInfo } from './diagnosis/process-tree.js';
+import { freezeTrees, signalProcess } from './kill.js';
+
+/** Processes left running that a file's warnings name one by one; the rest are counted. */
+const REPORTED_PROCESSES = 5;
 
 interface Noted<T> {
   what: T;
@@ -45,9 +56,14 @@ export class LeftoverTracker {
   private timers: Noted<{ kind: TimerKind; timer: TimerLike }>[] = [];
   private children: Noted<ChildProcess>[] = [];
   private servers: Noted<net.Server>[] = [];
-  private closedStdio: Noted<number>[] = [];
+  private closedOwn: Noted<number>[] = [];
+  /** Descriptors open when the running file started (none between files). */
+  private openAtFileStart = new Set<number>();
   private readonly baseline = new Set<object>(activeHandles());
   private installed = false;
+  /** The working directory and umask this process started with: every file starts with them. */
+  private readonly cwd = process.cwd();
+  private readonly umask = process.umask();
 
   /** Wrap the timer functions and ChildProcess spawning (once per process). */
   install(): this {
@@ -73,12 +89,15 @@ export class LeftoverTracker {
     };
     // fs.close(1) would free descriptor 1 for the next file or socket opened, which Node then treats as
     // stdout (and aborts closing it); an example's close of 0, 1 or 2 is kept from happening and reported.
+    // So is its close of any descriptor that was open when its file started: those are mtest's and Node's
+    // (the event loop's epoll descriptor under --serial, whose close aborted mtest; a worker's command and
+    // doorbell pipes and its record log), or an earlier file's.
     const fsModule = fs as unknown as Record<'close' | 'closeSync', (fd: number, ...rest: unknown[]) => unknown>;
     for (const name of ['close', 'closeSync'] as const) {
       const real = fsModule[name];
       fsModule[name] = function (fd: number, ...rest: unknown[]) {
-        if (fd === 0 || fd === 1 || fd === 2) {
-          tracker.closedStdio.push({ what: fd, index: tracker.current });
+        if (fd === 0 || fd === 1 || fd === 2 || tracker.openAtFileStart.has(fd)) {
+          tracker.closedOwn.push({ what: fd, index: tracker.current });
           const callback = rest.find((r) => typeof r === 'function') as ((error: null) => void) | undefined;
           if (callback) queueMicrotask(() => callback(null));
           return undefined;
@@ -87,6 +106,7 @@ export class LeftoverTracker {
       };
     }
     syncBuiltinESMExports();
+    guardProcessListeners();
     return this;
   }
 
@@ -96,6 +116,8 @@ export class LeftoverTracker {
   /** A file starts: what is pending now is not the file's. */
   fileStarted(): void {
     this.timersBefore = pendingTimers();
+    protectedListeners = snapshotListeners();
+    this.openAtFileStart = openDescriptors();
   }
 
   exampleStarted(index: number): void {
@@ -109,23 +131,38 @@ export class LeftoverTracker {
   /** After a file: close everything it left running; each with the example that started it, when known. */
   sweep(): Leftover[] {
     const out: Leftover[] = [];
-    for (const { what, index } of this.closedStdio) {
-      out.push({ index: index >= 0 ? index : undefined, message: `the example closed descriptor ${what} (${['stdin', 'stdout', 'stderr'][what]}); mtest kept it open for the run` });
+    for (const message of this.restoreProcess()) out.push({ message });
+    this.openAtFileStart = new Set();
+    for (const { what, index } of this.closedOwn) {
+      const whose = what <= 2 ? ['stdin', 'stdout', 'stderr'][what] : 'open before its file started: mtest\'s own, or an earlier file\'s';
+      out.push({ index: index >= 0 ? index : undefined, message: `the example closed descriptor ${what} (${whose}); mtest kept it open for the run` });
     }
-    this.closedStdio = [];
+    this.closedOwn = [];
     for (const { what, index } of this.timers) {
       if (what.timer._destroyed) continue;
       CLEAR[what.kind](what.timer as never);
       out.push({ index, message: `${what.kind === 'setInterval' ? 'an interval' : what.kind === 'setImmediate' ? 'an immediate' : 'a timer'} (${what.kind}) was still pending after the file; cleared` });
     }
     this.timers = [];
-    const killed = new Set<number>();
-    for (const { what, index } of this.children) {
-      if (what.exitCode !== null || what.signalCode !== null || what.pid === undefined) continue;
-      killTreeNow(what.pid);
-      killed.add(what.pid);
-      out.push({ index, message: `a child process (PID ${what.pid}: ${what.spawnargs.join(' ')}) was still running after the file; killed` });
+    // Processes: the children examples started (noted above), processes started some other way
+    // (execSync('x &'), detached grandchildren), and orphans, whose parent already exited: this process is
+    // their reaper. All are below its main thread (where Node starts processes, and where orphans are
+    // given); they are stopped whole first (freezeTrees: a tree that keeps forking cannot outrun that),
+    // then killed, so none is left to be re-parented to init.
+    const below = freezeTrees(() => (hasChildrenFiles ? childPids(process.pid, true) : processTree(process.pid).slice(1).map(({ info }) => info.pid)));
+    const noted = new Map(this.children.map((child) => [child.what.pid, child]));
+    const others: ProcessInfo[] = [];
+    for (const info of below) {
+      if (info.ppid !== process.pid) continue;
+      const child = noted.get(info.pid);
+      if (!child) others.push(info);
+      else if (child.what.exitCode === null && child.what.signalCode === null) {
+        out.push({ index: child.index, message: `a child process (PID ${info.pid}: ${child.what.spawnargs.join(' ')}) was still running after the file; killed` });
+      }
     }
+    for (const info of others.slice(0, REPORTED_PROCESSES)) out.push({ message: `a process (PID ${info.pid}: ${info.args}) was still running after the file; killed` });
+    if (others.length > REPORTED_PROCESSES) out.push({ message: `${others.length - REPORTED_PROCESSES} more processes were still running after the file; killed` });
+    for (const info of below.reverse()) signalProcess(info, 'SIGKILL');
     this.children = [];
     const closed = new Set<object>();
     for (const { what, index } of this.servers) {
@@ -139,16 +176,6 @@ export class LeftoverTracker {
       out.push({ index, message: `a server${serverAddress(what)} was still listening after the file; closed` });
     }
     this.servers = [];
-    // Processes started some other way (execSync('x &'), detached grandchildren): whatever this process
-    // still has below it. It is the reaper of orphans, so those whose parent already exited count too;
-    // both are children of its main thread (where Node starts processes, and where orphans are given).
-    for (const pid of hasChildrenFiles ? childPids(process.pid, true) : processTree(process.pid).slice(1).map(({ info }) => info.pid)) {
-      const info = readProcess(pid);
-      if (!info || killed.has(pid) || info.state === 'Z') continue;
-      killTreeNow(pid);
-      killed.add(pid);
-      out.push({ message: `a process (PID ${pid}: ${info.args}) was still running after the file; killed` });
-    }
     // Timers set through node:timers itself (not the global functions) cannot be named or cleared: Node
     // only counts them. The process that ran this file should not run another one.
     const pending = pendingTimers() - this.timersBefore;
@@ -156,7 +183,7 @@ export class LeftoverTracker {
       out.push({ message: `${pending === 1 ? 'a timer' : `${pending} timers`} mtest could not name (set through node:timers) ${pending === 1 ? 'was' : 'were'} still pending after the file`, unclosed: true });
     }
     for (const handle of activeHandles()) {
-      // Sockets and servers an example opened; Node's own raw handles (the IPC channel) are not examples'.
+      // Sockets and servers an example opened; mtest's own (a worker's command pipe) are in the baseline.
       if (this.baseline.has(handle) || isStdio(handle) || closed.has(handle)) continue;
       if (handle instanceof net.Server) {
         handle.close();
@@ -166,6 +193,57 @@ export class LeftoverTracker {
         out.push({ message: `a socket${handle.remoteAddress ? ` to ${handle.remoteAddress}:${handle.remotePort}` : ''} was still open after the file; closed` });
       }
     }
+    return out;
+  }
+
+  /**
+   * The examples' listeners on `process` removed, mtest's own put back, the working directory and umask set
+   * back to this process's own; one message per change. Also for exit paths that end a file early.
+   */
+  restoreProcess(): string[] {
+    const out: string[] = [];
+    const own = protectedListeners;
+    protectedListeners = undefined;
+    if (own) {
+      for (const event of process.eventNames()) {
+        const kept = [...(own.get(event) ?? [])];
+        for (const listener of process.rawListeners(event)) {
+          const at = kept.indexOf(listener);
+          if (at >= 0) {
+            kept.splice(at, 1);
+            continue;
+          }
+          removeListener.call(process, event, listener as Listener);
+          out.push(`a process '${String(event)}' listener was still attached after the file; removed`);
+        }
+      }
+      // Node's own newListener hook first: it is what starts listening for a signal again.
+      const events = [...own.keys()].sort((a, b) => Number(b === 'newListener') - Number(a === 'newListener'));
+      for (const event of events) {
+        const now = process.rawListeners(event);
+        for (const listener of own.get(event)!) {
+          if (now.includes(listener)) continue;
+          process.on(event, listener as Listener);
+          out.push(`the example removed mtest's own process '${String(event)}' listener; put back`);
+        }
+      }
+    }
+    let cwd: string | undefined;
+    try {
+      cwd = process.cwd();
+    } catch {
+      // its directory was removed
+    }
+    if (cwd !== this.cwd) {
+      try {
+        process.chdir(this.cwd);
+        out.push(`the example changed the working directory${cwd ? ` to ${cwd}` : ''}; changed back to ${this.cwd}`);
+      } catch (error) {
+        out.push(`the example changed the working directory, and mtest cannot change back to ${this.cwd}: ${(error as Error).message}`);
+      }
+    }
+    const umask = process.umask(this.umask);
+    if (umask !== this.umask) out.push(`the example set the umask to ${octal(umask)}; set back to ${octal(this.umask)}`);
     return out;
   }
 
@@ -186,6 +264,18 @@ export class LeftoverTracker {
   }
 }
 
+/** The descriptors this process has open (from /proc/self/fd, or /dev/fd where there is no /proc). */
+function openDescriptors(): Set<number> {
+  for (const dir of ['/proc/self/fd', '/dev/fd']) {
+    try {
+      return new Set(fs.readdirSync(dir).map(Number).filter((fd) => fd > 2));
+    } catch {
+      // not this system's
+    }
+  }
+  return new Set();
+}
+
 /** Timers and immediates Node keeps the process alive for. */
 function pendingTimers(): number {
   return process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout' || kind === 'Immediate').length;
@@ -204,4 +294,59 @@ function serverAddress(server: net.Server): string {
 
 function isStdio(handle: object): boolean {
   return (handle as { _isStdio?: boolean })._isStdio === true;
+}
+
+type Listener = (...args: unknown[]) => void;
+
+const removeListener = EventEmitter.prototype.removeListener;
+
+/** The listeners on `process` when the running file started (mtest's and Node's own); undefined between files. */
+let protectedListeners: Map<string | symbol, Function[]> | undefined;
+
+function snapshotListeners(): Map<string | symbol, Function[]> {
+  return new Map(process.eventNames().map((event) => [event, process.rawListeners(event)]));
+}
+
+/** A once-listener's wrapper may remove itself (that is how it fires once); nothing else of mtest's goes. */
+function isProtected(event: string | symbol, listener: Function): boolean {
+  const own = protectedListeners?.get(event);
+  if (own === undefined) return false;
+  return own.some((raw) => {
+    const wrapped = (raw as { listener?: Function }).listener;
+    return wrapped === undefined ? raw === listener : wrapped === listener;
+  });
+}
+
+let guarded = false;
+
+/**
+ * While a file runs, removing a listener from `process` removes only the examples' own: mtest's stop
+ * signals, its exit and error handling, and Node's signal bookkeeping stay (once per process).
+ */
+function guardProcessListeners(): void {
+  if (guarded) return;
+  guarded = true;
+  const removeAll = EventEmitter.prototype.removeAllListeners;
+  const target = process as unknown as Record<'removeListener' | 'off' | 'removeAllListeners', unknown>;
+  target.removeListener = target.off = function (this: NodeJS.Process, event: string | symbol, listener: Listener) {
+    if (this === process && isProtected(event, listener)) return this;
+    return removeListener.call(this, event, listener);
+  };
+  target.removeAllListeners = function (this: NodeJS.Process, ...args: [(string | symbol)?]) {
+    if (this !== process || !protectedListeners) return removeAll.apply(this, args);
+    const events = args.length > 0 ? [args[0] as string | symbol] : process.eventNames();
+    for (const event of events) {
+      for (const listener of process.rawListeners(event)) if (!isProtected(event, listener)) removeListener.call(process, event, listener as Listener);
+    }
+    return this;
+  };
+}
+
+/** Remove one of mtest's own listeners from `process` while a file runs (the guard keeps examples from it). */
+export function removeOwnListener(event: string | symbol, listener: Listener): void {
+  removeListener.call(process, event, listener);
+}
+
+function octal(mask: number): string {
+  return `0o${mask.toString(8).padStart(3, '0')}`;
 }

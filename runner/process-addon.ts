@@ -28,6 +28,8 @@ export interface ProcessAddon {
   unwatchCrashes(): boolean;
   /** The fatal signal that parked the main thread; 0 while none has. */
   crashed(): number;
+  /** Set the umask from any thread (Node allows only the main one); returns the one before. */
+  umask(mask: number): number;
   /** _exit(code), from any thread. */
   exitNow(code: number): never;
 }

@@ -1,9 +1,9 @@
 // The one protocol between the pool (parent) and a worker process.
 //
-// Worker → parent records are one line each, framed by a marker (RECORD_MARK … "\n"): JSON, or a compact
-// form for the two records nearly every example sends (see encodeRecord). They never travel over IPC:
-// process.send is asynchronous, a queued message is lost when the worker dies right after, and nothing can
-// be sent while the main thread is stuck.
+// Worker → parent records are one line each, framed by a marker (the run's RECORD_MARK followed by the
+// worker's key, then the record, then "\n"): JSON, or a compact form for the two records nearly every
+// example sends (see encodeRecord). They never travel over IPC: a queued message is lost when the worker
+// dies right after, and nothing can be sent while the main thread is stuck.
 //   LOG_FD (5): an O_APPEND file that is also the worker's stdout and stderr. The main thread appends one
 //     write(2) per example (the next example's `start` with the previous one's `end`): no reader is woken,
 //     so an example costs no context switch, and whatever native code or a child process prints lands
@@ -12,11 +12,21 @@
 //     rings, every POLL_MS, and to its end once the worker has exited.
 //   DOORBELL_FD (4): a pipe; one byte after a record the parent must act on at once (ready, done, error,
 //     fatal) — a handful per file.
-// Parent → worker commands ("run this file") go over IPC: the worker is idle when it receives them. When a
-// limit passes, the parent takes the worker's stacks itself (inspector over SIGUSR1, eu-stack or gdb; runner/diagnosis).
+// Examples print into the same file, so a record is only one when it carries the worker's key: 128 random
+// bits the parent sends first on the command channel (never in the environment, the arguments or a file),
+// so that output which merely imitates a record (the marker and a forged `done`) stays output. Decoded
+// records are checked field by field; one that is not a valid record is the file's incident, not a crash.
+// Parent → worker commands go over COMMAND_FD (3), a pipe of JSON lines the worker only reads (not Node's
+// IPC channel, whose parser ran in mtest itself and threw on whatever an example wrote into it): the
+// worker is idle when it receives them. Anything arriving from the worker's side of it, or either pipe
+// closing while the worker lives, is an incident of the file that was running.
+// When a limit passes, the parent takes the worker's stacks itself (inspector over SIGUSR1, eu-stack or
+// gdb; runner/diagnosis).
+import { Buffer } from 'node:buffer';
 import type { ExampleResult, SourceFile } from '../src/model.js';
 import type { RunnerOptions } from './options.js';
 
+export const COMMAND_FD = 3;
 export const DOORBELL_FD = 4;
 export const LOG_FD = 5;
 /** Names the prelude (JSON list) a new worker loads before it reports ready; not left in its environment. */
@@ -27,11 +37,17 @@ export const NAME_BLAS_ENV = 'MTEST_WORKER_NAME_BLAS';
 export const POLL_MS = 50;
 
 /**
- * stdio for child_process.fork, given the log file's descriptor: stdin is /dev/null (an example reading
- * stdin sees EOF, never hangs); stdout, stderr and LOG_FD all append to the log.
+ * stdio for the worker's spawn, given the log file's descriptor: stdin is /dev/null (an example reading
+ * stdin sees EOF, never hangs); stdout, stderr and LOG_FD all append to the log; COMMAND_FD and
+ * DOORBELL_FD are pipes.
  */
-export function workerStdio(logFd: number): (number | 'ignore' | 'pipe' | 'ipc')[] {
-  return ['ignore', logFd, logFd, 'ipc', 'pipe', logFd];
+export function workerStdio(logFd: number): (number | 'ignore' | 'pipe')[] {
+  return ['ignore', logFd, logFd, 'pipe', 'pipe', logFd];
+}
+
+/** The marker of a worker's records, given its key. */
+export function recordMark(key: string): string {
+  return RECORD_MARK + key;
 }
 
 /** The built-in engine's BLAS, as the header names it. */
@@ -43,8 +59,10 @@ export interface BlasInfo {
   coretype?: string;
 }
 
-/** Parent → worker, over IPC. */
+/** Parent → worker, one JSON line each on COMMAND_FD. */
 export type WorkerCommand =
+  /** First, and only once: the key the worker's records carry (see recordMark). */
+  | { t: 'key'; key: string }
   | {
       t: 'run';
       /** Sequence number of this file on this worker; echoed in every record so stale records are ignored. */
@@ -78,11 +96,10 @@ export type ResultRecord =
   | { t: 'fatal'; seq: number; message: string };
 
 /**
- * Starts every record. Control characters no text is made of, so output that native code writes between
- * records is never mistaken for one.
+ * Starts every record (a worker's, followed by its key). Control characters no text is made of, so output
+ * that native code writes between records is never mistaken for one.
  */
 export const RECORD_MARK = '\x1emtest\x1f';
-const MARK = Buffer.from(RECORD_MARK, 'latin1');
 const NEWLINE = 0x0a;
 
 /**
@@ -93,10 +110,10 @@ const NEWLINE = 0x0a;
  *   `p<seq>,<index>,<time>` the end of an example that passed with nothing more to say.
  * Everything else is a JSON object, so its line starts with `{`.
  */
-export function encodeRecord(record: ResultRecord): string {
-  if (record.t === 'start') return `${RECORD_MARK}s${record.seq},${record.i},${record.at}\n`;
-  if (record.t === 'end' && isPlainPass(record.r)) return `${RECORD_MARK}p${record.seq},${record.r.index},${record.r.time}\n`;
-  return RECORD_MARK + JSON.stringify(record) + '\n';
+export function encodeRecord(record: ResultRecord, mark = RECORD_MARK): string {
+  if (record.t === 'start') return `${mark}s${record.seq},${record.i},${record.at}\n`;
+  if (record.t === 'end' && isPlainPass(record.r)) return `${mark}p${record.seq},${record.r.index},${record.r.time}\n`;
+  return mark + JSON.stringify(record) + '\n';
 }
 
 /** Exactly `{ index, status: 'passed', outcome: 'ok', time }`: what the `p` form carries. */
@@ -150,8 +167,9 @@ function digits(body: Buffer, from: number, to: number): number {
 /**
  * Splits a byte stream into records and the raw output between them, in order. Chunks may end anywhere
  * (inside a marker, a record or a UTF-8 sequence); a record is decoded only once complete, so a torn last
- * record (the writer died mid-write) is never delivered. A record that is not valid JSON goes to
- * `onGarbage` rather than being thrown.
+ * record (the writer died mid-write) is never delivered. A record that is not valid JSON, or not a valid
+ * record, goes to `onGarbage` rather than being thrown or delivered. `mark`: what starts a record
+ * (recordMark of the worker's key).
  */
 export class RecordDecoder {
   /** Bytes of a record whose newline has not arrived yet (only ever a record, never output). */
@@ -160,12 +178,18 @@ export class RecordDecoder {
   private inRecord = false;
   /** The end of the last chunk when it could be the start of a marker. */
   private carry: Buffer = Buffer.alloc(0);
+  private readonly mark: Buffer;
 
   constructor(
     private readonly onRecord: (record: ResultRecord) => void,
     private readonly onOutput: (bytes: Buffer) => void = () => {},
     private readonly onGarbage: (text: string) => void = () => {},
-  ) {}
+    mark = RECORD_MARK,
+    /** What a decoded JSON record must be to be delivered (the journal adds its own kinds). */
+    private readonly accept: (value: unknown) => boolean = isResultRecord,
+  ) {
+    this.mark = Buffer.from(mark, 'latin1');
+  }
 
   push(chunk: Buffer | string): void {
     let data = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
@@ -187,15 +211,15 @@ export class RecordDecoder {
     }
     while (at < data.length) {
       // Records usually follow each other: check for a marker right here before searching for one.
-      const mark = markAt(data, at) ? at : data.indexOf(MARK, at);
+      const mark = markAt(data, at, this.mark) ? at : data.indexOf(this.mark, at);
       if (mark < 0) {
-        const keep = partialMark(data, at);
+        const keep = partialMark(data, at, this.mark);
         if (data.length - keep > at) this.onOutput(data.subarray(at, data.length - keep));
         this.carry = Buffer.from(data.subarray(data.length - keep));
         return;
       }
       if (mark > at) this.onOutput(data.subarray(at, mark));
-      const body = mark + MARK.length;
+      const body = mark + this.mark.length;
       const nl = data.indexOf(NEWLINE, body);
       if (nl < 0) return this.hold(data.subarray(body));
       this.deliver(data, body, nl);
@@ -220,27 +244,70 @@ export class RecordDecoder {
     const compact = decodeCompact(data, start, end);
     if (compact) return this.onRecord(compact);
     const text = data.toString('utf8', start, end);
-    let record: ResultRecord;
+    let record: unknown;
     try {
-      record = JSON.parse(text) as ResultRecord;
+      record = JSON.parse(text);
     } catch {
       this.onGarbage(text);
       return;
     }
-    this.onRecord(record);
+    if (this.accept(record)) this.onRecord(record as ResultRecord);
+    else this.onGarbage(text);
   }
 }
 
 /** data holds the whole marker at `at`. */
-function markAt(data: Buffer, at: number): boolean {
-  for (let k = 0; k < MARK.length; k++) if (data[at + k] !== MARK[k]) return false;
+function markAt(data: Buffer, at: number, mark: Buffer): boolean {
+  for (let k = 0; k < mark.length; k++) if (data[at + k] !== mark[k]) return false;
   return true;
 }
 
 /** How many bytes at the end of `data` (from `from` on) are a proper prefix of the marker. */
-function partialMark(data: Buffer, from: number): number {
-  for (let keep = Math.min(MARK.length - 1, data.length - from); keep > 0; keep--) {
-    if (data.subarray(data.length - keep).equals(MARK.subarray(0, keep))) return keep;
+function partialMark(data: Buffer, from: number, mark: Buffer): number {
+  for (let keep = Math.min(mark.length - 1, data.length - from); keep > 0; keep--) {
+    if (data.subarray(data.length - keep).equals(mark.subarray(0, keep))) return keep;
   }
   return 0;
+}
+
+const STATUSES = new Set<unknown>(['passed', 'failed', 'skipped', 'notrun']);
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isText = (v: unknown): boolean => typeof v === 'string';
+const optional = (v: unknown, check: (v: unknown) => boolean): boolean => v === undefined || check(v);
+
+function isExampleResult(r: unknown): boolean {
+  return (
+    isObject(r) &&
+    isCount(r.index) &&
+    STATUSES.has(r.status) &&
+    isText(r.outcome) &&
+    typeof r.time === 'number' &&
+    optional(r.got, isText) &&
+    optional(r.note, isText) &&
+    optional(r.rssDelta, (v) => typeof v === 'number') &&
+    optional(r.warnings, (v) => Array.isArray(v) && v.every(isText))
+  );
+}
+
+/** A decoded record has every field its kind needs, of the right type (JSON from a worker is not trusted). */
+export function isResultRecord(value: unknown): value is ResultRecord {
+  if (!isObject(value)) return false;
+  switch (value.t) {
+    case 'ready':
+      return isCount(value.pid) && optional(value.preludeError, isText) && optional(value.blas, isObject);
+    case 'start':
+      return isCount(value.seq) && isCount(value.i) && typeof value.at === 'number';
+    case 'end':
+      return isCount(value.seq) && isExampleResult(value.r);
+    case 'warning':
+      return isCount(value.seq) && isText(value.message) && optional(value.i, isCount);
+    case 'done':
+      return isCount(value.seq) && optional(value.retire, (v) => typeof v === 'boolean');
+    case 'error':
+    case 'fatal':
+      return isCount(value.seq) && isText(value.message);
+    default:
+      return false;
+  }
 }

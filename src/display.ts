@@ -8,14 +8,46 @@ export function displayValue(value: unknown): string {
   return inspect(value, INSPECT_OPTIONS);
 }
 
-/** `Uncaught RangeError: matrix is singular` for errors; `Uncaught <inspect(value)>` for anything else. */
+/**
+ * `Uncaught RangeError: matrix is singular` for errors; `Uncaught <inspect(value)>` for anything else.
+ * Never throws: a thrown value whose display throws (a Proxy whose traps throw, a throwing getter) is
+ * named with what its display threw.
+ */
 export function displayThrown(value: unknown): string {
+  try {
+    return thrownText(value);
+  } catch (error) {
+    return `Uncaught <a value that could not be displayed: ${describeError(error)}>`;
+  }
+}
+
+function thrownText(value: unknown): string {
   if (value instanceof Error || (value !== null && typeof value === 'object' && 'message' in value && 'name' in value && 'stack' in value)) {
     const err = value as Error;
     const name = err.name || err.constructor?.name || 'Error';
     return err.message === '' ? `Uncaught ${name}` : `Uncaught ${name}: ${err.message}`;
   }
   return `Uncaught ${displayValue(value)}`;
+}
+
+/**
+ * One line about a thrown value, for mtest's own messages (stray exceptions, fatal errors); never throws,
+ * whatever the value's getters, traps or prototype do. `stack`: the stack when it is an Error that has one.
+ */
+export function describeError(value: unknown, stack = false): string {
+  try {
+    if (value instanceof Error) {
+      if (stack && typeof value.stack === 'string') return value.stack;
+      return `${String(value.name)}: ${String(value.message)}`;
+    }
+    return typeof value === 'string' ? value : inspect(value, INSPECT_OPTIONS);
+  } catch {
+    try {
+      return `a thrown ${Object.prototype.toString.call(value)} that could not be displayed`;
+    } catch {
+      return 'a thrown value that could not be displayed';
+    }
+  }
 }
 
 /** The line that stands for what a bounded text left out. */

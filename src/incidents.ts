@@ -65,6 +65,11 @@ export function crashMessage(facts: ExitFacts, where: string): string {
   return `Exited with code ${facts.code} ${where}`;
 }
 
+/** The worker broke the protocol (`what`: a record that is not one, a pipe written into or closed). */
+export function protocolMessage(what: string, where: string): string {
+  return `The worker broke mtest's protocol ${where}: ${what}`;
+}
+
 export function interruptedMessage(where: string): string {
   return `Interrupted ${where}`;
 }

@@ -6,7 +6,8 @@ import { crashMessage, whereText } from '../src/incidents.js';
 import { inspectorUrlIn, withoutInspectorBanner } from '../runner/diagnosis/remote-stack.js';
 import { Heartbeat } from '../runner/serial/heartbeat.js';
 import { OutputTail } from '../runner/parent/output-tail.js';
-import { encodeRecord, RECORD_MARK, RecordDecoder, type ResultRecord } from '../runner/protocol.js';
+import { encodeRecord, RECORD_MARK, recordMark, RecordDecoder, type ResultRecord } from '../runner/protocol.js';
+import { newRecordKey } from '../runner/parent/worker-handle.js';
 
 const records: ResultRecord[] = [
   { t: 'ready', pid: 42 },
@@ -53,8 +54,42 @@ describe('protocol', () => {
     assert.deepEqual(garbage, ['s1,2', 's1,,3', 's1,2,', 'sx,2,3', 'p1,2,abc', 'p', 's-1,2,3']);
   });
 
+  it('delivers only valid records: JSON of the wrong shape is garbage, never a cast', () => {
+    const got: ResultRecord[] = [];
+    const garbage: string[] = [];
+    const decoder = new RecordDecoder((r) => got.push(r), () => {}, (text) => garbage.push(text));
+    const bad = [
+      '{"t":"done"}',
+      '{"t":"done","seq":"1"}',
+      '{"t":"end","seq":1,"r":null}',
+      '{"t":"end","seq":1,"r":{"index":0,"status":"great","outcome":"ok","time":0}}',
+      '{"t":"end","seq":1,"r":{"index":-1,"status":"passed","outcome":"ok","time":0}}',
+      '{"t":"warning","seq":1,"message":7}',
+      '{"t":"nonsense","seq":1}',
+      '[1,2]',
+      'null',
+    ];
+    for (const text of bad) decoder.push(`${RECORD_MARK}${text}\n`);
+    decoder.push(`${RECORD_MARK}{"t":"done","seq":2}\n`);
+    assert.deepEqual(garbage, bad);
+    assert.deepEqual(got, [{ t: 'done', seq: 2 }]);
+  });
+
+  it("a worker's records carry its key: the bare marker, or another key, is output", () => {
+    const key = newRecordKey();
+    assert.match(key, /^[0-9a-f]{32}$/);
+    assert.notEqual(newRecordKey(), key);
+    const got: ResultRecord[] = [];
+    const output: string[] = [];
+    const decoder = new RecordDecoder((r) => got.push(r), (bytes) => output.push(bytes.toString()), () => {}, recordMark(key));
+    const forged = `${RECORD_MARK}{"t":"done","seq":1}\n${recordMark(newRecordKey())}{"t":"done","seq":1}\n`;
+    decoder.push(forged + encodeRecord({ t: 'done', seq: 3 }, recordMark(key)));
+    assert.deepEqual(got, [{ t: 'done', seq: 3 }]);
+    assert.equal(output.join(''), forged);
+  });
+
   it('decodes the same records whatever the chunking, even inside a UTF-8 sequence', () => {
-    const bytes = Buffer.from(records.map(encodeRecord).join(''), 'utf8');
+    const bytes = Buffer.from(records.map((r) => encodeRecord(r)).join(''), 'utf8');
     for (const size of [1, 2, 3, 5, 7, 64, bytes.length]) {
       const got: ResultRecord[] = [];
       const decoder = new RecordDecoder((r) => got.push(r));

@@ -15,6 +15,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -26,6 +28,7 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,6 +49,26 @@ namespace {
 std::mutex mu;
 v8::Isolate* guarded_isolate = nullptr;  // the isolate inside a guarded call, if any
 bool requested = false;                  // interrupt() terminated the current guarded call
+
+// A whole number in [min, max] at argument i; otherwise a TypeError (not a number) or RangeError is thrown
+// and false returned. Never a cast of NaN or of a double out of the integer's range.
+bool IntegerArg(const v8::FunctionCallbackInfo<v8::Value>& info, int i, const char* what, double min, double max, int64_t* out) {
+  v8::Isolate* isolate = info.GetIsolate();
+  if (info.Length() <= i || !info[i]->IsNumber()) {
+    std::string message = std::string(what) + " must be a number";
+    isolate->ThrowException(v8::Exception::TypeError(v8::String::NewFromUtf8(isolate, message.c_str()).ToLocalChecked()));
+    return false;
+  }
+  const double d = info[i].As<v8::Number>()->Value();
+  if (!(d >= min && d <= max) || d != std::floor(d)) {
+    std::string message = std::string(what) + " must be a whole number from " + std::to_string(static_cast<int64_t>(min)) + " to " +
+                          std::to_string(static_cast<int64_t>(max));
+    isolate->ThrowException(v8::Exception::RangeError(v8::String::NewFromUtf8(isolate, message.c_str()).ToLocalChecked()));
+    return false;
+  }
+  *out = static_cast<int64_t>(d);
+  return true;
+}
 
 // call(fn, arg, sentinel): fn(arg); returns `sentinel` when interrupted, rethrows what fn throws.
 void Call(const v8::FunctionCallbackInfo<v8::Value>& info) {
@@ -105,12 +128,9 @@ void Interrupt(const v8::FunctionCallbackInfo<v8::Value>& info) {
 // dieWithParent(ppid): the kernel kills this process when its parent dies, even while its main thread is
 // stuck in native code; and at once if that parent (ppid) is already gone. A pool worker uses it.
 void DieWithParent(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  v8::Isolate* isolate = info.GetIsolate();
-  if (info.Length() < 1 || !info[0]->IsNumber()) {
-    isolate->ThrowException(v8::Exception::TypeError(v8::String::NewFromUtf8Literal(isolate, "dieWithParent(ppid)")));
-    return;
-  }
-  const pid_t expected = static_cast<pid_t>(info[0].As<v8::Number>()->Value());
+  int64_t ppid = 0;
+  if (!IntegerArg(info, 0, "dieWithParent(ppid): ppid", 1, INT32_MAX, &ppid)) return;
+  const pid_t expected = static_cast<pid_t>(ppid);
   bool armed = prctl(PR_SET_PDEATHSIG, SIGKILL) == 0;
   if (getppid() != expected) kill(getpid(), SIGKILL);  // the parent died before the call
   info.GetReturnValue().Set(armed);
@@ -230,12 +250,20 @@ void SpawnCapture(const v8::FunctionCallbackInfo<v8::Value>& info) {
     return;
   }
   v8::Local<v8::Array> list = info[0].As<v8::Array>();
+  int64_t timeout_ms = 0;
+  if (!IntegerArg(info, 1, "spawnCapture(argv, timeoutMs): timeoutMs", 0, 24.0 * 3600 * 1000, &timeout_ms)) return;
   std::vector<std::string> args;
   for (uint32_t k = 0; k < list->Length(); k++) {
-    v8::String::Utf8Value arg(isolate, list->Get(context, k).ToLocalChecked());
+    // An element's getter (or a Proxy) may throw: that exception goes back to the caller, with no spawn.
+    v8::Local<v8::Value> element;
+    if (!list->Get(context, k).ToLocal(&element)) return;
+    if (!element->IsString()) {
+      isolate->ThrowException(v8::Exception::TypeError(v8::String::NewFromUtf8Literal(isolate, "spawnCapture(argv, timeoutMs): argv must hold strings")));
+      return;
+    }
+    v8::String::Utf8Value arg(isolate, element);
     args.emplace_back(*arg ? *arg : "");
   }
-  const double timeout_ms = info[1].As<v8::Number>()->Value();
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -265,7 +293,7 @@ void SpawnCapture(const v8::FunctionCallbackInfo<v8::Value>& info) {
   posix_spawn_file_actions_destroy(&actions);
   close(fds[1]);
   if (failed == 0) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(timeout_ms));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     bool killed = false;
     char buffer[65536];
     for (;;) {
@@ -301,8 +329,9 @@ void SpawnCapture(const v8::FunctionCallbackInfo<v8::Value>& info) {
 // dup(fd): a private descriptor for the same open file (close-on-exec, numbered 10 or above), -1 on error.
 // mtest writes its report there, so an example that closes fd 1 does not take the report with it.
 void Dup(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  int fd = info.Length() > 0 && info[0]->IsNumber() ? static_cast<int>(info[0].As<v8::Number>()->Value()) : -1;
-  info.GetReturnValue().Set(fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 10));
+  int64_t fd = 0;
+  if (!IntegerArg(info, 0, "dup(fd): fd", 0, INT32_MAX, &fd)) return;
+  info.GetReturnValue().Set(fcntl(static_cast<int>(fd), F_DUPFD_CLOEXEC, 10));
 }
 
 // becomeSubreaper(): orphaned descendants are re-parented to this process instead of init, so that the
@@ -311,11 +340,20 @@ void BecomeSubreaper(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetReturnValue().Set(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
 }
 
+// umask(mask): set the process's file mode creation mask from any thread (Node allows it on the main thread
+// only); returns the one before. The watchdog thread sets mtest's own before it writes the report.
+void SetUmask(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  int64_t mask = 0;
+  if (!IntegerArg(info, 0, "umask(mask): mask", 0, 0777, &mask)) return;
+  info.GetReturnValue().Set(static_cast<int>(umask(static_cast<mode_t>(mask))));
+}
+
 // exitNow(code): end the process at once with that status, from any thread (no atexit handlers: they could
 // wait for the stuck main thread).
 void ExitNow(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  int code = info.Length() > 0 && info[0]->IsNumber() ? static_cast<int>(info[0].As<v8::Number>()->Value()) : 1;
-  _exit(code);
+  int64_t code = 0;
+  if (!IntegerArg(info, 0, "exitNow(code): code", 0, 255, &code)) return;
+  _exit(static_cast<int>(code));
 }
 
 }  // namespace
@@ -328,7 +366,7 @@ NODE_MODULE_INIT(/* exports, module, context */) {
     v8::FunctionCallback fn;
   } functions[] = {{"call", Call}, {"interrupt", Interrupt}, {"dieWithParent", DieWithParent}, {"watchSignals", WatchSignals},
                    {"signalCount", SignalCount}, {"spawnCapture", SpawnCapture}, {"dup", Dup}, {"becomeSubreaper", BecomeSubreaper},
-                   {"exitNow", ExitNow}, {"watchCrashes", WatchCrashes}, {"unwatchCrashes", UnwatchCrashes}, {"crashed", Crashed}};
+                   {"exitNow", ExitNow}, {"umask", SetUmask}, {"watchCrashes", WatchCrashes}, {"unwatchCrashes", UnwatchCrashes}, {"crashed", Crashed}};
   for (const auto& f : functions) {
     exports->Set(context, v8::String::NewFromUtf8(isolate, f.name).ToLocalChecked(), v8::FunctionTemplate::New(isolate, f.fn)->GetFunction(context).ToLocalChecked()).Check();
   }

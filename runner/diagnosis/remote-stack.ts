@@ -5,11 +5,16 @@
 // promise job, Atomics.wait) and never while it is inside native code: then the caller falls back to the native stack.
 import { formatCallFrames, type CallFrame } from './js-stack.js';
 
-const LISTENING = /Debugger listening on (ws:\/\/\S+)/;
+const LISTENING = /Debugger listening on (ws:\/\/\S+)/g;
 
-/** The inspector's URL in what the worker printed, if it is there. */
+/**
+ * The inspector's URL in what the worker printed, if it is there: the last one (an example may have opened
+ * and closed an inspector of its own before; each opening prints a new URL).
+ */
 export function inspectorUrlIn(output: string): string | undefined {
-  return LISTENING.exec(output)?.[1];
+  let url: string | undefined;
+  for (const match of output.matchAll(LISTENING)) url = match[1];
+  return url;
 }
 
 /** What Node's inspector prints when the parent opens it and connects: ours, not the example's. */
@@ -26,8 +31,10 @@ export function withoutInspectorBanner(output: string): string {
 }
 
 /**
- * Signal `pid`, wait for its inspector (`url()` reads the worker's output as it comes), pause the main
- * thread, read its call frames. Undefined when nothing answered within `timeoutMs`.
+ * Signal `pid`, wait for its inspector (`url()` reads the worker's output as it comes: the latest URL it
+ * printed), pause the main thread, read its call frames. A URL that refuses the connection is one the
+ * example's own inspector.open() printed before it closed it again: the next URL is waited for. Undefined
+ * when nothing answered within `timeoutMs`.
  */
 export async function remoteStack(pid: number, url: () => string | undefined, timeoutMs: number): Promise<string | undefined> {
   const deadline = Date.now() + timeoutMs;
@@ -37,14 +44,23 @@ export async function remoteStack(pid: number, url: () => string | undefined, ti
   } catch {
     return undefined;
   }
-  let address: string | undefined;
-  while (!(address = url())) {
-    if (Date.now() >= deadline) return undefined;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+  let refused: string | undefined;
+  while (Date.now() < deadline) {
+    const address = url();
+    if (!address || address === refused) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      continue;
+    }
+    const WebSocket = await loadWebSocket();
+    const answer = await pauseAndRead(new WebSocket(address, { perMessageDeflate: false }), deadline);
+    if (answer !== REFUSED) return answer;
+    refused = address;
   }
-  const WebSocket = await loadWebSocket();
-  return pauseAndRead(new WebSocket(address, { perMessageDeflate: false }), deadline);
+  return undefined;
 }
+
+/** The inspector at that URL is not there (closed since it printed it). */
+const REFUSED = Symbol('refused');
 
 let webSocket: Promise<typeof import('ws').WebSocket> | undefined;
 
@@ -56,13 +72,14 @@ export function loadWebSocket(): Promise<typeof import('ws').WebSocket> {
   return (webSocket ??= import('ws').then((ws) => ws.default));
 }
 
-function pauseAndRead(ws: import('ws').WebSocket, deadline: number): Promise<string | undefined> {
+function pauseAndRead(ws: import('ws').WebSocket, deadline: number): Promise<string | undefined | typeof REFUSED> {
   return new Promise((resolve) => {
+    let opened = false;
     // Call frames name their script by id; Debugger.enable announces every script with its URL first.
     const urls = new Map<string, string>();
     let settled = false;
     let id = 0;
-    const finish = (stack: string | undefined): void => {
+    const finish = (stack: string | undefined | typeof REFUSED): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -72,6 +89,7 @@ function pauseAndRead(ws: import('ws').WebSocket, deadline: number): Promise<str
     const timer = setTimeout(() => finish(undefined), Math.max(0, deadline - Date.now()));
     const send = (method: string): void => ws.send(JSON.stringify({ id: ++id, method, params: {} }));
     ws.on('open', () => {
+      opened = true;
       send('Debugger.enable');
       send('Debugger.pause');
     });
@@ -85,7 +103,7 @@ function pauseAndRead(ws: import('ws').WebSocket, deadline: number): Promise<str
       if (message.method === 'Debugger.scriptParsed' && message.params?.url) urls.set(message.params.scriptId!, message.params.url);
       else if (message.method === 'Debugger.paused') finish(formatCallFrames(message.params?.callFrames ?? [], urls));
     });
-    ws.on('error', () => finish(undefined));
-    ws.on('close', () => finish(undefined));
+    ws.on('error', () => finish(opened ? undefined : REFUSED));
+    ws.on('close', () => finish(opened ? undefined : REFUSED));
   });
 }

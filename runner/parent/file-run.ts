@@ -8,7 +8,7 @@ import { notRun, type Example, type ExampleResult, type SourceFile } from '../..
 import { inNativeCode, isIdle, nativeStack } from '../diagnosis/native-stack.js';
 import { formatProcessTree } from '../diagnosis/process-tree.js';
 import { loadWebSocket } from '../diagnosis/remote-stack.js';
-import { OUTPUT_LIMIT, crashMessage, fileTimeoutMessage, interruptedMessage, memoryMessage, outputMessage, timeoutMessage, whereText } from '../../src/incidents.js';
+import { OUTPUT_LIMIT, crashMessage, fileTimeoutMessage, interruptedMessage, memoryMessage, outputMessage, protocolMessage, timeoutMessage, whereText } from '../../src/incidents.js';
 import { MB } from '../memory.js';
 import type { RunnerOptions } from '../options.js';
 import type { ResultRecord } from '../protocol.js';
@@ -82,6 +82,7 @@ export class FileRun {
     this.handle.onResult = (record) => {
       if (record.t !== 'ready' && record.seq === this.seq) this.onResult(record);
     };
+    this.handle.onBroken = (what) => void this.protocolBroken(what);
     const memlimit = this.options.memlimit > 0 ? this.options.memlimit * MB : 0;
     this.seq = this.handle.run(this.file, this.options);
     void this.handle.exited.then((exit) => this.onExit(exit));
@@ -119,6 +120,8 @@ export class FileRun {
         this.events.warning(this.file, record.message, record.i);
         break;
       case 'done':
+        // A pipe closed during the file: its incident (exit or broken protocol) is on its way.
+        if (this.handle.pipeLost) return;
         this.finish(record.retire ? 'left-running' : 'done');
         break;
       case 'error':
@@ -321,6 +324,28 @@ export class FileRun {
     };
     this.failCurrent('crash', message);
     this.events.incident(this.file, incident);
+    this.closeFile('crash');
+  }
+
+  /**
+   * The worker broke the protocol (see WorkerHandle.onBroken), which its handle kills it for: an incident
+   * of this file, at the example that was running, reported at once (not when a limit passes).
+   */
+  private async protocolBroken(what: string): Promise<void> {
+    if (this.sealed) return;
+    this.seal();
+    const message = protocolMessage(what, this.where());
+    const running = this.current;
+    const incident: Incident = {
+      kind: 'crash',
+      index: running?.index,
+      message,
+      elapsed: running ? (Date.now() - running.startedAt) / 1000 : undefined,
+      output: this.handle.output.text() || undefined,
+    };
+    this.failCurrent('crash', message);
+    this.events.incident(this.file, incident);
+    await this.handle.kill();
     this.closeFile('crash');
   }
 

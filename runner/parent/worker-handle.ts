@@ -1,24 +1,29 @@
-// One worker process as the pool sees it: forked with its record log (also its stdout and stderr) and a
-// doorbell pipe; its records and raw output decoded in order as the log is read, the tail of that output
-// kept, its JavaScript stack taken on demand (inspector), and its end observed — after the log has been
-// read to its end, so a result written just before a crash is never lost.
+// One worker process as the pool sees it: started with its record log (also its stdout and stderr), a
+// command pipe and a doorbell pipe; its records (those with its key) and raw output decoded in order as the
+// log is read, the tail of that output kept, its JavaScript stack taken on demand (inspector), and its end
+// observed — after the log has been read to its end, so a result written just before a crash is never
+// lost. A record that is not valid, anything written back into the command pipe, or a pipe that closes
+// while the worker lives is reported at once (onBroken): the worker is no longer to be trusted.
 import type { SourceFile } from '../../src/model.js';
 import type { RunnerOptions } from '../options.js';
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { WorkerStartError } from '../errors.js';
 import { deferExtraCaCerts } from '../extra-ca.js';
-import { killTree } from '../kill.js';
+import { isAlive, killTree } from '../kill.js';
 import { OutputTail } from './output-tail.js';
 import { RssReader } from '../memory.js';
 import { inspectorUrlIn, mayHoldInspectorBanner, remoteStack, withoutInspectorBanner } from '../diagnosis/remote-stack.js';
 import {
   RecordDecoder,
+  COMMAND_FD,
   DOORBELL_FD,
+  recordMark,
   POLL_MS,
   NAME_BLAS_ENV,
   PRELUDE_ENV,
@@ -57,9 +62,29 @@ export interface WorkerExit {
   signal: NodeJS.Signals | null;
 }
 
+/**
+ * How long a pipe may have been closed before the worker's exit is seen: a process that exits closes its
+ * descriptors a moment before it becomes a zombie. Still alive after that, it closed the pipe itself.
+ */
+const PIPE_CLOSED_GRACE_MS = 200;
+
 /** How long to wait, after the worker exits, for its pipes to deliver what it wrote (they close at once
  * unless a process it started still holds them open). */
 const DRAIN_MS = 150;
+
+/** The key that makes a worker's records its own: 128 random bits as 32 hex digits. */
+export function newRecordKey(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/**
+ * Node flags of every worker. The inspector opens only on SIGUSR1 (when a stack is wanted), on a free
+ * loopback port. One V8 helper thread instead of Node's 4 (as bin/mtest.js gives mtest itself): with fewer
+ * optimising compiles at once a process holds less memory (largest process of a -p 2 run 63 -> 60 MiB), at
+ * the same CPU and wall time on small examples and on heavy (8 and 4 runs interleaved). Workers already
+ * take every core between them.
+ */
+const WORKER_NODE_FLAGS = ['--inspect-port=127.0.0.1:0', '--v8-pool-size=1'];
 
 /** One read of a log takes at most this much; shared, since what is decoded from it is copied out. */
 const READ_CHUNK = 1 << 20;
@@ -97,9 +122,22 @@ export class WorkerHandle {
   /** Resolves once the worker has exited and its pipes are drained. */
   readonly exited: Promise<WorkerExit>;
   exit?: WorkerExit;
-  /** Last startup or IPC error. */
+  /** Last startup or command pipe error. */
   error?: Error;
   onResult: (record: ResultRecord) => void = () => {};
+  /**
+   * The worker broke the protocol (a record that is not valid, a write into its command pipe, a pipe it
+   * closed while alive): `what` says how. The handle kills the worker after calling this.
+   */
+  onBroken: (what: string) => void = () => {};
+  /** Why the worker broke the protocol, once it has. */
+  broken?: string;
+  /**
+   * A pipe of the worker's that closed (it is exiting, or it broke the protocol: which one is known
+   * PIPE_CLOSED_GRACE_MS later, through `exited` or onBroken). A file that ends meanwhile waits for that.
+   */
+  pipeLost?: string;
+  private readonly commands: Writable | null;
   private readonly memory: RssReader;
   /** Where the worker's inspector listens, once it has been asked to open it (SIGUSR1). */
   private inspectorUrl?: string;
@@ -111,8 +149,8 @@ export class WorkerHandle {
   private readonly decoder: RecordDecoder;
   private readonly poll: NodeJS.Timeout;
   /**
-   * The worker has attached its IPC listener (a command sent earlier could be dropped) and loaded its
-   * prelude; with the engine's BLAS when the prelude holds the engine (undefined too for a dead worker).
+   * The worker has read its key from the command pipe and loaded its prelude; with the engine's BLAS
+   * when the prelude holds the engine (undefined too for a dead worker).
    */
   readonly ready: Promise<WorkerReady | undefined>;
   private markReady!: (ready?: WorkerReady) => void;
@@ -126,7 +164,7 @@ export class WorkerHandle {
     const log = openLog();
     this.logFd = log.readFd;
     try {
-      this.child = fork(modulePath, [], {
+      this.child = spawnProcess(process.execPath, [...WORKER_NODE_FLAGS, ...(spawn.execArgv ?? []), modulePath], {
         // Only the thread counts are set; everything else (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE…) passes through.
         env: deferExtraCaCerts({
           ...process.env,
@@ -137,32 +175,40 @@ export class WorkerHandle {
           ...(spawn.nameBlas ? { [NAME_BLAS_ENV]: '1' } : {}),
           ...spawn.env,
         }),
-        // The inspector opens only on SIGUSR1 (when a stack is wanted), on a free loopback port. One V8
-        // helper thread instead of Node's 4 (as bin/mtest.js gives mtest itself): with fewer optimising
-        // compiles at once a process holds less memory (largest process of a -p 2 run 63 -> 60 MiB), at
-        // the same CPU and wall time on small examples and on heavy (8 and 4 runs interleaved). Workers
-        // already take every core between them.
-        execArgv: ['--inspect-port=127.0.0.1:0', '--v8-pool-size=1', ...(spawn.execArgv ?? [])],
         stdio: workerStdio(log.appendFd),
         // Its own process group: a terminal Ctrl-C reaches mtest only (which then stops every worker), and
         // killing the group also reaches what the worker started, even after the worker itself has died.
         detached: true,
-        serialization: 'json',
       });
     } finally {
       fs.closeSync(log.appendFd);
     }
     this.pid = this.child.pid ?? -1;
     this.memory = new RssReader(this.pid);
+    const key = newRecordKey();
     this.decoder = new RecordDecoder(
       (r) => {
+        if (this.broken) return; // nothing it says is trusted any more
         if (r.t === 'ready') this.markReady({ blas: r.blas, preludeError: r.preludeError });
         else this.onResult(r);
       },
       (bytes) => this.outputArrived(bytes),
+      (text) => this.breaks(`it wrote a record mtest cannot read: ${JSON.stringify(text.slice(0, 200))}`, true),
+      recordMark(key),
     );
-    const doorbell = (this.child.stdio as unknown as (Readable | null)[])[DOORBELL_FD];
+    const pipes = this.child.stdio as unknown as (Readable | null)[];
+    const doorbell = pipes[DOORBELL_FD];
     doorbell?.on('data', () => this.readLog());
+    doorbell?.on('end', () => this.pipeClosed('its doorbell pipe (descriptor 4)'));
+    const commands = pipes[COMMAND_FD] as (Readable & Writable) | null;
+    this.commands = commands;
+    // The worker only reads this pipe: whatever comes back was written by an example.
+    commands?.on('data', (bytes: Buffer) => this.breaks(`something in it wrote into mtest's command pipe (descriptor 3): ${JSON.stringify(bytes.toString('utf8', 0, 200))}`));
+    commands?.on('end', () => this.pipeClosed("mtest's command pipe (descriptor 3)"));
+    commands?.on('error', (error) => {
+      this.error = error;
+    });
+    commands?.write(JSON.stringify({ t: 'key', key } satisfies WorkerCommand) + '\n');
     // The clocks, the status line and the trace see a busy worker's progress this often; the doorbell
     // brings the end of a file at once.
     this.poll = setInterval(() => this.readLog(), POLL_MS);
@@ -207,6 +253,30 @@ export class WorkerHandle {
     });
   }
 
+  /** The worker closed one of its pipes; unless it is exiting (it is then not alive a moment later), it broke. */
+  private pipeClosed(which: string): void {
+    if (this.exit || this.killing) return;
+    this.pipeLost = which;
+    setTimeout(() => {
+      if (this.exit || this.killing || this.hasExited || !isAlive(this.pid)) return;
+      this.breaks(`it closed ${which}`);
+    }, PIPE_CLOSED_GRACE_MS);
+  }
+
+  /** The worker broke the protocol: say so once, then kill it (a file running on it reports the incident). */
+  private breaks(what: string, inDecoder = false): void {
+    if (this.broken || this.exit) return;
+    // What it logged before counts (which example was running); what it logs after does not.
+    if (!inDecoder) this.readLog();
+    if (this.broken) return;
+    this.broken = what;
+    // Not from inside the decoder (a bad record is found while the log is being read).
+    setImmediate(() => {
+      this.onBroken(what);
+      void this.kill();
+    });
+  }
+
   /**
    * The main thread's JavaScript stack, through the inspector; undefined when it does not answer within
    * `timeoutMs` (the thread is inside native code) or the worker is gone.
@@ -223,7 +293,8 @@ export class WorkerHandle {
   private outputArrived(bytes: Buffer): void {
     if (mayHoldInspectorBanner(bytes)) {
       const text = bytes.toString('utf8');
-      this.inspectorUrl ??= inspectorUrlIn(text);
+      // The latest: an example may have opened (and closed) an inspector of its own before.
+      this.inspectorUrl = inspectorUrlIn(text) ?? this.inspectorUrl;
       const rest = withoutInspectorBanner(text);
       if (rest) this.output.push(Buffer.from(rest));
       return;
@@ -309,17 +380,16 @@ export class WorkerHandle {
 
   private send(command: WorkerCommand): void {
     void this.ready.then(() => {
-      if (!this.child.connected) return; // it died; its exit reports why
-      this.child.send(command, (error) => {
-        if (error) this.error = error;
-      });
+      const pipe = this.commands;
+      if (!pipe || pipe.destroyed || !pipe.writable || this.exit) return; // it died or broke; that is reported
+      pipe.write(JSON.stringify(command) + '\n');
     });
   }
 }
 
 // Never let mtest exit leaving a worker behind (whatever the exit path): one listener for all of them.
 // A worker whose pool was SIGKILLed dies with it: PR_SET_PDEATHSIG through the guard addon (an idle one
-// also ends on 'disconnect').
+// also ends when its command pipe does).
 const live = new Set<WorkerHandle>();
 process.on('exit', () => {
   for (const handle of live) {

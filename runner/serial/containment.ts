@@ -4,6 +4,8 @@
 // fails with that error), and stray exceptions and rejections become warnings about the example that
 // was running, and the run goes on.
 
+import { describeError } from '../../src/display.js';
+
 export class ProcessExitCalled extends Error {
   constructor(readonly code: number | string | null | undefined) {
     super(`process.exit(${code ?? ''}) called by an example; under --serial mtest's own process goes on`);
@@ -19,11 +21,11 @@ export class SerialContainment {
 
   private readonly uncaught = (error: unknown): void => {
     if (error instanceof ProcessExitCalled) return this.onStray(error.message);
-    this.onStray(`Uncaught exception in a callback: ${describe(error)}`);
+    this.onStray(`Uncaught exception in a callback: ${describeError(error)}`);
   };
 
   private readonly rejected = (reason: unknown): void => {
-    this.onStray(`Unhandled promise rejection: ${describe(reason)}`);
+    this.onStray(`Unhandled promise rejection: ${describeError(reason)}`);
   };
 
   install(): void {
@@ -50,7 +52,4 @@ export class SerialContainment {
   }
 }
 
-function describe(value: unknown): string {
-  if (value instanceof Error) return `${value.name}: ${value.message}`;
-  return String(value);
-}
+

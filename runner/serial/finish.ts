@@ -9,6 +9,7 @@ import { countExamples, notRun, type ExampleResult } from '../../src/model.js';
 import { ReportWriter, type Output } from '../../src/report/output.js';
 import { RunReport, type ReportPlan } from '../../src/report/run-report.js';
 import { readJournal } from './journal.js';
+import { processAddon } from '../process-addon.js';
 import { saveWorkers, WorkerHistory } from '../../src/bisect/record.js';
 import type { RunnerOptions } from '../options.js';
 import { Baseline } from '../../src/schedule/baseline.js';
@@ -16,9 +17,9 @@ import { statsProblem, storeStats } from '../../src/schedule/stats.js';
 
 /**
  * The report's plan without the files (the journal holds them), with the run's options and working
- * directory for the record `mtest bisect` reads.
+ * directory for the record `mtest bisect` reads, and mtest's own umask (an example may have changed it).
  */
-export type FinishPlan = Omit<ReportPlan, 'files'> & { runner: RunnerOptions; cwd: string };
+export type FinishPlan = Omit<ReportPlan, 'files'> & { runner: RunnerOptions; cwd: string; umask: number };
 
 /** Why the run ends here, as an incident of the file that was running (`index`: the running example). */
 export interface Ending {
@@ -31,6 +32,8 @@ export interface Ending {
 
 /** Write the rest of the report from the journal; returns the run's exit bits. */
 export function finishFromJournal(journal: SharedArrayBuffer, plan: FinishPlan, ending: Ending): number {
+  // The report's files are written with mtest's umask, not one the stuck example set (from this thread too).
+  processAddon()?.umask(plan.umask);
   const stdout = new ReportWriter(plan.fds.out);
   const stderr = new ReportWriter(plan.fds.err);
   let muted = true;

@@ -4,9 +4,10 @@
 // native code past its limit, over its memory limit, interrupted while stuck, or idle with mtest's own
 // promises never settling — the journal is replayed into a fresh report that then carries the run to its
 // end (runner/serial/finish.ts), from the watchdog thread or from the main thread's last event.
+import { Buffer } from 'node:buffer';
 import type { FileSummary, Incident, RunEvents } from '../../src/events.js';
 import type { ExampleResult, SourceFile } from '../../src/model.js';
-import { encodeRecord, RecordDecoder, RECORD_MARK, type ResultRecord } from '../protocol.js';
+import { encodeRecord, isCount, isObject, isResultRecord, RecordDecoder, RECORD_MARK, type ResultRecord } from '../protocol.js';
 
 /** Bytes before the records: the committed length (Int32), then padding. */
 const HEADER = 8;
@@ -104,11 +105,21 @@ export interface JournalContents {
   replay(events: RunEvents): OpenFile | undefined;
 }
 
+/** A record of the worker protocol, or one of the journal's own kinds. */
+function isJournalEntry(value: unknown): boolean {
+  if (isResultRecord(value)) return true;
+  if (!isObject(value)) return false;
+  if (value.t === 'files') return Array.isArray(value.files);
+  return (value.t === 'fileStart' || value.t === 'incident' || value.t === 'fileEnd') && isCount(value.f);
+}
+
 /** Read what the journal holds now. */
 export function readJournal(buffer: SharedArrayBuffer): JournalContents {
   const length = Atomics.load(new Int32Array(buffer, 0, 1), 0);
   const records: (ResultRecord | JournalRecord)[] = [];
-  new RecordDecoder((record) => records.push(record as ResultRecord | JournalRecord)).push(Buffer.from(buffer, HEADER, Math.max(0, length - HEADER)));
+  new RecordDecoder((record) => records.push(record as ResultRecord | JournalRecord), undefined, undefined, RECORD_MARK, isJournalEntry).push(
+    Buffer.from(buffer, HEADER, Math.max(0, length - HEADER)),
+  );
   const first = records[0];
   const files = first?.t === 'files' ? first.files : [];
   const replay = (events: RunEvents): OpenFile | undefined => {

@@ -22,7 +22,7 @@ import { openRepl } from './debug-repl.js';
 import type { FinishPlan } from './finish.js';
 import { AddonGuard, syncGuard } from './interrupt.js';
 import { Journal } from './journal.js';
-import { LeftoverTracker } from '../leftovers.js';
+import { LeftoverTracker, removeOwnListener } from '../leftovers.js';
 import { Watchdog } from './watchdog.js';
 
 export interface SerialControl {
@@ -37,7 +37,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
   // watchdog thread then finishes the report instead of the process vanishing without one.
   addon?.watchCrashes();
   const journal = new Journal(files);
-  const finishPlan: FinishPlan | undefined = plan && { options: plan.options, identity: plan.identity, inputErrors: plan.inputErrors, fds: plan.fds, statsPath: plan.statsPath, runner: options, cwd: process.cwd() };
+  const finishPlan: FinishPlan | undefined = plan && { options: plan.options, identity: plan.identity, inputErrors: plan.inputErrors, fds: plan.fds, statsPath: plan.statsPath, runner: options, cwd: process.cwd(), umask: process.umask() };
   const reported = new EventFanout([journal, events]);
   const hooks: ExecuteHooks = {};
   const guard = options.debug ? undefined : syncGuard();
@@ -100,8 +100,10 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
       index: running.index,
       message: `The process went idle ${whereText(line, undefined)}: it awaits something that can never happen`,
     };
-    process.removeListener('beforeExit', onBeforeExit);
+    removeOwnListener('beforeExit', onBeforeExit);
     void import('./finish.js').then(({ finishFromJournal }) => {
+      // mtest's own umask and directory for the report, and no example's 'exit' listener on the way out.
+      leftovers.restoreProcess();
       const bits = finishFromJournal(journal.buffer, finishPlan, { incident });
       killTreeNow(process.pid, false);
       containment.exit(bits);

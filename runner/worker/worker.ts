@@ -1,11 +1,13 @@
-// A worker process (forked by WorkerPool). It runs one file at a time when told to over IPC, and announces
-// every example in its record log *before* running it and reports it right after. It never decides its own
-// fate: the parent watches the clock and memory, takes its stacks (inspector, eu-stack or gdb) and kills it.
+// A worker process (started by WorkerPool). It runs one file at a time when told to on its command pipe,
+// and announces every example in its record log *before* running it and reports it right after. It never
+// decides its own fate: the parent watches the clock and memory, takes its stacks (inspector, eu-stack or gdb) and kills it.
 import { restoreExtraCaCerts } from '../extra-ca.js';
+import { describeError } from '../../src/display.js';
 import { executeFile } from '../../src/execute/index.js';
 import type { ExampleResult } from '../../src/model.js';
 import { isBuiltinEngine, loadPrelude } from '../../src/execute/modules.js';
-import { DOORBELL_FD, LOG_FD, NAME_BLAS_ENV, PRELUDE_ENV, type BlasInfo, type WorkerCommand } from '../protocol.js';
+import net from 'node:net';
+import { COMMAND_FD, DOORBELL_FD, LOG_FD, NAME_BLAS_ENV, PRELUDE_ENV, recordMark, type BlasInfo, type WorkerCommand } from '../protocol.js';
 import { RecordWriter } from './record-writer.js';
 import { processAddon } from '../process-addon.js';
 import { LeftoverTracker } from '../leftovers.js';
@@ -15,8 +17,10 @@ type RunCommand = Extract<WorkerCommand, { t: 'run' }>;
 restoreExtraCaCerts();
 
 const log = new RecordWriter(LOG_FD, DOORBELL_FD);
+// Opened before the leftover tracker notes the handles that are mtest's own.
+const commands = new net.Socket({ fd: COMMAND_FD, readable: true, writable: false });
 // A worker whose pool was killed outright must not linger, even stuck in native code: the kernel ends it.
-// (Without the guard addon, 'disconnect' below still ends an idle one.)
+// (Without the guard addon, the end of the command pipe below still ends an idle one.)
 processAddon()?.dieWithParent(process.ppid);
 // Orphans of what examples start are re-parented here, so a timeout's kill of this tree reaches them.
 processAddon()?.becomeSubreaper();
@@ -29,7 +33,7 @@ process.on('uncaughtException', (error, origin) => {
   // Should the executor ever handle these itself (attributing them to the running example), let it.
   if (process.listenerCount('uncaughtException') > 1) return;
   const what = origin === 'unhandledRejection' ? 'Unhandled promise rejection' : 'Uncaught exception in a callback';
-  const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  const text = describeError(error, true);
   log.ring({ t: 'fatal', seq: runningSeq, message: `${what}: ${text}` });
   process.exit(70);
 });
@@ -38,8 +42,6 @@ process.on('exit', () => log.flush());
 // The pool runs workers in their own process group, so a terminal Ctrl-C does not reach them; should a
 // SIGINT arrive anyway, the pool (not the worker) decides what happens.
 process.on('SIGINT', () => {});
-// The pool went away: nothing will read our results.
-process.on('disconnect', () => process.exit(0));
 
 async function runFile(command: RunCommand): Promise<void> {
   const seq = command.seq;
@@ -67,19 +69,36 @@ async function runFile(command: RunCommand): Promise<void> {
     }
     log.ring(retire ? { t: 'done', seq, retire } : { t: 'done', seq });
   } catch (error) {
-    log.ring({ t: 'error', seq, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    log.ring({ t: 'error', seq, message: describeError(error, true) });
   }
 }
 
-// Commands are handled one after another: a worker runs one file at a time.
+// Commands are handled one after another: a worker runs one file at a time. The first line is the key
+// its records carry; nothing is written before it has arrived.
 let queue = Promise.resolve();
-process.on('message', (command: WorkerCommand) => {
-  if (command.t === 'exit') {
-    queue = queue.then(() => process.exit(0));
-    return;
-  }
-  queue = queue.then(() => runFile(command));
+let keyed!: () => void;
+const keyArrived = new Promise<void>((resolve) => (keyed = resolve));
+let partial = '';
+commands.setEncoding('utf8');
+commands.on('data', (chunk: string) => {
+  const lines = (partial + chunk).split('\n');
+  partial = lines.pop()!;
+  for (const line of lines) if (line) handle(JSON.parse(line) as WorkerCommand);
 });
+// The pool went away: nothing will read our results.
+commands.on('end', () => process.exit(0));
+commands.on('error', () => process.exit(0));
+
+function handle(command: WorkerCommand): void {
+  if (command.t === 'key') {
+    log.setMark(recordMark(command.key));
+    keyed();
+  } else if (command.t === 'exit') {
+    queue = queue.then(() => process.exit(0));
+  } else {
+    queue = queue.then(() => runFile(command));
+  }
+}
 
 /**
  * Load the prelude the pool named (PRELUDE_ENV) while the parent is still finding and parsing files, and,
@@ -111,4 +130,4 @@ function engineBlas(exports: Record<string, unknown>): BlasInfo | undefined {
   }
 }
 
-void preload().then((loaded) => log.ring({ t: 'ready', pid: process.pid, ...loaded }));
+void Promise.all([preload(), keyArrived]).then(([loaded]) => log.ring({ t: 'ready', pid: process.pid, ...loaded }));

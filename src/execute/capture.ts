@@ -6,6 +6,7 @@
 // capture and the run used to fail with "Invalid string length") nor land whole in the report. Past
 // KEEP characters only the head and the tail are kept, with how much was left out between them; past
 // OUTPUT_LIMIT every further write throws, which stops the example at the output limit.
+import { Buffer } from 'node:buffer';
 import { leftOut } from '../display.js';
 import { OUTPUT_LIMIT } from '../incidents.js';
 

@@ -76,7 +76,14 @@ export function evaluate(fn: ExampleFunction, compiled: CompiledExample, namespa
   // Before mtest runs any code of its own (isThenable included).
   const repaired = repairRealm();
   if (value === INTERRUPTED) return evaluation(compiled, undefined, 'timedOut', repaired);
-  if (isThenable(value)) return settle(value, compiled, ctx.limitMs, repaired);
+  let thenable: boolean;
+  try {
+    thenable = isThenable(value);
+  } catch (err) {
+    // A `then` getter that throws: what awaiting the value would have thrown.
+    return evaluation(compiled, err, 'threw', repaired);
+  }
+  if (thenable) return settle(value as PromiseLike<unknown>, compiled, ctx.limitMs, repaired);
   return evaluation(compiled, value, 'returned', repaired);
 }
 
@@ -93,12 +100,23 @@ function joined(a: string[] | undefined, b: string[] | undefined): string[] | un
   return a && b ? [...a, ...b] : (a ?? b);
 }
 
-/** Stop capturing; the output, then the displayed value or the exception. */
+/**
+ * Stop capturing; the output, then the displayed value or the exception. A value whose display throws
+ * (a throwing `inspect.custom`, a Proxy whose traps throw) is the example's exception, as a failing repr
+ * is in Python's doctest: the example fails with it and the run goes on.
+ */
 function evaluation(compiled: CompiledExample, value: unknown, how: 'returned' | 'threw' | 'timedOut', warnings: string[] | undefined): Evaluation {
   const output = withNewline(capture.stop());
   let got = output;
+  if (how === 'returned' && compiled.returnsValue && value !== undefined) {
+    try {
+      got += displayValue(value) + '\n';
+    } catch (err) {
+      how = 'threw';
+      value = err;
+    }
+  }
   if (how === 'threw') got += displayThrown(value) + '\n';
-  else if (how === 'returned' && compiled.returnsValue && value !== undefined) got += displayValue(value) + '\n';
   const result: Evaluation = { got: bounded(got, KEEP), threw: how === 'threw', timedOut: how === 'timedOut', output };
   if (how === 'threw' || compiled.returnsValue) result.value = value;
   if (warnings) result.warnings = warnings;

@@ -1,9 +1,9 @@
 // Examples share the realm with mtest's own code (so that `instanceof` works as in a normal module). A few
 // changes to that realm break mtest itself rather than the example: a `then` on Object.prototype turns
 // every object mtest resolves a promise with into a thenable that never settles (the run stopped without a
-// report), a deleted `globalThis.process` makes mtest's next line throw. Right after every example's code
-// returns, before mtest runs anything of its own, those few are put back and the example is told so in a
-// warning. Everything else an example does to the realm (fake timers, a patched console) is its own.
+// report), a deleted `globalThis.process` or `globalThis.Buffer` makes mtest's next line throw (or a
+// library's that mtest loads later). Right after every example's code returns, before mtest runs anything
+// of its own, those few are put back and the example is told so in a warning. Everything else an example does to the realm (fake timers, a patched console) is its own.
 
 // Taken when this module loads, before any example runs.
 const getOwn = Reflect.getOwnPropertyDescriptor;
@@ -12,7 +12,7 @@ const remove = Reflect.deleteProperty;
 const realGlobal = globalThis;
 
 /** Globals mtest's own code cannot do without. */
-const GLOBALS = ['process', 'Promise', 'JSON', 'Reflect', 'Object', 'Array', 'Symbol', 'Error'] as const;
+const GLOBALS = ['process', 'Promise', 'JSON', 'Reflect', 'Object', 'Array', 'Symbol', 'Error', 'Buffer'] as const;
 const global = realGlobal as unknown as Record<string, unknown>;
 const savedDescriptors = GLOBALS.map((name) => getOwn(realGlobal, name));
 const savedValues = GLOBALS.map((name) => global[name]);
@@ -40,6 +40,7 @@ export function repairRealm(): string[] | undefined {
     realGlobal.Array === savedValues[5] &&
     realGlobal.Symbol === savedValues[6] &&
     realGlobal.Error === savedValues[7] &&
+    (realGlobal as { Buffer?: unknown }).Buffer === savedValues[8] &&
     !hasOwn(NO_THEN[0], 'then') &&
     !hasOwn(NO_THEN[1], 'then') &&
     !hasOwn(NO_THEN[2], 'then') &&

@@ -3,6 +3,7 @@
 // take, and process.exit drops the queue (a slow reader got 64–128 KB of a 134 KB listing); a process whose
 // main thread is stuck never writes its queue at all. A full non-blocking pipe is waited for, a reader that
 // went away (EPIPE) ends the writing but never the run, and its exit status stays the run's own.
+import { Buffer } from 'node:buffer';
 import { writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 

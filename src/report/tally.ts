@@ -95,7 +95,9 @@ function shortReason(incident: Incident): string {
     case 'memory':
       return incident.message.split(':')[0]; // Memory limit exceeded, Output limit exceeded
     case 'crash':
-      return incident.signal ? `Killed by ${incident.signal}` : `Exited with code ${incident.exitCode ?? '?'}`;
+      if (incident.signal) return `Killed by ${incident.signal}`;
+      // A worker killed for breaking the protocol: what it did, not how it ended.
+      return incident.exitCode === undefined ? incident.message.split(':')[0] : `Exited with code ${incident.exitCode}`;
     default:
       return incident.kind;
   }
