@@ -120,9 +120,14 @@ export class FileRun {
         this.events.warning(this.file, record.message, record.i);
         break;
       case 'done':
-        // A pipe closed during the file: its incident (exit or broken protocol) is on its way.
+        // A pipe closed during the file: its incident (exit or broken protocol) is on its way. Bytes the file
+        // wrote into the command pipe may be read in this same turn of the event loop, after its log: the
+        // file ends on the next turn, unless they broke the protocol, which is then this file's incident.
         if (this.handle.pipeLost) return;
-        this.finish(record.retire ? 'left-running' : 'done');
+        setImmediate(() => {
+          if (this.handle.pipeLost || this.handle.broken) return;
+          this.finish(record.retire ? 'left-running' : 'done');
+        });
         break;
       case 'error':
         this.failFile(record.message);

@@ -146,9 +146,9 @@ async function runTests(
   const files = plan.files;
 
   const identity: RunIdentity = { id: runId(), randomSeed: options.randomSeed, startedAt };
-  // Absolute from the start: an example under --serial may change the working directory before they are written.
+  // Written from `cwd` (base): an example under --serial may change the working directory before they are.
   const reportOptions: ReportOptions = {
-    json: cli.json && resolve(cwd, cli.json), junit: cli.junit && resolve(cwd, cli.junit), format: cli.format, colour: colourWanted(io),
+    json: cli.json, junit: cli.junit, base: resolve(cwd), format: cli.format, colour: colourWanted(io),
     baseline: cli.baseline && resolve(cwd, cli.baseline), shard: plan.shard, order: plan.order, command: commandName(), keepResults: observe !== undefined,
   };
   // On a terminal, a live status line; every other line clears it first. Not with a trace (it is the status).

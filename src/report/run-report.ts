@@ -15,6 +15,8 @@ import { EXIT } from './tally.js';
 export interface ReportOptions {
   json?: string;
   junit?: string;
+  /** Where mtest started: --json and --junit are written relative to it, whatever the working directory is then. */
+  base?: string;
   format?: 'console' | 'github';
   /** ANSI colour in diffs (a terminal). */
   colour: boolean;
