@@ -70,6 +70,12 @@ export interface Block {
   examples: Example[];
 }
 
+/**
+ * The kernels whose notebooks mtest runs as they ran them; `typescript`/`javascript` are any other kernel of
+ * that language, run with mtest's own rules.
+ */
+export type KernelName = 'tslab' | 'jslab' | 'ijavascript' | 'deno' | 'typescript' | 'javascript';
+
 export type SourceKind = 'script' | 'markdown' | 'text' | 'notebook';
 
 /** A problem with the input, reported as one line `file:line: message`; never a crash of mtest. */
@@ -89,6 +95,8 @@ export interface SourceFile {
   errors: InputError[];
   /** Notebooks: the kernel's language (a `javascript` notebook is not type-checked). */
   language?: 'typescript' | 'javascript';
+  /** Notebooks: the kernel that ran it, which decides how its cells run and display (see execute/kernels.ts). */
+  kernel?: KernelName;
   /** Lines worth reporting that are not errors (a notebook of another language): no exit bit. */
   notices?: InputError[];
 }

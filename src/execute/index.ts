@@ -8,6 +8,7 @@ import type { ExecuteEvents, ExecuteOptions } from './api.js';
 import { prepareBlock, type Prepared } from './compile.js';
 import { evaluate, type Evaluation, type SyncGuard } from './evaluate.js';
 import { examplesUseExports, importOwnExports, loadPrelude } from './modules.js';
+import { kernelProfile, type KernelProfile } from './kernels.js';
 import { createNamespace, reseed } from './namespace.js';
 import { skipReason } from './skip.js';
 import { OUTPUT_LIMIT, outputMessage, timeoutMessage, whereText } from '../incidents.js';
@@ -36,7 +37,7 @@ function limitSeconds(example: Example, options: ExecuteOptions): number {
 }
 
 /** Synchronous for a synchronous example; a promise only when the example's value had to be awaited. */
-function runExample(index: number, example: Example, prepared: Prepared | undefined, ns: Record<string, unknown>, options: ExecuteOptions, hooks: ExecuteHooks): ExampleResult | Promise<ExampleResult> {
+function runExample(index: number, example: Example, prepared: Prepared | undefined, ns: Record<string, unknown>, options: ExecuteOptions, hooks: ExecuteHooks, profile: KernelProfile): ExampleResult | Promise<ExampleResult> {
   const start = process.hrtime.bigint();
   const rssBefore = options.measureMemory ? process.memoryUsage.rss() : 0;
   const finish = (r: Omit<ExampleResult, 'index' | 'time'>): ExampleResult => {
@@ -60,20 +61,37 @@ function runExample(index: number, example: Example, prepared: Prepared | undefi
     return result;
   };
   const verdict = (ev: Evaluation): ExampleResult => {
-    if (ev.outputLimit !== undefined) return finish({ status: 'failed', outcome: 'memory', got: ev.got, note: outputMessage(ev.outputLimit, OUTPUT_LIMIT, whereText(example.line, undefined)) });
-    if (ev.timedOut) return finish({ status: 'failed', outcome: 'timeout', got: ev.got, note: timeoutMessage(limit, whereText(example.line, undefined)) });
+    if (ev.outputLimit !== undefined) return finish({ status: 'failed', outcome: 'memory', got: ev.got, note: outputMessage(ev.outputLimit, OUTPUT_LIMIT, whereText(exampleWhere(example), undefined)) });
+    if (ev.timedOut) return finish({ status: 'failed', outcome: 'timeout', got: ev.got, note: timeoutMessage(limit, whereText(exampleWhere(example), undefined)) });
     const check = checker.check(example.want, ev.got, example.directives, ev.threw);
     if (check.ok) return finish({ status: 'passed', outcome: 'ok' });
     // a `raises` cell was meant to throw: what it printed is compared, not reported as an exception
     return finish({ status: 'failed', outcome: ev.threw && !example.directives.raises ? 'exception' : 'mismatch', got: ev.got, note: check.note });
   };
-  const ev = evaluate(fn, compiled, ns, { limitMs: limit * 1000, guard: hooks.guard });
+  const ev = evaluate(fn, compiled, ns, { limitMs: limit * 1000, guard: hooks.guard, profile });
   return ev instanceof Promise ? ev.then(judge) : judge(ev);
 }
 
+/**
+ * Run a file's examples. A notebook runs as its kernel ran it (kernels.ts), in the notebook's folder (where
+ * the kernel started), with no prelude unless one was asked for.
+ */
 export async function executeFile(file: SourceFile, options: ExecuteOptions, events: ExecuteEvents, hooks: ExecuteHooks = {}): Promise<void> {
+  if (file.kind !== 'notebook') return executeExamples(file, options, events, hooks);
+  const filename = path.resolve(file.path);
+  const cwd = process.cwd();
+  process.chdir(path.dirname(filename));
+  try {
+    await executeExamples({ ...file, path: filename }, { ...options, prelude: options.notebookPrelude ?? [] }, events, hooks, kernelProfile(file.kernel));
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+async function executeExamples(file: SourceFile, options: ExecuteOptions, events: ExecuteEvents, hooks: ExecuteHooks, profile?: KernelProfile): Promise<void> {
   const filename = path.resolve(file.path);
   const only = options.only ? new Set(options.only) : undefined;
+  const compileOptions = profile ? { completion: profile.completionValue, jsx: profile.jsx, keepPromise: !profile.awaitValue } : {};
   let setupError: string | undefined;
   let prelude: Record<string, unknown> = {};
   let ownExports: Record<string, unknown> = {};
@@ -91,12 +109,12 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
   }
   let index = 0;
   for (const block of file.blocks) {
-    const ns = createNamespace(prelude, ownExports, filename);
+    const ns = createNamespace(prelude, ownExports, filename, profile?.globals(filename));
     reseed(options.randomSeed, prelude);
     let blockFailed = false;
     const first = index;
     const runs = block.examples.map((ex, k) => (!only || only.has(first + k)) && ex.directives.errors.length === 0 && skipReason(ex.directives, file.tags, options) === undefined);
-    const prepared = setupError ? [] : prepareBlock(block.examples, runs, filename, ns);
+    const prepared = setupError ? [] : prepareBlock(block.examples, runs, filename, ns, compileOptions);
     for (const [k, example] of block.examples.entries()) {
       const i = index++;
       if (only && !only.has(i)) {
@@ -115,7 +133,7 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
       events.exampleStart(i, example);
       const outcome = setupError
         ? { index: i, status: 'failed' as const, outcome: 'error' as const, note: setupError, time: 0 }
-        : runExample(i, example, prepared[k], ns, options, hooks);
+        : runExample(i, example, prepared[k], ns, options, hooks, profile ?? kernelProfile(undefined));
       // A synchronous example still yields once: promise jobs it left behind run before the next example
       // (outside any capture), as they always did.
       const result = outcome instanceof Promise ? await outcome : ((await null), outcome);

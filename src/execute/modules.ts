@@ -1,7 +1,7 @@
 // Loading the modules examples run against: the prelude, the tested file's own exports, and `import`
 // statements inside examples (resolved relative to the tested file, TypeScript included).
 import { readFileSync } from 'node:fs';
-import { createRequire, register } from 'node:module';
+import { builtinModules, createRequire, register } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -19,7 +19,7 @@ const NEEDS_HOOKS = /\.(ts|mts|tsx)$|^\.{1,2}\/|^\//;
 /** Import `specifier` as the file `fromFile` would. */
 export async function importFrom(specifier: string, fromFile: string): Promise<Record<string, unknown>> {
   let target: string;
-  if (specifier.startsWith('node:') || specifier.startsWith('file:') || specifier.startsWith('data:')) target = specifier;
+  if (specifier.startsWith('node:') || specifier.startsWith('file:') || specifier.startsWith('data:') || builtinModules.includes(specifier)) target = specifier;
   else if (specifier.startsWith('.') || path.isAbsolute(specifier)) target = pathToFileURL(path.resolve(path.dirname(fromFile), specifier)).href;
   else {
     try {

@@ -3,8 +3,8 @@
 import { importFrom } from './modules.js';
 import { IMPORT_HELPER } from './transform.js';
 
-export function createNamespace(prelude: Record<string, unknown>, ownExports: Record<string, unknown>, file: string): Record<string, unknown> {
-  const ns: Record<string, unknown> = Object.assign(Object.create(null), prelude, ownExports);
+export function createNamespace(prelude: Record<string, unknown>, ownExports: Record<string, unknown>, file: string, kernelGlobals: Record<string, unknown> = {}): Record<string, unknown> {
+  const ns: Record<string, unknown> = Object.assign(Object.create(null), kernelGlobals, prelude, ownExports);
   Object.defineProperty(ns, IMPORT_HELPER, { value: (specifier: string) => importFrom(specifier, file), enumerable: false });
   return ns;
 }

@@ -1,0 +1,192 @@
+// How a notebook's kernel ran its cells, so that a notebook is checked against what that kernel printed:
+// how a cell's value is displayed, whether a returned promise is awaited, whether the completion value of a
+// block or an `if` counts, how a thrown error is written, and what the namespace holds besides the cell's
+// own names. Documents that are not notebooks, and notebooks of other kernels, keep mtest's own rules.
+import { createRequire } from 'node:module';
+import { formatWithOptions, inspect } from 'node:util';
+import type { KernelName } from '../model.js';
+import { displayThrown, displayValue } from '../display.js';
+
+export interface KernelProfile {
+  /** The cell's value as the kernel displays it; undefined = nothing is displayed. */
+  display(value: unknown): string | undefined;
+  /** A returned promise is awaited and its value displayed (else the promise itself is displayed). */
+  awaitValue: boolean;
+  /** The completion value of a last statement that is a block, `if`, loop or `try` is the cell's value (REPL style). */
+  completionValue: boolean;
+  /** What a thrown value adds to the output. */
+  thrown(value: unknown): string;
+  /** JSX is accepted in cells. */
+  jsx: boolean;
+  /** Names the kernel defines in every notebook (`require`, Deno's timers). */
+  globals(notebookPath: string): Record<string, unknown>;
+}
+
+/** Node's console.log: strings raw, everything else util.inspect at its default depth (2). */
+function consoleLog(value: unknown): string {
+  return formatWithOptions({ colors: false }, value);
+}
+
+/** Stack lines of a printed error (`    at f (file:1:2)`): they name the kernel's own frames, not comparable. */
+const STACK_LINE = /^[ \t]+at .*(?:\n|$)/gm;
+
+/** console.error(err) without the stack lines: `Error: boom`, or the error's own fields after it. */
+function consoleError(value: unknown): string {
+  return consoleLog(value).replace(STACK_LINE, '').replace(/\n+$/, '');
+}
+
+function withRequire(notebookPath: string): Record<string, unknown> {
+  return { require: createRequire(notebookPath) };
+}
+
+const DENO_DISPLAY = Symbol.for('Jupyter.display');
+
+/**
+ * Deno's inspect: Node's layout with strings quoted Deno's way. Deno takes the first of `"`, `'`, `` ` ``
+ * the string does not hold (else `"`, escaped); Node starts from `'`. Every string literal in Node's output
+ * is read back and quoted again.
+ */
+export function denoInspect(value: unknown): string {
+  if (typeof value === 'string') return denoQuote(value);
+  return requote(inspect(value, { colors: false, depth: 4, breakLength: 80 }));
+}
+
+const QUOTES = ['"', "'", '`'];
+
+function denoQuote(text: string): string {
+  const quote = QUOTES.find((q) => !text.includes(q)) ?? '"';
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    if (ch === quote || ch === '\\') out += '\\' + ch;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\b') out += '\\b';
+    else if (ch === '\f') out += '\\f';
+    else if (ch === '\v') out += '\\v';
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return quote + out + quote;
+}
+
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', v: '\v', '0': '\0' };
+
+/** Node's quoted strings in inspect output, re-quoted for Deno. */
+function requote(text: string): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const q = text[i];
+    if (q !== "'" && q !== '"' && q !== '`') {
+      out += q;
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    let value = '';
+    let closed = false;
+    while (j < text.length) {
+      const c = text[j];
+      if (c === '\\' && j + 1 < text.length) {
+        const e = text[j + 1];
+        if (e === 'x') {
+          value += String.fromCharCode(parseInt(text.slice(j + 2, j + 4), 16));
+          j += 4;
+        } else if (e === 'u') {
+          value += String.fromCharCode(parseInt(text.slice(j + 2, j + 6), 16));
+          j += 6;
+        } else {
+          value += ESCAPES[e] ?? e;
+          j += 2;
+        }
+        continue;
+      }
+      if (c === q) {
+        closed = true;
+        break;
+      }
+      if (c === '\n') break;
+      value += c;
+      j++;
+    }
+    if (!closed) {
+      out += q;
+      i++;
+      continue;
+    }
+    out += denoQuote(value);
+    i = j + 1;
+  }
+  return out;
+}
+
+/** Deno's display: a `Symbol.for("Jupyter.display")` method's bundle first (its text/plain), else Deno's inspect. */
+function denoDisplay(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as Record<symbol, unknown>)[DENO_DISPLAY] === 'function') {
+    const bundle = (value as Record<symbol, () => unknown>)[DENO_DISPLAY]();
+    const plain = bundle !== null && typeof bundle === 'object' ? (bundle as Record<string, unknown>)['text/plain'] : undefined;
+    return typeof plain === 'string' ? plain : undefined;
+  }
+  return denoInspect(value);
+}
+
+/** Deno's console.log: strings raw, every other argument through Deno's inspect. */
+function denoFormat(args: unknown[]): string {
+  return args.map((a) => (typeof a === 'string' ? a : denoInspect(a))).join(' ') + '\n';
+}
+
+/**
+ * What Deno's kernel defines differently from Node: timers return numbers (the web's API), where Node's
+ * return Timeout objects; console.log and its kin quote strings inside values Deno's way. The rest of the
+ * console (table, time, group…) is Node's.
+ */
+function denoGlobals(): Record<string, unknown> {
+  const console = Object.create(globalThis.console) as Console;
+  for (const name of ['log', 'info', 'debug'] as const) console[name] = (...args: unknown[]) => void process.stdout.write(denoFormat(args));
+  for (const name of ['warn', 'error'] as const) console[name] = (...args: unknown[]) => void process.stderr.write(denoFormat(args));
+  return {
+    console,
+    setTimeout: (...args: Parameters<typeof setTimeout>) => Number(setTimeout(...args)),
+    setInterval: (...args: Parameters<typeof setInterval>) => Number(setInterval(...args)),
+  };
+}
+
+const MTEST: KernelProfile = {
+  display: (value) => (value === undefined ? undefined : displayValue(value)),
+  awaitValue: true,
+  completionValue: false,
+  thrown: displayThrown,
+  jsx: false,
+  globals: () => ({}),
+};
+
+/** tslab and jslab: `console.log(value)` unless it is null or undefined; errors through console.error. */
+const TSLAB: KernelProfile = {
+  display: (value) => (value == null ? undefined : consoleLog(value)),
+  awaitValue: false,
+  completionValue: false,
+  thrown: consoleError,
+  jsx: false,
+  globals: withRequire,
+};
+
+const PROFILES: Record<KernelName, KernelProfile> = {
+  tslab: TSLAB,
+  jslab: TSLAB,
+  // IJavascript shows util.inspect of the completion value (undefined hidden, as its installer sets up) and
+  // waits for a returned promise.
+  ijavascript: { ...MTEST, display: (value) => (value === undefined ? undefined : inspect(value, { colors: false })), completionValue: true, globals: withRequire },
+  deno: { display: denoDisplay, awaitValue: false, completionValue: true, thrown: displayThrown, jsx: true, globals: denoGlobals },
+  typescript: MTEST,
+  javascript: { ...MTEST, globals: withRequire },
+};
+
+/** The profile of a file: its notebook kernel's, else mtest's own. */
+export function kernelProfile(kernel: KernelName | undefined): KernelProfile {
+  return kernel ? PROFILES[kernel] : MTEST;
+}
+
+export const MTEST_PROFILE = MTEST;
