@@ -30,8 +30,12 @@ function consoleLog(value: unknown): string {
 /** Stack lines of a printed error (`    at f (file:1:2)`): they name the kernel's own frames, not comparable. */
 const STACK_LINE = /^[ \t]+at .*(?:\n|$)/gm;
 
-/** console.error(err) without the stack lines: `Error: boom`, or the error's own fields after it. */
+/**
+ * console.error(err) without the stack lines: an error's first stack line (`Error: boom`, which is what
+ * Error.prototype.toString gives), anything else as console.error prints it.
+ */
 function consoleError(value: unknown): string {
+  if (value instanceof Error) return Error.prototype.toString.call(value);
   return consoleLog(value).replace(STACK_LINE, '').replace(/\n+$/, '');
 }
 

@@ -1,0 +1,140 @@
+// Notebooks run as their kernel ran them: one notebook per kernel (tslab, jslab, IJavascript, Deno) built
+// from what that kernel stores, and each cell must pass against its stored output; the kernel is read from
+// the notebook's metadata; reports name the cell where a notebook times out.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { kernelProfile, denoInspect } from '../src/execute/kernels.js';
+import { compileExample } from '../src/execute/transform.js';
+import { loadSource } from '../src/sources/index.js';
+import { extractNotebookBlocks } from '../src/sources/notebook.js';
+import type { SourceFile } from '../src/model.js';
+import { ex, fileOf, run } from './helpers.js';
+import { mtestIn, scratch } from './process-helpers.js';
+
+const KERNELS = fileURLToPath(new URL('../../test/fixtures/notebooks/kernels/', import.meta.url));
+
+function load(name: string): SourceFile {
+  const file = loadSource(path.join(KERNELS, name), { cwd: KERNELS });
+  assert.ok(file);
+  assert.deepEqual(file.errors, []);
+  return file;
+}
+
+/** Every example's status, with what it got when it failed (for a readable assertion). */
+async function outcomes(name: string): Promise<string[]> {
+  const file = load(name);
+  const examples = file.blocks.flatMap((b) => b.examples);
+  const results = await run(file);
+  return results.map((r) => (r.status === 'passed' ? 'passed' : `${r.status} cell ${examples[r.index].cell}: ${JSON.stringify(r.got ?? r.note)}`));
+}
+
+function allPassed(statuses: string[]): void {
+  assert.deepEqual(statuses.filter((s) => s !== 'passed'), []);
+}
+
+describe('kernels: which kernel ran a notebook', () => {
+  it('reads tslab, jslab, IJavascript and Deno from the metadata, and other kernels by language', () => {
+    assert.equal(load('tslab.ipynb').kernel, 'tslab');
+    assert.equal(load('jslab.ipynb').kernel, 'jslab');
+    assert.equal(load('ijavascript.ipynb').kernel, 'ijavascript');
+    assert.equal(load('deno.ipynb').kernel, 'deno');
+    const other = (kernelspec: object, language_info: object = {}) =>
+      extractNotebookBlocks(JSON.stringify({ cells: [{ cell_type: 'code', metadata: {}, outputs: [], source: ['1'] }], metadata: { kernelspec, language_info }, nbformat: 4, nbformat_minor: 5 }), 'x.ipynb').kernel;
+    assert.equal(other({ name: 'ts', language: 'typescript', display_name: 'TypeScript' }), 'typescript');
+    assert.equal(other({ name: 'node', language: 'javascript', display_name: 'Other JS' }), 'javascript');
+    // Deno's kernel.json has no name of its own in some notebooks: its display name and mimetype say it
+    assert.equal(other({ language: 'typescript', display_name: 'Deno' }), 'deno');
+    assert.equal(other({ language: 'typescript' }, { name: 'typescript', mimetype: 'text/x.typescript' }), 'deno');
+  });
+
+  it('leaves the stack lines of a tslab error out of the want, and keeps its first line', () => {
+    const examples = load('tslab.ipynb').blocks[0].examples;
+    const thrown = examples.find((e) => e.source.startsWith('throw'));
+    assert.equal(thrown?.want, 'Error: boom\n');
+  });
+});
+
+describe('kernels: each notebook passes as its kernel stored it', () => {
+  it('tslab: console.log display, null shows nothing, depth 2, promises not awaited, errors on stderr, hoisting, require, relative reads, no prelude', async () => {
+    allPassed(await outcomes('tslab.ipynb'));
+  });
+
+  it('jslab: the same rules in JavaScript', async () => {
+    allPassed(await outcomes('jslab.ipynb'));
+  });
+
+  it('IJavascript: util.inspect of the completion value, of blocks, ifs and loops too; errors as Uncaught', async () => {
+    allPassed(await outcomes('ijavascript.ipynb'));
+  });
+
+  it("Deno (run in Node): double-quoted strings, Jupyter.display, JSX, numeric timers, Deno's console.log, no require", async () => {
+    allPassed(await outcomes('deno.ipynb'));
+  });
+
+  it('fails a cell that a kernel would have shown differently', async () => {
+    const tslab = load('tslab.ipynb');
+    const example = tslab.blocks[0].examples[0];
+    // mtest's own rules would show the string quoted: the notebook's kernel decides
+    const plain: SourceFile = { ...tslab, kernel: 'typescript', blocks: [{ ...tslab.blocks[0], examples: [example] }] };
+    const [result] = await run(plain);
+    assert.equal(result.status, 'failed');
+    assert.equal(result.got, "'abc'\n");
+  });
+});
+
+describe('kernels: displays', () => {
+  it("quotes strings Deno's way, inside values too", () => {
+    assert.equal(denoInspect('abc'), '"abc"');
+    assert.equal(denoInspect('say "hi"'), `'say "hi"'`);
+    assert.equal(denoInspect(['x', "it's"]), '[ "x", "it\'s" ]');
+    assert.equal(denoInspect({ 'a-b': 'c\nd' }), '{ "a-b": "c\\nd" }');
+    assert.equal(denoInspect(new Map([['k', 1]])), 'Map(1) { "k" => 1 }');
+  });
+
+  it('tslab shows a thrown non-error as console.error would', () => {
+    assert.equal(kernelProfile('tslab').thrown('plain'), 'plain');
+    assert.equal(kernelProfile('tslab').thrown(new RangeError('r')), 'RangeError: r');
+    assert.equal(kernelProfile(undefined).thrown(new RangeError('r')), 'Uncaught RangeError: r');
+  });
+});
+
+describe('kernels: function declarations are hoisted within an example', () => {
+  it('calls a function declared further down the same example, in Markdown too', async () => {
+    const results = await run(fileOf('h.md', [[ex('const v = f()\nfunction f() { return 41 + 1 }'), ex('[v, f()]', '[ 42, 42 ]\n', 3)]]));
+    assert.deepEqual(results.map((r) => [r.status, r.got]), [['passed', undefined], ['passed', undefined]]);
+  });
+
+  it('compiles a declaration as a declaration, given to the namespace first', () => {
+    const compiled = compileExample('f()\nfunction f() {}');
+    assert.equal(compiled.body.split('\n').length, 2, 'same line count');
+    assert.match(compiled.body, /^__mtest\$ns\.f = f;/);
+    assert.deepEqual(compiled.declared, ['f']);
+  });
+});
+
+describe('kernels: a timeout inside a notebook names the cell in every report', () => {
+  const cells = [
+    { cell_type: 'code', execution_count: 1, metadata: {}, outputs: [], source: ['const a = 1'] },
+    { cell_type: 'markdown', metadata: {}, source: ['Then a loop that never ends:'] },
+    { cell_type: 'code', execution_count: 2, metadata: {}, outputs: [], source: ['let n = 0\n', 'while (true) n++'] },
+  ];
+  const text = JSON.stringify({ cells, metadata: { kernelspec: { name: 'tslab', language: 'typescript', display_name: 'TypeScript' } }, nbformat: 4, nbformat_minor: 5 }, null, 1);
+
+  for (const mode of [[], ['--serial']]) {
+    it(`console, JSON, JUnit and GitHub annotations${mode.length ? ' (--serial)' : ' (workers)'}`, async () => {
+      const dir = scratch({ 'loop.ipynb': text });
+      const r = await mtestIn(dir, [...mode, '--timeout', '1', '--no-gdb', '--random-seed', '1', '--format', 'github', '--json', 'r.json', '--junit', 'r.xml', 'loop.ipynb']);
+      assert.match(r.out, /Timed out after 1\.0 s while running cell 3, line 1/);
+      assert.doesNotMatch(r.out, /while running line \d/);
+      assert.match(r.out, /::error file=loop\.ipynb,line=\d+[^\n]*cell 3, line 1/);
+      const json = JSON.parse(readFileSync(path.join(dir, 'r.json'), 'utf8')) as { files: { incidents: { message: string }[]; examples: { cell?: number; line: number; outcome: string }[] }[] };
+      assert.match(json.files[0].incidents[0].message, /while running cell 3, line 1/);
+      assert.deepEqual(json.files[0].examples.map((e) => [e.cell, e.line, e.outcome]), [[1, 1, 'ok'], [3, 1, 'timeout']]);
+      const junit = readFileSync(path.join(dir, 'r.xml'), 'utf8');
+      assert.match(junit, /cell 3, line 1/);
+      assert.match(junit, /while running cell 3, line 1/);
+    });
+  }
+});
