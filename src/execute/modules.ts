@@ -20,6 +20,8 @@ const NEEDS_HOOKS = /\.(ts|mts|tsx)$|^\.{1,2}\/|^\//;
 export async function importFrom(specifier: string, fromFile: string): Promise<Record<string, unknown>> {
   let target: string;
   if (specifier.startsWith('node:') || specifier.startsWith('file:') || specifier.startsWith('data:') || builtinModules.includes(specifier)) target = specifier;
+  // a notebook imports the built-in engine by the name a prelude gives it
+  else if (specifier === 'mtest/engine') target = pathToFileURL(BUILTIN_ENGINE).href;
   else if (specifier.startsWith('.') || path.isAbsolute(specifier)) target = pathToFileURL(path.resolve(path.dirname(fromFile), specifier)).href;
   else {
     try {
