@@ -61,6 +61,20 @@ export function exampleWhere(example: Example, offset = 0): string {
   return example.cell === undefined ? `line ${example.line + offset}` : `cell ${example.cell}, line ${(example.cellLine ?? 1) + offset}`;
 }
 
+/**
+ * In a notebook, the cell and the line in it that a line of the `.ipynb` file holds (`cell 7, line 3`), for
+ * stack frames, which name file lines; undefined outside any cell's source.
+ */
+export function cellAtFileLine(file: SourceFile, fileLine: number): string | undefined {
+  if (file.kind !== 'notebook') return undefined;
+  let best: Example | undefined;
+  for (const block of file.blocks) for (const ex of block.examples) if (ex.cell !== undefined && ex.line <= fileLine && (!best || ex.line > best.line)) best = ex;
+  if (!best) return undefined;
+  // Jupyter stores a source one line per file line: the offset inside the example is the offset in the file
+  const offset = fileLine - best.line;
+  return offset < best.source.split('\n').length ? exampleWhere(best, offset) : undefined;
+}
+
 /** A run of examples sharing one namespace. */
 export interface Block {
   /** `Matrix.det`, or `<file>:<line>` for an anonymous comment, or the file path for documents. */

@@ -128,6 +128,8 @@ describe('kernels: a timeout inside a notebook names the cell in every report', 
       const r = await mtestIn(dir, [...mode, '--timeout', '1', '--no-gdb', '--random-seed', '1', '--format', 'github', '--json', 'r.json', '--junit', 'r.xml', 'loop.ipynb']);
       assert.match(r.out, /Timed out after 1\.0 s while running cell 3, line 1/);
       assert.doesNotMatch(r.out, /while running line \d/);
+      // stack frames in the notebook are named by cell too (with workers: the inspector's stack)
+      if (mode.length === 0) assert.match(r.out, /loop\.ipynb:\d+:\d+\)? \[cell 3, line 2\]/);
       assert.match(r.out, /::error file=loop\.ipynb,line=\d+[^\n]*cell 3, line 1/);
       const json = JSON.parse(readFileSync(path.join(dir, 'r.json'), 'utf8')) as { files: { incidents: { message: string }[]; examples: { cell?: number; line: number; outcome: string }[] }[] };
       assert.match(json.files[0].incidents[0].message, /while running cell 3, line 1/);
