@@ -46,6 +46,15 @@ export interface Example {
   cellLine?: number;
   /** `--typecheck`: type errors, each `line N: TS2322: …`; the example fails with them instead of running. */
   typeErrors?: string[];
+  /** The same errors by position in the example (1-based line and column), each with its message chain. */
+  typeDiagnostics?: TypeDiagnostic[];
+}
+
+export interface TypeDiagnostic {
+  line: number;
+  column: number;
+  /** The compiler's message, then the messages it chains (most general first). */
+  messages: string[];
 }
 
 /**

@@ -57,11 +57,11 @@ describe('kernels: which kernel ran a notebook', () => {
 });
 
 describe('kernels: each notebook passes as its kernel stored it', () => {
-  it('tslab: console.log display, null shows nothing, depth 2, promises not awaited, errors on stderr, hoisting, require, relative reads, no prelude', async () => {
+  it('tslab: console.log display, null shows nothing, depth 2, promises not awaited, errors on stderr, type errors stop the cell, hoisting, require, relative reads, no prelude', async () => {
     allPassed(await outcomes('tslab.ipynb'));
   });
 
-  it('jslab: the same rules in JavaScript', async () => {
+  it('jslab: the same rules in JavaScript, type-checked as JavaScript (checkJs)', async () => {
     allPassed(await outcomes('jslab.ipynb'));
   });
 

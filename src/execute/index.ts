@@ -48,6 +48,12 @@ function runExample(index: number, example: Example, prepared: Prepared | undefi
   if (example.directives.errors.length > 0) {
     return finish({ status: 'failed', outcome: 'error', note: example.directives.errors.join('\n') });
   }
+  if (example.typeDiagnostics && profile.typeErrors) {
+    // the kernel printed the type errors instead of running the cell
+    const got = profile.typeErrors(example.typeDiagnostics);
+    const check = checker.check(example.want, got, example.directives);
+    return finish(check.ok ? { status: 'passed', outcome: 'ok' } : { status: 'failed', outcome: 'mismatch', got, note: check.note });
+  }
   if (!prepared) throw new Error(`example at line ${example.line} was not prepared`);
   if ('error' in prepared) {
     const err = prepared.error;
@@ -107,6 +113,7 @@ async function executeExamples(file: SourceFile, options: ExecuteOptions, events
       setupError = `cannot import ${file.path}: ${String((err as Error)?.message ?? err).split('\n')[0]}`;
     }
   }
+  if (!setupError && profile?.typeErrors) setupError = await typecheckCells(file, options);
   let index = 0;
   for (const block of file.blocks) {
     const ns = createNamespace(prelude, ownExports, filename, profile?.globals(filename));
@@ -114,7 +121,7 @@ async function executeExamples(file: SourceFile, options: ExecuteOptions, events
     let blockFailed = false;
     const first = index;
     const runs = block.examples.map((ex, k) => (!only || only.has(first + k)) && ex.directives.errors.length === 0 && skipReason(ex.directives, file.tags, options) === undefined);
-    const prepared = setupError ? [] : prepareBlock(block.examples, runs, filename, ns, compileOptions);
+    const prepared = setupError ? [] : prepareBlock(block.examples, runs.map((r, k) => r && !(profile?.typeErrors && block.examples[k].typeDiagnostics)), filename, ns, compileOptions);
     for (const [k, example] of block.examples.entries()) {
       const i = index++;
       if (only && !only.has(i)) {
@@ -142,6 +149,19 @@ async function executeExamples(file: SourceFile, options: ExecuteOptions, events
       if (result.status === 'failed' && hooks.onFailure) await hooks.onFailure(ns, example, result);
     }
   }
+}
+
+/**
+ * A kernel that type-checks its cells (tslab): the examples with type errors get them (typeDiagnostics), as
+ * --typecheck finds them, with the notebook's prelude and the notebook's folder as the project. Without the
+ * typescript package nothing is checked; a check that fails says so for every example.
+ */
+async function typecheckCells(file: SourceFile, options: ExecuteOptions): Promise<string | undefined> {
+  const { prepareTypechecker } = await import('../typecheck/index.js');
+  const checker = prepareTypechecker({ prelude: options.prelude, cwd: process.cwd(), tslab: true });
+  if (!checker) return undefined;
+  const result = checker.check([file], { optional: options.optional, long: options.long });
+  return result.error;
 }
 
 function runnableSources(file: SourceFile, options: ExecuteOptions): string[] {

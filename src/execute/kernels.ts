@@ -4,7 +4,7 @@
 // own names. Documents that are not notebooks, and notebooks of other kernels, keep mtest's own rules.
 import { createRequire } from 'node:module';
 import { formatWithOptions, inspect } from 'node:util';
-import type { KernelName } from '../model.js';
+import type { KernelName, TypeDiagnostic } from '../model.js';
 import { displayThrown, displayValue } from '../display.js';
 
 export interface KernelProfile {
@@ -20,6 +20,11 @@ export interface KernelProfile {
   jsx: boolean;
   /** Names the kernel defines in every notebook (`require`, Deno's timers). */
   globals(notebookPath: string): Record<string, unknown>;
+  /**
+   * The kernel type-checks every cell and does not run one with type errors, printing them instead
+   * (tslab); the text it prints.
+   */
+  typeErrors?(diagnostics: TypeDiagnostic[]): string;
 }
 
 /** Node's console.log: strings raw, everything else util.inspect at its default depth (2). */
@@ -167,7 +172,7 @@ const MTEST: KernelProfile = {
   globals: () => ({}),
 };
 
-/** tslab and jslab: `console.log(value)` unless it is null or undefined; errors through console.error. */
+/** tslab and jslab: `console.log(value)` unless it is null or undefined; errors through console.error; type errors stop a cell. */
 const TSLAB: KernelProfile = {
   display: (value) => (value == null ? undefined : consoleLog(value)),
   awaitValue: false,
@@ -177,9 +182,15 @@ const TSLAB: KernelProfile = {
   globals: withRequire,
 };
 
+/** tslab's `%d:%d - %s` on stderr, one line per message of each diagnostic's chain. */
+function tslabTypeErrors(diagnostics: TypeDiagnostic[]): string {
+  return diagnostics.flatMap((d) => d.messages.map((m) => `${d.line}:${d.column} - ${m}\n`)).join('');
+}
+
 const PROFILES: Record<KernelName, KernelProfile> = {
-  tslab: TSLAB,
-  jslab: TSLAB,
+  tslab: { ...TSLAB, typeErrors: tslabTypeErrors },
+  // jslab is tslab for JavaScript: it type-checks JavaScript cells too
+  jslab: { ...TSLAB, typeErrors: tslabTypeErrors },
   // IJavascript shows util.inspect of the completion value (undefined hidden, as its installer sets up) and
   // waits for a returned promise.
   ijavascript: { ...MTEST, display: (value) => (value === undefined ? undefined : inspect(value, { colors: false })), completionValue: true, globals: withRequire },
