@@ -120,6 +120,8 @@ export interface SourceFile {
   language?: 'typescript' | 'javascript';
   /** Notebooks: the kernel that ran it, which decides how its cells run and display (see execute/kernels.ts). */
   kernel?: KernelName;
+  /** Deno notebooks: the deno executable they run in (found by the CLI); without one they run in Node. */
+  deno?: string;
   /** Lines worth reporting that are not errors (a notebook of another language): no exit bit. */
   notices?: InputError[];
 }

@@ -2,6 +2,7 @@
 // from what that kernel stores, and each cell must pass against its stored output; the kernel is read from
 // the notebook's metadata; reports name the cell where a notebook times out.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,8 +24,9 @@ function load(name: string): SourceFile {
 }
 
 /** Every example's status, with what it got when it failed (for a readable assertion). */
-async function outcomes(name: string): Promise<string[]> {
+async function outcomes(name: string, deno?: string): Promise<string[]> {
   const file = load(name);
+  if (deno) file.deno = deno;
   const examples = file.blocks.flatMap((b) => b.examples);
   const results = await run(file);
   return results.map((r) => (r.status === 'passed' ? 'passed' : `${r.status} cell ${examples[r.index].cell}: ${JSON.stringify(r.got ?? r.note)}`));
@@ -81,6 +83,50 @@ describe('kernels: each notebook passes as its kernel stored it', () => {
     const [result] = await run(plain);
     assert.equal(result.status, 'failed');
     assert.equal(result.got, "'abc'\n");
+  });
+});
+
+const DENO = fileURLToPath(new URL('../../node_modules/.bin/deno', import.meta.url));
+
+/** A Deno notebook of these cells (source, stored text/plain or nothing). */
+function denoNotebook(cells: [string, string?][]): string {
+  const code = cells.map(([source, shown]) => ({
+    cell_type: 'code', execution_count: 1, metadata: {}, source: [source],
+    outputs: shown === undefined ? [] : [{ data: { 'text/plain': [shown] }, execution_count: 1, metadata: {}, output_type: 'execute_result' }],
+  }));
+  return JSON.stringify({ cells: code, metadata: { kernelspec: { name: 'deno', language: 'typescript', display_name: 'Deno' } }, nbformat: 4, nbformat_minor: 5 }, null, 1);
+}
+
+describe('kernels: Deno notebooks run in Deno when there is a deno', () => {
+  it('the Deno notebook passes in Deno too (the deno npm package, as a project has it)', async () => {
+    allPassed(await outcomes('deno.ipynb', DENO));
+  });
+
+  it('runs the cells in Deno itself: its globals, its inspect, its errors', async () => {
+    const dir = scratch({ 'd.ipynb': denoNotebook([['typeof Deno.version.deno', '"string"'], ['new Map([["k", [1n]]])', 'Map(1) { "k" => [ 1n ] }'], ['null.x', "Uncaught TypeError: Cannot read properties of null (reading 'x')"]]) });
+    const r = await mtestIn(dir, ['--random-seed', '1', 'd.ipynb'], { MTEST_DENO: DENO });
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.doesNotMatch(r.err, /run in Node/);
+    // without deno: one line says so, and Deno's own globals are missing
+    const node = await mtestIn(dir, ['--random-seed', '1', 'd.ipynb'], { MTEST_DENO: 'none' });
+    assert.match(node.err, /^mtest: d\.ipynb: a Deno notebook, run in Node with Deno's display rules: no deno executable/m);
+    assert.match(node.out, /Deno is not defined/);
+  });
+
+  for (const mode of [[], ['--serial']]) {
+    it(`a cell that never ends is timed out by cell, and its Deno process is killed${mode.length ? ' (--serial)' : ' (workers)'}`, async () => {
+      const dir = scratch({ 'spin.ipynb': denoNotebook([['const a = 1'], ['while (true) {}'], ['a', '1']]) });
+      const r = await mtestIn(dir, [...mode, '--timeout', '1', '--no-gdb', '--random-seed', '1', 'spin.ipynb'], { MTEST_DENO: DENO });
+      assert.match(r.out, /Timed out after 1\.0 s while running cell 2, line 1/);
+      const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(dir));
+      assert.deepEqual(left, []);
+    });
+  }
+
+  it("without deno, timers return numbers as in Deno's web API", async () => {
+    const dir = scratch({ 't.ipynb': denoNotebook([['typeof setTimeout(() => {}, 0)', '"number"']]) });
+    const r = await mtestIn(dir, ['--random-seed', '1', 't.ipynb'], { MTEST_DENO: 'none' });
+    assert.equal(r.code, 0, r.out + r.err);
   });
 });
 

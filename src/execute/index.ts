@@ -7,7 +7,9 @@ import { exampleWhere, notRun, type Example, type ExampleResult, type SourceFile
 import type { ExecuteEvents, ExecuteOptions } from './api.js';
 import { prepareBlock, type Prepared } from './compile.js';
 import { evaluate, type Evaluation, type SyncGuard } from './evaluate.js';
+import type { CompileOptions } from './transform.js';
 import { examplesUseExports, importOwnExports, loadPrelude } from './modules.js';
+import { DenoKernel } from './deno.js';
 import { kernelProfile, type KernelProfile } from './kernels.js';
 import { createNamespace, reseed } from './namespace.js';
 import { skipReason } from './skip.js';
@@ -37,7 +39,7 @@ function limitSeconds(example: Example, options: ExecuteOptions): number {
 }
 
 /** Synchronous for a synchronous example; a promise only when the example's value had to be awaited. */
-function runExample(index: number, example: Example, prepared: Prepared | undefined, ns: Record<string, unknown>, options: ExecuteOptions, hooks: ExecuteHooks, profile: KernelProfile): ExampleResult | Promise<ExampleResult> {
+function runExample(index: number, example: Example, prepared: Prepared | undefined, ns: Record<string, unknown>, options: ExecuteOptions, hooks: ExecuteHooks, profile: KernelProfile, deno?: DenoKernel): ExampleResult | Promise<ExampleResult> {
   const start = process.hrtime.bigint();
   const rssBefore = options.measureMemory ? process.memoryUsage.rss() : 0;
   const finish = (r: Omit<ExampleResult, 'index' | 'time'>): ExampleResult => {
@@ -74,7 +76,7 @@ function runExample(index: number, example: Example, prepared: Prepared | undefi
     // a `raises` cell was meant to throw: what it printed is compared, not reported as an exception
     return finish({ status: 'failed', outcome: ev.threw && !example.directives.raises ? 'exception' : 'mismatch', got: ev.got, note: check.note });
   };
-  const ev = evaluate(fn, compiled, ns, { limitMs: limit * 1000, guard: hooks.guard, profile });
+  const ev = deno ? deno.evaluate(compiled, limit * 1000) : evaluate(fn, compiled, ns, { limitMs: limit * 1000, guard: hooks.guard, profile });
   return ev instanceof Promise ? ev.then(judge) : judge(ev);
 }
 
@@ -97,7 +99,7 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
 async function executeExamples(file: SourceFile, options: ExecuteOptions, events: ExecuteEvents, hooks: ExecuteHooks, profile?: KernelProfile): Promise<void> {
   const filename = path.resolve(file.path);
   const only = options.only ? new Set(options.only) : undefined;
-  const compileOptions = profile ? { completion: profile.completionValue, jsx: profile.jsx, keepPromise: !profile.awaitValue } : {};
+  const compileOptions: CompileOptions = profile ? { completion: profile.completionValue, jsx: profile.jsx, keepPromise: !profile.awaitValue } : {};
   let setupError: string | undefined;
   let prelude: Record<string, unknown> = {};
   let ownExports: Record<string, unknown> = {};
@@ -114,6 +116,27 @@ async function executeExamples(file: SourceFile, options: ExecuteOptions, events
     }
   }
   if (!setupError && profile?.typeErrors) setupError = await typecheckCells(file, options);
+  const deno = file.deno && !setupError ? new DenoKernel(file.deno, filename) : undefined;
+  try {
+    await runBlocks(file, options, events, hooks, { profile, deno, setupError, prelude, ownExports, compileOptions, only });
+  } finally {
+    await deno?.close();
+  }
+}
+
+interface FileSetup {
+  profile?: KernelProfile;
+  deno?: DenoKernel;
+  setupError?: string;
+  prelude: Record<string, unknown>;
+  ownExports: Record<string, unknown>;
+  compileOptions: CompileOptions;
+  only?: Set<number>;
+}
+
+async function runBlocks(file: SourceFile, options: ExecuteOptions, events: ExecuteEvents, hooks: ExecuteHooks, setup: FileSetup): Promise<void> {
+  const { profile, deno, setupError, prelude, ownExports, compileOptions, only } = setup;
+  const filename = path.resolve(file.path);
   let index = 0;
   for (const block of file.blocks) {
     const ns = createNamespace(prelude, ownExports, filename, profile?.globals(filename));
@@ -140,7 +163,7 @@ async function executeExamples(file: SourceFile, options: ExecuteOptions, events
       events.exampleStart(i, example);
       const outcome = setupError
         ? { index: i, status: 'failed' as const, outcome: 'error' as const, note: setupError, time: 0 }
-        : runExample(i, example, prepared[k], ns, options, hooks, profile ?? kernelProfile(undefined));
+        : runExample(i, example, prepared[k], ns, options, hooks, profile ?? kernelProfile(undefined), deno);
       // A synchronous example still yields once: promise jobs it left behind run before the next example
       // (outside any capture), as they always did.
       const result = outcome instanceof Promise ? await outcome : ((await null), outcome);
