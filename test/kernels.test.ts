@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kernelProfile, denoInspect } from '../src/execute/kernels.js';
+import { denoInspect, denoTable, kernelProfile } from '../src/execute/kernels.js';
 import { compileExample } from '../src/execute/transform.js';
 import { loadSource } from '../src/sources/index.js';
 import { extractNotebookBlocks } from '../src/sources/notebook.js';
@@ -137,6 +137,13 @@ describe('kernels: displays', () => {
     assert.equal(denoInspect(['x', "it's"]), '[ "x", "it\'s" ]');
     assert.equal(denoInspect({ 'a-b': 'c\nd' }), '{ "a-b": "c\\nd" }');
     assert.equal(denoInspect(new Map([['k', 1]])), 'Map(1) { "k" => 1 }');
+  });
+
+  it("draws console.table, URL and Request as Deno does (checked against Deno 2.9's output)", () => {
+    assert.equal(denoTable([1, 2, 3]), ['┌───────┬────────┐', '│ (idx) │ Values │', '├───────┼────────┤', '│     0 │      1 │', '│     1 │      2 │', '│     2 │      3 │', '└───────┴────────┘', ''].join('\n'));
+    assert.equal(denoTable({ x: { a: 1 }, y: { a: 22, b: 's' } }), ['┌───────┬────┬─────┐', '│ (idx) │ a  │ b   │', '├───────┼────┼─────┤', '│ x     │  1 │     │', '│ y     │ 22 │ "s" │', '└───────┴────┴─────┘', ''].join('\n'));
+    assert.equal(denoInspect(new URL('https://deno.land/a?b#c')), 'URL {\n  href: "https://deno.land/a?b#c",\n  origin: "https://deno.land",\n  protocol: "https:",\n  username: "",\n  password: "",\n  host: "deno.land",\n  hostname: "deno.land",\n  port: "",\n  pathname: "/a",\n  hash: "#c",\n  search: "?b"\n}');
+    assert.equal(denoInspect(new Request('https://example.com', { method: 'DELETE' })), 'Request {\n  bodyUsed: false,\n  headers: Headers {},\n  method: "DELETE",\n  redirect: "follow",\n  url: "https://example.com/"\n}');
   });
 
   it('tslab shows a thrown non-error as console.error would', () => {

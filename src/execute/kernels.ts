@@ -57,7 +57,56 @@ const DENO_DISPLAY = Symbol.for('Jupyter.display');
  */
 export function denoInspect(value: unknown): string {
   if (typeof value === 'string') return denoQuote(value);
-  return requote(inspect(value, { colors: false, depth: 4, breakLength: 80 }));
+  return requote(inspect(denoShape(value), { colors: false, depth: 4, breakLength: 80 }));
+}
+
+/** An object that Node's inspect shows as `Name { …fields }`. */
+function named(name: string, fields: Record<string, unknown>): object {
+  // inspect names an object after the first constructor in its chain that it is an instance of
+  const constructor = Object.defineProperty(function () {}, 'name', { value: name });
+  const prototype = Object.create(null, { constructor: { value: constructor } }) as object;
+  constructor.prototype = prototype;
+  return Object.assign(Object.create(prototype), fields);
+}
+
+/** The web classes Deno shows by their fields, in Deno's order (Node shows them otherwise). */
+function denoShape(value: unknown): unknown {
+  if (value instanceof URL) {
+    const { href, origin, protocol, username, password, host, hostname, port, pathname, hash, search } = value;
+    return named('URL', { href, origin, protocol, username, password, host, hostname, port, pathname, hash, search });
+  }
+  if (value instanceof Headers) return named('Headers', Object.fromEntries(value.entries()));
+  if (value instanceof Request) {
+    return named('Request', { bodyUsed: value.bodyUsed, headers: denoShape(value.headers), method: value.method, redirect: value.redirect, url: value.url });
+  }
+  return value;
+}
+
+/**
+ * Deno's console.table: an `(idx)` column, a column per key of the rows that are objects, `Values` for the
+ * rows that are not; numbers right-aligned, everything else left; strings quoted Deno's way.
+ */
+export function denoTable(data: unknown): string {
+  if (data === null || typeof data !== 'object') return denoFormat([data]);
+  const entries: [unknown, unknown][] = Array.isArray(data) ? data.map((v, k) => [k, v]) : Object.entries(data);
+  const keys: string[] = [];
+  let values = false;
+  for (const [, row] of entries) {
+    if (row !== null && typeof row === 'object') {
+      for (const key of Object.keys(row)) if (!keys.includes(key)) keys.push(key);
+    } else values = true;
+  }
+  const header = ['(idx)', ...keys, ...(values ? ['Values'] : [])];
+  const cell = (v: unknown): [string, boolean] => [typeof v === 'string' ? denoQuote(v) : denoInspect(v), typeof v === 'number' || typeof v === 'bigint'];
+  const rows = entries.map(([index, row]): [string, boolean][] => {
+    const isObject = row !== null && typeof row === 'object';
+    const own = (key: string): [string, boolean] => (isObject && Object.hasOwn(row, key) ? cell((row as Record<string, unknown>)[key]) : ['', false]);
+    return [[String(index), typeof index === 'number'], ...keys.map(own), ...(values ? [isObject ? ['', false] as [string, boolean] : cell(row)] : [])];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i][0].length)));
+  const line = (l: string, m: string, r: string) => l + widths.map((w) => '─'.repeat(w + 2)).join(m) + r + '\n';
+  const row = (cells: [string, boolean][]) => '│' + cells.map(([text, right], i) => ` ${right ? text.padStart(widths[i]) : text.padEnd(widths[i])} `).join('│') + '│\n';
+  return line('┌', '┬', '┐') + row(header.map((h) => [h, false])) + line('├', '┼', '┤') + rows.map(row).join('') + line('└', '┴', '┘');
 }
 
 const QUOTES = ['"', "'", '`'];
@@ -142,20 +191,25 @@ function denoDisplay(value: unknown): string | undefined {
   return denoInspect(value);
 }
 
-/** Deno's console.log: strings raw, every other argument through Deno's inspect. */
+/**
+ * Deno's console.log: strings raw, every other argument through Deno's inspect; a first string with `%`
+ * directives is Node's format (`%c` drops its CSS, as in Deno).
+ */
 function denoFormat(args: unknown[]): string {
+  if (typeof args[0] === 'string' && args[0].includes('%')) return formatWithOptions({ colors: false }, ...args) + '\n';
   return args.map((a) => (typeof a === 'string' ? a : denoInspect(a))).join(' ') + '\n';
 }
 
 /**
  * What Deno's kernel defines differently from Node: timers return numbers (the web's API), where Node's
- * return Timeout objects; console.log and its kin quote strings inside values Deno's way. The rest of the
- * console (table, time, group…) is Node's.
+ * return Timeout objects; console.log and its kin quote strings inside values Deno's way, console.table
+ * draws Deno's table. The rest of the console (time, group…) is Node's.
  */
 function denoGlobals(): Record<string, unknown> {
   const console = Object.create(globalThis.console) as Console;
   for (const name of ['log', 'info', 'debug'] as const) console[name] = (...args: unknown[]) => void process.stdout.write(denoFormat(args));
   for (const name of ['warn', 'error'] as const) console[name] = (...args: unknown[]) => void process.stderr.write(denoFormat(args));
+  console.table = (data: unknown) => void process.stdout.write(denoTable(data));
   return {
     console,
     setTimeout: (...args: Parameters<typeof setTimeout>) => Number(setTimeout(...args)),
@@ -191,9 +245,9 @@ const PROFILES: Record<KernelName, KernelProfile> = {
   tslab: { ...TSLAB, typeErrors: tslabTypeErrors },
   // jslab is tslab for JavaScript: it type-checks JavaScript cells too
   jslab: { ...TSLAB, typeErrors: tslabTypeErrors },
-  // IJavascript shows util.inspect of the completion value (undefined hidden, as its installer sets up) and
-  // waits for a returned promise.
-  ijavascript: { ...MTEST, display: (value) => (value === undefined ? undefined : inspect(value, { colors: false })), completionValue: true, globals: withRequire },
+  // IJavascript shows util.inspect of the completion value (undefined hidden, as its installer sets up),
+  // a returned promise as it is (`Promise { <pending> }`)
+  ijavascript: { ...MTEST, display: (value) => (value === undefined ? undefined : inspect(value, { colors: false })), awaitValue: false, completionValue: true, globals: withRequire },
   deno: { display: denoDisplay, awaitValue: false, completionValue: true, thrown: displayThrown, jsx: true, globals: denoGlobals },
   typescript: MTEST,
   javascript: { ...MTEST, globals: withRequire },
