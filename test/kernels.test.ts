@@ -12,7 +12,7 @@ import { loadSource } from '../src/sources/index.js';
 import { extractNotebookBlocks } from '../src/sources/notebook.js';
 import type { SourceFile } from '../src/model.js';
 import { ex, fileOf, run } from './helpers.js';
-import { mtestIn, scratch } from './process-helpers.js';
+import { mtestIn, runMtest, scratch } from './process-helpers.js';
 
 const KERNELS = fileURLToPath(new URL('../../test/fixtures/notebooks/kernels/', import.meta.url));
 
@@ -164,6 +164,35 @@ describe('kernels: function declarations are hoisted within an example', () => {
     assert.equal(compiled.body.split('\n').length, 2, 'same line count');
     assert.match(compiled.body, /^__mtest\$ns\.f = f;/);
     assert.deepEqual(compiled.declared, ['f']);
+  });
+});
+
+describe('kernels: what a notebook starts with', () => {
+  const text = JSON.stringify({
+    cells: [{ cell_type: 'code', execution_count: 1, metadata: {}, outputs: [{ name: 'stdout', output_type: 'stream', text: ['[1.0 0.0]\n', '[0.0 1.0]\n'] }], source: ['identity(2)'] }],
+    metadata: { kernelspec: { name: 'tslab', language: 'typescript', display_name: 'TypeScript' } }, nbformat: 4, nbformat_minor: 5,
+  });
+
+  it('no prelude unless --prelude (or the configuration) names one', async () => {
+    const dir = scratch({ 'nb/e.ipynb': text });
+    const without = await mtestIn(dir, ['--serial', '--random-seed', '1', 'nb/e.ipynb']);
+    assert.equal(without.code, 1, without.out);
+    assert.match(without.out, /Cannot find name 'identity'/);
+    const withPrelude = await mtestIn(dir, ['--serial', '--random-seed', '1', '--prelude', 'builtin', 'nb/e.ipynb']);
+    assert.equal(withPrelude.code, 0, withPrelude.out + withPrelude.err);
+  });
+
+  it('runs in its folder, yet --json and --junit land where mtest was started, even when --serial must end inside it', async () => {
+    const hang = JSON.stringify({
+      cells: [{ cell_type: 'code', execution_count: 1, metadata: {}, outputs: [], source: ["require('child_process').execSync('sleep 4')"] }],
+      metadata: { kernelspec: { name: 'jslab', language: 'javascript', display_name: 'JavaScript' } }, nbformat: 4, nbformat_minor: 5,
+    });
+    const dir = scratch({ 'nb/hang.ipynb': hang });
+    // a process of its own: the watchdog ends the process that runs a native hang under --serial
+    const r = await runMtest(dir, ['--serial', '--timeout', '1', '--no-gdb', '--random-seed', '1', '--json', 'r.json', '--junit', 'r.xml', 'nb/hang.ipynb']);
+    assert.match(r.out, /while running cell 1, line 1/);
+    assert.match(readFileSync(path.join(dir, 'r.json'), 'utf8'), /"cell": 1/);
+    assert.match(readFileSync(path.join(dir, 'r.xml'), 'utf8'), /cell 1, line 1/);
   });
 });
 

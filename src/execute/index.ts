@@ -87,10 +87,13 @@ function runExample(index: number, example: Example, prepared: Prepared | undefi
 export async function executeFile(file: SourceFile, options: ExecuteOptions, events: ExecuteEvents, hooks: ExecuteHooks = {}): Promise<void> {
   if (file.kind !== 'notebook') return executeExamples(file, options, events, hooks);
   const filename = path.resolve(file.path);
+  const prelude = options.notebookPrelude ?? [];
+  // loaded (and cached) from the working directory, as for every other file; a failure is reported below
+  await loadPrelude(prelude).catch(() => undefined);
   const cwd = process.cwd();
   process.chdir(path.dirname(filename));
   try {
-    await executeExamples({ ...file, path: filename }, { ...options, prelude: options.notebookPrelude ?? [] }, events, hooks, kernelProfile(file.kernel));
+    await executeExamples({ ...file, path: filename }, { ...options, prelude }, events, hooks, kernelProfile(file.kernel));
   } finally {
     process.chdir(cwd);
   }
