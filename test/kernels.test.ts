@@ -59,7 +59,7 @@ describe('kernels: which kernel ran a notebook', () => {
 });
 
 describe('kernels: each notebook passes as its kernel stored it', () => {
-  it('tslab: console.log display, null shows nothing, depth 2, promises not awaited, errors on stderr, type errors stop the cell, hoisting, require, relative reads, no prelude', async () => {
+  it('tslab: console.log display, null shows nothing, depth 2, promises not awaited, errors on stderr, type errors stop the cell, hoisting, require, relative reads, no prelude, its tslab module', async () => {
     allPassed(await outcomes('tslab.ipynb'));
   });
 
@@ -157,6 +157,11 @@ describe('kernels: function declarations are hoisted within an example', () => {
   it('calls a function declared further down the same example, in Markdown too', async () => {
     const results = await run(fileOf('h.md', [[ex('const v = f()\nfunction f() { return 41 + 1 }'), ex('[v, f()]', '[ 42, 42 ]\n', 3)]]));
     assert.deepEqual(results.map((r) => [r.status, r.got]), [['passed', undefined], ['passed', undefined]]);
+  });
+
+  it('a declaration or an import after a line without a semicolon is not a call of that line', async () => {
+    const results = await run(fileOf('asi.md', [[ex("console.log('a')\nconst b = 2\nconsole.log('c')\nimport * as p from 'node:path'\nb + p.sep", 'a\nc\n"2/"\n'.replace('"2/"', "'2/'"))]]));
+    assert.deepEqual(results.map((r) => [r.status, r.got]), [['passed', undefined]]);
   });
 
   it('compiles a declaration as a declaration, given to the namespace first', () => {

@@ -101,6 +101,7 @@ function joined(a: string[] | undefined, b: string[] | undefined): string[] | un
 /** Stop capturing; the output, then the displayed value or the exception. */
 function evaluation(compiled: CompiledExample, profile: KernelProfile, value: unknown, how: 'returned' | 'threw' | 'timedOut', warnings: string[] | undefined): Evaluation {
   let got = withNewline(capture.stop());
+  if (profile.settled) got += profile.settled();
   if (how === 'threw') got += profile.thrown(value) + '\n';
   else if (how === 'returned' && compiled.returnsValue) {
     const shown = profile.display(value);

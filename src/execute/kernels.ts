@@ -20,6 +20,10 @@ export interface KernelProfile {
   jsx: boolean;
   /** Names the kernel defines in every notebook (`require`, Deno's timers). */
   globals(notebookPath: string): Record<string, unknown>;
+  /** Modules the kernel itself provides (tslab's `tslab`), by specifier. */
+  modules?: Record<string, () => unknown>;
+  /** Output the kernel shows once the cell is done (the last state of displays it updated); called once per cell. */
+  settled?(): string;
   /**
    * The kernel type-checks every cell and does not run one with type errors, printing them instead
    * (tslab); the text it prints.
@@ -44,9 +48,45 @@ function consoleError(value: unknown): string {
   return consoleLog(value).replace(STACK_LINE, '').replace(/\n+$/, '');
 }
 
-function withRequire(notebookPath: string): Record<string, unknown> {
-  return { require: createRequire(notebookPath) };
+function withRequire(notebookPath: string, modules: Record<string, () => unknown> = {}): Record<string, unknown> {
+  const load = createRequire(notebookPath);
+  const require = Object.assign((id: string) => (Object.hasOwn(modules, id) ? modules[id]() : load(id)), load);
+  return { require };
 }
+
+/**
+ * The `tslab` module tslab's kernel gives its notebooks: display.text (and raw text/plain) prints, as the
+ * notebook stores text/plain; HTML, images and the rest store nothing mtest compares. A display made by
+ * newDisplay() is updated in place in Jupyter: its last text is shown when the cell is done.
+ */
+function tslabModule(): unknown {
+  const show = (text: string): void => void process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  const ignore = (): void => {};
+  const make = (text: (s: string) => void) => ({
+    javascript: ignore, html: ignore, markdown: ignore, latex: ignore, svg: ignore, png: ignore, jpeg: ignore, gif: ignore, pdf: ignore,
+    text: (s: string) => text(String(s)),
+    raw: (type: string, b: string | Uint8Array) => (type === 'text/plain' ? text(typeof b === 'string' ? b : Buffer.from(b).toString('utf8')) : undefined),
+  });
+  const newDisplay = () => {
+    const slot = { text: undefined as string | undefined };
+    updatedDisplays.push(slot);
+    return make((s) => (slot.text = s));
+  };
+  const module: Record<string, unknown> = { versions: { tslab: 'mtest', typescript: '', node: process.version }, display: make(show), newDisplay };
+  module.default = module; // `import tslab from 'tslab'`, as esModuleInterop reads a CommonJS module
+  return Object.freeze(module);
+}
+
+/** Displays made by tslab's newDisplay() during the current cell, in order. */
+let updatedDisplays: { text?: string }[] = [];
+
+function settledDisplays(): string {
+  const shown = updatedDisplays.flatMap((d) => (d.text === undefined ? [] : [d.text.endsWith('\n') ? d.text : d.text + '\n']));
+  updatedDisplays = [];
+  return shown.join('');
+}
+
+const TSLAB_MODULES: Record<string, () => unknown> = { tslab: tslabModule };
 
 const DENO_DISPLAY = Symbol.for('Jupyter.display');
 
@@ -233,7 +273,9 @@ const TSLAB: KernelProfile = {
   completionValue: false,
   thrown: consoleError,
   jsx: false,
-  globals: withRequire,
+  globals: (notebookPath) => withRequire(notebookPath, TSLAB_MODULES),
+  modules: TSLAB_MODULES,
+  settled: settledDisplays,
 };
 
 /** tslab's `%d:%d - %s` on stderr, one line per message of each diagnostic's chain. */

@@ -3,9 +3,17 @@
 import { importFrom } from './modules.js';
 import { IMPORT_HELPER } from './transform.js';
 
-export function createNamespace(prelude: Record<string, unknown>, ownExports: Record<string, unknown>, file: string, kernelGlobals: Record<string, unknown> = {}): Record<string, unknown> {
-  const ns: Record<string, unknown> = Object.assign(Object.create(null), kernelGlobals, prelude, ownExports);
-  Object.defineProperty(ns, IMPORT_HELPER, { value: (specifier: string) => importFrom(specifier, file), enumerable: false });
+/** What a notebook's kernel adds: its globals, and modules it provides itself (imported by specifier). */
+export interface KernelNames {
+  globals?: Record<string, unknown>;
+  modules?: Record<string, () => unknown>;
+}
+
+export function createNamespace(prelude: Record<string, unknown>, ownExports: Record<string, unknown>, file: string, kernel: KernelNames = {}): Record<string, unknown> {
+  const ns: Record<string, unknown> = Object.assign(Object.create(null), kernel.globals, prelude, ownExports);
+  const modules = kernel.modules ?? {};
+  const load = (specifier: string) => (Object.hasOwn(modules, specifier) ? Promise.resolve(modules[specifier]()) : importFrom(specifier, file));
+  Object.defineProperty(ns, IMPORT_HELPER, { value: load, enumerable: false });
   return ns;
 }
 

@@ -163,9 +163,10 @@ function rewriteImport(node: acorn.ImportDeclaration, declared: string[]): strin
       props.push(`${JSON.stringify(imported)}: ${s.local.name}`);
     }
   }
-  if (star && props.length === 0) return `(${star.local.name} = ${load});`;
-  if (star) return `(${star.local.name} = ${load}, {${props.join(', ')}} = ${star.local.name});`;
-  return `({${props.join(', ')}} = ${load});`;
+  // `;` first: a line before it without one would otherwise call its value with these parentheses
+  if (star && props.length === 0) return `;(${star.local.name} = ${load});`;
+  if (star) return `;(${star.local.name} = ${load}, {${props.join(', ')}} = ${star.local.name});`;
+  return `;({${props.join(', ')}} = ${load});`;
 }
 
 function rewriteDeclaration(code: string, node: acorn.VariableDeclaration, declared: string[]): string {
@@ -174,7 +175,7 @@ function rewriteDeclaration(code: string, node: acorn.VariableDeclaration, decla
     patternNames(d.id, declared);
     parts.push(d.init ? code.slice(d.start, d.end) : `${code.slice(d.id.start, d.id.end)} = undefined`);
   }
-  return `(${parts.join(', ')});`;
+  return `;(${parts.join(', ')});`;
 }
 
 /**

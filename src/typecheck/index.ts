@@ -221,6 +221,20 @@ function nodeTypeFile(dir: string, name: string): string | undefined {
 /** Always in the program: Node's modules as `any` unless a file of @types/node declares them (an exact module declaration wins). */
 const ANY_NODE_MODULES = `declare module 'node:*';\n`;
 
+/** The module tslab's kernel gives its notebooks (see execute/kernels.ts). */
+const TSLAB_MODULE = `
+declare module 'tslab' {
+  interface Display {
+    javascript(s: string): void; html(s: string): void; markdown(s: string): void; latex(s: string): void; svg(s: string): void;
+    png(b: Uint8Array): void; jpeg(b: Uint8Array): void; gif(b: Uint8Array): void; pdf(b: Uint8Array): void;
+    text(s: string): void; raw(contentType: string, b: string | Uint8Array): void;
+  }
+  export const versions: { tslab: string; typescript: string; node: string };
+  export const display: Display;
+  export function newDisplay(): Display;
+}
+`;
+
 /** Without @types/node: the globals every JavaScript runtime has. */
 const MINIMAL_GLOBALS = `
 interface Console {
@@ -305,7 +319,7 @@ export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | '
   const cache = new Map<string, TS.SourceFile | undefined>();
   const virtual = new Map<string, Virtual>();
   const globalsFile = path.join(cwd, '__mtest_globals.d.ts');
-  const globalsText = ANY_NODE_MODULES + (nodeTypes ? '' : MINIMAL_GLOBALS);
+  const globalsText = ANY_NODE_MODULES + (nodeTypes ? '' : MINIMAL_GLOBALS) + (options.tslab ? TSLAB_MODULE : '');
   const virtualText = (fileName: string): string | undefined => (fileName === globalsFile ? globalsText : virtual.get(fileName)?.text);
   const getSourceFile = host.getSourceFile.bind(host);
   host.getSourceFile = (fileName, language, onError, create) => {
