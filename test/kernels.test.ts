@@ -123,6 +123,18 @@ describe('kernels: Deno notebooks run in Deno when there is a deno', () => {
     });
   }
 
+  it('bisect replays a Deno notebook in Deno, as the run ran it', async () => {
+    const dir = scratch({ 'b.ipynb': denoNotebook([['const set = (globalThis.flag = 1)'], ['Deno.version.deno.length > 0 && globalThis.flag', '2']]) });
+    const env = { ...process.env, MTEST_DENO: DENO };
+    const r = await runMtest(dir, ['-p', '1', '--random-seed', '1', '--json', 'r.json', 'b.ipynb'], env);
+    assert.equal(r.code, 1, r.out + r.err);
+    const failed = (JSON.parse(readFileSync(path.join(dir, 'r.json'), 'utf8')) as { files: { examples: { cell: number; fileLine: number; status: string }[] }[] }).files[0].examples.find((e) => e.status === 'failed')!;
+    assert.equal(failed.cell, 2);
+    const b = await runMtest(dir, ['bisect', `b.ipynb:${failed.fileLine}`], env);
+    assert.equal(b.code, 0, b.out + b.err);
+    assert.match(b.err, /step 1: the recorded sequence \(0 files, then b\.ipynb\): fails \(wrong output\)/);
+  });
+
   it("without deno, timers return numbers as in Deno's web API", async () => {
     const dir = scratch({ 't.ipynb': denoNotebook([['typeof setTimeout(() => {}, 0)', '"number"']]) });
     const r = await mtestIn(dir, ['--random-seed', '1', 't.ipynb'], { MTEST_DENO: 'none' });

@@ -9,6 +9,7 @@ import { WorkerStartError } from '../../runner/errors.js';
 import type { Output } from '../report/console.js';
 import { plural } from '../report/format.js';
 import { EXIT } from '../report/tally.js';
+import { findDeno } from '../cli/deno.js';
 import { loadSource } from '../sources/index.js';
 import { ConfigError, loadConfig } from '../cli/config.js';
 import { ddmin } from './ddmin.js';
@@ -96,6 +97,8 @@ function locate(spec: string, runs: WorkersRecord[], cwd: string, io: Output): F
   }
   const load = (named: string): SourceFile | undefined => {
     const file = loadSource(named, { cwd, prompts });
+    // a Deno notebook replays where the run ran it: in Deno when there is one
+    if (file?.kernel === 'deno') file.deno = findDeno(path.resolve(cwd, file.path));
     return file && !file.errors.some((e) => e.line === 0) ? file : undefined;
   };
   let seen: { named: string; at: number } | undefined;
