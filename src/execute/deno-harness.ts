@@ -4,6 +4,7 @@
 // stderr, so that the parent knows which output the cell wrote.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const Deno: any;
+import { denoJupyter } from './deno-jupyter.js';
 
 interface Cell {
   body: string;
@@ -19,6 +20,12 @@ const ns: Record<string, unknown> = Object.create(null);
 // relative imports resolve from the notebook, as in Deno's kernel; everything else as Deno resolves it
 Object.defineProperty(ns, '__mtest$import', {
   value: (specifier: string) => import(/^\.{1,2}\//.test(specifier) || specifier.startsWith('/') ? new URL(specifier, notebookUrl).href : specifier),
+});
+
+// Deno.jupyter exists only under `deno jupyter` (and cannot be redefined): cells see a Deno that has it
+Object.defineProperty(ns, 'Deno', {
+  value: Object.create(Deno, { jupyter: { value: denoJupyter((value) => Deno.inspect(value, { colors: false }), (text) => console.log(text)) } }),
+  writable: true,
 });
 
 function write(stream: { writeSync(bytes: Uint8Array): number }, text: string): void {

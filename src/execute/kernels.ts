@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { formatWithOptions, inspect } from 'node:util';
 import type { KernelName, TypeDiagnostic } from '../model.js';
 import { displayThrown, displayValue } from '../display.js';
+import { denoJupyter } from './deno-jupyter.js';
 
 export interface KernelProfile {
   /** The cell's value as the kernel displays it; undefined = nothing is displayed. */
@@ -250,8 +251,11 @@ function denoGlobals(): Record<string, unknown> {
   for (const name of ['log', 'info', 'debug'] as const) console[name] = (...args: unknown[]) => void process.stdout.write(denoFormat(args));
   for (const name of ['warn', 'error'] as const) console[name] = (...args: unknown[]) => void process.stderr.write(denoFormat(args));
   console.table = (data: unknown) => void process.stdout.write(denoTable(data));
+  const show = (text: string): void => void process.stdout.write(text.endsWith('\n') ? text : text + '\n');
   return {
     console,
+    // only what a notebook uses to display; Deno's other APIs fail as undefined
+    Deno: { jupyter: denoJupyter(denoInspect, show) },
     setTimeout: (...args: Parameters<typeof setTimeout>) => Number(setTimeout(...args)),
     setInterval: (...args: Parameters<typeof setInterval>) => Number(setInterval(...args)),
   };
