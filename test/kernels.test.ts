@@ -67,7 +67,7 @@ describe('kernels: each notebook passes as its kernel stored it', () => {
     allPassed(await outcomes('jslab.ipynb'));
   });
 
-  it('IJavascript: util.inspect of the completion value, of blocks, ifs and loops too; errors as Uncaught', async () => {
+  it('IJavascript: util.inspect of the completion value, of blocks, ifs and loops too; errors as Uncaught; $$.async() and its results', async () => {
     allPassed(await outcomes('ijavascript.ipynb'));
   });
 

@@ -71,11 +71,15 @@ export function evaluate(fn: ExampleFunction, compiled: CompiledExample, namespa
   try {
     value = ctx.guard && ctx.limitMs > 0 ? ctx.guard.call(fn, namespace, ctx.limitMs) : fn(namespace);
   } catch (err) {
+    profile.finishesLater?.(); // a cell that threw does not end later
     return evaluation(compiled, profile, err, 'threw', repairRealm());
   }
   // Before mtest runs any code of its own (isThenable included).
   const repaired = repairRealm();
   if (value === INTERRUPTED) return evaluation(compiled, profile, undefined, 'timedOut', repaired);
+  // the cell asked to end later (IJavascript's $$.async()): what it sends then is its value
+  const later = profile.finishesLater?.();
+  if (later) return settle(later, { ...compiled, returnsValue: true, boxed: false }, profile, ctx.limitMs, repaired);
   // An async example's own promise is always awaited; the value it returns only when the kernel awaited it.
   if (compiled.async || (profile.awaitValue && isThenable(value))) return settle(value as PromiseLike<unknown>, compiled, profile, ctx.limitMs, repaired);
   return evaluation(compiled, profile, value, 'returned', repaired);

@@ -26,6 +26,11 @@ export interface KernelProfile {
   /** Output the kernel shows once the cell is done (the last state of displays it updated); called once per cell. */
   settled?(): string;
   /**
+   * Called when a cell's code has returned: a promise when the cell asked to finish later (IJavascript's
+   * `$$.async()`), settled with the value to display (undefined: none) or rejected with the error.
+   */
+  finishesLater?(): Promise<unknown> | undefined;
+  /**
    * The kernel type-checks every cell and does not run one with type errors, printing them instead
    * (tslab); the text it prints.
    */
@@ -287,13 +292,81 @@ function tslabTypeErrors(diagnostics: TypeDiagnostic[]): string {
   return diagnostics.flatMap((d) => d.messages.map((m) => `${d.line}:${d.column} - ${m}\n`)).join('');
 }
 
+/**
+ * The cell that called IJavascript's `$$.async()`: `requested` until the cell's code returns, `waiting` until
+ * the notebook sends its result (from a timer or a promise, after the code returned).
+ */
+interface AsyncCell {
+  promise: Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+let requested: AsyncCell | undefined;
+let waiting: AsyncCell | undefined;
+
+function laterCell(): Promise<unknown> | undefined {
+  const cell = requested;
+  requested = undefined;
+  return cell?.promise;
+}
+
+/**
+ * IJavascript's `$$`: `$$.async()` makes the cell end when `$$.sendResult(value)` (shown as a value),
+ * `$$.sendError(error)`, `$$.done()` or a display call comes; displays (`$$.html`, `$$.png`, `$$.mime`…) print
+ * the text/plain of what they send, the rest of the bundle stores nothing mtest compares.
+ */
+function ijavascriptGlobals(notebookPath: string): Record<string, unknown> {
+  const show = (text: string): void => void process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  const finish = (value?: unknown): void => {
+    waiting?.resolve(value);
+    waiting = undefined;
+  };
+  const displays = (ends: boolean) => {
+    const mime = (bundle: Record<string, unknown>): void => {
+      if (typeof bundle?.['text/plain'] === 'string') show(bundle['text/plain'] as string);
+      if (ends) finish();
+    };
+    return {
+      mime,
+      text: (text: string) => mime({ 'text/plain': String(text) }),
+      html: () => mime({}), svg: () => mime({}), png: () => mime({}), jpeg: () => mime({}), json: () => mime({}),
+      clear: () => {},
+    };
+  };
+  const $$ = {
+    ...displays(true),
+    async: () => {
+      if (requested) return;
+      let resolve!: (value: unknown) => void;
+      let reject!: (error: unknown) => void;
+      const promise = new Promise<unknown>((yes, no) => ((resolve = yes), (reject = no)));
+      requested = waiting = { promise, resolve, reject };
+    },
+    sendResult: (value: unknown) => finish(value),
+    sendError: (error: unknown) => {
+      waiting?.reject(error);
+      waiting = undefined;
+    },
+    done: () => finish(),
+    display: () => displays(false),
+  };
+  return { ...withRequire(notebookPath), $$ };
+}
+
 const PROFILES: Record<KernelName, KernelProfile> = {
   tslab: { ...TSLAB, typeErrors: tslabTypeErrors },
   // jslab is tslab for JavaScript: it type-checks JavaScript cells too
   jslab: { ...TSLAB, typeErrors: tslabTypeErrors },
   // IJavascript shows util.inspect of the completion value (undefined hidden, as its installer sets up),
   // a returned promise as it is (`Promise { <pending> }`)
-  ijavascript: { ...MTEST, display: (value) => (value === undefined ? undefined : inspect(value, { colors: false })), awaitValue: false, completionValue: true, globals: withRequire },
+  ijavascript: {
+    ...MTEST,
+    display: (value) => (value === undefined ? undefined : inspect(value, { colors: false })),
+    awaitValue: false,
+    completionValue: true,
+    globals: ijavascriptGlobals,
+    finishesLater: laterCell,
+  },
   deno: { display: denoDisplay, awaitValue: false, completionValue: true, thrown: displayThrown, jsx: true, globals: denoGlobals },
   typescript: MTEST,
   javascript: { ...MTEST, globals: withRequire },
