@@ -1,16 +1,21 @@
 #!/usr/bin/env node
-// Builds the engine addon (build/Release/mtest_engine.node) with node-gyp after making sure OpenBLAS and
-// LAPACKE are present. On a Debian-like machine, running as root, missing packages are installed with
-// apt-get (say so on stderr; MTEST_NO_SYSTEM_INSTALL=1 turns that off); otherwise the exact command to run
-// is printed and the build fails.
+// Builds the native addons with node-gyp: mtest_guard (process control; needs only a C++ toolchain) and the
+// engine, mtest_engine (needs OpenBLAS and LAPACKE). The engine is optional: without OpenBLAS it is not
+// built, and its examples fail with one line saying what to install.
 //
-//   node scripts/build-native.mjs                 detect, install if allowed, node-gyp rebuild
+//   node scripts/build-native.mjs --install       package.json's `install` script: never fails an install
+//   node scripts/build-native.mjs                 this checkout's own build: both addons, or fail
 //   node scripts/build-native.mjs --check         detect only; print what was found, exit 1 if incomplete
 //   node scripts/build-native.mjs --probe         choose the BLAS kernels (build/Release/blas-kernel.json)
 //   node scripts/build-native.mjs --gyp-includes  (called by binding.gyp) include directories
 //   node scripts/build-native.mjs --gyp-libs      (called by binding.gyp) linker flags
+//   node scripts/build-native.mjs --gyp-engine    (called by binding.gyp) 1 when the engine is built
+//
+// apt-get runs only for this repository's own `npm ci` as root on Debian/Ubuntu (one line says so;
+// MTEST_NO_SYSTEM_INSTALL=1 turns it off). Installed as a dependency (from the registry, a tarball or git),
+// the build never changes the system.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +23,24 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const isMac = process.platform === 'darwin';
 const APT_PACKAGES = ['libopenblas-dev', 'liblapacke-dev'];
+const PACKAGE_NAME = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).name;
+
+/**
+ * Installed into another project: under node_modules, or in npm's cache while npm prepares a git
+ * dependency. Only this repository's own checkout may install system packages.
+ */
+export function isDependency(dir = root, prefix = process.env.npm_config_local_prefix) {
+  const parts = path.resolve(dir).split(path.sep);
+  if (parts.includes('node_modules') || parts.includes('_cacache')) return true;
+  return prefix !== undefined && prefix !== '' && path.resolve(prefix) !== path.resolve(dir);
+}
+
+/** What to tell a user whose engine could not be built. */
+function engineAdvice() {
+  const install = isMac ? 'brew install openblas' : `apt-get install ${APT_PACKAGES.join(' ')}`;
+  const rebuild = isDependency() ? `npm rebuild ${PACKAGE_NAME}` : 'npm run build:native';
+  return `install OpenBLAS and LAPACKE (${install}), then run \`${rebuild}\``;
+}
 
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -129,6 +152,27 @@ function fail(lines) {
   process.exit(1);
 }
 
+function mayInstallSystemPackages() {
+  return !isMac && onPath('apt-get') && process.getuid?.() === 0 && process.env.MTEST_NO_SYSTEM_INSTALL !== '1' && !isDependency();
+}
+
+/** apt-get install, saying so on one line; false (with the reason on stderr) when it failed. */
+function aptInstall(packages) {
+  process.stderr.write(`build-native: installing ${packages.join(' ')} with apt-get (as root, for this checkout; MTEST_NO_SYSTEM_INSTALL=1 turns it off)\n`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  // apt's output goes to stderr so that our stdout stays clean for callers.
+  const opts = { stdio: ['ignore', process.stderr, process.stderr], env };
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...packages]]) {
+    const r = spawnSync('apt-get', args, opts);
+    if (r.status !== 0) {
+      process.stderr.write(`build-native: apt-get ${args.join(' ')} failed (exit ${r.status ?? r.signal}); run it by hand: ${installCommand(packages)}\n`);
+      return false;
+    }
+  }
+  return true;
+}
+
+/** The checkout's own build: everything must be there (installed now when allowed), or it fails. */
 function ensureDependencies() {
   let found = detect();
   const tools = isMac ? [] : missingTools();
@@ -138,8 +182,7 @@ function ensureDependencies() {
     fail([`missing ${what.join(', ')}.`, 'Install OpenBLAS with Homebrew, then run `npm run build:native` again:', '    brew install openblas']);
   }
   const packages = [...(found.missing.length ? APT_PACKAGES : []), ...tools];
-  const canApt = onPath('apt-get') && process.getuid?.() === 0 && process.env.MTEST_NO_SYSTEM_INSTALL !== '1';
-  if (!canApt) {
+  if (!mayInstallSystemPackages()) {
     const sudo = process.getuid?.() === 0 ? '' : 'sudo ';
     fail([
       `missing ${what.join(', ')}.`,
@@ -148,28 +191,30 @@ function ensureDependencies() {
       'then run `npm run build:native` again (on other systems: install OpenBLAS and LAPACKE development files).',
     ]);
   }
-  process.stderr.write(`build-native: missing ${what.join(', ')}; installing with: ${installCommand(packages)}\n`);
-  process.stderr.write('build-native: (set MTEST_NO_SYSTEM_INSTALL=1 to prevent system package installation)\n');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  // apt's progress goes to stderr so that our stdout stays clean for callers.
-  const opts = { stdio: ['ignore', process.stderr, process.stderr], env };
-  for (const args of [['update'], ['install', '-y', ...packages]]) {
-    const r = spawnSync('apt-get', args, opts);
-    if (r.status !== 0) fail([`apt-get ${args.join(' ')} failed (exit ${r.status ?? r.signal}).`, `Run it by hand: ${installCommand(packages)}`]);
-  }
+  if (!aptInstall(packages)) process.exit(1);
   found = detect();
   if (found.missing.length) fail([`still missing after apt-get: ${found.missing.join(', ')}.`]);
   return found;
 }
 
+/** npm hands its own node-gyp to install scripts; a checkout also has it as a development dependency. */
 function nodeGyp() {
-  const local = path.join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-  if (existsSync(local)) return local;
+  const fromNpm = process.env.npm_config_node_gyp;
+  if (fromNpm && existsSync(fromNpm)) return fromNpm;
   try {
     return path.join(path.dirname(createRequire(import.meta.url).resolve('node-gyp/package.json')), 'bin', 'node-gyp.js');
   } catch {
-    fail(['node-gyp is not installed; run `npm install` first.']);
+    return undefined;
   }
+}
+
+/** node-gyp rebuild; the engine only when `withEngine`. The exit status (or signal) as a word on failure. */
+function gypRebuild(withEngine) {
+  const gyp = nodeGyp();
+  if (!gyp) return 'node-gyp was not found (run the build through npm: `npm rebuild`)';
+  const env = { ...process.env, MTEST_BUILD_ENGINE: withEngine ? '1' : '0' };
+  const r = spawnSync(process.execPath, [gyp, 'rebuild', ...nodedirArgs()], { cwd: root, stdio: ['ignore', process.stderr, process.stderr], env });
+  return r.status === 0 ? undefined : `node-gyp rebuild failed (exit ${r.status ?? r.signal})`;
 }
 
 /**
@@ -200,24 +245,66 @@ function probeKernels() {
   process.stderr.write(`build-native: BLAS kernels: ${said || `probe exited with ${r.status ?? r.signal}`}\n`);
 }
 
-const arg = process.argv[2];
-if (arg === '--gyp-includes') {
-  process.stdout.write(detect().includeDirs.join(' ') + '\n');
-} else if (arg === '--gyp-libs') {
-  process.stdout.write(detect().libs.join(' ') + '\n');
-} else if (arg === '--check') {
-  const found = detect();
-  const { missing, ...rest } = found;
-  process.stdout.write(JSON.stringify(rest, null, 2) + '\n');
-  if (missing.length) fail([`missing ${missing.join(', ')}`]);
-} else if (arg === '--probe') {
-  probeKernels();
-} else if (arg === undefined) {
-  ensureDependencies();
-  const r = spawnSync(process.execPath, [nodeGyp(), 'rebuild', ...nodedirArgs()], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) fail([`node-gyp rebuild failed (exit ${r.status ?? r.signal}).`]);
-  if (!existsSync(path.join(root, 'build', 'Release', 'mtest_engine.node'))) fail(['node-gyp finished but build/Release/mtest_engine.node is missing.']);
-  probeKernels();
-} else {
-  fail([`unknown argument ${arg}; see the header of scripts/build-native.mjs.`]);
+/**
+ * The `install` script: builds what this machine allows and never fails the install. Without OpenBLAS the
+ * guard alone is built and one warning says how to get the engine; without a C++ toolchain neither is,
+ * and mtest runs with its fallbacks.
+ */
+function installBuild() {
+  let found = detect();
+  const tools = isMac ? [] : missingTools();
+  if (mayInstallSystemPackages() && (found.missing.length || tools.length)) {
+    if (aptInstall([...(found.missing.length ? APT_PACKAGES : []), ...tools])) found = detect();
+  }
+  const stillMissingTools = isMac ? [] : missingTools();
+  if (stillMissingTools.length) {
+    warn(`no native addons built: missing ${stillMissingTools.join(', ')}; mtest runs without them, and the engine's examples fail until you ${engineAdvice()}`);
+    return;
+  }
+  const withEngine = found.missing.length === 0;
+  if (!withEngine) warn(`the engine is not built: missing ${found.missing.join(', ')}; mtest runs everything else. For the engine, ${engineAdvice()}`);
+  let failed = gypRebuild(withEngine);
+  if (failed && withEngine) {
+    warn(`the engine did not build (${failed}); building mtest's process guard alone. For the engine, ${engineAdvice()}`);
+    failed = gypRebuild(false);
+  }
+  if (failed) {
+    warn(`no native addons built (${failed}); mtest runs without them`);
+    return;
+  }
+  if (withEngine) probeKernels();
 }
+
+function warn(line) {
+  process.stderr.write(`${PACKAGE_NAME}: warning: ${line}\n`);
+}
+
+function cli(arg) {
+  if (arg === '--gyp-includes') {
+    process.stdout.write(detect().includeDirs.join(' ') + '\n');
+  } else if (arg === '--gyp-libs') {
+    process.stdout.write(detect().libs.join(' ') + '\n');
+  } else if (arg === '--gyp-engine') {
+    process.stdout.write(process.env.MTEST_BUILD_ENGINE === '0' || detect().missing.length > 0 ? '0\n' : '1\n');
+  } else if (arg === '--check') {
+    const found = detect();
+    const { missing, ...rest } = found;
+    process.stdout.write(JSON.stringify(rest, null, 2) + '\n');
+    if (missing.length) fail([`missing ${missing.join(', ')}`]);
+  } else if (arg === '--probe') {
+    probeKernels();
+  } else if (arg === '--install') {
+    installBuild();
+  } else if (arg === undefined) {
+    ensureDependencies();
+    const failed = gypRebuild(true);
+    if (failed) fail([`${failed}.`]);
+    if (!existsSync(path.join(root, 'build', 'Release', 'mtest_engine.node'))) fail(['node-gyp finished but build/Release/mtest_engine.node is missing.']);
+    probeKernels();
+  } else {
+    fail([`unknown argument ${arg}; see the header of scripts/build-native.mjs.`]);
+  }
+}
+
+// Imported (by the tests) it only defines; run, it does what its argument says.
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) cli(process.argv[2]);

@@ -4,6 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** mtest's name on the package registry (the command is `mtest`). */
+export const PACKAGE_NAME = 'mtest-doctest';
+
 /** The directory holding mtest's own package.json, above this module. */
 export function packageRoot(from: string = fileURLToPath(import.meta.url)): string {
   let dir = path.dirname(from);
@@ -11,7 +14,7 @@ export function packageRoot(from: string = fileURLToPath(import.meta.url)): stri
     const pkg = path.join(dir, 'package.json');
     if (existsSync(pkg)) {
       try {
-        if (JSON.parse(readFileSync(pkg, 'utf8')).name === 'mtest') return dir;
+        if (JSON.parse(readFileSync(pkg, 'utf8')).name === PACKAGE_NAME) return dir;
       } catch {
         // An unreadable package.json belongs to something else; keep walking.
       }

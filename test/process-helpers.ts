@@ -40,6 +40,24 @@ export function runMtest(dir: string, args: string[], env?: NodeJS.ProcessEnv): 
   return finished(startMtest(dir, args, env));
 }
 
+/** The uid and gid a test runs mtest as when it must not be root (setpriv). */
+export const NOBODY = 65534;
+export const isRoot = process.getuid?.() === 0;
+
+/**
+ * mtest as a process with stdout and stderr in one pipe, in the order written. `unprivileged`: as a user
+ * who may not read or write what root could (nobody, when the tests run as root). `program`: another command
+ * than mtest (a shell running a command line mtest suggested).
+ */
+export function runMerged(dir: string, args: string[], unprivileged = false, program?: string): Promise<{ code: number | null; out: string }> {
+  const mtest = program ? [program, ...args] : [process.execPath, BIN, ...args];
+  const command = unprivileged && isRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...mtest] : mtest;
+  const child = spawn('sh', ['-c', 'exec "$@" 2>&1', 'sh', ...command], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, out })));
+}
+
 /** The last line of the report. */
 export function lastLine(text: string): string {
   const lines = text.trimEnd().split('\n');

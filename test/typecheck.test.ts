@@ -2,7 +2,7 @@
 // block as at run time; the engine's declarations and the file's own exports are visible.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,12 +13,18 @@ import { TypecheckGate } from '../src/typecheck/gate.js';
 import type { ThreadOutput } from '../src/typecheck/thread.js';
 import { loadSource } from '../src/sources/index.js';
 import { typecheckFiles } from '../src/typecheck/index.js';
+import { packageRoot } from '../src/package-root.js';
 
-function scratch(files: Record<string, string>): string {
+/** A project with these files; TypeScript is installed in it (linked to this checkout's) unless told. */
+function scratch(files: Record<string, string>, withTypeScript = true): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'mtest-tc-'));
   for (const [name, content] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     writeFileSync(path.join(dir, name), content);
+  }
+  if (withTypeScript) {
+    mkdirSync(path.join(dir, 'node_modules'));
+    symlinkSync(path.join(packageRoot(), 'node_modules', 'typescript'), path.join(dir, 'node_modules', 'typescript'), 'dir');
   }
   return dir;
 }
@@ -263,6 +269,48 @@ describe('--typecheck from the command line', function () {
       assert.ok(out.includes("line 4: TS2322: Type 'number' is not assignable to type 'string'."), out);
     } finally {
       process.chdir(cwd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('--typecheck: TypeScript is the project\'s', function () {
+  it('without typescript in the project, --typecheck exits 2 at once with one line, before running anything', async () => {
+    const dir = scratch({ 'x.md': "sage: require('fs').writeFileSync('ran.txt', 'yes')\n" }, false);
+    try {
+      let out = '';
+      let err = '';
+      const code = await main(['--serial', '--typecheck', 'x.md'], { out: (t) => (out += t), err: (t) => (err += t) }, dir);
+      assert.equal(code, 2);
+      assert.equal(err, 'mtest: --typecheck needs the typescript package in this project: npm i -D typescript@6\n');
+      assert.equal(out, '', 'no header: nothing ran');
+      assert.equal(existsSync(path.join(dir, 'ran.txt')), false, 'the example did not run');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('typescript 7 (no compiler API in its package) is refused at once with one line', async () => {
+    const dir = scratch({ 'x.md': 'sage: 1\n1\n', 'node_modules/typescript/package.json': JSON.stringify({ name: 'typescript', version: '7.0.2', exports: { '.': './lib/version.cjs', './package.json': './package.json' } }) }, false);
+    try {
+      let err = '';
+      const code = await main(['--serial', '--typecheck', 'x.md'], { out: () => {}, err: (t) => (err += t) }, dir);
+      assert.equal(code, 2);
+      assert.equal(err, "mtest: --typecheck needs TypeScript's compiler API, which typescript 7.0.2 does not have: npm i -D typescript@6\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('checks against the engine\'s shipped declarations (dist), not its sources', async () => {
+    const dir = scratch({ 'e.md': "sage: const A = matrix([[1, 2], [3, 4]])\nsage: const n: string = A.rows\n" });
+    try {
+      const file = loadSource('e.md', { cwd: dir })!;
+      const result = await typecheckFiles([file], { prelude: ['builtin'], cwd: dir, optional: [], long: false });
+      assert.equal(result.error, undefined);
+      assert.match(file.blocks[0].examples[1].typeErrors?.[0] ?? '', /TS2322: Type 'number' is not assignable to type 'string'/);
+      assert.ok(existsSync(path.join(packageRoot(), 'dist', 'src', 'engine', 'index.d.ts')));
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

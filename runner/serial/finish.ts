@@ -12,7 +12,7 @@ import { readJournal } from './journal.js';
 import { saveWorkers, WorkerHistory } from '../../src/bisect/record.js';
 import type { RunnerOptions } from '../options.js';
 import { Baseline } from '../../src/schedule/baseline.js';
-import { readStats, updatedStats, writeStats } from '../../src/schedule/stats.js';
+import { statsProblem, storeStats } from '../../src/schedule/stats.js';
 
 /**
  * The report's plan without the files (the journal holds them), with the run's options and working
@@ -61,16 +61,18 @@ export function finishFromJournal(journal: SharedArrayBuffer, plan: FinishPlan, 
   } else {
     stderr.write(`mtest: ${incident.message}\n`);
   }
-  const bits = report.finish({ interrupted: incident.kind === 'interrupted', inputErrors: plan.inputErrors });
-  const unrecorded = saveWorkers(plan.cwd, history.record(plan.identity.id, plan.runner, { interrupted: incident.kind === 'interrupted' }));
-  if (unrecorded) io.err(`mtest: ${unrecorded}\n`);
-  if (plan.statsPath) {
-    try {
-      writeStats(plan.statsPath, updatedStats(readStats(plan.statsPath).stats, report.summary));
-    } catch (err) {
-      io.err(`mtest: cannot store timings in ${plan.statsPath}: ${(err as Error).message}\n`);
+  const store = (): (string | undefined)[] => {
+    const problems = [saveWorkers(plan.cwd, history.record(plan.identity.id, plan.runner, { interrupted: incident.kind === 'interrupted' }))];
+    if (plan.statsPath) {
+      try {
+        storeStats(plan.statsPath, report.summary);
+      } catch (err) {
+        problems.push(statsProblem(plan.statsPath, err));
+      }
     }
-  }
+    return problems;
+  };
+  const bits = report.finish({ interrupted: incident.kind === 'interrupted', inputErrors: plan.inputErrors }, 0, store);
   return bits;
 }
 

@@ -95,10 +95,19 @@ async function preload(): Promise<{ blas?: BlasInfo; preludeError?: string }> {
   try {
     const modules = JSON.parse(named) as string[];
     const exports = await loadPrelude(modules);
-    const config = nameBlas && modules.some(isBuiltinEngine) ? (exports.blasConfig as (() => BlasInfo) | undefined)?.() : undefined;
+    const config = nameBlas && modules.some(isBuiltinEngine) ? engineBlas(exports) : undefined;
     return { blas: config && { library: config.library, version: config.version, threads: config.threads, coretype: config.coretype } };
   } catch (error) {
     return { preludeError: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** The engine's BLAS facts; none when its addon is not built (its examples then say why, one by one). */
+function engineBlas(exports: Record<string, unknown>): BlasInfo | undefined {
+  try {
+    return (exports.blasConfig as (() => BlasInfo) | undefined)?.();
+  } catch {
+    return undefined;
   }
 }
 

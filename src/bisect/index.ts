@@ -7,7 +7,7 @@ import { exampleAt, examplesOf, type ExampleResult, type Outcome, type SourceFil
 import type { RunnerOptions } from '../../runner/options.js';
 import { WorkerStartError } from '../../runner/errors.js';
 import type { Output } from '../report/console.js';
-import { plural } from '../report/format.js';
+import { plural, printable } from '../report/format.js';
 import { EXIT } from '../report/tally.js';
 import { findDeno } from '../cli/deno.js';
 import { loadSource } from '../sources/index.js';
@@ -103,12 +103,15 @@ function locate(spec: string, runs: WorkersRecord[], cwd: string, io: Output): F
   };
   let seen: { named: string; at: number } | undefined;
   for (const [r, run] of runs.entries()) {
+    // paths as that run named them, from its own working directory; named here from this one
+    const here = (f: string): string => (run.cwd === undefined ? f : path.relative(cwd, path.resolve(run.cwd, f)) || f);
     for (const worker of run.workers) {
-      const position = worker.files.findIndex((f) => path.resolve(cwd, f) === wanted);
+      const files = worker.files.map(here);
+      const position = files.findIndex((f) => path.resolve(cwd, f) === wanted);
       if (position < 0) continue;
-      const named = worker.files[position];
+      const named = files[position];
       const file = load(named);
-      if (!file) return { error: `${named}: cannot read it` };
+      if (!file) return { error: `${printable(named)}: cannot read it` };
       let index = -1;
       let at = 0;
       for (const { index: i, example } of examplesOf(file)) {
@@ -117,22 +120,22 @@ function locate(spec: string, runs: WorkersRecord[], cwd: string, io: Output): F
           at = example.line;
         }
       }
-      if (index < 0) return { error: `${named}:${line}: no example at or before this line` };
+      if (index < 0) return { error: `${printable(named)}:${line}: no example at or before this line` };
       seen = { named, at };
-      const failure = worker.failures.find((f) => f.file === named && f.line === at);
+      const failure = worker.failures.find((f) => here(f.file) === named && f.line === at);
       if (!failure) continue;
       const earlier: SourceFile[] = [];
-      for (const f of worker.files.slice(0, position)) {
+      for (const f of files.slice(0, position)) {
         const source = load(f);
         if (source) earlier.push(source);
-        else io.err(`mtest: bisect: ${f}: cannot read it any more; replaying without it\n`);
+        else io.err(`mtest: bisect: ${printable(f)}: cannot read it any more; replaying without it\n`);
       }
-      return { target: { spec: `${named}:${at}`, file, index, line: at, failure, earlier }, worker: worker.worker, run, latest: r === 0 };
+      return { target: { spec: `${printable(named)}:${at}`, file, index, line: at, failure, earlier }, worker: worker.worker, run, latest: r === 0 };
     }
   }
   const where = `${runs.length === 1 ? 'the recorded run' : `any of the ${runs.length} recorded runs`} (${WORKERS_FILE})`;
-  if (seen) return { error: `${seen.named}:${seen.at} did not fail in ${where}` };
-  return { error: `${given} did not run in ${where}` };
+  if (seen) return { error: `${printable(seen.named)}:${seen.at} did not fail in ${where}` };
+  return { error: `${printable(given)} did not run in ${where}` };
 }
 
 /** One example to keep or drop: step `k` of the replay (the target file is the last), flat index `i`. */
@@ -188,10 +191,10 @@ export async function bisect(spec: string, serialFlag: boolean, io: Output, cwd:
 
   try {
     const full: ReplayStep[] = [...target.earlier.map((file) => ({ file })), { file: target.file, only: upTo }];
-    const confirm = await run(full, `the recorded sequence (${plural(target.earlier.length, 'file')}, then ${target.file.path})`);
+    const confirm = await run(full, `the recorded sequence (${plural(target.earlier.length, 'file')}, then ${printable(target.file.path)})`);
     if (!confirm.fails) return verdict('does not fail when replayed', EXIT.failure);
     let alone = confirm;
-    if (target.earlier.length > 0) alone = await run([{ file: target.file, only: upTo }], `${target.file.path} alone`);
+    if (target.earlier.length > 0) alone = await run([{ file: target.file, only: upTo }], `${printable(target.file.path)} alone`);
     io.out(`bisect: alone: ${alone.fails ? 'fails' : 'passes'}\n`);
 
     // Files: the fewest earlier files that still give the symptom (none when it fails alone).
@@ -199,7 +202,7 @@ export async function bisect(spec: string, serialFlag: boolean, io: Output, cwd:
     let files: SourceFile[] = [];
     if (!alone.fails) {
       files = await ddmin(target.earlier, async (subset) =>
-        (await run([...subset.map((file) => ({ file })), { file: target.file, only: upTo }], `${plural(subset.length, 'candidate file')}${few(subset.map((f) => f.path))}`)).fails,
+        (await run([...subset.map((file) => ({ file })), { file: target.file, only: upTo }], `${plural(subset.length, 'candidate file')}${few(subset.map((f) => printable(f.path)))}`)).fails,
       );
     }
     // Examples: of those files, and the target file's own earlier ones.
@@ -214,16 +217,16 @@ export async function bisect(spec: string, serialFlag: boolean, io: Output, cwd:
       // ddmin never tries the empty set. It is the file alone when nothing else could act: no earlier
       // example of its own ran, and no chosen file is a module (whose import alone could change things).
       const known = ownEarlier.length === 0 && files.every((file) => file.kind !== 'script');
-      const none = known ? alone : await run(stepsFor([]), files.length > 0 ? `${plural(files.length, 'file')}, none of ${files.length === 1 ? 'its' : 'their'} examples` : `${target.file.path}:${target.line} by itself`);
-      const label = (c: Candidate): string => `${(files[c.k] ?? target.file).path}:${exampleLine(files[c.k] ?? target.file, c.i)}`;
+      const none = known ? alone : await run(stepsFor([]), files.length > 0 ? `${plural(files.length, 'file')}, none of ${files.length === 1 ? 'its' : 'their'} examples` : `${printable(target.file.path)}:${target.line} by itself`);
+      const label = (c: Candidate): string => `${printable((files[c.k] ?? target.file).path)}:${exampleLine(files[c.k] ?? target.file, c.i)}`;
       if (!none.fails) needed = await ddmin(candidates, async (subset) => (await run(stepsFor(subset), `${plural(subset.length, 'candidate example')}${few(subset.map(label))}`)).fails);
     }
     const names: string[] = [];
     for (const [k, file] of [...files, target.file].entries()) {
       const lines = needed.filter((c) => c.k === k).map((c) => exampleLine(file, c.i));
       // A file none of whose examples is needed, when loading it is (its module's own code): named alone.
-      if (lines.length === 0 && k < files.length) names.push(file.path);
-      for (const line of lines) names.push(`${file.path}:${line}`);
+      if (lines.length === 0 && k < files.length) names.push(printable(file.path));
+      for (const line of lines) names.push(`${printable(file.path)}:${line}`);
     }
     return verdict(names.length === 0 ? 'fails on its own' : `fails only after ${names.join(', ')}`);
   } catch (err) {

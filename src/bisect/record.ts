@@ -4,15 +4,17 @@
 // does not lose the run it failed in. Written atomically at the end of a run; a run that cannot write it
 // still reports as usual (one warning line).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FileSummary, Incident, RunEvents } from '../events.js';
 import { exampleAt, type ExampleResult, type Outcome, type SourceFile } from '../model.js';
-import { writeAtomically } from '../report/machine.js';
+import { linkTarget, reason, withLock, writeAtomically } from '../safe-write.js';
 import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
 import type { WorkerRecord } from '../../runner/parent/pool.js';
+import { makeStateDirFor, STATE_DIR, stateFile } from '../project.js';
 
-export const WORKERS_FILE = path.join('.mtest', 'workers.json');
+/** The record's place in the project's `.mtest/` folder, as messages name it. */
+export const WORKERS_FILE = path.join(STATE_DIR, 'workers.json');
 /** Runs kept in the file. */
 export const KEPT_RUNS = 10;
 
@@ -68,6 +70,8 @@ export interface WorkersFile {
 
 export interface WorkersRecord {
   id: string;
+  /** The run's working directory: the files' paths are relative to it. */
+  cwd?: string;
   options: RecordedOptions;
   workers: RecordedWorker[];
 }
@@ -94,13 +98,14 @@ export class WorkerHistory implements RunEvents {
   warning(): void {}
   fileEnd(_file: SourceFile, _summary: FileSummary): void {}
 
-  record(id: string, options: RunnerOptions, outcome: RunnerOutcome): WorkersRecord {
+  record(id: string, options: RunnerOptions, outcome: RunnerOutcome, cwd = process.cwd()): WorkersRecord {
     // Under --serial the one "worker" is this process; files never started (slot 0 too) are not in `order`.
     const processes: Omit<RecordedWorker, 'failures'>[] = options.serial
       ? [{ worker: 0, pid: process.pid, files: this.order }]
       : ((outcome as { workers?: WorkerRecord[] }).workers ?? []);
     return {
       id,
+      cwd: path.resolve(cwd),
       options: {
         mode: options.serial ? 'serial' : 'workers',
         jobs: options.jobs,
@@ -120,33 +125,58 @@ export class WorkerHistory implements RunEvents {
   }
 }
 
-/** Add the record to the file under `cwd`; the message of what went wrong, if anything did. */
+/**
+ * Add the record to the project's file (the project that `cwd` is in; under a lock, to the file as it is
+ * now: two runs in one project both keep theirs); the message of what went wrong, if anything did.
+ */
 export function saveWorkers(cwd: string, record: WorkersRecord): string | undefined {
   try {
-    const file = path.join(cwd, WORKERS_FILE);
-    const previous = loadWorkers(cwd);
-    const runs = [record, ...(typeof previous === 'string' ? [] : previous.runs)].slice(0, KEPT_RUNS);
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeAtomically(file, JSON.stringify({ version: 1, runs } satisfies WorkersFile) + '\n');
+    const file = stateFile(cwd, 'workers.json');
+    makeStateDirFor(file);
+    withLock(linkTarget(file), () => {
+      const previous = loadWorkers(cwd);
+      const runs = [record, ...(typeof previous === 'string' ? [] : previous.runs)].slice(0, KEPT_RUNS);
+      writeAtomically(file, JSON.stringify({ version: 1, runs } satisfies WorkersFile) + '\n', { followLink: true });
+    });
     return undefined;
   } catch (err) {
-    return `cannot record the workers' files in ${WORKERS_FILE}: ${(err as Error).message}`;
+    return `cannot record the workers' files in ${WORKERS_FILE}: ${reason(err)}`;
   }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/** What is wrong with a recorded run (a hand-edited or damaged file), in a few words; undefined if nothing. */
+function runProblem(run: unknown, r: number): string | undefined {
+  if (!isObject(run) || typeof run.id !== 'string' || !isObject(run.options) || !Array.isArray(run.workers)) return `run ${r + 1} is not a run`;
+  const o = run.options;
+  const numbers = ['jobs', 'blasThreads', 'randomSeed', 'timeout', 'fileTimeout', 'memlimit'].every((k) => typeof o[k] === 'number' && Number.isFinite(o[k]));
+  const flags = ['long', 'initial', 'isolate'].every((k) => typeof o[k] === 'boolean');
+  if (!numbers || !flags || (o.mode !== 'workers' && o.mode !== 'serial') || !isStrings(o.prelude) || !isStrings(o.optional)) return `run ${r + 1}: its options are not all there`;
+  for (const [w, worker] of run.workers.entries()) {
+    if (!isObject(worker) || !isStrings(worker.files)) return `run ${r + 1}, worker ${w + 1}: "files" is not a list of paths`;
+    const failures = worker.failures;
+    if (!Array.isArray(failures) || !failures.every((f) => isObject(f) && typeof f.file === 'string' && Number.isInteger(f.line) && Number.isInteger(f.index) && typeof f.outcome === 'string')) {
+      return `run ${r + 1}, worker ${w + 1}: "failures" is not a list of failures`;
+    }
+  }
+  return undefined;
 }
 
 /** The recorded runs, or a one-line reason why there are none. */
 export function loadWorkers(cwd: string): WorkersFile | string {
   let text: string;
   try {
-    text = readFileSync(path.join(cwd, WORKERS_FILE), 'utf8');
+    text = readFileSync(stateFile(cwd, 'workers.json'), 'utf8');
   } catch {
     return `no recorded run here (${WORKERS_FILE} is written by every run of mtest; run the tests first)`;
   }
   try {
     const file = JSON.parse(text) as WorkersFile;
-    if (file?.version !== 1 || !Array.isArray(file.runs) || file.runs.some((r) => !Array.isArray(r?.workers) || typeof r.options !== 'object')) {
-      throw new Error('unknown layout');
-    }
+    if (file?.version !== 1 || !Array.isArray(file.runs)) throw new Error('unknown layout');
+    const problem = file.runs.map(runProblem).find(Boolean);
+    if (problem) throw new Error(problem);
     return file;
   } catch (err) {
     return `${WORKERS_FILE}: cannot read it (${(err as Error).message}); run the tests again`;

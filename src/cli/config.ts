@@ -11,6 +11,8 @@ export interface FileConfig {
   timeout?: number;
   optional?: string[];
   prompts?: string[];
+  /** Files larger than this many MB are skipped with a notice (0: no limit). */
+  maxFileSize?: number;
 }
 
 export class ConfigError extends Error {}
@@ -26,6 +28,7 @@ const KEYS: Record<keyof FileConfig, Check> = {
   prompts: (v) => stringList(v) ?? ((v as string[]).every((p) => ['sage:', '>>>'].includes(p.trim())) ? undefined : "must list prompts among 'sage:' and '>>>'"),
   jobs: (v) => (Number.isInteger(v) && (v as number) >= 1 ? undefined : 'must be a whole number ≥ 1'),
   timeout: (v) => (typeof v === 'number' && v >= 0 ? undefined : 'must be a number of seconds ≥ 0'),
+  maxFileSize: (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a number of MB ≥ 0 (0: no limit)'),
 };
 
 /** Read the configuration of `cwd`; undefined when there is none. Throws ConfigError (one line). */
@@ -40,15 +43,16 @@ export function loadConfig(cwd: string): { config: FileConfig; source?: string }
     const pkg = path.join(cwd, 'package.json');
     if (!existsSync(pkg)) return { config: {} };
     const json = readJson(pkg, 'package.json') as Record<string, unknown> | null;
-    if (!json || typeof json !== 'object' || !('mtest' in json)) return { config: {} };
+    if (!json || typeof json !== 'object' || !Object.hasOwn(json, 'mtest')) return { config: {} };
     source = 'package.json "mtest"';
     raw = json.mtest;
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${source}: must be a JSON object`);
   const config: FileConfig = {};
   for (const [key, value] of Object.entries(raw)) {
-    const check = KEYS[key as keyof FileConfig];
-    if (!check) throw new ConfigError(`${source}: unknown key "${key}" (known: ${Object.keys(KEYS).join(', ')})`);
+    // own keys only: `toString`, `__proto__` are unknown keys, not Object.prototype's members
+    const check = Object.hasOwn(KEYS, key) ? KEYS[key as keyof FileConfig] : undefined;
+    if (!check) throw new ConfigError(`${source}: unknown key ${JSON.stringify(key)} (known: ${Object.keys(KEYS).join(', ')})`);
     const problem = check(value);
     if (problem) throw new ConfigError(`${source}: "${key}" ${problem}`);
     (config as Record<string, unknown>)[key] = key === 'optional' ? (value as string[]).map((t) => t.toLowerCase()) : value;

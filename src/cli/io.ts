@@ -24,3 +24,13 @@ export function statusStream(): StatusStream {
     },
   };
 }
+
+/**
+ * How the user started mtest, as rerun lines and hints should repeat it: `npx mtest` when npm started it
+ * (`npx mtest`, `npm exec`, or a package script that runs mtest: `npm test`), else `mtest`.
+ */
+export function commandName(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.npm_command === 'exec') return 'npx mtest';
+  if (env.npm_lifecycle_event && /\bmtest\b/.test(env.npm_lifecycle_script ?? '')) return 'npx mtest';
+  return 'mtest';
+}

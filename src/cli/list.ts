@@ -1,5 +1,6 @@
 // `mtest list`: the examples found, without running anything.
 import { exampleLocation, examplesOf, exampleWhere, type SourceFile } from '../model.js';
+import { linePath, printable } from '../report/format.js';
 
 export function listExamples(files: SourceFile[], json: boolean): string {
   const rows = files.flatMap((file) =>
@@ -12,9 +13,9 @@ export function listExamples(files: SourceFile[], json: boolean): string {
       want: example.want,
       directives: example.directives,
       tags: file.tags,
-      where: example.cell === undefined ? `${file.path}:${example.line}` : `${file.path}:${example.line} (${exampleWhere(example)})`,
+      where: example.cell === undefined ? `${linePath(file.path)}:${example.line}` : `${linePath(file.path)}:${example.line} (${exampleWhere(example)})`,
     })),
   );
   if (json) return JSON.stringify(rows.map(({ where: _, ...row }) => row), null, 1) + '\n';
-  return rows.map((r) => `${r.where}  [${r.block}]  ${r.source.split('\n')[0]}`).join('\n') + (rows.length ? '\n' : '') + `${rows.length} example${rows.length === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'}\n`;
+  return rows.map((r) => `${r.where}  [${printable(r.block)}]  ${r.source.split('\n')[0]}`).join('\n') + (rows.length ? '\n' : '') + `${rows.length} example${rows.length === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'}\n`;
 }

@@ -2,26 +2,29 @@
 // the command itself (run.ts wires the stages: sources → examples → schedule → execute → check → report).
 // Everything the run needs beyond starting workers is loaded only after they are starting, so that their
 // boot overlaps loading it. Returns the exit status instead of exiting, so tests can call it.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { Output } from '../report/output.js';
 import { EXIT } from '../report/tally.js';
 import type { TypecheckThread } from '../typecheck/gate.js';
+import type { Discovered } from '../sources/discover.js';
 import type { PrestartedWorkers } from '../../runner/parent/pool.js';
+import type { RunObserver } from './run.js';
 import { WorkerStartError } from '../../runner/errors.js';
 import { ConfigError, loadConfig, type FileConfig } from './config.js';
-import { colourWanted, stdio } from './io.js';
+import { colourWanted, commandName, stdio } from './io.js';
 import { parseArgs, usage, type CliOptions, type ParsedArgs } from './options.js';
 import { fileArgumentCount, resolveOptions, runsExamplesInProcess } from './resolve.js';
 
 export { stdio };
 
 /**
- * Start the workers before the files are found and parsed, so that their boot overlaps that work. As many
- * as the run will use (see resolveOptions).
+ * Start the workers before the files are parsed, so that their boot overlaps that work. As many as the
+ * run will use (see resolveOptions).
  */
-async function prestartWorkers(cli: CliOptions, config: FileConfig, fileArguments: number | undefined): Promise<PrestartedWorkers | undefined> {
-  const options = resolveOptions(cli, config, [], fileArguments);
+async function prestartWorkers(cli: CliOptions, config: FileConfig, files: number | undefined): Promise<PrestartedWorkers | undefined> {
+  const options = resolveOptions(cli, config, [], files);
   if (options.serial) return undefined;
   const { PrestartedWorkers, spawnOptions } = await import('../../runner/parent/pool.js');
   return new PrestartedWorkers(options.jobs, spawnOptions(options));
@@ -39,7 +42,7 @@ function keepYoungGenerationSmall(args: ParsedArgs): void {
   setFlagsFromString('--semi-space-growth-factor=1');
 }
 
-export async function main(argv: string[], io: Output = stdio, cwd = process.cwd()): Promise<number> {
+export async function main(argv: string[], io: Output = stdio, cwd = process.cwd(), observe?: RunObserver): Promise<number> {
   const args = parseArgs(argv);
   keepYoungGenerationSmall(args);
   if (args.errors.length > 0) {
@@ -69,23 +72,42 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     io.err(`mtest: ${err.message}\n`);
     return EXIT.usage;
   }
-  // No paths: the configuration's `include` globs, applied to the working directory.
+  // No paths: the configuration's `include` globs, applied to the working directory; with --failed, the
+  // files of the stored runs.
   if (args.paths.length === 0 && !config.include?.length) {
-    io.err(`mtest: no paths given (try: mtest -t FILE, mtest examples/)\n`);
-    return EXIT.usage;
+    const stored = args.options.failed ? await storedPaths(args.options, cwd) : [];
+    if (stored.length === 0) {
+      io.err(`mtest: ${noPathsHint(cwd, args.options.failed)}\n`);
+      return EXIT.usage;
+    }
+    args.paths.push(...stored);
   }
   let prestarted: PrestartedWorkers | undefined;
   let typecheck: TypecheckThread | undefined;
   try {
     // --typecheck loads TypeScript and its library in a thread while the files are found and parsed
     if (args.command === 'test' && args.options.typecheck) {
+      const problem = (await import('../typecheck/load.js')).typescriptProblem(cwd);
+      if (problem) {
+        io.err(`mtest: ${problem}\n`);
+        return EXIT.usage;
+      }
       const { TypecheckThread } = await import('../typecheck/gate.js');
       typecheck = new TypecheckThread({ cwd, prelude: args.options.prelude ?? config.prelude ?? ['builtin'] });
     }
-    const fileArguments = args.paths.length > 0 ? fileArgumentCount(args.paths, cwd) : undefined;
-    prestarted = args.command === 'test' ? await prestartWorkers(args.options, config, fileArguments) : undefined;
+    // How many files the run has at most, before any worker starts (no more workers than files): the
+    // paths when each is a file, else what discovery finds (walking a tree takes milliseconds; it is not
+    // walked again).
+    let files = args.paths.length > 0 ? fileArgumentCount(args.paths, cwd) : undefined;
+    let found: Discovered | undefined;
+    if (args.command === 'test' && files === undefined && !runsExamplesInProcess(args.options)) {
+      const { findSources } = await import('./find.js');
+      found = await findSources(args.paths, config, cwd);
+      files = found.files.length;
+    }
+    prestarted = args.command === 'test' ? await prestartWorkers(args.options, config, files) : undefined;
     const { runCommand } = await import('./run.js');
-    return await runCommand(args, config, io, cwd, fileArguments, prestarted, typecheck);
+    return await runCommand(args, config, io, cwd, files, prestarted, typecheck, observe, found);
   } catch (err) {
     if (!(err instanceof WorkerStartError)) throw err;
     io.err(`mtest: ${err.message}\n`);
@@ -96,9 +118,25 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
   }
 }
 
+/** The files the stored timings know that are still there: what `--failed` alone reruns from. */
+async function storedPaths(cli: CliOptions, cwd: string): Promise<string[]> {
+  const { defaultStatsPath, readStats } = await import('../schedule/stats.js');
+  const file = cli.statsPath !== undefined ? resolve(cwd, cli.statsPath) : defaultStatsPath(cwd);
+  return Object.keys(readStats(file, cwd).stats.files).filter((name) => existsSync(resolve(cwd, name)));
+}
+
+/** What to try when no path was given: the folders of this project where documents usually are. */
+function noPathsHint(cwd: string, failed?: boolean): string {
+  const command = commandName();
+  const folders = ['docs', 'doc', 'src', 'lib', 'notebooks', 'examples'].filter((d) => existsSync(join(cwd, d)));
+  const tries = [...folders.map((d) => `${command} ${d}/`), `${command} -t FILE`];
+  const why = failed ? 'no paths given, and no stored run to take them from' : 'no paths given';
+  return `${why} (try: ${tries.join(', ')})`;
+}
+
 async function mergeCommand(paths: string[], cli: CliOptions, io: Output, cwd: string): Promise<number> {
-  const [{ mergeReports }, { DEFAULT_STATS_PATH }] = await Promise.all([import('../report/merge.js'), import('../schedule/stats.js')]);
-  return mergeReports(paths, cli, io, colourWanted(io), resolve(cwd, cli.statsPath ?? DEFAULT_STATS_PATH));
+  const [{ mergeReports }, { defaultStatsPath }] = await Promise.all([import('../report/merge.js'), import('../schedule/stats.js')]);
+  return mergeReports(paths, { ...cli, command: commandName() }, io, colourWanted(io), cli.statsPath !== undefined ? resolve(cwd, cli.statsPath) : defaultStatsPath(cwd), cwd);
 }
 
 /** `mtest bisect FILE:LINE [--serial]`. */

@@ -37,6 +37,7 @@ export interface CliOptions {
   fix?: boolean;
   passWithNoExamples?: boolean;
   typecheck?: boolean;
+  maxFileSize?: number;
 }
 
 type Kind = 'flag' | 'negated' | 'int' | 'seconds' | 'string' | 'list' | 'optional-number' | 'shard';
@@ -82,6 +83,7 @@ export const OPTIONS: OptionSpec[] = [
   { names: ['--shard'], key: 'shard', kind: 'shard', arg: 'i/n', help: 'run the i-th of n shards, balanced by the stored timings (mtest merge joins the reports)' },
   { names: ['--stats-path'], key: 'statsPath', kind: 'string', arg: 'FILE', help: 'stored timings (default .mtest/stats.json)' },
   { names: ['--fix'], key: 'fix', kind: 'flag', help: 'rewrite the expected output of every mismatching example in place' },
+  { names: ['--max-file-size'], key: 'maxFileSize', kind: 'seconds', arg: 'MB', help: 'skip files larger than this, with a note (default 8; 0 = no limit)' },
   { names: ['--pass-with-no-examples'], key: 'passWithNoExamples', kind: 'flag', help: 'finding no examples is not an error' },
 ];
 
@@ -102,8 +104,10 @@ function parseValue(spec: OptionSpec, name: string, raw: string): { value?: unkn
     case 'int': {
       if (!/^\d+$/.test(raw)) return { error: `${name} expects a whole number, got '${raw}'` };
       const n = Number(raw);
-      if (spec.key === 'jobs' && n < 1) return { error: `${name} must be at least 1` };
-      if (spec.key === 'blasThreads' && n < 1) return { error: `${name} must be at least 1` };
+      const least = spec.key === 'jobs' || spec.key === 'blasThreads' ? 1 : 0;
+      // past 2^53 the number read is not the number written (a seed would not reproduce a run)
+      if (!Number.isSafeInteger(n)) return { error: `${name} expects a whole number from ${least} to ${Number.MAX_SAFE_INTEGER}, got '${raw}'` };
+      if (n < least) return { error: `${name} must be at least ${least}` };
       return { value: n };
     }
     case 'seconds':
@@ -119,6 +123,7 @@ function parseValue(spec: OptionSpec, name: string, raw: string): { value?: unkn
       return shard ? { value: shard } : { error: `${name} expects i/n with 1 ≤ i ≤ n, got '${raw}'` };
     }
     case 'string':
+      if (spec.arg === 'FILE' && raw === '') return { error: `${name} expects a file name, got ''` };
       if (spec.key === 'format' && raw !== 'console' && raw !== 'github') return { error: `${name} expects console or github, got '${raw}'` };
       return { value: raw };
     default:
@@ -191,6 +196,38 @@ export function parseArgs(argv: string[]): ParsedArgs {
   }
   if (listJson) opts.json = '-';
   return result;
+}
+
+/**
+ * The command line for options given as an object with the long options' names in camelCase
+ * (`{ jobs: 1, timeout: 10, optional: ['gpu'] }` → `--jobs 1 --timeout 10 --optional gpu`), so that they
+ * are checked exactly as typed ones are. Unknown keys and values of the wrong type are errors.
+ */
+export function argsFromOptions(options: Record<string, unknown>): { argv: string[]; errors: string[] } {
+  const argv: string[] = [];
+  const errors: string[] = [];
+  for (const [key, value] of Object.entries(options)) {
+    const spec = OPTIONS.find((o) => o.key === key);
+    if (!spec) {
+      errors.push(`unknown option '${key}'`);
+      continue;
+    }
+    if (value === undefined) continue;
+    const name = spec.names.find((n) => n.startsWith('--')) ?? spec.names[0];
+    if (spec.kind === 'flag' || spec.kind === 'negated') {
+      if (typeof value !== 'boolean') errors.push(`${key} must be true or false`);
+      // `gdb: false` is --no-gdb; `gdb: true` is the default
+      else if (value === (spec.kind === 'flag')) argv.push(name);
+      continue;
+    }
+    const text = spec.kind === 'list' && Array.isArray(value) ? value.join(',') : spec.kind === 'shard' && typeof value === 'object' && value ? `${(value as ShardSpec).index}/${(value as ShardSpec).count}` : value;
+    if (typeof text !== 'string' && typeof text !== 'number') {
+      errors.push(`${key} must be a ${spec.kind === 'list' ? 'list of strings' : spec.kind === 'string' ? 'string' : 'number'}`);
+      continue;
+    }
+    argv.push(`${name}=${text}`);
+  }
+  return { argv, errors };
 }
 
 export function usage(): string {

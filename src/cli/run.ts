@@ -8,7 +8,7 @@ import type { RunEvents } from '../events.js';
 import type { InputError, SourceFile } from '../model.js';
 import { BUILTIN_ENGINE, isBuiltinEngine, loadPrelude } from '../execute/modules.js';
 import type { Output } from '../report/output.js';
-import { plural, seconds } from '../report/format.js';
+import { plural, printable, seconds } from '../report/format.js';
 import { RunReport, type ReportOptions, type ReportPlan, type RunIdentity } from '../report/run-report.js';
 import type { TypecheckGate, TypecheckThread } from '../typecheck/gate.js';
 import { EXIT } from '../report/tally.js';
@@ -20,13 +20,17 @@ import type { BlasInfo } from '../../runner/protocol.js';
 import type { PrestartedWorkers } from '../../runner/parent/pool.js';
 import { WorkerStartError } from '../../runner/errors.js';
 import type { FileConfig } from './config.js';
-import { colourWanted, statusStream, stdio } from './io.js';
+import { colourWanted, commandName, statusStream, stdio } from './io.js';
 import { listExamples } from './list.js';
 import type { CliOptions, ParsedArgs } from './options.js';
-import { resolveOptions, runsExamplesInProcess } from './resolve.js';
+import { resolveOptions, runsExamplesInProcess, workerCount } from './resolve.js';
+import type { Discovered } from '../sources/discover.js';
 import { saveWorkers, WorkerHistory } from '../bisect/record.js';
 import { collectSources, findSources, sourceLoader } from './collect.js';
 import { planRun, type Plan } from '../schedule/index.js';
+
+/** Told the finished report of a test run (the programmatic API reads its results there). */
+export type RunObserver = (report: RunReport) => void;
 
 /** `mtest PATH…` and `mtest list PATH…`, once the configuration is read and the workers are starting. */
 export async function runCommand(
@@ -37,27 +41,31 @@ export async function runCommand(
   fileArguments: number | undefined,
   prestarted: PrestartedWorkers | undefined,
   typecheck: TypecheckThread | undefined,
+  observe?: RunObserver,
+  discovered?: Discovered,
 ): Promise<number> {
+  const notice = (e: InputError): string => `mtest: ${printable(e.file)}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`;
   const inputErrors = (errors: InputError[]): number => {
-    for (const e of errors) io.err(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
+    for (const e of errors) io.err(notice(e));
     return errors.length > 0 ? EXIT.usage : 0;
   };
   if (args.command === 'list') {
-    const collected = await collectSources(args.paths, config, cwd);
+    const collected = await collectSources(args.paths, config, cwd, args.options.maxFileSize);
     const inputBits = inputErrors(collected.errors);
+    for (const e of collected.notices) io.err(notice(e));
     io.out(listExamples(collected.files, args.options.json !== undefined));
     return inputBits;
   }
-  const found = await findSources(args.paths, config, cwd);
+  const found = discovered ?? (await findSources(args.paths, config, cwd));
   const notes: string[] = [];
   const where = args.paths.length > 0 ? args.paths : config.include!;
-  const load = sourceLoader(config, cwd);
+  const load = sourceLoader(config, cwd, args.options.maxFileSize);
   // one-line notices (a notebook of another language) set no exit bit
   const loaded: SourceFile[] = [];
   const loader = (path: string) => {
     const file = load(path);
     if (file) loaded.push(file);
-    for (const e of file?.notices ?? []) notes.push(`mtest: ${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.message}\n`);
+    for (const e of file?.notices ?? []) notes.push(notice(e));
     if (file?.kernel === 'deno') {
       const deno = findDeno(resolve(cwd, file.path));
       if (deno) file.deno = deno;
@@ -70,7 +78,7 @@ export async function runCommand(
   const inputBits = inputErrors([...found.errors, ...(typeof plan === 'number' ? loaded : plan.files).flatMap((f) => f.errors)]);
   for (const note of notes) io.err(note);
   if (typeof plan === 'number') return inputBits | plan;
-  return inputBits | (await runTests(args.options, config, plan, io, fileArguments, inputBits !== 0, prestarted, cwd, typecheck));
+  return inputBits | (await runTests(args.options, config, plan, io, fileArguments, inputBits !== 0, prestarted, cwd, typecheck, observe));
 }
 
 function runId(now = new Date()): string {
@@ -127,6 +135,7 @@ async function runTests(
   prestarted: PrestartedWorkers | undefined,
   cwd: string,
   typecheckThread?: TypecheckThread,
+  observe?: RunObserver,
 ): Promise<number> {
   const startedAt = Date.now();
   const prelude = cli.prelude ?? config.prelude ?? ['builtin'];
@@ -138,11 +147,16 @@ async function runTests(
   const ready = await prestarted?.ready();
   const blas = ready?.blas ?? (await blasInfo(prelude));
   const options = resolveOptions(cli, config, detectedTags(blas), fileArguments);
+  const { note } = workerCount(cli, config, fileArguments);
+  if (note) io.err(`mtest: ${note}\n`);
   const files = plan.files;
 
   const identity: RunIdentity = { id: runId(), randomSeed: options.randomSeed, startedAt };
-  // absolute: a notebook runs in its own folder, and under --serial the report may be finished while it does
-  const reportOptions: ReportOptions = { json: cli.json && resolve(cwd, cli.json), junit: cli.junit && resolve(cwd, cli.junit), format: cli.format, colour: colourWanted(io), baseline: cli.baseline && resolve(cwd, cli.baseline), shard: plan.shard, order: plan.order };
+  // json/junit absolute: a notebook runs in its own folder, and under --serial the report may be finished while it does
+  const reportOptions: ReportOptions = {
+    json: cli.json && resolve(cwd, cli.json), junit: cli.junit && resolve(cwd, cli.junit), format: cli.format, colour: colourWanted(io), baseline: cli.baseline && resolve(cwd, cli.baseline), shard: plan.shard, order: plan.order, command: commandName(),
+    keepResults: observe !== undefined,
+  };
   // On a terminal, a live status line; every other line clears it first. Not with a trace (it is the status).
   const status = io === stdio && cli.status !== false && !options.verbose && StatusLine.wanted() ? new StatusLine(files.length, statusStream()) : undefined;
   const out: Output = status ? { out: status.wrap(io.out), err: status.wrap(io.err) } : io;
@@ -193,10 +207,9 @@ async function runTests(
     }
   }
   status?.stop();
-  bits |= report.finish({ interrupted: outcome.interrupted, inputErrors }, bits);
-  const stored = plan.saveStats(report.summary);
-  if (stored) io.err(`mtest: ${stored}\n`);
-  recordWorkers(history, identity.id, options, outcome, io, cwd);
+  const store = () => [plan.saveStats(report.summary), saveWorkers(cwd, history.record(identity.id, options, outcome, cwd))];
+  bits |= report.finish({ interrupted: outcome.interrupted, inputErrors }, bits, store);
+  observe?.(report);
   return bits;
 }
 
@@ -219,12 +232,6 @@ async function fixing(cli: CliOptions, config: FileConfig, files: SourceFile[], 
   if (!cli.fix) return events;
   const { FixingEvents } = await import('../fix/index.js');
   return new FixingEvents(files, events, { cwd, prompts: config.prompts, say: (line) => out.out(`${line}\n`) });
-}
-
-/** `.mtest/workers.json`, for `mtest bisect`; a run that cannot write it only says so. */
-function recordWorkers(history: WorkerHistory, id: string, options: RunnerOptions, outcome: RunnerOutcome, io: Output, cwd: string): void {
-  const problem = saveWorkers(cwd, history.record(id, options, outcome));
-  if (problem) io.err(`mtest: ${problem}\n`);
 }
 
 async function setSerialBlasThreads(n: number): Promise<void> {

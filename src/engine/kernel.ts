@@ -7,11 +7,12 @@
 // next to the addon (blas-kernel.json), keyed by the CPU and the library file, and applied at load only
 // when the user has not set OPENBLAS_CORETYPE.
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../package-root.js';
+import { writeAtomically } from '../safe-write.js';
 import { ADDON } from './native.js';
 
 export const CORETYPE_ENV = 'OPENBLAS_CORETYPE';
@@ -445,14 +446,15 @@ export function failedDecision(root: string, why: string, library = ''): KernelD
   return { format: FORMAT, key: currentKey(root, library), library: 'OpenBLAS', defaultCore: '', coretype: null, reason: `the kernel probe failed (${why}); the library picks the kernels`, candidates: [] };
 }
 
-/** Writes the decision atomically next to the addon. */
+/**
+ * Writes the decision atomically next to the addon, else in the temporary directory — shared with other
+ * users, hence an unpredictable temporary name created without following links (safe-write).
+ */
 export function writeDecision(root: string, decision: KernelDecision): string {
   let error: unknown;
   for (const file of decisionFiles(root)) {
-    const tmp = `${file}.${process.pid}.tmp`;
     try {
-      writeFileSync(tmp, JSON.stringify(decision, null, 2) + '\n');
-      renameSync(tmp, file);
+      writeAtomically(file, JSON.stringify(decision, null, 2) + '\n');
       return file;
     } catch (err) {
       error ??= err;

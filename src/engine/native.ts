@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { packageRoot } from '../package-root.js';
+import { PACKAGE_NAME, packageRoot } from '../package-root.js';
 import { choiceAtLoad, CORETYPE_ENV, currentKey, readDecision, refreshDecision, type KernelChoice } from './kernel.js';
 
 /** Low-level entry points. Products and vector arithmetic take (ArrayBuffer, element offset) pairs. */
@@ -88,15 +88,22 @@ function chooseKernels(root: string): KernelChoice {
   return choiceAtLoad(process.env, decision, why);
 }
 
+/** The engine cannot run on this machine: its addon was not built (no OpenBLAS/LAPACKE when installed). */
+export class EngineUnavailableError extends Error {
+  override name = 'EngineUnavailableError';
+}
+
+/** One line: what is missing, and the commands that fix it where mtest is installed. */
+export function engineNotBuilt(root: string): string {
+  const install = process.platform === 'darwin' ? 'brew install openblas' : 'apt-get install libopenblas-dev liblapacke-dev';
+  const rebuild = root.split(path.sep).includes('node_modules') ? `npm rebuild ${PACKAGE_NAME}` : 'npm run build:native';
+  return `the engine is not built: OpenBLAS and LAPACKE were not found when ${PACKAGE_NAME} was installed; ${install}, then ${rebuild}`;
+}
+
 /** Loads build/Release/mtest_engine.node under `root` with the chosen kernels, or says how to build it. */
 export function loadAddon(root: string = packageRoot()): NativeEngine {
   const file = path.join(root, ADDON);
-  if (!existsSync(file)) {
-    throw new Error(
-      `mtest engine: native addon ${ADDON} is not built; run \`npm run build:native\` in ${root} ` +
-        '(needs OpenBLAS and LAPACKE: apt-get install libopenblas-dev liblapacke-dev, or brew install openblas)',
-    );
-  }
+  if (!existsSync(file)) throw new EngineUnavailableError(engineNotBuilt(root));
   const chosen = chooseKernels(root);
   // OpenBLAS reads these variables while it loads; afterwards the environment is the user's again, so
   // examples and their child processes see it as they would without mtest. A value the user set stays.

@@ -142,7 +142,7 @@ async function runBlocks(file: SourceFile, options: ExecuteOptions, events: Exec
   const filename = path.resolve(file.path);
   let index = 0;
   for (const block of file.blocks) {
-    const ns = createNamespace(prelude, ownExports, filename, { globals: profile?.globals(filename), modules: profile?.modules });
+    const ns = createNamespace(prelude, ownExports, filename, { globals: profile?.globals(filename), modules: profile?.modules, noRequire: profile?.noRequire });
     reseed(options.randomSeed, prelude);
     let blockFailed = false;
     const first = index;

@@ -2,7 +2,6 @@
 // how a cell's value is displayed, whether a returned promise is awaited, whether the completion value of a
 // block or an `if` counts, how a thrown error is written, and what the namespace holds besides the cell's
 // own names. Documents that are not notebooks, and notebooks of other kernels, keep mtest's own rules.
-import { createRequire } from 'node:module';
 import { formatWithOptions, inspect } from 'node:util';
 import type { KernelName, TypeDiagnostic } from '../model.js';
 import { displayThrown, displayValue } from '../display.js';
@@ -19,8 +18,10 @@ export interface KernelProfile {
   thrown(value: unknown): string;
   /** JSX is accepted in cells. */
   jsx: boolean;
-  /** Names the kernel defines in every notebook (`require`, Deno's timers). */
+  /** Names the kernel defines in every notebook (Deno's timers and console, IJavascript's `$$`). */
   globals(notebookPath: string): Record<string, unknown>;
+  /** The kernel has no `require` (Deno); the others have Node's, from the notebook's folder. */
+  noRequire?: boolean;
   /** Modules the kernel itself provides (tslab's `tslab`), by specifier. */
   modules?: Record<string, () => unknown>;
   /** Output the kernel shows once the cell is done (the last state of displays it updated); called once per cell. */
@@ -52,12 +53,6 @@ const STACK_LINE = /^[ \t]+at .*(?:\n|$)/gm;
 function consoleError(value: unknown): string {
   if (value instanceof Error) return Error.prototype.toString.call(value);
   return consoleLog(value).replace(STACK_LINE, '').replace(/\n+$/, '');
-}
-
-function withRequire(notebookPath: string, modules: Record<string, () => unknown> = {}): Record<string, unknown> {
-  const load = createRequire(notebookPath);
-  const require = Object.assign((id: string) => (Object.hasOwn(modules, id) ? modules[id]() : load(id)), load);
-  return { require };
 }
 
 /**
@@ -282,7 +277,7 @@ const TSLAB: KernelProfile = {
   completionValue: false,
   thrown: consoleError,
   jsx: false,
-  globals: (notebookPath) => withRequire(notebookPath, TSLAB_MODULES),
+  globals: () => ({}),
   modules: TSLAB_MODULES,
   settled: settledDisplays,
 };
@@ -315,7 +310,7 @@ function laterCell(): Promise<unknown> | undefined {
  * `$$.sendError(error)`, `$$.done()` or a display call comes; displays (`$$.html`, `$$.png`, `$$.mime`…) print
  * the text/plain of what they send, the rest of the bundle stores nothing mtest compares.
  */
-function ijavascriptGlobals(notebookPath: string): Record<string, unknown> {
+function ijavascriptGlobals(): Record<string, unknown> {
   const show = (text: string): void => void process.stdout.write(text.endsWith('\n') ? text : text + '\n');
   const finish = (value?: unknown): void => {
     waiting?.resolve(value);
@@ -350,7 +345,7 @@ function ijavascriptGlobals(notebookPath: string): Record<string, unknown> {
     done: () => finish(),
     display: () => displays(false),
   };
-  return { ...withRequire(notebookPath), $$ };
+  return { $$ };
 }
 
 const PROFILES: Record<KernelName, KernelProfile> = {
@@ -367,9 +362,9 @@ const PROFILES: Record<KernelName, KernelProfile> = {
     globals: ijavascriptGlobals,
     finishesLater: laterCell,
   },
-  deno: { display: denoDisplay, awaitValue: false, completionValue: true, thrown: displayThrown, jsx: true, globals: denoGlobals },
+  deno: { display: denoDisplay, awaitValue: false, completionValue: true, thrown: displayThrown, jsx: true, globals: denoGlobals, noRequire: true },
   typescript: MTEST,
-  javascript: { ...MTEST, globals: withRequire },
+  javascript: MTEST,
 };
 
 /** The profile of a file: its notebook kernel's, else mtest's own. */

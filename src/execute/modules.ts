@@ -1,42 +1,58 @@
 // Loading the modules examples run against: the prelude, the tested file's own exports, and `import`
-// statements inside examples (resolved relative to the tested file, TypeScript included).
+// statements inside examples (resolved as the tested file itself would resolve them, TypeScript included).
 import { readFileSync } from 'node:fs';
-import { builtinModules, createRequire, register } from 'node:module';
+import { createRequire, isBuiltin, register } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PACKAGE_NAME } from '../package-root.js';
+import { fromDocument, nearestPackage, ownPackagePath } from './resolution.js';
 
 let hooksRegistered = false;
 
-/** Node runs the TypeScript hooks on a loader thread: start it only when TypeScript is actually imported. */
-function ensureTypeScriptHooks(): void {
+/** Node runs the hooks on a loader thread: start it only when an example imports something of its own. */
+function ensureHooks(): void {
   if (hooksRegistered) return;
   hooksRegistered = true;
   register('./ts-hooks.js', import.meta.url);
 }
 
-const NEEDS_HOOKS = /\.(ts|mts|tsx)$|^\.{1,2}\/|^\//;
-
-/** Import `specifier` as the file `fromFile` would. */
+/**
+ * Import `specifier` as the file `fromFile` would: Node's built-ins directly; everything else through the
+ * resolve hook, with `fromFile` as the importing module (see document-specifier.ts).
+ */
 export async function importFrom(specifier: string, fromFile: string): Promise<Record<string, unknown>> {
-  let target: string;
-  if (specifier.startsWith('node:') || specifier.startsWith('file:') || specifier.startsWith('data:') || builtinModules.includes(specifier)) target = specifier;
-  // a notebook imports the built-in engine by the name a prelude gives it
-  else if (specifier === 'mtest/engine') target = pathToFileURL(BUILTIN_ENGINE).href;
-  else if (specifier.startsWith('.') || path.isAbsolute(specifier)) target = pathToFileURL(path.resolve(path.dirname(fromFile), specifier)).href;
-  else {
+  if (isBuiltin(specifier) || specifier.startsWith('data:')) return (await import(specifier)) as Record<string, unknown>;
+  ensureHooks();
+  return (await import(fromDocument(specifier, pathToFileURL(path.resolve(fromFile)).href))) as Record<string, unknown>;
+}
+
+/**
+ * `require` as the document's own code would have it: CommonJS sources (`.cjs`, `.cts`, and `.js`/`.ts`
+ * outside a `"type": "module"` package), and documents that are no module at all (Markdown, text,
+ * notebooks), as Node's REPL has it. ES module sources have none. A document may require its own package
+ * by name, as its users would.
+ */
+export function requireFor(file: string): NodeRequire | undefined {
+  const ext = path.extname(file).toLowerCase();
+  const dir = path.dirname(path.resolve(file));
+  if (ext === '.mjs' || ext === '.mts') return undefined;
+  if (['.js', '.jsx', '.ts', '.tsx'].includes(ext) && nearestPackage(dir)?.type === 'module') return undefined;
+  const nodeRequire = createRequire(path.resolve(file));
+  const require = ((id: string) => {
     try {
-      target = pathToFileURL(createRequire(path.resolve(fromFile)).resolve(specifier)).href;
-    } catch {
-      target = specifier; // ESM-only packages or builtins: let the ESM resolver try
+      return nodeRequire(id);
+    } catch (err) {
+      const own = (err as { code?: string }).code === 'MODULE_NOT_FOUND' ? ownPackagePath(id, dir) : undefined;
+      if (own === undefined) throw err;
+      return nodeRequire(own);
     }
-  }
-  if (NEEDS_HOOKS.test(specifier) || /\.(ts|mts|tsx)$/.test(target)) ensureTypeScriptHooks();
-  return (await import(target)) as Record<string, unknown>;
+  }) as NodeRequire;
+  return Object.assign(require, { resolve: nodeRequire.resolve, cache: nodeRequire.cache, main: nodeRequire.main, extensions: nodeRequire.extensions });
 }
 
 /** The tested source file's own exports (TypeScript included). */
 export async function importOwnExports(file: string): Promise<Record<string, unknown>> {
-  if (/\.(ts|mts|tsx|cts)$/.test(file)) ensureTypeScriptHooks();
+  if (/\.(ts|mts|tsx|cts)$/.test(file)) ensureHooks();
   return (await import(pathToFileURL(path.resolve(file)).href)) as Record<string, unknown>;
 }
 
@@ -93,16 +109,16 @@ function isIdentifierChar(c: number): boolean {
 /** The built-in engine's module, as compiled next to this file. */
 export const BUILTIN_ENGINE = fileURLToPath(new URL('../engine/index.js', import.meta.url));
 
-/** `builtin` and `mtest/engine` name the built-in engine in a prelude. */
+/** `builtin`, `mtest-doctest/engine` (and the older `mtest/engine`) name the built-in engine in a prelude. */
 export function isBuiltinEngine(module: string): boolean {
-  return module === 'builtin' || module === 'mtest/engine';
+  return module === 'builtin' || module === `${PACKAGE_NAME}/engine` || module === 'mtest/engine';
 }
 
 const preludeCache = new Map<string, Promise<Record<string, unknown>>>();
 
 /**
  * The merged exports of the prelude modules (cached per process: every block copies from it).
- * `builtin`/`mtest/engine` name the built-in engine; anything else resolves from the working directory.
+ * `builtin`/`mtest-doctest/engine` name the built-in engine; anything else resolves from the working directory.
  */
 export function loadPrelude(modules: string[]): Promise<Record<string, unknown>> {
   const key = modules.join('\0');

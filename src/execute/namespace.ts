@@ -1,19 +1,28 @@
 // A block's namespace: a fresh object holding the prelude's exports, the tested file's own exports and an
-// import helper bound to the file; and the reseeding of every random generator at block start.
-import { importFrom } from './modules.js';
+// import helper bound to the file, `require` where the document's own code has it; and the reseeding of every
+// random generator at block start.
+import { importFrom, requireFor } from './modules.js';
 import { IMPORT_HELPER } from './transform.js';
 
-/** What a notebook's kernel adds: its globals, and modules it provides itself (imported by specifier). */
+/**
+ * What a notebook's kernel adds: its globals, modules it provides itself (by specifier, to `import` and
+ * `require`), and whether it has `require` at all (Deno has none).
+ */
 export interface KernelNames {
   globals?: Record<string, unknown>;
   modules?: Record<string, () => unknown>;
+  noRequire?: boolean;
 }
 
 export function createNamespace(prelude: Record<string, unknown>, ownExports: Record<string, unknown>, file: string, kernel: KernelNames = {}): Record<string, unknown> {
   const ns: Record<string, unknown> = Object.assign(Object.create(null), kernel.globals, prelude, ownExports);
   const modules = kernel.modules ?? {};
-  const load = (specifier: string) => (Object.hasOwn(modules, specifier) ? Promise.resolve(modules[specifier]()) : importFrom(specifier, file));
+  const own = (specifier: string): boolean => Object.hasOwn(modules, specifier);
+  const load = (specifier: string) => (own(specifier) ? Promise.resolve(modules[specifier]()) : importFrom(specifier, file));
   Object.defineProperty(ns, IMPORT_HELPER, { value: load, enumerable: false });
+  const base = 'require' in ns || kernel.noRequire ? undefined : requireFor(file);
+  const require = base && kernel.modules ? Object.assign((id: string) => (own(id) ? modules[id]() : base(id)), base) : base;
+  if (require) Object.defineProperty(ns, 'require', { value: require, enumerable: false, writable: true, configurable: true });
   return ns;
 }
 

@@ -5,12 +5,13 @@
 // parse back as that example's new want (the output holds a prompt, a `*/`, a code fence…) is not made.
 // A file that changed on disk since it was read is left alone. Fixed examples count as passed. Notebooks
 // get their failing code cells' stored outputs rewritten instead (./notebook.ts).
-import { chmodSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FileSummary, Incident, RunEvents } from '../events.js';
 import { examplesOf, exampleAt, type Example, type ExampleResult, type SourceFile } from '../model.js';
 import { DEFAULT_PROMPTS, promptSyntax } from '../parsing/examples.js';
-import { writeAtomically } from '../report/machine.js';
+import { printable } from '../report/format.js';
+import { linkTarget, overwriteInPlace, reason, writeAtomically } from '../safe-write.js';
 import { decodeSource } from '../sources/decode.js';
 import { extractScriptBlocks, extractTextBlocks } from '../sources/index.js';
 import { extractNotebookBlocks } from '../sources/notebook.js';
@@ -178,7 +179,7 @@ export class FixingEvents implements RunEvents {
     const ran = documentOrder([...examplesOf(file)].map(({ example }) => example));
     const onDisk = bytes && parse(bytes, file, this.options.prompts);
     if (!bytes || !before || !now || before.mtimeMs !== now.mtimeMs || before.size !== now.size || !onDisk || !same(onDisk, ran)) {
-      this.options.say(`Warning: ${file.path}: changed on disk during the run; --fix left it alone`);
+      this.options.say(`Warning: ${printable(file.path)}: changed on disk during the run; --fix left it alone`);
       return done;
     }
     const byExample = new Map<Example, number>();
@@ -190,20 +191,38 @@ export class FixingEvents implements RunEvents {
     const { text, fixed, refused } = file.kind === 'notebook'
       ? rewriteNotebookOutputs(bytes, file.path, fixes, this.options.prompts)
       : rewriteWants(bytes, file, fixes, this.options.prompts);
-    for (const { example, why } of refused) this.options.say(`Warning: ${file.path}:${example.line}: --fix left this example alone: ${why}`);
+    for (const { example, why } of refused) this.options.say(`Warning: ${printable(file.path)}:${example.line}: --fix left this example alone: ${why}`);
     if (fixed.length === 0) return done;
-    try {
-      writeAtomically(path, text);
-      chmodSync(path, now.mode & 0o7777); // the new file keeps the old one's permissions
-    } catch (err) {
-      this.options.say(`Warning: ${file.path}: --fix cannot write the file: ${(err as Error).message}`);
+    const problem = writeSource(path, text);
+    if (problem) {
+      this.options.say(`Warning: ${printable(file.path)}: --fix cannot write the file: ${problem}`);
       return done;
     }
     for (const example of [...fixed].sort((a, b) => a.line - b.line)) {
       done.add(byExample.get(example)!);
       const what = file.kind === 'notebook' ? `stored outputs of cell ${example.cell}` : 'expected output';
-      this.options.say(`Fixed ${file.path}:${example.line}: ${what} of \`${example.source.split('\n')[0]}\` rewritten`);
+      this.options.say(`Fixed ${printable(file.path)}:${example.line}: ${what} of \`${example.source.split('\n')[0]}\` rewritten`);
     }
     return done;
+  }
+}
+
+/**
+ * Write a rewritten source the way an editor saves it: through a symbolic link to the file it points to
+ * (the link stays a link), keeping the file's permissions and owner; a file with other hard links is
+ * overwritten in place so that they all see the fix. A file nobody may write (0444) is left alone even when
+ * mtest could force it (root). Returns why it was not written, if it was not.
+ */
+function writeSource(path: string, text: string): string | undefined {
+  const target = linkTarget(path);
+  try {
+    const info = statSync(target);
+    if ((info.mode & 0o222) === 0) return 'it is read-only';
+    accessSync(target, constants.W_OK);
+    if (info.nlink > 1) overwriteInPlace(target, text);
+    else writeAtomically(target, text, { mode: info.mode, owner: info });
+    return undefined;
+  } catch (err) {
+    return reason(err);
   }
 }

@@ -2,7 +2,7 @@
 // so parallel workers never interleave; warnings go out at once (they matter while a run is slow).
 import type { FileSummary, Incident, RunEvents } from '../events.js';
 import { exampleAt, exampleWhere, type ExampleResult, type SourceFile } from '../model.js';
-import { DASHES, formatFailure, formatIncident, plural, seconds, STARS } from './format.js';
+import { DASHES, formatFailure, formatIncident, linePath, plural, printable, rerunCommand, seconds, STARS } from './format.js';
 import type { RunSummary } from './summary.js';
 import { closingLine } from './tally.js';
 import type { Output } from './output.js';
@@ -16,6 +16,8 @@ export class ConsoleReporter implements RunEvents {
     private readonly io: Output,
     /** ANSI colour in diffs: the output is a terminal. */
     private readonly colour = false,
+    /** How the user started mtest, for the rerun lines (`npx mtest`). */
+    private readonly command = 'mtest',
   ) {}
 
   header(lines: string[]): void {
@@ -30,16 +32,16 @@ export class ConsoleReporter implements RunEvents {
   warning(file: SourceFile, message: string, index?: number): void {
     const example = index === undefined ? undefined : exampleAt(file, index);
     const line = index === undefined ? '' : `, ${example ? exampleWhere(example) : 'line ?'}`;
-    this.io.err(`Warning: ${file.path}${line}: ${message}\n`);
+    this.io.err(`Warning: ${printable(file.path)}${line}: ${message}\n`);
   }
 
   fileEnd(file: SourceFile, summary: FileSummary): void {
     const t = this.summary.tally(file);
-    const out: string[] = [`mtest -t ${file.path}`];
-    for (const e of file.errors) out.push(`${e.file}:${e.line}: ${e.message}`);
+    const out: string[] = [rerunCommand(this.command, file.path)];
+    for (const e of file.errors) out.push(`${linePath(e.file)}:${e.line}: ${e.message}`);
     const byIndex = new Map<number, Incident>();
     for (const inc of t.incidents) if (inc.index !== undefined) byIndex.set(inc.index, inc);
-    for (const r of t.failures) out.push(STARS, formatFailure(file, r, byIndex.get(r.index), { colour: this.colour, known: t.known.has(r.index) }));
+    for (const r of t.failures) out.push(STARS, formatFailure(file, r, byIndex.get(r.index), { colour: this.colour, known: t.known.has(r.index), command: this.command }));
     const attached = new Set(t.failures.map((r: ExampleResult) => r.index));
     for (const inc of t.incidents) if (inc.index === undefined || !attached.has(inc.index)) out.push(STARS, formatIncident(file, inc, { known: t.knownIncidents.has(inc) }));
     if (t.failures.length > 0 || t.incidents.length > 0) out.push(STARS);
@@ -60,7 +62,7 @@ export class ConsoleReporter implements RunEvents {
     // Only a run that tested something and found nothing wrong passed.
     if (failing.length === 0 && !end.interrupted && !end.inputErrors && ran > 0 && totals.notrun === 0) lines.push('All tests passed!');
     else if (ran === 0 && !end.interrupted) lines.push(end.inputErrors ? 'No examples were run: see the errors above.' : 'No examples were run.');
-    for (const t of failing) lines.push(`mtest -t ${t.file.path}  # ${t.reason()}`);
+    for (const t of failing) lines.push(`${rerunCommand(this.command, t.file.path)}  # ${t.reason()}`);
     lines.push(DASHES, `Total time for all tests: ${totalSeconds.toFixed(1)} seconds`, closingLine(this.summary.totals));
     this.io.out(lines.join('\n') + '\n');
   }

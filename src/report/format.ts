@@ -17,6 +17,8 @@ export interface FailureStyle {
   colour?: boolean;
   /** A known failure (`--baseline`): the block says so. */
   known?: boolean;
+  /** How the user started mtest, for the bisect hint (default `mtest`). */
+  command?: string;
 }
 
 export const STARS = '*'.repeat(70);
@@ -34,16 +36,60 @@ export function seconds(s: number): string {
   return `${s.toFixed(2)} s`;
 }
 
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+// C0 and C1 controls, DEL, and the Unicode line and paragraph separators: what a terminal or a log reader
+// may take as a line break or a command.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\\]/g;
+
+/** One character as an escape a reader can type back: `\n`, `\x1b`, `\uffff`. */
+export function escapeControl(c: string): string {
+  if (c === '\\') return '\\\\';
+  if (c === '\n') return '\\n';
+  if (c === '\r') return '\\r';
+  if (c === '\t') return '\\t';
+  const code = c.charCodeAt(0);
+  return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
+
+/**
+ * A name from the file system (a path, a block named after one) as report text: unchanged unless it holds a
+ * control character (a line break, an ANSI escape), which is then written as an escape (`\n`, `\x1b`,
+ * backslashes doubled) — so a file name can never start a line of the report (a GitHub workflow command
+ * such as `::stop-commands::`) or drive the terminal.
+ */
+export function printable(name: string): string {
+  return CONTROL.test(name) ? name.replace(CONTROLS, escapeControl) : name;
+}
+
+/**
+ * A path that starts a line of the report (`a.md:3: …`, a line of `mtest list`): printable, and `./`-prefixed
+ * when it begins like a workflow command (`::…`, `##[…`) a CI log would act on.
+ */
+export function linePath(file: string): string {
+  const shown = printable(file);
+  return /^[:#]/.test(shown) ? `./${shown}` : shown;
+}
+
+/**
+ * A path as a shell word in a command the report suggests (`mtest -t PATH`): as is when it is plain,
+ * `./`-prefixed when it would read as an option, quoted when the shell would split or expand it, and in
+ * ANSI-C quotes (`$'…'`) when it holds control characters.
+ */
+export function shellPath(file: string): string {
+  const name = file.startsWith('-') ? `./${file}` : file;
+  if (/^[\w./+,:@%=-]+$/.test(name)) return name;
+  if (!CONTROL.test(name)) return `'${name.replace(/'/g, "'\\''")}'`;
+  return `$'${name.replace(/[\\']/g, (c) => `\\${c}`).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, escapeControl)}'`;
+}
+
+export { plural } from './words.js';
 
 /** `File "x.md", line 41, in x.md` (`cell 11, line 1` in a notebook) + `Failed example:` + the source. */
 function header(file: SourceFile, index: number): string[] {
   const example = exampleAt(file, index);
   const block = blockAt(file, index);
   const where = example ? exampleWhere(example) : 'line 0';
-  const lines = [`File "${file.path}", ${where}, in ${block?.name ?? file.path}`, 'Failed example:'];
+  const lines = [`File "${printable(file.path)}", ${where}, in ${printable(block?.name ?? file.path)}`, 'Failed example:'];
   if (example) lines.push(indent(example.source));
   return lines;
 }
@@ -69,7 +115,7 @@ export function formatFailure(file: SourceFile, result: ExampleResult, incident?
       lines.push(incident?.message ?? result.note ?? result.outcome);
       if (got) lines.push('Output so far:', indent(got));
       if (incident) lines.push(...incidentDetails(incident));
-      if (result.outcome !== 'memory') lines.push(`To see what it depends on: mtest bisect ${file.path}:${example?.line ?? 0}`);
+      if (result.outcome !== 'memory') lines.push(`To see what it depends on: ${style.command ?? 'mtest'} bisect ${shellPath(file.path)}:${example?.line ?? 0}`);
       break;
     default: {
       const want = example ? normalizeWant(example.want) : '';
@@ -126,7 +172,12 @@ export function incidentDetails(incident: Incident): string[] {
 
 /** An incident that no example result carries (e.g. the worker died between examples). */
 export function formatIncident(file: SourceFile, incident: Incident, style: FailureStyle = {}): string {
-  const lines = [`File "${file.path}"`, incident.message, ...incidentDetails(incident)];
+  const lines = [`File "${printable(file.path)}"`, incident.message, ...incidentDetails(incident)];
   if (style.known) lines.push(KNOWN.trim());
   return lines.join('\n');
+}
+
+/** The command that reruns one file, as the user started mtest (`mtest`, `npx mtest`). */
+export function rerunCommand(command: string, path: string): string {
+  return `${command} -t ${shellPath(path)}`;
 }

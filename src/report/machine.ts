@@ -1,13 +1,13 @@
 // Machine-readable reports: `--json FILE`, `--junit FILE`, and `--format github` annotations.
 // All three are built from the run's events after the fact; none reaches into a runner.
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Incident } from '../events.js';
 import { blockAt, exampleAt, exampleLocation, exampleWhere, type ExampleResult, type InputError, type SourceFile } from '../model.js';
 import { EXIT, type Counts } from './tally.js';
 import { normalizeWant } from '../check/checker.js';
 import type { RunSummary } from './summary.js';
-import { formatFailure } from './format.js';
+import { escapeControl, formatFailure } from './format.js';
+import { reason, writeAtomically } from '../safe-write.js';
 
 export interface RunInfo {
   id: string;
@@ -85,13 +85,6 @@ export function readJsonReport(file: string): JsonReport {
   return report;
 }
 
-/** Write atomically: a reader (or a later `mtest merge`) never sees half a report. */
-export function writeAtomically(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
-
 export function jsonReport(summary: RunSummary, info: RunInfo): string {
   const files = summary.finished.map((t): JsonFile => ({
     path: t.file.path,
@@ -128,8 +121,12 @@ function* resultsOf(summary: RunSummary, file: SourceFile) {
   for (const result of [...all].sort((a, b) => a.index - b.index)) yield { result };
 }
 
+/** Characters XML 1.0 does not allow in a document, even as references: C0 controls but tab and line ends, U+FFFE, U+FFFF, unpaired surrogates. */
+const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Text as XML attribute or element content; characters XML cannot hold are written as escapes (`\x01`, `\uffff`). */
 function xml(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+  return s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`).replace(NOT_XML, escapeControl);
 }
 
 export function junitReport(summary: RunSummary, info: RunInfo): string {
@@ -158,8 +155,12 @@ export function junitReport(summary: RunSummary, info: RunInfo): string {
   return out.join('\n') + '\n';
 }
 
+/**
+ * A workflow command's data, escaped as GitHub documents (`%`, CR, LF); other control characters (an ANSI
+ * escape in a file name) as text escapes, so that nothing of a name reaches the log raw.
+ */
 function ghEscape(s: string): string {
-  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/g, escapeControl);
 }
 
 /** A workflow command's property value: `,` and `:` end it unless escaped. */
@@ -182,9 +183,9 @@ export function githubAnnotations(summary: RunSummary): string {
       // A known failure does not fail the job: a warning, so it stays visible in the diff view.
       const level = known ? 'warning' : 'error';
       const title = ghProperty(`mtest ${r.outcome}${ex?.cell === undefined ? '' : ` (${exampleWhere(ex)})`}${known ? ' (failed in baseline)' : ''}`);
-      lines.push(`::${level} file=${file.path},line=${line},title=${title}::${ghEscape(formatFailure(file, r, byIndex.get(r.index), { known }))}`);
+      lines.push(`::${level} file=${ghProperty(file.path)},line=${line},title=${title}::${ghEscape(formatFailure(file, r, byIndex.get(r.index), { known }))}`);
     }
-    for (const e of file.errors) lines.push(`::error file=${e.file},line=${Math.max(1, e.line)},title=mtest bad input::${ghEscape(e.message)}`);
+    for (const e of file.errors) lines.push(`::error file=${ghProperty(e.file)},line=${Math.max(1, e.line)},title=mtest bad input::${ghEscape(e.message)}`);
   }
   return lines.length ? lines.join('\n') + '\n' : '';
 }
@@ -200,17 +201,22 @@ export interface MachineTargets {
 }
 
 /**
- * The files at the end of a run (or a merge): --json, --junit. Returns the exit bits of writing them.
- * (Annotations go out before the footer, so that the closing line stays last.)
+ * The files at the end of a run (or a merge): --json, --junit, each written atomically (a reader, or a later
+ * `mtest merge`, never sees half a report) and each whether or not the other could be. Returns the exit
+ * bits of writing them and a line for each that could not be written, for the caller to print before the
+ * footer (the closing line stays last).
  */
-export function writeMachineReports(summary: RunSummary, info: RunInfo, targets: MachineTargets, err: (text: string) => void): number {
-  let bits = 0;
-  try {
-    if (targets.json) writeAtomically(targets.json, jsonReport(summary, info));
-    if (targets.junit) writeAtomically(targets.junit, junitReport(summary, info));
-  } catch (e) {
-    err(`mtest: cannot write report: ${(e as Error).message}\n`);
-    bits |= EXIT.usage;
-  }
-  return bits;
+export function writeMachineReports(summary: RunSummary, info: RunInfo, targets: MachineTargets): { bits: number; problems: string[] } {
+  const problems: string[] = [];
+  const write = (file: string | undefined, build: () => string): void => {
+    if (!file) return;
+    try {
+      writeAtomically(file, build());
+    } catch (e) {
+      problems.push(`cannot write report ${file}: ${reason(e)}`);
+    }
+  };
+  write(targets.json, () => jsonReport(summary, info));
+  write(targets.junit, () => junitReport(summary, info));
+  return { bits: problems.length > 0 ? EXIT.usage : 0, problems };
 }

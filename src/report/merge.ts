@@ -5,11 +5,11 @@
 import type { Incident } from '../events.js';
 import { emptyDirectives, type Block, type ExampleResult, type SourceFile } from '../model.js';
 import { ConsoleReporter, type Output } from './console.js';
-import { plural } from './format.js';
+import { plural, printable } from './format.js';
 import { githubAnnotations, githubWanted, readJsonReport, ReportError, writeMachineReports, type JsonFile, type JsonReport, type MachineTargets } from './machine.js';
 import { EventFanout, RunSummary, type KnownFailures } from './summary.js';
 import { EXIT } from './tally.js';
-import { readStats, updatedStats, writeStats } from '../schedule/stats.js';
+import { statsProblem, storeStats } from '../schedule/stats.js';
 
 /** A SourceFile rebuilt from a report's entry: blocks and examples in the flat-index order of the run. */
 export function fileFromReport(entry: JsonFile): SourceFile {
@@ -54,7 +54,9 @@ export function missingShards(shards: (string | undefined)[]): string | undefine
  * `statsPath`: the stored timings to update from the reports, as the unsharded run would have (so the
  * merge job of a CI matrix can keep them for the next split).
  */
-export async function mergeReports(paths: string[], targets: MachineTargets & { format?: 'console' | 'github' }, io: Output, colour = false, statsPath?: string): Promise<number> {
+export async function mergeReports(
+  paths: string[], targets: MachineTargets & { format?: 'console' | 'github'; command?: string }, io: Output, colour = false, statsPath?: string, cwd = process.cwd(),
+): Promise<number> {
   if (paths.length === 0) {
     io.err('mtest: merge needs the --json reports of the shards (mtest merge A.json B.json …)\n');
     return EXIT.usage;
@@ -77,7 +79,7 @@ export async function mergeReports(paths: string[], targets: MachineTargets & { 
     for (const entry of report.files) {
       const earlier = from.get(entry.path);
       if (earlier !== undefined) {
-        io.err(`mtest: ${entry.path} is in both ${earlier} and ${path}; the first is kept\n`);
+        io.err(`mtest: ${printable(entry.path)} is in both ${printable(earlier)} and ${printable(path)}; the first is kept\n`);
         bits |= EXIT.usage;
         continue;
       }
@@ -95,7 +97,7 @@ export async function mergeReports(paths: string[], targets: MachineTargets & { 
 
   const known = new MarkedKnown();
   const summary = new RunSummary(Boolean(targets.json || targets.junit), known);
-  const reporter = new ConsoleReporter(summary, io, colour);
+  const reporter = new ConsoleReporter(summary, io, colour, targets.command);
   const events = new EventFanout([summary, reporter]);
   const shards = reports.map(({ report }) => report.shard).filter(Boolean);
   reporter.header([`Merging ${plural(reports.length, 'report')}${shards.length ? ` (shards ${shards.join(', ')})` : ''}: ${plural(entries.length, 'file')}.`]);
@@ -115,16 +117,20 @@ export async function mergeReports(paths: string[], targets: MachineTargets & { 
   // The shards ran side by side: the merged run took as long as the slowest one.
   const time = Math.max(0, ...reports.map(({ report }) => report.time ?? 0));
   const interrupted = (bits & EXIT.interrupted) !== 0;
-  if (githubWanted(targets.format)) io.out(githubAnnotations(summary));
-  reporter.footer(time, { interrupted, inputErrors: false });
   bits |= summary.exitBits;
+  const info = { id: reports.map(({ report }) => report.id).join('+'), randomSeed: reports[0]?.report.randomSeed ?? 0, time, exitBits: bits, order };
+  // every file before the footer: the closing line stays the last line
+  const written = writeMachineReports(summary, info, targets);
+  const problems = written.problems;
   if (statsPath !== undefined && reports.length > 0) {
     try {
-      writeStats(statsPath, updatedStats(readStats(statsPath).stats, summary));
+      storeStats(statsPath, summary, cwd);
     } catch (err) {
-      io.err(`mtest: cannot store timings in ${statsPath}: ${(err as Error).message}\n`);
+      problems.push(statsProblem(statsPath, err));
     }
   }
-  const info = { id: reports.map(({ report }) => report.id).join('+'), randomSeed: reports[0]?.report.randomSeed ?? 0, time, exitBits: bits, order };
-  return bits | writeMachineReports(summary, info, targets, io.err);
+  if (githubWanted(targets.format)) io.out(githubAnnotations(summary));
+  for (const problem of problems) io.err(`mtest: ${problem}\n`);
+  reporter.footer(time, { interrupted, inputErrors: false });
+  return bits | written.bits;
 }

@@ -6,7 +6,7 @@
 import type { RunEvents } from '../events.js';
 import type { SourceFile } from '../model.js';
 import { ConsoleReporter } from './console.js';
-import { githubAnnotations, githubWanted, writeMachineReports } from './machine.js';
+import { githubAnnotations, githubWanted, jsonReport, writeMachineReports, type JsonReport, type RunInfo } from './machine.js';
 import type { Output } from './output.js';
 import { EventFanout, RunSummary, type KnownFailures } from './summary.js';
 import { EXIT } from './tally.js';
@@ -24,6 +24,10 @@ export interface ReportOptions {
   shard?: string;
   /** Each file's position in the unsharded order (the JSON report records it for `mtest merge`). */
   order?: Map<string, number>;
+  /** How the user started mtest (`mtest`, `npx mtest`): rerun lines repeat it. */
+  command?: string;
+  /** Keep every result for `json()` (the programmatic API), as a --json report does. */
+  keepResults?: boolean;
 }
 
 export interface RunIdentity {
@@ -64,26 +68,39 @@ export class RunReport {
     extraSinks: RunEvents[] = [],
     known?: KnownFailures,
   ) {
-    this.summary = new RunSummary(Boolean(options.json || options.junit), known);
-    this.console = new ConsoleReporter(this.summary, io, options.colour);
+    this.summary = new RunSummary(Boolean(options.json || options.junit || options.keepResults), known);
+    this.console = new ConsoleReporter(this.summary, io, options.colour, options.command);
     this.events = new EventFanout([this.summary, this.console, ...extraSinks]);
   }
 
   /**
    * Ends the report; returns the exit bits it found (results, incidents, input, interruption), with
-   * `known` (bits the caller found itself) recorded in the JSON report too.
+   * `known` (bits the caller found itself) recorded in the JSON report too. `store` saves what the run
+   * leaves behind (timings, the workers' record) once the results are complete, and returns a line for each
+   * thing it could not save. Every file is written before the footer, so that the closing line is the last
+   * line whatever could not be written.
    */
-  finish(end: RunEnd, known = 0): number {
+  finish(end: RunEnd, known = 0, store: () => (string | undefined)[] = () => []): number {
     this.summary.markUnstarted(this.files);
     const seconds = (Date.now() - this.identity.startedAt) / 1000;
-    // Annotations before the footer: the closing line is always the last line.
-    if (githubWanted(this.options.format)) this.io.out(githubAnnotations(this.summary));
-    this.console.footer(seconds, end);
     let bits = this.summary.exitBits | known;
     if (end.interrupted) bits |= EXIT.interrupted;
     if (end.inputErrors) bits |= EXIT.usage;
     const { id, randomSeed } = this.identity;
     const info = { id, randomSeed, time: seconds, exitBits: bits, shard: this.options.shard, order: this.options.order };
-    return bits | writeMachineReports(this.summary, info, this.options, this.io.err);
+    this.info = info;
+    const written = writeMachineReports(this.summary, info, this.options);
+    const problems = [...written.problems, ...store()];
+    if (githubWanted(this.options.format)) this.io.out(githubAnnotations(this.summary));
+    for (const problem of problems) if (problem) this.io.err(`mtest: ${problem}\n`);
+    this.console.footer(seconds, end);
+    return bits | written.bits;
+  }
+
+  private info?: RunInfo;
+
+  /** The finished run as the --json report holds it. */
+  json(): JsonReport | undefined {
+    return this.info && (JSON.parse(jsonReport(this.summary, this.info)) as JsonReport);
   }
 }

@@ -5,6 +5,7 @@
 // before any other output line: route the other reporters' output through `wrap`.
 import type { FileSummary, RunEvents } from '../events.js';
 import { exampleAt, exampleWhere, type SourceFile } from '../model.js';
+import { printable } from './format.js';
 
 export interface StatusStream {
   write(text: string): unknown;
@@ -69,7 +70,7 @@ export class StatusLine implements RunEvents {
     const now = this.now();
     const parts = [`[${this.done}/${this.totalFiles} files]`];
     for (const [worker, state] of [...this.workers].sort((a, b) => a[0] - b[0])) {
-      const where = state.path + (state.where ?? '');
+      const where = printable(state.path) + (state.where ?? '');
       parts.push(`w${worker} ${where} ${((now - state.since) / 1000).toFixed(0)} s`);
     }
     const text = parts.join('  ');

@@ -2,6 +2,7 @@
 // after, written synchronously (mtest's own output is) so the last line on the screen is the one that hangs.
 import type { RunEvents } from '../events.js';
 import { exampleAt, exampleWhere, type ExampleResult, type SourceFile } from '../model.js';
+import { printable } from './format.js';
 
 function megabytes(bytes: number): string {
   const mb = Math.round(bytes / (1024 * 1024));
@@ -18,7 +19,7 @@ export class TraceReporter implements RunEvents {
   exampleStart(file: SourceFile, index: number): void {
     const ex = exampleAt(file, index);
     if (!ex) return;
-    const where = this.showFile ? `${file.path}, ${exampleWhere(ex)}` : exampleWhere(ex);
+    const where = this.showFile ? `${printable(file.path)}, ${exampleWhere(ex)}` : exampleWhere(ex);
     this.write(`Trying (${where}): ${ex.source.replace(/\n/g, '\n    ')}\n`);
   }
   exampleEnd(_file: SourceFile, result: ExampleResult): void {

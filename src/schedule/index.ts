@@ -2,15 +2,16 @@
 // timings to the ordered list of files this run (or this shard) executes. Workers take the files in this
 // order, as does --serial. It also carries what the run reports against: the known failures of
 // --baseline, the global order a merge prints in, and the timings to store afterwards.
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { countExamples, type SourceFile } from '../model.js';
+import { printable } from '../report/format.js';
 import { ReportError } from '../report/machine.js';
 import type { KnownFailures, RunSummary } from '../report/summary.js';
 import { EXIT } from '../report/tally.js';
 import { Baseline } from './baseline.js';
 import { randomOrder, slowestFirst, splitShards, type ShardSpec } from './order.js';
 import { changedFiles, isChanged, SelectionError } from './select.js';
-import { DEFAULT_STATS_PATH, failedBefore, readStats, updatedStats, writeStats, type Stats } from './stats.js';
+import { defaultStatsPath, failedBefore, readStats, statsProblem, storeStats, type Stats } from './stats.js';
 
 export { parseShard, type ShardSpec } from './order.js';
 
@@ -34,7 +35,7 @@ export interface Plan {
   known?: KnownFailures;
   /** Where the stats are stored. */
   statsPath: string;
-  /** Write the stats of this run (entries of other files kept); a one-line warning when it cannot. */
+  /** Store the stats of this run (entries of other files kept); a one-line warning when it cannot. */
   saveStats(summary: RunSummary): string | undefined;
 }
 
@@ -53,8 +54,8 @@ interface Candidate {
 export function planRun(
   paths: string[], load: (path: string) => SourceFile | null, options: ScheduleOptions, where: string[], cwd: string, say: (line: string) => void,
 ): Plan | number {
-  const statsPath = resolve(cwd, options.statsPath ?? DEFAULT_STATS_PATH);
-  const read = readStats(statsPath);
+  const statsPath = options.statsPath !== undefined ? resolve(cwd, options.statsPath) : defaultStatsPath(cwd);
+  const read = readStats(statsPath, cwd);
   if (read.warning) say(read.warning);
   const stats: Stats = read.stats;
   let known: KnownFailures | undefined;
@@ -72,7 +73,7 @@ export function planRun(
   if (options.failed) {
     const failed = candidates.filter((c) => failedBefore(stats.files[c.path]));
     if (failed.length > 0) candidates = failed;
-    else say(`--failed: no failures stored in ${options.statsPath ?? DEFAULT_STATS_PATH} for these files; running all of them`);
+    else say(`--failed: no failures stored in ${relative(cwd, statsPath) || statsPath} for these files; running all of them`);
   }
   if (options.new) {
     try {
@@ -109,7 +110,7 @@ export function planRun(
   const selected = Boolean(options.shard || options.new || options.failed);
   if (files.length > 0 ? !files.some((f) => countExamples(f) > 0) : !selected) {
     // A file that could not be read has said so already.
-    if (!files.some((f) => f.errors.length > 0)) say(`no examples found in ${where.length > 0 ? where.join(', ') : '.'}`);
+    if (!files.some((f) => f.errors.length > 0)) say(`no examples found in ${where.length > 0 ? where.map(printable).join(', ') : '.'}`);
     if (!options.passWithNoExamples) return EXIT.usage;
   }
   if (options.randorder !== undefined) files = randomOrder(files, options.randorder);
@@ -122,10 +123,10 @@ export function planRun(
     statsPath,
     saveStats(summary) {
       try {
-        writeStats(statsPath, updatedStats(stats, summary));
+        storeStats(statsPath, summary, cwd);
         return undefined;
       } catch (err) {
-        return `cannot store timings in ${statsPath}: ${(err as Error).message}`;
+        return statsProblem(statsPath, err);
       }
     },
   };

@@ -60,7 +60,8 @@ export async function discover(paths: string[], opts: DiscoverOptions = {}): Pro
       if (sourceKind(absolute)) found.add(shown(absolute));
       else errors.push({ file: path, line: 0, message: 'unsupported file type (not a script, Markdown, text or notebook file)' });
     } else if (info.isDirectory()) {
-      for (const file of walk(absolute, (dir, code) => errors.push({ file: shown(dir), line: 0, message: `cannot read directory (${code})` }))) {
+      const bad = (entry: string, message: string) => errors.push({ file: shown(entry), line: 0, message });
+      for (const file of walk(absolute, bad)) {
         const show = shown(file);
         const rel = relative(cwd, file).split(sep).join('/');
         if (included(rel) && !excluded(rel)) found.add(show);
@@ -76,17 +77,18 @@ export async function discover(paths: string[], opts: DiscoverOptions = {}): Pro
  * Absolute paths of the source files below `dir`, minus those below a `nodoctest` marker. A plain walk:
  * fast-glob did this before, and loading it alone cost ~45 ms of every run's start (measured), more than
  * walking a tree of hundreds of files. Symbolic links to files are taken; those to directories are not
- * followed (a link cycle would never end). A directory that cannot be read is reported through `unreadable`
- * (a test file mtest silently skips would pass every run) and the walk goes on.
+ * followed (a link cycle would never end). A directory that cannot be read, and a link to a source file
+ * that cannot be followed (a loop, a path through a file, a directory mtest may not enter), are reported through `bad`, one line each (a test file mtest silently skips would pass every
+ * run), and the walk goes on.
  */
-function walk(dir: string, unreadable: (dir: string, code: string) => void): string[] {
+function walk(dir: string, bad: (entry: string, message: string) => void): string[] {
   const files: string[] = [];
   const visit = (path: string): void => {
     let entries: Dirent[];
     try {
       entries = readdirSync(path, { withFileTypes: true });
     } catch (error) {
-      unreadable(path, (error as NodeJS.ErrnoException).code ?? String(error));
+      bad(path, `cannot read directory (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
       return;
     }
     if (entries.some((e) => e.name.toLowerCase() === NODOCTEST && !e.isDirectory())) return;
@@ -96,8 +98,13 @@ function walk(dir: string, unreadable: (dir: string, code: string) => void): str
       const child = join(path, name);
       if (entry.isDirectory()) {
         if (!IGNORED_DIRECTORIES.has(name.toLowerCase())) visit(child);
-      } else if (sourceKind(name) !== undefined && !isDeclarationFile(name) && (entry.isFile() || isFileLink(entry, child))) {
-        files.push(child);
+      } else if (sourceKind(name) !== undefined && !isDeclarationFile(name)) {
+        if (entry.isFile()) files.push(child);
+        else if (entry.isSymbolicLink()) {
+          const problem = linkProblem(child);
+          if (problem === undefined) files.push(child);
+          else if (problem) bad(child, problem);
+        }
       }
     }
   };
@@ -105,6 +112,22 @@ function walk(dir: string, unreadable: (dir: string, code: string) => void): str
   return files;
 }
 
-function isFileLink(entry: Dirent, path: string): boolean {
-  return entry.isSymbolicLink() && statSync(path, { throwIfNoEntry: false })?.isFile() === true;
+const LINK_PROBLEMS: Record<string, string> = {
+  ELOOP: 'symbolic link loop (ELOOP)',
+  ENOTDIR: 'symbolic link through a file (ENOTDIR)',
+  EACCES: 'symbolic link into a directory mtest may not read (EACCES)',
+};
+
+/**
+ * Why the link cannot be taken as a source file: a message; '' for a link to something else (a
+ * directory) or to nothing (a dangling link is left over, not a file mtest cannot read); undefined when
+ * it can be taken.
+ */
+function linkProblem(path: string): string | undefined {
+  try {
+    return statSync(path).isFile() ? undefined : '';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    return code === 'ENOENT' ? '' : (LINK_PROBLEMS[code] ?? `cannot follow symbolic link (${code})`);
+  }
 }

@@ -139,7 +139,11 @@ export function parseJsonLines(text: string, opts: { spans?: boolean } = {}): Js
       skip();
       lines.set(result, key, line);
       const start = i;
-      result[key] = value();
+      // a member, whatever its name: `result[key] = …` would make `"__proto__"` the object's prototype
+      // (its members would then read as the object's own: a cell's tags from `{"__proto__": {"tags": …}}`)
+      const member = value();
+      if (key === '__proto__') Object.defineProperty(result, key, { value: member, writable: true, enumerable: true, configurable: true });
+      else result[key] = member;
       if (spans) lines.setSpan(result, key, start, i);
       skip();
       if (text[i] === ',') { i++; continue; }

@@ -18,7 +18,9 @@ import type * as TS from 'typescript';
 import { exampleWhere, type Example, type SourceFile, type TypeDiagnostic } from '../model.js';
 import { isBuiltinEngine } from '../execute/modules.js';
 import { skipReason, type SkipPolicy } from '../execute/skip.js';
-import { loadTypeScriptFrom, type LoadedTypeScript } from './load.js';
+import { loadTypeScriptFrom, NO_TYPESCRIPT, type LoadedTypeScript } from './load.js';
+
+export { NO_TYPESCRIPT };
 
 export interface TypecheckOptions extends SkipPolicy {
   /** Prelude modules, as for running (`builtin` = the engine). */
@@ -38,12 +40,12 @@ export interface TypecheckResult {
 
 const TS_SCRIPT = /\.(?:ts|mts|cts|tsx)$/i;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-/** The engine's TypeScript sources: the package ships src/ next to dist/. */
-const ENGINE_SOURCE = path.resolve(HERE, '../../../src/engine/index.ts');
+/** The engine's declarations, compiled next to its code (the package ships them). */
+const ENGINE_TYPES = path.resolve(HERE, '../engine/index.d.ts');
 
-/** TypeScript from the project when it has one (its version), else mtest's own. */
+/** TypeScript is the user's: the project's own (an optional peer dependency of mtest's). */
 function loadTypeScript(cwd: string): LoadedTypeScript | undefined {
-  return loadTypeScriptFrom(path.join(cwd, 'package.json')) ?? loadTypeScriptFrom(fileURLToPath(import.meta.url));
+  return loadTypeScriptFrom(path.join(cwd, 'package.json'));
 }
 
 /** Is this file's code TypeScript (JavaScript sources and JavaScript notebooks are not checked)? */
@@ -167,7 +169,6 @@ function specifier(from: string, target: string): string {
   return JSON.stringify(rel);
 }
 
-export const NO_TYPESCRIPT = '--typecheck needs the typescript package (npm install --save-dev typescript)';
 
 
 /** `node:fs/promises` or `fs/promises` → `fs/promises` when it names one of Node's modules. */
@@ -287,7 +288,7 @@ function compilerOptions(ts: typeof TS, cwd: string, tslab = false): TS.Compiler
 
 /** The module whose types stand for a prelude entry, or undefined when it has none to read. */
 function preludeModule(entry: string, cwd: string): string | undefined {
-  if (isBuiltinEngine(entry)) return existsSync(ENGINE_SOURCE) ? ENGINE_SOURCE : undefined;
+  if (isBuiltinEngine(entry)) return existsSync(ENGINE_TYPES) ? ENGINE_TYPES : undefined;
   if (entry.startsWith('.') || path.isAbsolute(entry)) return path.resolve(cwd, entry);
   return entry; // a package or node: builtin, resolved by TypeScript
 }
@@ -403,8 +404,6 @@ export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | '
           const header = [...[...imports].map(([spec, names]) => `import { ${names.join(', ')} } from ${spec};`), ...lets];
           let source = example.source;
           for (const at of [...declared.implicitLets].reverse()) source = `${source.slice(0, at)}let ${source.slice(at)}`;
-          // the built-in engine, imported by the name it has at run time
-          if (source.includes('mtest/engine') && existsSync(ENGINE_SOURCE)) source = source.replace(/(['"])mtest\/engine\1/g, specifier(fileName, ENGINE_SOURCE.replace(/\.ts$/, '.js')));
           for (const [n, how] of declared.names) scope.set(n, { module: fileName, how });
           const exported = [...declared.names.keys()];
           const text = `${header.join(' ')} export {};\n${source}\n${exported.length > 0 ? `export { ${exported.join(', ')} };` : ''}\n`;

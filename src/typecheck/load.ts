@@ -4,12 +4,13 @@
 // (never a shared temporary one: it is code). V8 rejects a cache that does not match the source or
 // itself; the cache is then rewritten.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 import type * as TS from 'typescript';
+import { writeAtomically } from '../safe-write.js';
 
 export interface LoadedTypeScript {
   ts: typeof TS;
@@ -22,6 +23,44 @@ export interface LoadedTypeScript {
 function cacheDirectory(): string {
   const base = process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
   return path.join(base, 'mtest');
+}
+
+export const NO_TYPESCRIPT = '--typecheck needs the typescript package in this project: npm i -D typescript@6';
+
+/**
+ * Why the project in `cwd` cannot type-check, said before anything runs: no TypeScript, or TypeScript 7,
+ * whose package has no compiler API for programs like mtest (6 is the last one that has it).
+ */
+export function typescriptProblem(cwd: string): string | undefined {
+  let version: string;
+  try {
+    version = String((createRequire(path.join(cwd, 'package.json'))('typescript/package.json') as { version?: unknown }).version);
+  } catch {
+    return NO_TYPESCRIPT;
+  }
+  const major = Number(version.split('.')[0]);
+  if (major >= 7) return `--typecheck needs TypeScript's compiler API, which typescript ${version} does not have: npm i -D typescript@6`;
+  return undefined;
+}
+
+/** Caches kept besides the one in use: each TypeScript install (or Node) the user switches between has one. */
+export const KEPT_CACHES = 3;
+
+/** Remove all but the newest KEPT_CACHES code caches (~4 MB each): they would otherwise pile up forever. */
+export function pruneCaches(dir: string, current: string): void {
+  const caches: { file: string; mtime: number }[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!/^typescript-[0-9a-f]+\.v8cache$/.test(name)) continue;
+    const file = path.join(dir, name);
+    if (file === current) continue;
+    try {
+      caches.push({ file, mtime: statSync(file).mtimeMs });
+    } catch {
+      // gone already
+    }
+  }
+  caches.sort((a, b) => b.mtime - a.mtime);
+  for (const { file } of caches.slice(KEPT_CACHES - 1)) rmSync(file, { force: true });
 }
 
 /** TypeScript as resolved from `from` (a file path), or undefined when it is not installed there. */
@@ -59,9 +98,8 @@ export function loadTypeScriptFrom(from: string): LoadedTypeScript | undefined {
       if (!fresh) return;
       try {
         mkdirSync(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
-        const tmp = `${cacheFile}.${process.pid}.tmp`;
-        writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
-        renameSync(tmp, cacheFile);
+        writeAtomically(cacheFile, script.createCachedData(), { mode: 0o600 });
+        pruneCaches(path.dirname(cacheFile), cacheFile);
       } catch {
         // a cache that cannot be written only costs the next run its compile time
       }

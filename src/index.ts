@@ -1,0 +1,68 @@
+// The programmatic API: `import { run } from 'mtest-doctest'`. A run is the command line's run (same
+// options, checks, workers and report), with the report captured instead of printed unless asked.
+import type { RunReport } from './report/run-report.js';
+import type { JsonReport } from './report/machine.js';
+import type { CliOptions } from './cli/options.js';
+import type { Output } from './report/output.js';
+
+export type { JsonReport, JsonFile, JsonExample } from './report/machine.js';
+
+/** The command line's long options in camelCase (`--file-timeout 9` is `fileTimeout: 9`). */
+export type RunOptions = Omit<CliOptions, 'shard'> & {
+  /** `--shard i/n`: `'2/4'` or `{ index: 2, count: 4 }`. */
+  shard?: string | { index: number; count: number };
+  /** The working directory the paths, the configuration and `.mtest/` are found from (default: the process's). */
+  cwd?: string;
+  /** Also write the report to this process's stdout and stderr as it is made (default: only captured). */
+  echo?: boolean;
+};
+
+export interface RunResult {
+  passed: number;
+  failed: number;
+  skipped: number;
+  notRun: number;
+  /** The command's exit status: 0, or the OR of 1 failure, 2 usage, 4 timeout, 8 bad exit, 16 signal, 64 internal, 128 interrupted. */
+  exitCode: number;
+  /** The console report (stdout), and mtest's one-line messages (stderr). */
+  output: string;
+  errors: string;
+  /** Every example's result, as `--json` writes it; undefined when nothing ran (bad options, no examples). */
+  report?: JsonReport;
+}
+
+/** Run the examples of `paths` (files or folders) as `mtest PATH…` would. Rejects only on mtest's own errors. */
+export async function run(paths: string[] = [], options: RunOptions = {}): Promise<RunResult> {
+  const { cwd = process.cwd(), echo = false, ...cli } = options;
+  const [{ main }, { argsFromOptions }] = await Promise.all([import('./cli/main.js'), import('./cli/options.js')]);
+  let output = '';
+  let errors = '';
+  const io: Output = {
+    out: (text) => {
+      output += text;
+      if (echo) process.stdout.write(text);
+    },
+    err: (text) => {
+      errors += text;
+      if (echo) process.stderr.write(text);
+    },
+  };
+  const { argv, errors: optionErrors } = argsFromOptions(cli as Record<string, unknown>);
+  if (optionErrors.length > 0) {
+    for (const e of optionErrors) io.err(`mtest: ${e}\n`);
+    return { passed: 0, failed: 0, skipped: 0, notRun: 0, exitCode: 2, output, errors };
+  }
+  let finished: RunReport | undefined;
+  const exitCode = await main(['test', ...argv, '--', ...paths], io, cwd, (report) => (finished = report));
+  const totals = finished?.summary.totals;
+  return {
+    passed: totals?.passed ?? 0,
+    failed: totals?.failed ?? 0,
+    skipped: totals?.skipped ?? 0,
+    notRun: totals?.notrun ?? 0,
+    exitCode,
+    output,
+    errors,
+    report: finished?.json(),
+  };
+}
