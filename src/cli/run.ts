@@ -152,9 +152,8 @@ async function runTests(
   const files = plan.files;
 
   const identity: RunIdentity = { id: runId(), randomSeed: options.randomSeed, startedAt };
-  // json/junit absolute: a notebook runs in its own folder, and under --serial the report may be finished while it does
   const reportOptions: ReportOptions = {
-    json: cli.json && resolve(cwd, cli.json), junit: cli.junit && resolve(cwd, cli.junit), format: cli.format, colour: colourWanted(io), baseline: cli.baseline && resolve(cwd, cli.baseline), shard: plan.shard, order: plan.order, command: commandName(),
+    json: cli.json, junit: cli.junit, cwd, format: cli.format, colour: colourWanted(io), baseline: cli.baseline && resolve(cwd, cli.baseline), shard: plan.shard, order: plan.order, command: commandName(),
     keepResults: observe !== undefined,
   };
   // On a terminal, a live status line; every other line clears it first. Not with a trace (it is the status).

@@ -1,6 +1,7 @@
 // Machine-readable reports: `--json FILE`, `--junit FILE`, and `--format github` annotations.
 // All three are built from the run's events after the fact; none reaches into a runner.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Incident } from '../events.js';
 import { blockAt, exampleAt, exampleLocation, exampleWhere, type ExampleResult, type InputError, type SourceFile } from '../model.js';
 import { EXIT, type Counts } from './tally.js';
@@ -198,6 +199,12 @@ export function githubWanted(format: string | undefined, env: NodeJS.ProcessEnv 
 export interface MachineTargets {
   json?: string;
   junit?: string;
+  /**
+   * The directory relative paths are written from, named as given in messages: not the process's working
+   * directory at the end (a notebook runs in its own folder, and under --serial the report may be finished
+   * while it does).
+   */
+  cwd?: string;
 }
 
 /**
@@ -211,7 +218,7 @@ export function writeMachineReports(summary: RunSummary, info: RunInfo, targets:
   const write = (file: string | undefined, build: () => string): void => {
     if (!file) return;
     try {
-      writeAtomically(file, build());
+      writeAtomically(targets.cwd ? path.resolve(targets.cwd, file) : file, build());
     } catch (e) {
       problems.push(`cannot write report ${file}: ${reason(e)}`);
     }

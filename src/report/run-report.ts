@@ -15,6 +15,8 @@ import { EXIT } from './tally.js';
 export interface ReportOptions {
   json?: string;
   junit?: string;
+  /** Where relative --json/--junit paths are (see MachineTargets). */
+  cwd?: string;
   format?: 'console' | 'github';
   /** ANSI colour in diffs (a terminal). */
   colour: boolean;
