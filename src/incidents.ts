@@ -17,10 +17,13 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024).toFixed(0)} kB`;
 }
 
-/** `while running line 12` / `after line 12` / `before its first example`. */
-export function whereText(runningLine: number | undefined, lastLine: number | undefined): string {
-  if (runningLine !== undefined) return `while running line ${runningLine}`;
-  if (lastLine !== undefined) return `after line ${lastLine}`;
+/**
+ * `while running line 12` / `after line 12` / `before its first example`; in a notebook `while running cell
+ * 7, line 1`. The places are exampleWhere's (`line 12`, `cell 7, line 1`).
+ */
+export function whereText(running: string | undefined, last: string | undefined): string {
+  if (running !== undefined) return `while running ${running}`;
+  if (last !== undefined) return `after ${last}`;
   return 'before its first example';
 }
 

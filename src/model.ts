@@ -46,6 +46,8 @@ export interface Example {
   cellLine?: number;
   /** `--typecheck`: type errors, each `line N: TS2322: …`; the example fails with them instead of running. */
   typeErrors?: string[];
+  /** The same errors by position in the example (1-based line and column), each with its message chain. */
+  typeDiagnostics?: TypeDiagnostic[];
   /**
    * Annotation-style examples (`// returns ~2.363` after the code): what is compared, as values. Present
    * (possibly empty: setup code that only runs) exactly when the example is one; `want` then shows them.
@@ -74,6 +76,13 @@ export interface Annotation {
   endLine?: number;
 }
 
+export interface TypeDiagnostic {
+  line: number;
+  column: number;
+  /** The compiler's message, then the messages it chains (most general first). */
+  messages: string[];
+}
+
 /**
  * Where an example is in machine reports (JSON, `mtest list --json`): `line`; in a notebook `cell` and `line` within the cell, and
  * `fileLine`, the line of the `.ipynb` file where that source line is stored.
@@ -87,6 +96,20 @@ export function exampleWhere(example: Example, offset = 0): string {
   return example.cell === undefined ? `line ${example.line + offset}` : `cell ${example.cell}, line ${(example.cellLine ?? 1) + offset}`;
 }
 
+/**
+ * In a notebook, the cell and the line in it that a line of the `.ipynb` file holds (`cell 7, line 3`), for
+ * stack frames, which name file lines; undefined outside any cell's source.
+ */
+export function cellAtFileLine(file: SourceFile, fileLine: number): string | undefined {
+  if (file.kind !== 'notebook') return undefined;
+  let best: Example | undefined;
+  for (const block of file.blocks) for (const ex of block.examples) if (ex.cell !== undefined && ex.line <= fileLine && (!best || ex.line > best.line)) best = ex;
+  if (!best) return undefined;
+  // Jupyter stores a source one line per file line: the offset inside the example is the offset in the file
+  const offset = fileLine - best.line;
+  return offset < best.source.split('\n').length ? exampleWhere(best, offset) : undefined;
+}
+
 /** A run of examples sharing one namespace. */
 export interface Block {
   /** `Matrix.det`, or `<file>:<line>` for an anonymous comment, or the file path for documents. */
@@ -95,6 +118,12 @@ export interface Block {
   line: number;
   examples: Example[];
 }
+
+/**
+ * The kernels whose notebooks mtest runs as they ran them; `typescript`/`javascript` are any other kernel of
+ * that language, run with mtest's own rules.
+ */
+export type KernelName = 'tslab' | 'jslab' | 'ijavascript' | 'deno' | 'typescript' | 'javascript';
 
 export type SourceKind = 'script' | 'markdown' | 'text' | 'notebook';
 
@@ -115,6 +144,10 @@ export interface SourceFile {
   errors: InputError[];
   /** Notebooks: the kernel's language (a `javascript` notebook is not type-checked). */
   language?: 'typescript' | 'javascript';
+  /** Notebooks: the kernel that ran it, which decides how its cells run and display (see execute/kernels.ts). */
+  kernel?: KernelName;
+  /** Deno notebooks: the deno executable they run in (found by the CLI); without one they run in Node. */
+  deno?: string;
   /** Lines worth reporting that are not errors (a notebook of another language): no exit bit. */
   notices?: InputError[];
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ddmin } from '../src/bisect/ddmin.js';
-import { replayOptions, sameSymptom } from '../src/bisect/index.js';
+import { replayOptions, sameGot, sameSymptom } from '../src/bisect/index.js';
 import { loadSource } from '../src/sources/index.js';
 import { runWorkers } from '../runner/parent/pool.js';
 import { RecordingEvents } from '../runner/recording-events.js';
@@ -104,8 +104,17 @@ describe('mtest bisect', function () {
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(r.out, /^bisect: alone: passes$/m);
     assert.equal(lastLine(r.out), 'bisect: w.md:2 fails only after q.md:3, p.md:3, w.md:1');
-    // Only p.md or only q.md gives another wrong output: not the symptom.
-    assert.match(r.err, /fails differently \(wrong output\)/);
+    assert.doesNotMatch(r.out, /nondeterministic/);
+  });
+
+  it('a wrong output with another text on every run: said to be nondeterministic, bisected on pass/fail', async () => {
+    const { dir, record } = await recorded('uuid');
+    assert.deepEqual(record.workers[0].failures.map((f) => [f.file, f.line, f.outcome]), [['u.md', 4, 'mismatch']]);
+    const r = await mtest(dir, ['bisect', 'u.md:4']);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.err, /^bisect: step 1: the recorded sequence \(0 files, then u\.md\): fails \(wrong output, another text\)$/m);
+    assert.match(r.out, /^bisect: u\.md:4: its output is nondeterministic \(replays printed other text than the recorded run\); bisected on pass\/fail$/m);
+    assert.equal(lastLine(r.out), 'bisect: u.md:4 fails only after u.md:3');
   });
 
   it('a dependence inside the file: the fewest earlier examples, alone: fails; a line inside the example names it', async () => {
@@ -204,15 +213,21 @@ describe('ddmin', () => {
 });
 
 describe('sameSymptom', () => {
-  it('an incident by kind, a wrong output by its got', () => {
+  it('an incident by kind, a wrong output by being wrong, an exception by its text', () => {
     assert.ok(sameSymptom({ outcome: 'timeout' }, { index: 0, status: 'failed', outcome: 'timeout', got: 'partial', time: 1 }));
     assert.ok(!sameSymptom({ outcome: 'timeout' }, { index: 0, status: 'failed', outcome: 'crash', time: 1 }));
     assert.ok(sameSymptom({ outcome: 'mismatch', got: '3\n' }, { index: 0, status: 'failed', outcome: 'mismatch', got: '3\n', time: 0 }));
-    assert.ok(!sameSymptom({ outcome: 'mismatch', got: '3\n' }, { index: 0, status: 'failed', outcome: 'mismatch', got: '4\n', time: 0 }));
+    // a wrong output whatever its text (fresh UUIDs, times): sameGot tells the texts apart
+    assert.ok(sameSymptom({ outcome: 'mismatch', got: '3\n' }, { index: 0, status: 'failed', outcome: 'mismatch', got: '4\n', time: 0 }));
+    assert.ok(!sameGot({ got: '3\n' }, { index: 0, status: 'failed', outcome: 'mismatch', got: '4\n', time: 0 }));
+    assert.ok(sameSymptom({ outcome: 'exception', got: 'Uncaught Error: a\n' }, { index: 0, status: 'failed', outcome: 'exception', got: 'Uncaught Error: a\n', time: 0 }));
+    assert.ok(!sameSymptom({ outcome: 'exception', got: 'Uncaught Error: a\n' }, { index: 0, status: 'failed', outcome: 'exception', got: 'Uncaught Error: b\n', time: 0 }));
+    assert.ok(!sameSymptom({ outcome: 'mismatch', got: '3\n' }, { index: 0, status: 'failed', outcome: 'exception', got: 'Uncaught Error: a\n', time: 0 }));
     assert.ok(!sameSymptom({ outcome: 'mismatch', got: '3\n' }, { index: 0, status: 'passed', outcome: 'ok', time: 0 }));
     assert.ok(!sameSymptom({ outcome: 'mismatch', got: '3\n' }, undefined));
     const long = 'x'.repeat(100000);
     assert.ok(sameSymptom({ outcome: 'mismatch', gotDigest: gotDigest(long) }, { index: 0, status: 'failed', outcome: 'mismatch', got: long, time: 0 }));
-    assert.ok(!sameSymptom({ outcome: 'mismatch', gotDigest: gotDigest(long) }, { index: 0, status: 'failed', outcome: 'mismatch', got: long + 'y', time: 0 }));
+    assert.ok(sameGot({ gotDigest: gotDigest(long) }, { index: 0, status: 'failed', outcome: 'mismatch', got: long, time: 0 }));
+    assert.ok(!sameGot({ gotDigest: gotDigest(long) }, { index: 0, status: 'failed', outcome: 'mismatch', got: long + 'y', time: 0 }));
   });
 });

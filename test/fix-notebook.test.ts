@@ -14,7 +14,7 @@ type Cell = { [key: string]: JsonValue };
 
 /** A notebook laid out as Jupyter writes it (one-space indentation), or with another indentation and line end. */
 function notebook(cells: Cell[], indent: string | number = 1, eol = '\n'): string {
-  const metadata = { kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'tslab' } };
+  const metadata = { kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'typescript' } };
   return (JSON.stringify({ cells, metadata, nbformat: 4, nbformat_minor: 5 }, null, indent) + '\n').replace(/\n/g, eol);
 }
 

@@ -24,7 +24,7 @@ function load(name: string, cwd = FIXTURES): SourceFile {
 
 /** A notebook in Jupyter's layout (one-space indentation, sources as lists of lines). */
 function notebook(cells: object[], language = 'typescript'): string {
-  const metadata = { kernelspec: { display_name: 'TypeScript', language, name: 'tslab' } };
+  const metadata = { kernelspec: { display_name: 'TypeScript', language, name: 'typescript' } };
   return JSON.stringify({ cells, metadata, nbformat: 4, nbformat_minor: 5 }, null, 1) + '\n';
 }
 
@@ -86,7 +86,7 @@ describe('notebooks: reading a tslab notebook', () => {
   });
 
   it('runs in one namespace against the engine: every cell passes, the skipped one is skipped', async () => {
-    const results = await run(load('tslab.ipynb'), { prelude: ['builtin'] });
+    const results = await run(load('tslab.ipynb'), { notebookPrelude: ['builtin'] });
     assert.deepEqual(results.map((r) => r.status), ['passed', 'passed', 'passed', 'passed', 'passed', 'passed', 'skipped', 'passed', 'passed']);
   });
 

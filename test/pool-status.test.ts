@@ -35,6 +35,17 @@ describe('status line', () => {
     status.stop();
   });
 
+  it('names the cell and its line for a notebook', () => {
+    const term = new FakeTerminal();
+    const status = new StatusLine(1, term, 250, () => 0);
+    const example = { source: 'while (true) {}', want: '', line: 153, indent: 0, directives: { needs: [], errors: [] }, cell: 7, cellLine: 1 };
+    const nb = { path: 'loop.ipynb', kind: 'notebook' as const, blocks: [{ name: 'loop.ipynb', line: 153, examples: [example] }], tags: [], errors: [] };
+    status.fileStart(nb, 1);
+    status.exampleStart(nb, 0, 1);
+    assert.equal(status.text(), '[0/1 files]  w1 loop.ipynb cell 7, line 1 0 s');
+    status.stop();
+  });
+
   it('is cleared before any other output line and after the run', () => {
     const term = new FakeTerminal();
     const status = new StatusLine(1, term);

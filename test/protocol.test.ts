@@ -244,9 +244,10 @@ describe('diagnosis text', () => {
   });
 
   it('words crashes as the reports do', () => {
-    const where = whereText(12, 9);
+    const where = whereText('line 12', 'line 9');
     assert.equal(where, 'while running line 12');
-    assert.equal(whereText(undefined, 9), 'after line 9');
+    assert.equal(whereText(undefined, 'line 9'), 'after line 9');
+    assert.equal(whereText('cell 7, line 1', undefined), 'while running cell 7, line 1');
     assert.equal(crashMessage({ code: null, signal: 'SIGSEGV', output: '' }, where), 'Killed by SIGSEGV while running line 12');
     assert.equal(crashMessage({ code: 3, signal: null, output: '' }, where), 'Exited with code 3 while running line 12');
     assert.equal(crashMessage({ code: 0, signal: null, output: '' }, where), 'Exited (code 0) before the file finished, while running line 12');

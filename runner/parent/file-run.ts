@@ -4,7 +4,7 @@
 // with the diagnosis, kills the worker's process tree, and reports the rest of the file as not run.
 import type { Incident, RunEvents } from '../../src/events.js';
 import { indent } from '../../src/report/format.js';
-import { notRun, type Example, type ExampleResult, type SourceFile } from '../../src/model.js';
+import { exampleWhere, notRun, type Example, type ExampleResult, type SourceFile } from '../../src/model.js';
 import { inNativeCode, isIdle, nativeStack } from '../diagnosis/native-stack.js';
 import { formatProcessTree } from '../diagnosis/process-tree.js';
 import { loadWebSocket } from '../diagnosis/remote-stack.js';
@@ -192,12 +192,13 @@ export class FileRun {
     return this.examples[index]?.directives.timeout ?? this.options.timeout;
   }
 
-  private lineOf(index: number | undefined): number | undefined {
-    return index === undefined ? undefined : this.examples[index]?.line;
+  private placeOf(index: number | undefined): string | undefined {
+    const example = index === undefined ? undefined : this.examples[index];
+    return example && exampleWhere(example);
   }
 
   private where(): string {
-    return whereText(this.lineOf(this.current?.index), this.lineOf(this.lastEnded));
+    return whereText(this.placeOf(this.current?.index), this.placeOf(this.lastEnded));
   }
 
   // ---- endings ----

@@ -8,7 +8,7 @@
 import type { RunEvents } from '../../src/events.js';
 import { executeFile, releaseOutput, type ExecuteHooks } from '../../src/execute/index.js';
 import { fileTimeoutMessage, timeoutMessage, whereText } from '../../src/incidents.js';
-import { countExamples, exampleAt, notRun, type ExampleResult, type SourceFile } from '../../src/model.js';
+import { countExamples, exampleAt, exampleWhere, notRun, type ExampleResult, type SourceFile } from '../../src/model.js';
 import type { ReportPlan } from '../../src/report/run-report.js';
 import { EventFanout } from '../../src/report/summary.js';
 import { killTreeNow } from '../kill.js';
@@ -54,7 +54,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
   const heartbeat = watchdog.heartbeat;
   const leftovers = new LeftoverTracker().install();
   if (options.debug && process.stdin.isTTY) {
-    hooks.onFailure = (ns, example) => openRepl(ns, `Failed example at line ${example.line}; opening a REPL in its namespace.`);
+    hooks.onFailure = (ns, example) => openRepl(ns, `Failed example at ${exampleWhere(example)}; opening a REPL in its namespace.`);
   }
   let interrupt: () => void = () => {};
   const interrupted = new Promise<'interrupted'>((resolve) => (interrupt = () => resolve('interrupted')));
@@ -71,12 +71,12 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
   // Asked before every example. A signal that arrived while a synchronous example ran (the watchdog
   // interrupted it) is acted on here, not whenever the event loop next turns; and a file past its own
   // limit stops here (one stuck in a single example is the watchdog's).
-  let fileLimit: { file: SourceFile; deadline: number; lastLine?: number; passed: boolean } | undefined;
+  let fileLimit: { file: SourceFile; deadline: number; last?: string; passed: boolean } | undefined;
   hooks.stopRequested = () => {
     if (!stop.requested && signalArrived()) requestStop();
     if (fileLimit && !fileLimit.passed && Date.now() >= fileLimit.deadline) {
       fileLimit.passed = true;
-      const message = fileTimeoutMessage(options.fileTimeout, whereText(undefined, fileLimit.lastLine));
+      const message = fileTimeoutMessage(options.fileTimeout, whereText(undefined, fileLimit.last));
       reported.incident(fileLimit.file, { kind: 'file-timeout', message });
     }
     return stop.requested || fileLimit?.passed === true;
@@ -94,11 +94,11 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
   const onBeforeExit = (): void => {
     if (!finishPlan || !current) return;
     const running = current;
-    const line = running.index === undefined ? undefined : exampleAt(running.file, running.index)?.line;
+    const example = running.index === undefined ? undefined : exampleAt(running.file, running.index);
     const incident = {
       kind: 'timeout' as const,
       index: running.index,
-      message: `The process went idle ${whereText(line, undefined)}: it awaits something that can never happen`,
+      message: `The process went idle ${whereText(example && exampleWhere(example), undefined)}: it awaits something that can never happen`,
     };
     removeOwnListener('beforeExit', onBeforeExit);
     void import('./finish.js').then(({ finishFromJournal }) => {
@@ -140,7 +140,10 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
             // --exitfirst, or a stop: the rest of the file is reported as not run
             if ((options.exitFirst && failedOnce) || stop.requested) result = notRun(result.index);
             reported.exampleEnd(file, result);
-            if (fileLimit && result.status !== 'notrun' && result.status !== 'skipped') fileLimit.lastLine = exampleAt(file, result.index)?.line;
+            if (fileLimit && result.status !== 'notrun' && result.status !== 'skipped') {
+              const example = exampleAt(file, result.index);
+              fileLimit.last = example && exampleWhere(example);
+            }
             if (result.status === 'failed') failedOnce = true;
             reportResult(file, result, options, reported);
           },
@@ -176,9 +179,9 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
 /** Incidents and warnings that follow from one result (timeouts, memory growth, slow examples). */
 function reportResult(file: SourceFile, result: ExampleResult, options: RunnerOptions, events: RunEvents): void {
   if (result.outcome === 'timeout') {
-    const line = exampleAt(file, result.index)?.line;
-    const limit = exampleAt(file, result.index)?.directives.timeout ?? options.timeout;
-    events.incident(file, { kind: 'timeout', index: result.index, message: result.note ?? timeoutMessage(limit, whereText(line, undefined)), elapsed: result.time });
+    const example = exampleAt(file, result.index);
+    const limit = example?.directives.timeout ?? options.timeout;
+    events.incident(file, { kind: 'timeout', index: result.index, message: result.note ?? timeoutMessage(limit, whereText(example && exampleWhere(example), undefined)), elapsed: result.time });
     // What the example started dies with it, as a worker's tree does.
     killTreeNow(process.pid, false);
   }

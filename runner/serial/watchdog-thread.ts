@@ -5,7 +5,7 @@
 // for its busy threads, and a fork while the main thread is inside BLAS deadlocks), and the process tree
 // is read from /proc.
 import { parentPort, workerData } from 'node:worker_threads';
-import { exampleAt, type SourceFile } from '../../src/model.js';
+import { exampleAt, exampleWhere, type SourceFile } from '../../src/model.js';
 import { crashMessage, fileTimeoutMessage, interruptedMessage, memoryMessage, timeoutMessage, whereText } from '../../src/incidents.js';
 import { constants } from 'node:os';
 import type { Incident } from '../../src/events.js';
@@ -100,21 +100,21 @@ function stillRunning(beat: HeartbeatSnapshot, reason?: StackReason): boolean {
 }
 
 /** The file and example the heartbeat names, from the journal's list of files. */
-function running(beat: HeartbeatSnapshot): { file?: SourceFile; line?: number; source?: string } {
+function running(beat: HeartbeatSnapshot): { file?: SourceFile; place?: string; source?: string } {
   if (!files && data.journal) files = readJournal(data.journal).files;
   const file = files?.[beat.file - 1];
   const example = file && beat.index >= 0 ? exampleAt(file, beat.index) : undefined;
-  return { file, line: example?.line, source: example?.source };
+  return { file, place: example && exampleWhere(example), source: example?.source };
 }
 
-/** `line 12 of a.md`, for --debug's warnings. */
+/** `line 12 of a.md` (`cell 7, line 1 of a.ipynb`), for --debug's warnings. */
 function lineOfFile(beat: HeartbeatSnapshot): string {
-  const { file, line } = running(beat);
-  return `${line === undefined ? `example #${beat.index + 1}` : `line ${line}`} of ${file?.path ?? 'the current file'}`;
+  const { file, place } = running(beat);
+  return `${place ?? `example #${beat.index + 1}`} of ${file?.path ?? 'the current file'}`;
 }
 
 function limitMessage(reason: StackReason, beat: HeartbeatSnapshot): string {
-  const at = whereText(running(beat).line, undefined);
+  const at = whereText(running(beat).place, undefined);
   if (reason === 'memory') return memoryMessage(process.memoryUsage.rss(), beat.memlimit, at);
   if (reason === 'interrupted') return interruptedMessage(at);
   if (reason === 'crash') return crashMessage({ code: null, signal: signalName(addon?.crashed() ?? 0), output: '' }, at);

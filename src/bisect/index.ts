@@ -9,6 +9,7 @@ import { WorkerStartError } from '../../runner/errors.js';
 import type { Output } from '../report/console.js';
 import { plural, printable } from '../report/format.js';
 import { EXIT } from '../report/tally.js';
+import { findDeno } from '../cli/deno.js';
 import { loadSource } from '../sources/index.js';
 import { ConfigError, loadConfig } from '../cli/config.js';
 import { ddmin } from './ddmin.js';
@@ -43,9 +44,18 @@ export function replayOptions(recorded: RecordedOptions, serial: boolean): Runne
   };
 }
 
+/**
+ * Whether a replay shows the recorded failure: an incident of the same kind, a wrong output (whatever it
+ * printed: output holding fresh UUIDs or times differs from run to run), or the same exception text.
+ */
 export function sameSymptom(recorded: Pick<RecordedFailure, 'outcome' | 'got' | 'gotDigest'>, result: ExampleResult | undefined): boolean {
   if (!result || result.status !== 'failed' || result.outcome !== recorded.outcome) return false;
-  if (INCIDENTS.has(recorded.outcome)) return true;
+  if (INCIDENTS.has(recorded.outcome) || recorded.outcome === 'mismatch') return true;
+  return sameGot(recorded, result);
+}
+
+/** The replay printed exactly what the recorded run printed. */
+export function sameGot(recorded: Pick<RecordedFailure, 'got' | 'gotDigest'>, result: ExampleResult): boolean {
   if (recorded.gotDigest !== undefined) return result.got !== undefined && gotDigest(result.got) === recorded.gotDigest;
   return (result.got ?? '') === (recorded.got ?? '');
 }
@@ -87,6 +97,8 @@ function locate(spec: string, runs: WorkersRecord[], cwd: string, io: Output): F
   }
   const load = (named: string): SourceFile | undefined => {
     const file = loadSource(named, { cwd, prompts });
+    // a Deno notebook replays where the run ran it: in Deno when there is one
+    if (file?.kernel === 'deno') file.deno = findDeno(path.resolve(cwd, file.path));
     return file && !file.errors.some((e) => e.line === 0) ? file : undefined;
   };
   let seen: { named: string; at: number } | undefined;
@@ -156,18 +168,23 @@ export async function bisect(spec: string, serialFlag: boolean, io: Output, cwd:
   );
 
   let step = 0;
+  // A wrong output replayed with another text: the output is nondeterministic; bisect goes on with pass/fail.
+  let nondeterministic = false;
   const run = async (steps: ReplayStep[], what: string): Promise<{ fails: boolean; observed: Observed }> => {
     const observed = await replay(steps, target.index);
     step++;
     if (observed.interrupted) throw new Interrupted();
     const fails = observed.intact && sameSymptom(target.failure, observed.result);
+    const otherText = fails && target.failure.outcome === 'mismatch' && !sameGot(target.failure, observed.result!);
+    if (otherText) nondeterministic = true;
     const seen = observed.intact ? describe(observed.result) : 'the process died before it';
     const differently = observed.result?.status === 'failed' && !fails;
-    io.err(`bisect: step ${step}: ${what}: ${fails ? `fails (${seen})` : differently ? `fails differently (${seen})` : seen}\n`);
+    io.err(`bisect: step ${step}: ${what}: ${fails ? `fails (${seen}${otherText ? ', another text' : ''})` : differently ? `fails differently (${seen})` : seen}\n`);
     return { fails, observed };
   };
   const verdict = (text: string, bits = 0): number => {
     io.err(`bisect: ${plural(step, 'replay')} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    if (nondeterministic) io.out(`bisect: ${target.spec}: its output is nondeterministic (replays printed other text than the recorded run); bisected on pass/fail\n`);
     io.out(`bisect: ${target.spec} ${text}\n`);
     return bits;
   };

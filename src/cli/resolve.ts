@@ -60,6 +60,7 @@ export function resolveOptions(cli: CliOptions, config: FileConfig, detected: st
     timeout: cli.timeout ?? config.timeout ?? 60,
     interruptSync: serial && !cli.debug,
     prelude: cli.prelude ?? config.prelude ?? ['builtin'],
+    notebookPrelude: cli.prelude ?? config.prelude ?? [],
     initial: Boolean(cli.initial),
     jobs,
     isolate: Boolean(cli.isolate),

@@ -15,6 +15,7 @@ import { EXIT } from '../report/tally.js';
 import { StatusLine } from '../report/status-line.js';
 import { TraceReporter } from '../report/trace.js';
 import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
+import { findDeno, NO_DENO } from './deno.js';
 import type { BlasInfo } from '../../runner/protocol.js';
 import type { PrestartedWorkers } from '../../runner/parent/pool.js';
 import { WorkerStartError } from '../../runner/errors.js';
@@ -65,6 +66,11 @@ export async function runCommand(
     const file = load(path);
     if (file) loaded.push(file);
     for (const e of file?.notices ?? []) notes.push(notice(e));
+    if (file?.kernel === 'deno') {
+      const deno = findDeno(resolve(cwd, file.path));
+      if (deno) file.deno = deno;
+      else notes.push(`mtest: ${file.path}: ${NO_DENO}\n`);
+    }
     return file;
   };
   const plan = planRun(found.files, loader, scheduleOptions(args.options), where, cwd, (line) => notes.push(`mtest: ${line}\n`));

@@ -20,6 +20,11 @@ export interface ExecuteOptions {
   interruptSync: boolean;
   /** Modules whose exports form every block's namespace (resolved from cwd); default: the built-in engine. */
   prelude: string[];
+  /**
+   * The prelude of notebooks: none unless the configuration or --prelude names one (a kernel starts with
+   * nothing but its globals). Undefined = none.
+   */
+  notebookPrelude?: string[];
   /** Stop a block at its first failure (the rest of the block is not run). */
   initial: boolean;
   /** Run only these flat indices (the others are reported as notrun); undefined = all. */

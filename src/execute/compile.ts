@@ -6,11 +6,10 @@ import vm from 'node:vm';
 import type { Example } from '../model.js';
 import type { ExampleFunction } from './evaluate.js';
 import { quickCompile } from './quick.js';
-import { compileExample, ExampleSyntaxError, type CompiledExample } from './transform.js';
+import { compileExample, ExampleSyntaxError, NS_PARAM, type CompiledExample, type CompileOptions } from './transform.js';
 
 export type Prepared = { compiled: CompiledExample; fn: ExampleFunction } | { error: ExampleSyntaxError };
 
-const NS_PARAM = '__mtest$ns';
 
 interface Placed {
   line: number;
@@ -56,8 +55,8 @@ function compileFunctions(placed: Placed[], filename: string, ns: Record<string,
 }
 
 /** One example on its own: quick path first (no parse); a wrong guess fails to compile and takes the full path. */
-export function prepareExample(example: Example, filename: string, ns: Record<string, unknown>): Prepared {
-  const quick = quickCompile(example.source);
+export function prepareExample(example: Example, filename: string, ns: Record<string, unknown>, options: CompileOptions = {}): Prepared {
+  const quick = quickGuess(example.source, options);
   if (quick) {
     try {
       return { compiled: quick, fn: compileFunctions([{ line: example.line, compiled: quick }], filename, ns)[0] };
@@ -67,7 +66,7 @@ export function prepareExample(example: Example, filename: string, ns: Record<st
   }
   let compiled: CompiledExample;
   try {
-    compiled = compileExample(example.source);
+    compiled = compileExample(example.source, undefined, options);
   } catch (err) {
     if (err instanceof ExampleSyntaxError) return { error: err };
     throw err;
@@ -85,13 +84,13 @@ export function prepareExample(example: Example, filename: string, ns: Record<st
  * Prepare the examples of one block that will run (`runs[k]`), bound to the block's namespace. Entries
  * for examples that do not run are undefined.
  */
-export function prepareBlock(examples: Example[], runs: boolean[], filename: string, ns: Record<string, unknown>): (Prepared | undefined)[] {
+export function prepareBlock(examples: Example[], runs: boolean[], filename: string, ns: Record<string, unknown>, options: CompileOptions = {}): (Prepared | undefined)[] {
   const compiled: (CompiledExample | ExampleSyntaxError | undefined)[] = examples.map((ex, k) => {
     if (!runs[k]) return undefined;
-    const quick = quickCompile(ex.source);
+    const quick = quickGuess(ex.source, options);
     if (quick) return quick;
     try {
-      return compileExample(ex.source);
+      return compileExample(ex.source, undefined, options);
     } catch (err) {
       if (err instanceof ExampleSyntaxError) return err;
       throw err;
@@ -111,8 +110,13 @@ export function prepareBlock(examples: Example[], runs: boolean[], filename: str
     const c = compiled[k];
     if (c === undefined) return undefined;
     if (c instanceof ExampleSyntaxError) return { error: c };
-    return batch ? { compiled: c, fn: batch[slot.get(k)!] } : prepareExample(ex, filename, ns);
+    return batch ? { compiled: c, fn: batch[slot.get(k)!] } : prepareExample(ex, filename, ns, options);
   });
+}
+
+/** The quick path, except a loop where its completion value counts (the quick path displays none). */
+function quickGuess(source: string, options: CompileOptions): CompiledExample | undefined {
+  return options.completion && /^\s*(?:for|while)\b/.test(source) ? undefined : quickCompile(source);
 }
 
 function countLines(text: string): number {

@@ -1,7 +1,8 @@
 // Runs one compiled example inside its block's namespace, in this realm (so `instanceof` works exactly as
 // in a normal module), and collects what it produced: output, then the displayed value or the exception.
-import { bounded, displayThrown, displayValue } from '../display.js';
+import { bounded } from '../display.js';
 import { KEEP, OutputCapture } from './capture.js';
+import { MTEST_PROFILE, type KernelProfile } from './kernels.js';
 import { repairRealm } from './realm.js';
 import type { CompiledExample } from './transform.js';
 
@@ -16,7 +17,7 @@ export interface Evaluation {
   /** Characters written past the output limit: the example was stopped there. */
   outputLimit?: number;
   /** What was written before the value or exception (annotation-style examples compare it). */
-  output: string;
+  output?: string;
   /** The last expression's value, or the exception when it threw (compared as values by annotations). */
   value?: unknown;
 }
@@ -36,6 +37,8 @@ export interface EvaluateContext {
   /** In-process limit in ms; 0 = none. */
   limitMs: number;
   guard?: SyncGuard;
+  /** How the value and a thrown error are displayed, and whether a returned promise is awaited (default: mtest's). */
+  profile?: KernelProfile;
 }
 
 const capture = new OutputCapture();
@@ -66,33 +69,45 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
  */
 export function evaluate(fn: ExampleFunction, compiled: CompiledExample, namespace: Record<string, unknown>, ctx: EvaluateContext): Evaluation | Promise<Evaluation> {
   for (const name of compiled.declared) if (!(name in namespace)) namespace[name] = undefined;
+  const profile = ctx.profile ?? MTEST_PROFILE;
   let value: unknown;
   capture.start();
   try {
     value = ctx.guard && ctx.limitMs > 0 ? ctx.guard.call(fn, namespace, ctx.limitMs) : fn(namespace);
   } catch (err) {
-    return evaluation(compiled, err, 'threw', repairRealm());
+    profile.finishesLater?.(); // a cell that threw does not end later
+    return evaluation(compiled, profile, err, 'threw', repairRealm());
   }
   // Before mtest runs any code of its own (isThenable included).
   const repaired = repairRealm();
-  if (value === INTERRUPTED) return evaluation(compiled, undefined, 'timedOut', repaired);
-  let thenable: boolean;
-  try {
-    thenable = isThenable(value);
-  } catch (err) {
-    // A `then` getter that throws: what awaiting the value would have thrown.
-    return evaluation(compiled, err, 'threw', repaired);
+  if (value === INTERRUPTED) return evaluation(compiled, profile, undefined, 'timedOut', repaired);
+  // the cell asked to end later (IJavascript's $$.async()): what it sends then is its value
+  const later = profile.finishesLater?.();
+  if (later) return settle(later, { ...compiled, returnsValue: true, boxed: false }, profile, ctx.limitMs, repaired);
+  // An async example's own promise is always awaited; the value it returns only when the kernel awaited it.
+  let thenable = false;
+  if (!compiled.async && profile.awaitValue) {
+    try {
+      thenable = isThenable(value);
+    } catch (err) {
+      // A `then` getter that throws: what awaiting the value would have thrown.
+      return evaluation(compiled, profile, err, 'threw', repaired);
+    }
   }
-  if (thenable) return settle(value as PromiseLike<unknown>, compiled, ctx.limitMs, repaired);
-  return evaluation(compiled, value, 'returned', repaired);
+  if (compiled.async || thenable) return settle(value as PromiseLike<unknown>, compiled, profile, ctx.limitMs, repaired);
+  return evaluation(compiled, profile, value, 'returned', repaired);
 }
 
-async function settle(promise: PromiseLike<unknown>, compiled: CompiledExample, limitMs: number, repaired: string[] | undefined): Promise<Evaluation> {
+async function settle(promise: PromiseLike<unknown>, compiled: CompiledExample, profile: KernelProfile, limitMs: number, repaired: string[] | undefined): Promise<Evaluation> {
   try {
-    const value = limitMs > 0 ? await raceLimit(promise, limitMs) : await promise;
-    return evaluation(compiled, value, 'returned', joined(repaired, repairRealm()));
+    let value = limitMs > 0 ? await raceLimit(promise, limitMs) : await promise;
+    if (compiled.boxed) {
+      value = (value as [unknown] | undefined)?.[0];
+      if (profile.awaitValue && isThenable(value)) value = limitMs > 0 ? await raceLimit(value, limitMs) : await value;
+    }
+    return evaluation(compiled, profile, value, 'returned', joined(repaired, repairRealm()));
   } catch (err) {
-    return evaluation(compiled, err === LIMIT ? undefined : err, err === LIMIT ? 'timedOut' : 'threw', joined(repaired, repairRealm()));
+    return evaluation(compiled, profile, err === LIMIT ? undefined : err, err === LIMIT ? 'timedOut' : 'threw', joined(repaired, repairRealm()));
   }
 }
 
@@ -101,22 +116,24 @@ function joined(a: string[] | undefined, b: string[] | undefined): string[] | un
 }
 
 /**
- * Stop capturing; the output, then the displayed value or the exception. A value whose display throws
- * (a throwing `inspect.custom`, a Proxy whose traps throw) is the example's exception, as a failing repr
- * is in Python's doctest: the example fails with it and the run goes on.
+ * Stop capturing; the output, then the displayed value or the exception, as the kernel shows them. A value
+ * whose display throws (a throwing `inspect.custom`, a Proxy whose traps throw) is the example's exception,
+ * as a failing repr is in Python's doctest: the example fails with it and the run goes on.
  */
-function evaluation(compiled: CompiledExample, value: unknown, how: 'returned' | 'threw' | 'timedOut', warnings: string[] | undefined): Evaluation {
+function evaluation(compiled: CompiledExample, profile: KernelProfile, value: unknown, how: 'returned' | 'threw' | 'timedOut', warnings: string[] | undefined): Evaluation {
   const output = withNewline(capture.stop());
   let got = output;
-  if (how === 'returned' && compiled.returnsValue && value !== undefined) {
+  if (profile.settled) got += profile.settled();
+  if (how === 'returned' && compiled.returnsValue) {
     try {
-      got += displayValue(value) + '\n';
+      const shown = profile.display(value);
+      if (shown !== undefined) got += shown + '\n';
     } catch (err) {
       how = 'threw';
       value = err;
     }
   }
-  if (how === 'threw') got += displayThrown(value) + '\n';
+  if (how === 'threw') got += profile.thrown(value) + '\n';
   const result: Evaluation = { got: bounded(got, KEEP), threw: how === 'threw', timedOut: how === 'timedOut', output };
   if (how === 'threw' || compiled.returnsValue) result.value = value;
   if (warnings) result.warnings = warnings;

@@ -11,6 +11,9 @@ import { evaluate, type Evaluation, type SyncGuard } from './evaluate.js';
 import { isDeclarationFile } from '../sources/kinds.js';
 import { documentBindings, isCommonJsScript } from './document-scope.js';
 import { examplesUseExports, importOwnExports, loadPrelude, namesAny } from './modules.js';
+import type { CompileOptions } from './transform.js';
+import { DenoKernel } from './deno.js';
+import { kernelProfile, type KernelProfile } from './kernels.js';
 import { createNamespace, reseed } from './namespace.js';
 import { skipReason } from './skip.js';
 import { OUTPUT_LIMIT, outputMessage, timeoutMessage, whereText } from '../incidents.js';
@@ -39,7 +42,7 @@ function limitSeconds(example: Example, options: ExecuteOptions): number {
 }
 
 /** Synchronous for a synchronous example; a promise only when the example's value had to be awaited. */
-function runExample(index: number, example: Example, prepared: Prepared | undefined, ns: Record<string, unknown>, options: ExecuteOptions, hooks: ExecuteHooks): ExampleResult | Promise<ExampleResult> {
+function runExample(index: number, example: Example, prepared: Prepared | undefined, ns: Record<string, unknown>, options: ExecuteOptions, hooks: ExecuteHooks, profile: KernelProfile, deno?: DenoKernel): ExampleResult | Promise<ExampleResult> {
   const start = process.hrtime.bigint();
   const rssBefore = options.measureMemory ? process.memoryUsage.rss() : 0;
   const finish = (r: Omit<ExampleResult, 'index' | 'time'>): ExampleResult => {
@@ -49,6 +52,12 @@ function runExample(index: number, example: Example, prepared: Prepared | undefi
   };
   if (example.directives.errors.length > 0) {
     return finish({ status: 'failed', outcome: 'error', note: example.directives.errors.join('\n') });
+  }
+  if (example.typeDiagnostics && profile.typeErrors) {
+    // the kernel printed the type errors instead of running the cell
+    const got = profile.typeErrors(example.typeDiagnostics);
+    const check = checker.check(example.want, got, example.directives);
+    return finish(check.ok ? { status: 'passed', outcome: 'ok' } : { status: 'failed', outcome: 'mismatch', got, note: check.note });
   }
   if (!prepared) throw new Error(`example at line ${example.line} was not prepared`);
   if ('error' in prepared) {
@@ -63,14 +72,14 @@ function runExample(index: number, example: Example, prepared: Prepared | undefi
     return result;
   };
   const verdict = (ev: Evaluation): ExampleResult => {
-    if (ev.outputLimit !== undefined) return finish({ status: 'failed', outcome: 'memory', got: ev.got, note: outputMessage(ev.outputLimit, OUTPUT_LIMIT, whereText(example.line, undefined)) });
-    if (ev.timedOut) return finish({ status: 'failed', outcome: 'timeout', got: ev.got, note: timeoutMessage(limit, whereText(example.line, undefined)) });
+    if (ev.outputLimit !== undefined) return finish({ status: 'failed', outcome: 'memory', got: ev.got, note: outputMessage(ev.outputLimit, OUTPUT_LIMIT, whereText(exampleWhere(example), undefined)) });
+    if (ev.timedOut) return finish({ status: 'failed', outcome: 'timeout', got: ev.got, note: timeoutMessage(limit, whereText(exampleWhere(example), undefined)) });
     if (example.annotations) {
       const missing = ev.threw ? missingModule(ev.value) : undefined;
       // a module the documentation uses but that is not installed (a package's dev dependency): as with a
       // missing optional feature, skipped, and so is the rest of its block (whose names it would define)
       if (missing) return finish({ status: 'skipped', outcome: 'skipped', note: `needs ${missing}, which cannot be found` });
-      const seen = checkAnnotations(example.annotations, { output: ev.output, threw: ev.threw, error: ev.threw ? ev.value : undefined, value: ev.threw ? undefined : ev.value, lookup: (name) => lookup(ns, name) });
+      const seen = checkAnnotations(example.annotations, { output: ev.output ?? '', threw: ev.threw, error: ev.threw ? ev.value : undefined, value: ev.threw ? undefined : ev.value, lookup: (name) => lookup(ns, name) });
       if (seen.ok) return finish({ status: 'passed', outcome: 'ok' });
       return finish({ status: 'failed', outcome: ev.threw && !example.annotations.some((a) => a.kind === 'throws') ? 'exception' : 'mismatch', got: seen.got, note: seen.note });
     }
@@ -79,13 +88,33 @@ function runExample(index: number, example: Example, prepared: Prepared | undefi
     // a `raises` cell was meant to throw: what it printed is compared, not reported as an exception
     return finish({ status: 'failed', outcome: ev.threw && !example.directives.raises ? 'exception' : 'mismatch', got: ev.got, note: check.note });
   };
-  const ev = evaluate(fn, compiled, ns, { limitMs: limit * 1000, guard: hooks.guard });
+  const ev = deno ? deno.evaluate(compiled, limit * 1000) : evaluate(fn, compiled, ns, { limitMs: limit * 1000, guard: hooks.guard, profile });
   return ev instanceof Promise ? ev.then(judge) : judge(ev);
 }
 
+/**
+ * Run a file's examples. A notebook runs as its kernel ran it (kernels.ts), in the notebook's folder (where
+ * the kernel started), with no prelude unless one was asked for.
+ */
 export async function executeFile(file: SourceFile, options: ExecuteOptions, events: ExecuteEvents, hooks: ExecuteHooks = {}): Promise<void> {
+  if (file.kind !== 'notebook') return executeExamples(file, options, events, hooks);
+  const filename = path.resolve(file.path);
+  const prelude = options.notebookPrelude ?? [];
+  // loaded (and cached) from the working directory, as for every other file; a failure is reported below
+  await loadPrelude(prelude).catch(() => undefined);
+  const cwd = process.cwd();
+  process.chdir(path.dirname(filename));
+  try {
+    await executeExamples({ ...file, path: filename }, { ...options, prelude }, events, hooks, kernelProfile(file.kernel));
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+async function executeExamples(file: SourceFile, options: ExecuteOptions, events: ExecuteEvents, hooks: ExecuteHooks, profile?: KernelProfile): Promise<void> {
   const filename = path.resolve(file.path);
   const only = options.only ? new Set(options.only) : undefined;
+  const compileOptions: CompileOptions = profile ? { completion: profile.completionValue, jsx: profile.jsx, keepPromise: !profile.awaitValue } : {};
   let setupError: string | undefined;
   let prelude: Record<string, unknown> = {};
   let ownExports: Record<string, unknown> = {};
@@ -105,17 +134,40 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
   }
   const annotated = file.blocks.some((b) => b.examples.some((ex) => ex.annotations));
   const scope = annotated && !setupError ? documentBindings(file, filename) : undefined;
-  const bindings = scope?.bindings;
+  if (!setupError && profile?.typeErrors) setupError = await typecheckCells(file, options);
+  const deno = file.deno && !setupError ? new DenoKernel(file.deno, filename) : undefined;
+  try {
+    await runBlocks(file, options, events, hooks, { profile, deno, setupError, prelude, ownExports, compileOptions, only, scope });
+  } finally {
+    await deno?.close();
+  }
+}
+
+interface FileSetup {
+  profile?: KernelProfile;
+  deno?: DenoKernel;
+  setupError?: string;
+  prelude: Record<string, unknown>;
+  ownExports: Record<string, unknown>;
+  compileOptions: CompileOptions;
+  only?: Set<number>;
+  /** What annotation-style examples see of their document (documentBindings). */
+  scope?: ReturnType<typeof documentBindings>;
+}
+
+async function runBlocks(file: SourceFile, options: ExecuteOptions, events: ExecuteEvents, hooks: ExecuteHooks, setup: FileSetup): Promise<void> {
+  const { profile, deno, setupError, prelude, ownExports, compileOptions, only, scope } = setup;
+  const filename = path.resolve(file.path);
   let index = 0;
   for (const block of file.blocks) {
-    const ns = createNamespace(prelude, ownExports, filename);
-    if (bindings) Object.assign(ns, bindings);
+    const ns = createNamespace(prelude, ownExports, filename, { globals: profile?.globals(filename), modules: profile?.modules, noRequire: profile?.noRequire });
+    if (scope?.bindings) Object.assign(ns, scope.bindings);
     reseed(options.randomSeed, prelude);
     let blockFailed = false;
     const missing = new MissingNames();
     const first = index;
     const runs = block.examples.map((ex, k) => (!only || only.has(first + k)) && ex.directives.errors.length === 0 && skipReason(ex.directives, file.tags, options) === undefined);
-    const prepared = setupError ? [] : prepareBlock(block.examples, runs, filename, ns);
+    const prepared = setupError ? [] : prepareBlock(block.examples, runs.map((r, k) => r && !(profile?.typeErrors && block.examples[k].typeDiagnostics)), filename, ns, compileOptions);
     for (const [k, example] of block.examples.entries()) {
       const i = index++;
       if (only && !only.has(i)) {
@@ -136,7 +188,7 @@ export async function executeFile(file: SourceFile, options: ExecuteOptions, eve
       events.exampleStart(i, example);
       const outcome = setupError
         ? { index: i, status: 'failed' as const, outcome: 'error' as const, note: setupError, time: 0 }
-        : runExample(i, example, prepared[k], ns, options, hooks);
+        : runExample(i, example, prepared[k], ns, options, hooks, profile ?? kernelProfile(undefined), deno);
       // A synchronous example still yields once: promise jobs it left behind run before the next example
       // (outside any capture), as they always did.
       const result = outcome instanceof Promise ? await outcome : ((await null), outcome);
@@ -190,6 +242,19 @@ function lookup(ns: Record<string, unknown>, name: string): unknown {
   let value: unknown = head in ns ? ns[head] : (globalThis as Record<string, unknown>)[head];
   for (const key of rest) value = value === null || value === undefined ? undefined : (value as Record<string, unknown>)[key];
   return value;
+}
+
+/**
+ * A kernel that type-checks its cells (tslab): the examples with type errors get them (typeDiagnostics), as
+ * --typecheck finds them, with the notebook's prelude and the notebook's folder as the project. Without the
+ * typescript package nothing is checked; a check that fails says so for every example.
+ */
+async function typecheckCells(file: SourceFile, options: ExecuteOptions): Promise<string | undefined> {
+  const { prepareTypechecker } = await import('../typecheck/index.js');
+  const checker = prepareTypechecker({ prelude: options.prelude, cwd: process.cwd(), tslab: true });
+  if (!checker) return undefined;
+  const result = checker.check([file], { optional: options.optional, long: options.long });
+  return result.error;
 }
 
 function runnableSources(file: SourceFile, options: ExecuteOptions, commonJs: boolean): string[] {

@@ -4,10 +4,24 @@
 import { importFrom, requireFor } from './modules.js';
 import { IMPORT_HELPER } from './transform.js';
 
-export function createNamespace(prelude: Record<string, unknown>, ownExports: Record<string, unknown>, file: string): Record<string, unknown> {
-  const ns: Record<string, unknown> = Object.assign(Object.create(null), prelude, ownExports);
-  Object.defineProperty(ns, IMPORT_HELPER, { value: (specifier: string) => importFrom(specifier, file), enumerable: false });
-  const require = 'require' in ns ? undefined : requireFor(file);
+/**
+ * What a notebook's kernel adds: its globals, modules it provides itself (by specifier, to `import` and
+ * `require`), and whether it has `require` at all (Deno has none).
+ */
+export interface KernelNames {
+  globals?: Record<string, unknown>;
+  modules?: Record<string, () => unknown>;
+  noRequire?: boolean;
+}
+
+export function createNamespace(prelude: Record<string, unknown>, ownExports: Record<string, unknown>, file: string, kernel: KernelNames = {}): Record<string, unknown> {
+  const ns: Record<string, unknown> = Object.assign(Object.create(null), kernel.globals, prelude, ownExports);
+  const modules = kernel.modules ?? {};
+  const own = (specifier: string): boolean => Object.hasOwn(modules, specifier);
+  const load = (specifier: string) => (own(specifier) ? Promise.resolve(modules[specifier]()) : importFrom(specifier, file));
+  Object.defineProperty(ns, IMPORT_HELPER, { value: load, enumerable: false });
+  const base = 'require' in ns || kernel.noRequire ? undefined : requireFor(file);
+  const require = base && kernel.modules ? Object.assign((id: string) => (own(id) ? modules[id]() : base(id)), base) : base;
   if (require) Object.defineProperty(ns, 'require', { value: require, enumerable: false, writable: true, configurable: true });
   return ns;
 }

@@ -35,7 +35,24 @@ export interface CompiledExample {
   async: boolean;
   /** Built by quickCompile without a parse: if the body does not compile, use compileExample instead. */
   unverified?: boolean;
+  /** The body returns its value in a one-element array, so that the async function does not await it. */
+  boxed?: boolean;
 }
+
+/** How a kernel reads a cell (see kernels.ts); all off for mtest's own rules. */
+export interface CompileOptions {
+  /** A last statement that is a block, `if`, loop, `switch` or `try` gives its completion value (REPL style). */
+  completion?: boolean;
+  /** Cells may hold JSX (React.createElement, as Deno's default). */
+  jsx?: boolean;
+  /** A promise the last expression returns is displayed as it is, not awaited. */
+  keepPromise?: boolean;
+}
+
+/** The parameter through which compiled examples reach their block's namespace (see compile.ts). */
+export const NS_PARAM = '__mtest$ns';
+/** The variable holding a completion value (CompileOptions.completion). */
+const COMPLETION = '__mtest$c';
 
 /** A syntax error in an example, with the 1-based line inside the example. */
 export class ExampleSyntaxError extends Error {
@@ -70,7 +87,7 @@ export const DYNAMIC_IMPORT = /(?<![\w$.])import\s*\(/;
 export const MAYBE_TYPE_ARGUMENTS = /[\w$)\]]\s*<[^<>;=]*>\s*[(`]/;
 
 /** Plain JavaScript skips type stripping (most examples); everything else goes through sucrase first. */
-function parseProgram(source: string): { program: acorn.Program; code: string } {
+function parseProgram(source: string, jsx = false): { program: acorn.Program; code: string } {
   if (!source.includes('<') || !MAYBE_TYPE_ARGUMENTS.test(source)) {
     try {
       return { program: parse(source), code: source };
@@ -80,7 +97,8 @@ function parseProgram(source: string): { program: acorn.Program; code: string } 
   }
   let code: string;
   try {
-    code = sucrase(source, { transforms: ['typescript'], keepUnusedImports: true, disableESTransforms: true }).code;
+    const transforms: import('sucrase').Transform[] = jsx ? ['typescript', 'jsx'] : ['typescript'];
+    code = sucrase(source, { transforms, keepUnusedImports: true, disableESTransforms: true, production: true }).code;
   } catch (err) {
     throw asSyntaxError(err, source);
   }
@@ -145,9 +163,10 @@ function rewriteImport(node: acorn.ImportDeclaration, declared: string[]): strin
       props.push(`${JSON.stringify(imported)}: ${s.local.name}`);
     }
   }
-  if (star && props.length === 0) return `(${star.local.name} = ${load});`;
-  if (star) return `(${star.local.name} = ${load}, {${props.join(', ')}} = ${star.local.name});`;
-  return `({${props.join(', ')}} = ${load});`;
+  // `;` first: a line before it without one would otherwise call its value with these parentheses
+  if (star && props.length === 0) return `;(${star.local.name} = ${load});`;
+  if (star) return `;(${star.local.name} = ${load}, {${props.join(', ')}} = ${star.local.name});`;
+  return `;({${props.join(', ')}} = ${load});`;
 }
 
 function rewriteDeclaration(code: string, node: acorn.VariableDeclaration, declared: string[]): string {
@@ -156,7 +175,7 @@ function rewriteDeclaration(code: string, node: acorn.VariableDeclaration, decla
     patternNames(d.id, declared);
     parts.push(d.init ? code.slice(d.start, d.end) : `${code.slice(d.id.start, d.id.end)} = undefined`);
   }
-  return `(${parts.join(', ')});`;
+  return `;(${parts.join(', ')});`;
 }
 
 /**
@@ -164,17 +183,27 @@ function rewriteDeclaration(code: string, node: acorn.VariableDeclaration, decla
  * `isGlobal(name)` tells whether a bare assignment `x = 1` targets an existing global (then it stays one);
  * otherwise such an assignment declares `x` in the block, as in a notebook.
  */
-export function compileExample(source: string, isGlobal: (name: string) => boolean = (n) => n in globalThis): CompiledExample {
-  const { program, code } = withImportHelper(parseProgram(source));
+export function compileExample(source: string, isGlobal: (name: string) => boolean = (n) => n in globalThis, options: CompileOptions = {}): CompiledExample {
+  const { program, code } = withImportHelper(parseProgram(source, options.jsx));
   const declared: string[] = [];
   const edits: Edit[] = [];
   const body = program.body;
+  const hasImport = body.some((n) => n.type === 'ImportDeclaration');
+  const async = hasImport || hasTopLevelAwait(code, program);
+  // Function declarations stay declarations, so that they are hoisted within the example as in any script;
+  // the example's first act is to give them to the namespace.
+  const hoisted: string[] = [];
   for (const node of body) {
     switch (node.type) {
       case 'VariableDeclaration':
         edits.push({ start: node.start, end: node.end, text: rewriteDeclaration(code, node, declared) });
         break;
       case 'FunctionDeclaration':
+        if (node.id) {
+          declared.push(node.id.name);
+          hoisted.push(`${NS_PARAM}.${node.id.name} = ${node.id.name};`);
+        }
+        break;
       case 'ClassDeclaration':
         if (node.id) {
           declared.push(node.id.name);
@@ -203,16 +232,33 @@ export function compileExample(source: string, isGlobal: (name: string) => boole
     }
   }
   const last = body[body.length - 1];
+  const boxed = async && options.keepPromise === true;
   let returnsValue = false;
   if (last && last.type === 'ExpressionStatement') {
     returnsValue = true;
     const expr = last.expression;
-    edits.push({ start: last.start, end: expr.start, text: 'return (' });
-    edits.push({ start: expr.end, end: last.end, text: ');' });
+    edits.push({ start: last.start, end: expr.start, text: boxed ? 'return [' : 'return (' });
+    edits.push({ start: expr.end, end: last.end, text: boxed ? '];' : ');' });
+  } else if (last && options.completion && COMPLETING.has(last.type)) {
+    returnsValue = true;
+    hoisted.push(`let ${COMPLETION};`);
+    walk(last, (n) => {
+      if (FUNCTION_TYPES.has(n.type) || n.type === 'ClassDeclaration' || n.type === 'ClassExpression') return false;
+      if (n.type !== 'ExpressionStatement') return;
+      const statement = n as unknown as acorn.ExpressionStatement;
+      edits.push({ start: statement.start, end: statement.expression.start, text: `${COMPLETION} = (` });
+      edits.push({ start: statement.expression.end, end: statement.end, text: ');' });
+    });
+    edits.push({ start: last.end, end: last.end, text: boxed ? ` return [${COMPLETION}];` : ` return ${COMPLETION};` });
   }
-  const hasImport = body.some((n) => n.type === 'ImportDeclaration');
-  return { body: applyEdits(code, edits), declared, returnsValue, async: hasImport || hasTopLevelAwait(code, program) };
+  if (hoisted.length > 0) edits.push({ start: 0, end: 0, text: hoisted.join(' ') + ' ' });
+  const compiled: CompiledExample = { body: applyEdits(code, edits), declared, returnsValue, async };
+  if (boxed && returnsValue) compiled.boxed = true;
+  return compiled;
 }
+
+/** Statements whose completion value a REPL shows: the value of the last expression statement they ran. */
+const COMPLETING = new Set(['BlockStatement', 'IfStatement', 'TryStatement', 'ForStatement', 'ForInStatement', 'ForOfStatement', 'WhileStatement', 'DoWhileStatement', 'SwitchStatement', 'LabeledStatement']);
 
 /** Visit `node` and its descendants, depth first; `enter` returning false skips a node's children. */
 function walk(node: unknown, enter: (node: { type: string; start: number }) => boolean | void): void {

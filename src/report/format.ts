@@ -1,7 +1,9 @@
 // Sage-style text for one failed example or one incident. Pure functions over plain data, shared
 // by the console reporter and the --debug trace.
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Incident } from '../events.js';
-import { blockAt, exampleAt, exampleWhere, type ExampleResult, type SourceFile } from '../model.js';
+import { blockAt, cellAtFileLine, exampleAt, exampleWhere, type ExampleResult, type SourceFile } from '../model.js';
 import { normalizeWant } from '../check/checker.js';
 import { bounded } from '../display.js';
 
@@ -135,6 +137,27 @@ function lineCount(text: string): number {
   let n = 1;
   for (let i = text.indexOf('\n'); i >= 0 && i < text.length - 1; i = text.indexOf('\n', i + 1)) n++;
   return n;
+}
+
+/**
+ * A notebook's incident with its JavaScript stack's frames in the notebook named by cell: frames name lines
+ * of the `.ipynb` file, reports name cells (`at spin (file:///nb/loop.ipynb:20:3) [cell 2, line 3]`).
+ */
+export function withCellFrames(file: SourceFile, incident: Incident): Incident {
+  if (file.kind !== 'notebook' || !incident.jsStack) return incident;
+  const at = resolve(file.path);
+  const url = pathToFileURL(at).href;
+  const jsStack = incident.jsStack.replace(/^.*$/gm, (frame) => {
+    for (const name of [url, at]) {
+      const k = frame.indexOf(`${name}:`);
+      if (k < 0) continue;
+      const line = Number(/^\d+/.exec(frame.slice(k + name.length + 1))?.[0]);
+      const cell = Number.isInteger(line) ? cellAtFileLine(file, line) : undefined;
+      return cell ? `${frame} [${cell}]` : frame;
+    }
+    return frame;
+  });
+  return jsStack === incident.jsStack ? incident : { ...incident, jsStack };
 }
 
 /** Stacks, process tree and stray output of an incident, each under its own heading. */

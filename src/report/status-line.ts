@@ -4,7 +4,7 @@
 // most 4 times a second (a timer also keeps the seconds counting while nothing happens), and cleared
 // before any other output line: route the other reporters' output through `wrap`.
 import type { FileSummary, RunEvents } from '../events.js';
-import { exampleAt, type SourceFile } from '../model.js';
+import { exampleAt, exampleWhere, type SourceFile } from '../model.js';
 import { printable } from './format.js';
 
 export interface StatusStream {
@@ -15,7 +15,8 @@ export interface StatusStream {
 
 interface WorkerState {
   path: string;
-  line?: number;
+  /** `:41` after the path, or ` cell 7, line 1` in a notebook. */
+  where?: string;
   since: number;
 }
 
@@ -48,7 +49,9 @@ export class StatusLine implements RunEvents {
   }
 
   exampleStart(file: SourceFile, index: number, worker: number): void {
-    this.workers.set(worker, { path: file.path, line: exampleAt(file, index)?.line, since: this.now() });
+    const example = exampleAt(file, index);
+    const where = example && (example.cell === undefined ? `:${example.line}` : ` ${exampleWhere(example)}`);
+    this.workers.set(worker, { path: file.path, where, since: this.now() });
     this.changed();
   }
 
@@ -67,7 +70,7 @@ export class StatusLine implements RunEvents {
     const now = this.now();
     const parts = [`[${this.done}/${this.totalFiles} files]`];
     for (const [worker, state] of [...this.workers].sort((a, b) => a[0] - b[0])) {
-      const where = state.line === undefined ? printable(state.path) : `${printable(state.path)}:${state.line}`;
+      const where = printable(state.path) + (state.where ?? '');
       parts.push(`w${worker} ${where} ${((now - state.since) / 1000).toFixed(0)} s`);
     }
     const text = parts.join('  ');

@@ -1,6 +1,7 @@
 // RunSummary: consumes the run's events and keeps what the end of the report and the exit status need.
 import type { FileSummary, Incident, RunEvents } from '../events.js';
 import { countExamples, notRun, type ExampleResult, type SourceFile } from '../model.js';
+import { withCellFrames } from './format.js';
 import { emptyCounts, FileTally, incidentBits, resultBits, type Counts, EXIT } from './tally.js';
 
 /** Failures an earlier run had too (`--baseline`): reported as known, and they set no exit bit. */
@@ -50,7 +51,8 @@ export class RunSummary implements RunEvents {
       this.tally(file).known.add(result.index);
     } else this.exitBits |= resultBits(result);
   }
-  incident(file: SourceFile, incident: Incident): void {
+  incident(file: SourceFile, given: Incident): void {
+    const incident = withCellFrames(file, given);
     const tally = this.tally(file);
     tally.incidents.push(incident);
     if (incident.kind !== 'interrupted' && this.known?.incident(file, incident)) {

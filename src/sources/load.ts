@@ -77,6 +77,7 @@ export function loadSource(path: string, opts: LoadOptions = {}): SourceFile | n
     const notebook = extractNotebookBlocks(text, path, { prompts: opts.prompts });
     if (notebook.notices.length > 0) file.notices = notebook.notices;
     if (notebook.language) file.language = notebook.language;
+    if (notebook.kernel) file.kernel = notebook.kernel;
     extracted = notebook;
   } else if (kind === 'script') extracted = extractScriptBlocks(text, path, { prompts: opts.prompts });
   else extracted = extractTextBlocks(text, path, { prompts: opts.prompts, markdown: kind === 'markdown' });

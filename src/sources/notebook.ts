@@ -4,7 +4,7 @@
 // nbval's) skip a cell, ignore its output or expect it to raise. Each example keeps its cell, its line in
 // the cell, and the line of the file where that source line is stored.
 import { stripAnsi } from '../check/checker.js';
-import { emptyDirectives, type Block, type Directives, type Example, type InputError } from '../model.js';
+import { emptyDirectives, type Block, type Directives, type Example, type InputError, type KernelName } from '../model.js';
 import { parseDirectives } from '../parsing/directives.js';
 import { parseExamples } from '../parsing/examples.js';
 import { parseJsonLines, type JsonLines, type JsonValue } from './json-lines.js';
@@ -20,6 +20,8 @@ export interface NotebookBlocks {
   notices: InputError[];
   /** `typescript` or `javascript` when the notebook runs. */
   language?: 'typescript' | 'javascript';
+  /** The kernel that ran it, when the notebook runs. */
+  kernel?: KernelName;
 }
 
 type Marker = 'skip' | 'ignore-output' | 'raises' | 'check-output';
@@ -76,6 +78,30 @@ function runnable(language: string | undefined): 'typescript' | 'javascript' | u
 }
 
 /**
+ * The kernel that ran a notebook, from what each writes into the metadata: tslab and jslab name themselves in
+ * `kernelspec.name`; Deno names itself (`deno`, display name `Deno`) and writes the mimetype `text/x.typescript`;
+ * IJavascript's kernelspec is `javascript` / `Javascript (Node.js)`. Any other kernel gets mtest's own rules.
+ */
+export function notebookKernel(nb: JsonObject, language: 'typescript' | 'javascript'): KernelName {
+  const metadata = isObject(nb.metadata) ? nb.metadata : {};
+  const spec = isObject(metadata.kernelspec) ? metadata.kernelspec : {};
+  const info = isObject(metadata.language_info) ? metadata.language_info : {};
+  const name = (str(spec.name) ?? '').trim().toLowerCase();
+  const display = (str(spec.display_name) ?? '').trim().toLowerCase();
+  if (name === 'tslab') return 'tslab';
+  if (name === 'jslab') return 'jslab';
+  if (name === 'deno' || display === 'deno' || display.startsWith('deno ') || str(info.mimetype) === 'text/x.typescript') return 'deno';
+  if (language === 'javascript' && (name === 'javascript' || /node\.?js/.test(display))) return 'ijavascript';
+  return language;
+}
+
+/** Kernels that write a thrown error to stderr as Node's console.error does: the message, then stack lines. */
+const ERRORS_ON_STDERR: ReadonlySet<KernelName> = new Set<KernelName>(['tslab', 'jslab']);
+
+/** A stack line as V8 writes it (`    at f (file:1:2)`): mtest cannot produce the kernel's, so they are not compared. */
+const STACK_LINE = /^[ \t]+at .*(?:\n|$)/gm;
+
+/**
  * A cell's source text and, for each of its lines, the line of the file where that line starts: Jupyter
  * stores a source as a list of lines (one per file line) or as one string (all on one file line).
  */
@@ -127,10 +153,18 @@ export function outputText(output: JsonValue): string {
   }
 }
 
-/** The want of a code cell: its stored outputs in order, as mtest would print them. */
-function storedOutput(outputs: JsonValue | undefined): string {
+/**
+ * The want of a code cell: its stored outputs in order, as mtest would print them. For kernels that print
+ * errors with their stack (tslab, jslab), the stack lines of stderr are left out: their frames name the
+ * kernel's own evaluation code, which mtest cannot produce; the error's first line is still compared.
+ */
+function storedOutput(outputs: JsonValue | undefined, kernel: KernelName): string {
   if (!Array.isArray(outputs)) return '';
-  const want = stripAnsi(outputs.map(outputText).join(''));
+  const text = (output: JsonValue): string => {
+    const t = outputText(output);
+    return ERRORS_ON_STDERR.has(kernel) && isObject(output) && output.output_type === 'stream' && output.name === 'stderr' ? stripAnsi(t).replace(STACK_LINE, '') : t;
+  };
+  const want = stripAnsi(outputs.map(text).join(''));
   return want === '' || want.endsWith('\n') ? want : want + '\n';
 }
 
@@ -202,6 +236,8 @@ export function extractNotebookBlocks(text: string, file: string, opts: Notebook
     return result;
   }
   result.language = run;
+  const kernelName = notebookKernel(nb, run);
+  result.kernel = kernelName;
 
   const examples: Example[] = [];
   nb.cells.forEach((cell, k) => {
@@ -225,7 +261,7 @@ export function extractNotebookBlocks(text: string, file: string, opts: Notebook
       return;
     }
     const sourceLines = source.text.replace(/\n+$/, '').split('\n');
-    const want = storedOutput(cell.outputs);
+    const want = storedOutput(cell.outputs, kernelName);
     if (want === '' && sourceLines.every(isBlankOrComment)) return; // nothing to run, nothing to compare
     const directives = applyMarkers(sourceLines[0] ? parseDirectives(sourceLines[0]) : emptyDirectives(), cellMarkers(cell, sourceLines));
     examples.push({ source: sourceLines.join('\n'), want, line: fileLine(1), indent: 0, directives, cell: number, cellLine: 1 });

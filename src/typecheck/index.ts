@@ -15,7 +15,7 @@ import { builtinModules, createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as TS from 'typescript';
-import { exampleWhere, type Example, type SourceFile } from '../model.js';
+import { exampleWhere, type Example, type SourceFile, type TypeDiagnostic } from '../model.js';
 import { isBuiltinEngine } from '../execute/modules.js';
 import { skipReason, type SkipPolicy } from '../execute/skip.js';
 import { loadTypeScriptFrom, NO_TYPESCRIPT, type LoadedTypeScript } from './load.js';
@@ -51,7 +51,8 @@ function loadTypeScript(cwd: string): LoadedTypeScript | undefined {
 /** Is this file's code TypeScript (JavaScript sources and JavaScript notebooks are not checked)? */
 function isTypeScript(file: SourceFile): boolean {
   if (file.kind === 'script') return TS_SCRIPT.test(file.path);
-  if (file.kind === 'notebook') return file.language === 'typescript';
+  // jslab checks its JavaScript cells as tslab checks TypeScript
+  if (file.kind === 'notebook') return file.language === 'typescript' || file.kernel === 'jslab';
   return true;
 }
 
@@ -221,6 +222,20 @@ function nodeTypeFile(dir: string, name: string): string | undefined {
 /** Always in the program: Node's modules as `any` unless a file of @types/node declares them (an exact module declaration wins). */
 const ANY_NODE_MODULES = `declare module 'node:*';\n`;
 
+/** The module tslab's kernel gives its notebooks (see execute/kernels.ts). */
+const TSLAB_MODULE = `
+declare module 'tslab' {
+  interface Display {
+    javascript(s: string): void; html(s: string): void; markdown(s: string): void; latex(s: string): void; svg(s: string): void;
+    png(b: Uint8Array): void; jpeg(b: Uint8Array): void; gif(b: Uint8Array): void; pdf(b: Uint8Array): void;
+    text(s: string): void; raw(contentType: string, b: string | Uint8Array): void;
+  }
+  export const versions: { tslab: string; typescript: string; node: string };
+  export const display: Display;
+  export function newDisplay(): Display;
+}
+`;
+
 /** Without @types/node: the globals every JavaScript runtime has. */
 const MINIMAL_GLOBALS = `
 interface Console {
@@ -241,9 +256,10 @@ declare function structuredClone<T>(value: T, options?: any): T;
 declare var performance: { now(): number; readonly timeOrigin: number };
 `;
 
-function compilerOptions(ts: typeof TS, cwd: string): TS.CompilerOptions {
-  let base: TS.CompilerOptions = { strict: true };
-  const configPath = ts.findConfigFile(cwd, ts.sys.fileExists, 'tsconfig.json');
+function compilerOptions(ts: typeof TS, cwd: string, tslab = false): TS.CompilerOptions {
+  // tslab checks cells with its own options, TypeScript's defaults (not strict), whatever the folder's tsconfig says
+  let base: TS.CompilerOptions = tslab ? { strict: false, esModuleInterop: true, experimentalDecorators: true, resolveJsonModule: true, allowJs: true, checkJs: true } : { strict: true };
+  const configPath = tslab ? undefined : ts.findConfigFile(cwd, ts.sys.fileExists, 'tsconfig.json');
   if (configPath && path.dirname(configPath) === path.resolve(cwd)) {
     const read = ts.readConfigFile(configPath, ts.sys.readFile);
     if (!read.error) base = ts.parseJsonConfigFileContent(read.config, ts.sys, path.dirname(configPath)).options;
@@ -292,24 +308,24 @@ export interface Typechecker {
  * Load TypeScript and read what does not depend on the files to check (the default library, the prelude's
  * exports), so that this can overlap finding and parsing them. Undefined when there is no TypeScript.
  */
-export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | 'cwd'>): Typechecker | undefined {
+export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | 'cwd'> & { tslab?: boolean }): Typechecker | undefined {
   const loaded = loadTypeScript(options.cwd);
   if (!loaded) return undefined;
   const ts = loaded.ts;
   const cwd = path.resolve(options.cwd);
-  const compiler = compilerOptions(ts, cwd);
+  const compiler = compilerOptions(ts, cwd, options.tslab);
   const nodeTypes = nodeTypesDirectory(cwd);
   const host = ts.createCompilerHost(compiler, false);
   host.jsDocParsingMode = ts.JSDocParsingMode.ParseForTypeErrors;
   const cache = new Map<string, TS.SourceFile | undefined>();
   const virtual = new Map<string, Virtual>();
   const globalsFile = path.join(cwd, '__mtest_globals.d.ts');
-  const globalsText = ANY_NODE_MODULES + (nodeTypes ? '' : MINIMAL_GLOBALS);
+  const globalsText = ANY_NODE_MODULES + (nodeTypes ? '' : MINIMAL_GLOBALS) + (options.tslab ? TSLAB_MODULE : '');
   const virtualText = (fileName: string): string | undefined => (fileName === globalsFile ? globalsText : virtual.get(fileName)?.text);
   const getSourceFile = host.getSourceFile.bind(host);
   host.getSourceFile = (fileName, language, onError, create) => {
     const text = virtualText(fileName);
-    if (text !== undefined) return ts.createSourceFile(fileName, text, language, false, ts.ScriptKind.TS);
+    if (text !== undefined) return ts.createSourceFile(fileName, text, language, false, fileName.endsWith('.mjs') ? ts.ScriptKind.JS : ts.ScriptKind.TS);
     if (!cache.has(fileName) || create) cache.set(fileName, getSourceFile(fileName, language, onError, create));
     return cache.get(fileName);
   };
@@ -347,8 +363,8 @@ export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | '
   // The default library, Node's types and the prelude, parsed and bound now: the program of the check
   // reuses these source files, bindings included.
   const preludeFiles = [...new Set(preludeNames.values())].filter((f) => path.isAbsolute(f));
-  const programWith = (roots: string[], scanned: string[], words: Iterable<string>): TS.Program => {
-    const extra = nodeTypes ? nodeTypeFiles(nodeTypes, scanned, words, preludeNodeModules) : [];
+  const programWith = (roots: string[], scanned: string[], words: Iterable<string>, modules: string[] = []): TS.Program => {
+    const extra = nodeTypes ? nodeTypeFiles(nodeTypes, scanned, words, [...preludeNodeModules, ...modules]) : [];
     return ts.createProgram({ rootNames: [...roots, globalsFile, ...extra], options: compiler, host });
   };
   programWith(preludeFiles, textsOf(preludeSurface), []).getTypeChecker();
@@ -373,14 +389,16 @@ export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | '
           if (!runs(file, example)) return;
           const declared = declaredNames(ts, example.source, (n) => scope.has(n));
           for (const w of declared.words) words.add(w);
-          const fileName = `${docPath}.mtest-${b}-${k}.mts`;
+          // jslab's JavaScript is checked as JavaScript (checkJs): JSDoc types, properties assigned in constructors
+          const javascript = file.kernel === 'jslab';
+          const fileName = `${docPath}.mtest-${b}-${k}.${javascript ? 'mjs' : 'mts'}`;
           const imports = new Map<string, string[]>();
           const lets: string[] = [];
           for (const word of declared.words) {
             const from = scope.get(word);
             if (!from || declared.names.has(word)) continue;
             const spec = path.isAbsolute(from.module) ? specifier(fileName, from.module) : JSON.stringify(from.module);
-            if (from.how === 'let') lets.push(`declare let ${word}: typeof import(${spec}).${word};`);
+            if (from.how === 'let') lets.push(javascript ? `/** @type {typeof import(${spec}).${word}} */ let ${word} = /** @type {any} */ (0);` : `declare let ${word}: typeof import(${spec}).${word};`);
             else imports.set(spec, [...(imports.get(spec) ?? []), word]);
           }
           const header = [...[...imports].map(([spec, names]) => `import { ${names.join(', ')} } from ${spec};`), ...lets];
@@ -395,7 +413,9 @@ export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | '
       });
     }
 
-    const program = programWith([...virtual.keys()], [...textsOf(surface), ...[...virtual.values()].map((v) => v.text)], words);
+    // tslab and jslab compile cells to CommonJS: require, module and exports are declared there (module.d.ts)
+    const kernelModules = checkedFiles.some((f) => f.kernel === 'tslab' || f.kernel === 'jslab') ? ['module'] : [];
+    const program = programWith([...virtual.keys()], [...textsOf(surface), ...[...virtual.values()].map((v) => v.text)], words, kernelModules);
     let failed = 0;
     for (const v of virtual.values()) {
       const sf = program.getSourceFile(v.fileName);
@@ -403,14 +423,17 @@ export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | '
       if (!sf || v.example.directives.raises || /^\s*Uncaught /m.test(v.example.want)) continue;
       const sourceLines = v.example.source.split('\n').length;
       const errors: string[] = [];
+      const diagnostics: TypeDiagnostic[] = [];
       for (const d of program.getSemanticDiagnostics(sf)) {
         if (d.start === undefined || (unknownPrelude && (d.code === 2304 || d.code === 2552))) continue;
-        const line = sf.getLineAndCharacterOfPosition(d.start).line; // 0 = the import line
+        const { line, character } = sf.getLineAndCharacterOfPosition(d.start); // line 0 = the import line
         if (line < 1 || line > sourceLines) continue;
         errors.push(`${exampleWhere(v.example, line - 1)}: TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n    ')}`);
+        diagnostics.push({ line, column: character + 1, messages: chainOf(d.messageText) });
       }
       if (errors.length > 0) {
         v.example.typeErrors = errors;
+        v.example.typeDiagnostics = diagnostics;
         failed++;
       }
     }
@@ -418,6 +441,12 @@ export function prepareTypechecker(options: Pick<TypecheckOptions, 'prelude' | '
     return { checked, failed };
   };
   return { check };
+}
+
+/** A diagnostic's message and the messages chained under it, depth first. */
+function chainOf(message: string | TS.DiagnosticMessageChain): string[] {
+  if (typeof message === 'string') return [message];
+  return [message.messageText, ...(message.next ?? []).flatMap(chainOf)];
 }
 
 /**
