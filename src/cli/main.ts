@@ -15,6 +15,7 @@ import { ConfigError, loadConfig, type FileConfig } from './config.js';
 import { colourWanted, commandName, stdio } from './io.js';
 import { parseArgs, usage, type CliOptions, type ParsedArgs } from './options.js';
 import { fileArgumentCount, resolveOptions, runsExamplesInProcess } from './resolve.js';
+import { splitTargets } from '../schedule/selection.js';
 
 export { stdio };
 
@@ -63,6 +64,9 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     return 0;
   }
   if (args.command === 'merge') return mergeCommand(args.paths, args.options, io, cwd);
+  const split = splitTargets(args.paths, cwd);
+  args.paths = split.paths;
+  args.targets = split.targets;
   let config: FileConfig;
   try {
     config = loadConfig(cwd).config;

@@ -4,11 +4,11 @@
 // --serial the watchdog thread builds a second from the run's journal when the main thread is stuck and
 // the report must still be finished (runner/serial).
 import type { RunEvents } from '../events.js';
-import type { SourceFile } from '../model.js';
+import type { FileSubset, SourceFile } from '../model.js';
 import { ConsoleReporter } from './console.js';
 import { githubAnnotations, githubWanted, jsonReport, writeMachineReports, type JsonReport, type RunInfo } from './machine.js';
 import type { Output } from './output.js';
-import { EventFanout, RunSummary, type KnownFailures } from './summary.js';
+import { EventFanout, RunSummary, SubsetEvents, type KnownFailures } from './summary.js';
 import { EXIT } from './tally.js';
 
 /** What the command line asked of the report: plain data, so a thread can be given it. */
@@ -28,6 +28,8 @@ export interface ReportOptions {
   command?: string;
   /** Keep every result for `json()` (the programmatic API), as a --json report does. */
   keepResults?: boolean;
+  /** Files the run selects examples of (`FILE:LINE`, `-k`), by path: only those are reported and counted. */
+  subsets?: Map<string, FileSubset>;
 }
 
 export interface RunIdentity {
@@ -70,7 +72,8 @@ export class RunReport {
   ) {
     this.summary = new RunSummary(Boolean(options.json || options.junit || options.keepResults), known);
     this.console = new ConsoleReporter(this.summary, io, options.colour, options.command);
-    this.events = new EventFanout([this.summary, this.console, ...extraSinks]);
+    const fanout = new EventFanout([this.summary, this.console, ...extraSinks]);
+    this.events = options.subsets?.size ? new SubsetEvents(options.subsets, fanout) : fanout;
   }
 
   /**
@@ -78,7 +81,7 @@ export class RunReport {
    * `known` (bits the caller found itself) recorded in the JSON report too.
    */
   finish(end: RunEnd, known = 0): number {
-    this.summary.markUnstarted(this.files);
+    this.summary.markUnstarted(this.files, this.options.subsets);
     const seconds = (Date.now() - this.identity.startedAt) / 1000;
     // Annotations before the footer: the closing line is always the last line.
     if (githubWanted(this.options.format)) this.io.out(githubAnnotations(this.summary));

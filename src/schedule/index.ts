@@ -3,13 +3,14 @@
 // order, as does --serial. It also carries what the run reports against: the known failures of
 // --baseline, the global order a merge prints in, and the timings to store afterwards.
 import { relative, resolve } from 'node:path';
-import { countExamples, type SourceFile } from '../model.js';
+import { countExamples, type FileSubset, type SourceFile } from '../model.js';
 import { ReportError } from '../report/machine.js';
 import type { KnownFailures, RunSummary } from '../report/summary.js';
 import { EXIT } from '../report/tally.js';
 import { Baseline } from './baseline.js';
 import { randomOrder, slowestFirst, splitShards, type ShardSpec } from './order.js';
 import { changedFiles, isChanged, SelectionError } from './select.js';
+import { selectIn, type Selection } from './selection.js';
 import { defaultStatsPath, failedBefore, readStats, updatedStats, writeStats, type Stats } from './stats.js';
 
 export { parseShard, type ShardSpec } from './order.js';
@@ -22,6 +23,8 @@ export interface ScheduleOptions {
   randorder?: number;
   statsPath?: string;
   passWithNoExamples?: boolean;
+  /** `FILE:LINE` and `-k`: the examples to run inside the files. */
+  selection?: Selection;
 }
 
 export interface Plan {
@@ -34,6 +37,8 @@ export interface Plan {
   known?: KnownFailures;
   /** Where the stats are stored. */
   statsPath: string;
+  /** The files a selection runs in part (by path): what runs, what counts. The others run whole. */
+  subsets: Map<string, FileSubset>;
   /** Write the stats of this run (entries of other files kept); a one-line warning when it cannot. */
   saveStats(summary: RunSummary): string | undefined;
 }
@@ -85,11 +90,23 @@ export function planRun(
     }
     if (candidates.length === 0) say('--new: git sees no changed files here');
   }
-  const parsed = (c: Candidate): SourceFile | null => (c.file === undefined ? (c.file = load(c.path)) : c.file);
+  const subsets = new Map<string, FileSubset>();
+  const parsed = (c: Candidate): SourceFile | null => {
+    if (c.file !== undefined) return c.file;
+    c.file = load(c.path);
+    if (c.file && options.selection) {
+      // A `FILE:LINE` that names no example is that file's bad input, reported with its other problems.
+      const { subset, errors } = selectIn(c.file, options.selection, cwd);
+      c.file.errors.push(...errors);
+      if (subset !== undefined) subsets.set(c.file.path, subset ?? { run: [], counted: [] });
+    }
+    return c.file;
+  };
+  const selectedCount = (f: SourceFile): number => subsets.get(f.path)?.counted.length ?? countExamples(f);
   // Files that cannot run here are left out: opted out (nodoctest), or nothing to run and nothing to report.
   const runnable = (c: Candidate): boolean => {
     const f = parsed(c);
-    return f !== null && (countExamples(f) > 0 || f.errors.length > 0);
+    return f !== null && (selectedCount(f) > 0 || f.errors.length > 0);
   };
   if (!options.shard) candidates = candidates.filter(runnable);
   else candidates = candidates.filter((c) => stats.files[c.path] !== undefined || runnable(c));
@@ -107,9 +124,9 @@ export function planRun(
   let files = candidates.map((c) => c.file!);
   // Nothing found is an error (a wrong path, a wrong include); a selection that leaves nothing is not.
   const selected = Boolean(options.shard || options.new || options.failed);
-  if (files.length > 0 ? !files.some((f) => countExamples(f) > 0) : !selected) {
+  if (files.length > 0 ? !files.some((f) => selectedCount(f) > 0) : !selected) {
     // A file that could not be read has said so already.
-    if (!files.some((f) => f.errors.length > 0)) say(`no examples found in ${where.length > 0 ? where.join(', ') : '.'}`);
+    if (!files.some((f) => f.errors.length > 0)) say(`no examples ${options.selection?.keyword ? 'match -k' : 'found'} in ${where.length > 0 ? where.join(', ') : '.'}`);
     if (!options.passWithNoExamples) return EXIT.usage;
   }
   if (options.randorder !== undefined) files = randomOrder(files, options.randorder);
@@ -120,7 +137,10 @@ export function planRun(
     shard,
     known,
     statsPath,
+    subsets,
     saveStats(summary) {
+      // A file run in part says nothing about its time or whether it fails: the stored entries stay.
+      if (subsets.size > 0) return undefined;
       try {
         writeStats(statsPath, updatedStats(stats, summary), cwd);
         return undefined;
