@@ -40,6 +40,7 @@ export interface CliOptions {
   passWithNoExamples?: boolean;
   typecheck?: boolean;
   keyword?: string;
+  html?: string;
 }
 
 type Kind = 'flag' | 'negated' | 'int' | 'seconds' | 'string' | 'list' | 'optional-number' | 'shard';
@@ -75,6 +76,7 @@ export const OPTIONS: OptionSpec[] = [
   { names: ['--random-seed'], key: 'randomSeed', kind: 'int', arg: 'N', help: 'seed for Math.random and the engine (default: fresh, printed)' },
   { names: ['--format'], key: 'format', kind: 'string', arg: 'console|github', help: 'github adds GitHub Actions annotations' },
   { names: ['--junit'], key: 'junit', kind: 'string', arg: 'FILE', help: 'write a JUnit XML report' },
+  { names: ['--html'], key: 'html', kind: 'string', arg: 'FILE', help: 'write the run as one page: timeline, memory, failures (opens from disk)' },
   { names: ['--json'], key: 'json', kind: 'string', arg: 'FILE', help: 'write a JSON report (`mtest list --json` prints JSON)' },
   { names: ['-k', '--keyword'], key: 'keyword', kind: 'string', arg: 'PATTERN', help: "only blocks whose name or file matches (substrings; not, and, or, parentheses)" },
   { names: ['--prelude'], key: 'prelude', kind: 'list', arg: 'MODULES', help: "modules whose exports every block sees (default: the built-in engine, 'builtin')" },

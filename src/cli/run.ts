@@ -160,7 +160,7 @@ async function runTests(
 
   const identity: RunIdentity = { id: runId(), randomSeed: options.randomSeed, startedAt };
   const reportOptions: ReportOptions = {
-    json: cli.json, junit: cli.junit, format: cli.format, colour: colourWanted(io), baseline: cli.baseline && resolve(cwd, cli.baseline), shard: plan.shard, order: plan.order, command: commandName(),
+    json: cli.json, junit: cli.junit, html: cli.html, memoryMarkMB: cli.traceMemory, format: cli.format, colour: colourWanted(io), baseline: cli.baseline && resolve(cwd, cli.baseline), shard: plan.shard, order: plan.order, command: commandName(),
     keepResults: observe !== undefined,
     subsets: plan.subsets,
   };

@@ -8,6 +8,8 @@ import { EXIT, type Counts } from './tally.js';
 import { normalizeWant } from '../check/checker.js';
 import type { RunSummary } from './summary.js';
 import { formatFailure } from './format.js';
+import { htmlReport } from './html.js';
+import type { TimelineRecorder } from './timeline.js';
 
 export interface RunInfo {
   id: string;
@@ -197,17 +199,25 @@ export function githubWanted(format: string | undefined, env: NodeJS.ProcessEnv 
 export interface MachineTargets {
   json?: string;
   junit?: string;
+  html?: string;
+}
+
+/** What the --html page needs beyond the summary. */
+export interface PageInputs {
+  timeline: TimelineRecorder;
+  memoryMarkMB: number;
 }
 
 /**
- * The files at the end of a run (or a merge): --json, --junit. Returns the exit bits of writing them.
+ * The files at the end of a run (or a merge): --json, --junit, --html (a run's: it needs the timeline). Returns the exit bits of writing them.
  * (Annotations go out before the footer, so that the closing line stays last.)
  */
-export function writeMachineReports(summary: RunSummary, info: RunInfo, targets: MachineTargets, err: (text: string) => void): number {
+export function writeMachineReports(summary: RunSummary, info: RunInfo, targets: MachineTargets, err: (text: string) => void, page?: PageInputs): number {
   let bits = 0;
   try {
     if (targets.json) writeAtomically(targets.json, jsonReport(summary, info));
     if (targets.junit) writeAtomically(targets.junit, junitReport(summary, info));
+    if (targets.html && page) writeAtomically(targets.html, htmlReport(summary, info, page.timeline, { memoryMarkMB: page.memoryMarkMB }));
   } catch (e) {
     err(`mtest: cannot write report: ${(e as Error).message}\n`);
     bits |= EXIT.usage;

@@ -10,6 +10,8 @@ import { githubAnnotations, githubWanted, jsonReport, writeMachineReports, type 
 import type { Output } from './output.js';
 import { EventFanout, RunSummary, SubsetEvents, type KnownFailures } from './summary.js';
 import { EXIT } from './tally.js';
+import { isMainThread } from 'node:worker_threads';
+import { TimelineRecorder } from './timeline.js';
 
 /** What the command line asked of the report: plain data, so a thread can be given it. */
 export interface ReportOptions {
@@ -28,6 +30,10 @@ export interface ReportOptions {
   command?: string;
   /** Keep every result for `json()` (the programmatic API), as a --json report does. */
   keepResults?: boolean;
+  /** `--html FILE`. */
+  html?: string;
+  /** The page marks examples that grew their process by this many MB (--trace-memory's threshold, else 50). */
+  memoryMarkMB?: number;
   /** Files the run selects examples of (`FILE:LINE`, `-k`), by path: only those are reported and counted. */
   subsets?: Map<string, FileSubset>;
 }
@@ -61,6 +67,7 @@ export class RunReport {
   readonly summary: RunSummary;
   readonly console: ConsoleReporter;
   readonly events: RunEvents;
+  private readonly timeline?: TimelineRecorder;
 
   constructor(
     private readonly files: SourceFile[],
@@ -70,9 +77,11 @@ export class RunReport {
     extraSinks: RunEvents[] = [],
     known?: KnownFailures,
   ) {
-    this.summary = new RunSummary(Boolean(options.json || options.junit || options.keepResults), known);
+    this.summary = new RunSummary(Boolean(options.json || options.junit || options.html || options.keepResults), known);
     this.console = new ConsoleReporter(this.summary, io, options.colour, options.command);
-    const fanout = new EventFanout([this.summary, this.console, ...extraSinks]);
+    // The serial process's memory is sampled where its examples run: on the main thread, as they end.
+    this.timeline = options.html ? new TimelineRecorder(identity.startedAt, isMainThread) : undefined;
+    const fanout = new EventFanout([this.summary, this.console, ...extraSinks, ...(this.timeline ? [this.timeline] : [])]);
     this.events = options.subsets?.size ? new SubsetEvents(options.subsets, fanout) : fanout;
   }
 
@@ -92,7 +101,7 @@ export class RunReport {
     const { id, randomSeed } = this.identity;
     const info = { id, randomSeed, time: seconds, exitBits: bits, shard: this.options.shard, order: this.options.order };
     this.info = info;
-    return bits | writeMachineReports(this.summary, info, this.options, this.io.err);
+    return bits | writeMachineReports(this.summary, info, this.options, this.io.err, this.timeline && { timeline: this.timeline, memoryMarkMB: this.options.memoryMarkMB ?? 50 });
   }
 
   private info?: RunInfo;

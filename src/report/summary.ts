@@ -101,6 +101,9 @@ export class EventFanout implements RunEvents {
   fileEnd(file: SourceFile, summary: FileSummary): void {
     for (const s of this.sinks) s.fileEnd(file, summary);
   }
+  memory(worker: number, rss: number): void {
+    for (const s of this.sinks) s.memory?.(worker, rss);
+  }
 }
 
 /**
@@ -140,5 +143,8 @@ export class SubsetEvents implements RunEvents {
   }
   fileEnd(file: SourceFile, summary: FileSummary): void {
     this.inner.fileEnd(file, summary);
+  }
+  memory(worker: number, rss: number): void {
+    this.inner.memory?.(worker, rss);
   }
 }
