@@ -85,6 +85,13 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     }
     args.paths.push(...stored);
   }
+  if (args.options.watch) {
+    if (args.options.typecheck) {
+      io.err('mtest: --watch does not take --typecheck (run it once: mtest --typecheck PATH)\n');
+      return EXIT.usage;
+    }
+    return (await import('../watch/index.js')).watch(args, config, io, cwd, { clear: args.options.clear });
+  }
   let prestarted: PrestartedWorkers | undefined;
   let typecheck: TypecheckThread | undefined;
   try {

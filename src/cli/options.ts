@@ -41,6 +41,8 @@ export interface CliOptions {
   typecheck?: boolean;
   keyword?: string;
   html?: string;
+  watch?: boolean;
+  clear?: boolean;
 }
 
 type Kind = 'flag' | 'negated' | 'int' | 'seconds' | 'string' | 'list' | 'optional-number' | 'shard';
@@ -60,6 +62,8 @@ export const OPTIONS: OptionSpec[] = [
   { names: ['--serial'], key: 'serial', kind: 'flag', help: 'no workers: run files one after another in this process' },
   { names: ['--debug'], key: 'debug', kind: 'flag', help: '--serial + trace; time limits only warn; REPL on failure (terminal)' },
   { names: ['-v', '--verbose'], key: 'verbose', kind: 'flag', help: 'print `Trying (line N)` / `ok` for every example' },
+  { names: ['-w', '--watch'], key: 'watch', kind: 'flag', help: 'after the run, rerun what each change touches (keys: a all, f failures, q quit)' },
+  { names: ['--clear'], key: 'clear', kind: 'flag', help: 'with --watch: clear the terminal before each run' },
   { names: ['--isolate'], key: 'isolate', kind: 'flag', help: 'a fresh worker for every file' },
   { names: ['--blas-threads'], key: 'blasThreads', kind: 'int', arg: 'N', help: 'BLAS threads per worker (default max(1, CPUs / jobs))' },
   { names: ['--timeout'], key: 'timeout', kind: 'seconds', arg: 'S', help: 'per-example time limit (default 60; 0 = none)' },
