@@ -97,6 +97,15 @@ for (const mode of [['--serial'], ['-p', '1']]) {
   });
 }
 
+describe('selection through run() (the API)', () => {
+  it('keyword: the -k pattern', async () => {
+    const { run } = await import('../src/index.js');
+    const dir = scratch({ 'a.md': DOC, 'b.md': 'sage: 1\n1\n' });
+    const r = await run(['.'], { cwd: dir, jobs: 1, prelude: ['node:util'], keyword: 'not a.md' });
+    assert.deepEqual([r.passed, r.failed, r.exitCode], [1, 0, 0], r.output + r.errors);
+  });
+});
+
 describe('selection with mtest list', () => {
   it('FILE:LINE lists that example; -k the matching blocks; a bad pattern is a usage error', async () => {
     const dir = scratch({ 'm.ts': SCRIPT, 'a.md': DOC });

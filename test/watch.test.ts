@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { scratch, startMtest } from './process-helpers.js';
@@ -123,6 +123,50 @@ describe('--watch', function () {
     } finally {
       s.interrupt();
     }
+  });
+
+  it('keys on a terminal: f reruns the failures, a everything, q quits with the last run\'s status', async () => {
+    const dir = scratch({ 'a.md': 'sage: 1\n1\n', 'b.md': 'sage: 2\n3\n' });
+    // A terminal for mtest: Python's pty module (node-gyp's Python) copies this test's keys to it.
+    const bin = path.join(process.cwd(), 'bin', 'mtest.js');
+    const child = spawn('python3', ['-c', 'import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)', 'node', bin, '--watch', '--no-status', '-p', '2', '--prelude', 'node:util', 'a.md', 'b.md'], {
+      cwd: dir,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const waitings = (): number => out.split('watching for changes (a: run all, f: run failures, q: quit)').length - 1;
+    const until = async (n: number): Promise<void> => {
+      const deadline = Date.now() + 30000;
+      while (waitings() < n) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting; out:\n${out}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    try {
+      await until(1);
+      let from = out.length;
+      child.stdin!.write('f');
+      await until(2);
+      assert.deepEqual(ran(out.slice(from).replace(/\r/g, '')), ['b.md']);
+      from = out.length;
+      child.stdin!.write('a');
+      await until(3);
+      assert.deepEqual(ran(out.slice(from).replace(/\r/g, '')).sort(), ['a.md', 'b.md']);
+      child.stdin!.write('q');
+      assert.equal(await exited, 1, out);
+    } finally {
+      child.kill(); // the process this test started
+    }
+  });
+
+  it('run() (the API) runs once: watch is a usage error there', async () => {
+    const { run } = await import('../src/index.js');
+    const dir = scratch({ 'a.md': 'sage: 1\n1\n' });
+    const r = await run(['a.md'], { cwd: dir, watch: true } as never);
+    assert.equal(r.exitCode, 2);
+    assert.match(r.errors, /^mtest: watch is for the command line/);
   });
 
   it('--watch with --serial is a usage error (one line)', async () => {
