@@ -93,6 +93,12 @@ for (const mode of [['--serial'], ['-p', '1']]) {
       assert.match(none.err, /^mtest: no examples match -k in \.$/m);
       const combined = await mtestIn(dir, [...mode, ...OPTS, '-k', 'Matrix', 'm.ts:9']);
       assert.equal(lastLine(combined.out), '1 passed, 0 failed, 0 skipped');
+      // --randorder shuffles the blocks of a file: the same examples are selected.
+      for (const seed of ['1', '2', '3']) {
+        const shuffled = await mtestIn(dir, [...mode, ...OPTS, '--randorder', seed, '--json', 'r.json', 'm.ts:9']);
+        assert.equal(lastLine(shuffled.out), '1 passed, 0 failed, 0 skipped', shuffled.out);
+        assert.deepEqual(JSON.parse(readFileSync(path.join(dir, 'r.json'), 'utf8')).files[0].examples.map((e: { line: number }) => e.line), [9]);
+      }
     });
   });
 }

@@ -129,7 +129,11 @@ export function planRun(
     if (!files.some((f) => f.errors.length > 0)) say(`no examples ${options.selection?.keyword ? 'match -k' : 'found'} in ${where.length > 0 ? where.join(', ') : '.'}`);
     if (!options.passWithNoExamples) return EXIT.usage;
   }
-  if (options.randorder !== undefined) files = randomOrder(files, options.randorder);
+  if (options.randorder !== undefined) {
+    files = randomOrder(files, options.randorder);
+    // Shuffled blocks move the flat indices: select again in the order the file now runs in.
+    for (const file of files) if (subsets.has(file.path)) subsets.set(file.path, selectIn(file, options.selection!, cwd).subset ?? { run: [], counted: [] });
+  }
 
   return {
     files,
