@@ -104,6 +104,28 @@ describe('--html', function () {
   });
 });
 
+describe('mtest merge --html', function () {
+  this.timeout(120000);
+
+  it('the merged results as a page: closing line and every file; no timeline (the reports do not hold one)', async () => {
+    const dir = scratch({ 'a.md': 'sage: 1\n1\n', 'b.md': 'sage: 2\n3\n', 'c.md': 'sage: 3\n3\n' });
+    for (const i of [1, 2]) await runMtest(dir, ['-p', '1', '--prelude', 'node:util', '--shard', `${i}/2`, '--json', `s${i}.json`, '.']);
+    const merged = await runMtest(dir, ['merge', '--html', 'm.html', 's1.json', 's2.json']);
+    assert.equal(lastLine(merged.out), '2 passed, 1 failed, 0 skipped', merged.out + merged.err);
+    const page = await openPage(path.join(dir, 'm.html'));
+    try {
+      const view = await shown(page);
+      assert.equal(view.closing, '2 passed, 1 failed, 0 skipped');
+      for (const name of ['a.md', 'b.md', 'c.md']) assert.match(view.files, new RegExp(`${name.replace('.', '\\.')} \\[`));
+      assert.match(view.failures, /File "b\.md", line 1/);
+      assert.match(await page.evaluate<string>('document.body.innerText'), /No timeline: this page was made from --json reports/);
+      assert.deepEqual(page.errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
 describe('--html page data', () => {
   it('lays a lane out from the measured times when the events arrive all at once; marks memory growth', () => {
     let now = 1000;

@@ -140,7 +140,9 @@ export const PAGE_SCRIPT = `
   add(s2, document.createTextNode('file'));
   add(legend, el('span', null, '▼ incident (hang, crash, kill) · click for details'));
   var LANE = 30, LABEL_W = 120;
-  var timeline = add(body, el('canvas'));
+  if (lanes.length === 0) add(body, el('p', 'meta', 'No timeline: this page was made from --json reports (mtest merge), which do not record when each example ran.'));
+  var timeline = el('canvas');
+  if (lanes.length > 0) add(body, timeline);
   timeline.id = 'timeline';
   function xOf(t, width) { return LABEL_W + (t / total) * (width - LABEL_W - 8); }
   function tOf(x, width) { return ((x - LABEL_W) / (width - LABEL_W - 8)) * total; }
