@@ -51,6 +51,25 @@ describe('--html', function () {
         })()`);
         assert.match(details, /Timed out after 2\.0 s while running line 3/);
         assert.match(details, serial ? /hang\.md/ : /JavaScript stack:/);
+        // A click on the timeline, in the middle of the hung example's bar, opens it too.
+        const clicked = await page.evaluate<string>(`(() => {
+          const data = JSON.parse(document.getElementById('mtest-data').textContent);
+          const E = data.examples;
+          const row = E.where.findIndex((w, i) => w === 'line 3' && data.files[E.file[i]].path === 'hang.md');
+          const lanes = [...new Set(data.files.map((f) => f.lane).filter((l) => l >= 0))].sort((a, b) => a - b);
+          let total = Math.max(1, data.run.time * 1000);
+          for (const f of data.files) total = Math.max(total, f.end);
+          for (let i = 0; i < E.file.length; i++) if (E.start[i] >= 0) total = Math.max(total, E.start[i] + E.ms[i]);
+          const canvas = document.getElementById('timeline');
+          const rect = canvas.getBoundingClientRect();
+          const t = E.start[row] + E.ms[row] / 2;
+          const x = rect.left + 120 + (t / total) * (canvas.clientWidth - 128);
+          const y = rect.top + lanes.indexOf(data.files[E.file[row]].lane) * 30 + 15;
+          document.getElementById('details').style.display = 'none';
+          canvas.dispatchEvent(new MouseEvent('click', { clientX: x, clientY: y, bubbles: true }));
+          return document.getElementById('details').style.display + '\\n' + document.getElementById('details').innerText;
+        })()`);
+        assert.match(clicked, /^block\n[\s\S]*hang\.md, line 3[\s\S]*Timed out after 2\.0 s/);
         // The status filter hides the passes.
         const filtered = await page.evaluate<string>(`(() => {
           const box = document.querySelector('#filters input[data-status="passed"]');
