@@ -47,7 +47,7 @@ export async function run(paths: string[] = [], options: RunOptions = {}): Promi
       if (echo) process.stderr.write(text);
     },
   };
-  // A watch session never ends by itself: it is the command line's.
+  // --watch never ends by itself: it is the command line's.
   const { watch: _watch, clear: _clear, ...rest } = cli as RunOptions & { watch?: unknown; clear?: unknown };
   const { argv, errors: optionErrors } = argsFromOptions(rest as Record<string, unknown>);
   if (_watch !== undefined || _clear !== undefined) optionErrors.push("watch is for the command line (mtest --watch); run() runs once");

@@ -100,9 +100,10 @@ export async function openPage(file: string): Promise<OpenPage> {
     async close(): Promise<void> {
       socket.close();
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM'); // the browser this helper started, by its own handle
+      child.kill('SIGTERM'); // the browser openPage started, by its own handle
       await exited;
-      rmSync(profile, { recursive: true, force: true });
+      // Its renderer and GPU processes may still be writing the profile as they end.
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }

@@ -7,7 +7,7 @@ import { scratch, startMtest } from './process-helpers.js';
 const CLOSING = /^\d+ passed, \d+ failed, \d+ skipped(, \d+ not run)?$/m;
 
 /** A `mtest --watch` process and what it has written so far. */
-class Session {
+class Watching {
   out = '';
   err = '';
   readonly exited: Promise<number | null>;
@@ -63,7 +63,7 @@ describe('--watch', function () {
       // uses the module through its own exports
       'docs/s.ts': "import { three } from '../lib.ts';\n/**\n * sage: six()\n * 6\n */\nexport function six(): number { return 2 * three(); }\n",
     });
-    const s = new Session(dir, ['.']);
+    const s = new Watching(dir, ['.']);
     try {
       const first = await s.nextRun({ out: 0, err: 0 });
       assert.deepEqual(ran(first).sort(), ['a.md', 'b.md', 'c.md', 'docs/s.ts']);
@@ -106,7 +106,7 @@ describe('--watch', function () {
 
   it('a run whose file changes again is cancelled and starts over; Ctrl-C after a passing run exits 0', async () => {
     const dir = scratch({ 'slow.md': 'sage: 1\n1\n', 'other.md': 'sage: 2\n2\n' });
-    const s = new Session(dir, ['slow.md', 'other.md']);
+    const s = new Watching(dir, ['slow.md', 'other.md']);
     try {
       await s.nextRun({ out: 0, err: 0 });
       const mark = s.mark();
@@ -171,7 +171,7 @@ describe('--watch', function () {
 
   it('--watch with --serial is a usage error (one line)', async () => {
     const dir = scratch({ 'a.md': 'sage: 1\n1\n' });
-    const s = new Session(dir, ['--serial', 'a.md']);
+    const s = new Watching(dir, ['--serial', 'a.md']);
     assert.equal(await s.exited, 2);
     assert.match(s.err, /^mtest: --watch runs examples in workers/);
   });

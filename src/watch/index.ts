@@ -48,10 +48,10 @@ export async function watch(args: ParsedArgs, config: FileConfig, io: Output, cw
     io.err('mtest: --watch runs examples in workers (a module edited on disk cannot be imported anew inside mtest itself): leave out --serial and --debug\n');
     return EXIT.usage;
   }
-  return new WatchSession(args, config, io, cwd, options).start();
+  return new WatchLoop(args, config, io, cwd, options).start();
 }
 
-class WatchSession {
+class WatchLoop {
   private readonly graph = new DependencyGraph();
   /** Every document run so far (absolute path) → the local modules its examples depend on. */
   private readonly documents = new Map<string, Set<string>>();
