@@ -125,6 +125,23 @@ describe('--watch', function () {
     }
   });
 
+  it('Ctrl-C during a run: its partial report, then the exit status of the last run that finished', async () => {
+    const dir = scratch({ 'a.md': 'sage: 1\n1\n' });
+    const w = new Watching(dir, ['a.md']);
+    try {
+      await w.nextRun({ out: 0, err: 0 });
+      const mark = w.mark();
+      w.write('a.md', 'sage: await new Promise((r) => setTimeout(r, 20000))\nsage: 1\n2\n');
+      await w.until((_, err) => /running a\.md/.test(err), mark);
+      await new Promise((r) => setTimeout(r, 1000));
+      w.interrupt();
+      assert.equal(await w.exited, 0, w.out + w.err);
+      assert.match(w.out.slice(mark.out), /interrupted[\s\S]*0 passed, 0 failed, 0 skipped, 2 not run\n$/);
+    } finally {
+      w.interrupt();
+    }
+  });
+
   it('keys on a terminal: f reruns the failures, a everything, q quits with the last run\'s status', async () => {
     const dir = scratch({ 'a.md': 'sage: 1\n1\n', 'b.md': 'sage: 2\n3\n' });
     // A terminal for mtest: Python's pty module (node-gyp's Python) copies this test's keys to it.
