@@ -32,6 +32,11 @@ class StopSignals {
     return () => this.stops.delete(stop);
   }
 
+  /** Stop what runs now as a stop signal would, without one (--watch cancels a run whose inputs changed). */
+  stopNow(): void {
+    for (const stop of [...this.stops]) stop('SIGINT');
+  }
+
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     this.received++;
     this.last = signal;

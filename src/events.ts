@@ -45,4 +45,6 @@ export interface RunEvents {
   warning(file: SourceFile, message: string, index?: number): void;
   /** The file is done: every example has had its exampleEnd. */
   fileEnd(file: SourceFile, summary: FileSummary): void;
+  /** The resident set size of the process running `worker`'s files, sampled while it runs one (bytes). */
+  memory?(worker: number, rss: number): void;
 }

@@ -8,7 +8,7 @@ import type { Output } from './report/output.js';
 export type { JsonReport, JsonFile, JsonExample } from './report/machine.js';
 
 /** The command line's long options in camelCase (`--file-timeout 9` is `fileTimeout: 9`). */
-export type RunOptions = Omit<CliOptions, 'shard'> & {
+export type RunOptions = Omit<CliOptions, 'shard' | 'watch' | 'clear'> & {
   /** `--shard i/n`: `'2/4'` or `{ index: 2, count: 4 }`. */
   shard?: string | { index: number; count: number };
   /** The working directory the paths, the configuration and `.mtest/` are found from (default: the process's). */
@@ -47,7 +47,10 @@ export async function run(paths: string[] = [], options: RunOptions = {}): Promi
       if (echo) process.stderr.write(text);
     },
   };
-  const { argv, errors: optionErrors } = argsFromOptions(cli as Record<string, unknown>);
+  // --watch never ends by itself: it is the command line's.
+  const { watch: _watch, clear: _clear, ...rest } = cli as RunOptions & { watch?: unknown; clear?: unknown };
+  const { argv, errors: optionErrors } = argsFromOptions(rest as Record<string, unknown>);
+  if (_watch !== undefined || _clear !== undefined) optionErrors.push("watch is for the command line (mtest --watch); run() runs once");
   if (optionErrors.length > 0) {
     for (const e of optionErrors) io.err(`mtest: ${e}\n`);
     return { passed: 0, failed: 0, skipped: 0, notRun: 0, exitCode: 2, output, errors };

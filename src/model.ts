@@ -183,6 +183,15 @@ export interface ExampleResult {
   warnings?: string[];
 }
 
+/**
+ * Part of a file a run selects (`FILE:LINE`, `-k`): the flat indices that run, ascending, and those the
+ * report counts (`counted` ⊆ `run`; the others are setup: reported only when they fail).
+ */
+export interface FileSubset {
+  run: number[];
+  counted: number[];
+}
+
 /** Iterate a file's examples with their flat index. */
 export function* examplesOf(file: SourceFile): Generator<{ index: number; block: Block; example: Example }> {
   let index = 0;

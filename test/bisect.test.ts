@@ -183,7 +183,7 @@ describe('pool replays', () => {
     const events = new RecordingEvents();
     const only = new Map([[small, [0]], [big, [1, 3]]]);
     const options = replayOptions({ mode: 'workers', jobs: 2, blasThreads: 1, prelude: ['node:util'], randomSeed: 1, timeout: 5, fileTimeout: 0, memlimit: 0, optional: [], long: false, initial: false, isolate: false }, false);
-    const outcome = await runWorkers([small, big], options, events, { handleSignals: false, replay: { only: (file) => only.get(file) } });
+    const outcome = await runWorkers([small, big], options, events, { handleSignals: false, only: (file) => only.get(file) });
     assert.deepEqual(outcome.workers.map((w) => w.files), [[small.path, big.path]]);
     assert.deepEqual(events.counts(small.path), { passed: 1, failed: 0, skipped: 0, notrun: 2 });
     assert.deepEqual([...events.files.get(big.path)!.results.values()].filter((r) => r.status === 'passed').map((r) => r.index), [1, 3]);

@@ -94,9 +94,10 @@ export class FileRun {
       if (this.current && this.current.deadline - Date.now() < STACK_LEAD_MS) void loadWebSocket();
       const written = this.handle.logBytes - this.logStart;
       if (written > this.tuning.outputLimit) return void this.limitPassed('output', written);
-      if (memlimit <= 0) return;
       const rss = this.handle.rss();
-      if (rss !== undefined && rss > memlimit) void this.limitPassed('memory', rss);
+      if (rss === undefined) return;
+      this.events.memory?.(this.slot, rss);
+      if (memlimit > 0 && rss > memlimit) void this.limitPassed('memory', rss);
     }, this.tuning.memoryPollMs);
     return this.ended$;
   }

@@ -23,8 +23,8 @@ export interface PoolTuning extends Partial<FileRunTuning> {
   workerModule?: string;
   /** Stop on SIGINT/SIGTERM/SIGHUP while running (default true). */
   handleSignals?: boolean;
-  /** Replays (`mtest bisect`): the files in the order given, each running only these examples (flat indices). */
-  replay?: { only(file: SourceFile): number[] | undefined };
+  /** The examples of a file to run (flat indices; undefined = all): `mtest bisect`'s replays, `FILE:LINE` and `-k`. */
+  only?: (file: SourceFile) => number[] | undefined;
 }
 
 /** Which files one worker process ran, in order — what `mtest bisect` needs to replay a worker's history. */
@@ -177,7 +177,7 @@ export class WorkerPool {
       handle = this.spawn(slot);
       this.workers.set(slot, handle);
     }
-    const options = this.poolTuning.replay ? { ...this.options, only: this.poolTuning.replay.only(file) } : this.options;
+    const options = this.poolTuning.only ? { ...this.options, only: this.poolTuning.only(file) } : this.options;
     const run = new FileRun(file, handle, options, this.events, this.tuning, () => {
       if (this.options.exitFirst) this.stopped = true;
     });

@@ -30,7 +30,10 @@ export interface SerialControl {
   requested: boolean;
 }
 
-export async function runSerial(files: SourceFile[], options: RunnerOptions, events: RunEvents, stop: SerialControl = { requested: false }, plan?: ReportPlan): Promise<RunnerOutcome> {
+/** `only`: the examples of a file to run (flat indices; undefined = all), as the pool's. */
+export async function runSerial(
+  files: SourceFile[], options: RunnerOptions, events: RunEvents, stop: SerialControl = { requested: false }, plan?: ReportPlan, only?: (file: SourceFile) => number[] | undefined,
+): Promise<RunnerOutcome> {
   const addon = processAddon();
   addon?.becomeSubreaper();
   // A fatal signal on this thread (a segfault in native code, abort, V8 out of memory) parks it: the
@@ -124,7 +127,7 @@ export async function runSerial(files: SourceFile[], options: RunnerOptions, eve
       const seen = new Set<number>();
       const run = executeFile(
         file,
-        options,
+        only ? { ...options, only: only(file) } : options,
         {
           exampleStart: (index, example) => {
             current = { file, index };

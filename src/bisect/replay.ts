@@ -44,7 +44,7 @@ export function poolReplay(options: RunnerOptions): Replay {
       steps.map((s) => s.file),
       { ...options, jobs: 1 },
       events,
-      { replay: { only: (file) => only.get(file) } },
+      { only: (file) => only.get(file) },
     );
     const records = steps.map((s) => events.files.get(s.file.path));
     const last = records[records.length - 1];

@@ -16,6 +16,7 @@ import { ConfigError, loadConfig, type FileConfig } from './config.js';
 import { colourWanted, commandName, stdio } from './io.js';
 import { parseArgs, usage, type CliOptions, type ParsedArgs } from './options.js';
 import { fileArgumentCount, resolveOptions, runsExamplesInProcess } from './resolve.js';
+import { splitTargets } from '../schedule/selection.js';
 
 export { stdio };
 
@@ -64,6 +65,9 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     return 0;
   }
   if (args.command === 'merge') return mergeCommand(args.paths, args.options, io, cwd);
+  const split = splitTargets(args.paths, cwd);
+  args.paths = split.paths;
+  args.targets = split.targets;
   let config: FileConfig;
   try {
     config = loadConfig(cwd).config;
@@ -81,6 +85,13 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
       return EXIT.usage;
     }
     args.paths.push(...stored);
+  }
+  if (args.options.watch) {
+    if (args.options.typecheck) {
+      io.err('mtest: --watch does not take --typecheck (run it once: mtest --typecheck PATH)\n');
+      return EXIT.usage;
+    }
+    return (await import('../watch/index.js')).watch(args, config, io, cwd, { clear: args.options.clear });
   }
   let prestarted: PrestartedWorkers | undefined;
   let typecheck: TypecheckThread | undefined;

@@ -1,7 +1,9 @@
 // Every command-line option in one table: its names, its kind, its help. Parsing never throws: bad
 // options come back as one-line messages and the CLI exits with the usage bit (2).
 
+import { KeywordError, parseKeyword } from '../schedule/keyword.js';
 import { parseShard, type ShardSpec } from '../schedule/order.js';
+import type { LineTarget } from '../schedule/selection.js';
 
 export type Command = 'test' | 'list' | 'merge' | 'doctor' | 'bisect' | 'help' | 'version';
 
@@ -38,6 +40,10 @@ export interface CliOptions {
   passWithNoExamples?: boolean;
   typecheck?: boolean;
   maxFileSize?: number;
+  keyword?: string;
+  html?: string;
+  watch?: boolean;
+  clear?: boolean;
 }
 
 type Kind = 'flag' | 'negated' | 'int' | 'seconds' | 'string' | 'list' | 'optional-number' | 'shard';
@@ -57,6 +63,8 @@ export const OPTIONS: OptionSpec[] = [
   { names: ['--serial'], key: 'serial', kind: 'flag', help: 'no workers: run files one after another in this process' },
   { names: ['--debug'], key: 'debug', kind: 'flag', help: '--serial + trace; time limits only warn; REPL on failure (terminal)' },
   { names: ['-v', '--verbose'], key: 'verbose', kind: 'flag', help: 'print `Trying (line N)` / `ok` for every example' },
+  { names: ['-w', '--watch'], key: 'watch', kind: 'flag', help: 'after the run, rerun what each change touches (keys: a all, f failures, q quit)' },
+  { names: ['--clear'], key: 'clear', kind: 'flag', help: 'with --watch: clear the terminal before each run' },
   { names: ['--isolate'], key: 'isolate', kind: 'flag', help: 'a fresh worker for every file' },
   { names: ['--blas-threads'], key: 'blasThreads', kind: 'int', arg: 'N', help: 'BLAS threads per worker (default max(1, CPUs / jobs))' },
   { names: ['--timeout'], key: 'timeout', kind: 'seconds', arg: 'S', help: 'per-example time limit (default 60; 0 = none)' },
@@ -73,7 +81,9 @@ export const OPTIONS: OptionSpec[] = [
   { names: ['--random-seed'], key: 'randomSeed', kind: 'int', arg: 'N', help: 'seed for Math.random and the engine (default: fresh, printed)' },
   { names: ['--format'], key: 'format', kind: 'string', arg: 'console|github', help: 'github adds GitHub Actions annotations' },
   { names: ['--junit'], key: 'junit', kind: 'string', arg: 'FILE', help: 'write a JUnit XML report' },
+  { names: ['--html'], key: 'html', kind: 'string', arg: 'FILE', help: 'write the run as one page: timeline, memory, failures (opens from disk)' },
   { names: ['--json'], key: 'json', kind: 'string', arg: 'FILE', help: 'write a JSON report (`mtest list --json` prints JSON)' },
+  { names: ['-k', '--keyword'], key: 'keyword', kind: 'string', arg: 'PATTERN', help: "only blocks whose name or file matches (substrings; not, and, or, parentheses)" },
   { names: ['--prelude'], key: 'prelude', kind: 'list', arg: 'MODULES', help: "modules whose exports every block sees (default: the built-in engine, 'builtin')" },
   { names: ['--typecheck'], key: 'typecheck', kind: 'flag', help: 'type errors fail examples (TypeScript compiler; one program for the run)' },
   { names: ['--no-status'], key: 'status', kind: 'negated', help: 'no live status line on a terminal' },
@@ -93,6 +103,8 @@ for (const spec of OPTIONS) for (const name of spec.names) BY_NAME.set(name, spe
 export interface ParsedArgs {
   command: Command;
   paths: string[];
+  /** `FILE:LINE` arguments (their files are among `paths`). */
+  targets?: LineTarget[];
   options: CliOptions;
   errors: string[];
 }
@@ -125,6 +137,14 @@ function parseValue(spec: OptionSpec, name: string, raw: string): { value?: unkn
     case 'string':
       if (spec.arg === 'FILE' && raw === '') return { error: `${name} expects a file name, got ''` };
       if (spec.key === 'format' && raw !== 'console' && raw !== 'github') return { error: `${name} expects console or github, got '${raw}'` };
+      if (spec.key === 'keyword') {
+        try {
+          parseKeyword(raw);
+        } catch (err) {
+          if (!(err instanceof KeywordError)) throw err;
+          return { error: err.message };
+        }
+      }
       return { value: raw };
     default:
       return { error: `${name} takes no value` };
@@ -233,6 +253,7 @@ export function argsFromOptions(options: Record<string, unknown>): { argv: strin
 export function usage(): string {
   const lines = [
     'Usage: mtest [-t] PATH...            run the examples of every file found',
+    '       mtest FILE:LINE...             run the example at LINE (its block\'s earlier examples run first)',
     '       mtest list PATH... [--json]    print the examples found without running them',
     '       mtest merge A.json B.json...   one report from the --json reports of shards',
     '       mtest doctor                   print the machine, engine and debugger facts',

@@ -68,7 +68,8 @@ export function resolveOptions(cli: CliOptions, config: FileConfig, detected: st
     fileTimeout: cli.fileTimeout ?? 600,
     memlimit: cli.memlimit ?? Math.floor(totalmem() / 1048576 / jobs),
     traceMemory: cli.traceMemory,
-    measureMemory: cli.traceMemory !== undefined || Boolean(cli.verbose || cli.debug),
+    // --html marks the examples that grew their process
+    measureMemory: cli.traceMemory !== undefined || Boolean(cli.verbose || cli.debug || cli.html),
     gdb: cli.gdb ?? true,
     serial,
     debug: Boolean(cli.debug),

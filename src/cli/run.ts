@@ -5,7 +5,7 @@ import { platform } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { RunEvents } from '../events.js';
-import type { InputError, SourceFile } from '../model.js';
+import type { FileSubset, InputError, SourceFile } from '../model.js';
 import { BUILTIN_ENGINE, isBuiltinEngine, loadPrelude } from '../execute/modules.js';
 import type { Output } from '../report/output.js';
 import { plural, printable, seconds } from '../report/format.js';
@@ -28,6 +28,8 @@ import type { Discovered } from '../sources/discover.js';
 import { saveWorkers, WorkerHistory } from '../bisect/record.js';
 import { collectSources, findSources, sourceLoader } from './collect.js';
 import { planRun, type Plan } from '../schedule/index.js';
+import { parseKeyword } from '../schedule/keyword.js';
+import { selectIn, type Selection } from '../schedule/selection.js';
 
 /** Told the finished report of a test run (the programmatic API reads its results there). */
 export type RunObserver = (report: RunReport) => void;
@@ -49,11 +51,20 @@ export async function runCommand(
     for (const e of errors) io.err(notice(e));
     return errors.length > 0 ? EXIT.usage : 0;
   };
+  const selection = selectionOf(args);
   if (args.command === 'list') {
     const collected = await collectSources(args.paths, config, cwd, args.options.maxFileSize);
+    const subsets = new Map<SourceFile, FileSubset>();
+    if (selection) {
+      for (const file of collected.files) {
+        const { subset, errors } = selectIn(file, selection, cwd);
+        collected.errors.push(...errors);
+        if (subset !== undefined) subsets.set(file, subset ?? { run: [], counted: [] });
+      }
+    }
     const inputBits = inputErrors(collected.errors);
     for (const e of collected.notices) io.err(notice(e));
-    io.out(listExamples(collected.files, args.options.json !== undefined));
+    io.out(listExamples(collected.files.filter((f) => subsets.get(f)?.counted.length !== 0), args.options.json !== undefined, (f) => subsets.get(f)?.counted));
     return inputBits;
   }
   const found = discovered ?? (await findSources(args.paths, config, cwd));
@@ -73,12 +84,19 @@ export async function runCommand(
     }
     return file;
   };
-  const plan = planRun(found.files, loader, scheduleOptions(args.options), where, cwd, (line) => notes.push(`mtest: ${line}\n`));
+  const plan = planRun(found.files, loader, { ...scheduleOptions(args.options), selection }, where, cwd, (line) => notes.push(`mtest: ${line}\n`));
   // the problems of the files this run takes (a shard reports its own files' only; nothing to run: all)
   const inputBits = inputErrors([...found.errors, ...(typeof plan === 'number' ? loaded : plan.files).flatMap((f) => f.errors)]);
   for (const note of notes) io.err(note);
   if (typeof plan === 'number') return inputBits | plan;
   return inputBits | (await runTests(args.options, config, plan, io, fileArguments, inputBits !== 0, prestarted, cwd, typecheck, observe));
+}
+
+/** `FILE:LINE` and `-k` (already checked by the option parser); undefined when the run selects nothing. */
+function selectionOf(args: ParsedArgs): Selection | undefined {
+  const targets = args.targets ?? [];
+  if (targets.length === 0 && args.options.keyword === undefined) return undefined;
+  return { targets, keyword: args.options.keyword === undefined ? undefined : parseKeyword(args.options.keyword) };
 }
 
 function runId(now = new Date()): string {
@@ -105,13 +123,14 @@ function detectedTags(blas: BlasInfo | undefined): string[] {
   return tags;
 }
 
-async function runFiles(files: SourceFile[], options: RunnerOptions, events: RunEvents, prestarted: PrestartedWorkers | undefined, plan: ReportPlan): Promise<RunnerOutcome> {
+async function runFiles(files: SourceFile[], options: RunnerOptions, events: RunEvents, prestarted: PrestartedWorkers | undefined, plan: ReportPlan, subsets: Map<string, FileSubset>): Promise<RunnerOutcome> {
+  const only = subsets.size > 0 ? (file: SourceFile) => subsets.get(file.path)?.run : undefined;
   if (options.serial) {
     const { runSerial } = await import('../../runner/serial/serial.js');
-    return runSerial(files, options, events, undefined, plan);
+    return runSerial(files, options, events, undefined, plan, only);
   }
   const { runWorkers } = await import('../../runner/parent/pool.js');
-  return runWorkers(files, options, events, undefined, prestarted);
+  return runWorkers(files, options, events, { only }, prestarted);
 }
 
 function headerLines(id: string, options: RunnerOptions, fileCount: number, blas: BlasInfo | undefined): string[] {
@@ -154,8 +173,9 @@ async function runTests(
   const identity: RunIdentity = { id: runId(), randomSeed: options.randomSeed, startedAt };
   // Written from `cwd` (base): an example under --serial may change the working directory before they are.
   const reportOptions: ReportOptions = {
-    json: cli.json, junit: cli.junit, base: resolve(cwd), format: cli.format, colour: colourWanted(io),
+    json: cli.json, junit: cli.junit, html: cli.html, base: resolve(cwd), memoryMarkMB: cli.traceMemory, format: cli.format, colour: colourWanted(io),
     baseline: cli.baseline && resolve(cwd, cli.baseline), shard: plan.shard, order: plan.order, command: commandName(), keepResults: observe !== undefined,
+    subsets: plan.subsets,
   };
   // On a terminal, a live status line; every other line clears it first. Not with a trace (it is the status).
   const status = io === stdio && cli.status !== false && !options.verbose && StatusLine.wanted() ? new StatusLine(files.length, statusStream()) : undefined;
@@ -177,7 +197,9 @@ async function runTests(
     bits |= EXIT.usage;
   } else {
     if (options.serial && blas) await setSerialBlasThreads(options.blasThreads);
-    const reportPlan: ReportPlan = { files, options: reportOptions, identity, inputErrors, fds: { out: stdio.stdout.fd, err: stdio.stderr.fd }, statsPath: plan.statsPath };
+    // A file run in part says nothing about its time or whether it fails: no timings are stored.
+    const statsPath = plan.subsets.size > 0 ? undefined : plan.statsPath;
+    const reportPlan: ReportPlan = { files, options: reportOptions, identity, inputErrors, fds: { out: stdio.stdout.fd, err: stdio.stderr.fd }, statsPath };
     try {
       let events = await fixing(cli, config, files, report.events, out, cwd);
       if (typecheckThread) {
@@ -185,7 +207,7 @@ async function runTests(
         typecheck = new TypecheckGate(events, files, typecheckThread.check(files, options));
         events = typecheck;
       }
-      outcome = await runFiles(files, options, events, prestarted, reportPlan);
+      outcome = await runFiles(files, options, events, prestarted, reportPlan, plan.subsets);
     } catch (err) {
       if (err instanceof WorkerStartError) {
         io.err(`mtest: ${err.message}\n`);

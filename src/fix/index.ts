@@ -193,6 +193,9 @@ export class FixingEvents implements RunEvents {
   warning(file: SourceFile, message: string, index?: number): void {
     this.next.warning(file, message, index);
   }
+  memory(worker: number, rss: number): void {
+    this.next.memory?.(worker, rss);
+  }
   fileEnd(file: SourceFile, summary: FileSummary): void {
     const held = this.held.get(file);
     if (held) {

@@ -9,6 +9,8 @@ import { normalizeWant } from '../check/checker.js';
 import type { RunSummary } from './summary.js';
 import { escapeControl, formatFailure } from './format.js';
 import { reason, writeAtomically } from '../safe-write.js';
+import { htmlReport } from './html.js';
+import type { TimelineRecorder } from './timeline.js';
 
 export interface RunInfo {
   id: string;
@@ -199,6 +201,7 @@ export function githubWanted(format: string | undefined, env: NodeJS.ProcessEnv 
 export interface MachineTargets {
   json?: string;
   junit?: string;
+  html?: string;
   /**
    * The directory the paths are relative to (where mtest started): examples may change the working
    * directory before the reports are written. Messages name the paths as given.
@@ -206,13 +209,19 @@ export interface MachineTargets {
   base?: string;
 }
 
+/** What the --html page needs beyond the summary. */
+export interface PageInputs {
+  timeline: TimelineRecorder;
+  memoryMarkMB: number;
+}
+
 /**
- * The files at the end of a run (or a merge): --json, --junit, each written atomically (a reader, or a later
- * `mtest merge`, never sees half a report) and each whether or not the other could be. Returns the exit
- * bits of writing them and a line for each that could not be written, for the caller to print before the
- * footer (the closing line stays last).
+ * The files at the end of a run (or a merge): --json, --junit, --html (a run's: it needs the timeline),
+ * each written atomically (a reader, or a later `mtest merge`, never sees half a report) and each whether
+ * or not the others could be. Returns the exit bits of writing them and a line for each that could not be
+ * written, for the caller to print before the footer (the closing line stays last).
  */
-export function writeMachineReports(summary: RunSummary, info: RunInfo, targets: MachineTargets): { bits: number; problems: string[] } {
+export function writeMachineReports(summary: RunSummary, info: RunInfo, targets: MachineTargets, page?: PageInputs): { bits: number; problems: string[] } {
   const problems: string[] = [];
   const write = (file: string | undefined, build: () => string): void => {
     if (!file) return;
@@ -224,5 +233,6 @@ export function writeMachineReports(summary: RunSummary, info: RunInfo, targets:
   };
   write(targets.json, () => jsonReport(summary, info));
   write(targets.junit, () => junitReport(summary, info));
+  if (page) write(targets.html, () => htmlReport(summary, info, page.timeline, { memoryMarkMB: page.memoryMarkMB }));
   return { bits: problems.length > 0 ? EXIT.usage : 0, problems };
 }

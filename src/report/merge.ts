@@ -6,6 +6,7 @@ import type { Incident } from '../events.js';
 import { emptyDirectives, type Block, type ExampleResult, type SourceFile } from '../model.js';
 import { ConsoleReporter, type Output } from './console.js';
 import { plural, printable } from './format.js';
+import { TimelineRecorder } from './timeline.js';
 import { githubAnnotations, githubWanted, readJsonReport, ReportError, writeMachineReports, type JsonFile, type JsonReport, type MachineTargets } from './machine.js';
 import { EventFanout, RunSummary, type KnownFailures } from './summary.js';
 import { EXIT } from './tally.js';
@@ -96,7 +97,7 @@ export async function mergeReports(
   entries.sort((a, b) => (a.order ?? Infinity) - (b.order ?? Infinity) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
   const known = new MarkedKnown();
-  const summary = new RunSummary(Boolean(targets.json || targets.junit), known);
+  const summary = new RunSummary(Boolean(targets.json || targets.junit || targets.html), known);
   const reporter = new ConsoleReporter(summary, io, colour, targets.command);
   const events = new EventFanout([summary, reporter]);
   const shards = reports.map(({ report }) => report.shard).filter(Boolean);
@@ -120,7 +121,8 @@ export async function mergeReports(
   bits |= summary.exitBits;
   const info = { id: reports.map(({ report }) => report.id).join('+'), randomSeed: reports[0]?.report.randomSeed ?? 0, time, exitBits: bits, order };
   // every file before the footer: the closing line stays the last line
-  const written = writeMachineReports(summary, info, targets);
+  // --html: the merged results; when each file and example ran is not in the reports (no timeline, no memory).
+  const written = writeMachineReports(summary, info, targets, { timeline: new TimelineRecorder(0), memoryMarkMB: 50 });
   const problems = written.problems;
   if (statsPath !== undefined && reports.length > 0) {
     try {

@@ -4,12 +4,14 @@
 // --serial the watchdog thread builds a second from the run's journal when the main thread is stuck and
 // the report must still be finished (runner/serial).
 import type { RunEvents } from '../events.js';
-import type { SourceFile } from '../model.js';
+import type { FileSubset, SourceFile } from '../model.js';
 import { ConsoleReporter } from './console.js';
 import { githubAnnotations, githubWanted, jsonReport, writeMachineReports, type JsonReport, type RunInfo } from './machine.js';
 import type { Output } from './output.js';
-import { EventFanout, RunSummary, type KnownFailures } from './summary.js';
+import { EventFanout, RunSummary, SubsetEvents, type KnownFailures } from './summary.js';
 import { EXIT } from './tally.js';
+import { isMainThread } from 'node:worker_threads';
+import { TimelineRecorder } from './timeline.js';
 
 /** What the command line asked of the report: plain data, so a thread can be given it. */
 export interface ReportOptions {
@@ -30,6 +32,12 @@ export interface ReportOptions {
   command?: string;
   /** Keep every result for `json()` (the programmatic API), as a --json report does. */
   keepResults?: boolean;
+  /** `--html FILE`. */
+  html?: string;
+  /** The page marks examples that grew their process by this many MB (--trace-memory's threshold, else 50). */
+  memoryMarkMB?: number;
+  /** Files the run selects examples of (`FILE:LINE`, `-k`), by path: only those are reported and counted. */
+  subsets?: Map<string, FileSubset>;
 }
 
 export interface RunIdentity {
@@ -61,6 +69,7 @@ export class RunReport {
   readonly summary: RunSummary;
   readonly console: ConsoleReporter;
   readonly events: RunEvents;
+  private readonly timeline?: TimelineRecorder;
 
   constructor(
     private readonly files: SourceFile[],
@@ -70,9 +79,12 @@ export class RunReport {
     extraSinks: RunEvents[] = [],
     known?: KnownFailures,
   ) {
-    this.summary = new RunSummary(Boolean(options.json || options.junit || options.keepResults), known);
+    this.summary = new RunSummary(Boolean(options.json || options.junit || options.html || options.keepResults), known);
     this.console = new ConsoleReporter(this.summary, io, options.colour, options.command);
-    this.events = new EventFanout([this.summary, this.console, ...extraSinks]);
+    // The serial process's memory is sampled where its examples run: on the main thread, as they end.
+    this.timeline = options.html ? new TimelineRecorder(identity.startedAt, isMainThread) : undefined;
+    const fanout = new EventFanout([this.summary, this.console, ...extraSinks, ...(this.timeline ? [this.timeline] : [])]);
+    this.events = options.subsets?.size ? new SubsetEvents(options.subsets, fanout) : fanout;
   }
 
   /**
@@ -83,7 +95,7 @@ export class RunReport {
    * line whatever could not be written.
    */
   finish(end: RunEnd, known = 0, store: () => (string | undefined)[] = () => []): number {
-    this.summary.markUnstarted(this.files);
+    this.summary.markUnstarted(this.files, this.options.subsets);
     const seconds = (Date.now() - this.identity.startedAt) / 1000;
     let bits = this.summary.exitBits | known;
     if (end.interrupted) bits |= EXIT.interrupted;
@@ -91,7 +103,7 @@ export class RunReport {
     const { id, randomSeed } = this.identity;
     const info = { id, randomSeed, time: seconds, exitBits: bits, shard: this.options.shard, order: this.options.order };
     this.info = info;
-    const written = writeMachineReports(this.summary, info, this.options);
+    const written = writeMachineReports(this.summary, info, this.options, this.timeline && { timeline: this.timeline, memoryMarkMB: this.options.memoryMarkMB ?? 50 });
     const problems = [...written.problems, ...store()];
     if (githubWanted(this.options.format)) this.io.out(githubAnnotations(this.summary));
     for (const problem of problems) if (problem) this.io.err(`mtest: ${problem}\n`);

@@ -1,6 +1,6 @@
 // RunSummary: consumes the run's events and keeps what the end of the report and the exit status need.
 import type { FileSummary, Incident, RunEvents } from '../events.js';
-import { countExamples, notRun, type ExampleResult, type SourceFile } from '../model.js';
+import { countExamples, notRun, type ExampleResult, type FileSubset, type SourceFile } from '../model.js';
 import { withCellFrames } from './format.js';
 import { emptyCounts, FileTally, incidentBits, resultBits, type Counts, EXIT } from './tally.js';
 
@@ -67,12 +67,16 @@ export class RunSummary implements RunEvents {
     this.finished.push(t);
   }
 
-  /** Account for files that never started (a run stopped early): all their examples are not run. */
-  markUnstarted(files: SourceFile[]): void {
+  /**
+   * Account for files that never started (a run stopped early): all their examples are not run — of a file
+   * run in part, those the run counts.
+   */
+  markUnstarted(files: SourceFile[], subsets?: Map<string, FileSubset>): void {
     for (const file of files) {
       if (this.files.has(file)) continue;
       const t = this.tally(file);
-      for (let index = 0, n = countExamples(file); index < n; index++) this.exampleEnd(file, notRun(index));
+      const indices = subsets?.get(file.path)?.counted ?? Array.from({ length: countExamples(file) }, (_, i) => i);
+      for (const index of indices) this.exampleEnd(file, notRun(index));
       this.finished.push(t);
     }
   }
@@ -98,5 +102,51 @@ export class EventFanout implements RunEvents {
   }
   fileEnd(file: SourceFile, summary: FileSummary): void {
     for (const s of this.sinks) s.fileEnd(file, summary);
+  }
+  memory(worker: number, rss: number): void {
+    for (const s of this.sinks) s.memory?.(worker, rss);
+  }
+}
+
+/**
+ * In front of the reporters of a run that selects examples (`FILE:LINE`, `-k`): the results it counts pass,
+ * a setup example passes only when it failed (it is reported at its own line), the rest is dropped.
+ */
+export class SubsetEvents implements RunEvents {
+  private readonly sets = new Map<string, { run: Set<number>; counted: Set<number> }>();
+
+  constructor(
+    private readonly subsets: Map<string, FileSubset>,
+    private readonly inner: RunEvents,
+  ) {}
+
+  private of(file: SourceFile): { run: Set<number>; counted: Set<number> } | undefined {
+    let sets = this.sets.get(file.path);
+    const subset = sets ? undefined : this.subsets.get(file.path);
+    if (subset) this.sets.set(file.path, (sets = { run: new Set(subset.run), counted: new Set(subset.counted) }));
+    return sets;
+  }
+
+  fileStart(file: SourceFile, worker: number): void {
+    this.inner.fileStart(file, worker);
+  }
+  exampleStart(file: SourceFile, index: number, worker: number): void {
+    this.inner.exampleStart(file, index, worker);
+  }
+  exampleEnd(file: SourceFile, result: ExampleResult): void {
+    const sets = this.of(file);
+    if (!sets || sets.counted.has(result.index) || (sets.run.has(result.index) && result.status === 'failed')) this.inner.exampleEnd(file, result);
+  }
+  incident(file: SourceFile, incident: Incident): void {
+    this.inner.incident(file, incident);
+  }
+  warning(file: SourceFile, message: string, index?: number): void {
+    this.inner.warning(file, message, index);
+  }
+  fileEnd(file: SourceFile, summary: FileSummary): void {
+    this.inner.fileEnd(file, summary);
+  }
+  memory(worker: number, rss: number): void {
+    this.inner.memory?.(worker, rss);
   }
 }

@@ -3,7 +3,7 @@
 // order, as does --serial. It also carries what the run reports against: the known failures of
 // --baseline, the global order a merge prints in, and the timings to store afterwards.
 import { relative, resolve } from 'node:path';
-import { countExamples, type SourceFile } from '../model.js';
+import { countExamples, type FileSubset, type SourceFile } from '../model.js';
 import { printable } from '../report/format.js';
 import { ReportError } from '../report/machine.js';
 import type { KnownFailures, RunSummary } from '../report/summary.js';
@@ -11,6 +11,7 @@ import { EXIT } from '../report/tally.js';
 import { Baseline } from './baseline.js';
 import { randomOrder, slowestFirst, splitShards, type ShardSpec } from './order.js';
 import { changedFiles, isChanged, SelectionError } from './select.js';
+import { selectIn, type Selection } from './selection.js';
 import { defaultStatsPath, failedBefore, readStats, statsProblem, storeStats, type Stats } from './stats.js';
 
 export { parseShard, type ShardSpec } from './order.js';
@@ -23,6 +24,8 @@ export interface ScheduleOptions {
   randorder?: number;
   statsPath?: string;
   passWithNoExamples?: boolean;
+  /** `FILE:LINE` and `-k`: the examples to run inside the files. */
+  selection?: Selection;
 }
 
 export interface Plan {
@@ -35,6 +38,8 @@ export interface Plan {
   known?: KnownFailures;
   /** Where the stats are stored. */
   statsPath: string;
+  /** The files a selection runs in part (by path): what runs, what counts. The others run whole. */
+  subsets: Map<string, FileSubset>;
   /** Store the stats of this run (entries of other files kept); a one-line warning when it cannot. */
   saveStats(summary: RunSummary): string | undefined;
 }
@@ -86,11 +91,23 @@ export function planRun(
     }
     if (candidates.length === 0) say('--new: git sees no changed files here');
   }
-  const parsed = (c: Candidate): SourceFile | null => (c.file === undefined ? (c.file = load(c.path)) : c.file);
+  const subsets = new Map<string, FileSubset>();
+  const parsed = (c: Candidate): SourceFile | null => {
+    if (c.file !== undefined) return c.file;
+    c.file = load(c.path);
+    if (c.file && options.selection) {
+      // A `FILE:LINE` that names no example is that file's bad input, reported with its other problems.
+      const { subset, errors } = selectIn(c.file, options.selection, cwd);
+      c.file.errors.push(...errors);
+      if (subset !== undefined) subsets.set(c.file.path, subset ?? { run: [], counted: [] });
+    }
+    return c.file;
+  };
+  const selectedCount = (f: SourceFile): number => subsets.get(f.path)?.counted.length ?? countExamples(f);
   // Files that cannot run here are left out: opted out (nodoctest), or nothing to run and nothing to report.
   const runnable = (c: Candidate): boolean => {
     const f = parsed(c);
-    return f !== null && (countExamples(f) > 0 || f.errors.length > 0);
+    return f !== null && (selectedCount(f) > 0 || f.errors.length > 0);
   };
   if (!options.shard) candidates = candidates.filter(runnable);
   else candidates = candidates.filter((c) => stats.files[c.path] !== undefined || runnable(c));
@@ -108,12 +125,16 @@ export function planRun(
   let files = candidates.map((c) => c.file!);
   // Nothing found is an error (a wrong path, a wrong include); a selection that leaves nothing is not.
   const selected = Boolean(options.shard || options.new || options.failed);
-  if (files.length > 0 ? !files.some((f) => countExamples(f) > 0) : !selected) {
+  if (files.length > 0 ? !files.some((f) => selectedCount(f) > 0) : !selected) {
     // A file that could not be read has said so already.
-    if (!files.some((f) => f.errors.length > 0)) say(`no examples found in ${where.length > 0 ? where.map(printable).join(', ') : '.'}`);
+    if (!files.some((f) => f.errors.length > 0)) say(`no examples ${options.selection?.keyword ? 'match -k' : 'found'} in ${where.length > 0 ? where.map(printable).join(', ') : '.'}`);
     if (!options.passWithNoExamples) return EXIT.usage;
   }
-  if (options.randorder !== undefined) files = randomOrder(files, options.randorder);
+  if (options.randorder !== undefined) {
+    files = randomOrder(files, options.randorder);
+    // Shuffled blocks move the flat indices: select again in the order the file now runs in.
+    for (const file of files) if (subsets.has(file.path)) subsets.set(file.path, selectIn(file, options.selection!, cwd).subset ?? { run: [], counted: [] });
+  }
 
   return {
     files,
@@ -121,7 +142,10 @@ export function planRun(
     shard,
     known,
     statsPath,
+    subsets,
     saveStats(summary) {
+      // A file run in part says nothing about its time or whether it fails: the stored entries stay.
+      if (subsets.size > 0) return undefined;
       try {
         storeStats(statsPath, summary, cwd);
         return undefined;

@@ -94,4 +94,7 @@ export class TypecheckGate implements RunEvents {
   fileEnd(file: SourceFile, summary: FileSummary): void {
     this.pass(() => this.sink.fileEnd(file, summary));
   }
+  memory(worker: number, rss: number): void {
+    this.pass(() => this.sink.memory?.(worker, rss));
+  }
 }
