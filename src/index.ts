@@ -1,5 +1,6 @@
 // The programmatic API: `import { run } from 'mtest-doctest'`. A run is the command line's run (same
 // options, checks, workers and report), with the report captured instead of printed unless asked.
+import { resolve } from 'node:path';
 import type { RunReport } from './report/run-report.js';
 import type { JsonReport } from './report/machine.js';
 import type { CliOptions } from './cli/options.js';
@@ -11,7 +12,10 @@ export type { JsonReport, JsonFile, JsonExample } from './report/machine.js';
 export type RunOptions = Omit<CliOptions, 'shard' | 'watch' | 'clear'> & {
   /** `--shard i/n`: `'2/4'` or `{ index: 2, count: 4 }`. */
   shard?: string | { index: number; count: number };
-  /** The working directory the paths, the configuration and `.mtest/` are found from (default: the process's). */
+  /**
+   * The working directory the paths, the configuration and `.mtest/` are found from (default: the
+   * process's). The process works from it while the run lasts, as the command would.
+   */
   cwd?: string;
   /** Also write the report to this process's stdout and stderr as it is made (default: only captured). */
   echo?: boolean;
@@ -55,8 +59,25 @@ export async function run(paths: string[] = [], options: RunOptions = {}): Promi
     for (const e of optionErrors) io.err(`mtest: ${e}\n`);
     return { passed: 0, failed: 0, skipped: 0, notRun: 0, exitCode: 2, output, errors };
   }
+  // The run works from `cwd` as the command does from where it is started: this process's working directory
+  // (which the workers inherit) is `cwd` until the run ends.
+  const started = process.cwd();
+  const target = resolve(started, cwd);
+  if (target !== started) {
+    try {
+      process.chdir(target);
+    } catch (err) {
+      io.err(`mtest: run(): cannot work from ${target}: ${(err as Error).message}\n`);
+      return { passed: 0, failed: 0, skipped: 0, notRun: 0, exitCode: 2, output, errors };
+    }
+  }
   let finished: RunReport | undefined;
-  const exitCode = await main(['test', ...argv, '--', ...paths], io, cwd, (report) => (finished = report));
+  let exitCode: number;
+  try {
+    exitCode = await main(['test', ...argv, '--', ...paths], io, target, (report) => (finished = report));
+  } finally {
+    if (target !== started) process.chdir(started);
+  }
   const totals = finished?.summary.totals;
   return {
     passed: totals?.passed ?? 0,

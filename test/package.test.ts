@@ -271,6 +271,20 @@ describe("the programmatic API: run(paths, options)", function () {
     }
   });
 
+  it("with another cwd, a TypeScript source's own exports are found, in workers and --serial; the caller's working directory is kept", async () => {
+    const dir = project({ 'm.ts': '/**\n * sage: twice(21)\n * 42\n */\nexport function twice(x: number): number {\n  return 2 * x;\n}\n' });
+    const before = process.cwd();
+    try {
+      for (const serial of [false, true]) {
+        const r = await run(['m.ts'], { cwd: dir, serial, jobs: serial ? undefined : 1 });
+        assert.deepEqual([r.passed, r.failed, r.exitCode], [1, 0, 0], r.output);
+        assert.equal(process.cwd(), before);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('an unknown option or a bad value is exit code 2 with one line, as on the command line', async () => {
     const bad = await run(['x.md'], { jbos: 1 } as never);
     assert.equal(bad.exitCode, 2);
