@@ -1,5 +1,6 @@
 // BLAS-backed helpers off the hot path (products and vector arithmetic live in fast.cc). JavaScript
 // allocates every output buffer and passes it in, so nothing here creates JS objects.
+#include <algorithm>
 #include <cmath>
 
 #include "common.h"
@@ -51,19 +52,20 @@ Napi::Value MaxAbsDiff(const Napi::CallbackInfo& info) {
   int tn = info.Length() > 3 ? ArgDim(info, 3, op) : 0;
   F64 x = ArgF64(info, 0, op, len);
   if (len == 0) return Napi::Number::New(env, 0.0);
-  std::vector<double> d = Work<double>(env, op, static_cast<size_t>(len));
+  WorkBuffer work = TakeWork(env, op, static_cast<size_t>(len));
+  double* d = work.get();
   if (tn > 0) {
     if (static_cast<size_t>(tn) * tn != static_cast<size_t>(len)) ThrowRange(env, "isSymmetric: not square");
-    cblas_domatcopy(CblasRowMajor, CblasTrans, tn, tn, -1.0, x.p, tn, d.data(), tn);  // d = −xᵀ
+    cblas_domatcopy(CblasRowMajor, CblasTrans, tn, tn, -1.0, x.p, tn, d, tn);  // d = −xᵀ
   } else {
     F64 y = ArgF64(info, 1, op, len);
-    cblas_dcopy(len, y.p, 1, d.data(), 1);
-    cblas_dscal(len, -1.0, d.data(), 1);  // d = −y
+    cblas_dcopy(len, y.p, 1, d, 1);
+    cblas_dscal(len, -1.0, d, 1);  // d = −y
   }
-  cblas_daxpy(len, 1.0, x.p, 1, d.data(), 1);  // d = x − y
+  cblas_daxpy(len, 1.0, x.p, 1, d, 1);  // d = x − y
   // idamax skips NaN; a NaN difference shows up in the absolute sum instead.
-  if (std::isnan(cblas_dasum(len, d.data(), 1))) return Napi::Number::New(env, NAN);
-  size_t i = cblas_idamax(len, d.data(), 1);
+  if (std::isnan(cblas_dasum(len, d, 1))) return Napi::Number::New(env, NAN);
+  size_t i = cblas_idamax(len, d, 1);
   return Napi::Number::New(env, std::fabs(d[i]));
 }
 
@@ -77,15 +79,19 @@ Napi::Value SameValues(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), true);
 }
 
-// isSymmetricExact(A, n) → aᵢⱼ == aⱼᵢ for all i, j.
+// isSymmetricExact(A, n) → aᵢⱼ == aⱼᵢ for all i, j. Compared tile by tile, so that the column walk stays
+// in cache (row by row it misses on every element past n ≈ 500: 7 ms at n = 1500 against ~1 ms).
 Napi::Value IsSymmetricExact(const Napi::CallbackInfo& info) {
   const char* op = "isSymmetric";
   Napi::Env env = info.Env();
   int n = ArgDim(info, 1, op);
   F64 a = ArgF64(info, 0, op, Count(env, op, n, n));
-  for (size_t i = 0; i < static_cast<size_t>(n); i++)
-    for (size_t j = i + 1; j < static_cast<size_t>(n); j++)
-      if (!(a.p[i * n + j] == a.p[j * n + i])) return Napi::Boolean::New(env, false);
+  const size_t N = static_cast<size_t>(n), T = 32;
+  for (size_t bi = 0; bi < N; bi += T)
+    for (size_t bj = bi; bj < N; bj += T)
+      for (size_t i = bi; i < std::min(bi + T, N); i++)
+        for (size_t j = std::max(bj, i + 1); j < std::min(bj + T, N); j++)
+          if (!(a.p[i * N + j] == a.p[j * N + i])) return Napi::Boolean::New(env, false);
   return Napi::Boolean::New(env, true);
 }
 

@@ -4,7 +4,8 @@
 usage: engine-bench.py SMALL_CALLS
 Prints one JSON line describing numpy and its OpenBLAS, then reads requests from stdin, one per line,
 `REPS OPERATION`, and answers each with one line: the best time in seconds of REPS runs (the first run
-of an operation, a warm-up, is not counted; calls under 2 ms are timed in batches). The caller sets OPENBLAS_NUM_THREADS so both sides use the
+of an operation, a warm-up, is not counted; calls under 2 ms are timed in batches), or `nan` for an
+operation it does not have. The caller sets OPENBLAS_NUM_THREADS so both sides use the
 same thread count. Each operation is a name of OPS below; the engine side has the same names and
 inputs of the same kind (uniform in [-1, 1]).
 """
@@ -58,12 +59,18 @@ def sym(n):
     return a + a.T
 
 
+def spd(n):
+    a = rand(n, n)
+    return a @ a.T + n * np.identity(n)
+
+
 # name -> (setup returning the timed callable)
 OPS = {
     "dgemm 1000": lambda: (lambda a, b: lambda: a @ b)(rand(1000, 1000), rand(1000, 1000)),
     "dgemm 2000": lambda: (lambda a, b: lambda: a @ b)(rand(2000, 2000), rand(2000, 2000)),
     "A·Aᵀ 1500": lambda: (lambda a: lambda: a @ a.T)(rand(1500, 1500)),
     "solve 1500": lambda: (lambda a, b: lambda: np.linalg.solve(a, b))(rand(1500, 1500), rng.uniform(-1, 1, 1500)),
+    "cholesky 1500": lambda: (lambda s: lambda: np.linalg.cholesky(s))(spd(1500)),
     "eigh 500": lambda: (lambda s: lambda: np.linalg.eigh(s))(sym(500)),
     "svd 500": lambda: (lambda a: lambda: np.linalg.svd(a, full_matrices=False))(rand(500, 500)),
     "identity·2 + A 1500": lambda: (lambda a: lambda: np.identity(1500) * 2 + a)(rand(1500, 1500)),
@@ -72,6 +79,7 @@ OPS = {
     "norm fro 1500": lambda: (lambda a: lambda: np.linalg.norm(a))(rand(1500, 1500)),
     "norm 1 1500": lambda: (lambda a: lambda: np.linalg.norm(a, 1))(rand(1500, 1500)),
     "norm inf 1500": lambda: (lambda a: lambda: np.linalg.norm(a, np.inf))(rand(1500, 1500)),
+    **{f"{n}x{n} product": (lambda n: lambda: (lambda a, b: lambda: a @ b)(rand(n, n), rand(n, n)))(n) for n in (8, 16, 32, 64)},
 }
 
 
@@ -81,6 +89,9 @@ def main():
     ready = {}
     for line in sys.stdin:
         reps, name = line.rstrip("\n").split(" ", 1)
+        if name not in OPS and name != "4x4 product":
+            print("nan", flush=True)
+            continue
         if name == "4x4 product":
             s, t = rand(4, 4), rand(4, 4)
             batch = max(1, calls // 5)
