@@ -5,7 +5,7 @@
 //
 // A large buffer's memory is fresh pages (malloc maps big blocks afresh and unmaps them when V8 frees the
 // buffer), and the first write to each 4 KiB page is a page fault: ~2,000 of them for the 8 MB result of a
-// 1000×1000 product. So from 4 MiB on a buffer gets 2 MiB of slack and the view starts on a 2 MiB boundary
+// 1000×1000 product. So from 4 MiB on a buffer gets up to 4 MiB of slack and the view starts on a 2 MiB boundary
 // that the addon marks for transparent huge pages (prepareLarge): one fault per 2 MiB, as numpy asks for
 // its arrays of 4 MiB and more. Memory still goes back to the system when V8 frees the buffer, so an
 // example's RSS stays its own.
@@ -32,9 +32,12 @@ function aligned(buffer: ArrayBuffer, n: number): Float64Array {
   return new Float64Array(buffer, native().prepareLarge(buffer, n) * 8, n);
 }
 
-/** Bytes to allocate for an aligned view of `bytes`. */
+/**
+ * Bytes to allocate for an aligned view of `bytes`: from 4 MiB on, room to start on a 2 MiB boundary and
+ * to end on one (pages never touched cost address space, not memory).
+ */
 function padded(bytes: number): number {
-  return bytes + (bytes >= HUGE_MIN_BYTES ? HUGE_BYTES : ALIGN);
+  return bytes >= HUGE_MIN_BYTES ? (Math.ceil(bytes / HUGE_BYTES) + 1) * HUGE_BYTES : bytes + ALIGN;
 }
 
 /** Zero-filled storage for `n` doubles; a RangeError naming `op` when it cannot be allocated. */
