@@ -4,7 +4,7 @@
 // (`npm run build`).
 //
 //   node test/bench/engine-bench.mjs [--threads 1,2] [--rounds 3] [--reps 3] [--calls 1000000] [--only NAME,...]
-//                                    [--coretype both|inherited|unset]
+//                                    [--coretype both|inherited|unset|NAME,...]
 //
 // Sides: the engine (in this process); a C program on the same OpenBLAS and LAPACKE (engine-bench.c,
 // compiled here with the engine's include and library flags); numpy from the default python3 (typically a
@@ -16,8 +16,8 @@
 // that load from other processes on a shared machine biases no side.
 // Core types: OpenBLAS reads OPENBLAS_CORETYPE once, as it loads, so each setting runs in a process of its
 // own: `inherited` keeps the environment as it is, `unset` removes OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
-// for that run only (every side then runs the kernels its library, or the engine's probe, picks). The
-// kernels each side runs are printed.
+// for that run only (every side then runs the kernels its library, or the engine's probe, picks); NAME runs
+// every side with OPENBLAS_CORETYPE=NAME. The kernels each side runs are printed.
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -69,14 +69,20 @@ function parent() {
   const which = opt('coretype', 'both');
   const set = CORETYPE_VARS.filter((v) => process.env[v] !== undefined).map((v) => `${v}=${process.env[v]}`);
   const runs = [];
-  if (which !== 'unset') {
+  if (which === 'both' || which === 'inherited') {
     if (set.length || which === 'inherited') runs.push({ label: `core type as inherited (${set.join(' ') || 'OPENBLAS_CORETYPE not set'})`, env: process.env });
     else console.log('OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are not set in this environment: the core-type-unset run is the only one.');
   }
-  if (which !== 'inherited') {
+  if (which === 'both' || which === 'unset') {
     const env = { ...process.env };
     for (const v of CORETYPE_VARS) delete env[v];
     runs.push({ label: 'core type unset (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed for this run)', env });
+  }
+  // Named core types, each for every side, as a machine's own setting would be.
+  for (const name of ['both', 'inherited', 'unset'].includes(which) ? [] : which.split(',')) {
+    const env = { ...process.env, OPENBLAS_CORETYPE: name };
+    delete env.OPENBLAS_L2_SIZE;
+    runs.push({ label: `OPENBLAS_CORETYPE=${name} for this run`, env });
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'engine-bench-'));
   try {
