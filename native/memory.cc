@@ -6,7 +6,9 @@
 //    loop turns, and emptied when a new mapping fails;
 //  - blocks of 4 MiB and more, and large JavaScript arrays (prepareLarge), are backed by transparent huge
 //    pages where the kernel offers them on request (MADV_HUGEPAGE, as numpy does for its arrays): one
-//    fault per 2 MiB instead of 512.
+//    fault per 2 MiB instead of 512;
+//  - malloc, where JavaScript arrays come from, keeps freed memory for the next arrays while busy and
+//    gives it back when idle (InitMemory's thresholds, the idle sweep's malloc_trim).
 #include <uv.h>
 
 #include <algorithm>
@@ -23,6 +25,9 @@
 #if defined(__unix__) || defined(__APPLE__)
 #include <sys/mman.h>
 #define ENGINE_MMAP 1
+#endif
+#if defined(__GLIBC__)
+#include <malloc.h>
 #endif
 
 namespace engine {
@@ -54,6 +59,7 @@ struct Cache {
   size_t limit = kCacheLimit;
   uv_timer_t* timer = nullptr;  // the idle sweep, on the loop of the first environment that loaded the addon
   napi_env owner = nullptr;
+  bool heapUsed = false;  // large arrays were allocated since the last sweep: trim malloc's heap then
 };
 
 Cache& TheCache() {
@@ -115,6 +121,10 @@ void ArmIdleSweep(Cache& c);
 void OnIdleTimer(uv_timer_t*) {
   Cache& c = TheCache();
   Sweep(c, Clock::now() - std::chrono::milliseconds(kIdleMs));
+#if defined(__GLIBC__)
+  if (c.heapUsed) malloc_trim(0);  // the free memory InitMemory's thresholds kept in the heap goes back
+#endif
+  c.heapUsed = false;
   ArmIdleSweep(c);
 }
 
@@ -124,7 +134,7 @@ void ArmIdleSweep(Cache& c) {
   bool any;
   {
     std::lock_guard<std::mutex> g(c.lock);
-    any = !c.blocks.empty();
+    any = !c.blocks.empty() || c.heapUsed;
   }
   // Unreferenced: the sweep never keeps a process alive.
   if (any) uv_timer_start(c.timer, OnIdleTimer, kIdleMs, 0);
@@ -232,6 +242,11 @@ napi_value PrepareLarge(napi_env env, napi_callback_info info) {
   uintptr_t start = RoundUp(p, kAlign);
   if (len >= kHugeMin && RoundUp(p, kHuge) + len <= end) start = RoundUp(p, kHuge);
   if (start + len > end) return Throw(env, "prepareLarge: buffer too short to align");
+  Cache& c = TheCache();
+  if (bytes >= kCacheMin && c.owner == env) {
+    c.heapUsed = true;
+    ArmIdleSweep(c);
+  }
 #if ENGINE_MMAP && defined(MADV_HUGEPAGE)
   // A last part that fills at least half a huge page gets one too when the buffer extends that far: it
   // saves up to 256 faults for at most 1 MiB of memory never written.
@@ -267,6 +282,19 @@ napi_value ReleaseWork(napi_env env, napi_callback_info) { return Num(env, stati
 
 void InitMemory(napi_env env, napi_value exports) {
   Cache& c = TheCache();
+#if defined(__GLIBC__)
+  // V8 frees array buffers in batches, at its garbage collections; with glibc's own thresholds the heap
+  // top they leave is handed back at once and the next arrays fault in fresh pages (and arrays over
+  // 128 KiB are fresh mappings until a free raises the threshold). Arrays up to 32 MiB (glibc's largest
+  // threshold) come from the heap, which keeps up to kLimit of free memory at its top while busy; the idle
+  // sweep trims it. Set once per process, at the first load.
+  static bool tuned = false;
+  if (!tuned) {
+    tuned = true;
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, static_cast<int>(kCacheLimit));
+  }
+#endif
   uv_loop_t* loop = nullptr;
   if (!c.timer && napi_get_uv_event_loop(env, &loop) == napi_ok && loop) {
     c.timer = new uv_timer_t;

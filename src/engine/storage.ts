@@ -3,12 +3,11 @@
 // carved out of shared 64 KiB slabs, as Node's Buffer pool does; larger ones get their own buffer. Slabs
 // are never reused, so fresh storage from `allocate` is always zero-filled.
 //
-// A large buffer's memory is fresh pages (malloc maps big blocks afresh and unmaps them when V8 frees the
-// buffer), and the first write to each 4 KiB page is a page fault: ~2,000 of them for the 8 MB result of a
-// 1000×1000 product. So from 4 MiB on a buffer gets up to 4 MiB of slack and the view starts on a 2 MiB boundary
-// that the addon marks for transparent huge pages (prepareLarge): one fault per 2 MiB, as numpy asks for
-// its arrays of 4 MiB and more. Memory still goes back to the system when V8 frees the buffer, so an
-// example's RSS stays its own.
+// The first write to a fresh 4 KiB page is a page fault: ~2,000 of them for the 8 MB result of a
+// 1000×1000 product. So an output that its operation overwrites entirely (allocateOutput) gets, from 4 MiB
+// on, up to 4 MiB of slack and starts on a 2 MiB boundary that the addon marks for transparent huge pages
+// (prepareLarge): one fault per 2 MiB, as numpy asks for its arrays of 4 MiB and more; and the addon has
+// malloc keep freed memory for the next arrays while busy, and give it back when idle (native/memory.cc).
 import { native } from './native.js';
 
 const SLAB_BYTES = 64 * 1024;
@@ -25,11 +24,6 @@ let used = 0;
 
 function failed(op: string, shape: string, n: number): RangeError {
   return new RangeError(`${op}: cannot allocate a ${shape} array (${n} elements)`);
-}
-
-/** A view of `n` doubles in `buffer` (allocated with room for it), aligned by the addon. */
-function aligned(buffer: ArrayBuffer, n: number): Float64Array {
-  return new Float64Array(buffer, native().prepareLarge(buffer, n) * 8, n);
 }
 
 /**
@@ -54,21 +48,22 @@ export function allocate(n: number, op: string, shape: string): Float64Array {
   }
   let buffer: ArrayBuffer;
   try {
-    buffer = new ArrayBuffer(padded(bytes));
+    buffer = new ArrayBuffer(bytes + ALIGN);
   } catch {
     throw failed(op, shape, n);
   }
-  return aligned(buffer, n);
+  // Zero pages stay lazy: no huge pages, which would be zeroed whole when `identity` touches its diagonal.
+  return new Float64Array(buffer, native().prepareLarge(buffer, 0) * 8, n);
 }
 
 /** From this size on (64 KiB), an output that is overwritten entirely skips the zero fill. */
 const UNINITIALISED_MIN_BYTES = 65536;
 
 /**
- * Storage for `n` doubles that the caller's operation overwrites entirely: its entries start undefined.
- * A large zero-filled ArrayBuffer costs a memset or fresh pages on every allocation (an 18 MB output:
- * ~2 ms, as much as the operation); Buffer.allocUnsafeSlow's memory comes from malloc, which reuses
- * what earlier arrays freed.
+ * Storage for `n` doubles that the caller overwrites entirely: its entries start undefined. A large
+ * zero-filled ArrayBuffer costs a memset or fresh pages on every allocation (an 18 MB output: ~2 ms, as
+ * much as the operation); Buffer.allocUnsafeSlow's memory comes from malloc, which reuses what earlier
+ * arrays freed.
  */
 export function allocateOutput(n: number, op: string, shape: string): Float64Array {
   const bytes = n * 8;
@@ -79,7 +74,7 @@ export function allocateOutput(n: number, op: string, shape: string): Float64Arr
   } catch {
     throw failed(op, shape, n);
   }
-  return aligned(buffer, n);
+  return new Float64Array(buffer, native().prepareLarge(buffer, n) * 8, n);
 }
 
 /** A pooled copy of `src`. */
