@@ -23,6 +23,12 @@ void RequireFinite(Napi::Env env, const char* op, const double* a, size_t count,
 
 [[noreturn]] void Singular(Napi::Env env) { ThrowRange(env, "matrix is singular"); }
 
+// A workspace size from a LAPACK query (lwork = -1), checked: LAPACK counts in 32-bit integers.
+lapack_int QueriedSize(Napi::Env env, const char* op, double query) {
+  if (!(query >= 1) || query > 2147483647.0) ThrowRange(env, std::string(op) + ": matrix too large for LAPACK's workspace");
+  return static_cast<lapack_int>(query);
+}
+
 // Flips the sign of column j of the k-column row-major matrices so that the largest-magnitude entry of
 // `ref` is positive; LAPACK leaves the sign arbitrary and a fixed rule keeps displays reproducible.
 void NormaliseSigns(double* ref, int rows, int k, double* other, int otherRows) {
@@ -214,9 +220,9 @@ void Gesdd(Napi::Env env, const char* op, const double* a, int m, int n, double*
   double query = 0;
   lapack_int rc = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, jobz, n, m, w.get(), n, s, ub.get(), Ld(n), u, Ld(k), &query, -1, iwork.data());
   CheckLapackInfo(env, op, "dgesdd", rc);
-  WorkBuffer work = TakeWork(env, op, static_cast<size_t>(query));
-  rc = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, jobz, n, m, w.get(), n, s, ub.get(), Ld(n), u, Ld(k), work.get(),
-                           static_cast<lapack_int>(query), iwork.data());
+  lapack_int lwork = QueriedSize(env, op, query);
+  WorkBuffer work = TakeWork(env, op, static_cast<size_t>(lwork));
+  rc = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, jobz, n, m, w.get(), n, s, ub.get(), Ld(n), u, Ld(k), work.get(), lwork, iwork.data());
   CheckLapackInfo(env, op, "dgesdd", rc);
   if (rc > 0) ThrowRange(env, std::string(op) + ": SVD did not converge for " + Shape(m, n) + " matrix");
   if (u) {
@@ -296,10 +302,10 @@ Napi::Value EigSym(const Napi::CallbackInfo& info) {
   lapack_int iquery = 0;
   lapack_int rc = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, jobz, 'U', n, w.get(), n, vals.p, &query, -1, &iquery, -1);
   CheckLapackInfo(env, op, "dsyevd", rc);
-  WorkBuffer work = TakeWork(env, op, static_cast<size_t>(query));
-  std::vector<lapack_int> iwork = Work<lapack_int>(env, op, std::max<lapack_int>(iquery, 1));
-  rc = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, jobz, 'U', n, w.get(), n, vals.p, work.get(), static_cast<lapack_int>(query),
-                           iwork.data(), static_cast<lapack_int>(iwork.size()));
+  lapack_int lwork = QueriedSize(env, op, query), liwork = QueriedSize(env, op, static_cast<double>(iquery));
+  WorkBuffer work = TakeWork(env, op, static_cast<size_t>(lwork));
+  std::vector<lapack_int> iwork = Work<lapack_int>(env, op, static_cast<size_t>(liwork));
+  rc = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, jobz, 'U', n, w.get(), n, vals.p, work.get(), lwork, iwork.data(), liwork);
   CheckLapackInfo(env, op, "dsyevd", rc);
   if (rc > 0) ThrowRange(env, std::string(op) + ": eigensolver did not converge for " + Shape(n, n) + " matrix");
   if (wantVectors) {
