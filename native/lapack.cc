@@ -29,13 +29,15 @@ lapack_int QueriedSize(Napi::Env env, const char* op, double query) {
   return static_cast<lapack_int>(query);
 }
 
-// Flips the sign of column j of the k-column row-major matrices so that the largest-magnitude entry of
-// `ref` is positive; LAPACK leaves the sign arbitrary and a fixed rule keeps displays reproducible.
-void NormaliseSigns(double* ref, int rows, int k, double* other, int otherRows) {
+// Flips the sign of vector j (j < k) of `ref`, `len` entries each starting `len` apart (the columns of a
+// column-major matrix), so that its largest-magnitude entry is positive, and with it column j of the
+// row-major k-column matrix `other`; LAPACK leaves the sign arbitrary and a fixed rule keeps displays
+// reproducible. Done before the vectors are transposed into place, where each is contiguous.
+void NormaliseSigns(double* ref, int len, int k, double* other, int otherRows) {
   for (int j = 0; j < k; j++) {
-    size_t i = cblas_idamax(rows, ref + j, k);
-    if (ref[i * k + j] < 0) {
-      cblas_dscal(rows, -1.0, ref + j, k);
+    double* x = ref + static_cast<size_t>(j) * len;
+    if (x[cblas_idamax(len, x, 1)] < 0) {
+      cblas_dscal(len, -1.0, x, 1);
       if (other) cblas_dscal(otherRows, -1.0, other + j, k);
     }
   }
@@ -226,8 +228,8 @@ void Gesdd(Napi::Env env, const char* op, const double* a, int m, int n, double*
   CheckLapackInfo(env, op, "dgesdd", rc);
   if (rc > 0) ThrowRange(env, std::string(op) + ": SVD did not converge for " + Shape(m, n) + " matrix");
   if (u) {
+    NormaliseSigns(ub.get(), n, k, u, m);  // V's columns are U_B's
     cblas_domatcopy(CblasRowMajor, CblasTrans, k, n, 1.0, ub.get(), n, v, k);  // V = U_B: n×k row-major
-    NormaliseSigns(v, n, k, u, m);
   }
 }
 
@@ -309,8 +311,8 @@ Napi::Value EigSym(const Napi::CallbackInfo& info) {
   CheckLapackInfo(env, op, "dsyevd", rc);
   if (rc > 0) ThrowRange(env, std::string(op) + ": eigensolver did not converge for " + Shape(n, n) + " matrix");
   if (wantVectors) {
+    NormaliseSigns(w.get(), n, n, nullptr, 0);
     cblas_domatcopy(CblasRowMajor, CblasTrans, n, n, 1.0, w.get(), n, vectors, n);
-    NormaliseSigns(vectors, n, n, nullptr, 0);
   }
   return env.Undefined();
 }
