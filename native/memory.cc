@@ -59,7 +59,9 @@ struct Cache {
   size_t limit = kCacheLimit;
   uv_timer_t* timer = nullptr;  // the idle sweep, on the loop of the first environment that loaded the addon
   napi_env owner = nullptr;
-  bool heapUsed = false;  // large arrays were allocated since the last sweep: trim malloc's heap then
+  // Sweeps that still trim malloc's heap: large arrays were allocated. Two, because V8 may free the
+  // buffers of a collection on a helper thread after the first sweep has run.
+  int heapSweeps = 0;
 };
 
 Cache& TheCache() {
@@ -122,9 +124,9 @@ void OnIdleTimer(uv_timer_t*) {
   Cache& c = TheCache();
   Sweep(c, Clock::now() - std::chrono::milliseconds(kIdleMs));
 #if defined(__GLIBC__)
-  if (c.heapUsed) malloc_trim(0);  // the free memory InitMemory's thresholds kept in the heap goes back
+  if (c.heapSweeps > 0) malloc_trim(0);  // the free memory InitMemory's thresholds kept in the heap goes back
 #endif
-  c.heapUsed = false;
+  if (c.heapSweeps > 0) c.heapSweeps--;
   ArmIdleSweep(c);
 }
 
@@ -134,7 +136,7 @@ void ArmIdleSweep(Cache& c) {
   bool any;
   {
     std::lock_guard<std::mutex> g(c.lock);
-    any = !c.blocks.empty() || c.heapUsed;
+    any = !c.blocks.empty() || c.heapSweeps > 0;
   }
   // Unreferenced: the sweep never keeps a process alive.
   if (any) uv_timer_start(c.timer, OnIdleTimer, kIdleMs, 0);
@@ -244,7 +246,7 @@ napi_value PrepareLarge(napi_env env, napi_callback_info info) {
   if (start + len > end) return Throw(env, "prepareLarge: buffer too short to align");
   Cache& c = TheCache();
   if (bytes >= kCacheMin && c.owner == env) {
-    c.heapUsed = true;
+    c.heapSweeps = 2;
     ArmIdleSweep(c);
   }
 #if ENGINE_MMAP && defined(MADV_HUGEPAGE)
