@@ -27,7 +27,7 @@
       "targets": [
         {
           "target_name": "mtest_engine",
-          "sources": ["native/addon.cc", "native/blas.cc", "native/fast.cc", "native/lapack.cc"],
+          "sources": ["native/addon.cc", "native/blas.cc", "native/fast.cc", "native/lapack.cc", "native/memory.cc"],
           "include_dirs": [
             "<!(node -p \"require('node-addon-api').include_dir\")",
             "<!@(node scripts/build-native.mjs --gyp-includes)"

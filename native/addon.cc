@@ -81,6 +81,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
 #endif
   InitFast(env, exports);
+  InitMemory(env, exports);
   InitBlas(env, exports);
   InitLapack(env, exports);
   exports.Set("config", Napi::Function::New(env, Guarded<Config>, "config"));

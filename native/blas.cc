@@ -51,19 +51,20 @@ Napi::Value MaxAbsDiff(const Napi::CallbackInfo& info) {
   int tn = info.Length() > 3 ? ArgDim(info, 3, op) : 0;
   F64 x = ArgF64(info, 0, op, len);
   if (len == 0) return Napi::Number::New(env, 0.0);
-  std::vector<double> d = Work<double>(env, op, static_cast<size_t>(len));
+  WorkBuffer work = TakeWork(env, op, static_cast<size_t>(len));
+  double* d = work.get();
   if (tn > 0) {
     if (static_cast<size_t>(tn) * tn != static_cast<size_t>(len)) ThrowRange(env, "isSymmetric: not square");
-    cblas_domatcopy(CblasRowMajor, CblasTrans, tn, tn, -1.0, x.p, tn, d.data(), tn);  // d = −xᵀ
+    cblas_domatcopy(CblasRowMajor, CblasTrans, tn, tn, -1.0, x.p, tn, d, tn);  // d = −xᵀ
   } else {
     F64 y = ArgF64(info, 1, op, len);
-    cblas_dcopy(len, y.p, 1, d.data(), 1);
-    cblas_dscal(len, -1.0, d.data(), 1);  // d = −y
+    cblas_dcopy(len, y.p, 1, d, 1);
+    cblas_dscal(len, -1.0, d, 1);  // d = −y
   }
-  cblas_daxpy(len, 1.0, x.p, 1, d.data(), 1);  // d = x − y
+  cblas_daxpy(len, 1.0, x.p, 1, d, 1);  // d = x − y
   // idamax skips NaN; a NaN difference shows up in the absolute sum instead.
-  if (std::isnan(cblas_dasum(len, d.data(), 1))) return Napi::Number::New(env, NAN);
-  size_t i = cblas_idamax(len, d.data(), 1);
+  if (std::isnan(cblas_dasum(len, d, 1))) return Napi::Number::New(env, NAN);
+  size_t i = cblas_idamax(len, d, 1);
   return Napi::Number::New(env, std::fabs(d[i]));
 }
 

@@ -88,13 +88,31 @@ std::vector<T> Work(Napi::Env env, const char* op, size_t n, T fill = T()) {
   }
 }
 
-// Workspace that the routine overwrites entirely, left uninitialised (Work's zero fill of an 18 MB matrix
-// costs about as much as copying it).
-inline std::unique_ptr<double[]> Scratch(Napi::Env env, const char* op, size_t n) {
-  double* p = new (std::nothrow) double[n ? n : 1];
-  if (!p) ThrowRange(env, std::string(op) + ": cannot allocate " + std::to_string(n) + " elements of workspace");
-  return std::unique_ptr<double[]>(p);
-}
+// Work arrays from 128 KiB on come from a cache of mapped blocks (memory.cc) holding at most 64 MiB.
+constexpr size_t kCacheMin = size_t(128) << 10;
+constexpr size_t kCacheLimit = size_t(64) << 20;
+
+// Workspace of doubles that the routine overwrites: uninitialised (a zero fill of an 18 MB matrix costs
+// about as much as copying it), 64-byte aligned, given back to the cache when it goes out of scope.
+class WorkBuffer {
+ public:
+  WorkBuffer() = default;
+  WorkBuffer(WorkBuffer&& o) noexcept : p_(o.p_), bytes_(o.bytes_), env_(o.env_) { o.p_ = nullptr; }
+  WorkBuffer(const WorkBuffer&) = delete;
+  WorkBuffer& operator=(const WorkBuffer&) = delete;
+  WorkBuffer& operator=(WorkBuffer&&) = delete;
+  ~WorkBuffer();
+  double* get() const { return static_cast<double*>(p_); }
+
+ private:
+  friend WorkBuffer TakeWork(napi_env env, const char* op, size_t n);
+  void* p_ = nullptr;
+  size_t bytes_ = 0;
+  napi_env env_ = nullptr;
+};
+
+// `n` doubles of workspace; a RangeError naming `op` when they cannot be had.
+WorkBuffer TakeWork(napi_env env, const char* op, size_t n);
 
 // LAPACKE reports its own allocation failures and argument errors as negative info codes.
 inline void CheckLapackInfo(Napi::Env env, const char* op, const char* routine, lapack_int info) {
@@ -124,6 +142,7 @@ Napi::Value Guarded(const Napi::CallbackInfo& info) {
 
 void InitBlas(Napi::Env env, Napi::Object exports);
 void InitFast(napi_env env, napi_value exports);
+void InitMemory(napi_env env, napi_value exports);
 void InitLapack(Napi::Env env, Napi::Object exports);
 
 }  // namespace engine

@@ -23,13 +23,21 @@ void RequireFinite(Napi::Env env, const char* op, const double* a, size_t count,
 
 [[noreturn]] void Singular(Napi::Env env) { ThrowRange(env, "matrix is singular"); }
 
-// Flips the sign of column j of the k-column row-major matrices so that the largest-magnitude entry of
-// `ref` is positive; LAPACK leaves the sign arbitrary and a fixed rule keeps displays reproducible.
-void NormaliseSigns(double* ref, int rows, int k, double* other, int otherRows) {
+// A workspace size from a LAPACK query (lwork = -1), checked: LAPACK counts in 32-bit integers.
+lapack_int QueriedSize(Napi::Env env, const char* op, double query) {
+  if (!(query >= 1) || query > 2147483647.0) ThrowRange(env, std::string(op) + ": matrix too large for LAPACK's workspace");
+  return static_cast<lapack_int>(query);
+}
+
+// Flips the sign of vector j (j < k) of `ref`, `len` entries each starting `len` apart (the columns of a
+// column-major matrix), so that its largest-magnitude entry is positive, and with it column j of the
+// row-major k-column matrix `other`; LAPACK leaves the sign arbitrary and a fixed rule keeps displays
+// reproducible. Done before the vectors are transposed into place, where each is contiguous.
+void NormaliseSigns(double* ref, int len, int k, double* other, int otherRows) {
   for (int j = 0; j < k; j++) {
-    size_t i = cblas_idamax(rows, ref + j, k);
-    if (ref[i * k + j] < 0) {
-      cblas_dscal(rows, -1.0, ref + j, k);
+    double* x = ref + static_cast<size_t>(j) * len;
+    if (x[cblas_idamax(len, x, 1)] < 0) {
+      cblas_dscal(len, -1.0, x, 1);
       if (other) cblas_dscal(otherRows, -1.0, other + j, k);
     }
   }
@@ -44,16 +52,16 @@ Napi::Value Det(const Napi::CallbackInfo& info) {
   size_t count = Count(env, op, n, n);
   F64 a = ArgF64(info, 0, op, count);
   if (n == 0) return Napi::Number::New(env, 1.0);
-  std::vector<double> w = Work<double>(env, op, count);
-  std::copy(a.p, a.p + count, w.begin());
+  WorkBuffer w = TakeWork(env, op, count);
+  std::copy(a.p, a.p + count, w.get());
   std::vector<lapack_int> ipiv = Work<lapack_int>(env, op, n);
-  lapack_int rc = LAPACKE_dgetrf(LAPACK_COL_MAJOR, n, n, w.data(), n, ipiv.data());
+  lapack_int rc = LAPACKE_dgetrf(LAPACK_COL_MAJOR, n, n, w.get(), n, ipiv.data());
   CheckLapackInfo(env, op, "dgetrf", rc);
   if (rc > 0) return Napi::Number::New(env, 0.0);  // exactly singular: a zero pivot
   // LAPACK has no determinant routine; the product of U's diagonal with the permutation's sign is it.
   double d = 1.0;
   for (int i = 0; i < n; i++) {
-    d *= w[static_cast<size_t>(i) * n + i];
+    d *= w.get()[static_cast<size_t>(i) * n + i];
     if (ipiv[i] != i + 1) d = -d;
   }
   return Napi::Number::New(env, d);
@@ -91,10 +99,10 @@ Napi::Value Solve(const Napi::CallbackInfo& info) {
   F64 a = ArgF64(info, 0, op, count), b = ArgF64(info, 1, op, bcount), out = ArgF64(info, 2, op, bcount);
   if (n == 0 || nrhs == 0) return env.Undefined();
   // Uninitialised workspace, and dgesv_work: LAPACKE's dgesv would scan A and B for NaN first.
-  std::unique_ptr<double[]> w = Scratch(env, op, count);
+  WorkBuffer w = TakeWork(env, op, count);
   cblas_domatcopy(CblasRowMajor, CblasTrans, n, n, 1.0, a.p, n, w.get(), n);  // w = A, column-major
   // One right-hand side is the same in both layouts; several are transposed in and out.
-  std::unique_ptr<double[]> bt = nrhs == 1 ? nullptr : Scratch(env, op, bcount);
+  WorkBuffer bt = nrhs == 1 ? WorkBuffer() : TakeWork(env, op, bcount);
   double* x = nrhs == 1 ? out.p : bt.get();
   if (nrhs == 1) std::copy(b.p, b.p + bcount, out.p);
   else cblas_domatcopy(CblasRowMajor, CblasTrans, n, nrhs, 1.0, b.p, nrhs, x, n);
@@ -128,11 +136,12 @@ Napi::Value Lu(const Napi::CallbackInfo& info) {
   F64 p = ArgF64(info, 3, op, Count(env, op, m, m));
   F64 l = ArgF64(info, 4, op, Count(env, op, m, k));
   F64 u = ArgF64(info, 5, op, Count(env, op, k, n));
-  std::vector<double> w = Work<double>(env, op, count);
-  std::copy(a.p, a.p + count, w.begin());
+  WorkBuffer wb = TakeWork(env, op, count);
+  double* w = wb.get();
+  std::copy(a.p, a.p + count, w);
   std::vector<lapack_int> ipiv = Work<lapack_int>(env, op, std::max(k, 1));
   if (k > 0) {
-    lapack_int rc = LAPACKE_dgetrf(LAPACK_ROW_MAJOR, m, n, w.data(), Ld(n), ipiv.data());
+    lapack_int rc = LAPACKE_dgetrf(LAPACK_ROW_MAJOR, m, n, w, Ld(n), ipiv.data());
     CheckLapackInfo(env, op, "dgetrf", rc);  // rc > 0 (a zero pivot) still is a valid factorisation
   }
   // Unpack the compact factor and the row interchanges (copying, no arithmetic).
@@ -157,11 +166,12 @@ Napi::Value Qr(const Napi::CallbackInfo& info) {
   F64 q = ArgF64(info, 3, op, Count(env, op, m, m));
   F64 r = ArgF64(info, 4, op, count);
   if (m == 0) return env.Undefined();
-  std::vector<double> w = Work<double>(env, op, std::max<size_t>(count, 1));
-  std::copy(a.p, a.p + count, w.begin());
+  WorkBuffer wb = TakeWork(env, op, count);
+  double* w = wb.get();
+  std::copy(a.p, a.p + count, w);
   std::vector<double> tau = Work<double>(env, op, std::max(k, 1));
   if (k > 0) {
-    lapack_int rc = LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, m, n, w.data(), Ld(n), tau.data());
+    lapack_int rc = LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, m, n, w, Ld(n), tau.data());
     CheckLapackInfo(env, op, "dgeqrf", rc);
   }
   for (size_t i = 0; i < static_cast<size_t>(m); i++)
@@ -175,7 +185,9 @@ Napi::Value Qr(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// cholesky(A, out, n): out = L with A = LLᵀ (dpotrf on the lower triangle).
+// cholesky(A, out, n): out = L with A = LLᵀ (dpotrf on the lower triangle). dpotrf runs column-major on
+// a transposed copy in cached workspace and L is transposed back: the upper-triangle dpotrf that would
+// work on the buffer as it stands is slower in OpenBLAS (0.3.21, n = 1500, one thread: 41 against 32 ms).
 Napi::Value Cholesky(const Napi::CallbackInfo& info) {
   const char* op = "cholesky";
   Napi::Env env = info.Env();
@@ -183,35 +195,41 @@ Napi::Value Cholesky(const Napi::CallbackInfo& info) {
   size_t count = Count(env, op, n, n);
   F64 a = ArgF64(info, 0, op, count), out = ArgF64(info, 1, op, count);
   if (n == 0) return env.Undefined();
-  std::copy(a.p, a.p + count, out.p);
-  lapack_int rc = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', n, out.p, n);
+  WorkBuffer w = TakeWork(env, op, count);
+  cblas_domatcopy(CblasRowMajor, CblasTrans, n, n, 1.0, a.p, n, w.get(), n);  // w = A, column-major
+  lapack_int rc = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, w.get(), n);
   CheckLapackInfo(env, op, "dpotrf", rc);
   if (rc > 0) ThrowRange(env, "cholesky: matrix is not positive definite");
+  cblas_domatcopy(CblasRowMajor, CblasTrans, n, n, 1.0, w.get(), n, out.p, n);  // L, row-major
   for (size_t i = 0; i < static_cast<size_t>(n); i++)
     for (size_t j = i + 1; j < static_cast<size_t>(n); j++) out.p[i * n + j] = 0.0;
   return env.Undefined();
 }
 
-// Singular values of A (m×n) into s (descending), with dgesdd; U, V optional (reduced: m×k and n×k).
+// Singular values of A (m×n) into s (descending), with dgesdd; U, V optional (reduced: m×k and n×k). The
+// row-major buffer read as column-major is B = Aᵀ (n×m); from B = U_B·S·VT_B, A = VT_Bᵀ·S·U_Bᵀ: VT_B
+// stored column-major with leading dimension k is U row-major as it stands, and V is U_B transposed.
+// LAPACKE's row-major entry point would transpose A in and both factors out, each into a buffer of its own.
 void Gesdd(Napi::Env env, const char* op, const double* a, int m, int n, double* s, double* u, double* v) {
   int k = std::min(m, n);
   size_t count = Count(env, op, m, n);
   RequireFinite(env, op, a, count, m, n);
-  std::vector<double> w = Work<double>(env, op, count);
-  std::copy(a, a + count, w.begin());
-  lapack_int rc;
+  WorkBuffer w = TakeWork(env, op, count);
+  std::copy(a, a + count, w.get());
+  const char jobz = u ? 'S' : 'N';
+  WorkBuffer ub = u ? TakeWork(env, op, Count(env, op, n, k)) : WorkBuffer();
+  std::vector<lapack_int> iwork = Work<lapack_int>(env, op, static_cast<size_t>(8) * k);
+  double query = 0;
+  lapack_int rc = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, jobz, n, m, w.get(), n, s, ub.get(), Ld(n), u, Ld(k), &query, -1, iwork.data());
+  CheckLapackInfo(env, op, "dgesdd", rc);
+  lapack_int lwork = QueriedSize(env, op, query);
+  WorkBuffer work = TakeWork(env, op, static_cast<size_t>(lwork));
+  rc = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, jobz, n, m, w.get(), n, s, ub.get(), Ld(n), u, Ld(k), work.get(), lwork, iwork.data());
+  CheckLapackInfo(env, op, "dgesdd", rc);
+  if (rc > 0) ThrowRange(env, std::string(op) + ": SVD did not converge for " + Shape(m, n) + " matrix");
   if (u) {
-    std::vector<double> vt = Work<double>(env, op, Count(env, op, k, n));
-    rc = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', m, n, w.data(), n, s, u, k, vt.data(), n);
-    CheckLapackInfo(env, op, "dgesdd", rc);
-    if (rc > 0) ThrowRange(env, std::string(op) + ": SVD did not converge for " + Shape(m, n) + " matrix");
-    cblas_domatcopy(CblasRowMajor, CblasTrans, k, n, 1.0, vt.data(), n, v, k);  // V = (Vᵀ)ᵀ, n×k
-    NormaliseSigns(v, n, k, u, m);
-  } else {
-    // LAPACKE checks ldu/ldvt against full sizes even when no vectors are wanted.
-    rc = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', m, n, w.data(), n, s, nullptr, Ld(m), nullptr, Ld(n));
-    CheckLapackInfo(env, op, "dgesdd", rc);
-    if (rc > 0) ThrowRange(env, std::string(op) + ": SVD did not converge for " + Shape(m, n) + " matrix");
+    NormaliseSigns(ub.get(), n, k, u, m);  // V's columns are U_B's
+    cblas_domatcopy(CblasRowMajor, CblasTrans, k, n, 1.0, ub.get(), n, v, k);  // V = U_B: n×k row-major
   }
 }
 
@@ -266,29 +284,36 @@ Napi::Value Norm(const Napi::CallbackInfo& info) {
 }
 
 // eigSym(A, n, values, vectors | null): dsyevd on the lower triangle; values ascending, eigenvectors as
-// columns of `vectors`.
+// columns of `vectors`. The row-major buffer read as column-major is Aᵀ, whose upper triangle is A's lower
+// one; the eigenvectors come back as the columns of a column-major matrix, i.e. as rows, and are
+// transposed once into `vectors` (LAPACKE's row-major entry point transposes in and out).
 Napi::Value EigSym(const Napi::CallbackInfo& info) {
   const char* op = info.Length() > 3 && !info[3].IsNull() ? "eigh" : "eigenvalues";
   Napi::Env env = info.Env();
   int n = ArgDim(info, 1, op);
   size_t count = Count(env, op, n, n);
   F64 a = ArgF64(info, 0, op, count), vals = ArgF64(info, 2, op, n);
+  bool wantVectors = info.Length() > 3 && !info[3].IsNull() && !info[3].IsUndefined();
+  double* vectors = wantVectors ? ArgF64(info, 3, op, count).p : nullptr;
   if (n == 0) return env.Undefined();
   RequireFinite(env, op, a.p, count, n, n);
-  bool wantVectors = info.Length() > 3 && !info[3].IsNull() && !info[3].IsUndefined();
-  std::vector<double> scratch;
-  double* w;
-  if (wantVectors) {
-    w = ArgF64(info, 3, op, count).p;
-  } else {
-    scratch = Work<double>(env, op, count);
-    w = scratch.data();
-  }
-  std::copy(a.p, a.p + count, w);
-  lapack_int rc = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, wantVectors ? 'V' : 'N', 'L', n, w, n, vals.p);
+  WorkBuffer w = TakeWork(env, op, count);
+  std::copy(a.p, a.p + count, w.get());
+  const char jobz = wantVectors ? 'V' : 'N';
+  double query = 0;
+  lapack_int iquery = 0;
+  lapack_int rc = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, jobz, 'U', n, w.get(), n, vals.p, &query, -1, &iquery, -1);
+  CheckLapackInfo(env, op, "dsyevd", rc);
+  lapack_int lwork = QueriedSize(env, op, query), liwork = QueriedSize(env, op, static_cast<double>(iquery));
+  WorkBuffer work = TakeWork(env, op, static_cast<size_t>(lwork));
+  std::vector<lapack_int> iwork = Work<lapack_int>(env, op, static_cast<size_t>(liwork));
+  rc = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, jobz, 'U', n, w.get(), n, vals.p, work.get(), lwork, iwork.data(), liwork);
   CheckLapackInfo(env, op, "dsyevd", rc);
   if (rc > 0) ThrowRange(env, std::string(op) + ": eigensolver did not converge for " + Shape(n, n) + " matrix");
-  if (wantVectors) NormaliseSigns(w, n, n, nullptr, 0);
+  if (wantVectors) {
+    NormaliseSigns(w.get(), n, n, nullptr, 0);
+    cblas_domatcopy(CblasRowMajor, CblasTrans, n, n, 1.0, w.get(), n, vectors, n);
+  }
   return env.Undefined();
 }
 
@@ -301,9 +326,10 @@ Napi::Value EigGeneral(const Napi::CallbackInfo& info) {
   F64 a = ArgF64(info, 0, op, count), re = ArgF64(info, 2, op, n), im = ArgF64(info, 3, op, n);
   if (n == 0) return env.Undefined();
   RequireFinite(env, op, a.p, count, n, n);
-  std::vector<double> w = Work<double>(env, op, count);
-  std::copy(a.p, a.p + count, w.begin());
-  lapack_int rc = LAPACKE_dgeev(LAPACK_ROW_MAJOR, 'N', 'N', n, w.data(), n, re.p, im.p, nullptr, n, nullptr, n);
+  // Aᵀ (the buffer read as column-major) has A's eigenvalues: no transposition copy.
+  WorkBuffer w = TakeWork(env, op, count);
+  std::copy(a.p, a.p + count, w.get());
+  lapack_int rc = LAPACKE_dgeev(LAPACK_COL_MAJOR, 'N', 'N', n, w.get(), n, re.p, im.p, nullptr, 1, nullptr, 1);
   CheckLapackInfo(env, op, "dgeev", rc);
   if (rc > 0) ThrowRange(env, std::string(op) + ": eigensolver did not converge for " + Shape(n, n) + " matrix");
   // dgeev's order is an artefact of the QR iteration; sort so the result reads the same everywhere.

@@ -1,12 +1,13 @@
 // The ways to make a matrix from data: validation and copying only (no arithmetic).
 import { checkDim, checkEntry, describe, shape } from './errors.js';
 import { Matrix, wrapMatrix } from './matrix.js';
-import { allocate } from './storage.js';
+import { allocate, allocateOutput } from './storage.js';
 import { Vector } from './vector.js';
 
-function storage(op: string, m: number, n: number): Float64Array {
+/** Zero-filled storage, or with `overwritten` (the caller writes every entry) uninitialised. */
+function storage(op: string, m: number, n: number, overwritten = false): Float64Array {
   if (m * n > 2 ** 32) throw new RangeError(`${op}: cannot allocate a ${shape(m, n)} matrix`);
-  return allocate(m * n, op, shape(m, n));
+  return (overwritten ? allocateOutput : allocate)(m * n, op, shape(m, n));
 }
 
 /**
@@ -31,7 +32,7 @@ export function matrix(rows: ArrayLike<ArrayLike<number>>): Matrix {
   const m = rows.length;
   const first: unknown = rows[0];
   const n = m === 0 ? 0 : rowLength(first, 0);
-  const data = storage('matrix', m, n);
+  const data = storage('matrix', m, n, true); // every entry is written below, or the matrix is not made
   for (let i = 0; i < m; i++) {
     const row = rows[i] as ArrayLike<unknown>;
     const len = rowLength(row, i);

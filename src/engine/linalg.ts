@@ -5,7 +5,7 @@ import { checkValue, describe, shape } from './errors.js';
 import type { Eigh, LU, NormKind, QR, SVD } from './matrix.js';
 import { Matrix, wrapMatrix } from './matrix.js';
 import { native } from './native.js';
-import { allocate } from './storage.js';
+import { allocate, allocateOutput } from './storage.js';
 import { Vector, wrapVector } from './vector.js';
 
 function requireSquareNonEmpty(op: string, A: Matrix): number {
@@ -18,8 +18,9 @@ function requireNonEmpty(op: string, A: Matrix): void {
   if (A.rows === 0 || A.cols === 0) throw new RangeError(`${op}: empty matrix (${A.shape()})`);
 }
 
+/** Storage for a matrix result: every routine below writes all of its entries. */
 function alloc(op: string, rows: number, cols: number): Float64Array {
-  return allocate(rows * cols, op, shape(rows, cols));
+  return allocateOutput(rows * cols, op, shape(rows, cols));
 }
 
 export function det(A: Matrix): number {

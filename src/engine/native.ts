@@ -43,6 +43,15 @@ export interface NativeEngine {
   /** The OpenBLAS file the loader opened ('' where unknown). */
   libraryPath(): string;
   setThreads(n: number): void;
+  /**
+   * The element offset at which a view of `n` doubles in `buffer` starts 64-byte aligned, or 2 MiB-aligned
+   * (and advised for transparent huge pages) from 4 MiB on when the buffer has room for that.
+   */
+  prepareLarge(buffer: ArrayBuffer, n: number): number;
+  /** The LAPACK wrappers' cache of work arrays: [cached bytes, cached blocks, limit in bytes]. */
+  workCache(): [number, number, number];
+  /** Unmaps every cached work array now; returns the bytes released. */
+  releaseWork(): number;
   larnv(dist: number, iseed: Int32Array, out: Float64Array, len: number): void;
 }
 

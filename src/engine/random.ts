@@ -4,7 +4,7 @@
 import { checkDim, describe, shape } from './errors.js';
 import { Matrix, wrapMatrix } from './matrix.js';
 import { native } from './native.js';
-import { allocate } from './storage.js';
+import { allocateOutput } from './storage.js';
 
 const UNIFORM_MINUS_ONE_ONE = 2;
 // One generator per process, even when the engine module is loaded twice (prelude and from source).
@@ -63,7 +63,7 @@ export function randomMatrix(m: number, n: number, seed?: number): Matrix {
   checkDim('randomMatrix', 'columns', n);
   if (m * n > 2 ** 31 - 1) throw new RangeError(`randomMatrix: cannot allocate a ${shape(m, n)} matrix`);
   const words = seed === undefined ? state : seedWords('randomMatrix', seed, new Int32Array(4));
-  const data = allocate(m * n, 'randomMatrix', shape(m, n));
+  const data = allocateOutput(m * n, 'randomMatrix', shape(m, n)); // dlarnv writes every entry
   native().larnv(UNIFORM_MINUS_ONE_ONE, words, data, m * n);
   return wrapMatrix(m, n, data);
 }

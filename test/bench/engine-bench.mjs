@@ -1,189 +1,285 @@
 #!/usr/bin/env node
-// Benchmarks of the built-in engine against numpy, interleaved round by round with the same BLAS thread
-// count (not a test: it prints numbers). Needs the compiled engine (`npm run build`).
+// Benchmarks of the built-in engine against the library it runs on and against numpy, interleaved round by
+// round with the same BLAS thread count (not a test: it prints numbers). Needs the compiled engine
+// (`npm run build`).
 //
 //   node test/bench/engine-bench.mjs [--threads 1,2] [--rounds 3] [--reps 3] [--calls 1000000] [--only NAME,...]
+//                                    [--coretype both|inherited|unset|NAME,...] [--clock wall|cpu]
 //
-// Every round runs each operation on the engine and straight after on each numpy (kept running, driven
-// over a pipe), best of REPS each; the order alternates between rounds. Printed per operation: the best
-// times, and numpy's time / the engine's (above 1 = the engine is faster) as the median of the
-// per-round ratios with their range, so that load from other processes on a shared machine biases
-// neither side.
-// numpy runs from the default python3 (typically a pip numpy with its own newer OpenBLAS) and from
-// /usr/bin/python3 when that is another interpreter with numpy (Debian's, on the system OpenBLAS); each
-// is skipped with a message when numpy is missing. OPENBLAS_CORETYPE and friends are inherited
-// untouched; the kernels in use are printed.
+// Sides: the engine (in this process); a C program on the same OpenBLAS and LAPACKE (engine-bench.c,
+// compiled here with the engine's include and library flags); numpy from the default python3 (typically a
+// pip numpy with its own newer OpenBLAS) and from /usr/bin/python3 when that is another interpreter with
+// numpy (Debian's python3-numpy, on the system OpenBLAS). A side that cannot run is reported as not
+// available, and the others go on. Every round runs each operation on each side back to back, best of REPS
+// each; the order rotates between rounds. Printed per operation: the best times, and each side's time /
+// the engine's (above 1 = the engine is faster) as the median of the per-round ratios with their range, so
+// that load from other processes on a shared machine biases no side.
+// Core types: OpenBLAS reads OPENBLAS_CORETYPE once, as it loads, so each setting runs in a process of its
+// own: `inherited` keeps the environment as it is, `unset` removes OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+// for that run only (every side then runs the kernels its library, or the engine's probe, picks); NAME runs
+// every side with OPENBLAS_CORETYPE=NAME. The kernels each side runs are printed.
+// --clock cpu times every side by its process's CPU time instead of the wall clock: on a machine shared
+// with other work it leaves out the time a side waits for a CPU; meaningful with one thread only (with
+// more, idle BLAS threads spin and are counted).
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
-const engineFile = path.join(root, 'dist', 'src', 'engine', 'index.js');
-if (!existsSync(engineFile)) {
-  console.error('engine-bench: dist/src/engine/index.js is missing; run `npm run build` first.');
-  process.exit(1);
-}
-const E = await import(pathToFileURL(engineFile).href);
-
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
 };
-const THREADS = String(opt('threads', '1,2')).split(',').map(Number);
-const ROUNDS = Number(opt('rounds', 3));
-const REPS = Number(opt('reps', 3));
-const CALLS = Number(opt('calls', 1_000_000));
 
-let seed = 10;
-const rand = (m, n) => E.randomMatrix(m, n, seed++);
-const sym = (n) => {
-  const a = rand(n, n);
-  return a.add(a.transpose());
-};
-
-/** name → setup returning the timed call; inputs as in engine-bench.py. */
-const OPS = {
-  'dgemm 1000': () => ((a, b) => () => a.mul(b))(rand(1000, 1000), rand(1000, 1000)),
-  'dgemm 2000': () => ((a, b) => () => a.mul(b))(rand(2000, 2000), rand(2000, 2000)),
-  'A·Aᵀ 1500': () => ((a) => () => a.mul(a.transpose()))(rand(1500, 1500)),
-  'solve 1500': () => ((a, b) => () => a.solve(b))(rand(1500, 1500), rand(1, 1500).row(0)),
-  'eigh 500': () => ((s) => () => s.eigh())(sym(500)),
-  'svd 500': () => ((a) => () => a.svd())(rand(500, 500)),
-  'identity·2 + A 1500': () => ((a) => () => E.identity(1500).scale(2).add(a))(rand(1500, 1500)),
-  'transpose 1500': () => ((a) => () => a.transpose())(rand(1500, 1500)),
-  'Aᵀ·B 1000': () => ((a, b) => () => a.transpose().mul(b))(rand(1000, 1000), rand(1000, 1000)),
-  'norm fro 1500': () => ((a) => () => a.norm())(rand(1500, 1500)),
-  'norm 1 1500': () => ((a) => () => a.norm(1))(rand(1500, 1500)),
-  'norm inf 1500': () => ((a) => () => a.norm(Infinity))(rand(1500, 1500)),
-  '4x4 product': null,
-};
-const only = opt('only', undefined);
-const NAMES = only ? only.split(',') : Object.keys(OPS);
-for (const n of NAMES) if (!(n in OPS)) throw new Error(`engine-bench: unknown operation ${n}`);
-
-function engineSmall() {
-  const a = E.randomMatrix(4, 4, 3);
-  const b = E.randomMatrix(4, 4, 4);
-  const batch = Math.max(1, Math.floor(CALLS / 5));
-  let sink = 0;
-  for (let i = 0; i < 200_000; i++) sink += a.mul(b).cols; // let the JIT settle
-  let best = Infinity;
-  for (let r = 0; r < 5; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < batch; i++) sink += a.mul(b).cols;
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9 / batch);
-  }
-  if (sink === 0) console.log('');
-  return best;
+/** The CPU as lscpu names it (vendor, model, family/model numbers), os.cpus() where lscpu is missing. */
+function cpuName() {
+  const r = spawnSync('lscpu', [], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  const field = (k) => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(r.stdout ?? '')?.[1]?.trim();
+  const model = field('Model name') ?? os.cpus()[0]?.model ?? 'unknown CPU';
+  const extra = [field('Vendor ID'), field('CPU family') && `family ${field('CPU family')} model ${field('Model')}`, field('Hypervisor vendor') && `${field('Hypervisor vendor')} guest`];
+  return `${model} (${extra.filter(Boolean).join(', ')})`;
 }
 
-const engineReady = new Map();
+// ---- the parent: one child process per core-type setting ----
 
-function engineTime(name) {
-  if (name === '4x4 product') return engineSmall();
-  let ready = engineReady.get(name);
-  if (!ready) {
-    const f = OPS[name]();
-    f(); // warm-up: thread pool start, page faults
-    const t0 = process.hrtime.bigint();
-    f();
-    // Calls shorter than 2 ms are timed in batches of that length, as on the numpy side.
-    const once = Number(process.hrtime.bigint() - t0) / 1e9;
-    engineReady.set(name, (ready = { f, inner: Math.max(1, Math.floor(0.002 / Math.max(once, 1e-9))) }));
-  }
-  const { f, inner } = ready;
-  let best = Infinity;
-  for (let r = 0; r < REPS; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < inner; i++) f();
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9 / inner);
-  }
-  return best;
+const CORETYPE_VARS = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'];
+
+/** Compiles engine-bench.c against the engine's OpenBLAS; { file } or { missing: why }. */
+function compileC(dir) {
+  const flags = (what) => spawnSync(process.execPath, [path.join(root, 'scripts', 'build-native.mjs'), what], { encoding: 'utf8' });
+  const inc = flags('--gyp-includes'), libs = flags('--gyp-libs');
+  if (inc.status !== 0 || libs.status !== 0) return { missing: 'the engine\'s OpenBLAS/LAPACKE flags could not be found' };
+  const file = path.join(dir, 'engine-bench-c');
+  const cc = process.env.CC || 'cc';
+  const r = spawnSync(cc, ['-O2', '-std=c11', '-D_POSIX_C_SOURCE=200809L', '-o', file, path.join(here, 'engine-bench.c'),
+    ...inc.stdout.trim().split(/\s+/).filter(Boolean).map((d) => `-I${d}`), ...libs.stdout.trim().split(/\s+/).filter(Boolean), '-lm'], { encoding: 'utf8' });
+  if (r.error) return { missing: `${cc}: ${r.error.message}` };
+  if (r.status !== 0) return { missing: `${cc} failed: ${(r.stderr || '').trim().split('\n').slice(-1)[0]}` };
+  return { file };
 }
 
-/** A numpy process for `threads` threads: ask(name) resolves to its best time; null when numpy is missing. */
-async function startNumpy(python, threads) {
-  const child = spawn(python, [path.join(here, 'engine-bench.py'), String(CALLS)], {
-    env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads) },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const failed = new Promise((resolve) => child.on('error', (e) => resolve({ done: true, error: e.message })).on('exit', () => resolve({ done: true })));
-  const next = async () => {
-    const r = await Promise.race([lines.next(), failed]);
-    if (r.done) throw new Error(r.error ?? (stderr.trim().split('\n').pop() || 'numpy side ended'));
-    return r.value;
-  };
+function parent() {
+  if (!existsSync(path.join(root, 'dist', 'src', 'engine', 'index.js'))) {
+    console.error('engine-bench: dist/src/engine/index.js is missing; run `npm run build` first.');
+    process.exit(1);
+  }
+  console.log(`engine-bench: ${cpuName()}, ${os.availableParallelism()} CPUs, node ${process.version}`);
+  const which = opt('coretype', 'both');
+  const set = CORETYPE_VARS.filter((v) => process.env[v] !== undefined).map((v) => `${v}=${process.env[v]}`);
+  const runs = [];
+  if (which === 'both' || which === 'inherited') {
+    if (set.length || which === 'inherited') runs.push({ label: `core type as inherited (${set.join(' ') || 'OPENBLAS_CORETYPE not set'})`, env: process.env });
+    else console.log('OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are not set in this environment: the core-type-unset run is the only one.');
+  }
+  if (which === 'both' || which === 'unset') {
+    const env = { ...process.env };
+    for (const v of CORETYPE_VARS) delete env[v];
+    runs.push({ label: 'core type unset (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed for this run)', env });
+  }
+  // Named core types, each for every side, as a machine's own setting would be.
+  for (const name of ['both', 'inherited', 'unset'].includes(which) ? [] : which.split(',')) {
+    const env = { ...process.env, OPENBLAS_CORETYPE: name };
+    delete env.OPENBLAS_L2_SIZE;
+    runs.push({ label: `OPENBLAS_CORETYPE=${name} for this run`, env });
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'engine-bench-'));
   try {
-    const info = JSON.parse(await next());
-    return {
-      info,
-      ask: async (name) => {
-        child.stdin.write(`${REPS} ${name}\n`);
-        return Number(await next());
-      },
-      close: () => child.stdin.end(),
+    const c = compileC(dir);
+    if (c.missing) console.log(`C program: not available (${c.missing})`);
+    for (const run of runs) {
+      console.log(`\n=== ${run.label}`);
+      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--side-runner', c.file ?? '', ...args], { env: run.env, stdio: 'inherit' });
+      if (r.status !== 0) process.exitCode = 1;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- a child: the engine in this process, the other sides in theirs ----
+
+async function sideRunner(cProgram) {
+  const E = await import(pathToFileURL(path.join(root, 'dist', 'src', 'engine', 'index.js')).href);
+  const THREADS = String(opt('threads', '1,2')).split(',').map(Number);
+  const ROUNDS = Number(opt('rounds', 3));
+  const REPS = Number(opt('reps', 3));
+  const CALLS = Number(opt('calls', 1_000_000));
+  const CPU = opt('clock', 'wall') === 'cpu';
+  /** Seconds on the chosen clock. */
+  const clock = CPU ? () => { const c = process.cpuUsage(); return (c.user + c.system) / 1e6; } : () => Number(process.hrtime.bigint()) / 1e9;
+
+  let seed = 10;
+  const rand = (m, n) => E.randomMatrix(m, n, seed++);
+  const sym = (n) => {
+    const a = rand(n, n);
+    return a.add(a.transpose());
+  };
+  const spd = (n) => {
+    const a = rand(n, n);
+    return a.mul(a.transpose()).add(E.identity(n).scale(n));
+  };
+  const product = (n) => () => ((a, b) => () => a.mul(b))(rand(n, n), rand(n, n));
+
+  /** name → setup returning the timed call; inputs as in engine-bench.py and engine-bench.c. */
+  const OPS = {
+    'dgemm 1000': product(1000),
+    'dgemm 2000': product(2000),
+    'A·Aᵀ 1500': () => ((a) => () => a.mul(a.transpose()))(rand(1500, 1500)),
+    'solve 1500': () => ((a, b) => () => a.solve(b))(rand(1500, 1500), rand(1, 1500).row(0)),
+    'cholesky 1500': () => ((s) => () => s.cholesky())(spd(1500)),
+    'eigh 500': () => ((s) => () => s.eigh())(sym(500)),
+    'svd 500': () => ((a) => () => a.svd())(rand(500, 500)),
+    'identity·2 + A 1500': () => ((a) => () => E.identity(1500).scale(2).add(a))(rand(1500, 1500)),
+    'transpose 1500': () => ((a) => () => a.transpose())(rand(1500, 1500)),
+    'Aᵀ·B 1000': () => ((a, b) => () => a.transpose().mul(b))(rand(1000, 1000), rand(1000, 1000)),
+    'norm fro 1500': () => ((a) => () => a.norm())(rand(1500, 1500)),
+    'norm 1 1500': () => ((a) => () => a.norm(1))(rand(1500, 1500)),
+    'norm inf 1500': () => ((a) => () => a.norm(Infinity))(rand(1500, 1500)),
+    '4x4 product': null,
+    '8x8 product': product(8),
+    '16x16 product': product(16),
+    '32x32 product': product(32),
+    '64x64 product': product(64),
+  };
+  const only = opt('only', undefined);
+  const NAMES = only ? only.split(',') : Object.keys(OPS);
+  for (const n of NAMES) if (!(n in OPS)) throw new Error(`engine-bench: unknown operation ${n}`);
+
+  function engineSmall() {
+    const a = E.randomMatrix(4, 4, 3);
+    const b = E.randomMatrix(4, 4, 4);
+    const batch = Math.max(1, Math.floor(CALLS / 5));
+    let sink = 0;
+    for (let i = 0; i < 200_000; i++) sink += a.mul(b).cols; // let the JIT settle
+    let best = Infinity;
+    for (let r = 0; r < 5; r++) {
+      const t0 = clock();
+      for (let i = 0; i < batch; i++) sink += a.mul(b).cols;
+      best = Math.min(best, (clock() - t0) / batch);
+    }
+    if (sink === 0) console.log('');
+    return best;
+  }
+
+  const engineReady = new Map();
+  function engineTime(name) {
+    if (name === '4x4 product') return engineSmall();
+    let ready = engineReady.get(name);
+    if (!ready) {
+      const f = OPS[name]();
+      f(); // warm-up: thread pool start, page faults
+      const t0 = clock();
+      f();
+      // Calls shorter than 2 ms are timed in batches of that length, as on the other sides.
+      const once = clock() - t0;
+      engineReady.set(name, (ready = { f, inner: Math.max(1, Math.floor(0.002 / Math.max(once, 1e-9))) }));
+    }
+    const { f, inner } = ready;
+    let best = Infinity;
+    for (let r = 0; r < REPS; r++) {
+      const t0 = clock();
+      for (let i = 0; i < inner; i++) f();
+      best = Math.min(best, (clock() - t0) / inner);
+    }
+    return best;
+  }
+
+  /** A side in a process of its own for `threads` threads; ask(name) resolves to its best time (NaN: it has no such operation). */
+  async function startSide(label, cmd, cmdArgs, threads) {
+    const child = spawn(cmd, cmdArgs, { env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads) }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const failed = new Promise((resolve) => child.on('error', (e) => resolve({ done: true, error: e.message })).on('exit', () => resolve({ done: true })));
+    const next = async () => {
+      const r = await Promise.race([lines.next(), failed]);
+      if (r.done) throw new Error(r.error ?? (stderr.trim().split('\n').pop() || `${label} ended`));
+      return r.value;
     };
-  } catch (err) {
-    child.kill();
-    return { skipped: `${python}: ${err.message}` };
+    try {
+      const info = JSON.parse(await next());
+      return {
+        label,
+        info,
+        ask: async (name) => {
+          child.stdin.write(`${REPS} ${name}\n`);
+          return Number(await next());
+        },
+        close: () => child.stdin.end(),
+      };
+    } catch (err) {
+      child.kill();
+      return { missing: `${label}: not available (${err.message})` };
+    }
   }
-}
 
-/** The default python3, and /usr/bin/python3 when it is another interpreter. */
-function pythons() {
-  const list = ['python3'];
-  const which = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' });
-  if (existsSync('/usr/bin/python3') && which.stdout?.trim() !== '/usr/bin/python3') list.push('/usr/bin/python3');
-  return list;
-}
-
-const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-const fmtTime = (s) => (s < 1e-5 ? `${(s * 1e9).toFixed(0)} ns` : s < 1e-2 ? `${(s * 1e3).toFixed(3)} ms` : `${s.toFixed(3)} s`);
-
-const cfg0 = E.blasConfig();
-console.log(`engine-bench: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} CPUs, node ${process.version}`);
-console.log(`engine: ${cfg0.library} ${cfg0.version}, ${cfg0.coretype} kernels (${cfg0.chosenBy}: ${cfg0.reason})` +
-  (process.env.OPENBLAS_CORETYPE !== undefined ? `; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} in the environment` : ''));
-
-for (const threads of THREADS) {
-  E.setBlasThreads(threads);
-  const sides = [];
-  for (const p of pythons()) {
-    const side = await startNumpy(p, threads);
-    if (side.skipped) console.log(`numpy skipped: ${side.skipped}`);
-    else sides.push({ python: p, ...side, times: new Map() });
+  /** The default python3, and /usr/bin/python3 (Debian's) when that is another interpreter. */
+  function pythons() {
+    const which = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' });
+    if (which.stdout?.trim() === '/usr/bin/python3') return [{ label: 'Debian numpy', py: 'python3' }];
+    return [{ label: 'pip numpy', py: 'python3' }, { label: 'Debian numpy', py: '/usr/bin/python3' }];
   }
-  const engine = new Map(NAMES.map((n) => [n, []]));
-  for (const s of sides) for (const n of NAMES) s.times.set(n, []);
-  for (let round = 0; round < ROUNDS; round++) {
+
+  const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  const fmtTime = (s) => (!Number.isFinite(s) ? '–' : s < 1e-5 ? `${(s * 1e9).toFixed(0)} ns` : s < 1e-2 ? `${(s * 1e3).toFixed(3)} ms` : `${s.toFixed(3)} s`);
+
+  const cfg0 = E.blasConfig();
+  console.log(`engine: ${cfg0.library} ${cfg0.version}, ${cfg0.coretype} kernels (${cfg0.chosenBy}: ${cfg0.reason})` +
+    (process.env.OPENBLAS_CORETYPE !== undefined ? `; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} in the environment` : ''));
+
+  for (const threads of THREADS) {
+    E.setBlasThreads(threads);
+    const sides = [];
+    const wanted = [
+      ...(cProgram ? [{ label: 'C program', cmd: cProgram, args: [String(CALLS), ...(CPU ? ['cpu'] : [])] }] : []),
+      ...pythons().map((p) => ({ label: p.label, cmd: p.py, args: [path.join(here, 'engine-bench.py'), String(CALLS), ...(CPU ? ['cpu'] : [])] })),
+    ];
+    for (const w of wanted) {
+      const side = await startSide(w.label, w.cmd, w.args, threads);
+      if (side.missing) console.log(side.missing);
+      else sides.push({ ...side, times: new Map(NAMES.map((n) => [n, []])) });
+    }
+    const engine = new Map(NAMES.map((n) => [n, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const name of NAMES) {
+        // Rotate the order, so that no side always meets another's leftovers.
+        const order = [null, ...sides];
+        for (let k = 0; k < order.length; k++) {
+          const s = order[(k + round) % order.length];
+          if (s === null) engine.get(name).push(engineTime(name));
+          else s.times.get(name).push(await s.ask(name));
+        }
+      }
+    }
+    for (const s of sides) s.close();
+    console.log(`\n${threads} BLAS thread${threads === 1 ? '' : 's'}, ${ROUNDS} rounds (best of ${REPS} per round and side, ${CPU ? 'CPU' : 'wall-clock'} time)`);
+    sides.forEach((s, i) => {
+      const what = s.info.numpy ? `numpy ${s.info.numpy} (${s.info.python}), ` : '';
+      console.log(`  [${i + 1}] ${s.label}: ${what}${s.info.config.split(/\s+/).slice(0, 2).join(' ')}, ${s.info.coretype} kernels`);
+    });
+    const pad = (x, n) => String(x).padEnd(n);
+    console.log(`  ${pad('operation', 22)}${pad('engine', 12)}${sides.map((_, i) => `${pad(`[${i + 1}]`, 12)}${pad(`[${i + 1}]/engine (range)`, 24)}`).join('')}`);
     for (const name of NAMES) {
-      // Alternate which side goes first, so that neither always meets the other's leftovers.
-      if (round % 2 === 0) engine.get(name).push(engineTime(name));
-      for (const s of sides) s.times.get(name).push(await s.ask(name));
-      if (round % 2 === 1) engine.get(name).push(engineTime(name));
+      const e = engine.get(name);
+      let line = `  ${pad(name, 22)}${pad(fmtTime(Math.min(...e)), 12)}`;
+      for (const s of sides) {
+        const n = s.times.get(name);
+        if (!n.every(Number.isFinite)) {
+          line += `${pad('–', 12)}${pad('', 24)}`;
+          continue;
+        }
+        const ratios = n.map((t, k) => t / e[k]);
+        line += `${pad(fmtTime(Math.min(...n)), 12)}${pad(`${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`, 24)}`;
+      }
+      console.log(line);
     }
-  }
-  for (const s of sides) s.close();
-  console.log(`\n${threads} BLAS thread${threads === 1 ? '' : 's'}, ${ROUNDS} rounds (best of ${REPS} per round and side)`);
-  sides.forEach((s, i) => console.log(`  [${i + 1}] numpy ${s.info.numpy} (${s.python}, ${s.info.config.split(/\s+/).slice(0, 2).join(' ')}, ${s.info.coretype})`));
-  const pad = (x, n) => String(x).padEnd(n);
-  console.log(`  ${pad('operation', 22)}${pad('engine', 12)}${sides.map((_, i) => `${pad(`numpy [${i + 1}]`, 12)}${pad('numpy/engine (range)', 24)}`).join('')}`);
-  for (const name of NAMES) {
-    const e = engine.get(name);
-    let line = `  ${pad(name, 22)}${pad(fmtTime(Math.min(...e)), 12)}`;
-    for (const s of sides) {
-      const n = s.times.get(name);
-      const ratios = n.map((t, k) => t / e[k]);
-      line += `${pad(fmtTime(Math.min(...n)), 12)}${pad(`${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`, 24)}`;
-    }
-    console.log(line);
   }
 }
+
+if (args[0] === '--side-runner') await sideRunner(args[1]);
+else parent();

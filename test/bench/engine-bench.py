@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """numpy side of test/bench/engine-bench.mjs: the same operations, timed on request.
 
-usage: engine-bench.py SMALL_CALLS
+usage: engine-bench.py SMALL_CALLS [cpu]
 Prints one JSON line describing numpy and its OpenBLAS, then reads requests from stdin, one per line,
 `REPS OPERATION`, and answers each with one line: the best time in seconds of REPS runs (the first run
-of an operation, a warm-up, is not counted; calls under 2 ms are timed in batches). The caller sets OPENBLAS_NUM_THREADS so both sides use the
-same thread count. Each operation is a name of OPS below; the engine side has the same names and
+of an operation, a warm-up, is not counted; calls under 2 ms are timed in batches), or `nan` for an
+operation it does not have. The caller sets OPENBLAS_NUM_THREADS so both sides use the
+same thread count. With `cpu`, times are the process's CPU time (steadier on a loaded machine, for one
+thread only). Each operation is a name of OPS below; the engine side has the same names and
 inputs of the same kind (uniform in [-1, 1]).
 """
 import ctypes
@@ -58,12 +60,18 @@ def sym(n):
     return a + a.T
 
 
+def spd(n):
+    a = rand(n, n)
+    return a @ a.T + n * np.identity(n)
+
+
 # name -> (setup returning the timed callable)
 OPS = {
     "dgemm 1000": lambda: (lambda a, b: lambda: a @ b)(rand(1000, 1000), rand(1000, 1000)),
     "dgemm 2000": lambda: (lambda a, b: lambda: a @ b)(rand(2000, 2000), rand(2000, 2000)),
     "A·Aᵀ 1500": lambda: (lambda a: lambda: a @ a.T)(rand(1500, 1500)),
     "solve 1500": lambda: (lambda a, b: lambda: np.linalg.solve(a, b))(rand(1500, 1500), rng.uniform(-1, 1, 1500)),
+    "cholesky 1500": lambda: (lambda s: lambda: np.linalg.cholesky(s))(spd(1500)),
     "eigh 500": lambda: (lambda s: lambda: np.linalg.eigh(s))(sym(500)),
     "svd 500": lambda: (lambda a: lambda: np.linalg.svd(a, full_matrices=False))(rand(500, 500)),
     "identity·2 + A 1500": lambda: (lambda a: lambda: np.identity(1500) * 2 + a)(rand(1500, 1500)),
@@ -72,34 +80,39 @@ OPS = {
     "norm fro 1500": lambda: (lambda a: lambda: np.linalg.norm(a))(rand(1500, 1500)),
     "norm 1 1500": lambda: (lambda a: lambda: np.linalg.norm(a, 1))(rand(1500, 1500)),
     "norm inf 1500": lambda: (lambda a: lambda: np.linalg.norm(a, np.inf))(rand(1500, 1500)),
+    **{f"{n}x{n} product": (lambda n: lambda: (lambda a, b: lambda: a @ b)(rand(n, n), rand(n, n)))(n) for n in (8, 16, 32, 64)},
 }
 
 
 def main():
     calls = int(sys.argv[1])
+    clock = time.process_time if len(sys.argv) > 2 and sys.argv[2] == "cpu" else time.perf_counter
     print(json.dumps({"python": sys.executable, "numpy": np.__version__, **openblas_info()}), flush=True)
     ready = {}
     for line in sys.stdin:
         reps, name = line.rstrip("\n").split(" ", 1)
+        if name not in OPS and name != "4x4 product":
+            print("nan", flush=True)
+            continue
         if name == "4x4 product":
             s, t = rand(4, 4), rand(4, 4)
             batch = max(1, calls // 5)
-            best = min(timeit.repeat(lambda: s @ t, number=batch, repeat=5)) / batch
+            best = min(timeit.repeat(lambda: s @ t, number=batch, repeat=5, timer=clock)) / batch
         else:
             if name not in ready:
                 f = OPS[name]()
                 f()  # warm-up: thread pool start, page faults
-                t0 = time.perf_counter()
+                t0 = clock()
                 f()
                 # Calls shorter than 2 ms are timed in batches of that length.
-                ready[name] = (f, max(1, int(0.002 / max(time.perf_counter() - t0, 1e-9))))
+                ready[name] = (f, max(1, int(0.002 / max(clock() - t0, 1e-9))))
             f, inner = ready[name]
             best = float("inf")
             for _ in range(int(reps)):
-                t0 = time.perf_counter()
+                t0 = clock()
                 for _ in range(inner):
                     f()
-                best = min(best, (time.perf_counter() - t0) / inner)
+                best = min(best, (clock() - t0) / inner)
         print(best, flush=True)
 
 
