@@ -144,19 +144,24 @@ export const PAGE_SCRIPT = `
   var timeline = el('canvas');
   if (lanes.length > 0) add(body, timeline);
   timeline.id = 'timeline';
+  /** A canvas sized for the device's pixels, cleared, its drawing context scaled back to CSS pixels. */
+  function canvasContext(canvas, width, height, ratio) {
+    canvas.width = width * ratio;
+    canvas.height = height * ratio;
+    canvas.style.height = height + 'px';
+    var g = canvas.getContext('2d');
+    g.setTransform(ratio, 0, 0, ratio, 0, 0);
+    g.clearRect(0, 0, width, height);
+    g.font = '12px sans-serif';
+    return g;
+  }
   function xOf(t, width) { return LABEL_W + (t / total) * (width - LABEL_W - 8); }
   function tOf(x, width) { return ((x - LABEL_W) / (width - LABEL_W - 8)) * total; }
   function drawTimeline() {
     var width = timeline.clientWidth || 1000;
     var ratio = window.devicePixelRatio || 1;
     var height = Math.max(1, lanes.length) * LANE + 22;
-    timeline.width = width * ratio;
-    timeline.height = height * ratio;
-    timeline.style.height = height + 'px';
-    var g = timeline.getContext('2d');
-    g.setTransform(ratio, 0, 0, ratio, 0, 0);
-    g.clearRect(0, 0, width, height);
-    g.font = '12px sans-serif';
+    var g = canvasContext(timeline, width, height, ratio);
     lanes.forEach(function (lane, k) {
       var y = k * LANE;
       g.fillStyle = '#333';
@@ -247,13 +252,7 @@ export const PAGE_SCRIPT = `
   function drawMemory() {
     if (!memory) return;
     var width = memory.clientWidth || 1000, height = 160, ratio = window.devicePixelRatio || 1;
-    memory.width = width * ratio;
-    memory.height = height * ratio;
-    memory.style.height = height + 'px';
-    var g = memory.getContext('2d');
-    g.setTransform(ratio, 0, 0, ratio, 0, 0);
-    g.clearRect(0, 0, width, height);
-    g.font = '12px sans-serif';
+    var g = canvasContext(memory, width, height, ratio);
     var yOf = function (v) { return height - 14 - (v / peak) * (height - 28); };
     var palette = ['#1565c0', '#2e7d32', '#6a1b9a', '#ef6c00', '#00838f', '#ad1457'];
     D.memory.forEach(function (m, k) {
