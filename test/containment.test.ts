@@ -189,7 +189,8 @@ describe("a worker's records and pipes", function () {
 
   it('garbage written into the command pipe is an incident of that example, not a crash of mtest', async () => {
     const r = await broken("fs.writeSync(3, 'garbage\\n')");
-    assert.equal(r.code, 8, r.out + r.err);
+    // bad exit (8); the writing example also fails on its own (1) when a later one gets the incident
+    assert.ok(r.code === 8 || r.code === 9, `exit ${r.code}\n${r.out}${r.err}`);
     assert.doesNotMatch(r.out + r.err, /SyntaxError|internal error/);
     // Its file, always; which example, as far as the parent had read the worker's log when the bytes came
     // (the two pipes are read apart), so the line may be a later one of the same file.

@@ -1,6 +1,6 @@
 // Running the mtest command as a process, as users and CI scripts run it (shared by the suites that do).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -51,11 +51,29 @@ export const isRoot = process.getuid?.() === 0;
  */
 export function runMerged(dir: string, args: string[], unprivileged = false, program?: string): Promise<{ code: number | null; out: string }> {
   const mtest = program ? [program, ...args] : [process.execPath, BIN, ...args];
-  const command = unprivileged && isRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...mtest] : mtest;
+  const asNobody = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'];
+  let command = unprivileged && isRoot ? [...asNobody, ...mtest] : mtest;
+  if (unprivileged && isRoot && !program && !checkoutReadableByNobody()) {
+    // A checkout in a private folder (a CI clone in `mktemp -d`): nobody reaches it through a bind mount at
+    // a path anyone may walk, in a mount namespace of this command only.
+    const mountPoint = mkdtempSync(path.join(tmpdir(), 'mtest-checkout-'));
+    chmodSync(mountPoint, 0o755);
+    const checkout = path.dirname(path.dirname(BIN));
+    const script = 'mount --bind "$1" "$2" || exit 99; shift 2; exec "$@"';
+    command = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh', checkout, mountPoint, ...asNobody, process.execPath, path.join(mountPoint, 'bin', 'mtest.js'), ...args];
+  }
   const child = spawn('sh', ['-c', 'exec "$@" 2>&1', 'sh', ...command], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, out })));
+}
+
+let readableByNobody: boolean | undefined;
+
+/** Whether nobody can read mtest's launcher where it is (every folder above it walkable). */
+export function checkoutReadableByNobody(): boolean {
+  readableByNobody ??= spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'test', '-r', BIN]).status === 0;
+  return readableByNobody;
 }
 
 /** The last line of the report. */
