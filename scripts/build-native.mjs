@@ -239,7 +239,8 @@ function nodedirArgs() {
  */
 function probeKernels() {
   const script = path.join(root, 'dist', 'src', 'engine', 'kernel-probe.js');
-  if (!existsSync(script)) return;
+  // nothing to probe yet (before the first tsc), or no engine on this machine (no OpenBLAS)
+  if (!existsSync(script) || !existsSync(path.join(root, 'build', 'Release', 'mtest_engine.node'))) return;
   const r = spawnSync(process.execPath, [script, '--write', root], { cwd: root, encoding: 'utf8' });
   const said = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
   process.stderr.write(`build-native: BLAS kernels: ${said || `probe exited with ${r.status ?? r.signal}`}\n`);
