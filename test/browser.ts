@@ -30,7 +30,8 @@ export async function openPage(file: string): Promise<OpenPage> {
   const child: ChildProcess = spawn(
     chromiumPath(),
     ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0', `--user-data-dir=${profile}`, 'about:blank'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // its own process group: the renderer and GPU processes it starts end with it (see close)
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
   const browserUrl = await new Promise<string>((resolve, reject) => {
     let text = '';
@@ -99,11 +100,31 @@ export async function openPage(file: string): Promise<OpenPage> {
     },
     async close(): Promise<void> {
       socket.close();
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM'); // the browser openPage started, by its own handle
+      const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve));
+      // the browser openPage started, and the processes it started in its group (by the group's id)
+      signalGroup(child.pid!, 'SIGTERM');
       await exited;
-      // Its renderer and GPU processes may still be writing the profile as they end.
+      // Its renderer and GPU processes may still be writing the profile as they end: wait for the group.
+      for (let waited = 0; groupAlive(child.pid!) && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      signalGroup(child.pid!, 'SIGKILL');
       rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone
+  }
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
