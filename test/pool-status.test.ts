@@ -1,7 +1,7 @@
 // The live status line (a reporter fed by RunEvents) and `mtest doctor`.
 import assert from 'node:assert/strict';
 import { StatusLine } from '../src/report/status-line.js';
-import { doctor } from '../runner/doctor.js';
+import { doctor } from '../src/cli/doctor.js';
 import { fixture } from './fault-helpers.js';
 
 class FakeTerminal {

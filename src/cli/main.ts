@@ -60,7 +60,7 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
   }
   if (args.command === 'bisect') return bisectCommand(args, io, cwd);
   if (args.command === 'doctor') {
-    const { doctor } = await import('../../runner/doctor.js');
+    const { doctor } = await import('./doctor.js');
     io.out(await doctor());
     return 0;
   }

@@ -4,8 +4,8 @@
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import { condenseNativeStack, findGdb, findOnPath, findStackTool, stackToolArguments, type StackTool } from './diagnosis/native-stack.js';
-import { formatBytes } from './memory.js';
+import { condenseNativeStack, findGdb, findOnPath, findStackTool, stackToolArguments, type StackTool } from '../../runner/diagnosis/native-stack.js';
+import { formatBytes } from '../incidents.js';
 
 interface BlasConfig {
   library: string;
@@ -19,7 +19,7 @@ interface BlasConfig {
 
 async function engineLines(): Promise<string[]> {
   try {
-    const engine = (await import(new URL('../src/engine/index.js', import.meta.url).href)) as { blasConfig?: () => BlasConfig };
+    const engine = (await import(new URL('../engine/index.js', import.meta.url).href)) as { blasConfig?: () => BlasConfig };
     if (!engine.blasConfig) return ['Engine:  loaded, but it does not report its BLAS'];
     const blas = engine.blasConfig();
     const lines = [`Engine:  ${blas.library} ${blas.version}, core type ${blas.coretype || '?'}, ${blas.threads} thread${blas.threads === 1 ? '' : 's'}`];
