@@ -10,7 +10,7 @@ import { ddmin } from '../src/bisect/ddmin.js';
 import { replayOptions, sameGot, sameSymptom } from '../src/bisect/index.js';
 import { loadSource } from '../src/sources/index.js';
 import { runWorkers } from '../runner/parent/pool.js';
-import { RecordingEvents } from '../runner/recording-events.js';
+import { RecordingEvents } from '../src/recording-events.js';
 import { gotDigest, type WorkersFile, type WorkersRecord } from '../src/bisect/record.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/bisect/', import.meta.url));

@@ -7,7 +7,7 @@ import { loadSource } from '../src/sources/index.js';
 import { isAlive } from '../runner/kill.js';
 import type { RunnerOptions } from '../runner/options.js';
 import { WorkerPool, type PoolOutcome, type PoolTuning } from '../runner/parent/pool.js';
-import { RecordingEvents, type FileRecord } from '../runner/recording-events.js';
+import { RecordingEvents, type FileRecord } from '../src/recording-events.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/faults/', import.meta.url));
 

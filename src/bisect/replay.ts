@@ -37,7 +37,7 @@ export class ReplayError extends Error {}
 /** Replays in worker processes, through the pool. */
 export function poolReplay(options: RunnerOptions): Replay {
   return async (steps, target) => {
-    const [{ runWorkers }, { RecordingEvents }] = await Promise.all([import('../../runner/parent/pool.js'), import('../../runner/recording-events.js')]);
+    const [{ runWorkers }, { RecordingEvents }] = await Promise.all([import('../../runner/parent/pool.js'), import('../recording-events.js')]);
     const events = new RecordingEvents();
     const only = new Map(steps.map((s) => [s.file, s.only]));
     const outcome = await runWorkers(

@@ -14,7 +14,7 @@ const options = {
 
 if (process.argv[2] === '--once') {
   const { runWorkers } = await import('../../dist/runner/parent/pool.js');
-  const { RecordingEvents } = await import('../../dist/runner/recording-events.js');
+  const { RecordingEvents } = await import('../../dist/src/recording-events.js');
   const { loadSource } = await import('../../dist/src/sources/index.js');
   const file = loadSource(fixtures + process.argv[3]);
   const events = new RecordingEvents();

@@ -1,8 +1,8 @@
 // A RunEvents sink that keeps everything a run reported and checks the contract every runner owes its
 // reporters: each file starts once and ends once, and every example gets exactly one exampleEnd, inside its
-// file's start and end. Used by the fault-injection tests; `mtest bisect` will replay runs through it.
-import type { FileSummary, Incident, RunEvents } from '../src/events.js';
-import { countExamples, type ExampleResult, type SourceFile, type Status } from '../src/model.js';
+// file's start and end. `mtest bisect` replays runs through it; the fault-injection tests check runners with it.
+import type { FileSummary, Incident, RunEvents } from './events.js';
+import { countExamples, type ExampleResult, type SourceFile, type Status } from './model.js';
 
 export interface FileRecord {
   file: SourceFile;
