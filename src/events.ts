@@ -1,6 +1,6 @@
 // The narrow protocol between whatever runs examples (the serial runner, the worker pool) and whatever
 // reports them (console, JSON, JUnit). Runners emit these events; reporters consume them and never reach
-// into a runner. Everything here is plain data so it can cross a process boundary unchanged.
+// into a runner. The events carry plain data so they can cross a process boundary unchanged.
 import type { ExampleResult, SourceFile } from './model.js';
 
 /** Something went wrong with the process running a file, not with an example's output. */
@@ -47,4 +47,30 @@ export interface RunEvents {
   fileEnd(file: SourceFile, summary: FileSummary): void;
   /** The resident set size of the process running `worker`'s files, sampled while it runs one (bytes). */
   memory?(worker: number, rss: number): void;
+}
+
+/** Sends every event to each sink, in order. */
+export class EventFanout implements RunEvents {
+  constructor(private readonly sinks: RunEvents[]) {}
+  fileStart(file: SourceFile, worker: number): void {
+    for (const s of this.sinks) s.fileStart(file, worker);
+  }
+  exampleStart(file: SourceFile, index: number, worker: number): void {
+    for (const s of this.sinks) s.exampleStart(file, index, worker);
+  }
+  exampleEnd(file: SourceFile, result: ExampleResult): void {
+    for (const s of this.sinks) s.exampleEnd(file, result);
+  }
+  incident(file: SourceFile, incident: Incident): void {
+    for (const s of this.sinks) s.incident(file, incident);
+  }
+  warning(file: SourceFile, message: string, index?: number): void {
+    for (const s of this.sinks) s.warning(file, message, index);
+  }
+  fileEnd(file: SourceFile, summary: FileSummary): void {
+    for (const s of this.sinks) s.fileEnd(file, summary);
+  }
+  memory(worker: number, rss: number): void {
+    for (const s of this.sinks) s.memory?.(worker, rss);
+  }
 }

@@ -5,12 +5,11 @@
 // is what makes that possible. Stop signals end the run as in worker mode. Every process the examples
 // started is killed at a timeout and at the end of the run — this process becomes the reaper of orphans,
 // so those that left their parent are found too. --debug only warns, and opens a REPL on failure.
-import type { RunEvents } from '../../src/events.js';
+import { EventFanout, type RunEvents } from '../../src/events.js';
 import { executeFile, releaseOutput, type ExecuteHooks } from '../../src/execute/index.js';
 import { fileTimeoutMessage, timeoutMessage, whereText } from '../../src/incidents.js';
 import { countExamples, exampleAt, exampleWhere, notRun, type ExampleResult, type SourceFile } from '../../src/model.js';
 import type { ReportPlan } from '../../src/report/run-report.js';
-import { EventFanout } from '../../src/report/summary.js';
 import { killTreeNow } from '../kill.js';
 import { MB } from '../memory.js';
 import type { RunnerOptions, RunnerOutcome } from '../options.js';

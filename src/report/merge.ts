@@ -2,13 +2,13 @@
 // blocks, failing files, closing line), --json/--junit/annotations when asked, and the union of the exit
 // bits. The reports are replayed as RunEvents into the same reporters a run uses, so nothing is formatted
 // twice.
-import type { Incident } from '../events.js';
+import { EventFanout, type Incident } from '../events.js';
 import { emptyDirectives, type Block, type ExampleResult, type SourceFile } from '../model.js';
 import { ConsoleReporter, type Output } from './console.js';
 import { plural, printable } from './format.js';
 import { TimelineRecorder } from './timeline.js';
 import { githubAnnotations, githubWanted, readJsonReport, ReportError, writeMachineReports, type JsonFile, type JsonReport, type MachineTargets } from './machine.js';
-import { EventFanout, RunSummary, type KnownFailures } from './summary.js';
+import { RunSummary, type KnownFailures } from './summary.js';
 import { EXIT } from './tally.js';
 import { statsProblem, storeStats } from '../schedule/stats.js';
 

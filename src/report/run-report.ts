@@ -3,12 +3,12 @@
 // machine-readable files, the annotations — and the exit bits. The mtest command builds one; under
 // --serial the watchdog thread builds a second from the run's journal when the main thread is stuck and
 // the report must still be finished (runner/serial).
-import type { RunEvents } from '../events.js';
+import { EventFanout, type RunEvents } from '../events.js';
 import type { FileSubset, SourceFile } from '../model.js';
 import { ConsoleReporter } from './console.js';
 import { githubAnnotations, githubWanted, jsonReport, writeMachineReports, type JsonReport, type RunInfo } from './machine.js';
 import type { Output } from './output.js';
-import { EventFanout, RunSummary, SubsetEvents, type KnownFailures } from './summary.js';
+import { RunSummary, SubsetEvents, type KnownFailures } from './summary.js';
 import { EXIT } from './tally.js';
 import { isMainThread } from 'node:worker_threads';
 import { TimelineRecorder } from './timeline.js';

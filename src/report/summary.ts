@@ -82,32 +82,6 @@ export class RunSummary implements RunEvents {
   }
 }
 
-/** Sends every event to each sink, in order. */
-export class EventFanout implements RunEvents {
-  constructor(private readonly sinks: RunEvents[]) {}
-  fileStart(file: SourceFile, worker: number): void {
-    for (const s of this.sinks) s.fileStart(file, worker);
-  }
-  exampleStart(file: SourceFile, index: number, worker: number): void {
-    for (const s of this.sinks) s.exampleStart(file, index, worker);
-  }
-  exampleEnd(file: SourceFile, result: ExampleResult): void {
-    for (const s of this.sinks) s.exampleEnd(file, result);
-  }
-  incident(file: SourceFile, incident: Incident): void {
-    for (const s of this.sinks) s.incident(file, incident);
-  }
-  warning(file: SourceFile, message: string, index?: number): void {
-    for (const s of this.sinks) s.warning(file, message, index);
-  }
-  fileEnd(file: SourceFile, summary: FileSummary): void {
-    for (const s of this.sinks) s.fileEnd(file, summary);
-  }
-  memory(worker: number, rss: number): void {
-    for (const s of this.sinks) s.memory?.(worker, rss);
-  }
-}
-
 /**
  * In front of the reporters of a run that selects examples (`FILE:LINE`, `-k`): the results it counts pass,
  * a setup example passes only when it failed (it is reported at its own line), the rest is dropped.
