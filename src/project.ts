@@ -4,7 +4,7 @@
 // git, as pytest's cache does.
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { makeDirectoryFor } from './safe-write.js';
+import { makeDirectoryFor } from './util/atomic-write.js';
 
 export const STATE_DIR = '.mtest';
 

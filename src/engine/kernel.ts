@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../package-root.js';
-import { writeAtomically } from '../safe-write.js';
+import { writeAtomically } from '../util/atomic-write.js';
 import { ADDON } from './native.js';
 
 export const CORETYPE_ENV = 'OPENBLAS_CORETYPE';
@@ -448,7 +448,7 @@ export function failedDecision(root: string, why: string, library = ''): KernelD
 
 /**
  * Writes the decision atomically next to the addon, else in the temporary directory — shared with other
- * users, hence an unpredictable temporary name created without following links (safe-write).
+ * users, hence an unpredictable temporary name created without following links (writeAtomically).
  */
 export function writeDecision(root: string, decision: KernelDecision): string {
   let error: unknown;

@@ -11,7 +11,7 @@ import type { FileSummary, Incident, RunEvents } from '../events.js';
 import { examplesOf, exampleAt, type Example, type ExampleResult, type SourceFile } from '../model.js';
 import { DEFAULT_PROMPTS, promptSyntax } from '../parsing/examples.js';
 import { printable } from '../report/format.js';
-import { linkTarget, overwriteInPlace, reason, writeAtomically } from '../safe-write.js';
+import { linkTarget, overwriteInPlace, reason, writeAtomically } from '../util/atomic-write.js';
 import { decodeSource } from '../sources/decode.js';
 import { extractScriptBlocks, extractTextBlocks } from '../sources/index.js';
 import { extractNotebookBlocks } from '../sources/notebook.js';

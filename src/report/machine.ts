@@ -8,7 +8,7 @@ import { EXIT, type Counts } from './tally.js';
 import { normalizeWant } from '../check/checker.js';
 import type { RunSummary } from './summary.js';
 import { escapeControl, formatFailure } from './format.js';
-import { reason, writeAtomically } from '../safe-write.js';
+import { reason, writeAtomically } from '../util/atomic-write.js';
 import { htmlReport } from './html.js';
 import type { TimelineRecorder } from './timeline.js';
 

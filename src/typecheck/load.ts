@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 import type * as TS from 'typescript';
-import { writeAtomically } from '../safe-write.js';
+import { writeAtomically } from '../util/atomic-write.js';
 
 export interface LoadedTypeScript {
   ts: typeof TS;
