@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Incident } from '../events.js';
-import { linkTarget, reason, withLock, writeAtomically } from '../util/atomic-write.js';
+import { linkTarget, reason, writeAtomically } from '../util/atomic-write.js';
+import { withLock } from '../util/file-lock.js';
 import type { RunSummary } from '../report/summary.js';
 import { makeStateDirFor, projectRoot, stateFile } from '../project.js';
 
