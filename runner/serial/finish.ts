@@ -12,7 +12,7 @@ import { readJournal } from './journal.js';
 import { processAddon } from '../process-addon.js';
 import { saveWorkers, WorkerHistory } from '../../src/bisect/record.js';
 import type { RunnerOptions } from '../options.js';
-import { Baseline } from '../../src/schedule/baseline.js';
+import { Baseline } from '../../src/report/baseline.js';
 import { statsProblem, storeStats } from '../../src/schedule/stats.js';
 
 /**

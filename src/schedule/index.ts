@@ -8,7 +8,7 @@ import { printable } from '../report/format.js';
 import { ReportError } from '../report/machine.js';
 import type { KnownFailures, RunSummary } from '../report/summary.js';
 import { EXIT } from '../report/tally.js';
-import { Baseline } from './baseline.js';
+import { Baseline } from '../report/baseline.js';
 import { randomOrder, slowestFirst, splitShards, type ShardSpec } from './order.js';
 import { changedFiles, isChanged, SelectionError } from './select.js';
 import { selectIn, type Selection } from './selection.js';

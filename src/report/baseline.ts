@@ -3,8 +3,8 @@
 // source identifies the example.
 import type { Incident } from '../events.js';
 import { exampleAt, type SourceFile } from '../model.js';
-import { readJsonReport } from '../report/machine.js';
-import type { KnownFailures } from '../report/summary.js';
+import { readJsonReport } from './machine.js';
+import type { KnownFailures } from './summary.js';
 
 const key = (path: string, source: string): string => `${path}\0${source}`;
 
