@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
-import { WorkerStartError } from '../errors.js';
 import { deferExtraCaCerts } from '../extra-ca.js';
 import { isAlive, killTree } from '../kill.js';
 import { OutputTail } from './output-tail.js';
@@ -32,6 +31,9 @@ import {
   type ResultRecord,
   type WorkerCommand,
 } from '../protocol.js';
+
+/** A worker cannot be started here (its log file cannot be created, …): one line for the user, the machine's fault. */
+export class WorkerStartError extends Error {}
 
 export interface WorkerSpawnOptions {
   /** Exported as OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, MKL_NUM_THREADS. */

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { exampleAt, examplesOf, type ExampleResult, type Outcome, type SourceFile } from '../model.js';
 import type { RunnerOptions } from '../../runner/options.js';
-import { WorkerStartError } from '../../runner/errors.js';
+import { WorkerStartError } from '../../runner/parent/worker-handle.js';
 import type { Output } from '../report/console.js';
 import { plural, printable } from '../report/format.js';
 import { EXIT } from '../report/tally.js';

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { ExampleResult, SourceFile } from '../model.js';
 import type { RunnerOptions } from '../../runner/options.js';
 import { deferExtraCaCerts } from '../../runner/extra-ca.js';
-import { WorkerStartError } from '../../runner/errors.js';
+import { WorkerStartError } from '../../runner/parent/worker-handle.js';
 
 export interface ReplayStep {
   file: SourceFile;

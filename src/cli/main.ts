@@ -11,7 +11,7 @@ import type { TypecheckThread } from '../typecheck/gate.js';
 import type { Discovered } from '../sources/discover.js';
 import type { PrestartedWorkers } from '../../runner/parent/pool.js';
 import type { RunObserver } from './run.js';
-import { WorkerStartError } from '../../runner/errors.js';
+import { WorkerStartError } from '../../runner/parent/worker-handle.js';
 import { ConfigError, loadConfig, type FileConfig } from './config.js';
 import { colourWanted, commandName, stdio } from './io.js';
 import { parseArgs, usage, type CliOptions, type ParsedArgs } from './options.js';

@@ -18,7 +18,7 @@ import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
 import { findDeno, NO_DENO } from './deno.js';
 import type { BlasInfo } from '../../runner/protocol.js';
 import type { PrestartedWorkers } from '../../runner/parent/pool.js';
-import { WorkerStartError } from '../../runner/errors.js';
+import { WorkerStartError } from '../../runner/parent/worker-handle.js';
 import type { FileConfig } from './config.js';
 import { colourWanted, commandName, statusStream, stdio } from './io.js';
 import { listExamples } from './list.js';
