@@ -15,7 +15,7 @@ import type { CompileOptions } from './transform.js';
 import { DenoKernel } from './deno.js';
 import { kernelProfile, type KernelProfile } from './kernels.js';
 import { createNamespace, reseed } from './namespace.js';
-import { skipReason } from './skip.js';
+import { skipReason } from './policy.js';
 import { OUTPUT_LIMIT, outputMessage, timeoutMessage, whereText } from '../incidents.js';
 
 export type { ExecuteEvents, ExecuteOptions } from './api.js';

@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import type { FileSummary, Incident, RunEvents } from '../events.js';
 import type { ExampleResult, SourceFile } from '../model.js';
-import type { SkipPolicy } from '../execute/skip.js';
+import type { SkipPolicy } from '../execute/policy.js';
 import type { ThreadOutput, ThreadRequest, ThreadSetup } from './thread.js';
 
 /** A --typecheck thread, started early; `check` sends it the files once they are parsed. */

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type * as TS from 'typescript';
 import { exampleWhere, type Example, type SourceFile, type TypeDiagnostic } from '../model.js';
 import { isBuiltinEngine } from '../execute/modules.js';
-import { skipReason, type SkipPolicy } from '../execute/skip.js';
+import { skipReason, type SkipPolicy } from '../execute/policy.js';
 import { loadTypeScriptFrom, NO_TYPESCRIPT, type LoadedTypeScript } from './load.js';
 
 export { NO_TYPESCRIPT };
