@@ -12,7 +12,7 @@ import { OUTPUT_LIMIT, crashMessage, fileTimeoutMessage, interruptedMessage, mem
 import { MB } from '../memory.js';
 import type { RunnerOptions } from '../options.js';
 import type { ResultRecord } from '../protocol.js';
-import { resultWarnings } from '../warnings.js';
+import { resultWarnings } from '../../src/execute/policy.js';
 import type { WorkerExit, WorkerHandle } from './worker-handle.js';
 
 export type FileRunEnd = 'done' | 'left-running' | 'error' | 'timeout' | 'file-timeout' | 'memory' | 'crash' | 'interrupted';

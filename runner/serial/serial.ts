@@ -15,7 +15,7 @@ import { MB } from '../memory.js';
 import type { RunnerOptions, RunnerOutcome } from '../options.js';
 import { processAddon } from '../process-addon.js';
 import { stopSignals } from '../signals.js';
-import { resultWarnings } from '../warnings.js';
+import { resultWarnings } from '../../src/execute/policy.js';
 import { SerialContainment } from './containment.js';
 import { openRepl } from './debug-repl.js';
 import type { FinishPlan } from './finish.js';
