@@ -6,7 +6,7 @@ import { mtestIn, scratch } from './process-helpers.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fixedOutputs } from '../src/fix/notebook.js';
-import type { JsonValue } from '../src/sources/json-lines.js';
+import type { JsonValue } from '../src/sources/located-json.js';
 
 const ARGS = ['--serial', '--prelude', 'node:util', '--random-seed', '1', '--no-status'];
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listExamples } from '../src/cli/list.js';
 import { loadSource } from '../src/sources/index.js';
-import { parseJsonLines } from '../src/sources/json-lines.js';
+import { parseLocatedJson } from '../src/sources/located-json.js';
 import { extractNotebookBlocks } from '../src/sources/notebook.js';
 import type { SourceFile } from '../src/model.js';
 import { run } from './helpers.js';
@@ -222,7 +222,7 @@ describe('notebooks: reports name the cell', () => {
 
 describe('notebooks: JSON with lines', () => {
   it('gives the line of every member and decodes escapes', () => {
-    const parsed = parseJsonLines('{\n "a": [\n  "x\\n",\n  "\\u00e9\\"q\\\\"\n ],\n "b": -1.5e2, "c": [true, false, null]\n}');
+    const parsed = parseLocatedJson('{\n "a": [\n  "x\\n",\n  "\\u00e9\\"q\\\\"\n ],\n "b": -1.5e2, "c": [true, false, null]\n}');
     assert.ok(parsed.ok);
     const value = parsed.value as { a: string[]; b: number; c: unknown[] };
     assert.deepEqual(value, { a: ['x\n', 'é"q\\'], b: -150, c: [true, false, null] });
@@ -241,7 +241,7 @@ describe('notebooks: JSON with lines', () => {
       ['['.repeat(10000), 1, 501, /nested too deeply/],
     ];
     for (const [text, line, column, message] of cases) {
-      const parsed = parseJsonLines(text);
+      const parsed = parseLocatedJson(text);
       assert.ok(!parsed.ok, text);
       assert.deepEqual([parsed.line, parsed.column], [line, column], text);
       assert.match(parsed.message, message);

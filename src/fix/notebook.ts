@@ -6,7 +6,7 @@
 import { stripAnsi } from '../check/checker.js';
 import type { Example } from '../model.js';
 import { decodeSource } from '../sources/decode.js';
-import { parseJsonLines, type JsonValue } from '../sources/json-lines.js';
+import { parseLocatedJson, type JsonValue } from '../sources/located-json.js';
 import { extractNotebookBlocks, outputText } from '../sources/notebook.js';
 
 type JsonObject = { [key: string]: JsonValue };
@@ -102,7 +102,7 @@ export function rewriteNotebookOutputs(
   const refuseAll = (why: string) => ({ text: original ?? '', fixed, refused: fixes.map(({ example }) => ({ example, why })) });
   if (original === undefined) return refuseAll('the file is not valid UTF-8');
   const bom = original.startsWith('\uFEFF') ? 1 : 0;
-  const parsed = parseJsonLines(original.slice(bom), { spans: true });
+  const parsed = parseLocatedJson(original.slice(bom), { spans: true });
   const before = read(original, path, prompts);
   if (!parsed.ok || !isObject(parsed.value) || !Array.isArray(parsed.value.cells) || !before) return refuseAll('the notebook cannot be read');
   let expected: Readable[] = before;

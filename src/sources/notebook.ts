@@ -7,7 +7,7 @@ import { stripAnsi } from '../check/checker.js';
 import { emptyDirectives, type Block, type Directives, type Example, type InputError, type KernelName } from '../model.js';
 import { parseDirectives } from '../parsing/directives.js';
 import { parseExamples } from '../parsing/examples.js';
-import { parseJsonLines, type JsonLines, type JsonValue } from './json-lines.js';
+import { parseLocatedJson, type JsonLocations, type JsonValue } from './located-json.js';
 
 export interface NotebookOptions {
   prompts?: readonly string[];
@@ -105,7 +105,7 @@ const STACK_LINE = /^[ \t]+at .*(?:\n|$)/gm;
  * A cell's source text and, for each of its lines, the line of the file where that line starts: Jupyter
  * stores a source as a list of lines (one per file line) or as one string (all on one file line).
  */
-function cellSource(cell: JsonObject, lines: JsonLines): { text: string; fileLines: number[] } | undefined {
+function cellSource(cell: JsonObject, lines: JsonLocations): { text: string; fileLines: number[] } | undefined {
   const source = cell.source;
   if (typeof source === 'string') {
     const at = lines.of(cell, 'source');
@@ -204,7 +204,7 @@ function isBlankOrComment(line: string): boolean {
 /** Read a notebook's text. Problems with the file itself (JSON, nbformat) are errors; another kernel is a notice. */
 export function extractNotebookBlocks(text: string, file: string, opts: NotebookOptions = {}): NotebookBlocks {
   const result: NotebookBlocks = { blocks: [], errors: [], notices: [] };
-  const parsed = parseJsonLines(text);
+  const parsed = parseLocatedJson(text);
   if (!parsed.ok) {
     result.errors.push({ file, line: parsed.line, message: `malformed notebook JSON at line ${parsed.line}, column ${parsed.column}: ${parsed.message}` });
     return result;

@@ -6,11 +6,11 @@
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export type JsonParse =
-  | { ok: true; value: JsonValue; lines: JsonLines }
+  | { ok: true; value: JsonValue; lines: JsonLocations }
   | { ok: false; message: string; line: number; column: number };
 
 /** 1-based line where each member of each array or object starts (by index or key). */
-export class JsonLines {
+export class JsonLocations {
   private readonly members = new WeakMap<object, Map<string | number, number>>();
   /** Where each member's value starts and ends in the text; kept only when asked for (--fix splices values). */
   private readonly spans?: WeakMap<object, Map<string | number, [number, number]>>;
@@ -53,8 +53,8 @@ const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const CONTROL = /[\u0000-\u001f]/;
 const MAX_DEPTH = 500;
 
-export function parseJsonLines(text: string, opts: { spans?: boolean } = {}): JsonParse {
-  const lines = new JsonLines(opts.spans);
+export function parseLocatedJson(text: string, opts: { spans?: boolean } = {}): JsonParse {
+  const lines = new JsonLocations(opts.spans);
   const spans = opts.spans === true;
   let i = 0;
   let line = 1;
