@@ -1,6 +1,6 @@
 // NODE_EXTRA_CA_CERTS, deferred in workers. Node reads and parses that file when the process starts; with
-// a system bundle there (CI machines often set it) that is ~50 ms of every worker's boot (measured: `node
-// -e 0` 74 ms of CPU with it, 23 ms without), for certificates an example rarely needs. So a worker starts
+// a system bundle there (CI machines often set it) that is ~50 ms of every worker's boot, for
+// certificates an example rarely needs. So a worker starts
 // without it, puts it back in its environment (examples and the processes they start see it unchanged),
 // and adds the same certificates the first time a TLS context is made with the default CAs — where Node
 // would have used them.

@@ -6,7 +6,7 @@
 // is the anchor). Timers, child processes and servers are noted when an example creates them: the global
 // timer functions, ChildProcess.prototype.spawn (which spawn, exec, execFile and fork all go through) and
 // net.Server.prototype.listen are wrapped for the life of the process; async_hooks would see more but cost
-// ~2.5 µs per await (measured). Sockets, and processes started some other way, are found at the end.
+// ~2.5 µs per await. Sockets, and processes started some other way, are found at the end.
 //
 // The process itself is state a file can leave behind too: listeners on `process` (an 'exit' listener that
 // sets process.exitCode = 0 turned a failing --serial run into exit 0; one that loops kept mtest from ever

@@ -5,7 +5,7 @@ export { formatBytes, MB } from '../src/incidents.js';
 
 /**
  * Resident set size of one process, read from /proc/PID/statm (one line of page counts) through a
- * descriptor kept open: ~2 µs a read, where opening and reading /proc/PID/status took ~20 µs (measured), and
+ * descriptor kept open: ~2 µs a read, where opening and reading /proc/PID/status took ~20 µs, and
  * the pool reads it after every file and every 100 ms while one runs. Once the process is gone its entry
  * answers with an error, never with another process's numbers.
  */

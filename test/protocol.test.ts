@@ -196,7 +196,7 @@ describe('diagnosis text', () => {
       'PID 100 - process',
       'TID 100:',
       '#0  0x00007f8a dgemm_kernel_direct - /usr/lib/x86_64-linux-gnu/libopenblas.so.0',
-      '#1  0x00007f8b Matrix::Mul(Napi::CallbackInfo const&) - /work/build/Release/mtest_engine.node',
+      '#1  0x00007f8b Matrix::Mul(Napi::CallbackInfo const&) - /home/u/project/node_modules/mtest-doctest/build/Release/mtest_engine.node',
       '#2  0x0000000000f50bdf v8::internal::FunctionCallbackArguments::Call(v8::internal::CallHandlerInfo) - /usr/bin/node',
       '#3  0x00003ce51d1404e9 - /usr/bin/node',
       '#4  0x00000000018cfd1c Builtins_InterpreterEntryTrampoline - /usr/bin/node',
@@ -208,7 +208,7 @@ describe('diagnosis text', () => {
     const lines = text.split('\n');
     assert.match(lines[0], /^Thread LWP 100( "[^"]*")? \[main thread\]:$/);
     assert.match(lines[1], /#0 +dgemm_kernel_direct from \/usr\/lib\/x86_64-linux-gnu\/libopenblas\.so\.0$/);
-    assert.match(lines[2], /#1 +Matrix::Mul\(Napi::CallbackInfo const&\) from \/work\/build\/Release\/mtest_engine\.node$/);
+    assert.match(lines[2], /#1 +Matrix::Mul\(Napi::CallbackInfo const&\) from \/home\/u\/project\/node_modules\/mtest-doctest\/build\/Release\/mtest_engine\.node$/);
     assert.match(lines[3], /#2 +v8::internal::FunctionCallbackArguments::Call\(v8::internal::CallHandlerInfo\)$/);
     assert.match(lines[4], /… 2 JavaScript frames/);
     assert.match(text, /Thread LWP 101( "[^"]*")?:\n +#0 +blas_thread_server from /);

@@ -1,7 +1,7 @@
 // mtest_guard: interrupt a synchronous JavaScript call on the main thread from another thread, cheaply.
 //
 // node:vm offers the same through `timeout` / `breakOnSigint`, but it starts and joins a watchdog thread
-// for every call (measured: 25-300 us per example); here the watchdog is one long-lived worker thread and
+// for every call (25-300 µs per example); here the watchdog is one long-lived worker thread and
 // a guarded call costs a mutex and a function call. The mechanism is vm's own: TerminateExecution from the
 // watchdog, then CancelTerminateExecution where the guarded call returns, so the termination never leaves
 // the guarded call and the rest of the process goes on.

@@ -52,7 +52,7 @@ export function findStackTool(): StackTool | null {
 /**
  * The tool's arguments for every thread's stack of `pid`. eu-stack: function names and each frame's module
  * (`-m`), no source lines (they cost another 50 ms). gdb: no auto-loaded scripts and no debuginfod, the same
- * stacks ~0.15 s sooner (0.57 vs 0.74 s for a Node process here), and nothing tries the network.
+ * stacks ~0.15 s sooner, and nothing tries the network.
  */
 export function stackToolArguments(tool: StackTool, pid: number): string[] {
   if (tool.name === 'eu-stack') return ['-p', String(pid), '-m'];

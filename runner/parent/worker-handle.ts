@@ -82,9 +82,8 @@ export function newRecordKey(): string {
 /**
  * Node flags of every worker. The inspector opens only on SIGUSR1 (when a stack is wanted), on a free
  * loopback port. One V8 helper thread instead of Node's 4 (as bin/mtest.js gives mtest itself): with fewer
- * optimising compiles at once a process holds less memory (largest process of a -p 2 run 63 -> 60 MiB), at
- * the same CPU and wall time on small examples and on heavy (8 and 4 runs interleaved). Workers already
- * take every core between them.
+ * optimising compiles at once a process holds less memory at the same CPU and wall time (figures:
+ * test/bench/README.md). Workers already take every core between them.
  */
 const WORKER_NODE_FLAGS = ['--inspect-port=127.0.0.1:0', '--v8-pool-size=1'];
 

@@ -34,9 +34,9 @@ async function prestartWorkers(cli: CliOptions, config: FileConfig, files: numbe
 /**
  * For a process that runs no example itself (every mode but --serial and --debug): V8's young generation
  * stays at its first size. It otherwise doubles up to 16 MiB of semi-spaces while the parsed documents and
- * the results survive its collections, which bought nothing here: on 200 files, mtest's peak RSS 70 → 63
- * MiB at the same CPU (10 runs interleaved). Where examples run, the small young generation cost 8–14 % of
- * CPU, so that process keeps V8's default. V8 reads the factor each time it would grow the space.
+ * the results survive its collections, which only raises the peak RSS. Where examples run, a small young
+ * generation costs CPU, so that process keeps V8's default (figures: test/bench/README.md). V8 reads the
+ * factor each time it would grow the space.
  */
 function keepYoungGenerationSmall(args: ParsedArgs): void {
   if (runsExamplesInProcess(args.options)) return;

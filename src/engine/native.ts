@@ -59,11 +59,10 @@ export const ADDON = path.join('build', 'Release', 'mtest_engine.node');
 
 /**
  * How long OpenBLAS's threads spin (calling sched_yield) once their share of a call is done, before they
- * sleep: 2^N cycles. Its default, 2^28 (~0.1 s here), kept the extra thread of a 2-thread process busy
- * for 0.1 s after every burst of BLAS calls and after the library's start: under --serial on 10,000
- * trivial examples that was 0.07 s of system time and 9 % of the run's CPU. 2^20 (~0.4 ms) still covers
- * the gaps between the calls inside one LAPACK routine (eigh 500 with 2 threads: 23-31 ms with either,
- * 36-39 ms with 2^4, which sleeps at once).
+ * sleep: 2^N cycles. Its default, 2^28 (~0.1 s), keeps the extra thread of a 2-thread process busy for
+ * 0.1 s after every burst of BLAS calls and after the library's start, a cost a run of many small examples
+ * pays again and again. 2^20 (~0.4 ms) still covers the gaps between the calls inside one LAPACK routine
+ * (2^4, which sleeps at once, slows eigh down). Figures: test/bench/README.md.
  */
 export const THREAD_TIMEOUT_ENV = 'OPENBLAS_THREAD_TIMEOUT';
 const THREAD_TIMEOUT = '20';

@@ -9,8 +9,7 @@
 // Larger ones are fresh mappings every time: an output that its operation overwrites entirely
 // (allocateOutput) gets up to 4 MiB of slack and starts on a 2 MiB boundary that the addon marks for
 // transparent huge pages (prepareLarge), one fault per 2 MiB. Below the threshold that advice cost more
-// than it saved: it splits malloc's heap into separate mappings (heavy corpus, -p 2: system time 0.29 s
-// without it, 0.61 s with it; median of 4 runs).
+// than it saved: it splits malloc's heap into separate mappings (the heavy corpus's system time doubled).
 import { native } from './native.js';
 
 const SLAB_BYTES = 64 * 1024;

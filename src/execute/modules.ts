@@ -82,7 +82,7 @@ export function examplesUseExports(file: string, sources: string[]): boolean {
     }
   }
   // One pass over the sources, looking each identifier up: the cost is the sources' length, not
-  // exports × examples (and no regular expression is built per file: ~0.2 ms of compiling, measured).
+  // exports × examples (and no regular expression is built per file: ~0.2 ms of compiling).
   return names.size > 0 && sources.some((source) => namesAny(source, names));
 }
 

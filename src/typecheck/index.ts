@@ -5,7 +5,7 @@
 // stay assignable), and the prelude's and the file's own exports from their modules, minus the names it
 // declares itself: each name it uses straight from the module that defined it last. Each module starts
 // with one line of such imports and ends with one line exporting its own names, so a diagnostic's line maps
-// straight back to the document. Costs kept down (measured on examples/ + src/): the exports are read
+// straight back to the document. Costs kept down: the exports are read
 // syntactically (a first program's checker took ~1 s), TypeScript is loaded with require (an ESM import
 // of its 9 MB CommonJS file ran Node's export scanner over it, ~0.3 s), and the library, Node's types
 // (@types/node, ~0.8 s of parsing and binding) and the prelude are read before the files to check are
