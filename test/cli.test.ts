@@ -5,7 +5,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../src/cli/main.js';
 import { parseArgs } from '../src/cli/options.js';
-import { mtestIn, runMtest, scratch, type Captured } from './process-helpers.js';
+import { appears, ARM, mtestIn, runMtest, scratch, type Captured } from './process-helpers.js';
 
 /** Run the CLI in-process, serially, against files written into a fresh directory. */
 async function mtest(files: Record<string, string | Buffer>, args: string[]): Promise<Captured & { dir: string }> {
@@ -267,14 +267,14 @@ describe('mtest CLI as a process', function () {
 
   it('Ctrl-C under --serial: partial report, the rest not run, exit bit 128', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mtest-sigint-'));
-    writeFileSync(path.join(dir, 'a.md'), 'sage: 1\n1\nsage: await new Promise((r) => setTimeout(r, 20000))\nsage: 2\n2\n');
+    writeFileSync(path.join(dir, 'a.md'), `sage: 1\n1\nsage: ${ARM} await new Promise((r) => setTimeout(r, 20000))\nsage: 2\n2\n`);
     writeFileSync(path.join(dir, 'b.md'), 'sage: 3\n3\n');
     const child = spawnMtest(dir, ['--serial', '--prelude', 'node:util', 'a.md', 'b.md']);
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
     });
-    await new Promise((r) => setTimeout(r, 1500));
+    await appears(path.join(dir, 'armed'));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     assert.equal((code ?? 0) & 128, 128, out);

@@ -6,19 +6,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { finished, lastLine, runMtest, scratch, startMtest } from './process-helpers.js';
+import { appears, finished, lastLine, runMtest, scratch, startMtest } from './process-helpers.js';
 
 const MODES = [['-p', '1'], ['--serial']];
 const label = (mode: string[]): string => (mode[0] === '--serial' ? '--serial' : 'workers');
-
-/** Resolves once `file` exists (an example creates it when it is where the test wants it), or fails. */
-async function appears(file: string, ms = 20000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!existsSync(file)) {
-    if (Date.now() > deadline) assert.fail(`${file} never appeared`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("mtest's umask when the watchdog ends a --serial run", function () {
   this.timeout(60000);

@@ -6,7 +6,7 @@ import { RunSummary } from '../src/report/summary.js';
 import { TimelineRecorder } from '../src/report/timeline.js';
 import { fileOf, ex } from './helpers.js';
 import { openPage, type OpenPage } from './browser.js';
-import { finished, lastLine, runMtest, scratch, startMtest } from './process-helpers.js';
+import { appears, ARM, finished, lastLine, runMtest, scratch, startMtest } from './process-helpers.js';
 
 const FILES = {
   'ok.md': 'sage: 1 + 1\n2\nsage: const big = new Float64Array(12e6).fill(1)\nsage: big.length\n12000000\n',
@@ -86,10 +86,10 @@ describe('--html', function () {
   }
 
   it('written whole when the run is interrupted (Ctrl-C): the partial closing line, the rest not run', async () => {
-    const dir = scratch({ 'a.md': 'sage: 1\n1\nsage: await new Promise((r) => setTimeout(r, 30000))\nsage: 2\n2\n', 'b.md': 'sage: 3\n3\n' });
+    const dir = scratch({ 'a.md': `sage: 1\n1\nsage: ${ARM} await new Promise((r) => setTimeout(r, 30000))\nsage: 2\n2\n`, 'b.md': 'sage: 3\n3\n' });
     const child = startMtest(dir, ['-p', '1', '--prelude', 'node:util', '--html', 'r.html', 'a.md', 'b.md']);
     const done = finished(child);
-    await new Promise((r) => setTimeout(r, 3000));
+    await appears(path.join(dir, 'armed'));
     child.kill('SIGINT');
     const r = await done;
     assert.equal((r.code ?? 0) & 128, 128, r.out + r.err);

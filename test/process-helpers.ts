@@ -1,6 +1,7 @@
 // Running the mtest command as a process, as users and CI scripts run it (shared by the suites that do).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -112,4 +113,29 @@ export async function mtestIn(dir: string, args: string[], env: Record<string, s
     process.chdir(cwd);
     apply(saved);
   }
+}
+
+/**
+ * The source of an example's first statement that tells the test it is running: it creates `armed` in the
+ * working directory. A test that signals mtest waits for it (`appears`) instead of sleeping a fixed time,
+ * which on a loaded machine may end before the example has started.
+ */
+export const ARM = "(await import('node:fs')).writeFileSync('armed', '');";
+
+/** Resolves once `file` exists (an example creates it when it is where the test wants it), or fails. */
+export async function appears(file: string, ms = 30000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!existsSync(file)) {
+    if (Date.now() > deadline) assert.fail(`${file} never appeared`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Mark the running test pending and say why in its title (mocha's skip takes no reason), for a check this
+ * machine cannot make (a tool is missing): reported as not checked, never as passed.
+ */
+export function skipBecause(context: Mocha.Context, why: string): never {
+  if (context.test) context.test.title += ` (skipped: ${why})`;
+  context.skip();
 }

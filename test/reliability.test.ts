@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { survivorsAfter } from './fault-helpers.js';
-import { finished, lastLine, runMerged, runMtest, scratch, startMtest, type Finished } from './process-helpers.js';
+import { appears, ARM, finished, lastLine, runMerged, runMtest, scratch, startMtest, type Finished } from './process-helpers.js';
 
 const CLOSING = /^\d+ passed, \d+ failed, \d+ skipped(, \d+ not run)?$/;
 
@@ -109,18 +109,20 @@ describe('huge output', function () {
 
 describe('stop signals', function () {
   this.timeout(60000);
-  const slow = { 'a.md': "sage: 1\n1\nsage: await new Promise((r) => setTimeout(r, 20000))\nsage: 2\n2\n", 'b.md': 'sage: 3\n3\n' };
+  const slow = { 'a.md': `sage: 1\n1\nsage: ${ARM} await new Promise((r) => setTimeout(r, 20000))\nsage: 2\n2\n`, 'b.md': 'sage: 3\n3\n' };
 
-  /** Start mtest, wait for `ready` in its output, send `signals` (ms apart), collect the end. */
-  async function signalled(files: Record<string, string>, args: string[], signals: NodeJS.Signals[], gapMs = 5, waitMs = 1200): Promise<Finished> {
-    const child = startMtest(scratch(files), args);
+  /** Start mtest, wait until an example of `files` arms (ARM), send `signals` (ms apart), collect the end. */
+  async function signalled(files: Record<string, string>, args: string[], signals: NodeJS.Signals[], gapMs = 5): Promise<Finished & { sent: number }> {
+    const dir = scratch(files);
+    const child = startMtest(dir, args);
     const done = finished(child);
-    await new Promise((r) => setTimeout(r, waitMs));
+    await appears(path.join(dir, 'armed'));
+    const sent = Date.now();
     for (const [k, signal] of signals.entries()) {
       if (k > 0) await new Promise((r) => setTimeout(r, gapMs));
       child.kill(signal);
     }
-    return done;
+    return { ...(await done), sent };
   }
 
   for (const mode of MODES) {
@@ -145,10 +147,10 @@ describe('stop signals', function () {
   }
 
   it('--serial, stuck in native code: a SIGTERM still ends the run with its report (bit 128)', async () => {
-    const files = { 'n.md': 'sage: 1\n1\nsage: import { execSync } from "node:child_process"\nsage: execSync("sleep 20")\nsage: 2\n2\n' };
-    const started = Date.now();
+    const files = { 'n.md': `sage: 1\n1\nsage: import { execSync } from "node:child_process"\nsage: ${ARM} execSync("sleep 20")\nsage: 2\n2\n` };
     const r = await signalled(files, ['--serial', '--no-gdb', '--prelude', 'node:util', 'n.md'], ['SIGTERM']);
-    assert.ok(Date.now() - started < 8000, `ended ${Date.now() - started} ms after the start`);
+    // Well before the 20 s sleep ends: the run did not wait for the native call (generous for a loaded machine).
+    assert.ok(Date.now() - r.sent < 15000, `ended ${Date.now() - r.sent} ms after the signal`);
     assert.equal(r.signal, null);
     assert.equal((r.code ?? 0) & 128, 128, r.out + r.err);
     assert.match(r.out, /Interrupted while running line 4/);
@@ -156,10 +158,10 @@ describe('stop signals', function () {
   });
 
   it('--serial: a terminal Ctrl-C during execSync (the whole process group) stops the run with bit 128', async () => {
-    const dir = scratch({ 'x.md': 'sage: import { execSync } from "node:child_process"\nsage: execSync("sleep 20")\nsage: 2\n2\n', 'y.md': 'sage: 3\n3\n' });
+    const dir = scratch({ 'x.md': `sage: import { execSync } from "node:child_process"\nsage: ${ARM} execSync("sleep 20")\nsage: 2\n2\n`, 'y.md': 'sage: 3\n3\n' });
     const child = spawn(path.join(process.cwd(), 'bin', 'mtest.js'), ['--serial', '--prelude', 'node:util', 'x.md', 'y.md'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const done = finished(child);
-    await new Promise((r) => setTimeout(r, 1200));
+    await appears(path.join(dir, 'armed'));
     process.kill(-child.pid!, 'SIGINT');
     const r = await done;
     assert.equal((r.code ?? 0) & 128, 128, r.out + r.err);
