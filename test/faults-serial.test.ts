@@ -4,13 +4,13 @@
 // last, the --json file written — and the exit bits tell the truth; no process the example started
 // survives the run.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findStackTool } from '../runner/diagnosis/native-stack.js';
 import { survivorsAfter, treePidsOf } from './fault-helpers.js';
-import { lastLine, runMtest, scratch, type Finished } from './process-helpers.js';
+import { finished, lastLine, runMtest, scratch, startMtest, type Finished } from './process-helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/faults/', import.meta.url));
 
@@ -149,10 +149,21 @@ describe('faults under --serial', function () {
   });
 
   it('--debug only warns "still running line N after S s" with the stack, and lets the example finish', async () => {
-    // An example that outlives its limit by far, so the warning (with its stack) comes while it still runs.
-    const dir = scratch({ 'slow.md': "sage: 1\n1\nsage: await new Promise((r) => setTimeout(r, 2500))\nsage: 2\n2\n" });
-    const run = await runMtest(dir, ['--debug', '--prelude', 'node:util', '--timeout', '0.2', 'slow.md']);
-    assert.match(run.err, /mtest: still running line 3 of slow\.md after \d+ s\n {4}await new Promise\(\(r\) => setTimeout\(r, 2500\)\)\n(JavaScript stack|Native stack|The JavaScript stack did not answer)/);
+    // The example runs until the test has seen the warning (it waits for a file the test then creates), so
+    // the warning, with its stack, always comes while the example still runs, however slow the machine.
+    const dir = scratch({ 'slow.md': "sage: 1\n1\nsage: while (!(await import('node:fs')).existsSync('go')) await new Promise((r) => setTimeout(r, 20))\nsage: 2\n2\n" });
+    const child = startMtest(dir, ['--debug', '--prelude', 'node:util', '--timeout', '0.2', 'slow.md']);
+    const done = finished(child);
+    const go = (): void => writeFileSync(path.join(dir, 'go'), '');
+    const noWarning = setTimeout(go, 20000); // so a missing warning fails below rather than hanging the test
+    let err = '';
+    child.stderr!.on('data', (d) => {
+      err += d;
+      if (/still running line 3/.test(err)) go();
+    });
+    const run = await done;
+    clearTimeout(noWarning);
+    assert.match(run.err, /mtest: still running line 3 of slow\.md after \d+ s\n {4}while \(!\(await import\('node:fs'\)\)\.existsSync\('go'\)\) .*\n(JavaScript stack|Native stack|The JavaScript stack did not answer)/);
     assert.equal(run.code, 0, run.out + run.err);
     assert.equal(lastLine(run.out), '3 passed, 0 failed, 0 skipped');
   });
