@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { parseExamples } from '../src/parsing/examples.js';
+import { skipBecause } from './process-helpers.js';
 
 /** Texts on which Python parses without error. */
 const VALID: Record<string, string> = {
@@ -74,8 +75,7 @@ describe('doctest parity: >>> extraction equals Python doctest.DocTestParser', f
   before(function () {
     const results = runPython(names.map((name) => VALID[name] ?? INVALID[name]));
     if (!results) {
-      this.skip(); // python3 is not installed: nothing to compare with
-      return;
+      skipBecause(this, 'python3 is not installed: nothing to compare with');
     }
     python = new Map(names.map((name, i) => [name, results[i]]));
   });

@@ -13,6 +13,7 @@ import {
 } from '../src/engine/kernel.js';
 import { ADDON } from '../src/engine/native.js';
 import { packageRoot } from '../src/package-root.js';
+import { skipBecause } from './process-helpers.js';
 
 const AVX512: CpuFacts = { arch: 'x64', model: 'Intel Xeon (family 6 model 207)', flags: ['avx', 'avx2', 'fma', 'avx512f', 'avx512cd', 'avx512bw', 'avx512dq', 'avx512vl', 'sse4_2'] };
 const AVX2: CpuFacts = { arch: 'x64', model: 'AMD EPYC', flags: ['avx', 'avx2', 'fma', 'sse4_2'] };
@@ -117,7 +118,7 @@ describe('engine: BLAS kernel choice', () => {
     // A machine whose OpenBLAS knows the CPU is made to look like one that does not: the baseline child
     // runs with OPENBLAS_CORETYPE=Prescott (given to that child explicitly), as the library's own pick.
     it('a simulated Prescott fallback on an AVX2+FMA CPU picks Haswell after a real self-test', function () {
-      if (cpu.arch !== 'x64' || !['avx', 'avx2', 'fma'].every((f) => cpu.flags.includes(f)) || cpu.flags.includes('avx512f')) this.skip();
+      if (cpu.arch !== 'x64' || !['avx', 'avx2', 'fma'].every((f) => cpu.flags.includes(f)) || cpu.flags.includes('avx512f')) skipBecause(this, 'needs an x64 CPU with AVX2 and FMA but without AVX-512');
       const d = probe({ baseline: 'Prescott' });
       assert.equal(d.defaultCore, 'Prescott');
       assert.equal(d.coretype, 'Haswell', d.reason);
@@ -126,7 +127,7 @@ describe('engine: BLAS kernel choice', () => {
     });
 
     it('real kernels whose results are off by 1e-9 keep the default, with the reason', function () {
-      if (cpu.arch !== 'x64' || !cpu.flags.includes('avx')) this.skip();
+      if (cpu.arch !== 'x64' || !cpu.flags.includes('avx')) skipBecause(this, 'needs an x64 CPU with AVX');
       const run = (coretype: string | undefined): ChildReport => {
         const r = spawnChild(coretype);
         if (coretype !== 'Prescott') for (const a of r.results.values()) for (let i = 0; i < a.length; i++) a[i] *= 1 + 1e-9;
@@ -167,7 +168,7 @@ describe('engine: BLAS kernel choice', () => {
     }
 
     it('runs the stored kernel when OPENBLAS_CORETYPE is unset, and leaves the environment unset', function () {
-      if (readCpu().arch !== 'x64') this.skip();
+      if (readCpu().arch !== 'x64') skipBecause(this, 'needs an x64 CPU');
       forge('Sandybridge');
       const r = loadIn(undefined) as { core: string; env?: string; choice: { source: string; reason: string } };
       assert.equal(r.core, 'Sandybridge');
@@ -176,7 +177,7 @@ describe('engine: BLAS kernel choice', () => {
     });
 
     it('a user value wins over the stored kernel', function () {
-      if (readCpu().arch !== 'x64') this.skip();
+      if (readCpu().arch !== 'x64') skipBecause(this, 'needs an x64 CPU');
       forge('Sandybridge');
       const r = loadIn('Prescott') as { core: string; env?: string; choice: { source: string } };
       assert.equal(r.core, 'Prescott');

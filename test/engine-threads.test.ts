@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { blasConfig, identity, setBlasThreads } from '../src/engine/index.js';
 import { loadAddon } from '../src/engine/native.js';
 import { packageRoot } from '../src/package-root.js';
+import { skipBecause } from './process-helpers.js';
 
 const engineUrl = pathToFileURL(path.join(packageRoot(), 'dist', 'src', 'engine', 'index.js')).href;
 
@@ -31,7 +32,7 @@ describe('engine: BLAS configuration and threads', () => {
   });
 
   it("OpenBLAS's second thread sleeps soon after a call instead of spinning for 0.1 s; the variable is only set while the library loads, and a user's value stays", function () {
-    if (os.availableParallelism() < 2) this.skip();
+    if (os.availableParallelism() < 2) skipBecause(this, 'needs 2 CPUs');
     // A threaded product, then 300 ms of nothing: the CPU the process spends meanwhile is the spinning.
     const script = `import('${engineUrl}').then(async (E) => {
       const a = E.randomMatrix(600, 600, 1);
@@ -54,7 +55,7 @@ describe('engine: BLAS configuration and threads', () => {
   });
 
   it('a process started with OPENBLAS_NUM_THREADS=2 reports 2 (when there are 2 CPUs)', function () {
-    if (os.availableParallelism() < 2) this.skip();
+    if (os.availableParallelism() < 2) skipBecause(this, 'needs 2 CPUs');
     assert.equal(childConfig({ OPENBLAS_NUM_THREADS: '2' }).threads, 2);
   });
 

@@ -136,6 +136,8 @@ export async function appears(file: string, ms = 30000): Promise<void> {
  * machine cannot make (a tool is missing): reported as not checked, never as passed.
  */
 export function skipBecause(context: Mocha.Context, why: string): never {
-  if (context.test) context.test.title += ` (skipped: ${why})`;
+  // from a before() hook every test of the suite is skipped: each title says why
+  const hook = (context.test as { type?: string } | undefined)?.type === 'hook';
+  for (const test of hook ? context.test?.parent?.tests ?? [] : context.test ? [context.test] : []) test.title += ` (skipped: ${why})`;
   context.skip();
 }
