@@ -162,7 +162,8 @@ describe('files too large to scan', function () {
     writeFileSync(path.join(dir, 'big.js'), chunk.replace('\n', '').repeat(Math.ceil(8e6 / chunk.length)));
     const started = Date.now();
     const r = await runMtest(dir, ['list', 'big.js']);
-    assert.ok(Date.now() - started < 8000, `${Date.now() - started} ms`);
+    // ~2.5 s on an idle machine; a lexer quadratic on this one long line takes minutes
+    assert.ok(Date.now() - started < 30000, `${Date.now() - started} ms`);
     assert.equal(r.err, '');
     assert.match(r.out, /^1 example in 1 file$/m);
   });

@@ -21,7 +21,8 @@ describe('SyncGuard (serial time limits)', () => {
       }, {}, 200);
       watchdog.exampleEnded();
       assert.equal(r, INTERRUPTED);
-      assert.ok(Date.now() - started < 2000);
+      // at its 0.2 s limit, give or take a loaded machine: far from the 60 s default limit
+      assert.ok(Date.now() - started < 10000, `interrupted after ${Date.now() - started} ms`);
       assert.equal(guard.call((ns) => (ns as { x: number }).x * 2, { x: 21 }, 1000), 42, 'the next call runs normally');
     } finally {
       await watchdog.stop();

@@ -138,7 +138,9 @@ describe('parsing: examples', () => {
     const { examples } = parseExamples(text, 1);
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     assert.equal(examples.length, 20000);
-    assert.ok(ms < 2000, `took ${ms} ms`);
+    // ~0.2 s on an idle machine; a parse quadratic in the text's length takes minutes on it, so the bound
+    // is generous enough for a loaded machine and still catches that.
+    assert.ok(ms < 10000, `took ${ms} ms`);
   });
 });
 

@@ -231,7 +231,9 @@ describe('sources: script files', () => {
     const { blocks } = extractScriptBlocks(text, 'f.ts');
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     assert.deepEqual(blocks.map((b) => [b.name, b.line]), [['z', 40002]]);
-    assert.ok(ms < 1500, `took ${ms} ms`);
+    // ~0.2 s on an idle machine; a scan quadratic in the text's length takes minutes on it, so the bound
+    // is generous enough for a loaded machine and still catches that.
+    assert.ok(ms < 10000, `took ${ms} ms`);
   });
 
   it('reports an unterminated /* comment at its line and keeps the blocks before it', () => {

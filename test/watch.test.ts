@@ -77,7 +77,9 @@ describe('--watch', function () {
       const ms = Date.now() - t0;
       assert.deepEqual(ran(edit), ['a.md']);
       assert.match(edit, /^1 passed, 0 failed, 0 skipped$/m);
-      assert.ok(ms < 2000, `rerun took ${ms} ms`);
+      // 0.1-0.3 s on an idle machine; the bound, generous for a loaded one, catches a rerun that waits for
+      // a poll or reloads the whole project
+      assert.ok(ms < 10000, `rerun took ${ms} ms`);
       console.log(`      (edit to closing line: ${ms} ms)`);
 
       // A module: the documents that import it, directly or through their own exports.
