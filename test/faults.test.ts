@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { findGdb, findOnPath, findStackTool, inNativeCode, isIdle, nativeStack } from '../runner/diagnosis/native-stack.js';
 import { fixture, indexOf, lineOf, runFiles, treePidsOf, type Run } from './fault-helpers.js';
 import { skipBecause } from './process-helpers.js';
+import { childPids } from '../runner/diagnosis/process-tree.js';
 
 /** The passing file ran completely. */
 function assertPassed(run: Run, file: SourceFile): void {
@@ -254,7 +255,8 @@ describe('native stacks: eu-stack and gdb', function () {
   async function blockedNode(): Promise<ChildProcess> {
     const child = spawn(process.execPath, ['-e', "process.stdout.write('ready\\n'); require('node:child_process').execSync('sleep 30')"], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
     await new Promise((resolve) => child.stdout!.once('data', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 200)); // inside execSync by now
+    // inside execSync once its child exists (not after a fixed pause, which a loaded machine may outlast)
+    while (childPids(child.pid!).length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     return child;
   }
 
