@@ -11,7 +11,6 @@ import type { TypecheckThread } from '../typecheck/gate.js';
 import type { Discovered } from '../sources/discover.js';
 import type { PrestartedWorkers } from '../../runner/parent/pool.js';
 import type { RunObserver } from './run.js';
-import { WorkerStartError } from '../../runner/parent/worker-handle.js';
 import { ConfigError, loadConfig, type FileConfig } from './config.js';
 import { colourWanted, commandName, stdio } from './io.js';
 import { parseArgs, usage, type CliOptions, type ParsedArgs } from './options.js';
@@ -120,6 +119,8 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
     const { runCommand } = await import('./run.js');
     return await runCommand(args, config, io, cwd, files, prestarted, typecheck, observe, found);
   } catch (err) {
+    // imported here: main reaches no runner/parent module before the workers have started
+    const { WorkerStartError } = await import('../../runner/parent/worker-handle.js');
     if (!(err instanceof WorkerStartError)) throw err;
     io.err(`mtest: ${err.message}\n`);
     return EXIT.usage;
