@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { appears, finished, lastLine, runMtest, scratch, startMtest } from './process-helpers.js';
+import { appears, ARM, finished, lastLine, runMtest, scratch, startMtest } from './process-helpers.js';
 
 const MODES = [['-p', '1'], ['--serial']];
 const label = (mode: string[]): string => (mode[0] === '--serial' ? '--serial' : 'workers');
@@ -57,7 +57,7 @@ describe('listeners an example puts on process', function () {
 
     it(`process.removeAllListeners() does not take mtest's signal handling with it (${label(mode)})`, async () => {
       const dir = scratch({
-        'a.md': "sage: void process.removeAllListeners()\n\nsage: (await import('node:fs')).writeFileSync('armed', '')\n\nsage: await new Promise((r) => setTimeout(r, 20000))\n\nsage: 1\n1\n",
+        'a.md': `sage: void process.removeAllListeners()\n\nsage: 1 + 1\n2\n\nsage: ${ARM} await new Promise((r) => setTimeout(r, 20000))\n\nsage: 1\n1\n`,
       });
       const child = startMtest(dir, [...mode, '--prelude', 'node:util', 'a.md']);
       const done = finished(child);
