@@ -2,10 +2,10 @@
 // when they cannot be written, when two runs share them, when something was planted beside them, and
 // when they are links.
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { isRoot, lastLine, mtestIn, NOBODY, runMerged, runMtest, scratch } from './process-helpers.js';
+import { appears, ARM, isRoot, lastLine, mtestIn, NOBODY, runMerged, runMtest, scratch } from './process-helpers.js';
 
 const QUICK = ['--prelude', 'node:util', '--random-seed', '1', '--no-status'];
 const MODES: [string, string[]][] = [['workers', ['-p', '2']], ['--serial', ['--serial']]];
@@ -91,13 +91,16 @@ describe('stored files: two runs in one directory', function () {
     it(`${mode}: a run that ends after another started keeps the other's timings and workers' record`, async () => {
       const dir = scratch({
         'fast.md': 'sage: 1 + 1\n2\n',
-        'slow.md': 'sage: await new Promise((r) => setTimeout(r, 2500))\nsage: 1\n1\n',
+        // runs until the test creates `go`
+        'slow.md': `sage: ${ARM} while (!(await import('node:fs')).existsSync('go')) await new Promise((r) => setTimeout(r, 20))\nsage: 1\n1\n`,
       });
-      // the slow run reads the stored files before the fast one writes them, and writes after it
-      const [slow, fast] = await Promise.all([
-        runMtest(dir, [...QUICK, ...flags, 'slow.md']),
-        new Promise((r) => setTimeout(r, 300)).then(() => runMtest(dir, [...QUICK, ...flags, 'fast.md'])),
-      ]);
+      // The slow run has read the stored files once its example runs; the fast one reads and writes them
+      // from start to end meanwhile; the slow one writes after it. In this order on any machine.
+      const slowRun = runMtest(dir, [...QUICK, ...flags, 'slow.md']);
+      await appears(path.join(dir, 'armed'));
+      const fast = await runMtest(dir, [...QUICK, ...flags, 'fast.md']);
+      writeFileSync(path.join(dir, 'go'), '');
+      const slow = await slowRun;
       assert.equal(slow.code, 0, slow.out + slow.err);
       assert.equal(fast.code, 0, fast.out + fast.err);
       const stats = JSON.parse(readFileSync(path.join(dir, '.mtest', 'stats.json'), 'utf8'));
