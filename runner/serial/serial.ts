@@ -7,7 +7,7 @@
 // so those that left their parent are found too. --debug only warns, and opens a REPL on failure.
 import type { RunEvents } from '../../src/events.js';
 import { executeFile, releaseOutput, type ExecuteHooks } from '../../src/execute/index.js';
-import { fileTimeoutMessage, timeoutMessage, whereText } from '../../src/incidents.js';
+import { makeIncident, whereText } from '../../src/incidents.js';
 import { countExamples, exampleAt, exampleWhere, notRun, type ExampleResult, type SourceFile } from '../../src/model.js';
 import type { ReportPlan } from '../../src/report/run-report.js';
 import { EventFanout } from '../../src/report/summary.js';
@@ -79,8 +79,7 @@ export async function runSerial(
     if (!stop.requested && signalArrived()) requestStop();
     if (fileLimit && !fileLimit.passed && Date.now() >= fileLimit.deadline) {
       fileLimit.passed = true;
-      const message = fileTimeoutMessage(options.fileTimeout, whereText(undefined, fileLimit.last));
-      reported.incident(fileLimit.file, { kind: 'file-timeout', message });
+      reported.incident(fileLimit.file, makeIncident({ kind: 'file-timeout', limitSeconds: options.fileTimeout }, whereText(undefined, fileLimit.last)));
     }
     return stop.requested || fileLimit?.passed === true;
   };
@@ -98,11 +97,7 @@ export async function runSerial(
     if (!finishPlan || !current) return;
     const running = current;
     const example = running.index === undefined ? undefined : exampleAt(running.file, running.index);
-    const incident = {
-      kind: 'timeout' as const,
-      index: running.index,
-      message: `The process went idle ${whereText(example && exampleWhere(example), undefined)}: it awaits something that can never happen`,
-    };
+    const incident = makeIncident({ kind: 'idle' }, whereText(example && exampleWhere(example), undefined), { index: running.index });
     removeOwnListener('beforeExit', onBeforeExit);
     void import('./finish.js').then(({ finishFromJournal }) => {
       // mtest's own umask and directory for the report, and no example's 'exit' listener on the way out.
@@ -184,7 +179,7 @@ function reportResult(file: SourceFile, result: ExampleResult, options: RunnerOp
   if (result.outcome === 'timeout') {
     const example = exampleAt(file, result.index);
     const limit = example?.directives.timeout ?? options.timeout;
-    events.incident(file, { kind: 'timeout', index: result.index, message: result.note ?? timeoutMessage(limit, whereText(example && exampleWhere(example), undefined)), elapsed: result.time });
+    events.incident(file, makeIncident({ kind: 'timeout', limitSeconds: limit }, whereText(example && exampleWhere(example), undefined), { index: result.index, elapsed: result.time }));
     // What the example started dies with it, as a worker's tree does.
     killTreeNow(process.pid, false);
   }
