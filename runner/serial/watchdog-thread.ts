@@ -190,7 +190,7 @@ async function endRun(reason: StackReason, beat: HeartbeatSnapshot, found: Diagn
   let bits = incidentBits(incident);
   if (data.journal && data.plan) {
     const { finishFromJournal } = await import('./finish.js');
-    bits = finishFromJournal(data.journal, data.plan, { incident, elapsed: incident.elapsed, fileSeconds: (now - beat.fileStart) / 1000 });
+    bits = await finishFromJournal(data.journal, data.plan, { incident, elapsed: incident.elapsed, fileSeconds: (now - beat.fileStart) / 1000 });
   } else {
     // No report to finish (a bisect replay, a test driving the watchdog by hand): the incident alone.
     const details = [found.jsStack && `JavaScript stack:\n${indent(found.jsStack)}`, found.nativeStack && `Native stack:\n${indent(found.nativeStack)}`, found.processTree && `Process tree:\n${indent(found.processTree)}`];
