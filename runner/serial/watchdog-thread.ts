@@ -168,7 +168,8 @@ async function endCrashed(reason: StackReason, beat: HeartbeatSnapshot): Promise
 /** A stop signal the main thread did not act on (it is stuck): end the run as interrupted. */
 async function endInterrupted(reason: StackReason, beat: HeartbeatSnapshot): Promise<void> {
   if (heartbeat.unhandledSignals() <= 0) return;
-  const found = await diagnose(takers(beat.index >= 0));
+  // Between examples there is nothing to take a stack of: the process tree alone.
+  const found = await diagnose(beat.index >= 0 ? takers() : { pid: process.pid, js: async () => undefined });
   if (heartbeat.unhandledSignals() <= 0) return;
   await endRun(reason, heartbeat.read(), found);
 }
