@@ -3,12 +3,12 @@
 // wrong — a limit passes, the worker dies, the run is interrupted — it reports the example that was running
 // with the diagnosis, kills the worker's process tree, and reports the rest of the file as not run.
 import type { Incident, RunEvents } from '../../src/events.js';
-import { indent } from '../../src/report/format.js';
 import { exampleWhere, notRun, type Example, type ExampleResult, type SourceFile } from '../../src/model.js';
-import { inNativeCode, isIdle, nativeStack } from '../diagnosis/native-stack.js';
-import { formatProcessTree } from '../diagnosis/process-tree.js';
+import { diagnose } from '../diagnosis/diagnose.js';
+import { nativeStack } from '../diagnosis/native-stack.js';
 import { loadWebSocket } from '../diagnosis/remote-stack.js';
-import { OUTPUT_LIMIT, crashMessage, fileTimeoutMessage, interruptedMessage, memoryMessage, outputMessage, protocolMessage, timeoutMessage, whereText } from '../../src/incidents.js';
+import { indent } from '../../src/display.js';
+import { OUTPUT_LIMIT, makeIncident, runningOutcome, whereText, type IncidentFacts } from '../../src/incidents.js';
 import { MB } from '../memory.js';
 import type { RunnerOptions } from '../options.js';
 import type { ResultRecord } from '../protocol.js';
@@ -228,25 +228,19 @@ export class FileRun {
     this.closeFile(end);
   }
 
-  /** The running example (if any) fails with `outcome`; the incident follows it. */
-  private failCurrent(outcome: ExampleResult['outcome'], note: string): void {
+  /** The running example (if any) fails with the incident's outcome and message; the incident follows it. */
+  private failCurrent(incident: Incident): void {
     if (!this.current) return;
     const { index, startedAt } = this.current;
     this.ended.add(index);
-    this.events.exampleEnd(this.file, { index, status: 'failed', outcome, note, time: (Date.now() - startedAt) / 1000 });
+    this.events.exampleEnd(this.file, { index, status: 'failed', outcome: runningOutcome(incident), note: incident.message, time: (Date.now() - startedAt) / 1000 });
     this.onFailure();
   }
 
   private failFile(message: string): void {
     this.seal();
-    const incident: Incident = {
-      kind: 'crash',
-      index: this.current?.index,
-      message: `The worker could not run the file: ${message.split('\n')[0]}`,
-      output: message,
-      exitCode: 70,
-    };
-    this.failCurrent('crash', incident.message);
+    const incident = makeIncident({ kind: 'cannot-run', error: message }, this.where(), { index: this.current?.index });
+    this.failCurrent(incident);
     this.events.incident(this.file, incident);
     this.closeFile('error');
   }
@@ -262,53 +256,35 @@ export class FileRun {
     const decidedAt = Date.now();
     const running = this.current;
     const where = this.where();
-    const memlimit = this.options.memlimit * MB;
-    const message =
-      limit === 'timeout'
-        ? timeoutMessage(this.limitOf(running!.index), where)
-        : limit === 'file-timeout'
-          ? fileTimeoutMessage(this.options.fileTimeout, where)
-          : limit === 'output'
-            ? outputMessage(amount ?? 0, this.tuning.outputLimit, where)
-            : memoryMessage(amount ?? this.handle.rss() ?? 0, memlimit, where);
-    const { js, native } = await this.stacks();
-    const processTree = formatProcessTree(this.handle.pid);
+    const rss = limit === 'memory' ? (amount ?? this.handle.rss() ?? 0) : 0;
+    const diagnosis = await diagnose({
+      pid: this.handle.pid,
+      js: () => this.handle.jsStack(this.tuning.stackWaitMs),
+      native: this.options.gdb ? () => nativeStack(this.handle.pid) : undefined,
+      nativeAfterMs: this.tuning.nativeAfterMs,
+      gone: () => this.handle.exit !== undefined,
+    });
     const killed = this.handle.kill();
-    const incident: Incident = {
-      // Too much output is a resource limit like memory (same exit bit, same report).
-      kind: limit === 'output' ? 'memory' : limit,
+    const facts: IncidentFacts =
+      limit === 'timeout'
+        ? { kind: 'timeout', limitSeconds: this.limitOf(running!.index), idle: diagnosis.idle }
+        : limit === 'file-timeout'
+          ? { kind: 'file-timeout', limitSeconds: this.options.fileTimeout }
+          : limit === 'output'
+            ? { kind: 'output', written: amount ?? 0, limit: this.tuning.outputLimit }
+            : { kind: 'memory', rss, limit: this.options.memlimit * MB };
+    const incident = makeIncident(facts, where, {
       index: running?.index,
-      message: limit === 'timeout' && native && isIdle(native) ? `${message} (the process is idle: it awaits something that never happens)` : message,
       elapsed: running ? (decidedAt - running.startedAt) / 1000 : (decidedAt - this.startedAt) / 1000,
-      jsStack: js,
-      nativeStack: native,
-      processTree,
+      jsStack: diagnosis.jsStack,
+      nativeStack: diagnosis.nativeStack,
+      processTree: diagnosis.processTree,
       output: this.handle.output.text() || undefined,
-    };
-    this.failCurrent(incident.kind === 'memory' ? 'memory' : 'timeout', message);
+    });
+    this.failCurrent(incident);
     this.events.incident(this.file, incident);
     await killed; // no process of this file survives its report
     this.closeFile(incident.kind as FileRunEnd);
-  }
-
-  /**
-   * The worker's stacks: JavaScript through its inspector, else native (eu-stack or gdb). The inspector
-   * answers a thread running JavaScript within ~0.1 s; when it has not answered within `nativeAfterMs`, the
-   * native stack is taken beside it. A native stack that shows the main thread in native code ends the
-   * wait: no JavaScript stack can come from there. Otherwise the inspector keeps its `stackWaitMs`.
-   */
-  private async stacks(): Promise<{ js?: string; native?: string }> {
-    const js = this.handle.jsStack(this.tuning.stackWaitMs);
-    if (!this.options.gdb) return { js: await js };
-    let answered = false;
-    void js.then(() => (answered = true));
-    const native = new Promise<string | undefined>((resolve) => {
-      setTimeout(() => (answered || this.handle.exit ? resolve(undefined) : nativeStack(this.handle.pid).then(resolve)), this.tuning.nativeAfterMs);
-    });
-    const stuckInNative = native.then((stack) => (stack && inNativeCode(stack) ? stack : new Promise<never>(() => {})));
-    const first = await Promise.race<{ js?: string; native?: string }>([js.then((stack) => ({ js: stack })), stuckInNative.then((stack) => ({ native: stack }))]);
-    if (first.native || first.js) return first;
-    return { native: await native };
   }
 
   /** The worker exited while the file was running. */
@@ -316,20 +292,14 @@ export class FileRun {
     if (this.sealed) return;
     this.seal();
     const output = this.handle.output.text();
-    const signal = exit.signal ?? undefined;
     const error = this.handle.error ? `${this.handle.error.message}\n` : '';
-    const message = crashMessage({ code: exit.code, signal: exit.signal, fatal: this.fatal, output }, this.where());
-    const incident: Incident = {
-      kind: 'crash',
+    const incident = makeIncident({ kind: 'exit', exit: { code: exit.code, signal: exit.signal, fatal: this.fatal, output } }, this.where(), {
       index: this.current?.index,
-      message,
       elapsed: this.current ? (Date.now() - this.current.startedAt) / 1000 : undefined,
       jsStack: this.fatal?.split('\n').slice(1).join('\n') || undefined,
       output: error + output || undefined,
-      signal,
-      exitCode: signal ? undefined : (exit.code ?? undefined),
-    };
-    this.failCurrent('crash', message);
+    });
+    this.failCurrent(incident);
     this.events.incident(this.file, incident);
     this.closeFile('crash');
   }
@@ -341,16 +311,13 @@ export class FileRun {
   private async protocolBroken(what: string): Promise<void> {
     if (this.sealed) return;
     this.seal();
-    const message = protocolMessage(what, this.where());
     const running = this.current;
-    const incident: Incident = {
-      kind: 'crash',
+    const incident = makeIncident({ kind: 'protocol', what }, this.where(), {
       index: running?.index,
-      message,
       elapsed: running ? (Date.now() - running.startedAt) / 1000 : undefined,
       output: this.handle.output.text() || undefined,
-    };
-    this.failCurrent('crash', message);
+    });
+    this.failCurrent(incident);
     this.events.incident(this.file, incident);
     await this.handle.kill();
     this.closeFile('crash');
@@ -364,12 +331,12 @@ export class FileRun {
     this.seal();
     const running = this.current;
     const killed = this.handle.kill();
-    const message = interruptedMessage(this.where());
+    const incident = makeIncident({ kind: 'interrupted' }, this.where(), { index: running?.index });
     if (running) {
       this.ended.add(running.index);
-      this.events.exampleEnd(this.file, { index: running.index, status: 'notrun', outcome: 'notrun', note: message, time: (Date.now() - running.startedAt) / 1000 });
+      this.events.exampleEnd(this.file, { index: running.index, status: 'notrun', outcome: 'notrun', note: incident.message, time: (Date.now() - running.startedAt) / 1000 });
     }
-    this.events.incident(this.file, { kind: 'interrupted', index: running?.index, message });
+    this.events.incident(this.file, incident);
     await killed;
     this.closeFile('interrupted');
   }

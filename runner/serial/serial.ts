@@ -7,9 +7,8 @@
 // so those that left their parent are found too. --debug only warns, and opens a REPL on failure.
 import type { RunEvents } from '../../src/events.js';
 import { executeFile, releaseOutput, type ExecuteHooks } from '../../src/execute/index.js';
-import { fileTimeoutMessage, timeoutMessage, whereText } from '../../src/incidents.js';
+import { makeIncident, whereText } from '../../src/incidents.js';
 import { countExamples, exampleAt, exampleWhere, notRun, type ExampleResult, type SourceFile } from '../../src/model.js';
-import type { ReportPlan } from '../../src/report/run-report.js';
 import { EventFanout } from '../../src/report/summary.js';
 import { killTreeNow } from '../kill.js';
 import { MB } from '../memory.js';
@@ -19,7 +18,7 @@ import { stopSignals } from '../signals.js';
 import { resultWarnings } from '../warnings.js';
 import { SerialContainment } from './containment.js';
 import { openRepl } from './debug-repl.js';
-import type { FinishPlan } from './finish.js';
+import type { FinishPlan, ReportHandoff } from './finish.js';
 import { AddonGuard, syncGuard } from './interrupt.js';
 import { Journal } from './journal.js';
 import { LeftoverTracker, removeOwnListener } from '../leftovers.js';
@@ -30,9 +29,12 @@ export interface SerialControl {
   requested: boolean;
 }
 
-/** `only`: the examples of a file to run (flat indices; undefined = all), as the pool's. */
+/**
+ * `only`: the examples of a file to run (flat indices; undefined = all), as the pool's. `report`: how the
+ * command finishes its report when this process cannot go on (without it, the incident alone is written).
+ */
 export async function runSerial(
-  files: SourceFile[], options: RunnerOptions, events: RunEvents, stop: SerialControl = { requested: false }, plan?: ReportPlan, only?: (file: SourceFile) => number[] | undefined,
+  files: SourceFile[], options: RunnerOptions, events: RunEvents, stop: SerialControl = { requested: false }, report?: ReportHandoff, only?: (file: SourceFile) => number[] | undefined,
 ): Promise<RunnerOutcome> {
   const addon = processAddon();
   addon?.becomeSubreaper();
@@ -40,7 +42,7 @@ export async function runSerial(
   // watchdog thread then finishes the report instead of the process vanishing without one.
   addon?.watchCrashes();
   const journal = new Journal(files);
-  const finishPlan: FinishPlan | undefined = plan && { options: plan.options, identity: plan.identity, inputErrors: plan.inputErrors, fds: plan.fds, statsPath: plan.statsPath, runner: options, cwd: process.cwd(), umask: process.umask() };
+  const finishPlan: FinishPlan | undefined = report && { ...report, umask: process.umask() };
   const reported = new EventFanout([journal, events]);
   const hooks: ExecuteHooks = {};
   const guard = options.debug ? undefined : syncGuard();
@@ -52,7 +54,7 @@ export async function runSerial(
     guardAddon: guard instanceof AddonGuard ? guard.addonPath : undefined,
     journal: journal.buffer,
     plan: finishPlan,
-    reportFd: plan?.fds.err,
+    reportFd: report?.reportFd,
   });
   const heartbeat = watchdog.heartbeat;
   const leftovers = new LeftoverTracker().install();
@@ -79,8 +81,7 @@ export async function runSerial(
     if (!stop.requested && signalArrived()) requestStop();
     if (fileLimit && !fileLimit.passed && Date.now() >= fileLimit.deadline) {
       fileLimit.passed = true;
-      const message = fileTimeoutMessage(options.fileTimeout, whereText(undefined, fileLimit.last));
-      reported.incident(fileLimit.file, { kind: 'file-timeout', message });
+      reported.incident(fileLimit.file, makeIncident({ kind: 'file-timeout', limitSeconds: options.fileTimeout }, whereText(undefined, fileLimit.last)));
     }
     return stop.requested || fileLimit?.passed === true;
   };
@@ -98,16 +99,12 @@ export async function runSerial(
     if (!finishPlan || !current) return;
     const running = current;
     const example = running.index === undefined ? undefined : exampleAt(running.file, running.index);
-    const incident = {
-      kind: 'timeout' as const,
-      index: running.index,
-      message: `The process went idle ${whereText(example && exampleWhere(example), undefined)}: it awaits something that can never happen`,
-    };
+    const incident = makeIncident({ kind: 'idle' }, whereText(example && exampleWhere(example), undefined), { index: running.index });
     removeOwnListener('beforeExit', onBeforeExit);
-    void import('./finish.js').then(({ finishFromJournal }) => {
+    void import('./finish.js').then(async ({ finishFromJournal }) => {
       // mtest's own umask and directory for the report, and no example's 'exit' listener on the way out.
       leftovers.restoreProcess();
-      const bits = finishFromJournal(journal.buffer, finishPlan, { incident });
+      const bits = await finishFromJournal(journal.buffer, finishPlan, { incident });
       killTreeNow(process.pid, false);
       containment.exit(bits);
     });
@@ -184,7 +181,7 @@ function reportResult(file: SourceFile, result: ExampleResult, options: RunnerOp
   if (result.outcome === 'timeout') {
     const example = exampleAt(file, result.index);
     const limit = example?.directives.timeout ?? options.timeout;
-    events.incident(file, { kind: 'timeout', index: result.index, message: result.note ?? timeoutMessage(limit, whereText(example && exampleWhere(example), undefined)), elapsed: result.time });
+    events.incident(file, makeIncident({ kind: 'timeout', limitSeconds: limit }, whereText(example && exampleWhere(example), undefined), { index: result.index, elapsed: result.time }));
     // What the example started dies with it, as a worker's tree does.
     killTreeNow(process.pid, false);
   }

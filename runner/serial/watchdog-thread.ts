@@ -6,15 +6,13 @@
 // is read from /proc.
 import { parentPort, workerData } from 'node:worker_threads';
 import { exampleAt, exampleWhere, type SourceFile } from '../../src/model.js';
-import { crashMessage, fileTimeoutMessage, interruptedMessage, memoryMessage, timeoutMessage, whereText } from '../../src/incidents.js';
+import { incidentBits, makeIncident, whereText, type IncidentFacts } from '../../src/incidents.js';
 import { constants } from 'node:os';
-import type { Incident } from '../../src/events.js';
-import { formatIncident, indent } from '../../src/report/format.js';
-import { EXIT } from '../../src/report/tally.js';
+import { indent } from '../../src/display.js';
 import { ReportWriter } from '../../src/report/output.js';
+import { diagnose, type Diagnosis, type StackTakers } from '../diagnosis/diagnose.js';
 import { captureMainThreadStack } from '../diagnosis/js-stack.js';
-import { condenseNativeStack, findStackTool, isIdle, NATIVE_STACK_TIMEOUT_MS, stackToolArguments } from '../diagnosis/native-stack.js';
-import { formatProcessTree } from '../diagnosis/process-tree.js';
+import { condenseNativeStack, findStackTool, NATIVE_STACK_TIMEOUT_MS, stackToolArguments } from '../diagnosis/native-stack.js';
 import { killTreeNow } from '../kill.js';
 import { processAddon } from '../process-addon.js';
 import { Heartbeat, type HeartbeatSnapshot } from './heartbeat.js';
@@ -113,26 +111,37 @@ function lineOfFile(beat: HeartbeatSnapshot): string {
   return `${place ?? `example #${beat.index + 1}`} of ${file?.path ?? 'the current file'}`;
 }
 
-function limitMessage(reason: StackReason, beat: HeartbeatSnapshot): string {
-  const at = whereText(running(beat).place, undefined);
-  if (reason === 'memory') return memoryMessage(process.memoryUsage.rss(), beat.memlimit, at);
-  if (reason === 'interrupted') return interruptedMessage(at);
-  if (reason === 'crash') return crashMessage({ code: null, signal: signalName(addon?.crashed() ?? 0), output: '' }, at);
-  return reason === 'timeout' ? timeoutMessage(beat.exampleLimitMs / 1000, at) : fileTimeoutMessage(beat.fileLimitMs / 1000, at);
+/** What the watchdog saw, as an incident's facts. */
+function factsOf(reason: StackReason, beat: HeartbeatSnapshot, idle: boolean): IncidentFacts {
+  switch (reason) {
+    case 'memory':
+      return { kind: 'memory', rss: process.memoryUsage.rss(), limit: beat.memlimit };
+    case 'interrupted':
+      return { kind: 'interrupted' };
+    case 'crash':
+      return { kind: 'exit', exit: { code: null, signal: signalName(addon?.crashed() ?? 0), output: '' } };
+    case 'timeout':
+      return { kind: 'timeout', limitSeconds: beat.exampleLimitMs / 1000, idle };
+    case 'file-timeout':
+      return { kind: 'file-timeout', limitSeconds: beat.fileLimitMs / 1000 };
+  }
 }
 
-/** The main thread's stacks: JavaScript through the inspector, else native through eu-stack or gdb (never forked). */
-async function stacks(): Promise<Pick<Incident, 'jsStack' | 'nativeStack'>> {
-  const jsStack = await captureMainThreadStack(JS_STACK_WAIT_MS);
-  return jsStack ? { jsStack } : nativeOnly();
-}
-
-function nativeOnly(): Pick<Incident, 'nativeStack'> {
+/**
+ * How this thread takes the main thread's stacks: JavaScript through an inspector session, native through
+ * eu-stack or gdb spawned without a fork, and only once the inspector has given up (the spawn blocks this
+ * thread). `js: false`: the main thread is parked in the crash handler, where no JavaScript stack comes.
+ */
+function takers(js = true): StackTakers {
   const tool = data.gdb ? findStackTool() : null;
-  if (!tool || !addon) return {};
-  const run = addon.spawnCapture([tool.path, ...stackToolArguments(tool, process.pid)], NATIVE_STACK_TIMEOUT_MS);
-  const nativeStack = run ? condenseNativeStack(run.output, process.pid) : undefined;
-  return nativeStack ? { nativeStack } : {};
+  const native =
+    tool && addon
+      ? async () => {
+          const run = addon.spawnCapture([tool.path, ...stackToolArguments(tool, process.pid)], NATIVE_STACK_TIMEOUT_MS);
+          return run ? condenseNativeStack(run.output, process.pid) : undefined;
+        }
+      : undefined;
+  return { pid: process.pid, js: js ? () => captureMainThreadStack(JS_STACK_WAIT_MS) : async () => undefined, native };
 }
 
 /** Serial mode: interrupt once; if that does not end the example within the grace, end the run here. */
@@ -141,7 +150,7 @@ async function endStuckExample(reason: StackReason, beat: HeartbeatSnapshot): Pr
   // A synchronous example is ended through the guard; an awaited one the evaluator's own race ends.
   if (reason !== 'memory') guard?.interrupt();
   // The stacks are taken while the grace runs: the report is ready when it ends.
-  const taken = stacks();
+  const taken = diagnose(takers());
   while (Date.now() < until) {
     await sleep(data.pollMs);
     if (!stillRunning(beat, reason)) return;
@@ -153,13 +162,14 @@ async function endStuckExample(reason: StackReason, beat: HeartbeatSnapshot): Pr
 
 /** The main thread took a fatal signal and waits in the addon's handler: its native stack, then the end. */
 async function endCrashed(reason: StackReason, beat: HeartbeatSnapshot): Promise<void> {
-  await endRun(reason, beat, nativeOnly());
+  await endRun(reason, beat, await diagnose(takers(false)));
 }
 
 /** A stop signal the main thread did not act on (it is stuck): end the run as interrupted. */
 async function endInterrupted(reason: StackReason, beat: HeartbeatSnapshot): Promise<void> {
   if (heartbeat.unhandledSignals() <= 0) return;
-  const found = beat.index >= 0 ? await stacks() : {};
+  // Between examples there is nothing to take a stack of: the process tree alone.
+  const found = await diagnose(beat.index >= 0 ? takers() : { pid: process.pid, js: async () => undefined });
   if (heartbeat.unhandledSignals() <= 0) return;
   await endRun(reason, heartbeat.read(), found);
 }
@@ -168,29 +178,24 @@ async function endInterrupted(reason: StackReason, beat: HeartbeatSnapshot): Pro
  * Write the rest of the report, kill what the examples started, and end the process with the run's bits.
  * The reporting modules are loaded only here: the thread starts with every --serial run, and stays small.
  */
-async function endRun(reason: StackReason, beat: HeartbeatSnapshot, found: Pick<Incident, 'jsStack' | 'nativeStack'>): Promise<never> {
+async function endRun(reason: StackReason, beat: HeartbeatSnapshot, found: Diagnosis): Promise<never> {
   const now = Date.now();
-  const message = limitMessage(reason, beat);
-  const signal = reason === 'crash' ? signalName(addon?.crashed() ?? 0) : undefined;
-  const incident: Incident = {
-    kind: reason,
-    signal,
+  const { file, place, source } = running(beat);
+  const incident = makeIncident(factsOf(reason, beat, found.idle), whereText(place, undefined), {
     index: beat.index >= 0 ? beat.index : undefined,
-    message: reason === 'timeout' && found.nativeStack && isIdle(found.nativeStack) ? `${message} (the process is idle: it awaits something that never happens)` : message,
     elapsed: beat.index >= 0 ? (now - beat.exampleStart) / 1000 : undefined,
-    ...found,
-    processTree: formatProcessTree(process.pid),
-  };
-  let bits: number = reason === 'interrupted' ? EXIT.interrupted : reason === 'crash' ? EXIT.signal : EXIT.timeout;
-  const { file, source } = running(beat);
+    jsStack: found.jsStack,
+    nativeStack: found.nativeStack,
+    processTree: found.processTree,
+  });
+  let bits = incidentBits(incident);
   if (data.journal && data.plan) {
     const { finishFromJournal } = await import('./finish.js');
-    bits = finishFromJournal(data.journal, data.plan, { incident, elapsed: incident.elapsed, fileSeconds: (now - beat.fileStart) / 1000 });
+    bits = await finishFromJournal(data.journal, data.plan, { incident, elapsed: incident.elapsed, fileSeconds: (now - beat.fileStart) / 1000 });
   } else {
-    // No journal (a test drives the watchdog by hand): the incident alone, as the report would show it.
-    report.write(`${'*'.repeat(70)}\nmtest: ${message}${file ? ` of ${file.path}` : ''}\n${source ? indent(source) + '\n' : ''}`);
-    if (file) report.write(formatIncident(file, incident) + '\n');
-    else report.write(`${[found.jsStack && `JavaScript stack:\n${found.jsStack}`, found.nativeStack && `Native stack:\n${found.nativeStack}`, incident.processTree && `Process tree:\n${incident.processTree}`].filter(Boolean).join('\n')}\n`);
+    // No report to finish (a bisect replay, a test driving the watchdog by hand): the incident alone.
+    const details = [found.jsStack && `JavaScript stack:\n${indent(found.jsStack)}`, found.nativeStack && `Native stack:\n${indent(found.nativeStack)}`, found.processTree && `Process tree:\n${indent(found.processTree)}`];
+    report.write(`${'*'.repeat(70)}\nmtest: ${incident.message}${file ? ` of ${file.path}` : ''}\n${source ? indent(source) + '\n' : ''}${details.filter(Boolean).join('\n')}\n`);
   }
   killTreeNow(process.pid, false);
   if (addon) addon.exitNow(bits);
@@ -202,9 +207,9 @@ async function endRun(reason: StackReason, beat: HeartbeatSnapshot, found: Pick<
 async function warnStillRunning(reason: StackReason, beat: HeartbeatSnapshot): Promise<void> {
   const { source } = running(beat);
   const elapsed = (Date.now() - (reason === 'file-timeout' ? beat.fileStart : beat.exampleStart)) / 1000;
-  const found = await stacks();
+  const found = await diagnose(takers());
   if (!stillRunning(beat)) return;
-  const head = reason === 'memory' ? `mtest: ${limitMessage(reason, beat)} of ${running(beat).file?.path ?? 'the current file'}` : `mtest: still running ${lineOfFile(beat)} after ${elapsed.toFixed(0)} s`;
+  const head = reason === 'memory' ? `mtest: ${makeIncident(factsOf(reason, beat, false), whereText(running(beat).place, undefined)).message} of ${running(beat).file?.path ?? 'the current file'}` : `mtest: still running ${lineOfFile(beat)} after ${elapsed.toFixed(0)} s`;
   const stack = found.jsStack ? `JavaScript stack:\n${found.jsStack}\n` : found.nativeStack ? `Native stack:\n${found.nativeStack}\n` : 'The JavaScript stack did not answer (inside native code).\n';
   report.write(`${head}\n${source ? indent(source) + '\n' : ''}${stack}`);
 }

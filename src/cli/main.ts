@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { Output } from '../report/output.js';
-import { EXIT } from '../report/tally.js';
+import { EXIT } from '../incidents.js';
 import type { TypecheckThread } from '../typecheck/gate.js';
 import type { Discovered } from '../sources/discover.js';
 import type { PrestartedWorkers } from '../../runner/parent/pool.js';

@@ -9,7 +9,7 @@ import type { FileSubset, InputError, SourceFile } from '../model.js';
 import { BUILTIN_ENGINE, isBuiltinEngine, loadPrelude } from '../execute/modules.js';
 import type { Output } from '../report/output.js';
 import { plural, printable, seconds } from '../report/format.js';
-import { RunReport, type ReportOptions, type ReportPlan, type RunIdentity } from '../report/run-report.js';
+import { RunReport, type ReportOptions, type RunIdentity } from '../report/run-report.js';
 import type { TypecheckGate, TypecheckThread } from '../typecheck/gate.js';
 import { EXIT } from '../report/tally.js';
 import { StatusLine } from '../report/status-line.js';
@@ -25,7 +25,9 @@ import { listExamples } from './list.js';
 import type { CliOptions, ParsedArgs } from './options.js';
 import { resolveOptions, runsExamplesInProcess, workerCount } from './resolve.js';
 import type { Discovered } from '../sources/discover.js';
-import { saveWorkers, WorkerHistory } from '../bisect/record.js';
+import { WorkerHistory } from '../bisect/record.js';
+import type { ReportHandoff } from '../../runner/serial/finish.js';
+import { leftBehind, reportHandoff } from './run-end.js';
 import { collectSources, findSources, sourceLoader } from './collect.js';
 import { planRun, type Plan } from '../schedule/index.js';
 import { parseKeyword } from '../schedule/keyword.js';
@@ -123,11 +125,11 @@ function detectedTags(blas: BlasInfo | undefined): string[] {
   return tags;
 }
 
-async function runFiles(files: SourceFile[], options: RunnerOptions, events: RunEvents, prestarted: PrestartedWorkers | undefined, plan: ReportPlan, subsets: Map<string, FileSubset>): Promise<RunnerOutcome> {
+async function runFiles(files: SourceFile[], options: RunnerOptions, events: RunEvents, prestarted: PrestartedWorkers | undefined, report: ReportHandoff, subsets: Map<string, FileSubset>): Promise<RunnerOutcome> {
   const only = subsets.size > 0 ? (file: SourceFile) => subsets.get(file.path)?.run : undefined;
   if (options.serial) {
     const { runSerial } = await import('../../runner/serial/serial.js');
-    return runSerial(files, options, events, undefined, plan, only);
+    return runSerial(files, options, events, undefined, report, only);
   }
   const { runWorkers } = await import('../../runner/parent/pool.js');
   return runWorkers(files, options, events, { only }, prestarted);
@@ -188,6 +190,8 @@ async function runTests(
   report.console.header(headerLines(identity.id, options, files.length, blas));
 
   let outcome: RunnerOutcome = { interrupted: false };
+  // A file run in part says nothing about its time or whether it fails: no timings are stored.
+  const statsPath = plan.subsets.size > 0 ? undefined : plan.statsPath;
   let bits = 0;
   let typecheck: TypecheckGate | undefined;
   // A prelude that cannot be loaded would fail every example the same way: one line, and nothing runs.
@@ -197,9 +201,7 @@ async function runTests(
     bits |= EXIT.usage;
   } else {
     if (options.serial && blas) await setSerialBlasThreads(options.blasThreads);
-    // A file run in part says nothing about its time or whether it fails: no timings are stored.
-    const statsPath = plan.subsets.size > 0 ? undefined : plan.statsPath;
-    const reportPlan: ReportPlan = { files, options: reportOptions, identity, inputErrors, fds: { out: stdio.stdout.fd, err: stdio.stderr.fd }, statsPath };
+    const handoff = reportHandoff({ report: { options: reportOptions, identity, inputErrors, fds: { out: stdio.stdout.fd, err: stdio.stderr.fd }, statsPath }, runner: options, cwd });
     try {
       let events = await fixing(cli, config, files, report.events, out, cwd);
       if (typecheckThread) {
@@ -207,7 +209,7 @@ async function runTests(
         typecheck = new TypecheckGate(events, files, typecheckThread.check(files, options));
         events = typecheck;
       }
-      outcome = await runFiles(files, options, events, prestarted, reportPlan, plan.subsets);
+      outcome = await runFiles(files, options, events, prestarted, handoff, plan.subsets);
     } catch (err) {
       if (err instanceof WorkerStartError) {
         io.err(`mtest: ${err.message}\n`);
@@ -229,7 +231,7 @@ async function runTests(
     }
   }
   status?.stop();
-  const store = () => [plan.saveStats(report.summary), saveWorkers(cwd, history.record(identity.id, options, outcome, cwd))];
+  const store = () => leftBehind(report.summary, history, { id: identity.id, statsPath, runner: options, outcome, cwd });
   bits |= report.finish({ interrupted: outcome.interrupted, inputErrors }, bits, store);
   observe?.(report);
   return bits;
