@@ -9,8 +9,7 @@ import { inNativeCode, isIdle, nativeStack } from '../diagnosis/native-stack.js'
 import { formatProcessTree } from '../diagnosis/process-tree.js';
 import { loadWebSocket } from '../diagnosis/remote-stack.js';
 import { OUTPUT_LIMIT, crashMessage, fileTimeoutMessage, interruptedMessage, memoryMessage, outputMessage, protocolMessage, timeoutMessage, whereText } from '../../src/incidents.js';
-import { MB } from '../memory.js';
-import type { RunnerOptions } from '../options.js';
+import { limitOf, memlimitBytes, type RunnerOptions } from '../../src/options.js';
 import type { ResultRecord } from '../protocol.js';
 import { resultWarnings } from '../warnings.js';
 import type { WorkerExit, WorkerHandle } from './worker-handle.js';
@@ -83,7 +82,7 @@ export class FileRun {
       if (record.t !== 'ready' && record.seq === this.seq) this.onResult(record);
     };
     this.handle.onBroken = (what) => void this.protocolBroken(what);
-    const memlimit = this.options.memlimit > 0 ? this.options.memlimit * MB : 0;
+    const memlimit = memlimitBytes(this.options);
     this.seq = this.handle.run(this.file, this.options);
     void this.handle.exited.then((exit) => this.onExit(exit));
     if (this.options.fileTimeout > 0) {
@@ -190,7 +189,7 @@ export class FileRun {
   }
 
   private limitOf(index: number): number {
-    return this.examples[index]?.directives.timeout ?? this.options.timeout;
+    return limitOf(this.examples[index], this.options);
   }
 
   private placeOf(index: number | undefined): string | undefined {
@@ -262,7 +261,6 @@ export class FileRun {
     const decidedAt = Date.now();
     const running = this.current;
     const where = this.where();
-    const memlimit = this.options.memlimit * MB;
     const message =
       limit === 'timeout'
         ? timeoutMessage(this.limitOf(running!.index), where)
@@ -270,7 +268,7 @@ export class FileRun {
           ? fileTimeoutMessage(this.options.fileTimeout, where)
           : limit === 'output'
             ? outputMessage(amount ?? 0, this.tuning.outputLimit, where)
-            : memoryMessage(amount ?? this.handle.rss() ?? 0, memlimit, where);
+            : memoryMessage(amount ?? this.handle.rss() ?? 0, memlimitBytes(this.options), where);
     const { js, native } = await this.stacks();
     const processTree = formatProcessTree(this.handle.pid);
     const killed = this.handle.kill();

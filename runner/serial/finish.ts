@@ -11,7 +11,7 @@ import { RunReport, type ReportPlan } from '../../src/report/run-report.js';
 import { readJournal } from './journal.js';
 import { processAddon } from '../process-addon.js';
 import { saveWorkers, WorkerHistory } from '../../src/bisect/record.js';
-import type { RunnerOptions } from '../options.js';
+import type { RunnerOptions } from '../../src/options.js';
 import { Baseline } from '../../src/schedule/baseline.js';
 import { statsProblem, storeStats } from '../../src/schedule/stats.js';
 

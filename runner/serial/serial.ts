@@ -12,8 +12,7 @@ import { countExamples, exampleAt, exampleWhere, notRun, type ExampleResult, typ
 import type { ReportPlan } from '../../src/report/run-report.js';
 import { EventFanout } from '../../src/report/summary.js';
 import { killTreeNow } from '../kill.js';
-import { MB } from '../memory.js';
-import type { RunnerOptions, RunnerOutcome } from '../options.js';
+import { limitOf, memlimitBytes, type RunnerOptions, type RunnerOutcome } from '../../src/options.js';
 import { processAddon } from '../process-addon.js';
 import { stopSignals } from '../signals.js';
 import { resultWarnings } from '../warnings.js';
@@ -120,7 +119,7 @@ export async function runSerial(
       current = { file };
       if (stop.requested || (options.exitFirst && failedOnce)) break;
       reported.fileStart(file, 0);
-      watchdog.fileStarted(n, options.fileTimeout, options.memlimit * MB);
+      watchdog.fileStarted(n, options.fileTimeout, memlimitBytes(options));
       leftovers.fileStarted();
       fileLimit = options.fileTimeout > 0 ? { file, deadline: Date.now() + options.fileTimeout * 1000, passed: false } : undefined;
       const start = process.hrtime.bigint();
@@ -132,7 +131,7 @@ export async function runSerial(
           exampleStart: (index, example) => {
             current = { file, index };
             leftovers.exampleStarted(index);
-            watchdog.exampleStarted(index, example, options.timeout);
+            watchdog.exampleStarted(index, limitOf(example, options));
             reported.exampleStart(file, index, 0);
           },
           exampleEnd: (result) => {
@@ -183,8 +182,7 @@ export async function runSerial(
 function reportResult(file: SourceFile, result: ExampleResult, options: RunnerOptions, events: RunEvents): void {
   if (result.outcome === 'timeout') {
     const example = exampleAt(file, result.index);
-    const limit = example?.directives.timeout ?? options.timeout;
-    events.incident(file, { kind: 'timeout', index: result.index, message: result.note ?? timeoutMessage(limit, whereText(example && exampleWhere(example), undefined)), elapsed: result.time });
+    events.incident(file, { kind: 'timeout', index: result.index, message: result.note ?? timeoutMessage(limitOf(example, options), whereText(example && exampleWhere(example), undefined)), elapsed: result.time });
     // What the example started dies with it, as a worker's tree does.
     killTreeNow(process.pid, false);
   }

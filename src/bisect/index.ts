@@ -4,7 +4,7 @@
 // fewest that still give the symptom. Progress goes to stderr; the last line on stdout is the verdict.
 import path from 'node:path';
 import { exampleAt, examplesOf, type ExampleResult, type Outcome, type SourceFile } from '../model.js';
-import type { RunnerOptions } from '../../runner/options.js';
+import type { RunnerOptions } from '../options.js';
 import { WorkerStartError } from '../../runner/errors.js';
 import type { Output } from '../report/console.js';
 import { plural, printable } from '../report/format.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { FileSummary, Incident, RunEvents } from '../events.js';
 import { exampleAt, type ExampleResult, type Outcome, type SourceFile } from '../model.js';
 import { linkTarget, reason, withLock, writeAtomically } from '../safe-write.js';
-import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
+import type { RunnerOptions, RunnerOutcome } from '../options.js';
 import type { WorkerRecord } from '../../runner/parent/pool.js';
 import { makeStateDirFor, STATE_DIR, stateFile } from '../project.js';
 

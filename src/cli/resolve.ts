@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { plural } from '../report/words.js';
 import { resolve } from 'node:path';
-import type { RunnerOptions } from '../../runner/options.js';
+import type { RunnerOptions } from '../options.js';
 import type { FileConfig } from './config.js';
 import type { CliOptions } from './options.js';
 

@@ -14,7 +14,7 @@ import type { TypecheckGate, TypecheckThread } from '../typecheck/gate.js';
 import { EXIT } from '../report/tally.js';
 import { StatusLine } from '../report/status-line.js';
 import { TraceReporter } from '../report/trace.js';
-import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
+import type { RunnerOptions, RunnerOutcome } from '../options.js';
 import { findDeno, NO_DENO } from './deno.js';
 import type { BlasInfo } from '../../runner/protocol.js';
 import type { PrestartedWorkers } from '../../runner/parent/pool.js';
