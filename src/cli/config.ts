@@ -2,6 +2,7 @@
 // checked; a bad one is a one-line error naming it.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { OPTIONS } from './options.js';
 
 export interface FileConfig {
   include?: string[];
@@ -17,20 +18,8 @@ export interface FileConfig {
 
 export class ConfigError extends Error {}
 
-type Check = (value: unknown) => string | undefined;
-
-const stringList: Check = (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'must be a list of strings');
-const KEYS: Record<keyof FileConfig, Check> = {
-  include: stringList,
-  exclude: stringList,
-  prelude: stringList,
-  optional: stringList,
-  // `>` is the Node REPL's prompt (continued by `...`): opt-in, as it also starts Markdown quotes
-  prompts: (v) => stringList(v) ?? ((v as string[]).every((p) => ['sage:', '>>>', '>'].includes(p.trim())) ? undefined : "must list prompts among 'sage:', '>>>' and '>'"),
-  jobs: (v) => (Number.isInteger(v) && (v as number) >= 1 ? undefined : 'must be a whole number ≥ 1'),
-  timeout: (v) => (typeof v === 'number' && v >= 0 ? undefined : 'must be a number of seconds ≥ 0'),
-  maxFileSize: (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a number of MB ≥ 0 (0: no limit)'),
-};
+/** The keys the configuration file may set, with their checks: the option table's (options.ts). */
+const KEYS = new Map(OPTIONS.filter((spec) => spec.config).map((spec) => [spec.key, spec]));
 
 /** Read the configuration of `cwd`; undefined when there is none. Throws ConfigError (one line). */
 export function loadConfig(cwd: string): { config: FileConfig; source?: string } {
@@ -51,12 +40,12 @@ export function loadConfig(cwd: string): { config: FileConfig; source?: string }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${source}: must be a JSON object`);
   const config: FileConfig = {};
   for (const [key, value] of Object.entries(raw)) {
-    // own keys only: `toString`, `__proto__` are unknown keys, not Object.prototype's members
-    const check = Object.hasOwn(KEYS, key) ? KEYS[key as keyof FileConfig] : undefined;
-    if (!check) throw new ConfigError(`${source}: unknown key ${JSON.stringify(key)} (known: ${Object.keys(KEYS).join(', ')})`);
-    const problem = check(value);
+    // a Map: `toString`, `__proto__` are unknown keys, not Object.prototype's members
+    const spec = KEYS.get(key as keyof FileConfig);
+    if (!spec?.config) throw new ConfigError(`${source}: unknown key ${JSON.stringify(key)} (known: ${[...KEYS.keys()].join(', ')})`);
+    const problem = spec.config(value);
     if (problem) throw new ConfigError(`${source}: "${key}" ${problem}`);
-    (config as Record<string, unknown>)[key] = key === 'optional' ? (value as string[]).map((t) => t.toLowerCase()) : value;
+    (config as Record<string, unknown>)[key] = spec.lowerCase ? (value as string[]).map((t) => t.toLowerCase()) : value;
   }
   return { config, source };
 }

@@ -3,6 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Block, InputError, SourceFile, SourceKind } from '../model.js';
+import { DEFAULT_MAX_FILE_MB } from '../options.js';
 import { parseDirectiveText } from '../parsing/directives.js';
 import { decodeSource } from './decode.js';
 import { sourceKind } from './kinds.js';
@@ -19,12 +20,6 @@ export interface LoadOptions {
   maxFileSize?: number;
 }
 
-/**
- * Above this, a file is most likely generated (a minified bundle, a data dump) and reading it would cost
- * seconds and hundreds of MB for nothing: the scan of an 8 MB minified script with prompts takes ~2.4 s
- * and ~400 MB here. A notebook with a few plots stays well below.
- */
-export const DEFAULT_MAX_FILE_MB = 8;
 
 /** Lines that may mark a whole file (`nodoctest`, `mtest:` tags), as in Sage. */
 const HEADER_LINES = 10;

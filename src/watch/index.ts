@@ -204,8 +204,9 @@ class WatchLoop {
     let bits: number;
     try {
       const args: ParsedArgs = { ...this.args, paths, options: { ...this.args.options } };
-      const fileArguments = paths.length > 0 ? fileArgumentCount(paths, this.cwd) : undefined;
-      bits = await runCommand(args, this.config, this.io, this.cwd, fileArguments, prestarted, undefined, (report) => {
+      // each run its own options (its files cap the workers; a fresh random seed)
+      const options = resolveOptions(args.options, this.config, paths.length > 0 ? fileArgumentCount(paths, this.cwd) : undefined);
+      bits = await runCommand(args, this.config, this.io, this.cwd, options, prestarted, undefined, (report) => {
         this.ran(report.summary.finished.map((t) => ({ file: t.file, failed: t.reason() !== undefined })));
       });
     } finally {
@@ -243,7 +244,8 @@ class WatchLoop {
       this.prestarted = undefined;
     }
     if (this.prestarted || this.quitting) return;
-    const options = resolveOptions(this.args.options, this.config, []);
+    // before the next run's files are known: as many workers as the options ask for
+    const options = resolveOptions(this.args.options, this.config);
     this.prestarted = new PrestartedWorkers(options.jobs, spawnOptions(options));
   }
 
