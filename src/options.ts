@@ -109,14 +109,6 @@ export type ResolvedOptions = Readonly<
     }
 >;
 
-/**
- * --max-file-size's default, in MB. Above it, a file is most likely generated (a minified bundle, a data
- * dump) and reading it would cost seconds and hundreds of MB for nothing: the scan of an 8 MB minified
- * script with prompts takes ~2.4 s and ~400 MB here. A notebook with a few plots stays well below. Here
- * rather than in the option table because the sources stage applies it to files read outside a run too.
- */
-export const DEFAULT_MAX_FILE_MB = 8;
-
 /** How a run ended, beyond the per-example results the events carried. */
 export interface RunnerOutcome {
   /** Ctrl-C (or SIGTERM) stopped the run. */

@@ -4,7 +4,6 @@
 import { statSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import { MB } from '../incidents.js';
 import type { ResolvedOptions } from '../options.js';
 import { plural } from '../report/words.js';
 import type { FileConfig } from './config.js';
@@ -25,7 +24,7 @@ const WORKER_MB = 64;
 export type Machine = Omit<DefaultContext, 'jobs'>;
 
 function thisMachine(): Machine {
-  return { cpus: availableParallelism(), totalMB: totalmem() / MB };
+  return { cpus: availableParallelism(), totalMB: totalmem() / 1048576 };
 }
 
 /** The value given for `key`: the command line's, else the configuration file's when it may set it. */

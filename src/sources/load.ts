@@ -3,7 +3,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Block, InputError, SourceFile, SourceKind } from '../model.js';
-import { DEFAULT_MAX_FILE_MB } from '../options.js';
 import { parseDirectiveText } from '../parsing/directives.js';
 import { decodeSource } from './decode.js';
 import { sourceKind } from './kinds.js';
@@ -16,7 +15,7 @@ export interface LoadOptions {
   prompts?: readonly string[];
   /** Directory a relative `path` is read from; default the process's working directory. */
   cwd?: string;
-  /** Files larger than this many MB are not read (0: no limit); default DEFAULT_MAX_FILE_MB. */
+  /** Files larger than this many MB are not read (0 or undefined: no limit); a run's is --max-file-size's. */
   maxFileSize?: number;
 }
 
@@ -39,7 +38,7 @@ export function loadSource(path: string, opts: LoadOptions = {}): SourceFile | n
   let bytes: Uint8Array;
   try {
     const absolute = resolve(opts.cwd ?? '.', path);
-    const limit = opts.maxFileSize ?? DEFAULT_MAX_FILE_MB;
+    const limit = opts.maxFileSize ?? 0;
     const size = statSync(absolute).size;
     if (limit > 0 && size > limit * 1048576) {
       // a notice, not an error: a generated file in the tree is no fault of the run

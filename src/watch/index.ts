@@ -160,7 +160,7 @@ class WatchLoop {
     // (or cannot be read: that is reported); a module without examples is only a dependency.
     if (unknown.length > 0) {
       const found = new Set((await findSources(this.args.paths, this.config, this.cwd)).files.map((p) => path.resolve(this.cwd, p)));
-      const load = sourceLoader(this.config, this.cwd);
+      const load = sourceLoader(this.config, this.cwd, resolveOptions(this.args.options, this.config).maxFileSize);
       for (const file of unknown) {
         const source = found.has(file) ? load(path.relative(this.cwd, file) || file) : null;
         if (source && (countExamples(source) > 0 || source.errors.length > 0)) affected.add(file);
