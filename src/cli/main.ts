@@ -61,7 +61,7 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
   if (args.command === 'bisect') return bisectCommand(args, io, cwd);
   if (args.command === 'doctor') {
     const { doctor } = await import('../../runner/doctor.js');
-    io.out(await doctor());
+    io.out(await doctor(resolveOptions({}, {})));
     return 0;
   }
   if (args.command === 'merge') return mergeCommand(args.paths, args.options, io, cwd);
