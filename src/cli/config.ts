@@ -2,19 +2,10 @@
 // checked; a bad one is a one-line error naming it.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { OPTIONS } from './options.js';
+import { OPTIONS, type CliOptions, type ConfigKey, type ConfigOnlyKey } from './options.js';
 
-export interface FileConfig {
-  include?: string[];
-  exclude?: string[];
-  prelude?: string[];
-  jobs?: number;
-  timeout?: number;
-  optional?: string[];
-  prompts?: string[];
-  /** Files larger than this many MB are skipped with a notice (0: no limit). */
-  maxFileSize?: number;
-}
+/** The options the configuration file may set (the table's rows with `config`), and its own keys. */
+export type FileConfig = Pick<CliOptions, Exclude<ConfigKey, ConfigOnlyKey>> & { [K in ConfigOnlyKey]?: string[] };
 
 export class ConfigError extends Error {}
 

@@ -1,51 +1,20 @@
-// Every command-line option in one table: its names, its kind, its help. Parsing never throws: bad
-// options come back as one-line messages and the CLI exits with the usage bit (2).
+// Every option of a run in one table: its names, kind, checks, help and default, and whether the
+// configuration file may set it. Parsing never throws: bad options come back as one-line messages and the
+// CLI exits with the usage bit (2).
 
 import { randomInt } from 'node:crypto';
 import { KeywordError, parseKeyword } from '../schedule/keyword.js';
 import { parseShard, type ShardSpec } from '../schedule/order.js';
+import type { ResolvedOptions } from '../options.js';
 import type { LineTarget } from '../schedule/selection.js';
 
 export type Command = 'test' | 'list' | 'merge' | 'doctor' | 'bisect' | 'help' | 'version';
 
-export interface CliOptions {
-  jobs?: number;
-  serial?: boolean;
-  debug?: boolean;
-  verbose?: boolean;
-  isolate?: boolean;
-  blasThreads?: number;
-  timeout?: number;
-  fileTimeout?: number;
-  memlimit?: number;
-  traceMemory?: number;
-  gdb?: boolean;
-  long?: boolean;
-  optional?: string[];
-  exitFirst?: boolean;
-  initial?: boolean;
-  warnLong?: number;
-  randorder?: number;
-  randomSeed?: number;
-  format?: 'console' | 'github';
-  junit?: string;
-  json?: string;
-  prelude?: string[];
-  status?: boolean;
-  failed?: boolean;
-  newOnly?: boolean;
-  baseline?: string;
-  shard?: ShardSpec;
-  statsPath?: string;
-  fix?: boolean;
-  passWithNoExamples?: boolean;
-  typecheck?: boolean;
-  maxFileSize?: number;
-  keyword?: string;
-  html?: string;
-  watch?: boolean;
-  clear?: boolean;
-}
+/** The resolved options no one gives: the resolve derives them from the others (or a runner sets them). */
+type Derived = 'interruptSync' | 'notebookPrelude' | 'measureMemory' | 'only' | 'workersNote';
+
+/** What the command line (or the programmatic API) gives: any option of a run, each may be missing. */
+export type CliOptions = { -readonly [K in Exclude<keyof ResolvedOptions, Derived>]?: ResolvedOptions[K] };
 
 type Kind = 'flag' | 'negated' | 'int' | 'seconds' | 'string' | 'list' | 'optional-number' | 'shard';
 
@@ -66,7 +35,7 @@ export type ConfigOnlyKey = 'include' | 'exclude' | 'prompts';
 export interface OptionSpec {
   key: keyof CliOptions | ConfigOnlyKey;
   /** Command-line names; none for a key only the configuration file sets. */
-  names: string[];
+  names: readonly string[];
   kind: Kind;
   arg?: string;
   /** `{default}` and `{implied}` stand for the values below, so that --help cannot drift from them. */
@@ -78,7 +47,7 @@ export interface OptionSpec {
   /** Values compared in lower case (tags). */
   lowerCase?: boolean;
   /** The only values a `string` option takes. */
-  choices?: string[];
+  choices?: readonly string[];
   /** Further check of a `string` option's value: its one-line problem. */
   check?: (raw: string) => string | undefined;
   /**
@@ -118,7 +87,7 @@ function keywordProblem(raw: string): string | undefined {
  * configuration file may set it. The command line, the configuration file and the programmatic API are
  * all read through it, and resolved by one function (resolve.ts).
  */
-export const OPTIONS: readonly OptionSpec[] = [
+const ROWS = [
   { names: ['-p', '--jobs', '--nthreads'], key: 'jobs', kind: 'int', least: 1, arg: 'N', default: (m: DefaultContext) => m.cpus, config: configWhole(1), help: 'worker processes (default: number of CPUs)' },
   { names: ['--serial'], key: 'serial', kind: 'flag', help: 'no workers: run files one after another in this process' },
   { names: ['--debug'], key: 'debug', kind: 'flag', help: '--serial + trace; time limits only warn; REPL on failure (terminal)' },
@@ -162,7 +131,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   { names: [], key: 'include', kind: 'list', config: configList },
   { names: [], key: 'exclude', kind: 'list', config: configList },
   { names: [], key: 'prompts', kind: 'list', config: configPrompts },
-];
+] as const satisfies readonly OptionSpec[];
+
+export const OPTIONS: readonly OptionSpec[] = ROWS;
+
+/** The keys the configuration file may set: the rows with `config`. */
+export type ConfigKey = Extract<(typeof ROWS)[number], { config: ConfigCheck }>['key'];
 
 /** The option's default: a constant, computed from `context`, or that of its kind. */
 export function defaultOf(spec: OptionSpec, context: DefaultContext): unknown {
