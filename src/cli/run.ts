@@ -14,7 +14,7 @@ import type { TypecheckGate, TypecheckThread } from '../typecheck/gate.js';
 import { EXIT } from '../report/tally.js';
 import { StatusLine } from '../report/status-line.js';
 import { TraceReporter } from '../report/trace.js';
-import type { ResolvedOptions, RunnerOptions, RunnerOutcome } from '../options.js';
+import type { ReportingOptions, ResolvedOptions, RunnerOptions, RunnerOutcome, SchedulingOptions } from '../options.js';
 import { findDeno, NO_DENO } from './deno.js';
 import type { BlasInfo } from '../../runner/protocol.js';
 import type { PrestartedWorkers } from '../../runner/parent/pool.js';
@@ -242,12 +242,12 @@ async function preludeProblem(prelude: string[]): Promise<string | undefined> {
   }
 }
 
-function scheduleOptions(options: ResolvedOptions) {
+function scheduleOptions(options: SchedulingOptions & Pick<ReportingOptions, 'baseline'>) {
   return { failed: options.failed, new: options.newOnly, baseline: options.baseline, shard: options.shard, randorder: options.randorder, statsPath: options.statsPath, passWithNoExamples: options.passWithNoExamples };
 }
 
 /** --fix: a filter in front of the reporters that rewrites wants when a file ends. */
-async function fixing(options: ResolvedOptions, config: FileConfig, files: SourceFile[], events: RunEvents, out: Output, cwd: string): Promise<RunEvents> {
+async function fixing(options: Pick<ReportingOptions, 'fix'>, config: FileConfig, files: SourceFile[], events: RunEvents, out: Output, cwd: string): Promise<RunEvents> {
   if (!options.fix) return events;
   const { FixingEvents } = await import('../fix/index.js');
   return new FixingEvents(files, events, { cwd, prompts: config.prompts, say: (line) => out.out(`${line}\n`) });
