@@ -37,20 +37,9 @@ export function gotDigest(got: string): string {
 }
 
 /** The options a replay reuses: everything that decides what a worker runs and how. */
-export interface RecordedOptions {
+export type RecordedOptions = Pick<RunnerOptions, 'jobs' | 'blasThreads' | 'prelude' | 'randomSeed' | 'timeout' | 'fileTimeout' | 'memlimit' | 'optional' | 'long' | 'initial' | 'isolate'> & {
   mode: 'workers' | 'serial';
-  jobs: number;
-  blasThreads: number;
-  prelude: string[];
-  randomSeed: number;
-  timeout: number;
-  fileTimeout: number;
-  memlimit: number;
-  optional: string[];
-  long: boolean;
-  initial: boolean;
-  isolate: boolean;
-}
+};
 
 export interface RecordedWorker {
   /** Slot number (0 under --serial: mtest's own process). */
