@@ -2,7 +2,7 @@
 // checked; a bad one is a one-line error naming it.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { OPTIONS, type CliOptions, type ConfigKey, type ConfigOnlyKey } from './options.js';
+import { configCheck, OPTIONS, type CliOptions, type ConfigKey, type ConfigOnlyKey } from './options.js';
 
 /** The options the configuration file may set (the table's rows with `config`), and its own keys. */
 export type FileConfig = Pick<CliOptions, Exclude<ConfigKey, ConfigOnlyKey>> & { [K in ConfigOnlyKey]?: string[] };
@@ -10,7 +10,7 @@ export type FileConfig = Pick<CliOptions, Exclude<ConfigKey, ConfigOnlyKey>> & {
 export class ConfigError extends Error {}
 
 /** The keys the configuration file may set, with their checks: the option table's (options.ts). */
-const KEYS = new Map(OPTIONS.filter((spec) => spec.config).map((spec) => [spec.key, spec]));
+const KEYS = new Map(OPTIONS.filter((spec) => spec.config).map((spec) => [spec.key, { check: configCheck(spec)!, lowerCase: spec.lowerCase }]));
 
 /** Read the configuration of `cwd`; undefined when there is none. Throws ConfigError (one line). */
 export function loadConfig(cwd: string): { config: FileConfig; source?: string } {
@@ -33,8 +33,8 @@ export function loadConfig(cwd: string): { config: FileConfig; source?: string }
   for (const [key, value] of Object.entries(raw)) {
     // a Map: `toString`, `__proto__` are unknown keys, not Object.prototype's members
     const spec = KEYS.get(key as keyof FileConfig);
-    if (!spec?.config) throw new ConfigError(`${source}: unknown key ${JSON.stringify(key)} (known: ${[...KEYS.keys()].join(', ')})`);
-    const problem = spec.config(value);
+    if (!spec) throw new ConfigError(`${source}: unknown key ${JSON.stringify(key)} (known: ${[...KEYS.keys()].join(', ')})`);
+    const problem = spec.check(value);
     if (problem) throw new ConfigError(`${source}: "${key}" ${problem}`);
     (config as Record<string, unknown>)[key] = spec.lowerCase ? (value as string[]).map((t) => t.toLowerCase()) : value;
   }

@@ -55,8 +55,11 @@ export interface OptionSpec {
    * from the machine. Flags default to false, `--no-` options to true; the others to undefined (off).
    */
   default?: unknown;
-  /** Set when the configuration file may set the option: how its value is checked. */
-  config?: ConfigCheck;
+  /**
+   * Set when the configuration file may set the option: `true` checks its value by the option's kind and
+   * bounds (as the command line does), or a check of its own.
+   */
+  config?: true | ConfigCheck;
 }
 
 const configList: ConfigCheck = (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'must be a list of strings');
@@ -71,6 +74,15 @@ const configAmount =
 // `>` is the Node REPL's prompt (continued by `...`): opt-in, as it also starts Markdown quotes
 const configPrompts: ConfigCheck = (v) =>
   configList(v) ?? ((v as string[]).every((p) => ['sage:', '>>>', '>'].includes(p.trim())) ? undefined : "must list prompts among 'sage:', '>>>' and '>'");
+
+/** How the configuration's value of `spec` is checked; undefined when the configuration may not set it. */
+export function configCheck(spec: OptionSpec): ConfigCheck | undefined {
+  if (spec.config !== true) return spec.config;
+  if (spec.kind === 'list') return configList;
+  if (spec.kind === 'int') return configWhole(spec.least ?? 0);
+  if (spec.kind === 'seconds') return configAmount(spec.arg === 'S' ? 'seconds' : (spec.arg ?? ''));
+  throw new Error(`option ${spec.key}: the configuration's check of a ${spec.kind} is not derived; give one`);
+}
 
 function keywordProblem(raw: string): string | undefined {
   try {
@@ -88,7 +100,7 @@ function keywordProblem(raw: string): string | undefined {
  * all read through it, and resolved by one function (resolve.ts).
  */
 const ROWS = [
-  { names: ['-p', '--jobs', '--nthreads'], key: 'jobs', kind: 'int', least: 1, arg: 'N', default: (m: DefaultContext) => m.cpus, config: configWhole(1), help: 'worker processes (default: number of CPUs)' },
+  { names: ['-p', '--jobs', '--nthreads'], key: 'jobs', kind: 'int', least: 1, arg: 'N', default: (m: DefaultContext) => m.cpus, config: true, help: 'worker processes (default: number of CPUs)' },
   { names: ['--serial'], key: 'serial', kind: 'flag', help: 'no workers: run files one after another in this process' },
   { names: ['--debug'], key: 'debug', kind: 'flag', help: '--serial + trace; time limits only warn; REPL on failure (terminal)' },
   { names: ['-v', '--verbose'], key: 'verbose', kind: 'flag', help: 'print `Trying (line N)` / `ok` for every example' },
@@ -96,13 +108,13 @@ const ROWS = [
   { names: ['--clear'], key: 'clear', kind: 'flag', help: 'with --watch: clear the terminal before each run' },
   { names: ['--isolate'], key: 'isolate', kind: 'flag', help: 'a fresh worker for every file' },
   { names: ['--blas-threads'], key: 'blasThreads', kind: 'int', least: 1, arg: 'N', default: (m: DefaultContext) => Math.max(1, Math.floor(m.cpus / m.jobs)), help: 'BLAS threads per worker (default max(1, CPUs / jobs))' },
-  { names: ['--timeout'], key: 'timeout', kind: 'seconds', arg: 'S', default: 60, config: configAmount('seconds'), help: 'per-example time limit (default {default}; 0 = none)' },
+  { names: ['--timeout'], key: 'timeout', kind: 'seconds', arg: 'S', default: 60, config: true, help: 'per-example time limit (default {default}; 0 = none)' },
   { names: ['--file-timeout'], key: 'fileTimeout', kind: 'seconds', arg: 'S', default: 600, help: 'per-file time limit (default {default}; 0 = none)' },
   { names: ['--memlimit'], key: 'memlimit', kind: 'int', arg: 'MB', default: (m: DefaultContext) => Math.floor(m.totalMB / m.jobs), help: 'RSS limit per worker (default: total memory / jobs; 0 = none)' },
   { names: ['--trace-memory'], key: 'traceMemory', kind: 'optional-number', implied: 100, arg: '[MB]', help: 'list examples whose RSS grew by MB or more (default {implied})' },
   { names: ['--no-gdb'], key: 'gdb', kind: 'negated', help: 'do not take native stacks (eu-stack, gdb) of hung workers' },
   { names: ['--long'], key: 'long', kind: 'flag', help: 'also run examples marked `long time`' },
-  { names: ['--optional'], key: 'optional', kind: 'list', lowerCase: true, arg: 'TAGS', default: [], config: configList, help: 'run examples needing these tags (comma-separated; `bug` runs known bugs)' },
+  { names: ['--optional'], key: 'optional', kind: 'list', lowerCase: true, arg: 'TAGS', default: [], config: true, help: 'run examples needing these tags (comma-separated; `bug` runs known bugs)' },
   { names: ['-x', '--exitfirst'], key: 'exitFirst', kind: 'flag', help: 'stop the run at the first failure' },
   { names: ['--initial'], key: 'initial', kind: 'flag', help: 'only the first failure of each block' },
   { names: ['--warn-long'], key: 'warnLong', kind: 'optional-number', implied: 5, arg: '[S]', help: 'warn about examples slower than S seconds (default {implied})' },
@@ -113,7 +125,7 @@ const ROWS = [
   { names: ['--html'], key: 'html', kind: 'string', arg: 'FILE', help: 'write the run as one page: timeline, memory, failures (opens from disk)' },
   { names: ['--json'], key: 'json', kind: 'string', arg: 'FILE', help: 'write a JSON report (`mtest list --json` prints JSON)' },
   { names: ['-k', '--keyword'], key: 'keyword', kind: 'string', check: keywordProblem, arg: 'PATTERN', help: 'only blocks whose name or file matches (substrings; not, and, or, parentheses)' },
-  { names: ['--prelude'], key: 'prelude', kind: 'list', arg: 'MODULES', default: ['builtin'], config: configList, help: "modules whose exports every block sees (default: the built-in engine, '{default}')" },
+  { names: ['--prelude'], key: 'prelude', kind: 'list', arg: 'MODULES', default: ['builtin'], config: true, help: "modules whose exports every block sees (default: the built-in engine, '{default}')" },
   { names: ['--typecheck'], key: 'typecheck', kind: 'flag', help: 'type errors fail examples (TypeScript compiler; one program for the run)' },
   { names: ['--no-status'], key: 'status', kind: 'negated', help: 'no live status line on a terminal' },
   { names: ['-f', '--failed'], key: 'failed', kind: 'flag', help: 'only the files that failed (or timed out or crashed) in the stored run' },
@@ -128,15 +140,15 @@ const ROWS = [
   { names: ['--max-file-size'], key: 'maxFileSize', kind: 'seconds', arg: 'MB', default: 8, config: configAmount('MB', ' (0: no limit)'), help: 'skip files larger than this, with a note (default {default}; 0 = no limit)' },
   { names: ['--pass-with-no-examples'], key: 'passWithNoExamples', kind: 'flag', help: 'finding no examples is not an error' },
   // the configuration file's only: which files to test, and how their prompts look
-  { names: [], key: 'include', kind: 'list', config: configList },
-  { names: [], key: 'exclude', kind: 'list', config: configList },
+  { names: [], key: 'include', kind: 'list', config: true },
+  { names: [], key: 'exclude', kind: 'list', config: true },
   { names: [], key: 'prompts', kind: 'list', config: configPrompts },
 ] as const satisfies readonly OptionSpec[];
 
 export const OPTIONS: readonly OptionSpec[] = ROWS;
 
 /** The keys the configuration file may set: the rows with `config`. */
-export type ConfigKey = Extract<(typeof ROWS)[number], { config: ConfigCheck }>['key'];
+export type ConfigKey = Extract<(typeof ROWS)[number], { config: unknown }>['key'];
 
 /** The option's default: a constant, computed from `context`, or that of its kind. */
 export function defaultOf(spec: OptionSpec, context: DefaultContext): unknown {
