@@ -67,6 +67,26 @@ describe('the option table drives --help, the configuration and the resolve alik
     for (const spec of OPTIONS.filter((s) => s.implied !== undefined)) assert.ok(helpLine(spec).includes(`(default ${spec.implied})`), `${spec.names[0]}: --help shows the implied ${spec.implied}`);
   });
 
+  it('the README\'s table of options quotes the table\'s defaults', () => {
+    const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+    const rows = readFileSync(path.join(root, 'README.md'), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('| `-'));
+    let checked = 0;
+    for (const spec of OPTIONS) {
+      const value = typeof spec.default === 'number' ? spec.default : spec.implied;
+      const long = spec.names.find((n) => n.startsWith('--'));
+      if (value === undefined || !long) continue;
+      const row = rows.find((r) => new RegExp(`\`${long}[ \`]`).test(r));
+      assert.ok(row, `the README documents ${long}`);
+      // a row may document two options (--timeout / --file-timeout): one of its defaults is this one's
+      if (!/default/.test(row)) continue;
+      assert.match(row, new RegExp(`default ${value}\\b`), `${long}: the README says the default is ${value}`);
+      checked++;
+    }
+    assert.ok(checked >= 4, `${checked} defaults checked`);
+  });
+
   it('changing a default in the table changes --help, the command line\'s, the configuration-less and the API\'s resolve at once', () => {
     const changed: [string, unknown, unknown][] = [
       ['timeout', 60, 61],
