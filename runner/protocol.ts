@@ -24,7 +24,7 @@
 // gdb; runner/diagnosis).
 import { Buffer } from 'node:buffer';
 import type { ExampleResult, SourceFile } from '../src/model.js';
-import type { RunnerOptions } from './options.js';
+import type { RunnerOptions } from '../src/options.js';
 
 export const COMMAND_FD = 3;
 export const DOORBELL_FD = 4;

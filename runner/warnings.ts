@@ -2,7 +2,7 @@
 // it, memory growth (--trace-memory) and slowness (--warn-long).
 import type { ExampleResult } from '../src/model.js';
 import { MB } from './memory.js';
-import type { RunnerOptions } from './options.js';
+import type { RunnerOptions } from '../src/options.js';
 
 export function resultWarnings(result: ExampleResult, options: Pick<RunnerOptions, 'traceMemory' | 'warnLong'>): string[] {
   const out: string[] = result.warnings ? [...result.warnings] : [];

@@ -9,8 +9,7 @@ import { nativeStack } from '../diagnosis/native-stack.js';
 import { loadWebSocket } from '../diagnosis/remote-stack.js';
 import { indent } from '../../src/display.js';
 import { OUTPUT_LIMIT, makeIncident, runningOutcome, whereText, type IncidentFacts } from '../../src/incidents.js';
-import { MB } from '../memory.js';
-import type { RunnerOptions } from '../options.js';
+import { limitOf, memlimitBytes, type RunnerOptions } from '../../src/options.js';
 import type { ResultRecord } from '../protocol.js';
 import { resultWarnings } from '../warnings.js';
 import type { WorkerExit, WorkerHandle } from './worker-handle.js';
@@ -83,7 +82,7 @@ export class FileRun {
       if (record.t !== 'ready' && record.seq === this.seq) this.onResult(record);
     };
     this.handle.onBroken = (what) => void this.protocolBroken(what);
-    const memlimit = this.options.memlimit > 0 ? this.options.memlimit * MB : 0;
+    const memlimit = memlimitBytes(this.options);
     this.seq = this.handle.run(this.file, this.options);
     void this.handle.exited.then((exit) => this.onExit(exit));
     if (this.options.fileTimeout > 0) {
@@ -190,7 +189,7 @@ export class FileRun {
   }
 
   private limitOf(index: number): number {
-    return this.examples[index]?.directives.timeout ?? this.options.timeout;
+    return limitOf(this.examples[index], this.options);
   }
 
   private placeOf(index: number | undefined): string | undefined {
@@ -272,7 +271,7 @@ export class FileRun {
           ? { kind: 'file-timeout', limitSeconds: this.options.fileTimeout }
           : limit === 'output'
             ? { kind: 'output', written: amount ?? 0, limit: this.tuning.outputLimit }
-            : { kind: 'memory', rss, limit: this.options.memlimit * MB };
+            : { kind: 'memory', rss, limit: memlimitBytes(this.options) };
     const incident = makeIncident(facts, where, {
       index: running?.index,
       elapsed: running ? (decidedAt - running.startedAt) / 1000 : (decidedAt - this.startedAt) / 1000,

@@ -7,9 +7,8 @@ import pLimit from 'p-limit';
 import type { RunEvents } from '../../src/events.js';
 import { countExamples, notRun, type SourceFile } from '../../src/model.js';
 import { DEFAULT_FILE_RUN_TUNING, FileRun, type FileRunEnd, type FileRunTuning } from './file-run.js';
-import { MB } from '../memory.js';
 import { stopSignals } from '../signals.js';
-import type { RunnerOptions, RunnerOutcome } from '../options.js';
+import { memlimitBytes, type RunnerOptions, type RunnerOutcome } from '../../src/options.js';
 import type { BlasInfo } from '../protocol.js';
 import { WorkerHandle, type WorkerReady, type WorkerSpawnOptions } from './worker-handle.js';
 
@@ -198,7 +197,7 @@ export class WorkerPool {
   private overBudget(handle: WorkerHandle): boolean {
     if (this.options.memlimit <= 0) return false;
     const rss = handle.rss();
-    return rss !== undefined && rss > (this.options.memlimit * MB) / 2;
+    return rss !== undefined && rss > memlimitBytes(this.options) / 2;
   }
 
   private spawn(slot: number): WorkerHandle {

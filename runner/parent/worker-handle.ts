@@ -5,7 +5,7 @@
 // lost. A record that is not valid, anything written back into the command pipe, or a pipe that closes
 // while the worker lives is reported at once (onBroken): the worker is no longer to be trusted.
 import type { SourceFile } from '../../src/model.js';
-import type { RunnerOptions } from '../options.js';
+import type { RunnerOptions } from '../../src/options.js';
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';

@@ -11,8 +11,7 @@ import { makeIncident, whereText } from '../../src/incidents.js';
 import { countExamples, exampleAt, exampleWhere, notRun, type ExampleResult, type SourceFile } from '../../src/model.js';
 import { EventFanout } from '../../src/report/summary.js';
 import { killTreeNow } from '../kill.js';
-import { MB } from '../memory.js';
-import type { RunnerOptions, RunnerOutcome } from '../options.js';
+import { limitOf, memlimitBytes, type RunnerOptions, type RunnerOutcome } from '../../src/options.js';
 import { processAddon } from '../process-addon.js';
 import { stopSignals } from '../signals.js';
 import { resultWarnings } from '../warnings.js';
@@ -117,7 +116,7 @@ export async function runSerial(
       current = { file };
       if (stop.requested || (options.exitFirst && failedOnce)) break;
       reported.fileStart(file, 0);
-      watchdog.fileStarted(n, options.fileTimeout, options.memlimit * MB);
+      watchdog.fileStarted(n, options.fileTimeout, memlimitBytes(options));
       leftovers.fileStarted();
       fileLimit = options.fileTimeout > 0 ? { file, deadline: Date.now() + options.fileTimeout * 1000, passed: false } : undefined;
       const start = process.hrtime.bigint();
@@ -129,7 +128,7 @@ export async function runSerial(
           exampleStart: (index, example) => {
             current = { file, index };
             leftovers.exampleStarted(index);
-            watchdog.exampleStarted(index, example, options.timeout);
+            watchdog.exampleStarted(index, limitOf(example, options));
             reported.exampleStart(file, index, 0);
           },
           exampleEnd: (result) => {
@@ -180,8 +179,7 @@ export async function runSerial(
 function reportResult(file: SourceFile, result: ExampleResult, options: RunnerOptions, events: RunEvents): void {
   if (result.outcome === 'timeout') {
     const example = exampleAt(file, result.index);
-    const limit = example?.directives.timeout ?? options.timeout;
-    events.incident(file, makeIncident({ kind: 'timeout', limitSeconds: limit }, whereText(example && exampleWhere(example), undefined), { index: result.index, elapsed: result.time }));
+    events.incident(file, makeIncident({ kind: 'timeout', limitSeconds: limitOf(example, options) }, whereText(example && exampleWhere(example), undefined), { index: result.index, elapsed: result.time }));
     // What the example started dies with it, as a worker's tree does.
     killTreeNow(process.pid, false);
   }

@@ -11,7 +11,6 @@
 //                with the run's exit bits (finish.ts);
 //   debug mode:  only warn (`still running line N after 60 s` with the stack).
 import { Worker } from 'node:worker_threads';
-import type { Example } from '../../src/model.js';
 import type { FinishPlan } from './finish.js';
 import { Heartbeat } from './heartbeat.js';
 
@@ -95,9 +94,8 @@ export class Watchdog {
     this.heartbeat.fileStarted(n + 1, fileTimeout * 1000, memlimit);
   }
 
-  /** Example `index` starts; its limit is its `// timeout S` directive, else `defaultTimeout` seconds (0 = none). */
-  exampleStarted(index: number, example: Example, defaultTimeout: number): void {
-    const limit = example.directives.timeout ?? defaultTimeout;
+  /** Example `index` starts, with its time limit in seconds (0 = none). */
+  exampleStarted(index: number, limit: number): void {
     this.heartbeat.exampleStarted(this.heartbeat.nextExampleId(), index, limit > 0 ? limit * 1000 : 0);
   }
 

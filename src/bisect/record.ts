@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { FileSummary, Incident, RunEvents } from '../events.js';
 import { exampleAt, type ExampleResult, type Outcome, type SourceFile } from '../model.js';
 import { linkTarget, reason, withLock, writeAtomically } from '../safe-write.js';
-import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
+import type { RunnerOptions, RunnerOutcome } from '../options.js';
 import type { WorkerRecord } from '../../runner/parent/pool.js';
 import { makeStateDirFor, STATE_DIR, stateFile } from '../project.js';
 
@@ -37,20 +37,9 @@ export function gotDigest(got: string): string {
 }
 
 /** The options a replay reuses: everything that decides what a worker runs and how. */
-export interface RecordedOptions {
+export type RecordedOptions = Pick<RunnerOptions, 'jobs' | 'blasThreads' | 'prelude' | 'randomSeed' | 'timeout' | 'fileTimeout' | 'memlimit' | 'optional' | 'long' | 'initial' | 'isolate'> & {
   mode: 'workers' | 'serial';
-  jobs: number;
-  blasThreads: number;
-  prelude: string[];
-  randomSeed: number;
-  timeout: number;
-  fileTimeout: number;
-  memlimit: number;
-  optional: string[];
-  long: boolean;
-  initial: boolean;
-  isolate: boolean;
-}
+};
 
 export interface RecordedWorker {
   /** Slot number (0 under --serial: mtest's own process). */

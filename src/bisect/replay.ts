@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExampleResult, SourceFile } from '../model.js';
-import type { RunnerOptions } from '../../runner/options.js';
+import type { RunnerOptions } from '../options.js';
 import { deferExtraCaCerts } from '../../runner/extra-ca.js';
 import { WorkerStartError } from '../../runner/errors.js';
 

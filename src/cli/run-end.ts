@@ -2,7 +2,7 @@
 // are complete (the stored timings, the workers' record `mtest bisect` reads), and the report of a --serial
 // run rebuilt elsewhere — its watchdog thread, or its main thread once mtest's own promises stopped
 // settling — which the runner loads by this module's URL (a thread can be given data, not a callback).
-import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
+import type { RunnerOptions, RunnerOutcome } from '../options.js';
 import type { ReopenedReport, ReportHandoff, ReportReopener } from '../../runner/serial/finish.js';
 import { saveWorkers, WorkerHistory } from '../bisect/record.js';
 import type { SourceFile } from '../model.js';

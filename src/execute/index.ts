@@ -5,7 +5,8 @@ import path from 'node:path';
 import { checkAnnotations } from '../check/annotations.js';
 import { OutputChecker } from '../check/checker.js';
 import { exampleWhere, notRun, type Example, type ExampleResult, type SourceFile } from '../model.js';
-import type { ExecuteEvents, ExecuteOptions } from './api.js';
+import type { ExecuteEvents } from '../events.js';
+import { limitOf, type ExecuteOptions } from '../options.js';
 import { prepareBlock, type Prepared } from './compile.js';
 import { evaluate, type Evaluation, type SyncGuard } from './evaluate.js';
 import { isDeclarationFile } from '../sources/kinds.js';
@@ -18,7 +19,8 @@ import { createNamespace, reseed } from './namespace.js';
 import { skipReason } from './skip.js';
 import { OUTPUT_LIMIT, outputMessage, timeoutMessage, whereText } from '../incidents.js';
 
-export type { ExecuteEvents, ExecuteOptions } from './api.js';
+export type { ExecuteEvents } from '../events.js';
+export type { ExecuteOptions } from '../options.js';
 export { INTERRUPTED, releaseOutput, type SyncGuard } from './evaluate.js';
 
 /** What a runner lends the evaluation stage (not data: it cannot cross a process boundary). */
@@ -35,10 +37,6 @@ const checker = new OutputChecker();
 
 function elapsed(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-function limitSeconds(example: Example, options: ExecuteOptions): number {
-  return example.directives.timeout ?? options.timeout;
 }
 
 /** Synchronous for a synchronous example; a promise only when the example's value had to be awaited. */
@@ -65,7 +63,7 @@ function runExample(index: number, example: Example, prepared: Prepared | undefi
     return finish({ status: 'failed', outcome: 'error', got: `Uncaught SyntaxError: ${err.message}\n`, note: `Syntax error at ${exampleWhere(example, err.exampleLine - 1)}` });
   }
   const { compiled, fn } = prepared;
-  const limit = options.interruptSync ? limitSeconds(example, options) : 0;
+  const limit = options.interruptSync ? limitOf(example, options) : 0;
   const judge = (ev: Evaluation): ExampleResult => {
     const result = verdict(ev);
     if (ev.warnings) result.warnings = ev.warnings;
