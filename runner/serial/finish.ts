@@ -46,6 +46,7 @@ export function finishFromJournal(journal: SharedArrayBuffer, plan: FinishPlan, 
   const report = new RunReport(contents.files, plan.options, io, plan.identity, [history], knownFailures(plan.options.baseline, io));
   const open = contents.replay(report.events);
   muted = false;
+  for (const line of contents.unreadable) stderr.write(`mtest: ${line}\n`);
   const { incident } = ending;
   if (open) {
     const index = incident.index;
