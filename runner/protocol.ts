@@ -26,7 +26,7 @@
 // When a limit passes, the parent takes the worker's stacks itself (inspector over SIGUSR1, eu-stack or
 // gdb; runner/diagnosis).
 import { Buffer } from 'node:buffer';
-import { count, flag, isExampleResult, isFileSummary, isIncident, isObject, isSourceFile, list, num, oneOf, optional, shape, tagged, text, type Check, type Kinds } from '../src/checks.js';
+import { count, flag, fromJson, isExampleResult, isFileSummary, isIncident, isObject, isSourceFile, list, num, oneOf, optional, shape, tagged, text, type Check, type Kinds } from '../src/checks.js';
 import type { FileSummary, Incident } from '../src/events.js';
 import type { ExampleResult, SourceFile } from '../src/model.js';
 import type { RunnerOptions } from './options.js';
@@ -92,23 +92,46 @@ export type WorkerCommand =
 
 const texts = list(text);
 
+/** The run's options as a process receives them (a --serial bisect replay's child receives them all). */
+const OPTIONS: { [K in keyof Required<RunnerOptions>]: Check<RunnerOptions[K]> } = {
+  optional: texts,
+  long: flag,
+  randomSeed: num,
+  timeout: num,
+  interruptSync: flag,
+  prelude: texts,
+  notebookPrelude: optional(texts),
+  initial: flag,
+  only: optional(list(count)),
+  measureMemory: flag,
+  jobs: count,
+  isolate: flag,
+  blasThreads: count,
+  fileTimeout: num,
+  memlimit: num,
+  traceMemory: optional(num),
+  gdb: flag,
+  serial: flag,
+  debug: flag,
+  verbose: flag,
+  exitFirst: flag,
+  warnLong: optional(num),
+};
+export const isRunnerOptions = shape<RunnerOptions>(OPTIONS);
+const isWorkerOptions = shape<WorkerOptions>({
+  optional: OPTIONS.optional,
+  long: OPTIONS.long,
+  randomSeed: OPTIONS.randomSeed,
+  prelude: OPTIONS.prelude,
+  notebookPrelude: OPTIONS.notebookPrelude,
+  initial: OPTIONS.initial,
+  only: OPTIONS.only,
+  measureMemory: OPTIONS.measureMemory,
+});
+
 const COMMANDS: Kinds<WorkerCommand> = {
   key: shape({ t: oneOf('key'), key: text }),
-  run: shape({
-    t: oneOf('run'),
-    seq: count,
-    file: isSourceFile,
-    options: shape<WorkerOptions>({
-      optional: texts,
-      long: flag,
-      randomSeed: num,
-      prelude: texts,
-      notebookPrelude: optional(texts),
-      initial: flag,
-      only: optional(list(count)),
-      measureMemory: flag,
-    }),
-  }),
+  run: shape({ t: oneOf('run'), seq: count, file: isSourceFile, options: isWorkerOptions }),
   exit: shape({ t: oneOf('exit') }),
 };
 const isCommand = tagged(COMMANDS);
@@ -119,13 +142,7 @@ export function encodeCommand(command: WorkerCommand): string {
 
 /** One line of the command pipe; undefined when it is not a valid command. */
 export function decodeCommand(line: string): WorkerCommand | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  return isCommand(value) ? value : undefined;
+  return fromJson(line, isCommand);
 }
 
 /** Worker → parent, appended to the log (LOG_FD). */

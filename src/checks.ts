@@ -30,6 +30,17 @@ export function list<T>(check: Check<T>): Check<T[]> {
   return (v): v is T[] => Array.isArray(v) && v.every(check);
 }
 
+/** A Map with text keys (a thread's data keeps Maps whole). */
+export function mapOf<T>(check: Check<T>): Check<Map<string, T>> {
+  return (v): v is Map<string, T> => {
+    if (!(v instanceof Map)) return false;
+    for (const [key, value] of v) if (typeof key !== 'string' || !check(value)) return false;
+    return true;
+  };
+}
+
+export const sharedMemory: Check<SharedArrayBuffer> = (v): v is SharedArrayBuffer => v instanceof SharedArrayBuffer;
+
 /**
  * An object with these fields, each passing its check (an optional field's check accepts undefined). Every
  * field of T must be listed; fields T does not have are not looked at.
@@ -131,3 +142,14 @@ export const isSourceFile = shape<SourceFile>({
   deno: optional(text),
   notices: optional(list(isInputError)),
 });
+
+/** The value of a JSON text when it passes `check`; undefined when it is not JSON or not a T. */
+export function fromJson<T>(json: string, check: Check<T>): T | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  return check(value) ? value : undefined;
+}

@@ -30,9 +30,12 @@ export interface SerialControl {
   requested: boolean;
 }
 
-/** `only`: the examples of a file to run (flat indices; undefined = all), as the pool's. */
+/**
+ * `only`: the examples of a file to run (flat indices; undefined = all), as the pool's. `recordFd`: without
+ * a `plan`, where the watchdog writes the incident it ends the process for, as a protocol record.
+ */
 export async function runSerial(
-  files: SourceFile[], options: RunnerOptions, events: RunEvents, stop: SerialControl = { requested: false }, plan?: ReportPlan, only?: (file: SourceFile) => number[] | undefined,
+  files: SourceFile[], options: RunnerOptions, events: RunEvents, stop: SerialControl = { requested: false }, plan?: ReportPlan, only?: (file: SourceFile) => number[] | undefined, recordFd?: number,
 ): Promise<RunnerOutcome> {
   const addon = processAddon();
   addon?.becomeSubreaper();
@@ -53,6 +56,7 @@ export async function runSerial(
     journal: journal.buffer,
     plan: finishPlan,
     reportFd: plan?.fds.err,
+    recordFd,
   });
   const heartbeat = watchdog.heartbeat;
   const leftovers = new LeftoverTracker().install();

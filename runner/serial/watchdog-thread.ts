@@ -19,9 +19,17 @@ import { killTreeNow } from '../kill.js';
 import { processAddon } from '../process-addon.js';
 import { Heartbeat, type HeartbeatSnapshot } from './heartbeat.js';
 import { readJournal } from './journal.js';
-import type { StackReason, WatchdogThreadData } from './watchdog.js';
+import { isWatchdogThreadData, type StackReason, type WatchdogThreadData } from './watchdog.js';
+import { encodeRecord } from '../protocol.js';
+import { writeSync } from 'node:fs';
 
-const data = workerData as WatchdogThreadData;
+/** Data the thread cannot read: said in one line, and the thread ends (the run goes on, unwatched). */
+function unreadableData(): never {
+  writeSync(2, 'mtest: the watchdog thread was started with data it cannot read; time and memory limits of this --serial run are not watched\n');
+  process.exit(70);
+}
+
+const data: WatchdogThreadData = isWatchdogThreadData(workerData) ? workerData : unreadableData();
 const heartbeat = new Heartbeat(data.buffer);
 const addon = processAddon();
 /** Serial mode: ends a guarded synchronous example (native/guard). */
@@ -187,7 +195,15 @@ async function endRun(reason: StackReason, beat: HeartbeatSnapshot, found: Pick<
     const { finishFromJournal } = await import('./finish.js');
     bits = finishFromJournal(data.journal, data.plan, { incident, elapsed: incident.elapsed, fileSeconds: (now - beat.fileStart) / 1000 });
   } else {
-    // No journal (a test drives the watchdog by hand): the incident alone, as the report would show it.
+    // No journal (a bisect replay, or a test driving the watchdog by hand): the incident alone, as the report
+    // would show it, and as a record for whoever reads the process's records.
+    if (data.recordFd !== undefined && beat.file > 0) {
+      try {
+        writeSync(data.recordFd, encodeRecord({ t: 'incident', seq: beat.file - 1, incident }));
+      } catch {
+        // the reader sees a process that died while the example ran: a crash
+      }
+    }
     report.write(`${'*'.repeat(70)}\nmtest: ${message}${file ? ` of ${file.path}` : ''}\n${source ? indent(source) + '\n' : ''}`);
     if (file) report.write(formatIncident(file, incident) + '\n');
     else report.write(`${[found.jsStack && `JavaScript stack:\n${found.jsStack}`, found.nativeStack && `Native stack:\n${found.nativeStack}`, incident.processTree && `Process tree:\n${incident.processTree}`].filter(Boolean).join('\n')}\n`);

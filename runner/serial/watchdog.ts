@@ -11,9 +11,12 @@
 //                with the run's exit bits (finish.ts);
 //   debug mode:  only warn (`still running line N after 60 s` with the stack).
 import { Worker } from 'node:worker_threads';
-import type { Example } from '../../src/model.js';
+import { count, flag, list, mapOf, num, oneOf, optional, sharedMemory, shape, text } from '../../src/checks.js';
+import type { Example, FileSubset } from '../../src/model.js';
+import type { ReportOptions, RunIdentity } from '../../src/report/run-report.js';
+import { isRunnerOptions } from '../protocol.js';
 import type { FinishPlan } from './finish.js';
-import { Heartbeat } from './heartbeat.js';
+import { Heartbeat, HEARTBEAT_BYTES } from './heartbeat.js';
 
 export type WatchdogMode = 'serial' | 'debug';
 
@@ -33,6 +36,8 @@ export interface WatchdogConfig {
   /** The run's journal and report plan: with them, a run the main thread cannot end is ended here, whole. */
   journal?: SharedArrayBuffer;
   plan?: FinishPlan;
+  /** Without a plan: where the incident the run is ended for goes, as a protocol record (a bisect replay). */
+  recordFd?: number;
 }
 
 /** What the thread receives. */
@@ -45,7 +50,46 @@ export interface WatchdogThreadData {
   pollMs: number;
   journal?: SharedArrayBuffer;
   plan?: FinishPlan;
+  recordFd?: number;
 }
+
+const isFinishPlan = shape<FinishPlan>({
+  options: shape<ReportOptions>({
+    json: optional(text),
+    junit: optional(text),
+    base: optional(text),
+    format: optional(oneOf('console', 'github')),
+    colour: flag,
+    baseline: optional(text),
+    shard: optional(text),
+    order: optional(mapOf(count)),
+    command: optional(text),
+    keepResults: optional(flag),
+    html: optional(text),
+    memoryMarkMB: optional(num),
+    subsets: optional(mapOf(shape<FileSubset>({ run: list(count), counted: list(count) }))),
+  }),
+  identity: shape<RunIdentity>({ id: text, randomSeed: num, startedAt: num }),
+  inputErrors: flag,
+  fds: shape({ out: count, err: count }),
+  statsPath: optional(text),
+  runner: isRunnerOptions,
+  cwd: text,
+  umask: count,
+});
+
+/** The thread's data as it arrived (it is checked there, as anything crossing a thread boundary). */
+export const isWatchdogThreadData = shape<WatchdogThreadData>({
+  buffer: (v): v is SharedArrayBuffer => sharedMemory(v) && v.byteLength === HEARTBEAT_BYTES,
+  mode: oneOf('serial', 'debug'),
+  gdb: flag,
+  guardAddon: optional(text),
+  reportFd: count,
+  pollMs: (v): v is number => num(v) && v > 0,
+  journal: optional(sharedMemory),
+  plan: optional(isFinishPlan),
+  recordFd: optional(count),
+});
 
 let current: Watchdog | undefined;
 
@@ -63,6 +107,7 @@ export class Watchdog {
       pollMs: config.pollMs ?? 20,
       journal: config.journal,
       plan: config.plan,
+      recordFd: config.recordFd,
     };
     this.thread = new Worker(new URL('./watchdog-thread.js', import.meta.url), {
       workerData: data,
