@@ -324,6 +324,28 @@ describe('journal', () => {
   });
 });
 
+describe('the watchdog thread', function () {
+  this.timeout(20000);
+
+  it('data it cannot read: one line, the thread ends, the process goes on', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const watchdog = new URL('../runner/serial/watchdog.js', import.meta.url).href;
+    const script = `const { Watchdog } = await import(${JSON.stringify(watchdog)});
+      const w = Watchdog.start({ mode: 'serial', gdb: false, pollMs: -5 });
+      setTimeout(async () => { await w.stop(); console.log('went on'); }, 500);`;
+    // A file, not --input-type: a thread inherits the process's flags, and that one is refused there.
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/mtest-watchdog-`);
+    writeFileSync(`${dir}/start.mjs`, script);
+    const r = spawnSync(process.execPath, [`${dir}/start.mjs`], { encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(r.stderr, 'mtest: the watchdog thread was started with data it cannot read; time and memory limits of this --serial run are not watched\n');
+    assert.equal(r.stdout, 'went on\n');
+    assert.equal(r.status, 0);
+  });
+});
+
 describe('heartbeat', () => {
   it('a reader sees what the writer published, through a second view of the same memory', () => {
     const writer = new Heartbeat();
