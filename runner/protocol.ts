@@ -298,7 +298,9 @@ export class RecordDecoder<K extends RecordKind> {
   private carry: Buffer = Buffer.alloc(0);
   private readonly mark: Buffer;
   private readonly check: Check<RecordOf<K>>;
-  private readonly kinds: ReadonlySet<RecordKind>;
+  /** The channel carries start / end records (the compact forms are checked as they are read). */
+  private readonly starts: boolean;
+  private readonly ends: boolean;
 
   constructor(
     kinds: readonly K[],
@@ -309,7 +311,8 @@ export class RecordDecoder<K extends RecordKind> {
   ) {
     this.mark = Buffer.from(mark, 'latin1');
     this.check = recordCheck(kinds);
-    this.kinds = new Set(kinds);
+    this.starts = kinds.some((kind) => kind === 'start');
+    this.ends = kinds.some((kind) => kind === 'end');
   }
 
   push(chunk: Buffer | string): void {
@@ -377,8 +380,8 @@ export class RecordDecoder<K extends RecordKind> {
     else this.onGarbage(text);
   }
 
-  private accepts(record: AnyRecord): record is RecordOf<K> {
-    return this.kinds.has(record.t);
+  private accepts(record: RecordOf<'start' | 'end'>): record is RecordOf<K> & RecordOf<'start' | 'end'> {
+    return record.t === 'start' ? this.starts : this.ends;
   }
 }
 

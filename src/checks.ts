@@ -27,7 +27,11 @@ export function optional<T>(check: Check<T>): Check<T | undefined> {
 }
 
 export function list<T>(check: Check<T>): Check<T[]> {
-  return (v): v is T[] => Array.isArray(v) && v.every(check);
+  return (v): v is T[] => {
+    if (!Array.isArray(v)) return false;
+    for (let k = 0; k < v.length; k++) if (!check(v[k])) return false;
+    return true;
+  };
 }
 
 /** A Map with text keys (a thread's data keeps Maps whole). */
@@ -46,10 +50,11 @@ export const sharedMemory: Check<SharedArrayBuffer> = (v): v is SharedArrayBuffe
  * field of T must be listed; fields T does not have are not looked at.
  */
 export function shape<T extends object>(fields: { [K in keyof Required<T>]: Check<T[K]> }): Check<T> {
-  const entries = Object.entries(fields) as [string, Check<unknown>][];
+  const keys = Object.keys(fields);
+  const checks: Check<unknown>[] = Object.values(fields);
   return (v): v is T => {
     if (!isObject(v)) return false;
-    for (const [key, check] of entries) if (!check(v[key])) return false;
+    for (let k = 0; k < keys.length; k++) if (!checks[k](v[keys[k]])) return false;
     return true;
   };
 }
