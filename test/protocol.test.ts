@@ -12,7 +12,7 @@ import { RecordingEvents } from '../runner/recording-events.js';
 import type { RunnerOptions } from '../runner/options.js';
 import type { SourceFile } from '../src/model.js';
 import { fileURLToPath } from 'node:url';
-import { runFiles } from './fault-helpers.js';
+import { runFiles, runnerOptions } from './fault-helpers.js';
 import { loadSource } from '../src/sources/index.js';
 import { newRecordKey } from '../runner/parent/worker-handle.js';
 
@@ -279,6 +279,26 @@ describe('the protocol at the worker boundary', function () {
   });
 });
 
+describe('the protocol at the worker boundary, the other way', function () {
+  this.timeout(20000);
+
+  it('a command the worker cannot read: its fatal error, one line, and it ends', async () => {
+    const { WorkerHandle } = await import('../runner/parent/worker-handle.js');
+    const handle = new WorkerHandle(1, { blasThreads: 1 });
+    const records: ResultRecord[] = [];
+    handle.onResult = (record) => records.push(record);
+    await handle.ready;
+    // What only a broken parent would send: a run command whose file is not a file.
+    (handle as unknown as { send(command: unknown): void }).send({ t: 'run', seq: 1, file: { path: 'a.md' }, options: {} });
+    const exit = await handle.exited;
+    assert.deepEqual(exit, { code: 70, signal: null });
+    assert.equal(records.length, 1);
+    const [fatal] = records;
+    assert.equal(fatal.t, 'fatal');
+    assert.match(fatal.t === 'fatal' ? fatal.message : '', /^mtest sent this worker a command it cannot read: "\{\\"t\\":\\"run\\".*"$/);
+  });
+});
+
 describe('journal', () => {
   const other: SourceFile = { ...sample, path: 'b.md' };
 
@@ -321,6 +341,37 @@ describe('journal', () => {
     contents.replay(events);
     assert.deepEqual(events.files.get('a.md')?.incidents, []);
     assert.equal(events.files.get('a.md')?.results.get(0)?.status, 'passed');
+  });
+
+  it("a run finished from a damaged journal: the report says so in one line, and ends as any run's does", async () => {
+    const { finishFromJournal } = await import('../runner/serial/finish.js');
+    const { mkdtempSync, openSync, readFileSync, rmSync, closeSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const journal = new Journal([sample]);
+    journal.fileStart(sample);
+    journal.exampleEnd(sample, { index: 0, status: 'failed', outcome: 'mismatch', got: '3\n', time: 0.001 });
+    const bytes = Buffer.from(journal.buffer);
+    bytes.write('bogusxyz', bytes.indexOf('mismatch'), 'latin1');
+    journal.exampleEnd(sample, { index: 1, status: 'failed', outcome: 'mismatch', got: '4\n', time: 0.001 });
+    const dir = mkdtempSync(`${tmpdir()}/mtest-journal-`);
+    const [out, err] = [openSync(`${dir}/out`, 'w'), openSync(`${dir}/err`, 'w')];
+    try {
+      const bits = finishFromJournal(
+        journal.buffer,
+        { options: { colour: false }, identity: { id: 'r', randomSeed: 1, startedAt: Date.now() }, inputErrors: false, fds: { out, err }, runner: runnerOptions({ serial: true }), cwd: dir, umask: 0o022 },
+        { incident: { kind: 'timeout', message: 'Timed out after 1.0 s while running line 5' } },
+      );
+      const stderr = readFileSync(`${dir}/err`, 'utf8');
+      const stdout = readFileSync(`${dir}/out`, 'utf8');
+      assert.equal(stderr.match(/journal/g)?.length, 1, stderr);
+      assert.match(stderr, /^mtest: the run's journal holds a record mtest cannot read \(left out of the report\): ".*bogus.*"$/m);
+      assert.match(stdout, /^0 passed, 1 failed, 0 skipped, 1 not run$/m);
+      assert.equal(bits & 1, 1);
+    } finally {
+      closeSync(out);
+      closeSync(err);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
