@@ -64,7 +64,7 @@ export type Kinds<T extends { t: string }> = { [K in T['t']]: Check<Extract<T, {
 
 /** A value of one of `kinds`, checked by its `t` (an unknown `t` fails). */
 export function tagged<T extends { t: string }>(kinds: Kinds<T>): Check<T> {
-  const table = kinds as Record<string, Check<T>>;
+  const table: Readonly<Record<string, Check<T>>> = kinds;
   return (v): v is T => isObject(v) && typeof v.t === 'string' && Object.hasOwn(table, v.t) && table[v.t](v);
 }
 

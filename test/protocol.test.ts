@@ -299,6 +299,22 @@ describe('the protocol at the worker boundary, the other way', function () {
   });
 });
 
+describe('the protocol with the Deno kernel', function () {
+  this.timeout(20000);
+
+  it("a record of the wrong shape from Deno's harness fails the cell in one line, and the kernel goes on", async () => {
+    const { DenoKernel } = await import('../src/execute/deno.js');
+    const deno = fileURLToPath(new URL('../../test/fixtures/protocol/deno.mjs', import.meta.url));
+    const kernel = new DenoKernel(deno, fileURLToPath(new URL('../../test/fixtures/protocol/other.md', import.meta.url)));
+    const cell = { body: 'return 1', declared: [], async: false, returnsValue: true };
+    for (let k = 0; k < 2; k++) {
+      const ev = await kernel.evaluate(cell, 0);
+      assert.deepEqual(ev, { got: 'mtest: the Deno harness sent a record mtest cannot read: "{\\"shown\\":42}"\n', threw: true, timedOut: false });
+    }
+    await kernel.close();
+  });
+});
+
 describe('journal', () => {
   const other: SourceFile = { ...sample, path: 'b.md' };
 
