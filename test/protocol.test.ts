@@ -315,6 +315,26 @@ describe('the protocol with the Deno kernel', function () {
   });
 });
 
+describe("the protocol with the engine's kernel probe", function () {
+  this.timeout(60000);
+
+  it('a probe child that prints something else than its report: the probe of that kernel failed, in one line', async () => {
+    const { spawnChild } = await import('../src/engine/kernel.js');
+    const before = process.env.NODE_OPTIONS;
+    // Something the child loads before the probe prints a line of its own on stdout.
+    process.env.NODE_OPTIONS = `${before ?? ''} --import=data:text/javascript,process.stdout.write(String.fromCharCode(104,105,32))`;
+    try {
+      assert.throws(
+        () => spawnChild(undefined),
+        (err: Error) => /^probe child failed: it printed a report mtest cannot read: "hi \{/.test(err.message) && !err.message.includes('\n'),
+      );
+    } finally {
+      if (before === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = before;
+    }
+  });
+});
+
 describe('journal', () => {
   const other: SourceFile = { ...sample, path: 'b.md' };
 
