@@ -335,6 +335,38 @@ describe("the protocol with the engine's kernel probe", function () {
   });
 });
 
+describe('the protocol with an inspector', function () {
+  this.timeout(20000);
+
+  it('an inspector that answers with call frames that are not call frames: no JavaScript stack, never a crash', async () => {
+    const { remoteStack } = await import('../runner/diagnosis/remote-stack.js');
+    const { WebSocketServer } = await import('ws');
+    const { spawn } = await import('node:child_process');
+    // What an example can do: print an inspector's URL that is its own server's.
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    server.on('connection', (socket) => {
+      socket.on('message', (data) => {
+        if (String(data).includes('Debugger.pause"')) {
+          socket.send(JSON.stringify({ method: 'Debugger.scriptParsed', params: { scriptId: 7 } }));
+          socket.send(JSON.stringify({ method: 'Debugger.paused', params: { callFrames: [null, { functionName: 'f' }] } }));
+        }
+      });
+    });
+    const port = (server.address() as { port: number }).port;
+    // Something to signal (SIGUSR1) that is not a worker.
+    const child = spawn(process.execPath, ['-e', "process.on('SIGUSR1', () => {}); setInterval(() => {}, 1000)"], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const stack = await remoteStack(child.pid!, () => `ws://127.0.0.1:${port}/fake`, 3000);
+      assert.equal(stack, undefined);
+    } finally {
+      child.kill('SIGKILL');
+      server.close();
+    }
+  });
+});
+
 describe('journal', () => {
   const other: SourceFile = { ...sample, path: 'b.md' };
 
