@@ -76,7 +76,10 @@ export function workerOptions(options: WorkerOptions): WorkerOptions {
   return { optional, long, randomSeed, prelude, notebookPrelude, initial, only, measureMemory } satisfies Record<keyof WorkerOptions, unknown>;
 }
 
-/** Parent → worker, one JSON line each on COMMAND_FD (encodeCommand, decodeCommand). */
+/**
+ * Parent → worker, one JSON line each on COMMAND_FD (encodeCommand, decodeCommand). A field added here
+ * needs its check in COMMANDS, or the build fails: what a worker is sent is always what it checks.
+ */
 export type WorkerCommand =
   /** First, and only once: the key the worker's records carry (see recordMark). */
   | { t: 'key'; key: string }
