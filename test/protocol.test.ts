@@ -411,6 +411,19 @@ describe('journal', () => {
     assert.equal(events.files.get('a.md')?.results.get(0)?.status, 'passed');
   });
 
+  it('a journal that ran out of room says so once, and replays what it holds', () => {
+    const journal = new Journal([sample], 64 * 1024);
+    journal.fileStart(sample);
+    for (let k = 0; k < 1000; k++) journal.exampleEnd(sample, { index: k, status: 'failed', outcome: 'mismatch', got: 'x'.repeat(100), time: 0 });
+    assert.equal(journal.full, true);
+    const contents = readJournal(journal.buffer);
+    assert.deepEqual(contents.unreadable, ["the run's journal ran out of room: what happened after that is not in the report"]);
+    const events = new RecordingEvents();
+    contents.replay(events);
+    const kept = events.files.get('a.md')?.results.size ?? 0;
+    assert.ok(kept > 100 && kept < 1000, `${kept} results kept`);
+  });
+
   it("a run finished from a damaged journal: the report says so in one line, and ends as any run's does", async () => {
     const { finishFromJournal } = await import('../runner/serial/finish.js');
     const { mkdtempSync, openSync, readFileSync, rmSync, closeSync } = await import('node:fs');

@@ -22,15 +22,22 @@ interface GrowableSharedArrayBuffer extends SharedArrayBuffer {
 const GrowableSharedArrayBuffer = SharedArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => GrowableSharedArrayBuffer;
 
 export class Journal implements RunEvents {
-  readonly buffer = new GrowableSharedArrayBuffer(INITIAL_BYTES, { maxByteLength: MAX_BYTES });
-  private readonly header = new Int32Array(this.buffer, 0, 2);
-  private bytes = Buffer.from(this.buffer);
+  readonly buffer: GrowableSharedArrayBuffer;
+  private readonly header: Int32Array;
+  private bytes: Buffer;
   private length = HEADER;
   private readonly numbers = new Map<SourceFile, number>();
-  /** Past MAX_BYTES: nothing more is recorded, and a replay says so. */
+  /** Past `maxBytes`: nothing more is recorded, and a replay says so. */
   full = false;
 
-  constructor(files: SourceFile[]) {
+  /** `maxBytes`: address space reserved for growth (a test's small journal fills up). */
+  constructor(
+    files: SourceFile[],
+    private readonly maxBytes = MAX_BYTES,
+  ) {
+    this.buffer = new GrowableSharedArrayBuffer(Math.min(INITIAL_BYTES, maxBytes), { maxByteLength: maxBytes });
+    this.header = new Int32Array(this.buffer, 0, 2);
+    this.bytes = Buffer.from(this.buffer);
     files.forEach((file, n) => this.numbers.set(file, n));
     this.line({ t: 'files', files });
   }
@@ -73,12 +80,12 @@ export class Journal implements RunEvents {
     if (this.full) return;
     const need = this.length + (ascii ? text.length : Buffer.byteLength(text));
     if (need > this.buffer.byteLength) {
-      if (need > MAX_BYTES) {
+      if (need > this.maxBytes) {
         this.full = true;
         Atomics.store(this.header, 1, 1);
         return;
       }
-      this.buffer.grow(Math.min(MAX_BYTES, Math.max(need, this.buffer.byteLength * 2)));
+      this.buffer.grow(Math.min(this.maxBytes, Math.max(need, this.buffer.byteLength * 2)));
       this.bytes = Buffer.from(this.buffer);
     }
     this.length += this.bytes.write(text, this.length, ascii ? 'latin1' : 'utf8');
@@ -117,7 +124,7 @@ export function readJournal(buffer: SharedArrayBuffer): JournalContents {
     undefined,
     (text) => unreadable.push(`the run's journal holds a record mtest cannot read (left out of the report): ${JSON.stringify(text.slice(0, 200))}`),
   ).push(Buffer.from(buffer, HEADER, Math.max(0, length - HEADER)));
-  if (Atomics.load(header, 1) === 1) unreadable.push(`the run's journal ran out of room (${MAX_BYTES / (1 << 20)} MB): what happened after that is not in the report`);
+  if (Atomics.load(header, 1) === 1) unreadable.push("the run's journal ran out of room: what happened after that is not in the report");
   const replay = (events: RunEvents): OpenFile | undefined => {
     let open: OpenFile | undefined;
     for (const record of records) {
