@@ -1,5 +1,7 @@
-// The parent ⇄ worker protocol and the small pure pieces of diagnosis: framing that survives any chunking,
-// the heartbeat's seqlock, gdb output condensing, and the wording of crashes.
+// The protocol at every process and thread boundary — framing that survives any chunking, and what each
+// side does with something it cannot read (a worker's record or command, the journal, the watchdog's data,
+// the Deno kernel, an inspector, the kernel probe: one line, never a crash or a silently wrong result) —
+// and the small pure pieces of diagnosis: the heartbeat's seqlock, gdb output condensing, crash wording.
 import assert from 'node:assert/strict';
 import { condenseNativeStack, inNativeCode, isIdle } from '../runner/diagnosis/native-stack.js';
 import { crashMessage, whereText } from '../src/incidents.js';
