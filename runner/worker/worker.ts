@@ -8,7 +8,7 @@ import type { ExampleResult } from '../../src/model.js';
 import { isBuiltinEngine, loadPrelude } from '../../src/execute/modules.js';
 import net from 'node:net';
 import { COMMAND_FD, decodeCommand, DOORBELL_FD, LOG_FD, NAME_BLAS_ENV, PRELUDE_ENV, recordMark, type BlasInfo, type WorkerCommand } from '../protocol.js';
-import { list, text } from '../../src/checks.js';
+import { fromJson, list, text } from '../../src/checks.js';
 import { RecordWriter } from './record-writer.js';
 import { processAddon } from '../process-addon.js';
 import { LeftoverTracker } from '../leftovers.js';
@@ -124,8 +124,8 @@ async function preload(): Promise<{ blas?: BlasInfo; preludeError?: string }> {
   delete process.env[NAME_BLAS_ENV];
   if (!named) return {};
   try {
-    const modules: unknown = JSON.parse(named);
-    if (!list(text)(modules)) throw new Error(`${PRELUDE_ENV} is not a list of modules: ${named}`);
+    const modules = fromJson(named, list(text));
+    if (!modules) throw new Error(`${PRELUDE_ENV} is not a list of modules: ${named}`);
     const exports = await loadPrelude(modules);
     const config = nameBlas && modules.some(isBuiltinEngine) ? engineBlas(exports) : undefined;
     return { blas: config && { library: config.library, version: config.version, threads: config.threads, coretype: config.coretype } };
