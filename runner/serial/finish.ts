@@ -60,6 +60,7 @@ export async function finishFromJournal(journal: SharedArrayBuffer, plan: Finish
   const report = reopenReport(contents.files, plan.data);
   const open = contents.replay(report.events);
   report.live();
+  for (const line of contents.unreadable) report.say(`mtest: ${line}\n`);
   const { incident } = ending;
   if (open) {
     const index = incident.index;

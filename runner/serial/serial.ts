@@ -31,9 +31,11 @@ export interface SerialControl {
 /**
  * `only`: the examples of a file to run (flat indices; undefined = all), as the pool's. `report`: how the
  * command finishes its report when this process cannot go on (without it, the incident alone is written).
+ * `recordFd`: without a `report`, where the watchdog writes the incident it ends the process for, as a
+ * protocol record.
  */
 export async function runSerial(
-  files: SourceFile[], options: RunnerOptions, events: RunEvents, stop: SerialControl = { requested: false }, report?: ReportHandoff, only?: (file: SourceFile) => number[] | undefined,
+  files: SourceFile[], options: RunnerOptions, events: RunEvents, stop: SerialControl = { requested: false }, report?: ReportHandoff, only?: (file: SourceFile) => number[] | undefined, recordFd?: number,
 ): Promise<RunnerOutcome> {
   const addon = processAddon();
   addon?.becomeSubreaper();
@@ -54,6 +56,7 @@ export async function runSerial(
     journal: journal.buffer,
     plan: finishPlan,
     reportFd: report?.reportFd,
+    recordFd,
   });
   const heartbeat = watchdog.heartbeat;
   const leftovers = new LeftoverTracker().install();

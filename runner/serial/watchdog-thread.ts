@@ -17,9 +17,17 @@ import { killTreeNow } from '../kill.js';
 import { processAddon } from '../process-addon.js';
 import { Heartbeat, type HeartbeatSnapshot } from './heartbeat.js';
 import { readJournal } from './journal.js';
-import type { StackReason, WatchdogThreadData } from './watchdog.js';
+import { isWatchdogThreadData, type StackReason, type WatchdogThreadData } from './watchdog.js';
+import { encodeRecord } from '../protocol.js';
+import { writeSync } from 'node:fs';
 
-const data = workerData as WatchdogThreadData;
+/** Data the thread cannot read: said in one line, and the thread ends (the run goes on, unwatched). */
+function unreadableData(): never {
+  writeSync(2, 'mtest: the watchdog thread was started with data it cannot read; time and memory limits of this --serial run are not watched\n');
+  process.exit(70);
+}
+
+const data: WatchdogThreadData = isWatchdogThreadData(workerData) ? workerData : unreadableData();
 const heartbeat = new Heartbeat(data.buffer);
 const addon = processAddon();
 /** Serial mode: ends a guarded synchronous example (native/guard). */
@@ -193,7 +201,15 @@ async function endRun(reason: StackReason, beat: HeartbeatSnapshot, found: Diagn
     const { finishFromJournal } = await import('./finish.js');
     bits = await finishFromJournal(data.journal, data.plan, { incident, elapsed: incident.elapsed, fileSeconds: (now - beat.fileStart) / 1000 });
   } else {
-    // No report to finish (a bisect replay, a test driving the watchdog by hand): the incident alone.
+    // No report to finish (a bisect replay, a test driving the watchdog by hand): the incident alone, and as
+    // a record for whoever reads the process's records.
+    if (data.recordFd !== undefined && beat.file > 0) {
+      try {
+        writeSync(data.recordFd, encodeRecord({ t: 'incident', seq: beat.file - 1, incident }));
+      } catch {
+        // the reader sees a process that died while the example ran: a crash
+      }
+    }
     const details = [found.jsStack && `JavaScript stack:\n${indent(found.jsStack)}`, found.nativeStack && `Native stack:\n${indent(found.nativeStack)}`, found.processTree && `Process tree:\n${indent(found.processTree)}`];
     report.write(`${'*'.repeat(70)}\nmtest: ${incident.message}${file ? ` of ${file.path}` : ''}\n${source ? indent(source) + '\n' : ''}${details.filter(Boolean).join('\n')}\n`);
   }

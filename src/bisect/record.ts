@@ -12,6 +12,7 @@ import { linkTarget, reason, withLock, writeAtomically } from '../safe-write.js'
 import type { RunnerOptions, RunnerOutcome } from '../options.js';
 import type { WorkerRecord } from '../../runner/parent/pool.js';
 import { makeStateDirFor, STATE_DIR, stateFile } from '../project.js';
+import { isObject, list, text } from '../checks.js';
 
 /** The record's place in the project's `.mtest/` folder, as messages name it. */
 export const WORKERS_FILE = path.join(STATE_DIR, 'workers.json');
@@ -133,8 +134,7 @@ export function saveWorkers(cwd: string, record: WorkersRecord): string | undefi
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const isStrings = list(text);
 
 /** What is wrong with a recorded run (a hand-edited or damaged file), in a few words; undefined if nothing. */
 function runProblem(run: unknown, r: number): string | undefined {

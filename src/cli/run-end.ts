@@ -4,10 +4,12 @@
 // settling — which the runner loads by this module's URL (a thread can be given data, not a callback).
 import type { RunnerOptions, RunnerOutcome } from '../options.js';
 import type { ReopenedReport, ReportHandoff, ReportReopener } from '../../runner/serial/finish.js';
+import { count, flag, list, mapOf, num, oneOf, optional, shape, text } from '../checks.js';
+import { isRunnerOptions } from '../../runner/protocol.js';
 import { saveWorkers, WorkerHistory } from '../bisect/record.js';
-import type { SourceFile } from '../model.js';
+import type { FileSubset, SourceFile } from '../model.js';
 import { ReportWriter, type Output } from '../report/output.js';
-import { RunReport, type ReportPlan } from '../report/run-report.js';
+import { RunReport, type ReportOptions, type ReportPlan, type RunIdentity } from '../report/run-report.js';
 import type { RunSummary } from '../report/summary.js';
 import { Baseline } from '../schedule/baseline.js';
 import { statsProblem, storeStats } from '../schedule/stats.js';
@@ -19,6 +21,34 @@ export interface ReopenData {
   /** Where mtest started: the stored timings and the workers' record are relative to it. */
   cwd: string;
 }
+
+/** ReopenData as the watchdog thread was given it: checked, as anything crossing a thread boundary. */
+const isReopenData = shape<ReopenData>({
+  report: shape<ReportPlan>({
+    options: shape<ReportOptions>({
+      json: optional(text),
+      junit: optional(text),
+      base: optional(text),
+      format: optional(oneOf('console', 'github')),
+      colour: flag,
+      baseline: optional(text),
+      shard: optional(text),
+      order: optional(mapOf(count)),
+      command: optional(text),
+      keepResults: optional(flag),
+      html: optional(text),
+      memoryMarkMB: optional(num),
+      subsets: optional(mapOf(shape<FileSubset>({ run: list(count), counted: list(count) }))),
+      replayed: optional(flag),
+    }),
+    identity: shape<RunIdentity>({ id: text, randomSeed: num, startedAt: num }),
+    inputErrors: flag,
+    fds: shape({ out: count, err: count }),
+    statsPath: optional(text),
+  }),
+  runner: isRunnerOptions,
+  cwd: text,
+});
 
 /** The stored timings (`statsPath`; undefined: none are stored) and the workers' record, once the run ended. */
 export function leftBehind(
@@ -42,7 +72,8 @@ export function reportHandoff(data: ReopenData): ReportHandoff {
 
 /** ReportReopener: the run's report again, fed the journal by the runner, ended as every run's is. */
 export const reopenReport: ReportReopener['reopenReport'] = (files: SourceFile[], given: unknown): ReopenedReport => {
-  const { report: plan, runner, cwd } = given as ReopenData;
+  if (!isReopenData(given)) throw new TypeError('the report data handed to the --serial watchdog is not the command\'s');
+  const { report: plan, runner, cwd } = given;
   const stdout = new ReportWriter(plan.fds.out);
   const stderr = new ReportWriter(plan.fds.err);
   let muted = true;
