@@ -246,7 +246,8 @@ describe('limits', () => {
       [/directives\.timeout \?\?/, ['src/options.ts']], // limitOf
       [/memlimit \* /, ['src/options.ts']], // memlimitBytes
       [/\?\? \[['"]builtin['"]\]/, []], // the table's prelude default, applied by the resolve
-      [/\b(interruptSync|measureMemory|notebookPrelude): (?!boolean)/, ['src/cli/resolve.ts']], // derived by the resolve, not built by hand
+      // derived by the resolve, not built by hand (the protocol's checks name them; a worker leaves limits to its parent)
+      [/\b(interruptSync|measureMemory|notebookPrelude): (?!boolean|flag\b|optional\(|OPTIONS\.)/, ['src/cli/resolve.ts', 'runner/worker/worker.ts']],
     ];
     for (const [pattern, homes] of once) {
       // code only: a comment may name the pattern
