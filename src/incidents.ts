@@ -76,3 +76,16 @@ export function protocolMessage(what: string, where: string): string {
 export function interruptedMessage(where: string): string {
   return `Interrupted ${where}`;
 }
+
+/**
+ * The note of every example after an incident in the same block: the block's names died with a killed
+ * worker, or are in an unknown state after an example stopped halfway. `place` as exampleWhere's.
+ */
+export function blockEndedNote(place: string): string {
+  return `Not run: its block ended at the incident at ${place}`;
+}
+
+/** --serial: a block that passed --memlimit was dropped and collected, and the process is still past it. */
+export function memoryStaysMessage(rss: number, limit: number, notRun: number): string {
+  return `RSS ${formatBytes(rss)} stays above --memlimit ${formatBytes(limit)} after the block that passed it was dropped: ${notRun} example${notRun === 1 ? '' : 's'} not run (under --serial every file shares this one process)`;
+}

@@ -9,6 +9,7 @@ const I_EXAMPLE = 2; // counts example starts: identifies one run of one example
 const I_FILE = 3; // number of the running file in the run (its place in the journal) + 1
 const I_SIGNALS_SEEN = 4; // stop signals the process received (written by the watchdog thread)
 const I_SIGNALS_HANDLED = 5; // of those, how many the main thread has acted on
+const I_MEMORY_EXAMPLE = 6; // the example (I_EXAMPLE) that passed the memory limit (written by the watchdog thread)
 const INT_SLOTS = 8;
 
 const F_EXAMPLE_START = 0; // Date.now() at example start
@@ -16,7 +17,8 @@ const F_EXAMPLE_LIMIT = 1; // ms, 0 = none
 const F_FILE_START = 2;
 const F_FILE_LIMIT = 3; // ms, 0 = none
 const F_MEMLIMIT = 4; // bytes, 0 = none
-const FLOAT_SLOTS = 5;
+const F_MEMORY_RSS = 5; // the RSS that passed it
+const FLOAT_SLOTS = 6;
 
 export const HEARTBEAT_BYTES = INT_SLOTS * 4 + FLOAT_SLOTS * 8;
 
@@ -94,7 +96,19 @@ export class Heartbeat {
     Atomics.store(this.ints, I_SIGNALS_HANDLED, Math.max(count ?? 0, Atomics.load(this.ints, I_SIGNALS_SEEN)));
   }
 
+  /** The RSS that passed the memory limit while the last example ran, if it did. */
+  memoryExceeded(): { rss: number; limit: number } | undefined {
+    if (Atomics.load(this.ints, I_MEMORY_EXAMPLE) !== this.ints[I_EXAMPLE]) return undefined;
+    return { rss: this.floats[F_MEMORY_RSS], limit: this.floats[F_MEMLIMIT] };
+  }
+
   // ---- watchdog thread ----
+
+  /** Example `example` passed the memory limit with `rss` (the main thread stops it). */
+  exceededMemory(example: number, rss: number): void {
+    this.floats[F_MEMORY_RSS] = rss;
+    Atomics.store(this.ints, I_MEMORY_EXAMPLE, example);
+  }
 
   signalsSeen(count: number): void {
     Atomics.store(this.ints, I_SIGNALS_SEEN, count);

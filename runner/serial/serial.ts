@@ -5,10 +5,12 @@
 // is what makes that possible. Stop signals end the run as in worker mode. Every process the examples
 // started is killed at a timeout and at the end of the run — this process becomes the reaper of orphans,
 // so those that left their parent are found too. --debug only warns, and opens a REPL on failure.
-import type { RunEvents } from '../../src/events.js';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import type { Incident, RunEvents } from '../../src/events.js';
 import { executeFile, releaseOutput, type ExecuteHooks } from '../../src/execute/index.js';
-import { fileTimeoutMessage, timeoutMessage, whereText } from '../../src/incidents.js';
-import { countExamples, exampleAt, exampleWhere, notRun, type ExampleResult, type SourceFile } from '../../src/model.js';
+import { crashMessage, fileTimeoutMessage, memoryMessage, memoryStaysMessage, timeoutMessage, whereText } from '../../src/incidents.js';
+import { closeRest, countExamples, exampleAt, exampleWhere, notRun, type ExampleResult, type SourceFile } from '../../src/model.js';
 import type { ReportPlan } from '../../src/report/run-report.js';
 import { EventFanout } from '../../src/report/summary.js';
 import { killTreeNow } from '../kill.js';
@@ -75,7 +77,10 @@ export async function runSerial(
   // interrupted it) is acted on here, not whenever the event loop next turns; and a file past its own
   // limit stops here (one stuck in a single example is the watchdog's).
   let fileLimit: { file: SourceFile; deadline: number; last?: string; passed: boolean } | undefined;
+  // Set when memory stays past --memlimit after the block that passed it was dropped: the run ends there.
+  let memoryFull = false;
   hooks.stopRequested = () => {
+    if (memoryFull) return true;
     if (!stop.requested && signalArrived()) requestStop();
     if (fileLimit && !fileLimit.passed && Date.now() >= fileLimit.deadline) {
       fileLimit.passed = true;
@@ -87,10 +92,32 @@ export async function runSerial(
   const unsubscribe = stopSignals.subscribe(requestStop);
   // What stray exceptions are attributed to: the file and example running now.
   let current: { file: SourceFile; index?: number } | undefined;
-  const containment = new SerialContainment((what) => {
-    if (current) reported.warning(current.file, what, current.index);
-    else process.stderr.write(`mtest: ${what}\n`);
-  });
+  const containment = new SerialContainment(
+    (what) => {
+      if (current) reported.warning(current.file, what, current.index);
+      else process.stderr.write(`mtest: ${what}\n`);
+    },
+    () => guard instanceof AddonGuard && guard.interrupt(),
+  );
+  // The example the runner stopped itself (process.exit, process.abort, the memory limit): its incident,
+  // reported with its result.
+  let stopped: { index: number; incident: Incident } | undefined;
+  hooks.stoppedBy = () => {
+    const ended = containment.takeEnd();
+    const memory = heartbeat.memoryExceeded();
+    const index = current?.index;
+    if ((!ended && !memory) || !current || index === undefined) return undefined;
+    const example = exampleAt(current.file, index);
+    const where = whereText(example && exampleWhere(example), undefined);
+    if (ended) {
+      const message = crashMessage({ code: ended.code, signal: ended.signal, output: '' }, where);
+      stopped = { index, incident: { kind: 'crash', index, message, signal: ended.signal ?? undefined, exitCode: ended.signal ? undefined : (ended.code ?? undefined) } };
+      return { outcome: 'crash', note: message };
+    }
+    const message = memoryMessage(memory!.rss, memory!.limit, where);
+    stopped = { index, incident: { kind: 'memory', index, message } };
+    return { outcome: 'memory', note: message };
+  };
   // The event loop ran empty while an example was still running: nothing is left that could settle it (a
   // promise that never settles with no time limit, or mtest's own promises broken by the example). Node is
   // about to exit with no report; finish it from the journal instead.
@@ -118,24 +145,39 @@ export async function runSerial(
   try {
     for (const [n, file] of files.entries()) {
       current = { file };
-      if (stop.requested || (options.exitFirst && failedOnce)) break;
+      if (stop.requested || memoryFull || (options.exitFirst && failedOnce)) break;
       reported.fileStart(file, 0);
       watchdog.fileStarted(n, options.fileTimeout, options.memlimit * MB);
       leftovers.fileStarted();
       fileLimit = options.fileTimeout > 0 ? { file, deadline: Date.now() + options.fileTimeout * 1000, passed: false } : undefined;
       const start = process.hrtime.bigint();
       const seen = new Set<number>();
+      // A block that passed the memory limit is dropped: its memory is collected, and if the process
+      // still holds more than the limit, nothing else can run in it.
+      hooks.blockDropped = () => {
+        const memlimit = options.memlimit * MB;
+        if (memlimit <= 0 || !heartbeat.memoryExceeded()) return;
+        collectGarbage();
+        const rss = process.memoryUsage.rss();
+        if (rss <= memlimit) return;
+        memoryFull = true;
+        let left = countExamples(file) - seen.size;
+        for (const later of files.slice(n + 1)) left += countExamples(later);
+        reported.warning(file, memoryStaysMessage(rss, memlimit, left));
+      };
       const run = executeFile(
         file,
         only ? { ...options, only: only(file) } : options,
         {
           exampleStart: (index, example) => {
             current = { file, index };
+            containment.exampleRunning = true;
             leftovers.exampleStarted(index);
             watchdog.exampleStarted(index, example, options.timeout);
             reported.exampleStart(file, index, 0);
           },
           exampleEnd: (result) => {
+            containment.exampleRunning = false;
             watchdog.exampleEnded();
             leftovers.exampleEnded();
             if (seen.has(result.index)) return;
@@ -143,6 +185,11 @@ export async function runSerial(
             // --exitfirst, or a stop: the rest of the file is reported as not run
             if ((options.exitFirst && failedOnce) || stop.requested) result = notRun(result.index);
             reported.exampleEnd(file, result);
+            if (stopped?.index === result.index) {
+              reported.incident(file, { ...stopped.incident, elapsed: result.time });
+              stopped = undefined;
+              killTreeNow(process.pid, false); // what the example started dies with it, as a worker's tree does
+            }
             if (fileLimit && result.status !== 'notrun' && result.status !== 'skipped') {
               const example = exampleAt(file, result.index);
               fileLimit.last = example && exampleWhere(example);
@@ -157,10 +204,7 @@ export async function runSerial(
       watchdog.fileEnded();
       if (how === 'interrupted') {
         releaseOutput(); // the abandoned example may be capturing
-        for (let index = 0, n = countExamples(file); index < n; index++) {
-          if (!seen.has(index)) reported.exampleEnd(file, notRun(index));
-          seen.add(index);
-        }
+        closeRest(file, seen, (result) => reported.exampleEnd(file, result));
       }
       for (const { message, index } of leftovers.sweep()) reported.warning(file, message, index);
       reported.fileEnd(file, { time: Number(process.hrtime.bigint() - start) / 1e9, worker: 0 });
@@ -177,6 +221,17 @@ export async function runSerial(
     killTreeNow(process.pid, false);
   }
   return { interrupted: stop.requested };
+}
+
+let gc: (() => void) | undefined;
+
+/** A full collection, now (V8 exposes `gc` to contexts made after the flag is set). */
+function collectGarbage(): void {
+  if (!gc) {
+    v8.setFlagsFromString('--expose-gc');
+    gc = vm.runInNewContext('gc') as () => void;
+  }
+  gc();
 }
 
 /** Incidents and warnings that follow from one result (timeouts, memory growth, slow examples). */

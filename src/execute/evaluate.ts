@@ -26,8 +26,9 @@ export interface Evaluation {
 export const INTERRUPTED: unique symbol = Symbol('interrupted');
 
 /**
- * Runs the synchronous part of an example so that it can be interrupted after `limitMs` (serial mode).
- * Provided by the runner (it owns threads and time); workers run without one and are killed instead.
+ * Runs the synchronous part of an example so that it can be interrupted after `limitMs` (0: no limit) or
+ * when the runner must stop it (serial mode). Provided by the runner (it owns threads and time); workers
+ * run without one and are killed instead.
  */
 export interface SyncGuard {
   call(fn: (ns: Record<string, unknown>) => unknown, ns: Record<string, unknown>, limitMs: number): unknown | typeof INTERRUPTED;
@@ -73,7 +74,8 @@ export function evaluate(fn: ExampleFunction, compiled: CompiledExample, namespa
   let value: unknown;
   capture.start();
   try {
-    value = ctx.guard && ctx.limitMs > 0 ? ctx.guard.call(fn, namespace, ctx.limitMs) : fn(namespace);
+    // Guarded even without a limit: the runner may have to end the call for another reason (process.exit).
+    value = ctx.guard ? ctx.guard.call(fn, namespace, ctx.limitMs) : fn(namespace);
   } catch (err) {
     profile.finishesLater?.(); // a cell that threw does not end later
     return evaluation(compiled, profile, err, 'threw', repairRealm());
