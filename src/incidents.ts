@@ -89,3 +89,12 @@ export function blockEndedNote(place: string): string {
 export function memoryStaysMessage(rss: number, limit: number, notRun: number): string {
   return `RSS ${formatBytes(rss)} stays above --memlimit ${formatBytes(limit)} after the block that passed it was dropped: ${notRun} example${notRun === 1 ? '' : 's'} not run (under --serial every file shares this one process)`;
 }
+
+/**
+ * --serial ended its own process (a fatal signal there, or an example it could not stop): the one line that
+ * says what was not run because of that, and how to run it.
+ */
+export function serialEndedMessage(notRun: number, signal: string | undefined): string {
+  const why = signal ? `a fatal signal (${signal}) in its own process` : 'an example it could not stop in its own process';
+  return `${notRun} example${notRun === 1 ? '' : 's'} not run: --serial cannot go on after ${why}; run without --serial to run them`;
+}

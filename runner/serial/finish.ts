@@ -5,7 +5,8 @@
 // exit bits, never by a signal of its own. Called from the watchdog thread, or from the main thread when
 // mtest's own promises stopped settling.
 import type { Incident } from '../../src/events.js';
-import { countExamples, notRun, type ExampleResult } from '../../src/model.js';
+import { closeRest, countExamples, type ExampleResult } from '../../src/model.js';
+import { serialEndedMessage } from '../../src/incidents.js';
 import { ReportWriter, type Output } from '../../src/report/output.js';
 import { RunReport, type ReportPlan } from '../../src/report/run-report.js';
 import { readJournal } from './journal.js';
@@ -59,8 +60,15 @@ export function finishFromJournal(journal: SharedArrayBuffer, plan: FinishPlan, 
       open.ended.add(index);
     }
     report.events.incident(open.file, incident);
-    for (let k = 0, n = countExamples(open.file); k < n; k++) if (!open.ended.has(k)) report.events.exampleEnd(open.file, notRun(k));
+    const before = open.ended.size;
+    closeRest(open.file, open.ended, (result) => report.events.exampleEnd(open.file, result));
     report.events.fileEnd(open.file, { time: ending.fileSeconds ?? 0, worker: 0 });
+    if (incident.kind !== 'interrupted') {
+      // What a worker would have gone on with: the rest of this file and every file after it.
+      let lost = open.ended.size - before;
+      for (const later of contents.files.slice(contents.files.indexOf(open.file) + 1)) lost += plan.options.subsets?.get(later.path)?.counted.length ?? countExamples(later);
+      if (lost > 0) stderr.write(`mtest: ${serialEndedMessage(lost, incident.kind === 'crash' ? incident.signal : undefined)}\n`);
+    }
   } else {
     stderr.write(`mtest: ${incident.message}\n`);
   }
