@@ -5,8 +5,8 @@
 // exit bits, never by a signal of its own. Called from the watchdog thread, or from the main thread when
 // mtest's own promises stopped settling.
 import type { Incident } from '../../src/events.js';
-import { closeRest, countExamples, type ExampleResult } from '../../src/model.js';
-import { serialEndedMessage } from '../../src/incidents.js';
+import { blockEndAfter, closeRest, countExamples, exampleAt, exampleWhere, type ExampleResult } from '../../src/model.js';
+import { blockEndedNote, serialEndedMessage } from '../../src/incidents.js';
 import { ReportWriter, type Output } from '../../src/report/output.js';
 import { RunReport, type ReportPlan } from '../../src/report/run-report.js';
 import { readJournal } from './journal.js';
@@ -60,8 +60,12 @@ export function finishFromJournal(journal: SharedArrayBuffer, plan: FinishPlan, 
       open.ended.add(index);
     }
     report.events.incident(open.file, incident);
+    const close = (result: ExampleResult): void => report.events.exampleEnd(open.file, result);
+    const example = index === undefined ? undefined : exampleAt(open.file, index);
+    // The rest of its block as in every mode; the rest of the file because this process cannot go on.
+    if (example) closeRest(open.file, open.ended, close, { from: index! + 1, to: blockEndAfter(open.file, index!), note: blockEndedNote(exampleWhere(example)) });
     const before = open.ended.size;
-    closeRest(open.file, open.ended, (result) => report.events.exampleEnd(open.file, result));
+    closeRest(open.file, open.ended, close);
     report.events.fileEnd(open.file, { time: ending.fileSeconds ?? 0, worker: 0 });
     if (incident.kind !== 'interrupted') {
       // What a worker would have gone on with: the rest of this file and every file after it.

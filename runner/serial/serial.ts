@@ -154,11 +154,10 @@ export async function runSerial(
       const seen = new Set<number>();
       // A block that passed the memory limit is dropped: its memory is collected, and if the process
       // still holds more than the limit, nothing else can run in it.
-      hooks.blockDropped = () => {
+      hooks.blockDropped = async () => {
         const memlimit = options.memlimit * MB;
         if (memlimit <= 0 || !heartbeat.memoryExceeded()) return;
-        collectGarbage();
-        const rss = process.memoryUsage.rss();
+        const rss = await collectGarbage(memlimit);
         if (rss <= memlimit) return;
         memoryFull = true;
         let left = countExamples(file) - seen.size;
@@ -225,13 +224,23 @@ export async function runSerial(
 
 let gc: (() => void) | undefined;
 
-/** A full collection, now (V8 exposes `gc` to contexts made after the flag is set). */
-function collectGarbage(): void {
+/**
+ * Full collections until the RSS is within `limit` (or a few have not brought it there); returns the RSS.
+ * V8 exposes `gc` to contexts made after the flag is set. Large typed arrays are given back to the system
+ * only by a collection after the one that found them unreachable, with a turn of the event loop between.
+ */
+async function collectGarbage(limit: number): Promise<number> {
   if (!gc) {
     v8.setFlagsFromString('--expose-gc');
     gc = vm.runInNewContext('gc') as () => void;
   }
-  gc();
+  let rss = process.memoryUsage.rss();
+  for (let round = 0; round < 4 && rss > limit; round++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10 * round));
+    rss = process.memoryUsage.rss();
+  }
+  return rss;
 }
 
 /** Incidents and warnings that follow from one result (timeouts, memory growth, slow examples). */
