@@ -141,7 +141,8 @@ describe('faults under --serial', function () {
       'hog.md': [
         'sage: 1 + 1\n2\n',
         'sage: const pause = new Int32Array(new SharedArrayBuffer(4))\n',
-        'sage: globalThis.hoard = []; for (let i = 0; i < 64; i++) { const a = new Float64Array(4 * 1024 * 1024); a.fill(i); hoard.push(a); Atomics.wait(pause, 0, 0, 25) }\n',
+        // 384 MB at once (well past the limit with mtest's own), then waiting for the limit to stop it
+        'sage: globalThis.hoard = new Float64Array(48 * 1024 * 1024).fill(1); for (;;) Atomics.wait(pause, 0, 0, 25)\n',
         'sage: 3 + 3\n6\n',
       ].join(''),
       'after.md': 'sage: 4 + 4\n8\n',
