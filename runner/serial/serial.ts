@@ -1,7 +1,10 @@
-// --serial / --debug: files run one after another inside the mtest process (no workers). Time limits
-// still hold: a synchronous loop is interrupted through the guard addon, an awaited example is raced, and
-// for a hang the guard cannot reach (native code, a loop in a promise job) the watchdog thread ends the run
-// with its whole report (watchdog.ts, finish.ts). Every event is also appended to the run's journal, which
+// --serial / --debug: files run one after another inside the mtest process (no workers), and end as they
+// would with workers. Time limits still hold: a synchronous loop is interrupted through the guard addon,
+// an awaited example is raced; process.exit / abort (containment.ts) and the memory limit end the example
+// through the guard too, reported as a worker's crash or memory incident; after any of them the rest of its
+// block is not run and the file goes on (execute). For a hang the guard cannot reach (native code, a loop
+// in a promise job) or a fatal signal, the watchdog thread ends the run with its whole report (watchdog.ts,
+// finish.ts). Every event is also appended to the run's journal, which
 // is what makes that possible. Stop signals end the run as in worker mode. Every process the examples
 // started is killed at a timeout and at the end of the run — this process becomes the reaper of orphans,
 // so those that left their parent are found too. --debug only warns, and opens a REPL on failure.
