@@ -177,6 +177,20 @@ describe('faults under --serial', function () {
     assert.equal(run.code, 8);
   });
 
+  it('after an incident the rest of its block is not run and the next block runs, as with workers; --file-timeout ends the file', async () => {
+    const lineOf = (marker: string) => readFileSync(path.join(FIXTURES, 'blocks.js'), 'utf8').split('\n').findIndex((l) => l.includes(`sage: ${marker}`)) + 1;
+    const run = await serial(['blocks.js']);
+    assert.deepEqual(run.file('blocks.js').counts, { passed: 3, failed: 2, skipped: 0, notrun: 2 });
+    assert.deepEqual(
+      run.file('blocks.js').examples.filter((e) => e.status === 'notrun').map((e) => e.note),
+      [`Not run: its block ended at the incident at line ${lineOf('for (;;)')}`, `Not run: its block ended at the incident at line ${lineOf('process.exit(3)')}`],
+    );
+    assert.equal(run.code, 4 | 8);
+    const limited = await serial(['blocks.js'], ['--timeout', '0', '--file-timeout', '1']);
+    assert.deepEqual(limited.file('blocks.js').incidents.map((i) => i.kind), ['file-timeout']);
+    assert.deepEqual(limited.file('blocks.js').counts, { passed: 1, failed: 1, skipped: 0, notrun: 5 });
+  });
+
   it('10 MB of output and an example reading stdin pass', async () => {
     const run = await serial(['output-10mb.md', 'stdin.md']);
     assert.equal(run.code, 0, run.out.slice(-2000) + run.err);

@@ -264,16 +264,19 @@ export class FileRun {
     const next = this.nextToRun();
     if (next === undefined) return this.closeFile(end);
     // Between examples, the block that lost its names is the one of the last that ran, if the next is in it.
-    const stoppedAt = at ?? (this.lastEnded !== undefined && blockEndAfter(this.file, this.lastEnded) > next ? this.lastEnded : undefined);
-    if (stoppedAt !== undefined) {
-      const note = blockEndedNote(this.placeOf(stoppedAt)!);
-      closeRest(this.file, this.ended, (result) => this.events.exampleEnd(this.file, result), { from: stoppedAt + 1, to: blockEndAfter(this.file, stoppedAt), note });
-    }
+    this.closeBlock(at ?? (this.lastEnded !== undefined && blockEndAfter(this.file, this.lastEnded) > next ? this.lastEnded : undefined));
     const rest = this.nextToRun() === undefined || this.stopping ? undefined : this.replace(this.handle);
     if (!rest) return this.closeFile(end);
     this.handle = rest;
     const only = this.options.only ? this.options.only.filter((index) => !this.ended.has(index)) : this.examples.map((_, index) => index).filter((index) => !this.ended.has(index));
     this.attach(only);
+  }
+
+  /** The rest of the block of example `at`, stopped by an incident: not run, saying why. */
+  private closeBlock(at: number | undefined): void {
+    if (at === undefined) return;
+    const note = blockEndedNote(this.placeOf(at)!);
+    closeRest(this.file, this.ended, (result) => this.events.exampleEnd(this.file, result), { from: at + 1, to: blockEndAfter(this.file, at), note });
   }
 
   /** The first example without a result. */
@@ -347,8 +350,10 @@ export class FileRun {
     this.failCurrent(incident.kind === 'memory' ? 'memory' : 'timeout', message);
     this.events.incident(this.file, incident);
     await killed; // no process of this file survives its report
-    if (limit === 'file-timeout') this.closeFile('file-timeout');
-    else this.goOn(incident.kind as FileRunEnd, running?.index);
+    if (limit === 'file-timeout') {
+      this.closeBlock(running?.index);
+      this.closeFile('file-timeout');
+    } else this.goOn(incident.kind as FileRunEnd, running?.index);
   }
 
   /**

@@ -107,9 +107,9 @@ export async function runSerial(
   let stopped: { index: number; incident: Incident } | undefined;
   hooks.stoppedBy = () => {
     const ended = containment.takeEnd();
-    const memory = heartbeat.memoryExceeded();
+    const limit = heartbeat.stopped();
     const index = current?.index;
-    if ((!ended && !memory) || !current || index === undefined) return undefined;
+    if ((!ended && !limit) || !current || index === undefined) return undefined;
     const example = exampleAt(current.file, index);
     const where = whereText(example && exampleWhere(example), undefined);
     if (ended) {
@@ -117,7 +117,14 @@ export async function runSerial(
       stopped = { index, incident: { kind: 'crash', index, message, signal: ended.signal ?? undefined, exitCode: ended.signal ? undefined : (ended.code ?? undefined) } };
       return { outcome: 'crash', note: message };
     }
-    const message = memoryMessage(memory!.rss, memory!.limit, where);
+    if (limit!.reason === 'file-timeout') {
+      // The file's own limit: the rest of the file is not run (and no second incident says so).
+      if (fileLimit) fileLimit.passed = true;
+      const message = fileTimeoutMessage(limit!.limitMs / 1000, where);
+      stopped = { index, incident: { kind: 'file-timeout', index, message } };
+      return { outcome: 'timeout', note: message };
+    }
+    const message = memoryMessage(limit!.rss, limit!.limit, where);
     stopped = { index, incident: { kind: 'memory', index, message } };
     return { outcome: 'memory', note: message };
   };
@@ -159,7 +166,7 @@ export async function runSerial(
       // still holds more than the limit, nothing else can run in it.
       hooks.blockDropped = async () => {
         const memlimit = options.memlimit * MB;
-        if (memlimit <= 0 || !heartbeat.memoryExceeded()) return;
+        if (memlimit <= 0 || heartbeat.stopped()?.reason !== 'memory') return;
         const rss = await collectGarbage(memlimit);
         if (rss <= memlimit) return;
         memoryFull = true;
@@ -187,8 +194,9 @@ export async function runSerial(
             // --exitfirst, or a stop: the rest of the file is reported as not run
             if ((options.exitFirst && failedOnce) || stop.requested) result = notRun(result.index);
             reported.exampleEnd(file, result);
-            if (stopped?.index === result.index) {
-              reported.incident(file, { ...stopped.incident, elapsed: result.time });
+            const own = stopped?.index === result.index ? stopped : undefined;
+            if (own) {
+              reported.incident(file, { ...own.incident, elapsed: result.time });
               stopped = undefined;
               killTreeNow(process.pid, false); // what the example started dies with it, as a worker's tree does
             }
@@ -197,7 +205,7 @@ export async function runSerial(
               fileLimit.last = example && exampleWhere(example);
             }
             if (result.status === 'failed') failedOnce = true;
-            reportResult(file, result, options, reported);
+            reportResult(file, result, options, reported, own !== undefined);
           },
         },
         hooks,
@@ -246,9 +254,12 @@ async function collectGarbage(limit: number): Promise<number> {
   return rss;
 }
 
-/** Incidents and warnings that follow from one result (timeouts, memory growth, slow examples). */
-function reportResult(file: SourceFile, result: ExampleResult, options: RunnerOptions, events: RunEvents): void {
-  if (result.outcome === 'timeout') {
+/**
+ * Incidents and warnings that follow from one result (timeouts, memory growth, slow examples);
+ * `incidentGiven`: the runner stopped the example and reported its incident already.
+ */
+function reportResult(file: SourceFile, result: ExampleResult, options: RunnerOptions, events: RunEvents, incidentGiven: boolean): void {
+  if (result.outcome === 'timeout' && !incidentGiven) {
     const example = exampleAt(file, result.index);
     const limit = example?.directives.timeout ?? options.timeout;
     events.incident(file, { kind: 'timeout', index: result.index, message: result.note ?? timeoutMessage(limit, whereText(example && exampleWhere(example), undefined)), elapsed: result.time });

@@ -145,6 +145,7 @@ function nativeOnly(): Pick<Incident, 'nativeStack'> {
 async function endStuckExample(reason: StackReason, beat: HeartbeatSnapshot): Promise<void> {
   const until = Date.now() + (reason === 'memory' ? MEMORY_GRACE_MS : INTERRUPT_GRACE_MS);
   if (reason === 'memory') heartbeat.exceededMemory(beat.example, process.memoryUsage.rss());
+  if (reason === 'file-timeout' && beat.index >= 0) heartbeat.passedFileLimit(beat.example);
   // A synchronous example is ended through the guard; an awaited one the evaluator's own race ends.
   guard?.interrupt();
   // The stacks are taken while the grace runs: the report is ready when it ends.

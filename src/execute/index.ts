@@ -29,9 +29,10 @@ export interface ExecuteHooks {
   stopRequested?(): boolean;
   /**
    * Asked after every example that ran: the runner's own account of how it ended when the runner stopped
-   * it (process.exit or process.abort called under --serial, a memory limit), which replaces its result.
+   * it (process.exit or process.abort called under --serial, the memory or the file's limit), which
+   * replaces its result.
    */
-  stoppedBy?(): { outcome: 'crash' | 'memory'; note: string } | undefined;
+  stoppedBy?(): { outcome: 'crash' | 'memory' | 'timeout'; note: string } | undefined;
   /** Awaited when a stopped example ended its block and the block's names were dropped (memory may be freed now). */
   blockDropped?(): void | Promise<void>;
   /** Awaited after a failed example, with its block's namespace (--debug opens a REPL there). */
