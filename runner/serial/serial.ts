@@ -191,7 +191,9 @@ export async function runSerial(
             leftovers.exampleEnded();
             if (seen.has(result.index)) return;
             seen.add(result.index);
-            // --exitfirst, or a stop: the rest of the file is reported as not run
+            // --exitfirst, or a stop: the rest of the file is reported as not run (as is an example the
+            // watchdog interrupted for a stop signal the event loop has not delivered yet)
+            if (!stop.requested && signalArrived()) requestStop();
             if ((options.exitFirst && failedOnce) || stop.requested) result = notRun(result.index);
             reported.exampleEnd(file, result);
             const own = stopped?.index === result.index ? stopped : undefined;
