@@ -101,6 +101,7 @@ describe('faults under --serial', function () {
     assert.match(incident.jsStack ?? '', /at spinInJob \(.*promise-loop\.md:/);
     assert.deepEqual(run.file('promise-loop.md').counts, { passed: 1, failed: 1, skipped: 0, notrun: 1 });
     assert.equal(run.file('stdin.md').counts.notrun, 3, 'files not started are not run');
+    assert.match(run.err, /^mtest: 3 examples not run: --serial cannot go on after an example it could not stop in its own process; run without --serial to run them$/m);
     assert.match(run.out, /File "promise-loop\.md", line \d+, in promise-loop\.md\nFailed example:\n {4}await Promise\.resolve\(\)\.then\(function spinInJob/);
     assert.equal(run.code, 4);
   });
