@@ -137,6 +137,26 @@ describe('faults under --serial', function () {
     assert.equal(run.code, 4);
   });
 
+  it("an awaited example past --memlimit or past the file's limit is given up at once, and the run goes on", async () => {
+    const dir = scratch({
+      'grow.md': [
+        'sage: 1 + 1\n2\n',
+        'sage: const kept = []; for (let i = 0; i < 100; i++) { const a = new Float64Array(4 * 1024 * 1024); a.fill(i); kept.push(a); await new Promise((r) => setTimeout(r, 25)) }\n',
+        "sage: 'after'\n'after'\n",
+      ].join(''),
+      'slow.md': "sage: 2 + 2\n4\nsage: for (let i = 0; i < 100; i++) await new Promise((r) => setTimeout(r, 50))\nsage: 'after'\n'after'\n",
+      'next.md': 'sage: 4\n4\n',
+    });
+    const grown = await runMtest(dir, ['--serial', '--prelude', 'node:util', '--timeout', '0', '--memlimit', '500', 'grow.md', 'next.md']);
+    assert.match(grown.out, /Memory limit exceeded: RSS \d+ MB > 500 MB while running line 3\n/);
+    assert.equal(lastLine(grown.out), '2 passed, 1 failed, 0 skipped, 1 not run', grown.out + grown.err);
+    assert.equal(grown.code, 4);
+    const slow = await runMtest(dir, ['--serial', '--prelude', 'node:util', '--timeout', '0', '--file-timeout', '1', 'slow.md', 'next.md']);
+    assert.match(slow.out, /File timed out after 1\.0 s while running line 3\n/);
+    assert.equal(lastLine(slow.out), '2 passed, 1 failed, 0 skipped, 1 not run', slow.out + slow.err);
+    assert.equal(slow.code, 4);
+  });
+
   it('RSS still past --memlimit once the block is dropped (kept on globalThis): the run ends there, one line says why', async () => {
     const dir = scratch({
       'hog.md': [

@@ -128,6 +128,20 @@ export async function runSerial(
     stopped = { index, incident: { kind: 'memory', index, message } };
     return { outcome: 'memory', note: message };
   };
+  // An awaited example is not in a guarded call: past the memory or the file's limit (the watchdog says
+  // so in the heartbeat) the evaluator stops waiting for it. Unref'd: an idle process must still go idle.
+  let awaitPoll: NodeJS.Timeout | undefined;
+  if (!options.debug) {
+    hooks.abandoned = () =>
+      new Promise<void>((resolve) => {
+        clearInterval(awaitPoll);
+        awaitPoll = setInterval(() => {
+          if (!heartbeat.stopped()) return;
+          clearInterval(awaitPoll);
+          resolve();
+        }, ABANDON_POLL_MS).unref();
+      });
+  }
   // The event loop ran empty while an example was still running: nothing is left that could settle it (a
   // promise that never settles with no time limit, or mtest's own promises broken by the example). Node is
   // about to exit with no report; finish it from the journal instead.
@@ -187,6 +201,7 @@ export async function runSerial(
           },
           exampleEnd: (result) => {
             containment.exampleRunning = false;
+            clearInterval(awaitPoll);
             watchdog.exampleEnded();
             leftovers.exampleEnded();
             if (seen.has(result.index)) return;
@@ -224,6 +239,7 @@ export async function runSerial(
     if (!stop.requested && signalArrived()) requestStop();
   } finally {
     current = undefined;
+    clearInterval(awaitPoll);
     process.removeListener('beforeExit', onBeforeExit);
     unsubscribe();
     containment.uninstall();
@@ -234,6 +250,9 @@ export async function runSerial(
   }
   return { interrupted: stop.requested };
 }
+
+/** How often an awaited example's wait asks whether the watchdog stopped it, ms (its grace is 500 ms). */
+const ABANDON_POLL_MS = 50;
 
 let gc: (() => void) | undefined;
 

@@ -33,6 +33,8 @@ export interface ExecuteHooks {
    * replaces its result.
    */
   stoppedBy?(): { outcome: 'crash' | 'memory' | 'timeout'; note: string } | undefined;
+  /** See EvaluateContext.abandoned: the runner stops waiting for an awaited example (serial mode). */
+  abandoned?(): Promise<void>;
   /** Awaited when a stopped example ended its block and the block's names were dropped (memory may be freed now). */
   blockDropped?(): void | Promise<void>;
   /** Awaited after a failed example, with its block's namespace (--debug opens a REPL there). */
@@ -96,7 +98,7 @@ function runExample(index: number, example: Example, prepared: Prepared | undefi
     // a `raises` cell was meant to throw: what it printed is compared, not reported as an exception
     return finish({ status: 'failed', outcome: ev.threw && !example.directives.raises ? 'exception' : 'mismatch', got: ev.got, note: check.note });
   };
-  const ev = deno ? deno.evaluate(compiled, limit * 1000) : evaluate(fn, compiled, ns, { limitMs: limit * 1000, guard: hooks.guard, profile });
+  const ev = deno ? deno.evaluate(compiled, limit * 1000) : evaluate(fn, compiled, ns, { limitMs: limit * 1000, guard: hooks.guard, profile, abandoned: hooks.abandoned });
   return ev instanceof Promise ? ev.then(judge) : judge(ev);
 }
 
