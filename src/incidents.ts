@@ -208,3 +208,25 @@ export function incidentReason(incident: Incident): string {
       return 'Interrupted';
   }
 }
+
+/**
+ * The note of every example after an incident in the same block: the block's names died with a killed
+ * worker, or are in an unknown state after an example stopped halfway. `place` as exampleWhere's.
+ */
+export function blockEndedNote(place: string): string {
+  return `Not run: its block ended at the incident at ${place}`;
+}
+
+/** --serial: a block that passed --memlimit was dropped and collected, and the process is still past it. */
+export function memoryStaysMessage(rss: number, limit: number, notRun: number): string {
+  return `RSS ${formatBytes(rss)} stays above --memlimit ${formatBytes(limit)} after the block that passed it was dropped: ${notRun} example${notRun === 1 ? '' : 's'} not run (under --serial every file shares this one process)`;
+}
+
+/**
+ * --serial ended its own process (a fatal signal there, or an example it could not stop): the one line that
+ * says what was not run because of that, and how to run it.
+ */
+export function serialEndedMessage(notRun: number, signal: string | undefined): string {
+  const why = signal ? `a fatal signal (${signal}) in its own process` : 'an example it could not stop in its own process';
+  return `${notRun} example${notRun === 1 ? '' : 's'} not run: --serial cannot go on after ${why}; run without --serial to run them`;
+}

@@ -1,14 +1,17 @@
-// One file on one worker, from the `run` command to its last event. It turns the worker's records into
-// RunEvents, keeps the clocks (example limit, file limit) and the memory watch, and when something goes
-// wrong — a limit passes, the worker dies, the run is interrupted — it reports the example that was running
-// with the diagnosis, kills the worker's process tree, and reports the rest of the file as not run.
+// One file on its slot's worker, from the `run` command to its last event. It turns the worker's records
+// into RunEvents, keeps the clocks (example limit, file limit) and the memory watch, and when something
+// goes wrong — a limit passes, the worker dies or breaks the protocol — it reports the example that was
+// running with the diagnosis, kills the worker's process tree, reports the rest of that example's block as
+// not run (its names died with the worker), and goes on with the file's next block in a fresh worker (a
+// block starts from a fresh namespace: it needs nothing from the dead one). The file's own limit and a
+// stopped run end the file: the rest of it is not run.
 import type { Incident, RunEvents } from '../../src/events.js';
-import { exampleWhere, notRun, type Example, type ExampleResult, type SourceFile } from '../../src/model.js';
+import { blockEndAfter, closeRest, exampleWhere, type Example, type ExampleResult, type SourceFile } from '../../src/model.js';
 import { diagnose } from '../diagnosis/diagnose.js';
 import { nativeStack } from '../diagnosis/native-stack.js';
 import { loadWebSocket } from '../diagnosis/remote-stack.js';
 import { indent } from '../../src/display.js';
-import { OUTPUT_LIMIT, makeIncident, runningOutcome, whereText, type IncidentFacts } from '../../src/incidents.js';
+import { OUTPUT_LIMIT, blockEndedNote, makeIncident, runningOutcome, whereText, type IncidentFacts } from '../../src/incidents.js';
 import { limitOf, memlimitBytes, type RunnerOptions } from '../../src/options.js';
 import type { ResultRecord } from '../protocol.js';
 import { resultWarnings } from '../warnings.js';
@@ -52,8 +55,15 @@ export class FileRun {
   private watchTimer?: NodeJS.Timeout;
   /** Size of the worker's log when this file started. */
   private logStart = 0;
-  /** Set once the file's fate is sealed (finished, or being diagnosed/killed): later records are ignored. */
+  /**
+   * Set once the worker's part is sealed (the file finished, or the worker is being diagnosed/killed): its
+   * later records are ignored. A fresh worker that goes on with the file unseals it.
+   */
   private sealed = false;
+  /** The file's deadline (its own limit), across the workers it runs on; Infinity = none. */
+  private fileDeadline = Infinity;
+  /** The run is being stopped: the file does not go on in a fresh worker. */
+  private stopping = false;
   private fatal?: string;
   private resolveEnd!: (end: FileRunEnd) => void;
   readonly ended$: Promise<FileRunEnd> = new Promise((resolve) => {
@@ -62,12 +72,17 @@ export class FileRun {
 
   constructor(
     private readonly file: SourceFile,
-    private readonly handle: WorkerHandle,
+    private handle: WorkerHandle,
     private readonly options: RunnerOptions,
     private readonly events: RunEvents,
     private readonly tuning: FileRunTuning,
     /** Called on every failed example (for --exitfirst). */
     private readonly onFailure: () => void,
+    /**
+     * A fresh worker in place of `dead` (killed at an incident), to go on with the file's later blocks;
+     * undefined when the run is stopping (--exitfirst, a stop signal) and the rest is not run.
+     */
+    private readonly replace: (dead: WorkerHandle) => WorkerHandle | undefined = () => undefined,
   ) {
     this.examples = file.blocks.flatMap((block) => block.examples);
   }
@@ -76,19 +91,39 @@ export class FileRun {
     return this.handle.slot;
   }
 
+  /** The worker the file ran on last (the one its end is about). */
+  get worker(): WorkerHandle {
+    return this.handle;
+  }
+
   start(): Promise<FileRunEnd> {
     this.events.fileStart(this.file, this.slot);
-    this.handle.onResult = (record) => {
-      if (record.t !== 'ready' && record.seq === this.seq) this.onResult(record);
-    };
-    this.handle.onBroken = (what) => void this.protocolBroken(what);
-    const memlimit = memlimitBytes(this.options);
-    this.seq = this.handle.run(this.file, this.options);
-    void this.handle.exited.then((exit) => this.onExit(exit));
     if (this.options.fileTimeout > 0) {
-      this.fileTimer = setTimeout(() => void this.limitPassed('file-timeout'), this.options.fileTimeout * 1000 + this.tuning.hangGraceMs);
+      this.fileDeadline = this.startedAt + this.options.fileTimeout * 1000 + this.tuning.hangGraceMs;
+      this.fileTimer = setTimeout(() => void this.limitPassed('file-timeout'), this.fileDeadline - Date.now());
     }
-    this.logStart = this.handle.logBytes;
+    this.attach(this.options.only);
+    return this.ended$;
+  }
+
+  /** Run the file (`only`: these of its examples) on the current worker. */
+  private attach(only: number[] | undefined): void {
+    const handle = this.handle;
+    this.sealed = false;
+    this.current = undefined;
+    this.fatal = undefined;
+    handle.onResult = (record) => {
+      if (handle === this.handle && record.t !== 'ready' && record.seq === this.seq) this.onResult(record);
+    };
+    handle.onBroken = (what) => {
+      if (handle === this.handle) void this.protocolBroken(what);
+    };
+    const memlimit = memlimitBytes(this.options);
+    this.seq = handle.run(this.file, only === this.options.only ? this.options : { ...this.options, only });
+    void handle.exited.then((exit) => {
+      if (handle === this.handle) this.onExit(exit);
+    });
+    this.logStart = handle.logBytes;
     this.watchTimer = setInterval(() => {
       if (this.current && this.current.deadline - Date.now() < STACK_LEAD_MS) void loadWebSocket();
       const written = this.handle.logBytes - this.logStart;
@@ -98,7 +133,8 @@ export class FileRun {
       this.events.memory?.(this.slot, rss);
       if (memlimit > 0 && rss > memlimit) void this.limitPassed('memory', rss);
     }, this.tuning.memoryPollMs);
-    return this.ended$;
+    // The file's limit passed while the last worker was being killed.
+    if (Date.now() >= this.fileDeadline) void this.limitPassed('file-timeout');
   }
 
   // ---- records ----
@@ -206,20 +242,46 @@ export class FileRun {
   private seal(): void {
     this.sealed = true;
     clearTimeout(this.exampleTimer);
-    clearTimeout(this.fileTimer);
+    this.exampleTimer = undefined;
     clearInterval(this.watchTimer);
   }
 
   /** Every example without a result becomes notrun; then fileEnd. */
   private closeFile(end: FileRunEnd): void {
-    for (let index = 0; index < this.examples.length; index++) {
-      if (!this.ended.has(index)) {
-        this.ended.add(index);
-        this.events.exampleEnd(this.file, notRun(index));
-      }
-    }
+    clearTimeout(this.fileTimer);
+    closeRest(this.file, this.ended, (result) => this.events.exampleEnd(this.file, result));
     this.events.fileEnd(this.file, { time: (Date.now() - this.startedAt) / 1000, worker: this.slot });
     this.resolveEnd(end);
+  }
+
+  /**
+   * After the incident of example `at` (undefined: between examples), on a worker that is gone: the rest of
+   * that example's block is not run; the file's later blocks run in a fresh worker. The run being stopped
+   * ends the file instead.
+   */
+  private goOn(end: FileRunEnd, at: number | undefined): void {
+    const next = this.nextToRun();
+    if (next === undefined) return this.closeFile(end);
+    // Between examples, the block that lost its names is the one of the last that ran, if the next is in it.
+    this.closeBlock(at ?? (this.lastEnded !== undefined && blockEndAfter(this.file, this.lastEnded) > next ? this.lastEnded : undefined));
+    const rest = this.nextToRun() === undefined || this.stopping ? undefined : this.replace(this.handle);
+    if (!rest) return this.closeFile(end);
+    this.handle = rest;
+    const only = this.options.only ? this.options.only.filter((index) => !this.ended.has(index)) : this.examples.map((_, index) => index).filter((index) => !this.ended.has(index));
+    this.attach(only);
+  }
+
+  /** The rest of the block of example `at`, stopped by an incident: not run, saying why. */
+  private closeBlock(at: number | undefined): void {
+    if (at === undefined) return;
+    const note = blockEndedNote(this.placeOf(at)!);
+    closeRest(this.file, this.ended, (result) => this.events.exampleEnd(this.file, result), { from: at + 1, to: blockEndAfter(this.file, at), note });
+  }
+
+  /** The first example without a result. */
+  private nextToRun(): number | undefined {
+    for (let index = 0; index < this.examples.length; index++) if (!this.ended.has(index)) return index;
+    return undefined;
   }
 
   private finish(end: FileRunEnd): void {
@@ -283,13 +345,17 @@ export class FileRun {
     this.failCurrent(incident);
     this.events.incident(this.file, incident);
     await killed; // no process of this file survives its report
-    this.closeFile(incident.kind as FileRunEnd);
+    if (limit === 'file-timeout') {
+      this.closeBlock(running?.index);
+      this.closeFile('file-timeout');
+    } else this.goOn(incident.kind as FileRunEnd, running?.index);
   }
 
   /** The worker exited while the file was running. */
   private onExit(exit: WorkerExit): void {
     if (this.sealed) return;
     this.seal();
+    const running = this.current;
     const output = this.handle.output.text();
     const error = this.handle.error ? `${this.handle.error.message}\n` : '';
     const incident = makeIncident({ kind: 'exit', exit: { code: exit.code, signal: exit.signal, fatal: this.fatal, output } }, this.where(), {
@@ -300,7 +366,7 @@ export class FileRun {
     });
     this.failCurrent(incident);
     this.events.incident(this.file, incident);
-    this.closeFile('crash');
+    this.goOn('crash', running?.index);
   }
 
   /**
@@ -319,11 +385,12 @@ export class FileRun {
     this.failCurrent(incident);
     this.events.incident(this.file, incident);
     await this.handle.kill();
-    this.closeFile('crash');
+    this.goOn('crash', running?.index);
   }
 
   /** Ctrl-C: stop the worker; the running example and the rest are not run. */
   async interrupt(): Promise<void> {
+    this.stopping = true;
     if (this.sealed) return;
     this.handle.readLog(); // what the worker has already logged counts: results, or the file's end
     if (this.sealed) return;

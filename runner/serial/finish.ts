@@ -8,8 +8,8 @@
 // The report is the command's business, not the runner's: the command names, in plain data a thread can
 // be given, the module that reopens its report (ReportReopener) and what that module needs.
 import type { Incident, RunEvents } from '../../src/events.js';
-import { countExamples, notRun, type ExampleResult, type SourceFile } from '../../src/model.js';
-import { runningOutcome } from '../../src/incidents.js';
+import { blockEndAfter, closeRest, countExamples, exampleAt, exampleWhere, type ExampleResult, type SourceFile } from '../../src/model.js';
+import { blockEndedNote, runningOutcome, serialEndedMessage } from '../../src/incidents.js';
 import { readJournal } from './journal.js';
 import { processAddon } from '../process-addon.js';
 
@@ -33,6 +33,8 @@ export interface ReopenedReport {
   live(): void;
   /** Writes a line of mtest's own to its stderr. */
   say(line: string): void;
+  /** How many of a file's examples the report counts (a run may select some of them). */
+  counted(file: SourceFile): number;
   /** Ends the report as every run's ends; returns the run's exit bits. */
   finish(end: { interrupted: boolean }): number;
 }
@@ -72,8 +74,19 @@ export async function finishFromJournal(journal: SharedArrayBuffer, plan: Finish
       open.ended.add(index);
     }
     report.events.incident(open.file, incident);
-    for (let k = 0, n = countExamples(open.file); k < n; k++) if (!open.ended.has(k)) report.events.exampleEnd(open.file, notRun(k));
+    const close = (result: ExampleResult): void => report.events.exampleEnd(open.file, result);
+    const example = index === undefined ? undefined : exampleAt(open.file, index);
+    // The rest of its block as in every mode; the rest of the file because this process cannot go on.
+    if (example) closeRest(open.file, open.ended, close, { from: index! + 1, to: blockEndAfter(open.file, index!), note: blockEndedNote(exampleWhere(example)) });
+    const before = open.ended.size;
+    closeRest(open.file, open.ended, close);
     report.events.fileEnd(open.file, { time: ending.fileSeconds ?? 0, worker: 0 });
+    if (incident.kind !== 'interrupted') {
+      // What a worker would have gone on with: the rest of this file and every file after it.
+      let lost = open.ended.size - before;
+      for (const later of contents.files.slice(contents.files.indexOf(open.file) + 1)) lost += report.counted(later);
+      if (lost > 0) report.say(`mtest: ${serialEndedMessage(lost, incident.kind === 'crash' ? incident.signal : undefined)}\n`);
+    }
   } else {
     report.say(`mtest: ${incident.message}\n`);
   }

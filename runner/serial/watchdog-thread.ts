@@ -45,6 +45,8 @@ const INTERRUPT_GRACE_MS = 2000;
 /** How long the main thread gets to act on a stop signal before the run is ended here. */
 const SIGNAL_GRACE_MS = 1000;
 const MEMORY_POLL_MS = 100;
+/** Serial mode: how long an example past the memory limit gets to end after the interrupt. */
+const MEMORY_GRACE_MS = 500;
 
 const handled: Record<StackReason, number> = { timeout: 0, 'file-timeout': 0, memory: 0, interrupted: 0, crash: 0 };
 let busy = false;
@@ -152,11 +154,17 @@ function takers(js = true): StackTakers {
   return { pid: process.pid, js: js ? () => captureMainThreadStack(JS_STACK_WAIT_MS) : async () => undefined, native };
 }
 
-/** Serial mode: interrupt once; if that does not end the example within the grace, end the run here. */
+/**
+ * Serial mode: interrupt once; if that does not end the example within the grace, end the run here. Past
+ * the memory limit the main thread fails the example it was running and drops its block; it only can when
+ * the guard ended it (a synchronous example), and sooner, while memory still grows.
+ */
 async function endStuckExample(reason: StackReason, beat: HeartbeatSnapshot): Promise<void> {
-  const until = Date.now() + (reason === 'memory' ? 0 : INTERRUPT_GRACE_MS);
+  const until = Date.now() + (reason === 'memory' ? MEMORY_GRACE_MS : INTERRUPT_GRACE_MS);
+  if (reason === 'memory') heartbeat.exceededMemory(beat.example, process.memoryUsage.rss());
+  if (reason === 'file-timeout' && beat.index >= 0) heartbeat.passedFileLimit(beat.example);
   // A synchronous example is ended through the guard; an awaited one the evaluator's own race ends.
-  if (reason !== 'memory') guard?.interrupt();
+  guard?.interrupt();
   // The stacks are taken while the grace runs: the report is ready when it ends.
   const taken = diagnose(takers());
   while (Date.now() < until) {

@@ -7,7 +7,7 @@ import type { ReopenedReport, ReportHandoff, ReportReopener } from '../../runner
 import { count, flag, list, mapOf, num, oneOf, optional, shape, text } from '../checks.js';
 import { isRunnerOptions } from '../../runner/protocol.js';
 import { saveWorkers, WorkerHistory } from '../bisect/record.js';
-import type { FileSubset, SourceFile } from '../model.js';
+import { countExamples, type FileSubset, type SourceFile } from '../model.js';
 import { ReportWriter, type Output } from '../report/output.js';
 import { RunReport, type ReportOptions, type ReportPlan, type RunIdentity } from '../report/run-report.js';
 import type { RunSummary } from '../report/summary.js';
@@ -87,6 +87,7 @@ export const reopenReport: ReportReopener['reopenReport'] = (files: SourceFile[]
     events: report.events,
     live: () => (muted = false),
     say: (line) => stderr.write(line),
+    counted: (file) => plan.options.subsets?.get(file.path)?.counted.length ?? countExamples(file),
     finish: ({ interrupted }) =>
       report.finish({ interrupted, inputErrors: plan.inputErrors }, 0, () =>
         leftBehind(report.summary, history, { id: plan.identity.id, statsPath: plan.statsPath, runner, outcome: { interrupted }, cwd }),
