@@ -84,10 +84,8 @@ Napi::Value IsSymmetricExact(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int n = ArgDim(info, 1, op);
   F64 a = ArgF64(info, 0, op, Count(env, op, n, n));
-  for (size_t i = 0; i < static_cast<size_t>(n); i++)
-    for (size_t j = i + 1; j < static_cast<size_t>(n); j++)
-      if (!(a.p[i * n + j] == a.p[j * n + i])) return Napi::Boolean::New(env, false);
-  return Napi::Boolean::New(env, true);
+  const size_t m = static_cast<size_t>(n);
+  return Napi::Boolean::New(env, ForUpperPairs(m, [&](size_t i, size_t j) { return a.p[i * m + j] == a.p[j * m + i]; }));
 }
 
 }  // namespace

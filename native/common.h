@@ -5,6 +5,7 @@
 
 #include <napi.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -86,6 +87,24 @@ std::vector<T> Work(Napi::Env env, const char* op, size_t n, T fill = T()) {
   } catch (const std::bad_alloc&) {
     ThrowRange(env, std::string(op) + ": cannot allocate " + std::to_string(n) + " elements of workspace");
   }
+}
+
+// Visits every pair (i, j) with j > i of an n×n row-major matrix, 32×32 tile by tile, and stops at the first
+// visit that returns false. Walking aⱼᵢ down a column one element at a time touches a new cache line (and
+// past n ≈ 500, a new page) for every element; a tile reads each line it needs once.
+template <typename Visit>
+bool ForUpperPairs(size_t n, Visit&& visit) {
+  constexpr size_t kTile = 32;
+  for (size_t ib = 0; ib < n; ib += kTile) {
+    size_t ie = std::min(ib + kTile, n);
+    for (size_t jb = ib; jb < n; jb += kTile) {
+      size_t je = std::min(jb + kTile, n);
+      for (size_t i = ib; i < ie; i++)
+        for (size_t j = std::max(jb, i + 1); j < je; j++)
+          if (!visit(i, j)) return false;
+    }
+  }
+  return true;
 }
 
 // Work arrays from 128 KiB on come from a cache of mapped blocks (memory.cc) holding at most 64 MiB.

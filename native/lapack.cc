@@ -185,25 +185,35 @@ Napi::Value Qr(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// cholesky(A, out, n): out = L with A = LLᵀ (dpotrf on the lower triangle). dpotrf runs column-major on
-// a transposed copy in cached workspace and L is transposed back: the upper-triangle dpotrf that would
-// work on the buffer as it stands is slower in OpenBLAS (0.3.21, n = 1500, one thread: 41 against 32 ms).
+// cholesky(A, u, n, exactOnly) → whether it factored: u = Lᵀ (row-major, zero below the diagonal) with
+// A = LLᵀ, so that L is u's transpose view and no copy is made of it. Row-major u read as column-major is
+// uᵀ: dpotrf's lower factor there is Lᵀ row-major, and it reads and writes only u's upper triangle, which
+// gets A's lower triangle transposed (the triangle numpy's cholesky reads). With exactOnly, an A that is
+// not exactly symmetric is left to the caller (false: its loose test decides). One tiled pass reads A once
+// and writes u once, as the memcpy before a plain dpotrf call would.
 Napi::Value Cholesky(const Napi::CallbackInfo& info) {
   const char* op = "cholesky";
   Napi::Env env = info.Env();
   int n = ArgDim(info, 2, op);
   size_t count = Count(env, op, n, n);
-  F64 a = ArgF64(info, 0, op, count), out = ArgF64(info, 1, op, count);
-  if (n == 0) return env.Undefined();
-  WorkBuffer w = TakeWork(env, op, count);
-  cblas_domatcopy(CblasRowMajor, CblasTrans, n, n, 1.0, a.p, n, w.get(), n);  // w = A, column-major
-  lapack_int rc = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, w.get(), n);
+  F64 a = ArgF64(info, 0, op, count), u = ArgF64(info, 1, op, count);
+  bool exactOnly = info[3].ToBoolean();
+  const size_t m = static_cast<size_t>(n);
+  bool symmetric = ForUpperPairs(m, [&](size_t i, size_t j) {
+    double lower = a.p[j * m + i];
+    u.p[i * m + j] = lower;
+    return !exactOnly || a.p[i * m + j] == lower;
+  });
+  if (!symmetric) return Napi::Boolean::New(env, false);
+  for (size_t i = 0; i < m; i++) {
+    std::fill(u.p + i * m, u.p + i * m + i, 0.0);
+    u.p[i * m + i] = a.p[i * m + i];
+  }
+  if (n == 0) return Napi::Boolean::New(env, true);
+  lapack_int rc = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', n, u.p, n);
   CheckLapackInfo(env, op, "dpotrf", rc);
   if (rc > 0) ThrowRange(env, "cholesky: matrix is not positive definite");
-  cblas_domatcopy(CblasRowMajor, CblasTrans, n, n, 1.0, w.get(), n, out.p, n);  // L, row-major
-  for (size_t i = 0; i < static_cast<size_t>(n); i++)
-    for (size_t j = i + 1; j < static_cast<size_t>(n); j++) out.p[i * n + j] = 0.0;
-  return env.Undefined();
+  return Napi::Boolean::New(env, true);
 }
 
 // Singular values of A (m×n) into s (descending), with dgesdd; U, V optional (reduced: m×k and n×k). The

@@ -15,7 +15,10 @@
 // Examples print into the same file, so a record is only one when it carries the worker's key: 128 random
 // bits the parent sends first on the command channel (never in the environment, the arguments or a file),
 // so that output which merely imitates a record (the marker and a forged `done`) stays output. Decoded
-// records are checked field by field; one that is not a valid record is the file's incident, not a crash.
+// records are checked field by field (RECORDS); one that is not a valid record is the file's incident, not
+// a crash.
+// The same encoding carries the --serial journal (serial/journal.ts) and a --serial bisect replay's records
+// (src/bisect/replay.ts); each channel names the kinds of record it accepts.
 // Parent → worker commands go over COMMAND_FD (3), a pipe of JSON lines the worker only reads (not Node's
 // IPC channel, whose parser ran in mtest itself and threw on whatever an example wrote into it): the
 // worker is idle when it receives them. Anything arriving from the worker's side of it, or either pipe
@@ -23,8 +26,10 @@
 // When a limit passes, the parent takes the worker's stacks itself (inspector over SIGUSR1, eu-stack or
 // gdb; runner/diagnosis).
 import { Buffer } from 'node:buffer';
+import { count, flag, fromJson, isExampleResult, isFileSummary, isIncident, isObject, isSourceFile, list, num, oneOf, optional, shape, tagged, text, type Check, type Kinds } from '../src/checks.js';
+import type { FileSummary, Incident } from '../src/events.js';
 import type { ExampleResult, SourceFile } from '../src/model.js';
-import type { RunnerOptions } from './options.js';
+import type { RunnerOptions } from '../src/options.js';
 
 export const COMMAND_FD = 3;
 export const DOORBELL_FD = 4;
@@ -59,7 +64,22 @@ export interface BlasInfo {
   coretype?: string;
 }
 
-/** Parent → worker, one JSON line each on COMMAND_FD. */
+/**
+ * What a worker reads of the run's options: what the evaluation stage needs, less the limits (its parent
+ * enforces them by killing it) and everything that only the parent, the report or the schedule reads.
+ */
+export type WorkerOptions = Pick<RunnerOptions, 'optional' | 'long' | 'randomSeed' | 'prelude' | 'notebookPrelude' | 'initial' | 'only' | 'measureMemory'>;
+
+/** The part of the run's options a worker is sent. */
+export function workerOptions(options: WorkerOptions): WorkerOptions {
+  const { optional, long, randomSeed, prelude, notebookPrelude, initial, only, measureMemory } = options;
+  return { optional, long, randomSeed, prelude, notebookPrelude, initial, only, measureMemory } satisfies Record<keyof WorkerOptions, unknown>;
+}
+
+/**
+ * Parent → worker, one JSON line each on COMMAND_FD (encodeCommand, decodeCommand). A field added here
+ * needs its check in COMMANDS, or the build fails: what a worker is sent is always what it checks.
+ */
 export type WorkerCommand =
   /** First, and only once: the key the worker's records carry (see recordMark). */
   | { t: 'key'; key: string }
@@ -69,10 +89,64 @@ export type WorkerCommand =
       seq: number;
       /** The file as the parent parsed it: the worker runs exactly these examples, with no parse of its own. */
       file: SourceFile;
-      /** The run's options, whole, as the CLI resolved them. */
-      options: RunnerOptions;
+      options: WorkerOptions;
     }
   | { t: 'exit' };
+
+const texts = list(text);
+
+/** The run's options as a process receives them (a --serial bisect replay's child receives them all). */
+const OPTIONS: { [K in keyof Required<RunnerOptions>]: Check<RunnerOptions[K]> } = {
+  optional: texts,
+  long: flag,
+  randomSeed: num,
+  timeout: num,
+  interruptSync: flag,
+  prelude: texts,
+  notebookPrelude: optional(texts),
+  initial: flag,
+  only: optional(list(count)),
+  measureMemory: flag,
+  jobs: count,
+  isolate: flag,
+  blasThreads: count,
+  fileTimeout: num,
+  memlimit: num,
+  traceMemory: optional(num),
+  gdb: flag,
+  serial: flag,
+  debug: flag,
+  verbose: flag,
+  exitFirst: flag,
+  warnLong: optional(num),
+};
+export const isRunnerOptions = shape<RunnerOptions>(OPTIONS);
+const isWorkerOptions = shape<WorkerOptions>({
+  optional: OPTIONS.optional,
+  long: OPTIONS.long,
+  randomSeed: OPTIONS.randomSeed,
+  prelude: OPTIONS.prelude,
+  notebookPrelude: OPTIONS.notebookPrelude,
+  initial: OPTIONS.initial,
+  only: OPTIONS.only,
+  measureMemory: OPTIONS.measureMemory,
+});
+
+const COMMANDS: Kinds<WorkerCommand> = {
+  key: shape({ t: oneOf('key'), key: text }),
+  run: shape({ t: oneOf('run'), seq: count, file: isSourceFile, options: isWorkerOptions }),
+  exit: shape({ t: oneOf('exit') }),
+};
+const isCommand = tagged(COMMANDS);
+
+export function encodeCommand(command: WorkerCommand): string {
+  return JSON.stringify(command) + '\n';
+}
+
+/** One line of the command pipe; undefined when it is not a valid command. */
+export function decodeCommand(line: string): WorkerCommand | undefined {
+  return fromJson(line, isCommand);
+}
 
 /** Worker → parent, appended to the log (LOG_FD). */
 export type ResultRecord =
@@ -96,6 +170,53 @@ export type ResultRecord =
   | { t: 'fatal'; seq: number; message: string };
 
 /**
+ * Records about the files of a run in one process, `seq` being the file's place in the run: the --serial
+ * journal carries them (with `end` and `warning`), and a --serial bisect replay's child sends `incident`
+ * when a hang it could not interrupt ends it.
+ */
+export type RunRecord =
+  | { t: 'files'; files: SourceFile[] }
+  | { t: 'fileStart'; seq: number }
+  | { t: 'incident'; seq: number; incident: Incident }
+  | { t: 'fileEnd'; seq: number; summary: FileSummary };
+
+export type AnyRecord = ResultRecord | RunRecord;
+export type RecordKind = AnyRecord['t'];
+export type RecordOf<K extends RecordKind> = Extract<AnyRecord, { t: K }>;
+
+/** What each kind of record holds: the one table every decoded record is checked against. */
+const RECORDS: Kinds<AnyRecord> = {
+  ready: shape({
+    t: oneOf('ready'),
+    pid: count,
+    blas: optional(shape<BlasInfo>({ library: text, version: text, threads: count, coretype: optional(text) })),
+    preludeError: optional(text),
+  }),
+  start: shape({ t: oneOf('start'), seq: count, i: count, at: num }),
+  end: shape({ t: oneOf('end'), seq: count, r: isExampleResult }),
+  warning: shape({ t: oneOf('warning'), seq: count, message: text, i: optional(count) }),
+  done: shape({ t: oneOf('done'), seq: count, retire: optional(flag) }),
+  error: shape({ t: oneOf('error'), seq: count, message: text }),
+  fatal: shape({ t: oneOf('fatal'), seq: count, message: text }),
+  files: shape({ t: oneOf('files'), files: list(isSourceFile) }),
+  fileStart: shape({ t: oneOf('fileStart'), seq: count }),
+  incident: shape({ t: oneOf('incident'), seq: count, incident: isIncident }),
+  fileEnd: shape({ t: oneOf('fileEnd'), seq: count, summary: isFileSummary }),
+};
+const isRecord = tagged(RECORDS);
+
+/** What each channel carries. */
+export const WORKER_RECORDS = ['ready', 'start', 'end', 'warning', 'done', 'error', 'fatal'] as const satisfies readonly RecordKind[];
+export const JOURNAL_RECORDS = ['files', 'fileStart', 'end', 'incident', 'warning', 'fileEnd'] as const satisfies readonly RecordKind[];
+export const REPLAY_RECORDS = ['start', 'end', 'incident'] as const satisfies readonly RecordKind[];
+
+/** A valid record of one of `kinds`. */
+export function recordCheck<K extends RecordKind>(kinds: readonly K[]): Check<RecordOf<K>> {
+  const accepted = new Set<unknown>(kinds);
+  return (value): value is RecordOf<K> => isObject(value) && accepted.has(value.t) && isRecord(value);
+}
+
+/**
  * Starts every record (a worker's, followed by its key). Control characters no text is made of, so output
  * that native code writes between records is never mistaken for one.
  */
@@ -110,7 +231,7 @@ const NEWLINE = 0x0a;
  *   `p<seq>,<index>,<time>` the end of an example that passed with nothing more to say.
  * Everything else is a JSON object, so its line starts with `{`.
  */
-export function encodeRecord(record: ResultRecord, mark = RECORD_MARK): string {
+export function encodeRecord(record: AnyRecord, mark = RECORD_MARK): string {
   if (record.t === 'start') return `${mark}s${record.seq},${record.i},${record.at}\n`;
   if (record.t === 'end' && isPlainPass(record.r)) return `${mark}p${record.seq},${record.r.index},${record.r.time}\n`;
   return mark + JSON.stringify(record) + '\n';
@@ -131,7 +252,7 @@ const COMMA = 0x2c;
  * The compact forms (see encodeRecord) in data[start, end); undefined when that is not one of them or is
  * malformed. Read in place: no Buffer view is made per record.
  */
-function decodeCompact(data: Buffer, start: number, end: number): ResultRecord | undefined {
+function decodeCompact(data: Buffer, start: number, end: number): RecordOf<'start' | 'end'> | undefined {
   const kind = data[start];
   if (kind !== START && kind !== PASS) return undefined;
   let first = -1;
@@ -167,11 +288,11 @@ function digits(body: Buffer, from: number, to: number): number {
 /**
  * Splits a byte stream into records and the raw output between them, in order. Chunks may end anywhere
  * (inside a marker, a record or a UTF-8 sequence); a record is decoded only once complete, so a torn last
- * record (the writer died mid-write) is never delivered. A record that is not valid JSON, or not a valid
- * record, goes to `onGarbage` rather than being thrown or delivered. `mark`: what starts a record
- * (recordMark of the worker's key).
+ * record (the writer died mid-write) is never delivered. A record that is not valid JSON, not a valid
+ * record, or not of the channel's `kinds` goes to `onGarbage` rather than being thrown or delivered.
+ * `mark`: what starts a record (recordMark of the worker's key).
  */
-export class RecordDecoder {
+export class RecordDecoder<K extends RecordKind> {
   /** Bytes of a record whose newline has not arrived yet (only ever a record, never output). */
   private record: Buffer[] = [];
   private recordLength = 0;
@@ -179,16 +300,22 @@ export class RecordDecoder {
   /** The end of the last chunk when it could be the start of a marker. */
   private carry: Buffer = Buffer.alloc(0);
   private readonly mark: Buffer;
+  private readonly check: Check<RecordOf<K>>;
+  /** The channel carries start / end records (the compact forms are checked as they are read). */
+  private readonly starts: boolean;
+  private readonly ends: boolean;
 
   constructor(
-    private readonly onRecord: (record: ResultRecord) => void,
+    kinds: readonly K[],
+    private readonly onRecord: (record: RecordOf<K>) => void,
     private readonly onOutput: (bytes: Buffer) => void = () => {},
     private readonly onGarbage: (text: string) => void = () => {},
     mark = RECORD_MARK,
-    /** What a decoded JSON record must be to be delivered (the journal adds its own kinds). */
-    private readonly accept: (value: unknown) => boolean = isResultRecord,
   ) {
     this.mark = Buffer.from(mark, 'latin1');
+    this.check = recordCheck(kinds);
+    this.starts = kinds.some((kind) => kind === 'start');
+    this.ends = kinds.some((kind) => kind === 'end');
   }
 
   push(chunk: Buffer | string): void {
@@ -241,8 +368,9 @@ export class RecordDecoder {
 
   /** The record whose text is data[start, end). */
   private deliver(data: Buffer, start: number, end: number): void {
+    // The compact forms are checked as they are read (digits and a number); only their kind is left.
     const compact = decodeCompact(data, start, end);
-    if (compact) return this.onRecord(compact);
+    if (compact && this.accepts(compact)) return this.onRecord(compact);
     const text = data.toString('utf8', start, end);
     let record: unknown;
     try {
@@ -251,8 +379,12 @@ export class RecordDecoder {
       this.onGarbage(text);
       return;
     }
-    if (this.accept(record)) this.onRecord(record as ResultRecord);
+    if (this.check(record)) this.onRecord(record);
     else this.onGarbage(text);
+  }
+
+  private accepts(record: RecordOf<'start' | 'end'>): record is RecordOf<K> & RecordOf<'start' | 'end'> {
+    return record.t === 'start' ? this.starts : this.ends;
   }
 }
 
@@ -268,46 +400,4 @@ function partialMark(data: Buffer, from: number, mark: Buffer): number {
     if (data.subarray(data.length - keep).equals(mark.subarray(0, keep))) return keep;
   }
   return 0;
-}
-
-const STATUSES = new Set<unknown>(['passed', 'failed', 'skipped', 'notrun']);
-export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-export const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-const isText = (v: unknown): boolean => typeof v === 'string';
-const optional = (v: unknown, check: (v: unknown) => boolean): boolean => v === undefined || check(v);
-
-function isExampleResult(r: unknown): boolean {
-  return (
-    isObject(r) &&
-    isCount(r.index) &&
-    STATUSES.has(r.status) &&
-    isText(r.outcome) &&
-    typeof r.time === 'number' &&
-    optional(r.got, isText) &&
-    optional(r.note, isText) &&
-    optional(r.rssDelta, (v) => typeof v === 'number') &&
-    optional(r.warnings, (v) => Array.isArray(v) && v.every(isText))
-  );
-}
-
-/** A decoded record has every field its kind needs, of the right type (JSON from a worker is not trusted). */
-export function isResultRecord(value: unknown): value is ResultRecord {
-  if (!isObject(value)) return false;
-  switch (value.t) {
-    case 'ready':
-      return isCount(value.pid) && optional(value.preludeError, isText) && optional(value.blas, isObject);
-    case 'start':
-      return isCount(value.seq) && isCount(value.i) && typeof value.at === 'number';
-    case 'end':
-      return isCount(value.seq) && isExampleResult(value.r);
-    case 'warning':
-      return isCount(value.seq) && isText(value.message) && optional(value.i, isCount);
-    case 'done':
-      return isCount(value.seq) && optional(value.retire, (v) => typeof v === 'boolean');
-    case 'error':
-    case 'fatal':
-      return isCount(value.seq) && isText(value.message);
-    default:
-      return false;
-  }
 }

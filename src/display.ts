@@ -61,3 +61,12 @@ export function bounded(text: string, keep: number): string {
   const half = Math.floor(keep / 2);
   return text.slice(0, half) + leftOut(text.length - 2 * half) + text.slice(-half);
 }
+
+/** Every non-empty line of `text` indented (a final newline dropped): how reports nest text. */
+export function indent(text: string, by = '    '): string {
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+  return body
+    .split('\n')
+    .map((l) => (l === '' ? '' : by + l))
+    .join('\n');
+}

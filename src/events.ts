@@ -1,7 +1,7 @@
 // The narrow protocol between whatever runs examples (the serial runner, the worker pool) and whatever
 // reports them (console, JSON, JUnit). Runners emit these events; reporters consume them and never reach
 // into a runner. The events carry plain data so they can cross a process boundary unchanged.
-import type { ExampleResult, SourceFile } from './model.js';
+import type { Example, ExampleResult, SourceFile } from './model.js';
 
 /** Something went wrong with the process running a file, not with an example's output. */
 export interface Incident {
@@ -47,6 +47,18 @@ export interface RunEvents {
   fileEnd(file: SourceFile, summary: FileSummary): void;
   /** The resident set size of the process running `worker`'s files, sampled while it runs one (bytes). */
   memory?(worker: number, rss: number): void;
+}
+
+/**
+ * The seam between a runner and the execute stage, for one file run in *this* process: each example
+ * before and after it runs. The serial runner passes it to executeFile directly; a worker forwards it to its
+ * parent.
+ */
+export interface ExecuteEvents {
+  /** Called synchronously right before example `index` runs. */
+  exampleStart(index: number, example: Example): void;
+  /** Called once per example (skipped and notrun included), in order. */
+  exampleEnd(result: ExampleResult): void;
 }
 
 /** Sends every event to each sink, in order. */

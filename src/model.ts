@@ -199,8 +199,44 @@ export function* examplesOf(file: SourceFile): Generator<{ index: number; block:
 }
 
 /** The result of an example that never ran (a stopped run, a dead worker, --initial, --only). */
-export function notRun(index: number): ExampleResult {
-  return { index, status: 'notrun', outcome: 'notrun', time: 0 };
+export function notRun(index: number, note?: string): ExampleResult {
+  return note === undefined ? { index, status: 'notrun', outcome: 'notrun', time: 0 } : { index, status: 'notrun', outcome: 'notrun', note, time: 0 };
+}
+
+/** What `closeRest` closes: flat indices [from, to) of the file (default: all), or exactly `indices`. */
+export interface RestOf {
+  from?: number;
+  to?: number;
+  indices?: Iterable<number>;
+  /** Why they did not run (the incident that ended their block); none for a stopped run. */
+  note?: string;
+}
+
+/**
+ * Close what is left of a file: every example of `rest` that has no result yet (not in `ended`) ends as not
+ * run, in order, and is added to `ended`. Every runner, mode and finish closes files through this.
+ */
+export function closeRest(file: SourceFile, ended: Set<number>, end: (result: ExampleResult) => void, rest: RestOf = {}): void {
+  const indices = rest.indices ?? range(rest.from ?? 0, rest.to ?? countExamples(file));
+  for (const index of indices) {
+    if (ended.has(index)) continue;
+    ended.add(index);
+    end(notRun(index, rest.note));
+  }
+}
+
+function* range(from: number, to: number): Generator<number> {
+  for (let index = from; index < to; index++) yield index;
+}
+
+/** The flat index just past the block that holds flat index `index` (the first example of the next block). */
+export function blockEndAfter(file: SourceFile, index: number): number {
+  let end = 0;
+  for (const block of file.blocks) {
+    end += block.examples.length;
+    if (index < end) return end;
+  }
+  return end;
 }
 
 export function countExamples(file: SourceFile): number {

@@ -120,9 +120,10 @@ describe('more workers than the run can use', function () {
   it('workers beyond what memory allows are not started', async () => {
     const { resolveOptions, workerCount } = await import('../src/cli/resolve.js');
     const { totalmem } = await import('node:os');
-    const options = resolveOptions({ jobs: 1_000_000 }, {}, [], undefined);
+    const options = resolveOptions({ jobs: 1_000_000 }, {});
     assert.ok(options.jobs >= 1 && options.jobs * 64 <= totalmem() / 1048576, `${options.jobs} workers`);
-    assert.match(workerCount({ jobs: 1_000_000 }, {}, undefined).note ?? '', new RegExp(`^-p 1000000: ${options.jobs} workers \\(memory for ${options.jobs}\\)$`));
+    assert.equal(options.workersNote, workerCount({ jobs: 1_000_000 }, {}).note);
+    assert.match(options.workersNote ?? '', new RegExp(`^-p 1000000: ${options.jobs} workers \\(memory for ${options.jobs}\\)$`));
   });
 });
 

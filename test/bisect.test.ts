@@ -12,6 +12,8 @@ import { loadSource } from '../src/sources/index.js';
 import { runWorkers } from '../runner/parent/pool.js';
 import { RecordingEvents } from '../src/recording-events.js';
 import { gotDigest, type WorkersFile, type WorkersRecord } from '../src/bisect/record.js';
+import { observe, ReplayError } from '../src/bisect/replay.js';
+import { encodeRecord, RECORD_MARK } from '../runner/protocol.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/bisect/', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/mtest.js', import.meta.url));
@@ -94,6 +96,15 @@ describe('mtest bisect', function () {
     assert.match(r.err, /; replaying it serially\n/);
     assert.match(r.err, /^bisect: step 1: the recorded sequence \(2 files, then z\.md\): fails \(timeout\)$/m);
     assert.equal(lastLine(r.out), 'bisect: z.md:3 fails only after a.md:1');
+  });
+
+  it('--serial replays: a line in the records file that is not a record the child sends ends the bisect in one line, exit 64', async () => {
+    const { dir, record } = await recorded('scribble', ['--serial', ...RECORD.slice(2)]);
+    assert.deepEqual(record.workers.map((w) => w.files), [['a.md', 'z.md']]);
+    const r = await mtest(dir, ['bisect', 'z.md:1']);
+    assert.equal(r.code, 64, r.out + r.err);
+    assert.match(r.err, /^mtest: bisect: a --serial replay wrote a record mtest cannot read: "not a record\\n"\n$/m);
+    assert.doesNotMatch(r.err, /^\s+at /m, 'no stack: not a crash of mtest');
   });
 
   it('a wrong output that needs two other files’ global state (and an earlier example of its own)', async () => {
@@ -188,6 +199,38 @@ describe('pool replays', () => {
     assert.deepEqual(events.counts(small.path), { passed: 1, failed: 0, skipped: 0, notrun: 2 });
     assert.deepEqual([...events.files.get(big.path)!.results.values()].filter((r) => r.status === 'passed').map((r) => r.index), [1, 3]);
     assert.deepEqual(events.problems([small, big]), []);
+  });
+});
+
+describe("a --serial replay's records", () => {
+  const end = (seq: number, index: number, outcome = 'mismatch'): string => encodeRecord({ t: 'end', seq, r: { index, status: 'failed', outcome: outcome as 'mismatch', time: 0 } });
+  const died = { code: 4, signal: null };
+
+  it('the incident the watchdog ended the child for decides the outcome of the example it was running', () => {
+    const records = Buffer.from(end(0, 0) + encodeRecord({ t: 'start', seq: 1, i: 2, at: 1 }) + encodeRecord({ t: 'incident', seq: 1, incident: { kind: 'memory', index: 2, message: 'Memory limit exceeded', elapsed: 0.5 } }));
+    const seen = observe(records, 2, 2, died, 'mtest: something else entirely\n', false);
+    assert.deepEqual(seen.result, { index: 2, status: 'failed', outcome: 'memory', time: 0.5, note: 'Memory limit exceeded' });
+    assert.deepEqual(seen.ran, [[0], []]);
+    assert.equal(seen.intact, true);
+    // Without one (killed from outside), the example died with its process: a crash.
+    const killed = observe(Buffer.from(encodeRecord({ t: 'start', seq: 0, i: 2, at: 1 })), 1, 2, { code: null, signal: 'SIGKILL' }, '', false);
+    assert.equal(killed.result?.outcome, 'crash');
+  });
+
+  it("anything else in the file is the replay's protocol break: a ReplayError of one line, never a crash or a guess", () => {
+    const bad = [
+      'not a record\n',
+      `${RECORD_MARK}{"t":"end","seq":0,"r":{"index":0,"status":"failed","outcome":"bogus","time":0}}\n`,
+      `${RECORD_MARK}{"t":"done","seq":0}\n`,
+      end(5, 0),
+    ];
+    for (const text of bad) {
+      assert.throws(
+        () => observe(Buffer.from(end(0, 1) + text), 1, 0, died, '', false),
+        (err: Error) => err instanceof ReplayError && /^a --serial replay wrote a record mtest cannot read: /.test(err.message) && !err.message.includes('\n'),
+        text,
+      );
+    }
   });
 });
 

@@ -61,12 +61,12 @@ describe('mtest CLI (serial)', () => {
     assert.ok(r.out.trimEnd().endsWith('\n1 passed, 0 failed, 2 skipped'), r.out);
   });
 
-  it('interrupts an infinite loop at --timeout, reports it at its line with bit 4, and goes on', async () => {
+  it('interrupts an infinite loop at --timeout, reports it at its line with bit 4, and goes on (the rest of its block not run)', async () => {
     const r = await mtest({ 'h.md': 'sage: 1\n1\nsage: while (true) {}\nsage: 2\n2\n', 'ok.md': 'sage: 3\n3\n' }, [...SERIAL, '--timeout', '0.3', 'h.md', 'ok.md']);
     assert.equal(r.code & 4, 4, r.out);
     assert.match(r.out, /File "h\.md", line 3, in h\.md\nFailed example:\n {4}while \(true\) \{\}\nTimed out after 0\.3 s while running line 3/);
     assert.ok(r.out.includes('mtest -t h.md  # Timed out'));
-    assert.ok(r.out.trimEnd().endsWith('\n3 passed, 1 failed, 0 skipped'), r.out);
+    assert.ok(r.out.trimEnd().endsWith('\n2 passed, 1 failed, 0 skipped, 1 not run'), r.out);
   });
 
   it('reports bad input as one line with file and line, exit bit 2, and runs the other files', async () => {
@@ -294,22 +294,25 @@ describe('mtest CLI as a process', function () {
     assert.ok(out.trimEnd().endsWith('2 passed, 1 failed, 0 skipped'), out);
   });
 
-  it('under --serial, process.exit fails its example and a stray exception is a warning: the run goes on', async () => {
+  it('under --serial, process.exit is the crash of its example and a stray exception is a warning: the run goes on', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mtest-contain-'));
     writeFileSync(
       path.join(dir, 'a.md'),
-      'sage: process.exit(3)\nsage: setTimeout(() => { throw new Error("late") }, 5); 2\n2\nsage: await new Promise((r) => setTimeout(r, 50))\nsage: 4\n4\n',
+      'sage: setTimeout(() => { throw new Error("late") }, 5); 2\n2\nsage: await new Promise((r) => setTimeout(r, 50))\nsage: 4\n4\n',
     );
-    const child = spawnMtest(dir, ['--serial', '--prelude', 'node:util', 'a.md']);
+    // Caught or not, the exit ends the example: the rest of its block is not run, the next file runs.
+    writeFileSync(path.join(dir, 'b.md'), 'sage: try { process.exit(3) } catch { 0 }\nsage: 5\n5\n');
+    writeFileSync(path.join(dir, 'c.md'), 'sage: 6\n6\n');
+    const child = spawnMtest(dir, ['--serial', '--prelude', 'node:util', 'a.md', 'b.md', 'c.md']);
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-    assert.equal(code, 1, out + err);
-    assert.match(out, /Uncaught ProcessExit: process\.exit\(3\) called by an example/);
-    assert.match(err, /Warning: a\.md, line 4: Uncaught exception in a callback: Error: late/);
-    assert.ok(out.trimEnd().endsWith('3 passed, 1 failed, 0 skipped'), out);
+    assert.equal(code, 8, out + err);
+    assert.match(out, /File "b\.md", line 1, in b\.md\nFailed example:\n {4}try \{ process\.exit\(3\) \} catch \{ 0 \}\nExited with code 3 while running line 1\n/);
+    assert.match(err, /Warning: a\.md, line 3: Uncaught exception in a callback: Error: late/);
+    assert.ok(out.trimEnd().endsWith('4 passed, 1 failed, 0 skipped, 1 not run'), out);
   });
 
   it('--exitfirst under --serial stops after the first failure; the rest is not run', async () => {

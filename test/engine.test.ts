@@ -143,6 +143,34 @@ describe('engine: numerical results against numpy', () => {
     });
   }
 
+  it('cholesky across tile edges: exact zeros above, L·Lᵀ = A, the lower triangle read when A is symmetric only up to rounding', () => {
+    for (const n of [1, 31, 33, 70]) {
+      const B = randomMatrix(n, n, 11);
+      const rows = B.mul(B.transpose()).add(identity(n).scale(n)).toArray();
+      for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) rows[j]![i] = rows[i]![j]!; // exactly symmetric
+      const A = matrix(rows);
+      const L = A.cholesky();
+      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) assert.equal(L.get(i, j), 0, `L(${i}, ${j}) of ${n}`);
+      closeMatrix(L.mul(L.transpose()), rows, 1e-9 * n, `L·Lᵀ, n = ${n}`);
+      if (n < 2) continue;
+      // One upper entry off by an ulp: still symmetric (loosely), and the factor is the exact one's.
+      const nudged = rows.map((r) => [...r]);
+      nudged[0]![n - 1] = nudged[0]![n - 1]! * (1 + Number.EPSILON);
+      assert.notEqual(nudged[0]![n - 1], rows[0]![n - 1]);
+      assert.ok(matrix(nudged).cholesky().equals(L), `lower triangle read, n = ${n}`);
+      // A change below the diagonal changes the factor.
+      const lowered = rows.map((r) => [...r]);
+      lowered[n - 1]![0] = lowered[n - 1]![0]! * (1 + Number.EPSILON);
+      assert.equal(matrix(lowered).cholesky().equals(L), false, `lower change, n = ${n}`);
+    }
+    // L is usable as any matrix: set copies it first, and a second factor is unaffected.
+    const A = matrix([[4, 2], [2, 3]]);
+    const L = A.cholesky();
+    L.set(0, 0, 7);
+    assert.deepEqual(L.toArray(), [[7, 0], [1, Math.SQRT2]]);
+    assert.deepEqual(A.cholesky().toArray(), [[2, 0], [1, Math.SQRT2]]);
+  });
+
   it('general eigenvalues come back as sorted Complex values', () => {
     const ev = matrix(F.special.rotation.A).eigenvalues();
     assert.ok(Array.isArray(ev));

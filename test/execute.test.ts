@@ -111,10 +111,11 @@ describe('executeFile (evaluation semantics)', () => {
     assert.deepEqual(statuses(r), ['passed', 'passed'], JSON.stringify(r));
   });
 
-  it('interrupts a synchronous infinite loop at the time limit and goes on', async () => {
-    const r = await run(fileOf('a.md', [[ex('while (true) {}', '', 3, { timeout: 0.3 }), ex('1', '1\n')]]));
+  it('interrupts a synchronous infinite loop at the time limit: the rest of its block is not run, the next block runs', async () => {
+    const r = await run(fileOf('a.md', [[ex('while (true) {}', '', 3, { timeout: 0.3 }), ex('1', '1\n', 4)], [ex('2', '2\n', 6)]]));
     assert.equal(r[0].outcome, 'timeout');
-    assert.equal(r[1].status, 'passed');
+    assert.deepEqual([r[1].status, r[1].note], ['notrun', 'Not run: its block ended at the incident at line 3']);
+    assert.equal(r[2].status, 'passed');
   });
 
   it('times out a never-settling promise', async () => {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { countExamples, examplesOf, type SourceFile } from '../src/model.js';
 import { loadSource } from '../src/sources/index.js';
 import { isAlive } from '../runner/kill.js';
-import type { RunnerOptions } from '../runner/options.js';
+import type { RunnerOptions } from '../src/options.js';
 import { WorkerPool, type PoolOutcome, type PoolTuning } from '../runner/parent/pool.js';
 import { RecordingEvents, type FileRecord } from '../src/recording-events.js';
 

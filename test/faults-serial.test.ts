@@ -58,14 +58,17 @@ function assertFinished(run: SerialRun, examples: number): void {
 describe('faults under --serial', function () {
   this.timeout(40000);
 
-  it('a synchronous loop is interrupted at its limit and the file goes on (exit bit 4)', async () => {
+  it('a synchronous loop is interrupted at its limit, the rest of its block is not run, the run goes on (exit bit 4)', async () => {
     const run = await serial(['js-loop.md', 'pass.md']);
     assertFinished(run, 9);
     const file = run.file('js-loop.md');
     const spin = file.examples.find((e) => e.line === lineOf('js-loop.md', 'spin()'));
     assert.equal(spin?.outcome, 'timeout');
     assert.equal(spin?.note, `Timed out after 1.0 s while running line ${lineOf('js-loop.md', 'spin()')}`);
-    assert.deepEqual(file.counts, { passed: 4, failed: 1, skipped: 0, notrun: 0 });
+    // A Markdown file is one block: what follows the interrupted example shares its unknown names.
+    assert.deepEqual(file.counts, { passed: 2, failed: 1, skipped: 0, notrun: 2 });
+    const after = file.examples.find((e) => e.line === lineOf('js-loop.md', "'ne' + 'ver reached'"));
+    assert.equal(after?.note, `Not run: its block ended at the incident at line ${lineOf('js-loop.md', 'spin()')}`);
     assert.equal(run.file('pass.md').counts.passed, 4);
     assert.equal(run.code, 4);
   });
@@ -73,7 +76,8 @@ describe('faults under --serial', function () {
   it('a promise that never settles fails at its limit and the run goes on', async () => {
     const run = await serial(['never-settles.md', 'pass.md']);
     assertFinished(run, 7);
-    assert.deepEqual(run.file('never-settles.md').counts, { passed: 2, failed: 1, skipped: 0, notrun: 0 });
+    assert.deepEqual(run.file('never-settles.md').counts, { passed: 1, failed: 1, skipped: 0, notrun: 1 });
+    assert.equal(run.file('pass.md').counts.passed, 4);
     assert.equal(run.code, 4);
   });
 
@@ -82,7 +86,9 @@ describe('faults under --serial', function () {
     assertFinished(run, 6);
     const incident = run.file('never-settles.md').incidents[0];
     assert.equal(incident.kind, 'timeout');
-    assert.equal(incident.message, `The process went idle while running line ${lineOf('never-settles.md', 'new Promise')}: it awaits something that can never happen`);
+    // The words of an idle process are the workers' at a time limit (faults.test), from one place.
+    assert.equal(incident.message, `Never settled while running line ${lineOf('never-settles.md', 'new Promise')} (the process is idle: it awaits something that never happens)`);
+    assert.match(run.out, /never-settles\.md {2}# Never settled\n/);
     assert.deepEqual(run.file('never-settles.md').counts, { passed: 1, failed: 1, skipped: 0, notrun: 1 });
     assert.equal(run.file('stdin.md').counts.notrun, 3);
     assert.equal(run.code, 4);
@@ -97,6 +103,7 @@ describe('faults under --serial', function () {
     assert.match(incident.jsStack ?? '', /at spinInJob \(.*promise-loop\.md:/);
     assert.deepEqual(run.file('promise-loop.md').counts, { passed: 1, failed: 1, skipped: 0, notrun: 1 });
     assert.equal(run.file('stdin.md').counts.notrun, 3, 'files not started are not run');
+    assert.match(run.err, /^mtest: 3 examples not run: --serial cannot go on after an example it could not stop in its own process; run without --serial to run them$/m);
     assert.match(run.out, /File "promise-loop\.md", line \d+, in promise-loop\.md\nFailed example:\n {4}await Promise\.resolve\(\)\.then\(function spinInJob/);
     assert.equal(run.code, 4);
   });
@@ -116,13 +123,61 @@ describe('faults under --serial', function () {
     assert.match(incident.nativeStack ?? '', /\[main thread\]/);
   });
 
-  it('RSS past --memlimit: "Memory limit exceeded" at its line, the report finished, exit 4', async () => {
-    const run = await serial(['rss-growth.md', 'pass.md'], ['--memlimit', '400']);
+  // No time limit that the growth could reach first: the memory limit is what ends the example.
+  it('RSS past --memlimit: "Memory limit exceeded" at its line, the block dropped and collected, the run goes on (exit 4)', async () => {
+    const run = await serial(['rss-growth.md', 'pass.md'], ['--memlimit', '400', '--timeout', '0']);
     assertFinished(run, 8);
-    const incident = run.file('rss-growth.md').incidents[0];
+    const file = run.file('rss-growth.md');
+    const incident = file.incidents[0];
     assert.equal(incident.kind, 'memory');
-    assert.match(incident.message, new RegExp(`^Memory limit exceeded: RSS \\d+ MB > 400 MB while running line ${lineOf('rss-growth.md', 'const kept')}$`));
+    const message = new RegExp(`^Memory limit exceeded: RSS \\d+ MB > 400 MB while running line ${lineOf('rss-growth.md', 'const kept')}$`);
+    assert.match(incident.message, message);
+    const kept = file.examples.find((e) => e.line === lineOf('rss-growth.md', 'const kept'));
+    assert.deepEqual([kept?.status, kept?.outcome], ['failed', 'memory']);
+    assert.match(kept?.note ?? '', message);
+    assert.deepEqual(file.counts, { passed: 2, failed: 1, skipped: 0, notrun: 1 });
+    assert.equal(run.file('pass.md').counts.passed, 4, 'the memory was given back: the next file runs');
     assert.equal(run.code, 4);
+  });
+
+  it("an awaited example past --memlimit or past the file's limit is given up at once, and the run goes on", async () => {
+    const dir = scratch({
+      'grow.md': [
+        'sage: 1 + 1\n2\n',
+        'sage: const kept = []; for (let i = 0; i < 100; i++) { const a = new Float64Array(4 * 1024 * 1024); a.fill(i); kept.push(a); await new Promise((r) => setTimeout(r, 25)) }\n',
+        "sage: 'after'\n'after'\n",
+      ].join(''),
+      'slow.md': "sage: 2 + 2\n4\nsage: for (let i = 0; i < 100; i++) await new Promise((r) => setTimeout(r, 50))\nsage: 'after'\n'after'\n",
+      'next.md': 'sage: 4\n4\n',
+    });
+    const grown = await runMtest(dir, ['--serial', '--prelude', 'node:util', '--timeout', '0', '--memlimit', '500', 'grow.md', 'next.md']);
+    assert.match(grown.out, /Memory limit exceeded: RSS \d+ MB > 500 MB while running line 3\n/);
+    assert.equal(lastLine(grown.out), '2 passed, 1 failed, 0 skipped, 1 not run', grown.out + grown.err);
+    assert.equal(grown.code, 4);
+    const slow = await runMtest(dir, ['--serial', '--prelude', 'node:util', '--timeout', '0', '--file-timeout', '1', 'slow.md', 'next.md']);
+    assert.match(slow.out, /File timed out after 1\.0 s while running line 3\n/);
+    assert.equal(lastLine(slow.out), '2 passed, 1 failed, 0 skipped, 1 not run', slow.out + slow.err);
+    assert.equal(slow.code, 4);
+  });
+
+  it('RSS still past --memlimit once the block is dropped (kept on globalThis): the run ends there, one line says why', async () => {
+    const dir = scratch({
+      'hog.md': [
+        'sage: 1 + 1\n2\n',
+        'sage: const pause = new Int32Array(new SharedArrayBuffer(4))\n',
+        // 384 MB at once (well past the limit with mtest's own), then waiting for the limit to stop it
+        'sage: globalThis.hoard = new Float64Array(48 * 1024 * 1024).fill(1); for (;;) Atomics.wait(pause, 0, 0, 25)\n',
+        'sage: 3 + 3\n6\n',
+      ].join(''),
+      'after.md': 'sage: 4 + 4\n8\n',
+    });
+    const r = await runMtest(dir, ['--serial', '--prelude', 'node:util', '--timeout', '0', '--memlimit', '400', 'hog.md', 'after.md']);
+    assert.equal(lastLine(r.out), '2 passed, 1 failed, 0 skipped, 2 not run', r.out + r.err);
+    assert.match(r.out, /Memory limit exceeded: RSS \d+ MB > 400 MB while running line 4\n/);
+    assert.equal(r.err.split('\n').filter((l) => l.includes('stays above')).length, 1, r.err);
+    assert.match(r.err, /RSS \d+ MB stays above --memlimit 400 MB after the block that passed it was dropped: 1 example not run \(under --serial every file shares this one process\)/);
+    assert.equal(r.code, 4);
+    assert.equal(r.signal, null);
   });
 
   it('--file-timeout: the file is stopped at the line that was running', async () => {
@@ -135,12 +190,29 @@ describe('faults under --serial', function () {
     assert.equal(run.signal, null);
   });
 
-  it('process.exit fails its example and the run goes on; the file is not blamed on a later one', async () => {
+  it("process.exit ends its example as a worker's exit would (the rest of its block not run) and the run goes on", async () => {
     const run = await serial(['exit3.md', 'exit0.md', 'pass.md']);
     assertFinished(run, 3 + 4 + 4);
-    assert.deepEqual(run.file('exit3.md').counts, { passed: 2, failed: 1, skipped: 0, notrun: 0 });
-    assert.deepEqual(run.file('exit0.md').counts, { passed: 3, failed: 1, skipped: 0, notrun: 0 });
-    assert.equal(run.code, 1);
+    assert.deepEqual(run.file('exit3.md').counts, { passed: 1, failed: 1, skipped: 0, notrun: 1 });
+    assert.deepEqual(run.file('exit0.md').counts, { passed: 1, failed: 1, skipped: 0, notrun: 2 });
+    assert.deepEqual(run.file('exit3.md').incidents.map((i) => [i.kind, i.message]), [['crash', `Exited with code 3 while running line ${lineOf('exit3.md', 'process.exit(3)')}`]]);
+    assert.deepEqual(run.file('exit0.md').incidents.map((i) => [i.kind, i.message]), [['crash', `Exited (code 0) before the file finished, while running line ${lineOf('exit0.md', 'process.exit(0)')}`]]);
+    assert.equal(run.file('pass.md').counts.passed, 4);
+    assert.equal(run.code, 8);
+  });
+
+  it('after an incident the rest of its block is not run and the next block runs, as with workers; --file-timeout ends the file', async () => {
+    const lineOf = (marker: string) => readFileSync(path.join(FIXTURES, 'blocks.js'), 'utf8').split('\n').findIndex((l) => l.includes(`sage: ${marker}`)) + 1;
+    const run = await serial(['blocks.js']);
+    assert.deepEqual(run.file('blocks.js').counts, { passed: 3, failed: 2, skipped: 0, notrun: 2 });
+    assert.deepEqual(
+      run.file('blocks.js').examples.filter((e) => e.status === 'notrun').map((e) => e.note),
+      [`Not run: its block ended at the incident at line ${lineOf('for (;;)')}`, `Not run: its block ended at the incident at line ${lineOf('process.exit(3)')}`],
+    );
+    assert.equal(run.code, 4 | 8);
+    const limited = await serial(['blocks.js'], ['--timeout', '0', '--file-timeout', '1']);
+    assert.deepEqual(limited.file('blocks.js').incidents.map((i) => i.kind), ['file-timeout']);
+    assert.deepEqual(limited.file('blocks.js').counts, { passed: 1, failed: 1, skipped: 0, notrun: 5 });
   });
 
   it('10 MB of output and an example reading stdin pass', async () => {
@@ -169,16 +241,24 @@ describe('faults under --serial', function () {
     assert.equal(lastLine(run.out), '3 passed, 0 failed, 0 skipped');
   });
 
-  for (const [name, marker, signal] of [
-    ['segv.md', 'SIGSEGV', 'SIGSEGV'],
-    ['abort.md', 'abort', 'SIGABRT'],
+  // A fatal signal in mtest's own thread ends the process (the watchdog finishes the report); process.abort()
+  // called from JavaScript never gets that far: it ends the example as a worker's abort would.
+  for (const [name, marker, signal, goesOn] of [
+    ['segv.md', 'SIGSEGV', 'SIGSEGV', false],
+    ['abort.md', 'abort', 'SIGABRT', true],
   ] as const) {
-    it(`${signal} in the example: "Killed by ${signal} while running line N", the report finished, exit bit 16`, async () => {
+    it(`${signal} in the example: "Killed by ${signal} while running line N", the report finished, exit bit 16${goesOn ? ', the run goes on' : ''}`, async () => {
       const run = await serial([name, 'pass.md']);
       assertFinished(run, 7);
       const incident = run.file(name).incidents[0];
       assert.equal(incident.kind, 'crash');
       assert.equal(incident.message, `Killed by ${signal} while running line ${lineOf(name, marker)}`);
+      assert.deepEqual(run.file(name).counts, { passed: 1, failed: 1, skipped: 0, notrun: 1 });
+      // Files that crashed last time run first: pass.md may have run before this one.
+      const lost = run.file('pass.md').counts.notrun;
+      assert.equal(lost, goesOn ? 0 : lost === 0 ? 0 : 4, JSON.stringify(run.file('pass.md').counts));
+      const line = run.err.split('\n').filter((l) => l.includes('--serial cannot go on'));
+      assert.deepEqual(line, lost ? [`mtest: 4 examples not run: --serial cannot go on after a fatal signal (${signal}) in its own process; run without --serial to run them`] : []);
       assert.equal(run.code, 16);
     });
   }

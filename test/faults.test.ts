@@ -58,9 +58,10 @@ describe('faults in worker mode', function () {
     assert.equal(incident.kind, 'timeout');
     assert.match(incident.message, new RegExp(`while running line ${lineOf(file, 'new Promise')}`));
     assertPassed(run, pass);
-    // Idleness is read from the native stack.
+    // Idleness is read from the native stack. The words of an idle process are --serial's when its event
+    // loop runs empty (faults-serial.test).
     if (!findStackTool()) skipBecause(this, 'neither eu-stack nor gdb is installed: idleness not checked');
-    assert.match(incident.message, /the process is idle/);
+    assert.equal(incident.message, `Timed out after 1.0 s while running line ${lineOf(file, 'new Promise')} (the process is idle: it awaits something that never happens)`);
   });
 
   it('a block inside native code (execSync sleep): native stack, the sleeping child killed too', async function () {
@@ -280,5 +281,43 @@ describe('native stacks: eu-stack and gdb', function () {
   it('eu-stack is preferred when both are installed (it is the faster)', function () {
     if (!euStack || !gdb) skipBecause(this, 'needs both eu-stack and gdb');
     assert.equal(findStackTool()?.name, 'eu-stack');
+  });
+});
+
+describe('after an incident in worker mode', function () {
+  this.timeout(30000);
+  const file = fixture('blocks.js');
+  const note = (marker: string) => `Not run: its block ended at the incident at line ${lineOf(file, marker)}`;
+
+  it('the rest of the block is not run, and the file goes on from its next block in a fresh worker', async () => {
+    const run = await runFiles([file], { timeout: 1, jobs: 1 });
+    const rec = run.record(file);
+    const at = (marker: string) => rec.results.get(indexOf(file, marker));
+    assert.deepEqual(rec.incidents.map((i) => [i.kind, i.message]), [
+      ['timeout', `Timed out after 1.0 s while running line ${lineOf(file, 'for (;;)')}`],
+      ['crash', `Exited with code 3 while running line ${lineOf(file, 'process.exit(3)')}`],
+    ]);
+    assert.deepEqual([at("'after the loop'")?.status, at("'after the loop'")?.note], ['notrun', note('for (;;)')]);
+    assert.deepEqual([at("'after the exit'")?.status, at("'after the exit'")?.note], ['notrun', note('process.exit(3)')]);
+    assert.equal(at('2 + 2')?.status, 'passed');
+    assert.equal(at('3 + 3')?.status, 'passed');
+    assert.deepEqual(run.events.counts(file.path), { passed: 3, failed: 2, skipped: 0, notrun: 2 });
+    // one worker per stretch of the file, each on the same slot
+    const ran = run.outcome.workers.filter((w) => w.files.includes(file.path));
+    assert.equal(new Set(ran.map((w) => w.pid)).size, 3, JSON.stringify(run.outcome.workers));
+    assert.deepEqual(new Set(ran.map((w) => w.worker)), new Set([1]));
+  });
+
+  it('--exitfirst: the rest of the file is not run', async () => {
+    const run = await runFiles([file], { timeout: 1, exitFirst: true });
+    assert.deepEqual(run.events.counts(file.path), { passed: 1, failed: 1, skipped: 0, notrun: 5 });
+    assert.equal(run.outcome.workers.filter((w) => w.files.includes(file.path)).length, 1);
+  });
+
+  it('--file-timeout ends the file: its later blocks are not run', async () => {
+    const run = await runFiles([file], { timeout: 0, fileTimeout: 1 });
+    const rec = run.record(file);
+    assert.deepEqual(rec.incidents.map((i) => i.kind), ['file-timeout']);
+    assert.deepEqual(run.events.counts(file.path), { passed: 1, failed: 1, skipped: 0, notrun: 5 });
   });
 });

@@ -1,6 +1,6 @@
 // Small builders shared by the tests.
 import type { Block, Directives, Example, ExampleResult, SourceFile } from '../src/model.js';
-import type { ExecuteOptions } from '../src/execute/api.js';
+import type { ExecuteOptions } from '../src/options.js';
 import { executeFile } from '../src/execute/index.js';
 import { VmGuard } from '../runner/serial/interrupt.js';
 

@@ -3,6 +3,7 @@ import { INTERRUPTED } from '../src/execute/index.js';
 import { AddonGuard, syncGuard, VmGuard } from '../runner/serial/interrupt.js';
 import { Watchdog } from '../runner/serial/watchdog.js';
 import type { Example } from '../src/model.js';
+import { limitOf } from '../src/options.js';
 
 const example = (timeout: number): Example => ({ source: 'for (;;) {}', want: '', line: 3, indent: 0, directives: { needs: [], errors: [], timeout } });
 
@@ -14,7 +15,7 @@ describe('SyncGuard (serial time limits)', () => {
     try {
       await new Promise((r) => setTimeout(r, 100)); // the thread is up
       watchdog.fileStarted(0, 0, 0);
-      watchdog.exampleStarted(0, example(0.2), 60);
+      watchdog.exampleStarted(0, limitOf(example(0.2), { timeout: 60 }));
       const started = Date.now();
       const r = guard.call(() => {
         for (;;);

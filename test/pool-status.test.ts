@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { StatusLine } from '../src/report/status-line.js';
 import { doctor } from '../src/cli/doctor.js';
+import { resolveOptions } from '../src/cli/resolve.js';
 import { fixture } from './fault-helpers.js';
 
 class FakeTerminal {
@@ -75,7 +76,8 @@ describe('status line', () => {
 describe('mtest doctor', function () {
   this.timeout(20000);
   it('prints Node, engine, gdb/ptrace, CPUs and memory', async () => {
-    const text = await doctor();
+    const defaults = resolveOptions({}, {});
+    const text = await doctor(defaults);
     assert.match(text, /^Node: +v\d+\./m);
     assert.match(text, /^Engine: +/m);
     assert.match(text, /^gdb: +/m);
@@ -83,5 +85,7 @@ describe('mtest doctor', function () {
     assert.match(text, /^Stacks: +/m);
     assert.match(text, /^CPUs: +\d+/m);
     assert.match(text, /^Memory: +[\d.]+ [GMk]B total/m);
+    // the defaults a run resolves to, not a second computation of them
+    assert.match(text, new RegExp(`^Default: ${defaults.jobs} workers?, ${defaults.blasThreads} BLAS threads? per worker, --memlimit ${defaults.memlimit} MB per worker$`, 'm'));
   });
 });

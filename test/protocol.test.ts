@@ -1,12 +1,21 @@
-// The parent ⇄ worker protocol and the small pure pieces of diagnosis: framing that survives any chunking,
-// the heartbeat's seqlock, gdb output condensing, and the wording of crashes.
+// The protocol at every process and thread boundary — framing that survives any chunking, and what each
+// side does with something it cannot read (a worker's record or command, the journal, the watchdog's data,
+// the Deno kernel, an inspector, the kernel probe: one line, never a crash or a silently wrong result) —
+// and the small pure pieces of diagnosis: the heartbeat's seqlock, gdb output condensing, crash wording.
 import assert from 'node:assert/strict';
 import { condenseNativeStack, inNativeCode, isIdle } from '../runner/diagnosis/native-stack.js';
 import { crashMessage, whereText } from '../src/incidents.js';
 import { inspectorUrlIn, withoutInspectorBanner } from '../runner/diagnosis/remote-stack.js';
 import { Heartbeat } from '../runner/serial/heartbeat.js';
 import { OutputTail } from '../runner/parent/output-tail.js';
-import { encodeRecord, RECORD_MARK, recordMark, RecordDecoder, type ResultRecord } from '../runner/protocol.js';
+import { decodeCommand, encodeCommand, encodeRecord, JOURNAL_RECORDS, RECORD_MARK, recordMark, RecordDecoder, REPLAY_RECORDS, WORKER_RECORDS, workerOptions, type ResultRecord, type WorkerCommand } from '../runner/protocol.js';
+import { Journal, readJournal } from '../runner/serial/journal.js';
+import { RecordingEvents } from '../src/recording-events.js';
+import type { RunnerOptions } from '../src/options.js';
+import type { SourceFile } from '../src/model.js';
+import { fileURLToPath } from 'node:url';
+import { runFiles, runnerOptions } from './fault-helpers.js';
+import { loadSource } from '../src/sources/index.js';
 import { newRecordKey } from '../runner/parent/worker-handle.js';
 
 const records: ResultRecord[] = [
@@ -40,7 +49,7 @@ describe('protocol', () => {
     }
     for (const time of [0, 5e-324, 1.25e-7, 0.1 + 0.2, 1234.5678, Number.MAX_VALUE]) {
       const got: ResultRecord[] = [];
-      new RecordDecoder((r) => got.push(r)).push(encodeRecord({ t: 'end', seq: 9, r: { index: 4, status: 'passed', outcome: 'ok', time } }));
+      new RecordDecoder(WORKER_RECORDS, (r) => got.push(r)).push(encodeRecord({ t: 'end', seq: 9, r: { index: 4, status: 'passed', outcome: 'ok', time } }));
       assert.deepEqual(got, [{ t: 'end', seq: 9, r: { index: 4, status: 'passed', outcome: 'ok', time } }]);
     }
   });
@@ -48,7 +57,7 @@ describe('protocol', () => {
   it('reports a malformed compact record as garbage', () => {
     const got: ResultRecord[] = [];
     const garbage: string[] = [];
-    const decoder = new RecordDecoder((r) => got.push(r), () => {}, (text) => garbage.push(text));
+    const decoder = new RecordDecoder(WORKER_RECORDS, (r) => got.push(r), () => {}, (text) => garbage.push(text));
     for (const bad of ['s1,2', 's1,,3', 's1,2,', 'sx,2,3', 'p1,2,abc', 'p', 's-1,2,3']) decoder.push(`${RECORD_MARK}${bad}\n`);
     assert.deepEqual(got, []);
     assert.deepEqual(garbage, ['s1,2', 's1,,3', 's1,2,', 'sx,2,3', 'p1,2,abc', 'p', 's-1,2,3']);
@@ -57,7 +66,7 @@ describe('protocol', () => {
   it('delivers only valid records: JSON of the wrong shape is garbage, never a cast', () => {
     const got: ResultRecord[] = [];
     const garbage: string[] = [];
-    const decoder = new RecordDecoder((r) => got.push(r), () => {}, (text) => garbage.push(text));
+    const decoder = new RecordDecoder(WORKER_RECORDS, (r) => got.push(r), () => {}, (text) => garbage.push(text));
     const bad = [
       '{"t":"done"}',
       '{"t":"done","seq":"1"}',
@@ -75,13 +84,45 @@ describe('protocol', () => {
     assert.deepEqual(got, [{ t: 'done', seq: 2 }]);
   });
 
+  it('checks every field against the one table: a wrong outcome, BLAS facts of the wrong type, a kind the channel does not carry', () => {
+    const got: ResultRecord[] = [];
+    const garbage: string[] = [];
+    const decoder = new RecordDecoder(WORKER_RECORDS, (r) => got.push(r), () => {}, (text) => garbage.push(text));
+    const bad = [
+      '{"t":"end","seq":1,"r":{"index":0,"status":"failed","outcome":"bogus","time":0}}',
+      '{"t":"end","seq":1,"r":{"index":0,"status":"failed","outcome":"mismatch","time":0,"got":7}}',
+      '{"t":"end","seq":1,"r":{"index":0,"status":"passed","outcome":"ok","time":"0.1"}}',
+      '{"t":"ready","pid":7,"blas":{"library":3,"version":"0.3","threads":1}}',
+      '{"t":"ready","pid":7,"blas":{}}',
+      '{"t":"fileStart","seq":1}',
+      '{"t":"incident","seq":1,"incident":{"kind":"timeout","message":"Timed out"}}',
+    ];
+    for (const text of bad) decoder.push(`${RECORD_MARK}${text}\n`);
+    decoder.push(`${RECORD_MARK}{"t":"ready","pid":7,"blas":{"library":"OpenBLAS","version":"0.3.21","threads":1,"coretype":"Haswell"}}\n`);
+    assert.deepEqual(garbage, bad);
+    assert.deepEqual(got, [{ t: 'ready', pid: 7, blas: { library: 'OpenBLAS', version: '0.3.21', threads: 1, coretype: 'Haswell' } }]);
+  });
+
+  it('a channel takes only its kinds, compact forms included', () => {
+    const garbage: string[] = [];
+    const got: string[] = [];
+    const journal = new RecordDecoder(JOURNAL_RECORDS, (r) => got.push(r.t), () => {}, (text) => garbage.push(text));
+    journal.push(encodeRecord({ t: 'start', seq: 0, i: 1, at: 5 }) + encodeRecord({ t: 'done', seq: 0 }) + encodeRecord({ t: 'end', seq: 0, r: { index: 1, status: 'passed', outcome: 'ok', time: 0 } }));
+    assert.deepEqual(got, ['end']);
+    assert.deepEqual(garbage, ['s0,1,5', '{"t":"done","seq":0}']);
+    const replay = new RecordDecoder(REPLAY_RECORDS, (r) => got.push(r.t), () => {}, (text) => garbage.push(text));
+    replay.push(encodeRecord({ t: 'start', seq: 0, i: 1, at: 5 }) + encodeRecord({ t: 'fileStart', seq: 0 }));
+    assert.deepEqual(got, ['end', 'start']);
+    assert.equal(garbage.length, 3);
+  });
+
   it("a worker's records carry its key: the bare marker, or another key, is output", () => {
     const key = newRecordKey();
     assert.match(key, /^[0-9a-f]{32}$/);
     assert.notEqual(newRecordKey(), key);
     const got: ResultRecord[] = [];
     const output: string[] = [];
-    const decoder = new RecordDecoder((r) => got.push(r), (bytes) => output.push(bytes.toString()), () => {}, recordMark(key));
+    const decoder = new RecordDecoder(WORKER_RECORDS, (r) => got.push(r), (bytes) => output.push(bytes.toString()), () => {}, recordMark(key));
     const forged = `${RECORD_MARK}{"t":"done","seq":1}\n${recordMark(newRecordKey())}{"t":"done","seq":1}\n`;
     decoder.push(forged + encodeRecord({ t: 'done', seq: 3 }, recordMark(key)));
     assert.deepEqual(got, [{ t: 'done', seq: 3 }]);
@@ -92,7 +133,7 @@ describe('protocol', () => {
     const bytes = Buffer.from(records.map((r) => encodeRecord(r)).join(''), 'utf8');
     for (const size of [1, 2, 3, 5, 7, 64, bytes.length]) {
       const got: ResultRecord[] = [];
-      const decoder = new RecordDecoder((r) => got.push(r));
+      const decoder = new RecordDecoder(WORKER_RECORDS, (r) => got.push(r));
       for (let at = 0; at < bytes.length; at += size) decoder.push(bytes.subarray(at, at + size));
       assert.deepEqual(got, records, `chunks of ${size}`);
       assert.equal(decoder.pendingLength, 0);
@@ -102,7 +143,7 @@ describe('protocol', () => {
   it('never delivers a torn last record (the writer died mid-write), and reports garbage instead of throwing', () => {
     const got: ResultRecord[] = [];
     const garbage: string[] = [];
-    const decoder = new RecordDecoder(
+    const decoder = new RecordDecoder(WORKER_RECORDS, 
       (r) => got.push(r),
       () => {},
       (text) => garbage.push(text),
@@ -122,7 +163,7 @@ describe('protocol', () => {
     const expected = ['out:Debugger noise\n', 'rec:start', 'out:partial line, no newline', 'rec:end', 'out:bin\x1e\x00ary\n', 'rec:done', 'out:tail'];
     for (const size of [1, 2, 3, 6, 7, 8, 64, bytes.length]) {
       const events: string[] = [];
-      const decoder = new RecordDecoder(
+      const decoder = new RecordDecoder(WORKER_RECORDS, 
         (r) => events.push(`rec:${r.t}`),
         (b) => {
           const last = events.at(-1);
@@ -140,10 +181,308 @@ describe('protocol', () => {
     const got = 'x'.repeat(10 * 1024 * 1024);
     const bytes = Buffer.from(encodeRecord({ t: 'end', seq: 2, r: { index: 1, status: 'passed', outcome: 'ok', got, time: 0 } }));
     const out: ResultRecord[] = [];
-    const decoder = new RecordDecoder((r) => out.push(r));
+    const decoder = new RecordDecoder(WORKER_RECORDS, (r) => out.push(r));
     for (let at = 0; at < bytes.length; at += 65536) decoder.push(bytes.subarray(at, at + 65536));
     assert.equal(out.length, 1);
     assert.equal((out[0] as { r: { got: string } }).r.got.length, got.length);
+  });
+});
+
+const sample: SourceFile = {
+  path: 'a.md',
+  kind: 'markdown',
+  tags: [],
+  errors: [],
+  blocks: [
+    {
+      name: 'a.md',
+      line: 1,
+      examples: [
+        { source: '1 + 1', want: '2\n', line: 3, indent: 0, directives: { needs: [], errors: [], tolerance: { kind: 'abs', epsilon: 1e-9 } } },
+        { source: 'x', want: '', line: 5, indent: 0, directives: { needs: ['gpu'], errors: [] }, annotations: [{ kind: 'returns', exemplary: false, marker: 'returns', value: '3', line: 6 }] },
+      ],
+    },
+  ],
+};
+
+describe('commands to a worker', () => {
+  const options: RunnerOptions = {
+    optional: ['gpu'],
+    long: false,
+    randomSeed: 7,
+    timeout: 60,
+    interruptSync: false,
+    prelude: ['builtin'],
+    notebookPrelude: [],
+    initial: false,
+    measureMemory: true,
+    only: [1],
+    jobs: 2,
+    isolate: false,
+    blasThreads: 1,
+    fileTimeout: 0,
+    memlimit: 600,
+    gdb: true,
+    serial: false,
+    debug: false,
+    verbose: false,
+    exitFirst: false,
+  };
+
+  it('a worker is sent only the options it reads', () => {
+    const sent = workerOptions(options);
+    assert.deepEqual(Object.keys(sent).sort(), ['initial', 'long', 'measureMemory', 'notebookPrelude', 'only', 'optional', 'prelude', 'randomSeed']);
+    const line = encodeCommand({ t: 'run', seq: 3, file: sample, options: sent });
+    assert.doesNotMatch(line, /memlimit|gdb|jobs|blasThreads/);
+    assert.deepEqual(decodeCommand(line.trimEnd()), { t: 'run', seq: 3, file: sample, options: sent });
+  });
+
+  it('decodes only valid commands: anything else is undefined, never a cast', () => {
+    const run = (patch: (command: { t: 'run'; seq: number; file: SourceFile; options: ReturnType<typeof workerOptions> }) => unknown): string =>
+      JSON.stringify(patch(structuredClone({ t: 'run' as const, seq: 1, file: sample, options: workerOptions(options) })));
+    const bad = [
+      'not json',
+      '[]',
+      '{"t":"key"}',
+      '{"t":"key","key":5}',
+      '{"t":"launch"}',
+      run((c) => ({ ...c, seq: -1 })),
+      run((c) => ({ ...c, options: { ...c.options, prelude: 'builtin' } })),
+      run((c) => ({ ...c, options: { ...c.options, only: [0.5] } })),
+      run((c) => ({ ...c, file: { ...c.file, kind: 'pdf' } })),
+      run((c) => ({ ...c, file: { ...c.file, blocks: [{ name: 'b', line: 1, examples: [{ source: 'x', want: '', line: 1, indent: 0 }] }] } })),
+      run((c) => ({ ...c, file: { ...c.file, blocks: [{ name: 'b', line: 1, examples: [{ ...c.file.blocks[0].examples[1], annotations: [{ kind: 'yields' }] }] }] } })),
+    ];
+    for (const line of bad) assert.equal(decodeCommand(line), undefined, line);
+    const good: WorkerCommand[] = [{ t: 'key', key: 'ab' }, { t: 'exit' }];
+    for (const command of good) assert.deepEqual(decodeCommand(encodeCommand(command)), command);
+  });
+});
+
+describe('the protocol at the worker boundary', function () {
+  this.timeout(20000);
+  const here = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/protocol/${name}`, import.meta.url));
+
+  it("a record that fails its check is the file's incident, one line, at the example running; the rest of the run goes on", async () => {
+    const bad = loadSource(here('bad-outcome.md'))!;
+    const other = loadSource(here('other.md'))!;
+    const run = await runFiles([bad, other], { jobs: 1 }, { workerModule: here('worker.mjs') });
+    const record = run.record(bad);
+    assert.equal(record.incidents.length, 1);
+    const [incident] = record.incidents;
+    assert.equal(incident.kind, 'crash');
+    assert.equal(incident.index, 0);
+    assert.match(incident.message, /^The worker broke mtest's protocol while running line 3: it wrote a record mtest cannot read: ".*bogus.*"$/);
+    assert.doesNotMatch(incident.message, /\n/);
+    assert.equal(record.results.get(0)?.outcome, 'crash', 'the bad result is not delivered');
+    assert.deepEqual([...record.results.values()].map((r) => r.outcome).filter((o) => !['crash', 'notrun'].includes(o)), []);
+    // The next file runs on a fresh worker, and its results (which the stand-in fails) arrive as sent.
+    assert.deepEqual([...run.record(other).results.values()].map((r) => r.outcome), ['mismatch', 'mismatch', 'mismatch']);
+  });
+});
+
+describe('the protocol at the worker boundary, the other way', function () {
+  this.timeout(20000);
+
+  it('a command the worker cannot read: its fatal error, one line, and it ends', async () => {
+    const { WorkerHandle } = await import('../runner/parent/worker-handle.js');
+    const handle = new WorkerHandle(1, { blasThreads: 1 });
+    const records: ResultRecord[] = [];
+    handle.onResult = (record) => records.push(record);
+    await handle.ready;
+    // What only a broken parent would send: a run command whose file is not a file.
+    (handle as unknown as { send(command: unknown): void }).send({ t: 'run', seq: 1, file: { path: 'a.md' }, options: {} });
+    const exit = await handle.exited;
+    assert.deepEqual(exit, { code: 70, signal: null });
+    assert.equal(records.length, 1);
+    const [fatal] = records;
+    assert.equal(fatal.t, 'fatal');
+    assert.match(fatal.t === 'fatal' ? fatal.message : '', /^mtest sent this worker a command it cannot read: "\{\\"t\\":\\"run\\".*"$/);
+  });
+});
+
+describe('the protocol with the Deno kernel', function () {
+  this.timeout(20000);
+
+  it("a record of the wrong shape from Deno's harness fails the cell in one line, and the kernel goes on", async () => {
+    const { DenoKernel } = await import('../src/execute/deno.js');
+    const deno = fileURLToPath(new URL('../../test/fixtures/protocol/deno.mjs', import.meta.url));
+    const kernel = new DenoKernel(deno, fileURLToPath(new URL('../../test/fixtures/protocol/other.md', import.meta.url)));
+    const cell = { body: 'return 1', declared: [], async: false, returnsValue: true };
+    for (let k = 0; k < 2; k++) {
+      const ev = await kernel.evaluate(cell, 0);
+      assert.deepEqual(ev, { got: 'mtest: the Deno harness sent a record mtest cannot read: "{\\"shown\\":42}"\n', threw: true, timedOut: false });
+    }
+    await kernel.close();
+  });
+});
+
+describe("the protocol with the engine's kernel probe", function () {
+  this.timeout(60000);
+
+  it('a probe child that prints something else than its report: the probe of that kernel failed, in one line', async () => {
+    const { spawnChild } = await import('../src/engine/kernel.js');
+    const before = process.env.NODE_OPTIONS;
+    // Something the child loads before the probe prints a line of its own on stdout.
+    process.env.NODE_OPTIONS = `${before ?? ''} --import=data:text/javascript,process.stdout.write(String.fromCharCode(104,105,32))`;
+    try {
+      assert.throws(
+        () => spawnChild(undefined),
+        (err: Error) => /^probe child failed: it printed a report mtest cannot read: "hi \{/.test(err.message) && !err.message.includes('\n'),
+      );
+    } finally {
+      if (before === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = before;
+    }
+  });
+});
+
+describe('the protocol with an inspector', function () {
+  this.timeout(20000);
+
+  it('an inspector that answers with call frames that are not call frames: no JavaScript stack, never a crash', async () => {
+    const { remoteStack } = await import('../runner/diagnosis/remote-stack.js');
+    const { WebSocketServer } = await import('ws');
+    const { spawn } = await import('node:child_process');
+    // What an example can do: print an inspector's URL that is its own server's.
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    server.on('connection', (socket) => {
+      socket.on('message', (data) => {
+        if (String(data).includes('Debugger.pause"')) {
+          socket.send(JSON.stringify({ method: 'Debugger.scriptParsed', params: { scriptId: 7 } }));
+          socket.send(JSON.stringify({ method: 'Debugger.paused', params: { callFrames: [null, { functionName: 'f' }] } }));
+        }
+      });
+    });
+    const port = (server.address() as { port: number }).port;
+    // Something to signal (SIGUSR1) that is not a worker.
+    const child = spawn(process.execPath, ['-e', "process.on('SIGUSR1', () => {}); setInterval(() => {}, 1000)"], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const stack = await remoteStack(child.pid!, () => `ws://127.0.0.1:${port}/fake`, 3000);
+      assert.equal(stack, undefined);
+    } finally {
+      child.kill('SIGKILL');
+      server.close();
+    }
+  });
+});
+
+describe('journal', () => {
+  const other: SourceFile = { ...sample, path: 'b.md' };
+
+  it('replays what was recorded, through the protocol encoding', () => {
+    const journal = new Journal([sample, other]);
+    journal.fileStart(sample);
+    journal.exampleEnd(sample, { index: 0, status: 'passed', outcome: 'ok', time: 0.001 });
+    journal.exampleEnd(sample, { index: 1, status: 'failed', outcome: 'mismatch', got: '4\n', time: 0.002 });
+    journal.warning(sample, 'slow', 1);
+    journal.fileEnd(sample, { time: 0.5, worker: 0 });
+    journal.fileStart(other);
+    journal.exampleEnd(other, { index: 0, status: 'passed', outcome: 'ok', time: 0.001 });
+    journal.incident(other, { kind: 'timeout', index: 1, message: 'Timed out after 1.0 s while running line 5', elapsed: 1 });
+    const contents = readJournal(journal.buffer);
+    assert.deepEqual(contents.files, [sample, other]);
+    const events = new RecordingEvents();
+    const open = contents.replay(events);
+    assert.deepEqual(contents.unreadable, []);
+    assert.equal(open?.file.path, 'b.md');
+    assert.deepEqual([...open!.ended], [0]);
+    assert.equal(events.files.get('a.md')?.results.get(1)?.got, '4\n');
+    assert.deepEqual(events.files.get('a.md')?.warnings, [{ message: 'slow', index: 1 }]);
+    assert.equal(events.files.get('b.md')?.incidents[0].message, 'Timed out after 1.0 s while running line 5');
+  });
+
+  it('leaves out a record it cannot read, says so in one line, and replays the rest', () => {
+    const journal = new Journal([sample]);
+    journal.fileStart(sample);
+    // What a damaged record looks like: the right frame, a wrong body (an incident of no kind mtest has).
+    journal.incident(sample, { kind: 'timeout', message: 'XXXXXXXX' });
+    journal.exampleEnd(sample, { index: 0, status: 'passed', outcome: 'ok', time: 0.001 });
+    const bytes = Buffer.from(journal.buffer);
+    const at = bytes.indexOf('"timeout"');
+    bytes.write('"weirdo" ', at, 'latin1');
+    const contents = readJournal(journal.buffer);
+    assert.equal(contents.unreadable.length, 1);
+    assert.match(contents.unreadable[0], /^the run's journal holds a record mtest cannot read \(left out of the report\): ".*weirdo/);
+    assert.doesNotMatch(contents.unreadable[0], /\n/);
+    const events = new RecordingEvents();
+    contents.replay(events);
+    assert.deepEqual(events.files.get('a.md')?.incidents, []);
+    assert.equal(events.files.get('a.md')?.results.get(0)?.status, 'passed');
+  });
+
+  it('a journal that ran out of room says so once, and replays what it holds', () => {
+    const journal = new Journal([sample], 64 * 1024);
+    journal.fileStart(sample);
+    for (let k = 0; k < 1000; k++) journal.exampleEnd(sample, { index: k, status: 'failed', outcome: 'mismatch', got: 'x'.repeat(100), time: 0 });
+    assert.equal(journal.full, true);
+    const contents = readJournal(journal.buffer);
+    assert.deepEqual(contents.unreadable, ["the run's journal ran out of room: what happened after that is not in the report"]);
+    const events = new RecordingEvents();
+    contents.replay(events);
+    const kept = events.files.get('a.md')?.results.size ?? 0;
+    assert.ok(kept > 100 && kept < 1000, `${kept} results kept`);
+  });
+
+  it("a run finished from a damaged journal: the report says so in one line, and ends as any run's does", async () => {
+    const { finishFromJournal } = await import('../runner/serial/finish.js');
+    const { reportHandoff } = await import('../src/cli/run-end.js');
+    const { mkdtempSync, openSync, readFileSync, rmSync, closeSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const journal = new Journal([sample]);
+    journal.fileStart(sample);
+    journal.exampleEnd(sample, { index: 0, status: 'failed', outcome: 'mismatch', got: '3\n', time: 0.001 });
+    const bytes = Buffer.from(journal.buffer);
+    bytes.write('bogusxyz', bytes.indexOf('mismatch'), 'latin1');
+    journal.exampleEnd(sample, { index: 1, status: 'failed', outcome: 'mismatch', got: '4\n', time: 0.001 });
+    const dir = mkdtempSync(`${tmpdir()}/mtest-journal-`);
+    const [out, err] = [openSync(`${dir}/out`, 'w'), openSync(`${dir}/err`, 'w')];
+    try {
+      const handoff = reportHandoff({
+        report: { options: { colour: false }, identity: { id: 'r', randomSeed: 1, startedAt: Date.now() }, inputErrors: false, fds: { out, err } },
+        runner: runnerOptions({ serial: true }),
+        cwd: dir,
+      });
+      const bits = await finishFromJournal(
+        journal.buffer,
+        { ...handoff, umask: 0o022 },
+        { incident: { kind: 'timeout', message: 'Timed out after 1.0 s while running line 5' } },
+      );
+      const stderr = readFileSync(`${dir}/err`, 'utf8');
+      const stdout = readFileSync(`${dir}/out`, 'utf8');
+      assert.equal(stderr.match(/journal/g)?.length, 1, stderr);
+      assert.match(stderr, /^mtest: the run's journal holds a record mtest cannot read \(left out of the report\): ".*bogus.*"$/m);
+      assert.match(stdout, /^0 passed, 1 failed, 0 skipped, 1 not run$/m);
+      assert.equal(bits & 1, 1);
+    } finally {
+      closeSync(out);
+      closeSync(err);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the watchdog thread', function () {
+  this.timeout(20000);
+
+  it('data it cannot read: one line, the thread ends, the process goes on', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const watchdog = new URL('../runner/serial/watchdog.js', import.meta.url).href;
+    const script = `const { Watchdog } = await import(${JSON.stringify(watchdog)});
+      const w = Watchdog.start({ mode: 'serial', gdb: false, pollMs: -5 });
+      setTimeout(async () => { await w.stop(); console.log('went on'); }, 500);`;
+    // A file, not --input-type: a thread inherits the process's flags, and that one is refused there.
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/mtest-watchdog-`);
+    writeFileSync(`${dir}/start.mjs`, script);
+    const r = spawnSync(process.execPath, [`${dir}/start.mjs`], { encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(r.stderr, 'mtest: the watchdog thread was started with data it cannot read; time and memory limits of this --serial run are not watched\n');
+    assert.equal(r.stdout, 'went on\n');
+    assert.equal(r.status, 0);
   });
 });
 

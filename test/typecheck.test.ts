@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/main.js';
 import type { RunEvents } from '../src/events.js';
 import type { ExampleResult, SourceFile } from '../src/model.js';
-import { TypecheckGate } from '../src/typecheck/gate.js';
+import { TypecheckGate, TypecheckThread } from '../src/typecheck/gate.js';
 import type { ThreadOutput } from '../src/typecheck/thread.js';
 import { loadSource } from '../src/sources/index.js';
 import { typecheckFiles } from '../src/typecheck/index.js';
@@ -208,6 +208,31 @@ describe('--typecheck: the gate between the run and its reporters', () => {
     gate.abandon();
     assert.match((await gate.done).error ?? '', /interrupted/);
     assert.deepEqual(events, ['end 0 passed ok']);
+  });
+});
+
+describe('--typecheck: what crosses to its thread and back is checked', function () {
+  this.timeout(30000);
+  const file = { path: 'a.md', kind: 'markdown', blocks: [], tags: [], errors: [] } satisfies SourceFile;
+  const policy = { optional: [], long: false };
+
+  it('data or a request the thread cannot read: the check fails in one line, nothing thrown', async () => {
+    const badSetup = new TypecheckThread({ cwd: 5, prelude: ['builtin'] } as never);
+    const setupOutput = await badSetup.check([file], policy);
+    badSetup.close();
+    assert.equal(setupOutput.error, '--typecheck failed: its thread was started with data it cannot read');
+    const dir = scratch({});
+    const badRequest = new TypecheckThread({ cwd: dir, prelude: [] });
+    const requestOutput = await badRequest.check([{ ...file, blocks: 'none' }] as never, policy);
+    badRequest.close();
+    assert.equal(requestOutput.error, '--typecheck failed: its thread was sent a request it cannot read');
+  });
+
+  it('an answer mtest cannot read: the check fails in one line', async () => {
+    const thread = new TypecheckThread({ cwd: '.', prelude: [] }, new URL('../../test/fixtures/protocol/typecheck-thread.mjs', import.meta.url));
+    const output = await thread.check([file], policy);
+    thread.close();
+    assert.deepEqual(output, { checked: 0, failed: 0, errors: [], seconds: 0, error: '--typecheck failed: its thread sent an answer mtest cannot read' });
   });
 });
 

@@ -3,7 +3,28 @@
 // works while the main thread is stuck) and names the WebSocket URL on stderr, which is the worker's log.
 // Debugger.pause answers within tens of milliseconds while the main thread runs JavaScript (a loop, a
 // promise job, Atomics.wait) and never while it is inside native code: then the caller falls back to the native stack.
+import { count, isObject, list, oneOf, shape, text } from '../../src/checks.js';
 import { formatCallFrames, type CallFrame } from './js-stack.js';
+
+/**
+ * The two inspector events read here. The URL is whatever the worker's output named last, which an
+ * example can imitate: what comes back is checked like any record.
+ */
+interface ScriptParsed {
+  method: 'Debugger.scriptParsed';
+  params: { scriptId: string; url: string };
+}
+interface Paused {
+  method: 'Debugger.paused';
+  params: { callFrames: CallFrame[] };
+}
+const isScriptParsed = shape<ScriptParsed>({ method: oneOf('Debugger.scriptParsed'), params: shape({ scriptId: text, url: text }) });
+const isPaused = shape<Paused>({
+  method: oneOf('Debugger.paused'),
+  params: shape({
+    callFrames: list(shape<CallFrame>({ functionName: text, url: text, location: shape<CallFrame['location']>({ scriptId: text, lineNumber: count, columnNumber: count }) })),
+  }),
+});
 
 const LISTENING = /Debugger listening on (ws:\/\/\S+)/g;
 
@@ -94,14 +115,18 @@ function pauseAndRead(ws: import('ws').WebSocket, deadline: number): Promise<str
       send('Debugger.pause');
     });
     ws.on('message', (data) => {
-      let message: { method?: string; params?: { scriptId?: string; url?: string; callFrames?: CallFrame[] } };
+      let message: unknown;
       try {
         message = JSON.parse(String(data));
       } catch {
         return;
       }
-      if (message.method === 'Debugger.scriptParsed' && message.params?.url) urls.set(message.params.scriptId!, message.params.url);
-      else if (message.method === 'Debugger.paused') finish(formatCallFrames(message.params?.callFrames ?? [], urls));
+      if (isScriptParsed(message)) {
+        if (message.params.url) urls.set(message.params.scriptId, message.params.url);
+      } else if (isObject(message) && message.method === 'Debugger.paused') {
+        // Call frames that are not call frames: no JavaScript stack (the native one is taken instead).
+        finish(isPaused(message) ? formatCallFrames(message.params.callFrames, urls) : undefined);
+      }
     });
     ws.on('error', () => finish(opened ? undefined : REFUSED));
     ws.on('close', () => finish(opened ? undefined : REFUSED));

@@ -1,16 +1,18 @@
-// One file on one worker, from the `run` command to its last event. It turns the worker's records into
-// RunEvents, keeps the clocks (example limit, file limit) and the memory watch, and when something goes
-// wrong — a limit passes, the worker dies, the run is interrupted — it reports the example that was running
-// with the diagnosis, kills the worker's process tree, and reports the rest of the file as not run.
+// One file on its slot's worker, from the `run` command to its last event. It turns the worker's records
+// into RunEvents, keeps the clocks (example limit, file limit) and the memory watch, and when something
+// goes wrong — a limit passes, the worker dies or breaks the protocol — it reports the example that was
+// running with the diagnosis, kills the worker's process tree, reports the rest of that example's block as
+// not run (its names died with the worker), and goes on with the file's next block in a fresh worker (a
+// block starts from a fresh namespace: it needs nothing from the dead one). The file's own limit and a
+// stopped run end the file: the rest of it is not run.
 import type { Incident, RunEvents } from '../../src/events.js';
-import { indent } from '../../src/report/format.js';
-import { exampleWhere, notRun, type Example, type ExampleResult, type SourceFile } from '../../src/model.js';
-import { inNativeCode, isIdle, nativeStack } from '../diagnosis/native-stack.js';
-import { formatProcessTree } from '../diagnosis/process-tree.js';
+import { blockEndAfter, closeRest, exampleWhere, type Example, type ExampleResult, type SourceFile } from '../../src/model.js';
+import { diagnose } from '../diagnosis/diagnose.js';
+import { nativeStack } from '../diagnosis/native-stack.js';
 import { loadWebSocket } from '../diagnosis/remote-stack.js';
-import { OUTPUT_LIMIT, crashMessage, fileTimeoutMessage, interruptedMessage, memoryMessage, outputMessage, protocolMessage, timeoutMessage, whereText } from '../../src/incidents.js';
-import { MB } from '../memory.js';
-import type { RunnerOptions } from '../options.js';
+import { indent } from '../../src/display.js';
+import { OUTPUT_LIMIT, blockEndedNote, makeIncident, runningOutcome, whereText, type IncidentFacts } from '../../src/incidents.js';
+import { limitOf, memlimitBytes, type RunnerOptions } from '../../src/options.js';
 import type { ResultRecord } from '../protocol.js';
 import { resultWarnings } from '../../src/execute/policy.js';
 import type { WorkerExit, WorkerHandle } from './worker-handle.js';
@@ -53,8 +55,15 @@ export class FileRun {
   private watchTimer?: NodeJS.Timeout;
   /** Size of the worker's log when this file started. */
   private logStart = 0;
-  /** Set once the file's fate is sealed (finished, or being diagnosed/killed): later records are ignored. */
+  /**
+   * Set once the worker's part is sealed (the file finished, or the worker is being diagnosed/killed): its
+   * later records are ignored. A fresh worker that goes on with the file unseals it.
+   */
   private sealed = false;
+  /** The file's deadline (its own limit), across the workers it runs on; Infinity = none. */
+  private fileDeadline = Infinity;
+  /** The run is being stopped: the file does not go on in a fresh worker. */
+  private stopping = false;
   private fatal?: string;
   private resolveEnd!: (end: FileRunEnd) => void;
   readonly ended$: Promise<FileRunEnd> = new Promise((resolve) => {
@@ -63,12 +72,17 @@ export class FileRun {
 
   constructor(
     private readonly file: SourceFile,
-    private readonly handle: WorkerHandle,
+    private handle: WorkerHandle,
     private readonly options: RunnerOptions,
     private readonly events: RunEvents,
     private readonly tuning: FileRunTuning,
     /** Called on every failed example (for --exitfirst). */
     private readonly onFailure: () => void,
+    /**
+     * A fresh worker in place of `dead` (killed at an incident), to go on with the file's later blocks;
+     * undefined when the run is stopping (--exitfirst, a stop signal) and the rest is not run.
+     */
+    private readonly replace: (dead: WorkerHandle) => WorkerHandle | undefined = () => undefined,
   ) {
     this.examples = file.blocks.flatMap((block) => block.examples);
   }
@@ -77,19 +91,39 @@ export class FileRun {
     return this.handle.slot;
   }
 
+  /** The worker the file ran on last (the one its end is about). */
+  get worker(): WorkerHandle {
+    return this.handle;
+  }
+
   start(): Promise<FileRunEnd> {
     this.events.fileStart(this.file, this.slot);
-    this.handle.onResult = (record) => {
-      if (record.t !== 'ready' && record.seq === this.seq) this.onResult(record);
-    };
-    this.handle.onBroken = (what) => void this.protocolBroken(what);
-    const memlimit = this.options.memlimit > 0 ? this.options.memlimit * MB : 0;
-    this.seq = this.handle.run(this.file, this.options);
-    void this.handle.exited.then((exit) => this.onExit(exit));
     if (this.options.fileTimeout > 0) {
-      this.fileTimer = setTimeout(() => void this.limitPassed('file-timeout'), this.options.fileTimeout * 1000 + this.tuning.hangGraceMs);
+      this.fileDeadline = this.startedAt + this.options.fileTimeout * 1000 + this.tuning.hangGraceMs;
+      this.fileTimer = setTimeout(() => void this.limitPassed('file-timeout'), this.fileDeadline - Date.now());
     }
-    this.logStart = this.handle.logBytes;
+    this.attach(this.options.only);
+    return this.ended$;
+  }
+
+  /** Run the file (`only`: these of its examples) on the current worker. */
+  private attach(only: number[] | undefined): void {
+    const handle = this.handle;
+    this.sealed = false;
+    this.current = undefined;
+    this.fatal = undefined;
+    handle.onResult = (record) => {
+      if (handle === this.handle && record.t !== 'ready' && record.seq === this.seq) this.onResult(record);
+    };
+    handle.onBroken = (what) => {
+      if (handle === this.handle) void this.protocolBroken(what);
+    };
+    const memlimit = memlimitBytes(this.options);
+    this.seq = handle.run(this.file, only === this.options.only ? this.options : { ...this.options, only });
+    void handle.exited.then((exit) => {
+      if (handle === this.handle) this.onExit(exit);
+    });
+    this.logStart = handle.logBytes;
     this.watchTimer = setInterval(() => {
       if (this.current && this.current.deadline - Date.now() < STACK_LEAD_MS) void loadWebSocket();
       const written = this.handle.logBytes - this.logStart;
@@ -99,7 +133,8 @@ export class FileRun {
       this.events.memory?.(this.slot, rss);
       if (memlimit > 0 && rss > memlimit) void this.limitPassed('memory', rss);
     }, this.tuning.memoryPollMs);
-    return this.ended$;
+    // The file's limit passed while the last worker was being killed.
+    if (Date.now() >= this.fileDeadline) void this.limitPassed('file-timeout');
   }
 
   // ---- records ----
@@ -190,7 +225,7 @@ export class FileRun {
   }
 
   private limitOf(index: number): number {
-    return this.examples[index]?.directives.timeout ?? this.options.timeout;
+    return limitOf(this.examples[index], this.options);
   }
 
   private placeOf(index: number | undefined): string | undefined {
@@ -207,20 +242,46 @@ export class FileRun {
   private seal(): void {
     this.sealed = true;
     clearTimeout(this.exampleTimer);
-    clearTimeout(this.fileTimer);
+    this.exampleTimer = undefined;
     clearInterval(this.watchTimer);
   }
 
   /** Every example without a result becomes notrun; then fileEnd. */
   private closeFile(end: FileRunEnd): void {
-    for (let index = 0; index < this.examples.length; index++) {
-      if (!this.ended.has(index)) {
-        this.ended.add(index);
-        this.events.exampleEnd(this.file, notRun(index));
-      }
-    }
+    clearTimeout(this.fileTimer);
+    closeRest(this.file, this.ended, (result) => this.events.exampleEnd(this.file, result));
     this.events.fileEnd(this.file, { time: (Date.now() - this.startedAt) / 1000, worker: this.slot });
     this.resolveEnd(end);
+  }
+
+  /**
+   * After the incident of example `at` (undefined: between examples), on a worker that is gone: the rest of
+   * that example's block is not run; the file's later blocks run in a fresh worker. The run being stopped
+   * ends the file instead.
+   */
+  private goOn(end: FileRunEnd, at: number | undefined): void {
+    const next = this.nextToRun();
+    if (next === undefined) return this.closeFile(end);
+    // Between examples, the block that lost its names is the one of the last that ran, if the next is in it.
+    this.closeBlock(at ?? (this.lastEnded !== undefined && blockEndAfter(this.file, this.lastEnded) > next ? this.lastEnded : undefined));
+    const rest = this.nextToRun() === undefined || this.stopping ? undefined : this.replace(this.handle);
+    if (!rest) return this.closeFile(end);
+    this.handle = rest;
+    const only = this.options.only ? this.options.only.filter((index) => !this.ended.has(index)) : this.examples.map((_, index) => index).filter((index) => !this.ended.has(index));
+    this.attach(only);
+  }
+
+  /** The rest of the block of example `at`, stopped by an incident: not run, saying why. */
+  private closeBlock(at: number | undefined): void {
+    if (at === undefined) return;
+    const note = blockEndedNote(this.placeOf(at)!);
+    closeRest(this.file, this.ended, (result) => this.events.exampleEnd(this.file, result), { from: at + 1, to: blockEndAfter(this.file, at), note });
+  }
+
+  /** The first example without a result. */
+  private nextToRun(): number | undefined {
+    for (let index = 0; index < this.examples.length; index++) if (!this.ended.has(index)) return index;
+    return undefined;
   }
 
   private finish(end: FileRunEnd): void {
@@ -228,25 +289,19 @@ export class FileRun {
     this.closeFile(end);
   }
 
-  /** The running example (if any) fails with `outcome`; the incident follows it. */
-  private failCurrent(outcome: ExampleResult['outcome'], note: string): void {
+  /** The running example (if any) fails with the incident's outcome and message; the incident follows it. */
+  private failCurrent(incident: Incident): void {
     if (!this.current) return;
     const { index, startedAt } = this.current;
     this.ended.add(index);
-    this.events.exampleEnd(this.file, { index, status: 'failed', outcome, note, time: (Date.now() - startedAt) / 1000 });
+    this.events.exampleEnd(this.file, { index, status: 'failed', outcome: runningOutcome(incident), note: incident.message, time: (Date.now() - startedAt) / 1000 });
     this.onFailure();
   }
 
   private failFile(message: string): void {
     this.seal();
-    const incident: Incident = {
-      kind: 'crash',
-      index: this.current?.index,
-      message: `The worker could not run the file: ${message.split('\n')[0]}`,
-      output: message,
-      exitCode: 70,
-    };
-    this.failCurrent('crash', incident.message);
+    const incident = makeIncident({ kind: 'cannot-run', error: message }, this.where(), { index: this.current?.index });
+    this.failCurrent(incident);
     this.events.incident(this.file, incident);
     this.closeFile('error');
   }
@@ -262,76 +317,56 @@ export class FileRun {
     const decidedAt = Date.now();
     const running = this.current;
     const where = this.where();
-    const memlimit = this.options.memlimit * MB;
-    const message =
-      limit === 'timeout'
-        ? timeoutMessage(this.limitOf(running!.index), where)
-        : limit === 'file-timeout'
-          ? fileTimeoutMessage(this.options.fileTimeout, where)
-          : limit === 'output'
-            ? outputMessage(amount ?? 0, this.tuning.outputLimit, where)
-            : memoryMessage(amount ?? this.handle.rss() ?? 0, memlimit, where);
-    const { js, native } = await this.stacks();
-    const processTree = formatProcessTree(this.handle.pid);
+    const rss = limit === 'memory' ? (amount ?? this.handle.rss() ?? 0) : 0;
+    const diagnosis = await diagnose({
+      pid: this.handle.pid,
+      js: () => this.handle.jsStack(this.tuning.stackWaitMs),
+      native: this.options.gdb ? () => nativeStack(this.handle.pid) : undefined,
+      nativeAfterMs: this.tuning.nativeAfterMs,
+      gone: () => this.handle.exit !== undefined,
+    });
     const killed = this.handle.kill();
-    const incident: Incident = {
-      // Too much output is a resource limit like memory (same exit bit, same report).
-      kind: limit === 'output' ? 'memory' : limit,
+    const facts: IncidentFacts =
+      limit === 'timeout'
+        ? { kind: 'timeout', limitSeconds: this.limitOf(running!.index), idle: diagnosis.idle }
+        : limit === 'file-timeout'
+          ? { kind: 'file-timeout', limitSeconds: this.options.fileTimeout }
+          : limit === 'output'
+            ? { kind: 'output', written: amount ?? 0, limit: this.tuning.outputLimit }
+            : { kind: 'memory', rss, limit: memlimitBytes(this.options) };
+    const incident = makeIncident(facts, where, {
       index: running?.index,
-      message: limit === 'timeout' && native && isIdle(native) ? `${message} (the process is idle: it awaits something that never happens)` : message,
       elapsed: running ? (decidedAt - running.startedAt) / 1000 : (decidedAt - this.startedAt) / 1000,
-      jsStack: js,
-      nativeStack: native,
-      processTree,
+      jsStack: diagnosis.jsStack,
+      nativeStack: diagnosis.nativeStack,
+      processTree: diagnosis.processTree,
       output: this.handle.output.text() || undefined,
-    };
-    this.failCurrent(incident.kind === 'memory' ? 'memory' : 'timeout', message);
+    });
+    this.failCurrent(incident);
     this.events.incident(this.file, incident);
     await killed; // no process of this file survives its report
-    this.closeFile(incident.kind as FileRunEnd);
-  }
-
-  /**
-   * The worker's stacks: JavaScript through its inspector, else native (eu-stack or gdb). The inspector
-   * answers a thread running JavaScript within ~0.1 s; when it has not answered within `nativeAfterMs`, the
-   * native stack is taken beside it. A native stack that shows the main thread in native code ends the
-   * wait: no JavaScript stack can come from there. Otherwise the inspector keeps its `stackWaitMs`.
-   */
-  private async stacks(): Promise<{ js?: string; native?: string }> {
-    const js = this.handle.jsStack(this.tuning.stackWaitMs);
-    if (!this.options.gdb) return { js: await js };
-    let answered = false;
-    void js.then(() => (answered = true));
-    const native = new Promise<string | undefined>((resolve) => {
-      setTimeout(() => (answered || this.handle.exit ? resolve(undefined) : nativeStack(this.handle.pid).then(resolve)), this.tuning.nativeAfterMs);
-    });
-    const stuckInNative = native.then((stack) => (stack && inNativeCode(stack) ? stack : new Promise<never>(() => {})));
-    const first = await Promise.race<{ js?: string; native?: string }>([js.then((stack) => ({ js: stack })), stuckInNative.then((stack) => ({ native: stack }))]);
-    if (first.native || first.js) return first;
-    return { native: await native };
+    if (limit === 'file-timeout') {
+      this.closeBlock(running?.index);
+      this.closeFile('file-timeout');
+    } else this.goOn(incident.kind as FileRunEnd, running?.index);
   }
 
   /** The worker exited while the file was running. */
   private onExit(exit: WorkerExit): void {
     if (this.sealed) return;
     this.seal();
+    const running = this.current;
     const output = this.handle.output.text();
-    const signal = exit.signal ?? undefined;
     const error = this.handle.error ? `${this.handle.error.message}\n` : '';
-    const message = crashMessage({ code: exit.code, signal: exit.signal, fatal: this.fatal, output }, this.where());
-    const incident: Incident = {
-      kind: 'crash',
+    const incident = makeIncident({ kind: 'exit', exit: { code: exit.code, signal: exit.signal, fatal: this.fatal, output } }, this.where(), {
       index: this.current?.index,
-      message,
       elapsed: this.current ? (Date.now() - this.current.startedAt) / 1000 : undefined,
       jsStack: this.fatal?.split('\n').slice(1).join('\n') || undefined,
       output: error + output || undefined,
-      signal,
-      exitCode: signal ? undefined : (exit.code ?? undefined),
-    };
-    this.failCurrent('crash', message);
+    });
+    this.failCurrent(incident);
     this.events.incident(this.file, incident);
-    this.closeFile('crash');
+    this.goOn('crash', running?.index);
   }
 
   /**
@@ -341,35 +376,33 @@ export class FileRun {
   private async protocolBroken(what: string): Promise<void> {
     if (this.sealed) return;
     this.seal();
-    const message = protocolMessage(what, this.where());
     const running = this.current;
-    const incident: Incident = {
-      kind: 'crash',
+    const incident = makeIncident({ kind: 'protocol', what }, this.where(), {
       index: running?.index,
-      message,
       elapsed: running ? (Date.now() - running.startedAt) / 1000 : undefined,
       output: this.handle.output.text() || undefined,
-    };
-    this.failCurrent('crash', message);
+    });
+    this.failCurrent(incident);
     this.events.incident(this.file, incident);
     await this.handle.kill();
-    this.closeFile('crash');
+    this.goOn('crash', running?.index);
   }
 
   /** Ctrl-C: stop the worker; the running example and the rest are not run. */
   async interrupt(): Promise<void> {
+    this.stopping = true;
     if (this.sealed) return;
     this.handle.readLog(); // what the worker has already logged counts: results, or the file's end
     if (this.sealed) return;
     this.seal();
     const running = this.current;
     const killed = this.handle.kill();
-    const message = interruptedMessage(this.where());
+    const incident = makeIncident({ kind: 'interrupted' }, this.where(), { index: running?.index });
     if (running) {
       this.ended.add(running.index);
-      this.events.exampleEnd(this.file, { index: running.index, status: 'notrun', outcome: 'notrun', note: message, time: (Date.now() - running.startedAt) / 1000 });
+      this.events.exampleEnd(this.file, { index: running.index, status: 'notrun', outcome: 'notrun', note: incident.message, time: (Date.now() - running.startedAt) / 1000 });
     }
-    this.events.incident(this.file, { kind: 'interrupted', index: running?.index, message });
+    this.events.incident(this.file, incident);
     await killed;
     this.closeFile('interrupted');
   }

@@ -1,15 +1,15 @@
 // The worker pool (default mode): files run in forked worker processes, at most `jobs` at a time
-// (p-limit), each on a numbered slot. A slot keeps its worker from file to file unless the file ended badly
-// (the worker was killed), --isolate asks for a fresh worker per file, or the worker has grown past half its
+// (p-limit), each on a numbered slot. A worker killed at an incident is replaced on its slot at once, and
+// the file goes on there from its next block (FileRun). A slot keeps its worker from file to file unless
+// the file ended badly (the worker was killed), --isolate asks for a fresh worker per file, or the worker has grown past half its
 // memory budget (a fat worker is replaced before it hits the limit mid-file). SIGINT / SIGTERM / SIGHUP stop the run:
 // every worker tree is killed and what did not run is reported as not run.
 import pLimit from 'p-limit';
 import type { RunEvents } from '../../src/events.js';
-import { countExamples, notRun, type SourceFile } from '../../src/model.js';
+import { closeRest, countExamples, type SourceFile } from '../../src/model.js';
 import { DEFAULT_FILE_RUN_TUNING, FileRun, type FileRunEnd, type FileRunTuning } from './file-run.js';
-import { MB } from '../memory.js';
 import { stopSignals } from '../signals.js';
-import type { RunnerOptions, RunnerOutcome } from '../options.js';
+import { memlimitBytes, type RunnerOptions, type RunnerOutcome } from '../../src/options.js';
 import type { BlasInfo } from '../protocol.js';
 import { WorkerHandle, type WorkerReady, type WorkerSpawnOptions } from './worker-handle.js';
 
@@ -178,9 +178,23 @@ export class WorkerPool {
       this.workers.set(slot, handle);
     }
     const options = this.poolTuning.only ? { ...this.options, only: this.poolTuning.only(file) } : this.options;
-    const run = new FileRun(file, handle, options, this.events, this.tuning, () => {
-      if (this.options.exitFirst) this.stopped = true;
-    });
+    const run = new FileRun(
+      file,
+      handle,
+      options,
+      this.events,
+      this.tuning,
+      () => {
+        if (this.options.exitFirst) this.stopped = true;
+      },
+      (dead) => {
+        if (this.stopped) return undefined;
+        this.retire(dead);
+        const fresh = this.spawn(slot);
+        this.workers.set(slot, fresh);
+        return fresh;
+      },
+    );
     this.running.add(run);
     let end: FileRunEnd;
     try {
@@ -188,6 +202,7 @@ export class WorkerPool {
     } finally {
       this.running.delete(run);
     }
+    handle = run.worker;
     if (BAD_ENDS.has(end) || this.options.isolate || this.overBudget(handle)) {
       this.workers.delete(slot);
       this.retire(handle);
@@ -198,7 +213,7 @@ export class WorkerPool {
   private overBudget(handle: WorkerHandle): boolean {
     if (this.options.memlimit <= 0) return false;
     const rss = handle.rss();
-    return rss !== undefined && rss > (this.options.memlimit * MB) / 2;
+    return rss !== undefined && rss > memlimitBytes(this.options) / 2;
   }
 
   private spawn(slot: number): WorkerHandle {
@@ -218,8 +233,7 @@ export class WorkerPool {
   /** A file that will not run (after --exitfirst or Ctrl-C): every example is reported as not run. */
   private reportNotRun(file: SourceFile): void {
     this.events.fileStart(file, 0);
-    const total = countExamples(file);
-    for (let index = 0; index < total; index++) this.events.exampleEnd(file, notRun(index));
+    closeRest(file, new Set(), (result) => this.events.exampleEnd(file, result));
     this.events.fileEnd(file, { time: 0, worker: 0 });
   }
 }

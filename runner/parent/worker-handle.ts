@@ -5,7 +5,7 @@
 // lost. A record that is not valid, anything written back into the command pipe, or a pipe that closes
 // while the worker lives is reported at once (onBroken): the worker is no longer to be trusted.
 import type { SourceFile } from '../../src/model.js';
-import type { RunnerOptions } from '../options.js';
+import type { RunnerOptions } from '../../src/options.js';
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -30,6 +30,9 @@ import {
   workerStdio,
   type ResultRecord,
   type WorkerCommand,
+  encodeCommand,
+  workerOptions,
+  WORKER_RECORDS,
 } from '../protocol.js';
 
 /** A worker cannot be started here (its log file cannot be created, …): one line for the user, the machine's fault. */
@@ -147,7 +150,7 @@ export class WorkerHandle {
   /** The log: read from `logOffset` on, through `decoder`. */
   private readonly logFd: number;
   private logOffset = 0;
-  private readonly decoder: RecordDecoder;
+  private readonly decoder: RecordDecoder<ResultRecord['t']>;
   private readonly poll: NodeJS.Timeout;
   /**
    * The worker has read its key from the command pipe and loaded its prelude; with the engine's BLAS
@@ -188,6 +191,7 @@ export class WorkerHandle {
     this.memory = new RssReader(this.pid);
     const key = newRecordKey();
     this.decoder = new RecordDecoder(
+      WORKER_RECORDS,
       (r) => {
         if (this.broken) return; // nothing it says is trusted any more
         if (r.t === 'ready') this.markReady({ blas: r.blas, preludeError: r.preludeError });
@@ -209,7 +213,7 @@ export class WorkerHandle {
     commands?.on('error', (error) => {
       this.error = error;
     });
-    commands?.write(JSON.stringify({ t: 'key', key } satisfies WorkerCommand) + '\n');
+    commands?.write(encodeCommand({ t: 'key', key }));
     // The clocks, the status line and the trace see a busy worker's progress this often; the doorbell
     // brings the end of a file at once.
     this.poll = setInterval(() => this.readLog(), POLL_MS);
@@ -352,7 +356,7 @@ export class WorkerHandle {
     const seq = ++this.seq;
     this.files.push(file.path);
     this.output.clear();
-    this.send({ t: 'run', seq, file, options });
+    this.send({ t: 'run', seq, file, options: workerOptions(options) });
     return seq;
   }
 
@@ -383,7 +387,7 @@ export class WorkerHandle {
     void this.ready.then(() => {
       const pipe = this.commands;
       if (!pipe || pipe.destroyed || !pipe.writable || this.exit) return; // it died or broke; that is reported
-      pipe.write(JSON.stringify(command) + '\n');
+      pipe.write(encodeCommand(command));
     });
   }
 }

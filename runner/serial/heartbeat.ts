@@ -9,6 +9,8 @@ const I_EXAMPLE = 2; // counts example starts: identifies one run of one example
 const I_FILE = 3; // number of the running file in the run (its place in the journal) + 1
 const I_SIGNALS_SEEN = 4; // stop signals the process received (written by the watchdog thread)
 const I_SIGNALS_HANDLED = 5; // of those, how many the main thread has acted on
+const I_STOPPED_EXAMPLE = 6; // the example (I_EXAMPLE) the watchdog stopped at a limit other than its own time limit
+const I_STOP_REASON = 7; // which: STOP_MEMORY or STOP_FILE_LIMIT
 const INT_SLOTS = 8;
 
 const F_EXAMPLE_START = 0; // Date.now() at example start
@@ -16,7 +18,14 @@ const F_EXAMPLE_LIMIT = 1; // ms, 0 = none
 const F_FILE_START = 2;
 const F_FILE_LIMIT = 3; // ms, 0 = none
 const F_MEMLIMIT = 4; // bytes, 0 = none
-const FLOAT_SLOTS = 5;
+const F_MEMORY_RSS = 5; // the RSS that passed the memory limit
+const FLOAT_SLOTS = 6;
+
+const STOP_MEMORY = 1;
+const STOP_FILE_LIMIT = 2;
+
+/** Why the watchdog stopped the example that ran last, other than at its own time limit. */
+export type Stop = { reason: 'memory'; rss: number; limit: number } | { reason: 'file-timeout'; limitMs: number };
 
 export const HEARTBEAT_BYTES = INT_SLOTS * 4 + FLOAT_SLOTS * 8;
 
@@ -94,7 +103,28 @@ export class Heartbeat {
     Atomics.store(this.ints, I_SIGNALS_HANDLED, Math.max(count ?? 0, Atomics.load(this.ints, I_SIGNALS_SEEN)));
   }
 
+  /** Why the watchdog stopped the example that ran last, if it stopped it past the memory or file limit. */
+  stopped(): Stop | undefined {
+    if (Atomics.load(this.ints, I_STOPPED_EXAMPLE) !== this.ints[I_EXAMPLE]) return undefined;
+    return Atomics.load(this.ints, I_STOP_REASON) === STOP_MEMORY
+      ? { reason: 'memory', rss: this.floats[F_MEMORY_RSS], limit: this.floats[F_MEMLIMIT] }
+      : { reason: 'file-timeout', limitMs: this.floats[F_FILE_LIMIT] };
+  }
+
   // ---- watchdog thread ----
+
+  /** Example `example` passed the memory limit with `rss` (the main thread stops it). */
+  exceededMemory(example: number, rss: number): void {
+    this.floats[F_MEMORY_RSS] = rss;
+    Atomics.store(this.ints, I_STOP_REASON, STOP_MEMORY);
+    Atomics.store(this.ints, I_STOPPED_EXAMPLE, example);
+  }
+
+  /** Example `example` was running when its file passed its limit (the main thread stops it). */
+  passedFileLimit(example: number): void {
+    Atomics.store(this.ints, I_STOP_REASON, STOP_FILE_LIMIT);
+    Atomics.store(this.ints, I_STOPPED_EXAMPLE, example);
+  }
 
   signalsSeen(count: number): void {
     Atomics.store(this.ints, I_SIGNALS_SEEN, count);

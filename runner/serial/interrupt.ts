@@ -31,6 +31,7 @@ export class VmGuard implements SyncGuard {
   private readonly script = new vm.Script('globalThis.__mtest$guarded()');
 
   call(fn: (ns: Record<string, unknown>) => unknown, ns: Record<string, unknown>, limitMs: number): unknown {
+    if (limitMs <= 0) return fn(ns);
     const g = globalThis as Record<string, unknown>;
     g.__mtest$guarded = () => fn(ns);
     try {

@@ -7,20 +7,13 @@
 import { Buffer } from 'node:buffer';
 import type { FileSummary, Incident, RunEvents } from '../../src/events.js';
 import type { ExampleResult, SourceFile } from '../../src/model.js';
-import { encodeRecord, isCount, isObject, isResultRecord, RecordDecoder, RECORD_MARK, type ResultRecord } from '../protocol.js';
+import { encodeRecord, JOURNAL_RECORDS, RecordDecoder, RECORD_MARK, type RecordOf, type RunRecord } from '../protocol.js';
 
-/** Bytes before the records: the committed length (Int32), then padding. */
+/** Bytes before the records: the committed length (Int32), then 1 once the journal is full (Int32). */
 const HEADER = 8;
 const INITIAL_BYTES = 1 << 20;
 /** Address space reserved for growth; only what is written is ever committed. */
 const MAX_BYTES = 1 << 30;
-
-/** Records only the journal carries (an example's end and a warning are the worker protocol's, seq = file). */
-export type JournalRecord =
-  | { t: 'files'; files: SourceFile[] }
-  | { t: 'fileStart'; f: number }
-  | { t: 'incident'; f: number; incident: Incident }
-  | { t: 'fileEnd'; f: number; summary: FileSummary };
 
 /** A growable SharedArrayBuffer (Node 20 has them; TypeScript's ES2022 library does not know them yet). */
 interface GrowableSharedArrayBuffer extends SharedArrayBuffer {
@@ -29,21 +22,28 @@ interface GrowableSharedArrayBuffer extends SharedArrayBuffer {
 const GrowableSharedArrayBuffer = SharedArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => GrowableSharedArrayBuffer;
 
 export class Journal implements RunEvents {
-  readonly buffer = new GrowableSharedArrayBuffer(INITIAL_BYTES, { maxByteLength: MAX_BYTES });
-  private readonly committed = new Int32Array(this.buffer, 0, 1);
-  private bytes = Buffer.from(this.buffer);
+  readonly buffer: GrowableSharedArrayBuffer;
+  private readonly header: Int32Array;
+  private bytes: Buffer;
   private length = HEADER;
   private readonly numbers = new Map<SourceFile, number>();
-  /** Past MAX_BYTES: nothing more is recorded, and a replay says so. */
+  /** Past `maxBytes`: nothing more is recorded, and a replay says so. */
   full = false;
 
-  constructor(files: SourceFile[]) {
+  /** `maxBytes`: address space reserved for growth (a test's small journal fills up). */
+  constructor(
+    files: SourceFile[],
+    private readonly maxBytes = MAX_BYTES,
+  ) {
+    this.buffer = new GrowableSharedArrayBuffer(Math.min(INITIAL_BYTES, maxBytes), { maxByteLength: maxBytes });
+    this.header = new Int32Array(this.buffer, 0, 2);
+    this.bytes = Buffer.from(this.buffer);
     files.forEach((file, n) => this.numbers.set(file, n));
     this.line({ t: 'files', files });
   }
 
   fileStart(file: SourceFile): void {
-    this.line({ t: 'fileStart', f: this.number(file) });
+    this.line({ t: 'fileStart', seq: this.number(file) });
   }
 
   exampleStart(): void {
@@ -57,7 +57,7 @@ export class Journal implements RunEvents {
   }
 
   incident(file: SourceFile, incident: Incident): void {
-    this.line({ t: 'incident', f: this.number(file), incident });
+    this.line({ t: 'incident', seq: this.number(file), incident });
   }
 
   warning(file: SourceFile, message: string, index?: number): void {
@@ -65,31 +65,32 @@ export class Journal implements RunEvents {
   }
 
   fileEnd(file: SourceFile, summary: FileSummary): void {
-    this.line({ t: 'fileEnd', f: this.number(file), summary });
+    this.line({ t: 'fileEnd', seq: this.number(file), summary });
   }
 
   private number(file: SourceFile): number {
     return this.numbers.get(file) ?? -1;
   }
 
-  private line(record: JournalRecord): void {
-    this.append(RECORD_MARK + JSON.stringify(record) + '\n');
+  private line(record: RunRecord): void {
+    this.append(encodeRecord(record));
   }
 
   private append(text: string, ascii = false): void {
     if (this.full) return;
     const need = this.length + (ascii ? text.length : Buffer.byteLength(text));
     if (need > this.buffer.byteLength) {
-      if (need > MAX_BYTES) {
+      if (need > this.maxBytes) {
         this.full = true;
+        Atomics.store(this.header, 1, 1);
         return;
       }
-      this.buffer.grow(Math.min(MAX_BYTES, Math.max(need, this.buffer.byteLength * 2)));
+      this.buffer.grow(Math.min(this.maxBytes, Math.max(need, this.buffer.byteLength * 2)));
       this.bytes = Buffer.from(this.buffer);
     }
     this.length += this.bytes.write(text, this.length, ascii ? 'latin1' : 'utf8');
     // Published after the bytes: a reader never sees a record half written.
-    Atomics.store(this.committed, 0, this.length);
+    Atomics.store(this.header, 0, this.length);
   }
 }
 
@@ -103,30 +104,31 @@ export interface JournalContents {
   files: SourceFile[];
   /** Deliver the recorded events, in order; returns the file left open, if any. */
   replay(events: RunEvents): OpenFile | undefined;
-}
-
-/** A record of the worker protocol, or one of the journal's own kinds. */
-function isJournalEntry(value: unknown): boolean {
-  if (isResultRecord(value)) return true;
-  if (!isObject(value)) return false;
-  if (value.t === 'files') return Array.isArray(value.files);
-  return (value.t === 'fileStart' || value.t === 'incident' || value.t === 'fileEnd') && isCount(value.f);
+  /** One line for each record that could not be read (left out of the replay). */
+  unreadable: string[];
 }
 
 /** Read what the journal holds now. */
 export function readJournal(buffer: SharedArrayBuffer): JournalContents {
-  const length = Atomics.load(new Int32Array(buffer, 0, 1), 0);
-  const records: (ResultRecord | JournalRecord)[] = [];
-  new RecordDecoder((record) => records.push(record as ResultRecord | JournalRecord), undefined, undefined, RECORD_MARK, isJournalEntry).push(
-    Buffer.from(buffer, HEADER, Math.max(0, length - HEADER)),
-  );
-  const first = records[0];
-  const files = first?.t === 'files' ? first.files : [];
+  const header = new Int32Array(buffer, 0, 2);
+  const length = Atomics.load(header, 0);
+  let files: SourceFile[] = [];
+  const records: Exclude<RecordOf<(typeof JOURNAL_RECORDS)[number]>, { t: 'files' }>[] = [];
+  const unreadable: string[] = [];
+  new RecordDecoder(
+    JOURNAL_RECORDS,
+    (record) => {
+      if (record.t === 'files') files = record.files;
+      else records.push(record);
+    },
+    undefined,
+    (text) => unreadable.push(`the run's journal holds a record mtest cannot read (left out of the report): ${JSON.stringify(text.slice(0, 200))}`),
+  ).push(Buffer.from(buffer, HEADER, Math.max(0, length - HEADER)));
+  if (Atomics.load(header, 1) === 1) unreadable.push("the run's journal ran out of room: what happened after that is not in the report");
   const replay = (events: RunEvents): OpenFile | undefined => {
     let open: OpenFile | undefined;
     for (const record of records) {
-      if (record.t === 'files') continue;
-      const file = files['seq' in record ? record.seq : (record as { f: number }).f];
+      const file = files[record.seq];
       if (!file) continue;
       switch (record.t) {
         case 'fileStart':
@@ -151,5 +153,5 @@ export function readJournal(buffer: SharedArrayBuffer): JournalContents {
     }
     return open;
   };
-  return { files, replay };
+  return { files, replay, unreadable };
 }

@@ -6,22 +6,28 @@
 // is read from /proc.
 import { parentPort, workerData } from 'node:worker_threads';
 import { exampleAt, exampleWhere, type SourceFile } from '../../src/model.js';
-import { crashMessage, fileTimeoutMessage, interruptedMessage, memoryMessage, timeoutMessage, whereText } from '../../src/incidents.js';
+import { incidentBits, makeIncident, whereText, type IncidentFacts } from '../../src/incidents.js';
 import { constants } from 'node:os';
-import type { Incident } from '../../src/events.js';
-import { formatIncident, indent } from '../../src/report/format.js';
-import { EXIT } from '../../src/report/tally.js';
+import { indent } from '../../src/display.js';
 import { ReportWriter } from '../../src/report/output.js';
+import { diagnose, type Diagnosis, type StackTakers } from '../diagnosis/diagnose.js';
 import { captureMainThreadStack } from '../diagnosis/js-stack.js';
-import { condenseNativeStack, findStackTool, isIdle, NATIVE_STACK_TIMEOUT_MS, stackToolArguments } from '../diagnosis/native-stack.js';
-import { formatProcessTree } from '../diagnosis/process-tree.js';
+import { condenseNativeStack, findStackTool, NATIVE_STACK_TIMEOUT_MS, stackToolArguments } from '../diagnosis/native-stack.js';
 import { killTreeNow } from '../kill.js';
 import { processAddon } from '../process-addon.js';
 import { Heartbeat, type HeartbeatSnapshot } from './heartbeat.js';
 import { readJournal } from './journal.js';
-import type { StackReason, WatchdogThreadData } from './watchdog.js';
+import { isWatchdogThreadData, type StackReason, type WatchdogThreadData } from './watchdog.js';
+import { encodeRecord } from '../protocol.js';
+import { writeSync } from 'node:fs';
 
-const data = workerData as WatchdogThreadData;
+/** Data the thread cannot read: said in one line, and the thread ends (the run goes on, unwatched). */
+function unreadableData(): never {
+  writeSync(2, 'mtest: the watchdog thread was started with data it cannot read; time and memory limits of this --serial run are not watched\n');
+  process.exit(70);
+}
+
+const data: WatchdogThreadData = isWatchdogThreadData(workerData) ? workerData : unreadableData();
 const heartbeat = new Heartbeat(data.buffer);
 const addon = processAddon();
 /** Serial mode: ends a guarded synchronous example (native/guard). */
@@ -39,6 +45,8 @@ const INTERRUPT_GRACE_MS = 2000;
 /** How long the main thread gets to act on a stop signal before the run is ended here. */
 const SIGNAL_GRACE_MS = 1000;
 const MEMORY_POLL_MS = 100;
+/** Serial mode: how long an example past the memory limit gets to end after the interrupt. */
+const MEMORY_GRACE_MS = 500;
 
 const handled: Record<StackReason, number> = { timeout: 0, 'file-timeout': 0, memory: 0, interrupted: 0, crash: 0 };
 let busy = false;
@@ -113,35 +121,52 @@ function lineOfFile(beat: HeartbeatSnapshot): string {
   return `${place ?? `example #${beat.index + 1}`} of ${file?.path ?? 'the current file'}`;
 }
 
-function limitMessage(reason: StackReason, beat: HeartbeatSnapshot): string {
-  const at = whereText(running(beat).place, undefined);
-  if (reason === 'memory') return memoryMessage(process.memoryUsage.rss(), beat.memlimit, at);
-  if (reason === 'interrupted') return interruptedMessage(at);
-  if (reason === 'crash') return crashMessage({ code: null, signal: signalName(addon?.crashed() ?? 0), output: '' }, at);
-  return reason === 'timeout' ? timeoutMessage(beat.exampleLimitMs / 1000, at) : fileTimeoutMessage(beat.fileLimitMs / 1000, at);
+/** What the watchdog saw, as an incident's facts. */
+function factsOf(reason: StackReason, beat: HeartbeatSnapshot, idle: boolean): IncidentFacts {
+  switch (reason) {
+    case 'memory':
+      return { kind: 'memory', rss: process.memoryUsage.rss(), limit: beat.memlimit };
+    case 'interrupted':
+      return { kind: 'interrupted' };
+    case 'crash':
+      return { kind: 'exit', exit: { code: null, signal: signalName(addon?.crashed() ?? 0), output: '' } };
+    case 'timeout':
+      return { kind: 'timeout', limitSeconds: beat.exampleLimitMs / 1000, idle };
+    case 'file-timeout':
+      return { kind: 'file-timeout', limitSeconds: beat.fileLimitMs / 1000 };
+  }
 }
 
-/** The main thread's stacks: JavaScript through the inspector, else native through eu-stack or gdb (never forked). */
-async function stacks(): Promise<Pick<Incident, 'jsStack' | 'nativeStack'>> {
-  const jsStack = await captureMainThreadStack(JS_STACK_WAIT_MS);
-  return jsStack ? { jsStack } : nativeOnly();
-}
-
-function nativeOnly(): Pick<Incident, 'nativeStack'> {
+/**
+ * How this thread takes the main thread's stacks: JavaScript through an inspector session, native through
+ * eu-stack or gdb spawned without a fork, and only once the inspector has given up (the spawn blocks this
+ * thread). `js: false`: the main thread is parked in the crash handler, where no JavaScript stack comes.
+ */
+function takers(js = true): StackTakers {
   const tool = data.gdb ? findStackTool() : null;
-  if (!tool || !addon) return {};
-  const run = addon.spawnCapture([tool.path, ...stackToolArguments(tool, process.pid)], NATIVE_STACK_TIMEOUT_MS);
-  const nativeStack = run ? condenseNativeStack(run.output, process.pid) : undefined;
-  return nativeStack ? { nativeStack } : {};
+  const native =
+    tool && addon
+      ? async () => {
+          const run = addon.spawnCapture([tool.path, ...stackToolArguments(tool, process.pid)], NATIVE_STACK_TIMEOUT_MS);
+          return run ? condenseNativeStack(run.output, process.pid) : undefined;
+        }
+      : undefined;
+  return { pid: process.pid, js: js ? () => captureMainThreadStack(JS_STACK_WAIT_MS) : async () => undefined, native };
 }
 
-/** Serial mode: interrupt once; if that does not end the example within the grace, end the run here. */
+/**
+ * Serial mode: interrupt once; if that does not end the example within the grace, end the run here. Past
+ * the memory limit the main thread fails the example it was running and drops its block; it only can when
+ * the guard ended it (a synchronous example), and sooner, while memory still grows.
+ */
 async function endStuckExample(reason: StackReason, beat: HeartbeatSnapshot): Promise<void> {
-  const until = Date.now() + (reason === 'memory' ? 0 : INTERRUPT_GRACE_MS);
+  const until = Date.now() + (reason === 'memory' ? MEMORY_GRACE_MS : INTERRUPT_GRACE_MS);
+  if (reason === 'memory') heartbeat.exceededMemory(beat.example, process.memoryUsage.rss());
+  if (reason === 'file-timeout' && beat.index >= 0) heartbeat.passedFileLimit(beat.example);
   // A synchronous example is ended through the guard; an awaited one the evaluator's own race ends.
-  if (reason !== 'memory') guard?.interrupt();
+  guard?.interrupt();
   // The stacks are taken while the grace runs: the report is ready when it ends.
-  const taken = stacks();
+  const taken = diagnose(takers());
   while (Date.now() < until) {
     await sleep(data.pollMs);
     if (!stillRunning(beat, reason)) return;
@@ -153,13 +178,14 @@ async function endStuckExample(reason: StackReason, beat: HeartbeatSnapshot): Pr
 
 /** The main thread took a fatal signal and waits in the addon's handler: its native stack, then the end. */
 async function endCrashed(reason: StackReason, beat: HeartbeatSnapshot): Promise<void> {
-  await endRun(reason, beat, nativeOnly());
+  await endRun(reason, beat, await diagnose(takers(false)));
 }
 
 /** A stop signal the main thread did not act on (it is stuck): end the run as interrupted. */
 async function endInterrupted(reason: StackReason, beat: HeartbeatSnapshot): Promise<void> {
   if (heartbeat.unhandledSignals() <= 0) return;
-  const found = beat.index >= 0 ? await stacks() : {};
+  // Between examples there is nothing to take a stack of: the process tree alone.
+  const found = await diagnose(beat.index >= 0 ? takers() : { pid: process.pid, js: async () => undefined });
   if (heartbeat.unhandledSignals() <= 0) return;
   await endRun(reason, heartbeat.read(), found);
 }
@@ -168,29 +194,32 @@ async function endInterrupted(reason: StackReason, beat: HeartbeatSnapshot): Pro
  * Write the rest of the report, kill what the examples started, and end the process with the run's bits.
  * The reporting modules are loaded only here: the thread starts with every --serial run, and stays small.
  */
-async function endRun(reason: StackReason, beat: HeartbeatSnapshot, found: Pick<Incident, 'jsStack' | 'nativeStack'>): Promise<never> {
+async function endRun(reason: StackReason, beat: HeartbeatSnapshot, found: Diagnosis): Promise<never> {
   const now = Date.now();
-  const message = limitMessage(reason, beat);
-  const signal = reason === 'crash' ? signalName(addon?.crashed() ?? 0) : undefined;
-  const incident: Incident = {
-    kind: reason,
-    signal,
+  const { file, place, source } = running(beat);
+  const incident = makeIncident(factsOf(reason, beat, found.idle), whereText(place, undefined), {
     index: beat.index >= 0 ? beat.index : undefined,
-    message: reason === 'timeout' && found.nativeStack && isIdle(found.nativeStack) ? `${message} (the process is idle: it awaits something that never happens)` : message,
     elapsed: beat.index >= 0 ? (now - beat.exampleStart) / 1000 : undefined,
-    ...found,
-    processTree: formatProcessTree(process.pid),
-  };
-  let bits: number = reason === 'interrupted' ? EXIT.interrupted : reason === 'crash' ? EXIT.signal : EXIT.timeout;
-  const { file, source } = running(beat);
+    jsStack: found.jsStack,
+    nativeStack: found.nativeStack,
+    processTree: found.processTree,
+  });
+  let bits = incidentBits(incident);
   if (data.journal && data.plan) {
     const { finishFromJournal } = await import('./finish.js');
-    bits = finishFromJournal(data.journal, data.plan, { incident, elapsed: incident.elapsed, fileSeconds: (now - beat.fileStart) / 1000 });
+    bits = await finishFromJournal(data.journal, data.plan, { incident, elapsed: incident.elapsed, fileSeconds: (now - beat.fileStart) / 1000 });
   } else {
-    // No journal (a test drives the watchdog by hand): the incident alone, as the report would show it.
-    report.write(`${'*'.repeat(70)}\nmtest: ${message}${file ? ` of ${file.path}` : ''}\n${source ? indent(source) + '\n' : ''}`);
-    if (file) report.write(formatIncident(file, incident) + '\n');
-    else report.write(`${[found.jsStack && `JavaScript stack:\n${found.jsStack}`, found.nativeStack && `Native stack:\n${found.nativeStack}`, incident.processTree && `Process tree:\n${incident.processTree}`].filter(Boolean).join('\n')}\n`);
+    // No report to finish (a bisect replay, a test driving the watchdog by hand): the incident alone, and as
+    // a record for whoever reads the process's records.
+    if (data.recordFd !== undefined && beat.file > 0) {
+      try {
+        writeSync(data.recordFd, encodeRecord({ t: 'incident', seq: beat.file - 1, incident }));
+      } catch {
+        // the reader sees a process that died while the example ran: a crash
+      }
+    }
+    const details = [found.jsStack && `JavaScript stack:\n${indent(found.jsStack)}`, found.nativeStack && `Native stack:\n${indent(found.nativeStack)}`, found.processTree && `Process tree:\n${indent(found.processTree)}`];
+    report.write(`${'*'.repeat(70)}\nmtest: ${incident.message}${file ? ` of ${file.path}` : ''}\n${source ? indent(source) + '\n' : ''}${details.filter(Boolean).join('\n')}\n`);
   }
   killTreeNow(process.pid, false);
   if (addon) addon.exitNow(bits);
@@ -202,9 +231,9 @@ async function endRun(reason: StackReason, beat: HeartbeatSnapshot, found: Pick<
 async function warnStillRunning(reason: StackReason, beat: HeartbeatSnapshot): Promise<void> {
   const { source } = running(beat);
   const elapsed = (Date.now() - (reason === 'file-timeout' ? beat.fileStart : beat.exampleStart)) / 1000;
-  const found = await stacks();
+  const found = await diagnose(takers());
   if (!stillRunning(beat)) return;
-  const head = reason === 'memory' ? `mtest: ${limitMessage(reason, beat)} of ${running(beat).file?.path ?? 'the current file'}` : `mtest: still running ${lineOfFile(beat)} after ${elapsed.toFixed(0)} s`;
+  const head = reason === 'memory' ? `mtest: ${makeIncident(factsOf(reason, beat, false), whereText(running(beat).place, undefined)).message} of ${running(beat).file?.path ?? 'the current file'}` : `mtest: still running ${lineOfFile(beat)} after ${elapsed.toFixed(0)} s`;
   const stack = found.jsStack ? `JavaScript stack:\n${found.jsStack}\n` : found.nativeStack ? `Native stack:\n${found.nativeStack}\n` : 'The JavaScript stack did not answer (inside native code).\n';
   report.write(`${head}\n${source ? indent(source) + '\n' : ''}${stack}`);
 }

@@ -11,9 +11,9 @@
 //                with the run's exit bits (finish.ts);
 //   debug mode:  only warn (`still running line N after 60 s` with the stack).
 import { Worker } from 'node:worker_threads';
-import type { Example } from '../../src/model.js';
+import { count, flag, num, oneOf, optional, sharedMemory, shape, text } from '../../src/checks.js';
 import type { FinishPlan } from './finish.js';
-import { Heartbeat } from './heartbeat.js';
+import { Heartbeat, HEARTBEAT_BYTES } from './heartbeat.js';
 
 export type WatchdogMode = 'serial' | 'debug';
 
@@ -33,6 +33,8 @@ export interface WatchdogConfig {
   /** The run's journal and report plan: with them, a run the main thread cannot end is ended here, whole. */
   journal?: SharedArrayBuffer;
   plan?: FinishPlan;
+  /** Without a plan: where the incident the run is ended for goes, as a protocol record (a bisect replay). */
+  recordFd?: number;
 }
 
 /** What the thread receives. */
@@ -45,7 +47,29 @@ export interface WatchdogThreadData {
   pollMs: number;
   journal?: SharedArrayBuffer;
   plan?: FinishPlan;
+  recordFd?: number;
 }
+
+/** The report's data is the command's: the module that reopens the report checks it (runner/serial/finish.ts). */
+const isFinishPlan = shape<FinishPlan>({
+  module: text,
+  data: (v): v is unknown => v !== undefined,
+  reportFd: count,
+  umask: count,
+});
+
+/** The thread's data as it arrived (it is checked there, as anything crossing a thread boundary). */
+export const isWatchdogThreadData = shape<WatchdogThreadData>({
+  buffer: (v): v is SharedArrayBuffer => sharedMemory(v) && v.byteLength === HEARTBEAT_BYTES,
+  mode: oneOf('serial', 'debug'),
+  gdb: flag,
+  guardAddon: optional(text),
+  reportFd: count,
+  pollMs: (v): v is number => num(v) && v > 0,
+  journal: optional(sharedMemory),
+  plan: optional(isFinishPlan),
+  recordFd: optional(count),
+});
 
 let current: Watchdog | undefined;
 
@@ -63,6 +87,7 @@ export class Watchdog {
       pollMs: config.pollMs ?? 20,
       journal: config.journal,
       plan: config.plan,
+      recordFd: config.recordFd,
     };
     this.thread = new Worker(new URL('./watchdog-thread.js', import.meta.url), {
       workerData: data,
@@ -95,9 +120,8 @@ export class Watchdog {
     this.heartbeat.fileStarted(n + 1, fileTimeout * 1000, memlimit);
   }
 
-  /** Example `index` starts; its limit is its `// timeout S` directive, else `defaultTimeout` seconds (0 = none). */
-  exampleStarted(index: number, example: Example, defaultTimeout: number): void {
-    const limit = example.directives.timeout ?? defaultTimeout;
+  /** Example `index` starts, with its time limit in seconds (0 = none). */
+  exampleStarted(index: number, limit: number): void {
     this.heartbeat.exampleStarted(this.heartbeat.nextExampleId(), index, limit > 0 ? limit * 1000 : 0);
   }
 

@@ -7,7 +7,8 @@ import { executeFile } from '../../src/execute/index.js';
 import type { ExampleResult } from '../../src/model.js';
 import { isBuiltinEngine, loadPrelude } from '../../src/execute/modules.js';
 import net from 'node:net';
-import { COMMAND_FD, DOORBELL_FD, LOG_FD, NAME_BLAS_ENV, PRELUDE_ENV, recordMark, type BlasInfo, type WorkerCommand } from '../protocol.js';
+import { COMMAND_FD, decodeCommand, DOORBELL_FD, LOG_FD, NAME_BLAS_ENV, PRELUDE_ENV, recordMark, type BlasInfo, type WorkerCommand } from '../protocol.js';
+import { fromJson, list, text } from '../../src/checks.js';
 import { RecordWriter } from './record-writer.js';
 import { processAddon } from '../process-addon.js';
 import { LeftoverTracker } from '../leftovers.js';
@@ -47,9 +48,9 @@ async function runFile(command: RunCommand): Promise<void> {
   const seq = command.seq;
   runningSeq = seq;
   try {
-    // The run's options as the CLI resolved them; a worker never interrupts an example itself (its parent
-    // enforces limits by killing it, which costs nothing per example).
-    const options = command.options;
+    // A worker never interrupts an example itself: its parent enforces limits by killing it, which costs
+    // nothing per example.
+    const options = { ...command.options, timeout: 0, interruptSync: false };
     leftovers.fileStarted();
     await executeFile(command.file, options, {
       exampleStart(index: number): void {
@@ -83,11 +84,22 @@ commands.setEncoding('utf8');
 commands.on('data', (chunk: string) => {
   const lines = (partial + chunk).split('\n');
   partial = lines.pop()!;
-  for (const line of lines) if (line) handle(JSON.parse(line) as WorkerCommand);
+  for (const line of lines) {
+    if (!line) continue;
+    const command = decodeCommand(line);
+    if (command) handle(command);
+    else unreadable(line);
+  }
 });
 // The pool went away: nothing will read our results.
 commands.on('end', () => process.exit(0));
 commands.on('error', () => process.exit(0));
+
+/** The parent broke the protocol: say so (as an unhandled error would be) and end, as such an error would. */
+function unreadable(line: string): void {
+  log.ring({ t: 'fatal', seq: runningSeq, message: `mtest sent this worker a command it cannot read: ${JSON.stringify(line.slice(0, 200))}` });
+  process.exit(70);
+}
 
 function handle(command: WorkerCommand): void {
   if (command.t === 'key') {
@@ -112,7 +124,8 @@ async function preload(): Promise<{ blas?: BlasInfo; preludeError?: string }> {
   delete process.env[NAME_BLAS_ENV];
   if (!named) return {};
   try {
-    const modules = JSON.parse(named) as string[];
+    const modules = fromJson(named, list(text));
+    if (!modules) throw new Error(`${PRELUDE_ENV} is not a list of modules: ${named}`);
     const exports = await loadPrelude(modules);
     const config = nameBlas && modules.some(isBuiltinEngine) ? engineBlas(exports) : undefined;
     return { blas: config && { library: config.library, version: config.version, threads: config.threads, coretype: config.coretype } };

@@ -3,8 +3,9 @@
 // the symptom, tries the file alone, then shrinks the earlier files and examples by delta debugging to the
 // fewest that still give the symptom. Progress goes to stderr; the last line on stdout is the verdict.
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { exampleAt, examplesOf, type ExampleResult, type Outcome, type SourceFile } from '../model.js';
-import type { RunnerOptions } from '../../runner/options.js';
+import type { RunnerOptions } from '../options.js';
 import { WorkerStartError } from '../../runner/parent/worker-handle.js';
 import type { Output } from '../report/console.js';
 import { plural, printable } from '../report/format.js';
@@ -12,6 +13,8 @@ import { EXIT } from '../report/tally.js';
 import { findDeno } from '../cli/deno.js';
 import { loadSource } from '../sources/index.js';
 import { ConfigError, loadConfig } from '../cli/config.js';
+import { optionSpec } from '../cli/options.js';
+import { resolveOptions } from '../cli/resolve.js';
 import { ddmin } from './ddmin.js';
 import { gotDigest, loadWorkers, WORKERS_FILE, type RecordedFailure, type RecordedOptions, type WorkersRecord } from './record.js';
 import { poolReplay, ReplayError, serialReplay, type Observed, type Replay, type ReplayStep } from './replay.js';
@@ -19,29 +22,32 @@ import { poolReplay, ReplayError, serialReplay, type Observed, type Replay, type
 /** Outcomes that are incidents of the process: a replay reproduces them by kind, not by output. */
 const INCIDENTS = new Set<Outcome>(['timeout', 'crash', 'memory']);
 
-/** The options of a replay: the recorded ones, without anything that only shapes the report. */
+/**
+ * The options of a replay: the recorded ones, resolved as a run's are (one worker; nothing that only shapes
+ * the report). The recorded prelude is given only when it is not the default, so that notebooks get the
+ * prelude the run gave them: none unless one was named.
+ */
 export function replayOptions(recorded: RecordedOptions, serial: boolean): RunnerOptions {
-  return {
-    optional: recorded.optional,
-    long: recorded.long,
-    randomSeed: recorded.randomSeed,
-    timeout: recorded.timeout,
-    interruptSync: serial,
-    prelude: recorded.prelude,
-    initial: recorded.initial,
-    measureMemory: false,
-    jobs: 1,
-    isolate: false,
-    blasThreads: recorded.blasThreads,
-    fileTimeout: recorded.fileTimeout,
-    memlimit: recorded.memlimit,
-    // Stacks are not shown; native stacks would only make every reproduced native hang slower.
-    gdb: false,
-    serial,
-    debug: false,
-    verbose: false,
-    exitFirst: false,
-  };
+  const named = !isDeepStrictEqual(recorded.prelude, optionSpec('prelude')?.default);
+  return resolveOptions(
+    {
+      optional: recorded.optional,
+      long: recorded.long,
+      randomSeed: recorded.randomSeed,
+      timeout: recorded.timeout,
+      prelude: named ? recorded.prelude : undefined,
+      initial: recorded.initial,
+      jobs: 1,
+      blasThreads: recorded.blasThreads,
+      fileTimeout: recorded.fileTimeout,
+      memlimit: recorded.memlimit,
+      // Stacks are not shown; native stacks would only make every reproduced native hang slower.
+      gdb: false,
+      serial,
+    },
+    {},
+    1,
+  );
 }
 
 /**

@@ -10,9 +10,10 @@ import type { FileSummary, Incident, RunEvents } from '../events.js';
 import { exampleAt, type ExampleResult, type Outcome, type SourceFile } from '../model.js';
 import { linkTarget, reason, writeAtomically } from '../util/atomic-write.js';
 import { withLock } from '../util/file-lock.js';
-import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
+import type { RunnerOptions, RunnerOutcome } from '../options.js';
 import type { WorkerRecord } from '../../runner/parent/pool.js';
 import { makeStateDirFor, STATE_DIR, stateFile } from '../project.js';
+import { isObject, list, text } from '../checks.js';
 
 /** The record's place in the project's `.mtest/` folder, as messages name it. */
 export const WORKERS_FILE = path.join(STATE_DIR, 'workers.json');
@@ -38,20 +39,9 @@ export function gotDigest(got: string): string {
 }
 
 /** The options a replay reuses: everything that decides what a worker runs and how. */
-export interface RecordedOptions {
+export type RecordedOptions = Pick<RunnerOptions, 'jobs' | 'blasThreads' | 'prelude' | 'randomSeed' | 'timeout' | 'fileTimeout' | 'memlimit' | 'optional' | 'long' | 'initial' | 'isolate'> & {
   mode: 'workers' | 'serial';
-  jobs: number;
-  blasThreads: number;
-  prelude: string[];
-  randomSeed: number;
-  timeout: number;
-  fileTimeout: number;
-  memlimit: number;
-  optional: string[];
-  long: boolean;
-  initial: boolean;
-  isolate: boolean;
-}
+};
 
 export interface RecordedWorker {
   /** Slot number (0 under --serial: mtest's own process). */
@@ -145,8 +135,7 @@ export function saveWorkers(cwd: string, record: WorkersRecord): string | undefi
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const isStrings = list(text);
 
 /** What is wrong with a recorded run (a hand-edited or damaged file), in a few words; undefined if nothing. */
 function runProblem(run: unknown, r: number): string | undefined {

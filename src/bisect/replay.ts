@@ -8,8 +8,11 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ExampleResult, SourceFile } from '../model.js';
-import type { RunnerOptions } from '../../runner/options.js';
+import type { Incident } from '../events.js';
+import type { ExampleResult, Outcome, SourceFile } from '../model.js';
+import type { RunnerOptions } from '../options.js';
+import { count, isSourceFile, list, shape } from '../checks.js';
+import { isRunnerOptions, RecordDecoder, REPLAY_RECORDS, type RecordOf } from '../../runner/protocol.js';
 import { deferExtraCaCerts } from '../../runner/extra-ca.js';
 import { WorkerStartError } from '../../runner/parent/worker-handle.js';
 
@@ -57,14 +60,25 @@ export function poolReplay(options: RunnerOptions): Replay {
   };
 }
 
-/** What the serial child writes, one JSON line each (with writeSync, so a killed child loses nothing). */
-export type ChildRecord = { t: 'start'; k: number; i: number } | { t: 'end'; k: number; r: ExampleResult };
+/**
+ * What the serial child writes to its records file, in the worker protocol's encoding (with writeSync, so a
+ * killed child loses nothing): each example's start and end, `seq` being the step; and, when the watchdog
+ * had to end the child (a hang it could not interrupt), the incident it ended it for.
+ */
+export type ChildRecord = RecordOf<(typeof REPLAY_RECORDS)[number]>;
 
+/** The child's plan (a JSON file): the steps' files, the examples each runs (null = all), the run's options. */
 export interface ChildPlan {
   files: SourceFile[];
   only: (number[] | null)[];
   options: RunnerOptions;
 }
+
+export const isChildPlan = shape<ChildPlan>({
+  files: list(isSourceFile),
+  only: list((v): v is number[] | null => v === null || list(count)(v)),
+  options: isRunnerOptions,
+});
 
 const CHILD = fileURLToPath(new URL('./serial-child.js', import.meta.url));
 /** Kept of the child's stderr: the watchdog's report of a hang it had to end the process for. */
@@ -104,36 +118,57 @@ export function serialReplay(options: RunnerOptions): Replay {
       process.on('SIGINT', onSignal);
       const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
       process.removeListener('SIGINT', onSignal);
-      const text = readFileSync(outFile, 'utf8');
-      if (!text && !interrupted && (exit.code !== 0 || exit.signal)) throw new ReplayError(`a --serial replay ended before its first example: ${stderr.trim() || `exit ${exit.signal ?? exit.code}`}`);
-      return observe(text, steps.length, target, exit, stderr, interrupted);
+      const records = readFileSync(outFile);
+      if (records.length === 0 && !interrupted && (exit.code !== 0 || exit.signal)) throw new ReplayError(`a --serial replay ended before its first example: ${stderr.trim() || `exit ${exit.signal ?? exit.code}`}`);
+      return observe(records, steps.length, target, exit, stderr, interrupted);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   };
 }
 
-function observe(text: string, count: number, target: number, exit: { code: number | null; signal: string | null }, stderr: string, interrupted: boolean): Observed {
+/** The outcome of the studied example when the watchdog ended the child for this incident while it ran. */
+const ENDED_BY: Record<Incident['kind'], Outcome | undefined> = { timeout: 'timeout', 'file-timeout': 'timeout', memory: 'memory', crash: 'crash', interrupted: undefined };
+
+/**
+ * What a --serial replay showed, from its child's records. Anything in the file that is not a record the
+ * child sends (a torn last record aside) makes the replay unusable: a ReplayError, one line.
+ */
+export function observe(records: Buffer, count: number, target: number, exit: { code: number | null; signal: string | null }, stderr: string, interrupted: boolean): Observed {
   const ran: number[][] = Array.from({ length: count }, () => []);
   let result: ExampleResult | undefined;
   let running: { k: number; i: number } | undefined;
+  let ended: Incident | undefined;
   let reached = -1;
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    const record = JSON.parse(line) as ChildRecord;
-    reached = Math.max(reached, record.k);
-    if (record.t === 'start') {
-      running = { k: record.k, i: record.i };
-      continue;
-    }
-    running = undefined;
-    if (record.r.status === 'passed' || record.r.status === 'failed') ran[record.k].push(record.r.index);
-    if (record.k === count - 1 && record.r.index === target) result = record.r;
-  }
+  let unreadable: string | undefined;
+  const decoder = new RecordDecoder(
+    REPLAY_RECORDS,
+    (record) => {
+      if (record.seq >= count) {
+        unreadable ??= `a step the replay does not have (${record.seq + 1} of ${count})`;
+        return;
+      }
+      reached = Math.max(reached, record.seq);
+      if (record.t === 'incident') {
+        ended = record.incident;
+      } else if (record.t === 'start') {
+        running = { k: record.seq, i: record.i };
+      } else {
+        running = undefined;
+        if (record.r.status === 'passed' || record.r.status === 'failed') ran[record.seq].push(record.r.index);
+        if (record.seq === count - 1 && record.r.index === target) result = record.r;
+      }
+    },
+    (bytes) => (unreadable ??= JSON.stringify(bytes.toString('utf8', 0, 200))),
+    (text) => (unreadable ??= JSON.stringify(text.slice(0, 200))),
+  );
+  decoder.push(records);
+  if (unreadable) throw new ReplayError(`a --serial replay wrote a record mtest cannot read: ${unreadable}`);
   // The watchdog ends the process when a hang cannot be interrupted: the example running then is the one.
   if (!result && running && running.k === count - 1 && running.i === target && (exit.code !== 0 || exit.signal)) {
-    const outcome = /mtest: (File )?Timed out/.test(stderr) ? 'timeout' : /mtest: Memory limit/.test(stderr) ? 'memory' : 'crash';
-    result = { index: target, status: 'failed', outcome, time: 0, note: stderr.trim().split('\n').find((l) => l.startsWith('mtest: ')) };
+    const outcome = ended ? ENDED_BY[ended.kind] : 'crash';
+    const note = ended?.message ?? stderr.trim().split('\n').find((l) => l.startsWith('mtest: ')) ?? `exit ${exit.signal ?? exit.code}`;
+    if (outcome) result = { index: target, status: 'failed', outcome, time: ended?.elapsed ?? 0, note };
   }
   const completed = exit.code === 0 && !exit.signal;
   return { result, ran, intact: completed || reached === count - 1, interrupted };

@@ -2,35 +2,15 @@
 // checked; a bad one is a one-line error naming it.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { configCheck, OPTIONS, type CliOptions, type ConfigKey, type ConfigOnlyKey } from './options.js';
 
-export interface FileConfig {
-  include?: string[];
-  exclude?: string[];
-  prelude?: string[];
-  jobs?: number;
-  timeout?: number;
-  optional?: string[];
-  prompts?: string[];
-  /** Files larger than this many MB are skipped with a notice (0: no limit). */
-  maxFileSize?: number;
-}
+/** The options the configuration file may set (the table's rows with `config`), and its own keys. */
+export type FileConfig = Pick<CliOptions, Exclude<ConfigKey, ConfigOnlyKey>> & { [K in ConfigOnlyKey]?: string[] };
 
 export class ConfigError extends Error {}
 
-type Check = (value: unknown) => string | undefined;
-
-const stringList: Check = (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'must be a list of strings');
-const KEYS: Record<keyof FileConfig, Check> = {
-  include: stringList,
-  exclude: stringList,
-  prelude: stringList,
-  optional: stringList,
-  // `>` is the Node REPL's prompt (continued by `...`): opt-in, as it also starts Markdown quotes
-  prompts: (v) => stringList(v) ?? ((v as string[]).every((p) => ['sage:', '>>>', '>'].includes(p.trim())) ? undefined : "must list prompts among 'sage:', '>>>' and '>'"),
-  jobs: (v) => (Number.isInteger(v) && (v as number) >= 1 ? undefined : 'must be a whole number ≥ 1'),
-  timeout: (v) => (typeof v === 'number' && v >= 0 ? undefined : 'must be a number of seconds ≥ 0'),
-  maxFileSize: (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a number of MB ≥ 0 (0: no limit)'),
-};
+/** The keys the configuration file may set, with their checks: the option table's (options.ts). */
+const KEYS = new Map(OPTIONS.filter((spec) => spec.config).map((spec) => [spec.key, { check: configCheck(spec)!, lowerCase: spec.lowerCase }]));
 
 /** Read the configuration of `cwd`; undefined when there is none. Throws ConfigError (one line). */
 export function loadConfig(cwd: string): { config: FileConfig; source?: string } {
@@ -51,12 +31,12 @@ export function loadConfig(cwd: string): { config: FileConfig; source?: string }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${source}: must be a JSON object`);
   const config: FileConfig = {};
   for (const [key, value] of Object.entries(raw)) {
-    // own keys only: `toString`, `__proto__` are unknown keys, not Object.prototype's members
-    const check = Object.hasOwn(KEYS, key) ? KEYS[key as keyof FileConfig] : undefined;
-    if (!check) throw new ConfigError(`${source}: unknown key ${JSON.stringify(key)} (known: ${Object.keys(KEYS).join(', ')})`);
-    const problem = check(value);
+    // a Map: `toString`, `__proto__` are unknown keys, not Object.prototype's members
+    const spec = KEYS.get(key as keyof FileConfig);
+    if (!spec) throw new ConfigError(`${source}: unknown key ${JSON.stringify(key)} (known: ${[...KEYS.keys()].join(', ')})`);
+    const problem = spec.check(value);
     if (problem) throw new ConfigError(`${source}: "${key}" ${problem}`);
-    (config as Record<string, unknown>)[key] = key === 'optional' ? (value as string[]).map((t) => t.toLowerCase()) : value;
+    (config as Record<string, unknown>)[key] = spec.lowerCase ? (value as string[]).map((t) => t.toLowerCase()) : value;
   }
   return { config, source };
 }

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { condenseNativeStack, findGdb, findOnPath, findStackTool, stackToolArguments, type StackTool } from '../../runner/diagnosis/native-stack.js';
 import { formatBytes } from '../incidents.js';
+import type { PoolOptions } from '../options.js';
 
 interface BlasConfig {
   library: string;
@@ -72,7 +73,8 @@ function readScope(): string | undefined {
   }
 }
 
-export async function doctor(): Promise<string> {
+/** `defaults`: what a run with no option given resolves to here (the CLI's resolve: its table's defaults). */
+export async function doctor(defaults: Pick<PoolOptions, 'jobs' | 'blasThreads' | 'memlimit'>): Promise<string> {
   const cpus = os.availableParallelism();
   const model = os.cpus()[0]?.model?.trim();
   const lines = [
@@ -92,7 +94,7 @@ export async function doctor(): Promise<string> {
   lines.push(
     `CPUs:    ${cpus}${model ? ` (${model})` : ''}`,
     `Memory:  ${formatBytes(os.totalmem())} total, ${formatBytes(os.freemem())} free`,
-    `Default: ${cpus} worker${cpus === 1 ? '' : 's'}, 1 BLAS thread per worker, --memlimit ${Math.floor(os.totalmem() / 1048576 / cpus)} MB per worker`,
+    `Default: ${defaults.jobs} worker${defaults.jobs === 1 ? '' : 's'}, ${defaults.blasThreads} BLAS thread${defaults.blasThreads === 1 ? '' : 's'} per worker, --memlimit ${defaults.memlimit} MB per worker`,
   );
   return lines.join('\n') + '\n';
 }

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { Output } from '../report/output.js';
-import { EXIT } from '../report/tally.js';
+import { EXIT } from '../incidents.js';
 import type { TypecheckThread } from '../typecheck/gate.js';
 import type { Discovered } from '../sources/discover.js';
 import type { PrestartedWorkers } from '../../runner/parent/pool.js';
@@ -15,6 +15,7 @@ import { ConfigError, loadConfig, type FileConfig } from './config.js';
 import { colourWanted, commandName, stdio } from './io.js';
 import { parseArgs, usage, type CliOptions, type ParsedArgs } from './options.js';
 import { fileArgumentCount, resolveOptions, runsExamplesInProcess } from './resolve.js';
+import type { ResolvedOptions } from '../options.js';
 import { splitTargets } from '../schedule/selection.js';
 
 export { stdio };
@@ -23,8 +24,7 @@ export { stdio };
  * Start the workers before the files are parsed, so that their boot overlaps that work. As many as the
  * run will use (see resolveOptions).
  */
-async function prestartWorkers(cli: CliOptions, config: FileConfig, files: number | undefined): Promise<PrestartedWorkers | undefined> {
-  const options = resolveOptions(cli, config, [], files);
+async function prestartWorkers(options: ResolvedOptions): Promise<PrestartedWorkers | undefined> {
   if (options.serial) return undefined;
   const { PrestartedWorkers, spawnOptions } = await import('../../runner/parent/pool.js');
   return new PrestartedWorkers(options.jobs, spawnOptions(options));
@@ -60,7 +60,7 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
   if (args.command === 'bisect') return bisectCommand(args, io, cwd);
   if (args.command === 'doctor') {
     const { doctor } = await import('./doctor.js');
-    io.out(await doctor());
+    io.out(await doctor(resolveOptions({}, {})));
     return 0;
   }
   if (args.command === 'merge') return mergeCommand(args.paths, args.options, io, cwd);
@@ -95,16 +95,6 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
   let prestarted: PrestartedWorkers | undefined;
   let typecheck: TypecheckThread | undefined;
   try {
-    // --typecheck loads TypeScript and its library in a thread while the files are found and parsed
-    if (args.command === 'test' && args.options.typecheck) {
-      const problem = (await import('../typecheck/load.js')).typescriptProblem(cwd);
-      if (problem) {
-        io.err(`mtest: ${problem}\n`);
-        return EXIT.usage;
-      }
-      const { TypecheckThread } = await import('../typecheck/gate.js');
-      typecheck = new TypecheckThread({ cwd, prelude: args.options.prelude ?? config.prelude ?? ['builtin'] });
-    }
     // How many files the run has at most, before any worker starts (no more workers than files): the
     // paths when each is a file, else what discovery finds (walking a tree takes milliseconds; it is not
     // walked again).
@@ -115,9 +105,20 @@ export async function main(argv: string[], io: Output = stdio, cwd = process.cwd
       found = await findSources(args.paths, config, cwd);
       files = found.files.length;
     }
-    prestarted = args.command === 'test' ? await prestartWorkers(args.options, config, files) : undefined;
+    const options = resolveOptions(args.options, config, files);
+    // --typecheck loads TypeScript and its library in a thread while the files are parsed
+    if (args.command === 'test' && options.typecheck) {
+      const problem = (await import('../typecheck/load.js')).typescriptProblem(cwd);
+      if (problem) {
+        io.err(`mtest: ${problem}\n`);
+        return EXIT.usage;
+      }
+      const { TypecheckThread } = await import('../typecheck/gate.js');
+      typecheck = new TypecheckThread({ cwd, prelude: options.prelude });
+    }
+    prestarted = args.command === 'test' ? await prestartWorkers(options) : undefined;
     const { runCommand } = await import('./run.js');
-    return await runCommand(args, config, io, cwd, files, prestarted, typecheck, observe, found);
+    return await runCommand(args, config, io, cwd, options, prestarted, typecheck, observe, found);
   } catch (err) {
     // imported here: main reaches no runner/parent module before the workers have started
     const { WorkerStartError } = await import('../../runner/parent/worker-handle.js');

@@ -1,13 +1,13 @@
-// The run's options, resolved once from the command line, the configuration file and the machine; the
-// result travels whole to every worker.
-import { randomInt } from 'node:crypto';
+// The run's options, resolved once from the command line (or the programmatic API, which is turned into
+// one), the configuration file and the machine, by the option table (options.ts); the frozen result is
+// what every stage reads.
 import { statSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
-import { plural } from '../report/words.js';
 import { resolve } from 'node:path';
-import type { RunnerOptions } from '../../runner/options.js';
+import type { ResolvedOptions } from '../options.js';
+import { plural } from '../report/words.js';
 import type { FileConfig } from './config.js';
-import type { CliOptions } from './options.js';
+import { defaultOf, OPTIONS, optionSpec, type CliOptions, type DefaultContext } from './options.js';
 
 /** --serial and --debug run the examples inside mtest itself; every other mode in worker processes. */
 export function runsExamplesInProcess(cli: CliOptions): boolean {
@@ -20,15 +20,29 @@ export function runsExamplesInProcess(cli: CliOptions): boolean {
  */
 const WORKER_MB = 64;
 
+/** The machine facts computed defaults depend on. */
+export type Machine = Omit<DefaultContext, 'jobs'>;
+
+function thisMachine(): Machine {
+  return { cpus: availableParallelism(), totalMB: totalmem() / 1048576 };
+}
+
+/** The value given for `key`: the command line's, else the configuration file's when it may set it. */
+function given(cli: CliOptions, config: FileConfig, key: keyof CliOptions): unknown {
+  const value = cli[key];
+  if (value !== undefined || !optionSpec(key)?.config) return value;
+  return (config as Record<string, unknown>)[key];
+}
+
 /**
- * How many workers the run starts: as asked (-p, `jobs`, else one per CPU), but no more than the files to
- * test (`files`, when known before the workers start) nor than the memory holds. A cap on a number the
- * user gave comes with a one-line note saying why.
+ * How many workers the run starts: as asked (-p, `jobs`, else the table's default), but no more than the
+ * files to test (`files`, when known before the workers start) nor than the memory holds. A cap on a number
+ * the user gave comes with a one-line note saying why.
  */
-export function workerCount(cli: CliOptions, config: FileConfig, files?: number): { jobs: number; note?: string } {
+export function workerCount(cli: CliOptions, config: FileConfig, files?: number, machine: Machine = thisMachine()): { jobs: number; note?: string } {
   if (runsExamplesInProcess(cli)) return { jobs: 1 };
-  const requested = cli.jobs ?? config.jobs ?? availableParallelism();
-  const byMemory = Math.max(1, Math.floor(totalmem() / 1048576 / WORKER_MB));
+  const requested = (given(cli, config, 'jobs') ?? defaultOf(optionSpec('jobs')!, { ...machine, jobs: 1 })) as number;
+  const byMemory = Math.max(1, Math.floor(machine.totalMB / WORKER_MB));
   let jobs = requested;
   let why = '';
   if (files !== undefined && files < jobs) {
@@ -43,40 +57,57 @@ export function workerCount(cli: CliOptions, config: FileConfig, files?: number)
   return { jobs, note: asked && jobs < requested ? `${asked}: ${plural(jobs, 'worker')} (${why})` : undefined };
 }
 
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 /**
+ * The options of one run: every option of the table takes the command line's value, else the
+ * configuration file's (where it may set one), else the table's default; the rest follows from them.
  * `files`: how many files the run has at most, known before the workers start (the paths when each is a
  * file, else what discovery found). The run then uses no more workers than that, and each worker's share
  * of the machine (BLAS threads, memory) follows: one file gets every core's BLAS thread instead of a share
  * for idle workers.
  */
-export function resolveOptions(cli: CliOptions, config: FileConfig, detected: string[], files?: number): RunnerOptions {
-  const cpus = availableParallelism();
+export function resolveOptions(cli: CliOptions, config: FileConfig, files?: number, machine: Machine = thisMachine()): ResolvedOptions {
+  const { jobs, note } = workerCount(cli, config, files, machine);
+  const context: DefaultContext = { ...machine, jobs };
+  const values: Record<string, unknown> = {};
+  for (const spec of OPTIONS) {
+    if (spec.names.length === 0) continue; // the configuration's own keys are read by the sources stage
+    const key = spec.key as keyof CliOptions;
+    values[key] = given(cli, config, key) ?? defaultOf(spec, context);
+  }
+  const debug = values.debug as boolean;
   const serial = runsExamplesInProcess(cli);
-  const { jobs } = workerCount(cli, config, files);
-  return {
-    optional: [...new Set([...detected, ...(cli.optional ?? config.optional ?? [])])],
-    long: Boolean(cli.long),
-    randomSeed: cli.randomSeed ?? randomInt(0, 2 ** 31 - 1),
-    timeout: cli.timeout ?? config.timeout ?? 60,
-    interruptSync: serial && !cli.debug,
-    prelude: cli.prelude ?? config.prelude ?? ['builtin'],
-    notebookPrelude: cli.prelude ?? config.prelude ?? [],
-    initial: Boolean(cli.initial),
+  const verbose = Boolean(values.verbose || debug);
+  const options = {
+    ...(values as Omit<ResolvedOptions, 'jobs' | 'serial' | 'verbose' | 'interruptSync' | 'notebookPrelude' | 'measureMemory' | 'workersNote'>),
+    optional: [...new Set(values.optional as string[])],
     jobs,
-    isolate: Boolean(cli.isolate),
-    blasThreads: cli.blasThreads ?? Math.max(1, Math.floor(cpus / jobs)),
-    fileTimeout: cli.fileTimeout ?? 600,
-    memlimit: cli.memlimit ?? Math.floor(totalmem() / 1048576 / jobs),
-    traceMemory: cli.traceMemory,
-    // --html marks the examples that grew their process
-    measureMemory: cli.traceMemory !== undefined || Boolean(cli.verbose || cli.debug || cli.html),
-    gdb: cli.gdb ?? true,
     serial,
-    debug: Boolean(cli.debug),
-    verbose: Boolean(cli.verbose || cli.debug),
-    exitFirst: Boolean(cli.exitFirst),
-    warnLong: cli.warnLong,
-  };
+    verbose,
+    interruptSync: serial && !debug,
+    // a notebook's kernel starts with nothing but its globals unless a prelude is named
+    notebookPrelude: (given(cli, config, 'prelude') as string[] | undefined) ?? [],
+    // --html marks the examples that grew their process
+    measureMemory: values.traceMemory !== undefined || verbose || Boolean(values.html),
+    workersNote: note,
+  } satisfies ResolvedOptions;
+  return deepFreeze(options);
+}
+
+/**
+ * The options with the tags detected once the first worker (or the engine) answered: the platform, and
+ * `engine` when the built-in engine loads. The only field added after the resolve, because it is known
+ * only once the workers the resolved options started are up.
+ */
+export function withDetectedTags(options: ResolvedOptions, detected: string[]): ResolvedOptions {
+  return deepFreeze({ ...options, optional: [...new Set([...detected, ...options.optional])] });
 }
 
 /** The number of paths when every one is a file; undefined when a directory (or nothing) is among them. */

@@ -9,12 +9,12 @@ import type { FileSubset, InputError, SourceFile } from '../model.js';
 import { BUILTIN_ENGINE, isBuiltinEngine, loadPrelude } from '../execute/modules.js';
 import type { Output } from '../report/output.js';
 import { plural, printable, seconds } from '../report/format.js';
-import { RunReport, type ReportOptions, type ReportPlan, type RunIdentity } from '../report/run-report.js';
+import { RunReport, type ReportOptions, type RunIdentity } from '../report/run-report.js';
 import type { TypecheckGate, TypecheckThread } from '../typecheck/gate.js';
 import { EXIT } from '../report/tally.js';
 import { StatusLine } from '../report/status-line.js';
 import { TraceReporter } from '../report/trace.js';
-import type { RunnerOptions, RunnerOutcome } from '../../runner/options.js';
+import type { ReportingOptions, ResolvedOptions, RunnerOptions, RunnerOutcome, SchedulingOptions } from '../options.js';
 import { findDeno, NO_DENO } from './deno.js';
 import type { BlasInfo } from '../../runner/protocol.js';
 import type { PrestartedWorkers } from '../../runner/parent/pool.js';
@@ -22,10 +22,12 @@ import { WorkerStartError } from '../../runner/parent/worker-handle.js';
 import type { FileConfig } from './config.js';
 import { colourWanted, commandName, statusStream, stdio } from './io.js';
 import { listExamples } from './list.js';
-import type { CliOptions, ParsedArgs } from './options.js';
-import { resolveOptions, runsExamplesInProcess, workerCount } from './resolve.js';
+import type { ParsedArgs } from './options.js';
+import { withDetectedTags } from './resolve.js';
 import type { Discovered } from '../sources/discover.js';
-import { saveWorkers, WorkerHistory } from '../bisect/record.js';
+import { WorkerHistory } from '../bisect/record.js';
+import type { ReportHandoff } from '../../runner/serial/finish.js';
+import { leftBehind, reportHandoff } from './run-end.js';
 import { collectSources, findSources, sourceLoader } from './collect.js';
 import { planRun, type Plan } from '../schedule/index.js';
 import { parseKeyword } from '../schedule/keyword.js';
@@ -40,7 +42,7 @@ export async function runCommand(
   config: FileConfig,
   io: Output,
   cwd: string,
-  fileArguments: number | undefined,
+  options: ResolvedOptions,
   prestarted: PrestartedWorkers | undefined,
   typecheck: TypecheckThread | undefined,
   observe?: RunObserver,
@@ -53,7 +55,7 @@ export async function runCommand(
   };
   const selection = selectionOf(args);
   if (args.command === 'list') {
-    const collected = await collectSources(args.paths, config, cwd, args.options.maxFileSize);
+    const collected = await collectSources(args.paths, config, cwd, options.maxFileSize);
     const subsets = new Map<SourceFile, FileSubset>();
     if (selection) {
       for (const file of collected.files) {
@@ -64,13 +66,13 @@ export async function runCommand(
     }
     const inputBits = inputErrors(collected.errors);
     for (const e of collected.notices) io.err(notice(e));
-    io.out(listExamples(collected.files.filter((f) => subsets.get(f)?.counted.length !== 0), args.options.json !== undefined, (f) => subsets.get(f)?.counted));
+    io.out(listExamples(collected.files.filter((f) => subsets.get(f)?.counted.length !== 0), options.json !== undefined, (f) => subsets.get(f)?.counted));
     return inputBits;
   }
   const found = discovered ?? (await findSources(args.paths, config, cwd));
   const notes: string[] = [];
   const where = args.paths.length > 0 ? args.paths : config.include!;
-  const load = sourceLoader(config, cwd, args.options.maxFileSize);
+  const load = sourceLoader(config, cwd, options.maxFileSize);
   // one-line notices (a notebook of another language) set no exit bit
   const loaded: SourceFile[] = [];
   const loader = (path: string) => {
@@ -84,12 +86,12 @@ export async function runCommand(
     }
     return file;
   };
-  const plan = planRun(found.files, loader, { ...scheduleOptions(args.options), selection }, where, cwd, (line) => notes.push(`mtest: ${line}\n`));
+  const plan = planRun(found.files, loader, { ...scheduleOptions(options), selection }, where, cwd, (line) => notes.push(`mtest: ${line}\n`));
   // the problems of the files this run takes (a shard reports its own files' only; nothing to run: all)
   const inputBits = inputErrors([...found.errors, ...(typeof plan === 'number' ? loaded : plan.files).flatMap((f) => f.errors)]);
   for (const note of notes) io.err(note);
   if (typeof plan === 'number') return inputBits | plan;
-  return inputBits | (await runTests(args.options, config, plan, io, fileArguments, inputBits !== 0, prestarted, cwd, typecheck, observe));
+  return inputBits | (await runTests(options, config, plan, io, inputBits !== 0, prestarted, cwd, typecheck, observe));
 }
 
 /** `FILE:LINE` and `-k` (already checked by the option parser); undefined when the run selects nothing. */
@@ -123,11 +125,11 @@ function detectedTags(blas: BlasInfo | undefined): string[] {
   return tags;
 }
 
-async function runFiles(files: SourceFile[], options: RunnerOptions, events: RunEvents, prestarted: PrestartedWorkers | undefined, plan: ReportPlan, subsets: Map<string, FileSubset>): Promise<RunnerOutcome> {
+async function runFiles(files: SourceFile[], options: RunnerOptions, events: RunEvents, prestarted: PrestartedWorkers | undefined, report: ReportHandoff, subsets: Map<string, FileSubset>): Promise<RunnerOutcome> {
   const only = subsets.size > 0 ? (file: SourceFile) => subsets.get(file.path)?.run : undefined;
   if (options.serial) {
     const { runSerial } = await import('../../runner/serial/serial.js');
-    return runSerial(files, options, events, undefined, plan, only);
+    return runSerial(files, options, events, undefined, report, only);
   }
   const { runWorkers } = await import('../../runner/parent/pool.js');
   return runWorkers(files, options, events, { only }, prestarted);
@@ -145,11 +147,10 @@ function headerLines(id: string, options: RunnerOptions, fileCount: number, blas
 
 /** schedule → execute → report for the collected files; returns the exit bits of the run. */
 async function runTests(
-  cli: CliOptions,
+  resolved: ResolvedOptions,
   config: FileConfig,
   plan: Plan,
   io: Output,
-  fileArguments: number | undefined,
   inputErrors: boolean,
   prestarted: PrestartedWorkers | undefined,
   cwd: string,
@@ -157,28 +158,26 @@ async function runTests(
   observe?: RunObserver,
 ): Promise<number> {
   const startedAt = Date.now();
-  const prelude = cli.prelude ?? config.prelude ?? ['builtin'];
-  const serial = runsExamplesInProcess(cli);
+  const { prelude, serial } = resolved;
   // With workers, the first one names the engine's BLAS: it loads the prelude while this process parses.
   // Only if it could not does this process load the engine, just to name it, and never computes: one BLAS
   // thread, so that it starts no thread of OpenBLAS's for nothing. Workers get their own count explicitly.
   if (!serial) process.env.OPENBLAS_NUM_THREADS = '1';
   const ready = await prestarted?.ready();
   const blas = ready?.blas ?? (await blasInfo(prelude));
-  const options = resolveOptions(cli, config, detectedTags(blas), fileArguments);
-  const { note } = workerCount(cli, config, fileArguments);
-  if (note) io.err(`mtest: ${note}\n`);
+  const options = withDetectedTags(resolved, detectedTags(blas));
+  if (options.workersNote) io.err(`mtest: ${options.workersNote}\n`);
   const files = plan.files;
 
   const identity: RunIdentity = { id: runId(), randomSeed: options.randomSeed, startedAt };
   // Written from `cwd` (base): an example under --serial may change the working directory before they are.
   const reportOptions: ReportOptions = {
-    json: cli.json, junit: cli.junit, html: cli.html, base: resolve(cwd), memoryMarkMB: cli.traceMemory, format: cli.format, colour: colourWanted(io),
-    baseline: cli.baseline && resolve(cwd, cli.baseline), shard: plan.shard, order: plan.order, command: commandName(), keepResults: observe !== undefined,
+    json: options.json, junit: options.junit, html: options.html, base: resolve(cwd), memoryMarkMB: options.traceMemory, format: options.format, colour: colourWanted(io),
+    baseline: options.baseline && resolve(cwd, options.baseline), shard: plan.shard, order: plan.order, command: commandName(), keepResults: observe !== undefined,
     subsets: plan.subsets,
   };
   // On a terminal, a live status line; every other line clears it first. Not with a trace (it is the status).
-  const status = io === stdio && cli.status !== false && !options.verbose && StatusLine.wanted() ? new StatusLine(files.length, statusStream()) : undefined;
+  const status = io === stdio && options.status && !options.verbose && StatusLine.wanted() ? new StatusLine(files.length, statusStream()) : undefined;
   const out: Output = status ? { out: status.wrap(io.out), err: status.wrap(io.err) } : io;
   const history = new WorkerHistory();
   const sinks: RunEvents[] = [history];
@@ -188,6 +187,8 @@ async function runTests(
   report.console.header(headerLines(identity.id, options, files.length, blas));
 
   let outcome: RunnerOutcome = { interrupted: false };
+  // A file run in part says nothing about its time or whether it fails: no timings are stored.
+  const statsPath = plan.subsets.size > 0 ? undefined : plan.statsPath;
   let bits = 0;
   let typecheck: TypecheckGate | undefined;
   // A prelude that cannot be loaded would fail every example the same way: one line, and nothing runs.
@@ -197,17 +198,15 @@ async function runTests(
     bits |= EXIT.usage;
   } else {
     if (options.serial && blas) await setSerialBlasThreads(options.blasThreads);
-    // A file run in part says nothing about its time or whether it fails: no timings are stored.
-    const statsPath = plan.subsets.size > 0 ? undefined : plan.statsPath;
-    const reportPlan: ReportPlan = { files, options: reportOptions, identity, inputErrors, fds: { out: stdio.stdout.fd, err: stdio.stderr.fd }, statsPath };
+    const handoff = reportHandoff({ report: { options: reportOptions, identity, inputErrors, fds: { out: stdio.stdout.fd, err: stdio.stderr.fd }, statsPath }, runner: options, cwd });
     try {
-      let events = await fixing(cli, config, files, report.events, out, cwd);
+      let events = await fixing(options, config, files, report.events, out, cwd);
       if (typecheckThread) {
         const { TypecheckGate } = await import('../typecheck/gate.js');
         typecheck = new TypecheckGate(events, files, typecheckThread.check(files, options));
         events = typecheck;
       }
-      outcome = await runFiles(files, options, events, prestarted, reportPlan, plan.subsets);
+      outcome = await runFiles(files, options, events, prestarted, handoff, plan.subsets);
     } catch (err) {
       if (err instanceof WorkerStartError) {
         io.err(`mtest: ${err.message}\n`);
@@ -229,7 +228,7 @@ async function runTests(
     }
   }
   status?.stop();
-  const store = () => [plan.saveStats(report.summary), saveWorkers(cwd, history.record(identity.id, options, outcome, cwd))];
+  const store = () => leftBehind(report.summary, history, { id: identity.id, statsPath, runner: options, outcome, cwd });
   bits |= report.finish({ interrupted: outcome.interrupted, inputErrors }, bits, store);
   observe?.(report);
   return bits;
@@ -245,13 +244,13 @@ async function preludeProblem(prelude: string[]): Promise<string | undefined> {
   }
 }
 
-function scheduleOptions(cli: CliOptions) {
-  return { failed: cli.failed, new: cli.newOnly, baseline: cli.baseline, shard: cli.shard, randorder: cli.randorder, statsPath: cli.statsPath, passWithNoExamples: cli.passWithNoExamples };
+function scheduleOptions(options: SchedulingOptions & Pick<ReportingOptions, 'baseline'>) {
+  return { failed: options.failed, new: options.newOnly, baseline: options.baseline, shard: options.shard, randorder: options.randorder, statsPath: options.statsPath, passWithNoExamples: options.passWithNoExamples };
 }
 
 /** --fix: a filter in front of the reporters that rewrites wants when a file ends. */
-async function fixing(cli: CliOptions, config: FileConfig, files: SourceFile[], events: RunEvents, out: Output, cwd: string): Promise<RunEvents> {
-  if (!cli.fix) return events;
+async function fixing(options: Pick<ReportingOptions, 'fix'>, config: FileConfig, files: SourceFile[], events: RunEvents, out: Output, cwd: string): Promise<RunEvents> {
+  if (!options.fix) return events;
   const { FixingEvents } = await import('../fix/index.js');
   return new FixingEvents(files, events, { cwd, prompts: config.prompts, say: (line) => out.out(`${line}\n`) });
 }

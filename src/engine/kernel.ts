@@ -11,6 +11,7 @@ import { closeSync, openSync, readFileSync, readSync, realpathSync, statSync, un
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fromJson, list, shape, text } from '../checks.js';
 import { packageRoot } from '../package-root.js';
 import { writeAtomically } from '../util/atomic-write.js';
 import { ADDON } from './native.js';
@@ -388,6 +389,20 @@ export type ChildRunner = (coretype: string | undefined) => ChildReport;
 
 const PROBE_SCRIPT = fileURLToPath(new URL('./kernel-probe.js', import.meta.url));
 
+/** What a probe child prints: its BLAS facts and each product's bytes (base64), by name. */
+interface ProbeReport {
+  config: string;
+  core: string;
+  library: string;
+  results: [string, string][];
+}
+const isProbeReport = shape<ProbeReport>({
+  config: text,
+  core: text,
+  library: text,
+  results: list((v): v is [string, string] => Array.isArray(v) && v.length === 2 && text(v[0]) && text(v[1])),
+});
+
 /** The real child: `node kernel-probe.js --child`, its environment given explicitly. */
 export function spawnChild(coretype: string | undefined, extraArgs: string[] = []): ChildReport {
   const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1' };
@@ -399,7 +414,8 @@ export function spawnChild(coretype: string | undefined, extraArgs: string[] = [
     const why = (r.stderr || '').trim().split('\n').pop() || (r.signal ? `killed by ${r.signal}` : `exit ${r.status}`);
     throw new Error(`probe child failed: ${why}`);
   }
-  const parsed = JSON.parse(r.stdout) as { config: string; core: string; library: string; results: [string, string][] };
+  const parsed = fromJson(r.stdout, isProbeReport);
+  if (!parsed) throw new Error(`probe child failed: it printed a report mtest cannot read: ${JSON.stringify(r.stdout.slice(0, 200))}`);
   const results = new Map<string, Float64Array>();
   for (const [name, b64] of parsed.results) {
     const buf = Buffer.from(b64, 'base64');

@@ -124,10 +124,13 @@ export function qr(A: Matrix): QR {
 
 export function cholesky(A: Matrix): Matrix {
   const n = requireSquareNonEmpty('cholesky', A);
-  if (!isSymmetricLoose(A)) throw new RangeError(`cholesky: matrix is not symmetric (${A.shape()})`);
-  const out = alloc('cholesky', n, n);
-  native().cholesky(A.data, out, n);
-  return wrapMatrix(n, n, out);
+  const u = alloc('cholesky', n, n);
+  if (!native().cholesky(A.data, u, n, true)) {
+    if (!isSymmetricLoose(A)) throw new RangeError(`cholesky: matrix is not symmetric (${A.shape()})`);
+    native().cholesky(A.data, u, n, false);
+  }
+  // L is the transpose of the factor LAPACK leaves in place: a view, copied only if it is needed row-major.
+  return wrapMatrix(n, n, u).transpose();
 }
 
 export function svd(A: Matrix): SVD {

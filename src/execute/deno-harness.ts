@@ -4,6 +4,7 @@
 // stderr, so that the parent knows which output the cell wrote.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const Deno: any;
+import { flag, fromJson, list, optional, shape, text } from '../checks.js';
 import { denoJupyter } from './deno-jupyter.js';
 
 interface Cell {
@@ -13,6 +14,7 @@ interface Cell {
   returnsValue: boolean;
   boxed?: boolean;
 }
+const isCell = shape<Cell>({ body: text, declared: list(text), async: flag, returnsValue: flag, boxed: optional(flag) });
 
 const [nonce, notebookUrl] = Deno.args as [string, string];
 const encoder = new TextEncoder();
@@ -69,7 +71,8 @@ for await (const chunk of Deno.stdin.readable) {
   for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
     const line = pending.slice(0, nl);
     pending = pending.slice(nl + 1);
-    const record = await run(JSON.parse(line) as Cell);
+    const cell = fromJson(line, isCell);
+    const record = cell ? await run(cell) : { thrown: `mtest sent the Deno harness a cell it cannot read: ${JSON.stringify(line.slice(0, 200))}` };
     write(Deno.stderr, `\0${nonce}\n`);
     write(Deno.stdout, `\0${nonce}${JSON.stringify(record)}\n`);
   }

@@ -7,15 +7,18 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fromJson, optional, shape, text } from '../checks.js';
 import type { Evaluation } from './evaluate.js';
 import type { CompiledExample } from './transform.js';
 
 const HARNESS = fileURLToPath(new URL('./deno-harness.js', import.meta.url));
 
+/** What the harness says of a cell, after the marker on stdout. */
 interface Record {
   shown?: string;
   thrown?: string;
 }
+const isRecord = shape<Record>({ shown: optional(text), thrown: optional(text) });
 
 export class DenoKernel {
   private readonly child: ChildProcessWithoutNullStreams;
@@ -62,7 +65,8 @@ export class DenoKernel {
         const atErr = this.err.indexOf(`${marker}\n`);
         const end = atOut < 0 ? -1 : this.out.indexOf('\n', atOut);
         if (atOut >= 0 && end >= 0 && atErr >= 0) {
-          const record = JSON.parse(this.out.slice(atOut + marker.length, end)) as Record;
+          const line = this.out.slice(atOut + marker.length, end);
+          const record = fromJson(line, isRecord) ?? { thrown: `mtest: the Deno harness sent a record mtest cannot read: ${JSON.stringify(line.slice(0, 200))}` };
           let got = this.out.slice(0, atOut) + this.err.slice(0, atErr);
           this.out = this.out.slice(end + 1);
           this.err = this.err.slice(atErr + marker.length + 1);

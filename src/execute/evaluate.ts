@@ -26,8 +26,9 @@ export interface Evaluation {
 export const INTERRUPTED: unique symbol = Symbol('interrupted');
 
 /**
- * Runs the synchronous part of an example so that it can be interrupted after `limitMs` (serial mode).
- * Provided by the runner (it owns threads and time); workers run without one and are killed instead.
+ * Runs the synchronous part of an example so that it can be interrupted after `limitMs` (0: no limit) or
+ * when the runner must stop it (serial mode). Provided by the runner (it owns threads and time); workers
+ * run without one and are killed instead.
  */
 export interface SyncGuard {
   call(fn: (ns: Record<string, unknown>) => unknown, ns: Record<string, unknown>, limitMs: number): unknown | typeof INTERRUPTED;
@@ -39,6 +40,11 @@ export interface EvaluateContext {
   guard?: SyncGuard;
   /** How the value and a thrown error are displayed, and whether a returned promise is awaited (default: mtest's). */
   profile?: KernelProfile;
+  /**
+   * Called when the example's value must be awaited: settles when the runner stops waiting for it before
+   * its limit (serial mode, past the memory or the file's limit); the example then ends as interrupted.
+   */
+  abandoned?: () => Promise<void>;
 }
 
 const capture = new OutputCapture();
@@ -73,7 +79,8 @@ export function evaluate(fn: ExampleFunction, compiled: CompiledExample, namespa
   let value: unknown;
   capture.start();
   try {
-    value = ctx.guard && ctx.limitMs > 0 ? ctx.guard.call(fn, namespace, ctx.limitMs) : fn(namespace);
+    // Guarded even without a limit: the runner may have to end the call for another reason (process.exit).
+    value = ctx.guard ? ctx.guard.call(fn, namespace, ctx.limitMs) : fn(namespace);
   } catch (err) {
     profile.finishesLater?.(); // a cell that threw does not end later
     return evaluation(compiled, profile, err, 'threw', repairRealm());
@@ -83,7 +90,7 @@ export function evaluate(fn: ExampleFunction, compiled: CompiledExample, namespa
   if (value === INTERRUPTED) return evaluation(compiled, profile, undefined, 'timedOut', repaired);
   // the cell asked to end later (IJavascript's $$.async()): what it sends then is its value
   const later = profile.finishesLater?.();
-  if (later) return settle(later, { ...compiled, returnsValue: true, boxed: false }, profile, ctx.limitMs, repaired);
+  if (later) return settle(later, { ...compiled, returnsValue: true, boxed: false }, profile, ctx, repaired);
   // An async example's own promise is always awaited; the value it returns only when the kernel awaited it.
   let thenable = false;
   if (!compiled.async && profile.awaitValue) {
@@ -94,16 +101,18 @@ export function evaluate(fn: ExampleFunction, compiled: CompiledExample, namespa
       return evaluation(compiled, profile, err, 'threw', repaired);
     }
   }
-  if (compiled.async || thenable) return settle(value as PromiseLike<unknown>, compiled, profile, ctx.limitMs, repaired);
+  if (compiled.async || thenable) return settle(value as PromiseLike<unknown>, compiled, profile, ctx, repaired);
   return evaluation(compiled, profile, value, 'returned', repaired);
 }
 
-async function settle(promise: PromiseLike<unknown>, compiled: CompiledExample, profile: KernelProfile, limitMs: number, repaired: string[] | undefined): Promise<Evaluation> {
+async function settle(promise: PromiseLike<unknown>, compiled: CompiledExample, profile: KernelProfile, ctx: EvaluateContext, repaired: string[] | undefined): Promise<Evaluation> {
+  const abandoned = ctx.abandoned?.();
+  const wait = <T>(p: PromiseLike<T>): Promise<T> => (ctx.limitMs > 0 || abandoned ? raceLimit(p, ctx.limitMs, abandoned) : Promise.resolve(p));
   try {
-    let value = limitMs > 0 ? await raceLimit(promise, limitMs) : await promise;
+    let value = await wait(promise);
     if (compiled.boxed) {
       value = (value as [unknown] | undefined)?.[0];
-      if (profile.awaitValue && isThenable(value)) value = limitMs > 0 ? await raceLimit(value, limitMs) : await value;
+      if (profile.awaitValue && isThenable(value)) value = await wait(value);
     }
     return evaluation(compiled, profile, value, 'returned', joined(repaired, repairRealm()));
   } catch (err) {
@@ -143,10 +152,12 @@ function evaluation(compiled: CompiledExample, profile: KernelProfile, value: un
 
 const LIMIT = Symbol('time limit');
 
-function raceLimit<T>(promise: PromiseLike<T>, ms: number): Promise<T> {
+/** `promise`, unless `ms` (0: no limit) pass or `abandoned` settles first: then LIMIT is thrown. */
+function raceLimit<T>(promise: PromiseLike<T>, ms: number, abandoned?: Promise<void>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(LIMIT), ms);
+    if (ms > 0) timer = setTimeout(() => reject(LIMIT), ms);
+    void abandoned?.then(() => reject(LIMIT));
   });
   return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
 }

@@ -4,8 +4,9 @@
 import path from 'node:path';
 import { checkAnnotations } from '../check/annotations.js';
 import { OutputChecker } from '../check/checker.js';
-import { exampleWhere, notRun, type Example, type ExampleResult, type SourceFile } from '../model.js';
-import type { ExecuteEvents, ExecuteOptions } from './api.js';
+import { closeRest, exampleWhere, notRun, type Example, type ExampleResult, type SourceFile } from '../model.js';
+import type { ExecuteEvents } from '../events.js';
+import { limitOf, type ExecuteOptions } from '../options.js';
 import { prepareBlock, type Prepared } from './compile.js';
 import { evaluate, type Evaluation, type SyncGuard } from './evaluate.js';
 import { isDeclarationFile } from '../sources/kinds.js';
@@ -16,9 +17,10 @@ import { DenoKernel } from './deno.js';
 import { kernelProfile, type KernelProfile } from './kernels.js';
 import { createNamespace, reseed } from './namespace.js';
 import { skipReason } from './policy.js';
-import { OUTPUT_LIMIT, outputMessage, timeoutMessage, whereText } from '../incidents.js';
+import { OUTPUT_LIMIT, blockEndedNote, outputMessage, timeoutMessage, whereText } from '../incidents.js';
 
-export type { ExecuteEvents, ExecuteOptions } from './api.js';
+export type { ExecuteEvents } from '../events.js';
+export type { ExecuteOptions } from '../options.js';
 export { INTERRUPTED, releaseOutput, type SyncGuard } from './evaluate.js';
 
 /** What a runner lends the evaluation stage (not data: it cannot cross a process boundary). */
@@ -27,6 +29,16 @@ export interface ExecuteHooks {
   guard?: SyncGuard;
   /** Asked before each example: true ends the file here, the rest reported as not run (a stop signal). */
   stopRequested?(): boolean;
+  /**
+   * Asked after every example that ran: the runner's own account of how it ended when the runner stopped
+   * it (process.exit or process.abort called under --serial, the memory or the file's limit), which
+   * replaces its result.
+   */
+  stoppedBy?(): { outcome: 'crash' | 'memory' | 'timeout'; note: string } | undefined;
+  /** See EvaluateContext.abandoned: the runner stops waiting for an awaited example (serial mode). */
+  abandoned?(): Promise<void>;
+  /** Awaited when a stopped example ended its block and the block's names were dropped (memory may be freed now). */
+  blockDropped?(): void | Promise<void>;
   /** Awaited after a failed example, with its block's namespace (--debug opens a REPL there). */
   onFailure?(namespace: Record<string, unknown>, example: Example, result: ExampleResult): Promise<void>;
 }
@@ -35,10 +47,6 @@ const checker = new OutputChecker();
 
 function elapsed(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-function limitSeconds(example: Example, options: ExecuteOptions): number {
-  return example.directives.timeout ?? options.timeout;
 }
 
 /** Synchronous for a synchronous example; a promise only when the example's value had to be awaited. */
@@ -65,7 +73,7 @@ function runExample(index: number, example: Example, prepared: Prepared | undefi
     return finish({ status: 'failed', outcome: 'error', got: `Uncaught SyntaxError: ${err.message}\n`, note: `Syntax error at ${exampleWhere(example, err.exampleLine - 1)}` });
   }
   const { compiled, fn } = prepared;
-  const limit = options.interruptSync ? limitSeconds(example, options) : 0;
+  const limit = options.interruptSync ? limitOf(example, options) : 0;
   const judge = (ev: Evaluation): ExampleResult => {
     const result = verdict(ev);
     if (ev.warnings) result.warnings = ev.warnings;
@@ -88,7 +96,7 @@ function runExample(index: number, example: Example, prepared: Prepared | undefi
     // a `raises` cell was meant to throw: what it printed is compared, not reported as an exception
     return finish({ status: 'failed', outcome: ev.threw && !example.directives.raises ? 'exception' : 'mismatch', got: ev.got, note: check.note });
   };
-  const ev = deno ? deno.evaluate(compiled, limit * 1000) : evaluate(fn, compiled, ns, { limitMs: limit * 1000, guard: hooks.guard, profile });
+  const ev = deno ? deno.evaluate(compiled, limit * 1000) : evaluate(fn, compiled, ns, { limitMs: limit * 1000, guard: hooks.guard, profile, abandoned: hooks.abandoned });
   return ev instanceof Promise ? ev.then(judge) : judge(ev);
 }
 
@@ -159,6 +167,11 @@ async function runBlocks(file: SourceFile, options: ExecuteOptions, events: Exec
   const { profile, deno, setupError, prelude, ownExports, compileOptions, only, scope } = setup;
   const filename = path.resolve(file.path);
   let index = 0;
+  const ended = new Set<number>();
+  const end = (result: ExampleResult): void => {
+    ended.add(result.index);
+    events.exampleEnd(result);
+  };
   for (const block of file.blocks) {
     const ns = createNamespace(prelude, ownExports, filename, { globals: profile?.globals(filename), modules: profile?.modules, noRequire: profile?.noRequire });
     if (scope?.bindings) Object.assign(ns, scope.bindings);
@@ -168,21 +181,23 @@ async function runBlocks(file: SourceFile, options: ExecuteOptions, events: Exec
     const first = index;
     const runs = block.examples.map((ex, k) => (!only || only.has(first + k)) && ex.directives.errors.length === 0 && skipReason(ex.directives, file.tags, options) === undefined);
     const prepared = setupError ? [] : prepareBlock(block.examples, runs.map((r, k) => r && !(profile?.typeErrors && block.examples[k].typeDiagnostics)), filename, ns, compileOptions);
+    const blockEnd = first + block.examples.length;
+    index = blockEnd;
     for (const [k, example] of block.examples.entries()) {
-      const i = index++;
+      const i = first + k;
       if (only && !only.has(i)) {
-        events.exampleEnd(notRun(i));
+        end(notRun(i));
         continue;
       }
       // the module an annotation-style example documents is absent (an unbuilt native addon, a dependency
       // not installed): as with a missing optional feature, the example is skipped, saying what is missing
       const skip = skipReason(example.directives, file.tags, options) ?? (example.annotations ? scope?.unavailable ?? missing.reason(example, prepared[k]) : undefined);
       if (skip !== undefined && example.directives.errors.length === 0) {
-        events.exampleEnd({ index: i, status: 'skipped', outcome: 'skipped', note: skip, time: 0 });
+        end({ index: i, status: 'skipped', outcome: 'skipped', note: skip, time: 0 });
         continue;
       }
       if ((blockFailed && options.initial) || hooks.stopRequested?.()) {
-        events.exampleEnd(notRun(i));
+        end(notRun(i));
         continue;
       }
       events.exampleStart(i, example);
@@ -191,10 +206,19 @@ async function runBlocks(file: SourceFile, options: ExecuteOptions, events: Exec
         : runExample(i, example, prepared[k], ns, options, hooks, profile ?? kernelProfile(undefined), deno);
       // A synchronous example still yields once: promise jobs it left behind run before the next example
       // (outside any capture), as they always did.
-      const result = outcome instanceof Promise ? await outcome : ((await null), outcome);
+      let result = outcome instanceof Promise ? await outcome : ((await null), outcome);
+      const stopped = hooks.stoppedBy?.();
+      if (stopped) result = { index: i, status: 'failed', outcome: stopped.outcome, got: result.got, note: stopped.note, time: result.time };
       if (result.status === 'failed') blockFailed = true;
       if (example.annotations) missing.after(result, prepared[k]);
-      events.exampleEnd(result);
+      end(result);
+      if (stopped || result.outcome === 'timeout') {
+        // Stopped halfway: the block's names are in an unknown state, as they are lost with a killed worker.
+        closeRest(file, ended, events.exampleEnd, { from: i + 1, to: blockEnd, note: blockEndedNote(exampleWhere(example)) });
+        for (const name of Object.keys(ns)) delete ns[name];
+        await hooks.blockDropped?.();
+        break;
+      }
       if (result.status === 'failed' && hooks.onFailure) await hooks.onFailure(ns, example, result);
     }
   }

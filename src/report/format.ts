@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { Incident } from '../events.js';
 import { blockAt, cellAtFileLine, exampleAt, exampleWhere, type ExampleResult, type SourceFile } from '../model.js';
 import { normalizeWant } from '../check/checker.js';
-import { bounded } from '../display.js';
+import { bounded, indent } from '../display.js';
 
 /** Characters of an example's output a failure block quotes (the --json report keeps up to a megabyte). */
 export const SHOWN = 16 * 1024;
@@ -24,13 +24,7 @@ export interface FailureStyle {
 export const STARS = '*'.repeat(70);
 export const DASHES = '-'.repeat(70);
 
-export function indent(text: string, by = '    '): string {
-  const body = text.endsWith('\n') ? text.slice(0, -1) : text;
-  return body
-    .split('\n')
-    .map((l) => (l === '' ? '' : by + l))
-    .join('\n');
-}
+export { indent };
 
 export function seconds(s: number): string {
   return `${s.toFixed(2)} s`;

@@ -4,11 +4,11 @@
 // twice.
 import { EventFanout, type Incident } from '../events.js';
 import { emptyDirectives, type Block, type ExampleResult, type SourceFile } from '../model.js';
-import { ConsoleReporter, type Output } from './console.js';
+import type { Output } from './console.js';
 import { plural, printable } from './format.js';
-import { TimelineRecorder } from './timeline.js';
-import { githubAnnotations, githubWanted, readJsonReport, ReportError, writeMachineReports, type JsonFile, type JsonReport, type MachineTargets } from './machine.js';
-import { RunSummary, type KnownFailures } from './summary.js';
+import { readJsonReport, ReportError, type JsonFile, type JsonReport, type MachineTargets } from './machine.js';
+import { RunReport } from './run-report.js';
+import type { KnownFailures } from './summary.js';
 import { EXIT } from './tally.js';
 import { statsProblem, storeStats } from '../schedule/stats.js';
 
@@ -97,16 +97,21 @@ export async function mergeReports(
   entries.sort((a, b) => (a.order ?? Infinity) - (b.order ?? Infinity) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
   const known = new MarkedKnown();
-  const summary = new RunSummary(Boolean(targets.json || targets.junit || targets.html), known);
-  const reporter = new ConsoleReporter(summary, io, colour, targets.command);
-  const events = new EventFanout([summary, reporter]);
-  const shards = reports.map(({ report }) => report.shard).filter(Boolean);
-  reporter.header([`Merging ${plural(reports.length, 'report')}${shards.length ? ` (shards ${shards.join(', ')})` : ''}: ${plural(entries.length, 'file')}.`]);
-  const order = new Map<string, number>();
-  for (const entry of entries) {
+  const files = entries.map((entry) => {
     const file = fileFromReport(entry);
     known.entries.set(file, entry);
-    if (entry.order !== undefined) order.set(entry.path, entry.order);
+    return file;
+  });
+  const order = new Map<string, number>();
+  for (const entry of entries) if (entry.order !== undefined) order.set(entry.path, entry.order);
+  const identity = { id: reports.map(({ report }) => report.id).join('+'), randomSeed: reports[0]?.report.randomSeed ?? 0, startedAt: Date.now() };
+  const { json, junit, html, base, format, command } = targets;
+  const report = new RunReport(files, { json, junit, html, base, format, command, colour, order, replayed: true }, io, identity, [], known);
+  const shards = reports.map(({ report }) => report.shard).filter(Boolean);
+  report.console.header([`Merging ${plural(reports.length, 'report')}${shards.length ? ` (shards ${shards.join(', ')})` : ''}: ${plural(entries.length, 'file')}.`]);
+  const events = report.events;
+  entries.forEach((entry, n) => {
+    const file = files[n];
     events.fileStart(file, 0);
     for (const incident of entry.incidents ?? []) events.incident(file, incident);
     entry.examples.forEach((ex, index) => {
@@ -114,25 +119,17 @@ export async function mergeReports(
       events.exampleEnd(file, result);
     });
     events.fileEnd(file, { time: entry.time ?? entry.examples.reduce((t, ex) => t + (ex.time ?? 0), 0), worker: 0 });
-  }
+  });
   // The shards ran side by side: the merged run took as long as the slowest one.
-  const time = Math.max(0, ...reports.map(({ report }) => report.time ?? 0));
-  const interrupted = (bits & EXIT.interrupted) !== 0;
-  bits |= summary.exitBits;
-  const info = { id: reports.map(({ report }) => report.id).join('+'), randomSeed: reports[0]?.report.randomSeed ?? 0, time, exitBits: bits, order };
-  // every file before the footer: the closing line stays the last line
-  // --html: the merged results; when each file and example ran is not in the reports (no timeline, no memory).
-  const written = writeMachineReports(summary, info, targets, { timeline: new TimelineRecorder(0), memoryMarkMB: 50 });
-  const problems = written.problems;
-  if (statsPath !== undefined && reports.length > 0) {
+  const seconds = Math.max(0, ...reports.map(({ report }) => report.time ?? 0));
+  const store = (): (string | undefined)[] => {
+    if (statsPath === undefined || reports.length === 0) return [];
     try {
-      storeStats(statsPath, summary, cwd);
+      storeStats(statsPath, report.summary, cwd);
+      return [];
     } catch (err) {
-      problems.push(statsProblem(statsPath, err));
+      return [statsProblem(statsPath, err)];
     }
-  }
-  if (githubWanted(targets.format)) io.out(githubAnnotations(summary));
-  for (const problem of problems) io.err(`mtest: ${problem}\n`);
-  reporter.footer(time, { interrupted, inputErrors: false });
-  return bits | written.bits;
+  };
+  return report.finish({ interrupted: (bits & EXIT.interrupted) !== 0, inputErrors: false, seconds }, bits, store);
 }

@@ -1,8 +1,8 @@
 // One run's report: the sinks every run has (summary, console) plus any the caller adds, and how a run
 // ends — files that never started accounted as not run, the footer with the closing line last, the
-// machine-readable files, the annotations — and the exit bits. The mtest command builds one; under
-// --serial the watchdog thread builds a second from the run's journal when the main thread is stuck and
-// the report must still be finished (runner/serial).
+// machine-readable files, the annotations — and the exit bits. Every run ends here: the mtest command's,
+// a --serial run its watchdog thread finishes from the journal when the main thread is stuck (replayed
+// into a second one), and `mtest merge`'s (the shards' reports replayed into one).
 import { EventFanout, type RunEvents } from '../events.js';
 import type { FileSubset, SourceFile } from '../model.js';
 import { ConsoleReporter } from './console.js';
@@ -38,6 +38,11 @@ export interface ReportOptions {
   memoryMarkMB?: number;
   /** Files the run selects examples of (`FILE:LINE`, `-k`), by path: only those are reported and counted. */
   subsets?: Map<string, FileSubset>;
+  /**
+   * The events replay finished reports (`mtest merge`): when each example ran is not in them, so the
+   * --html page has no timeline and no memory to draw.
+   */
+  replayed?: boolean;
 }
 
 export interface RunIdentity {
@@ -47,9 +52,8 @@ export interface RunIdentity {
   startedAt: number;
 }
 
-/** What it takes to finish this run's report elsewhere (the --serial watchdog thread): plain data. */
+/** What it takes to build this run's report again elsewhere (the --serial watchdog thread), besides its files: plain data. */
 export interface ReportPlan {
-  files: SourceFile[];
   options: ReportOptions;
   identity: RunIdentity;
   inputErrors: boolean;
@@ -63,6 +67,8 @@ export interface RunEnd {
   interrupted: boolean;
   /** Paths or files that could not be read or parsed (already reported, one line each). */
   inputErrors: boolean;
+  /** The run's wall time when it is not this report's own (merged shards ran side by side), seconds. */
+  seconds?: number;
 }
 
 export class RunReport {
@@ -83,7 +89,7 @@ export class RunReport {
     this.console = new ConsoleReporter(this.summary, io, options.colour, options.command);
     // The serial process's memory is sampled where its examples run: on the main thread, as they end.
     this.timeline = options.html ? new TimelineRecorder(identity.startedAt, isMainThread) : undefined;
-    const fanout = new EventFanout([this.summary, this.console, ...extraSinks, ...(this.timeline ? [this.timeline] : [])]);
+    const fanout = new EventFanout([this.summary, this.console, ...extraSinks, ...(this.timeline && !options.replayed ? [this.timeline] : [])]);
     this.events = options.subsets?.size ? new SubsetEvents(options.subsets, fanout) : fanout;
   }
 
@@ -96,7 +102,7 @@ export class RunReport {
    */
   finish(end: RunEnd, known = 0, store: () => (string | undefined)[] = () => []): number {
     this.summary.markUnstarted(this.files, this.options.subsets);
-    const seconds = (Date.now() - this.identity.startedAt) / 1000;
+    const seconds = end.seconds ?? (Date.now() - this.identity.startedAt) / 1000;
     let bits = this.summary.exitBits | known;
     if (end.interrupted) bits |= EXIT.interrupted;
     if (end.inputErrors) bits |= EXIT.usage;

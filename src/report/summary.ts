@@ -1,6 +1,6 @@
 // RunSummary: consumes the run's events and keeps what the end of the report and the exit status need.
 import type { FileSummary, Incident, RunEvents } from '../events.js';
-import { countExamples, notRun, type ExampleResult, type FileSubset, type SourceFile } from '../model.js';
+import { closeRest, type ExampleResult, type FileSubset, type SourceFile } from '../model.js';
 import { withCellFrames } from './format.js';
 import { emptyCounts, FileTally, incidentBits, resultBits, type Counts, EXIT } from './tally.js';
 
@@ -75,8 +75,7 @@ export class RunSummary implements RunEvents {
     for (const file of files) {
       if (this.files.has(file)) continue;
       const t = this.tally(file);
-      const indices = subsets?.get(file.path)?.counted ?? Array.from({ length: countExamples(file) }, (_, i) => i);
-      for (const index of indices) this.exampleEnd(file, notRun(index));
+      closeRest(file, new Set(), (result) => this.exampleEnd(file, result), { indices: subsets?.get(file.path)?.counted });
       this.finished.push(t);
     }
   }

@@ -1,16 +1,9 @@
 // Counts and exit status of a run, fed by the same events the reporters see.
 import type { Incident } from '../events.js';
+import { EXIT, incidentReason } from '../incidents.js';
 import type { ExampleResult, SourceFile } from '../model.js';
 
-export const EXIT = {
-  failure: 1,
-  usage: 2,
-  timeout: 4,
-  badExit: 8,
-  signal: 16,
-  internal: 64,
-  interrupted: 128,
-} as const;
+export { EXIT, incidentBits } from '../incidents.js';
 
 export interface Counts {
   passed: number;
@@ -31,20 +24,6 @@ export function addResult(counts: Counts, result: ExampleResult): void {
 export function closingLine(c: Counts): string {
   const line = `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`;
   return c.notrun > 0 ? `${line}, ${c.notrun} not run` : line;
-}
-
-/** Exit bits contributed by one incident. */
-export function incidentBits(incident: Incident): number {
-  switch (incident.kind) {
-    case 'timeout':
-    case 'file-timeout':
-    case 'memory':
-      return EXIT.timeout;
-    case 'interrupted':
-      return EXIT.interrupted;
-    case 'crash':
-      return incident.signal ? EXIT.signal : EXIT.badExit;
-  }
 }
 
 /** Exit bits contributed by one example result (incidents carry their own bits). */
@@ -73,7 +52,7 @@ export class FileTally {
   /** Sage's `# …` reason after the file in the summary, or undefined when the file passed. */
   reason(): string | undefined {
     const crash = this.incidents.find((i) => i.kind !== 'interrupted');
-    if (crash) return shortReason(crash) + (this.knownIncidents.has(crash) ? KNOWN : '');
+    if (crash) return incidentReason(crash) + (this.knownIncidents.has(crash) ? KNOWN : '');
     const failed = this.failures.filter((r) => r.outcome !== 'crash');
     if (failed.length > 0) {
       const known = failed.every((r) => this.known.has(r.index)) ? KNOWN : '';
@@ -86,19 +65,3 @@ export class FileTally {
 
 /** What Sage appends to a failure that the baseline run had too. */
 export const KNOWN = ' [failed in baseline]';
-
-function shortReason(incident: Incident): string {
-  switch (incident.kind) {
-    case 'timeout':
-    case 'file-timeout':
-      return 'Timed out';
-    case 'memory':
-      return incident.message.split(':')[0]; // Memory limit exceeded, Output limit exceeded
-    case 'crash':
-      if (incident.signal) return `Killed by ${incident.signal}`;
-      // A worker killed for breaking the protocol: what it did, not how it ended.
-      return incident.exitCode === undefined ? incident.message.split(':')[0] : `Exited with code ${incident.exitCode}`;
-    default:
-      return incident.kind;
-  }
-}

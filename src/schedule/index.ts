@@ -6,13 +6,13 @@ import { relative, resolve } from 'node:path';
 import { countExamples, type FileSubset, type SourceFile } from '../model.js';
 import { printable } from '../report/format.js';
 import { ReportError } from '../report/machine.js';
-import type { KnownFailures, RunSummary } from '../report/summary.js';
+import type { KnownFailures } from '../report/summary.js';
 import { EXIT } from '../report/tally.js';
 import { Baseline } from '../report/baseline.js';
 import { randomOrder, slowestFirst, splitShards, type ShardSpec } from './order.js';
 import { changedFiles, isChanged, SelectionError } from './select.js';
 import { selectIn, type Selection } from './selection.js';
-import { defaultStatsPath, failedBefore, readStats, statsProblem, storeStats, type Stats } from './stats.js';
+import { defaultStatsPath, failedBefore, readStats, type Stats } from './stats.js';
 
 export { parseShard, type ShardSpec } from './order.js';
 
@@ -40,8 +40,6 @@ export interface Plan {
   statsPath: string;
   /** The files a selection runs in part (by path): what runs, what counts. The others run whole. */
   subsets: Map<string, FileSubset>;
-  /** Store the stats of this run (entries of other files kept); a one-line warning when it cannot. */
-  saveStats(summary: RunSummary): string | undefined;
 }
 
 /** A found path, parsed when the schedule needs it. */
@@ -143,15 +141,5 @@ export function planRun(
     known,
     statsPath,
     subsets,
-    saveStats(summary) {
-      // A file run in part says nothing about its time or whether it fails: the stored entries stay.
-      if (subsets.size > 0) return undefined;
-      try {
-        storeStats(statsPath, summary, cwd);
-        return undefined;
-      } catch (err) {
-        return statsProblem(statsPath, err);
-      }
-    },
   };
 }

@@ -15,16 +15,10 @@ export interface LoadOptions {
   prompts?: readonly string[];
   /** Directory a relative `path` is read from; default the process's working directory. */
   cwd?: string;
-  /** Files larger than this many MB are not read (0: no limit); default DEFAULT_MAX_FILE_MB. */
+  /** Files larger than this many MB are not read (0 or undefined: no limit); a run's is --max-file-size's. */
   maxFileSize?: number;
 }
 
-/**
- * Above this, a file is most likely generated (a minified bundle, a data dump) and reading it would cost
- * seconds and hundreds of MB for nothing: the scan of an 8 MB minified script with prompts takes ~2.4 s
- * and ~400 MB here. A notebook with a few plots stays well below.
- */
-export const DEFAULT_MAX_FILE_MB = 8;
 
 /** Lines that may mark a whole file (`nodoctest`, `mtest:` tags), as in Sage. */
 const HEADER_LINES = 10;
@@ -44,7 +38,7 @@ export function loadSource(path: string, opts: LoadOptions = {}): SourceFile | n
   let bytes: Uint8Array;
   try {
     const absolute = resolve(opts.cwd ?? '.', path);
-    const limit = opts.maxFileSize ?? DEFAULT_MAX_FILE_MB;
+    const limit = opts.maxFileSize ?? 0;
     const size = statSync(absolute).size;
     if (limit > 0 && size > limit * 1048576) {
       // a notice, not an error: a generated file in the tree is no fault of the run

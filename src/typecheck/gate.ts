@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { FileSummary, Incident, RunEvents } from '../events.js';
 import type { ExampleResult, SourceFile } from '../model.js';
 import type { SkipPolicy } from '../execute/policy.js';
-import type { ThreadOutput, ThreadRequest, ThreadSetup } from './thread.js';
+import { failedCheck, isThreadOutput, type ThreadOutput, type ThreadRequest, type ThreadSetup } from './messages.js';
 
 /** A --typecheck thread, started early; `check` sends it the files once they are parsed. */
 export class TypecheckThread {
@@ -13,12 +13,13 @@ export class TypecheckThread {
   private readonly outcome: Promise<ThreadOutput>;
   private settle!: (output: ThreadOutput) => void;
 
-  constructor(setup: ThreadSetup) {
+  /** `module`: the thread's code (a test's stand-in). */
+  constructor(setup: ThreadSetup, module = new URL('./thread.js', import.meta.url)) {
     this.outcome = new Promise((resolve) => (this.settle = resolve));
-    this.worker = new Worker(new URL('./thread.js', import.meta.url), { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
+    this.worker = new Worker(module, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
     this.worker.unref(); // never what keeps mtest alive
-    const failed = (why: string): void => this.settle({ checked: 0, failed: 0, errors: [], seconds: 0, error: `--typecheck failed: ${why}` });
-    this.worker.once('message', (output: ThreadOutput) => this.settle(output));
+    const failed = (why: string): void => this.settle(failedCheck(`--typecheck failed: ${why}`));
+    this.worker.once('message', (output: unknown) => (isThreadOutput(output) ? this.settle(output) : failed('its thread sent an answer mtest cannot read')));
     this.worker.once('error', (error) => failed(error?.message ?? String(error)));
     this.worker.once('exit', (code) => failed(`its thread exited with code ${code}`));
   }
@@ -62,7 +63,7 @@ export class TypecheckGate implements RunEvents {
 
   /** Stop waiting for the check (an interrupted run): the events held back go out as they are. */
   abandon(): void {
-    this.abandoned({ checked: 0, failed: 0, errors: [], seconds: 0, error: '--typecheck: not finished (the run was interrupted)' });
+    this.abandoned(failedCheck('--typecheck: not finished (the run was interrupted)'));
   }
 
   private pass(event: () => void): void {

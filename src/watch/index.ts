@@ -13,6 +13,7 @@ import { EXIT } from '../report/tally.js';
 import { sourceKind } from '../sources/kinds.js';
 import type { FileConfig } from '../cli/config.js';
 import type { ParsedArgs } from '../cli/options.js';
+import type { ResolvedOptions } from '../options.js';
 import { fileArgumentCount, resolveOptions, runsExamplesInProcess } from '../cli/resolve.js';
 import { findSources, sourceLoader } from '../cli/collect.js';
 import { runCommand } from '../cli/run.js';
@@ -72,6 +73,11 @@ class WatchLoop {
   private finished!: (bits: number) => void;
   private unsubscribe?: () => void;
   private keysOn = false;
+  /**
+   * What holds across the runs (the workers to prestart, the file size limit), resolved once; each run
+   * resolves its own (its files cap the workers; a fresh random seed).
+   */
+  private readonly standing: ResolvedOptions;
 
   constructor(
     private readonly args: ParsedArgs,
@@ -81,6 +87,7 @@ class WatchLoop {
     private readonly options: WatchOptions,
   ) {
     this.roots = args.paths.length > 0 ? args.paths.map((p) => path.resolve(cwd, p)) : [cwd];
+    this.standing = resolveOptions(args.options, config);
   }
 
   start(): Promise<number> {
@@ -160,7 +167,7 @@ class WatchLoop {
     // (or cannot be read: that is reported); a module without examples is only a dependency.
     if (unknown.length > 0) {
       const found = new Set((await findSources(this.args.paths, this.config, this.cwd)).files.map((p) => path.resolve(this.cwd, p)));
-      const load = sourceLoader(this.config, this.cwd);
+      const load = sourceLoader(this.config, this.cwd, this.standing.maxFileSize);
       for (const file of unknown) {
         const source = found.has(file) ? load(path.relative(this.cwd, file) || file) : null;
         if (source && (countExamples(source) > 0 || source.errors.length > 0)) affected.add(file);
@@ -204,8 +211,8 @@ class WatchLoop {
     let bits: number;
     try {
       const args: ParsedArgs = { ...this.args, paths, options: { ...this.args.options } };
-      const fileArguments = paths.length > 0 ? fileArgumentCount(paths, this.cwd) : undefined;
-      bits = await runCommand(args, this.config, this.io, this.cwd, fileArguments, prestarted, undefined, (report) => {
+      const options = resolveOptions(args.options, this.config, paths.length > 0 ? fileArgumentCount(paths, this.cwd) : undefined);
+      bits = await runCommand(args, this.config, this.io, this.cwd, options, prestarted, undefined, (report) => {
         this.ran(report.summary.finished.map((t) => ({ file: t.file, failed: t.reason() !== undefined })));
       });
     } finally {
@@ -243,8 +250,7 @@ class WatchLoop {
       this.prestarted = undefined;
     }
     if (this.prestarted || this.quitting) return;
-    const options = resolveOptions(this.args.options, this.config, []);
-    this.prestarted = new PrestartedWorkers(options.jobs, spawnOptions(options));
+    this.prestarted = new PrestartedWorkers(this.standing.jobs, spawnOptions(this.standing));
   }
 
   // ---- the end ----

@@ -8,6 +8,7 @@ import { loadSource } from '../../dist/src/sources/index.js';
 import { executeFile } from '../../dist/src/execute/index.js';
 import { AddonGuard, syncGuard } from '../../dist/runner/serial/interrupt.js';
 import { Watchdog } from '../../dist/runner/serial/watchdog.js';
+import { limitOf } from '../../dist/src/options.js';
 
 const dir = process.argv[2];
 if (!dir) {
@@ -30,7 +31,7 @@ for (const name of readdirSync(dir).sort()) {
     file,
     options,
     {
-      exampleStart: (index, example) => watchdog.exampleStarted(index, example, options.timeout),
+      exampleStart: (index, example) => watchdog.exampleStarted(index, limitOf(example, options)),
       exampleEnd: (r) => {
         watchdog.exampleEnded();
         if (r.status === 'passed') times.push(r.time);
