@@ -357,9 +357,9 @@ describe('the protocol with an inspector', function () {
     });
     const port = (server.address() as { port: number }).port;
     // Something to signal (SIGUSR1) that is not a worker.
-    const child = spawn(process.execPath, ['-e', "process.on('SIGUSR1', () => {}); setInterval(() => {}, 1000)"], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['-e', "process.on('SIGUSR1', () => {}); setInterval(() => {}, 1000); process.stdout.write('ready')"], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await new Promise((resolve) => child.stdout!.once('data', resolve)); // its SIGUSR1 handler is installed
       const stack = await remoteStack(child.pid!, () => `ws://127.0.0.1:${port}/fake`, 3000);
       assert.equal(stack, undefined);
     } finally {
