@@ -1,4 +1,4 @@
-// The CI stage's costs on the overhead corpus of ../shared/bench/gen-corpus.py (10,000 trivial examples in
+// The CI stage's costs on the overhead corpus of gen-corpus.py (10,000 trivial examples in
 // 200 files):
 //  1. stored timings: reading `.mtest/stats.json`, ordering by it, updating it from the run's summary and
 //     writing it back (what a run does in addition), timed in-process over the parsed corpus;
@@ -6,7 +6,7 @@
 //     unsharded run, interleaved round by round, as `mtest` and as `mtest --serial`;
 //  3. wall time of `mtest merge` of the three shards' --json reports.
 // Usage: node test/bench/ci-stage.mjs [ROUNDS] [CORPUS_DIR] [WORKLOAD]   (CORPUS_DIR: an existing
-// gen-corpus.py output, default: generated into a temporary directory from $MTEST_SHARED or ../shared;
+// gen-corpus.py output, default: generated into a temporary directory;
 // WORKLOAD: the corpus for 2 and 3, default overhead)
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,9 +20,8 @@ const work = mkdtempSync(path.join(tmpdir(), 'mtest-ci-bench-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 let corpusDir = process.argv[3];
 if (!corpusDir) {
-  const shared = process.env.MTEST_SHARED ?? path.join(root, '..', 'shared');
   corpusDir = path.join(work, 'corpus');
-  if (spawnSync('python3', [path.join(shared, 'bench', 'gen-corpus.py'), corpusDir], { stdio: 'ignore' }).status !== 0) {
+  if (spawnSync('python3', [path.join(root, 'test', 'bench', 'gen-corpus.py'), corpusDir], { stdio: 'ignore' }).status !== 0) {
     console.error('skipped: python3 with numpy is needed to generate the corpora');
     process.exit(0);
   }

@@ -1,4 +1,4 @@
-// mtest against its peer (pytest --doctest-modules, serial and -n 2) on the shared benchmark corpora, with
+// mtest against its peer (pytest --doctest-modules, serial and -n 2) on the benchmark corpora (gen-corpus.py), with
 // each numpy a user may have: Debian's (/usr/bin/python3, on the system OpenBLAS, as mtest's engine) and the
 // default python3's when that is another interpreter (typically a pip numpy with its own newer OpenBLAS).
 // Interleaved: every round runs each command once per workload, in a rotating order, so a change in the
@@ -6,7 +6,7 @@
 // per round (paired), and their median and range are reported; below 1 = mtest faster.
 // pytest -n 2 runs its workers with one BLAS thread each (OPENBLAS_NUM_THREADS=1), the budget mtest gives its
 // own two workers: on heavy, two workers with two threads each oversubscribe this machine.
-// Usage: node test/bench/corpora.mjs [ROUNDS] [SHARED_DIR]   (SHARED_DIR: $MTEST_SHARED or ../shared)
+// Usage: node test/bench/corpora.mjs [ROUNDS]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const rounds = Number(process.argv[2] ?? 5);
-const shared = process.argv[3] ?? process.env.MTEST_SHARED ?? path.join(root, '..', 'shared');
+const here = path.join(root, 'test', 'bench');
 
 const works = (py, code) => spawnSync(py, ['-c', code]).status === 0;
 const interpreter = (py) => {
@@ -29,9 +29,9 @@ if (!works(debian, 'import numpy')) {
   console.error('skipped: python3 with numpy is needed to generate the corpora');
   process.exit(0);
 }
-spawnSync(debian, [path.join(shared, 'bench', 'gen-corpus.py'), corpus], { stdio: 'ignore' });
+spawnSync(debian, [path.join(here, 'gen-corpus.py'), corpus], { stdio: 'ignore' });
 // The peer's own script installs pytest and xdist when they are missing (as root); one quick run of it.
-if (!works(debian, 'import numpy, pytest, xdist')) spawnSync('bash', [path.join(shared, 'bench', 'run-peer.sh'), corpus, '1'], { stdio: 'ignore' });
+if (!works(debian, 'import numpy, pytest, xdist')) spawnSync('bash', [path.join(here, 'run-peer.sh'), corpus, '1'], { stdio: 'ignore' });
 if (!works(debian, 'import numpy, pytest, xdist')) {
   console.error('skipped: pytest and pytest-xdist are needed (apt-get install python3-pytest python3-pytest-xdist)');
   process.exit(0);

@@ -12,9 +12,8 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const rounds = Number(process.argv[2] ?? 5);
 const corpus = process.argv[3] ?? process.env.MTEST_CORPUS ?? path.join(tmpdir(), 'mtest-bench-corpus');
-const shared = process.env.MTEST_SHARED ?? path.join(root, '..', 'shared');
 if (!existsSync(path.join(corpus, 'heavy'))) {
-  const made = spawnSync('python3', [path.join(shared, 'bench', 'gen-corpus.py'), corpus], { stdio: 'ignore' });
+  const made = spawnSync('python3', [path.join(root, 'test', 'bench', 'gen-corpus.py'), corpus], { stdio: 'ignore' });
   if (made.status !== 0) {
     console.error('skipped: python3 with numpy is needed to generate the corpora');
     process.exit(0);
