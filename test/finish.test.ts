@@ -2,7 +2,7 @@
 // its main thread cannot end is replayed from its journal into one (through the module the command names).
 // Either way the report is the one a live run of the same results writes.
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Incident, RunEvents } from '../src/events.js';
@@ -14,7 +14,7 @@ import { finishFromJournal } from '../runner/serial/finish.js';
 import { Journal } from '../runner/serial/journal.js';
 import { reportHandoff } from '../src/cli/run-end.js';
 import { runnerOptions } from './fault-helpers.js';
-import { ex, fileOf } from './helpers.js';
+import { ex, fileOf, sourceFiles } from './helpers.js';
 import { stateFile } from '../src/project.js';
 import { packageRoot } from '../src/package-root.js';
 
@@ -131,26 +131,16 @@ describe('one finish for every run', () => {
 
 describe('imports run one way', () => {
   it('runner/ reaches bisect, schedule and report only through what the command hands it', () => {
-    // Allowed: the synchronous descriptor writer (mtest's own lines, the worker's records) and the event
-    // fan-out, neither of which builds a report.
-    const allowed = new Set(['src/report/output.js', 'src/report/summary.js']);
+    // Type-only imports aside, nothing: the descriptor writer is a utility, the event fan-out sits with the events.
     const root = packageRoot();
     const offenders: string[] = [];
-    const walk = (dir: string): void => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) walk(path);
-        else if (entry.name.endsWith('.ts')) {
-          const text = readFileSync(path, 'utf8');
-          for (const m of text.matchAll(/(?:from\s+|import\()['"]((?:\.\.\/)+src\/(bisect|schedule|report)\/[^'"]+)['"]/g)) {
-            const target = m[1].replace(/^(\.\.\/)+/, '');
-            const typeOnly = /import\s+type\s/.test(text.slice(text.lastIndexOf('\n', m.index) + 1, m.index));
-            if (!typeOnly && !allowed.has(target)) offenders.push(`${path.slice(root.length + 1)} → ${target}`);
-          }
-        }
+    for (const path of sourceFiles(root, 'runner')) {
+      const text = readFileSync(path, 'utf8');
+      for (const m of text.matchAll(/(?:from\s+|import\()['"]((?:\.\.\/)+src\/(bisect|schedule|report)\/[^'"]+)['"]/g)) {
+        const typeOnly = /import\s+type\s/.test(text.slice(text.lastIndexOf('\n', m.index) + 1, m.index));
+        if (!typeOnly) offenders.push(`${path.slice(root.length + 1)} → ${m[1].replace(/^(\.\.\/)+/, '')}`);
       }
-    };
-    walk(join(root, 'runner'));
+    }
     assert.deepEqual(offenders, []);
   });
 });

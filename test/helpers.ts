@@ -1,4 +1,6 @@
 // Small builders shared by the tests.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Block, Directives, Example, ExampleResult, SourceFile } from '../src/model.js';
 import type { ExecuteOptions } from '../src/options.js';
 import { executeFile } from '../src/execute/index.js';
@@ -34,4 +36,18 @@ export async function run(file: SourceFile, options: Partial<ExecuteOptions> = {
   }, { guard: new VmGuard() }); // the vm guard enforces limits by itself; the addon's needs the watchdog
   for (const r of results) if (r.status === 'passed' || r.status === 'failed') if (!started.includes(r.index)) throw new Error(`example ${r.index} ran without exampleStart`);
   return results;
+}
+
+/** mtest's own TypeScript sources under `dirs` of the checkout (declarations left out), as absolute paths. */
+export function sourceFiles(root: string, ...dirs: string[]): string[] {
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) found.push(full);
+    }
+  };
+  for (const dir of dirs) walk(join(root, dir));
+  return found;
 }

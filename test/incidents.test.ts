@@ -1,11 +1,12 @@
 // Incidents are worded, and their exit bits given, in one place (src/incidents.ts); the hang diagnosis of
 // both modes is one function (runner/diagnosis/diagnose.ts).
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { diagnose, takeStacks, type StackTakers } from '../runner/diagnosis/diagnose.js';
 import { EXIT, incidentBits, incidentReason, makeIncident, runningOutcome, type IncidentFacts } from '../src/incidents.js';
 import { packageRoot } from '../src/package-root.js';
+import { sourceFiles } from './helpers.js';
 
 const where = 'while running line 12';
 
@@ -56,24 +57,16 @@ describe('incidents: one constructor, one wording, one set of exit bits', () => 
     const sentences = [/Timed out after/, /the process is idle/i, /went idle/i, /Killed by \$\{/, /Exited with code \$\{/, /Memory limit exceeded:/, /could not run the file/, /broke mtest's protocol/, /`Interrupted /];
     const root = packageRoot();
     const offenders: string[] = [];
-    const walk = (dir: string): void => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) walk(path);
-        else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
-          const rel = relative(root, path);
-          if (rel === join('src', 'incidents.ts')) continue;
-          // Comments may quote the words; code may not write them.
-          const text = readFileSync(path, 'utf8')
-            .split('\n')
-            .filter((line) => !/^\s*(\/\/|\*|\/\*)/.test(line))
-            .join('\n');
-          for (const sentence of sentences) if (sentence.test(text)) offenders.push(`${rel}: ${sentence}`);
-        }
-      }
-    };
-    walk(join(root, 'src'));
-    walk(join(root, 'runner'));
+    for (const path of sourceFiles(root, 'src', 'runner')) {
+      const rel = relative(root, path);
+      if (rel === join('src', 'incidents.ts')) continue;
+      // Comments may quote the words; code may not write them.
+      const text = readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((line) => !/^\s*(\/\/|\*|\/\*)/.test(line))
+        .join('\n');
+      for (const sentence of sentences) if (sentence.test(text)) offenders.push(`${rel}: ${sentence}`);
+    }
     assert.deepEqual(offenders, []);
   });
 });

@@ -3,7 +3,7 @@
 // object into one frozen result. These tests fail when a default or a check is written a second time
 // somewhere and drifts, or when the result can be changed after it is resolved.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig, type FileConfig } from '../src/cli/config.js';
 import { argsFromOptions, OPTIONS, optionSpec, parseArgs, usage, type CliOptions, type OptionSpec } from '../src/cli/options.js';
@@ -11,6 +11,7 @@ import { resolveOptions, withDetectedTags, type Machine } from '../src/cli/resol
 import { run } from '../src/index.js';
 import type { Example } from '../src/model.js';
 import { limitOf, memlimitBytes } from '../src/options.js';
+import { sourceFiles } from './helpers.js';
 import { scratch } from './process-helpers.js';
 
 /** A machine of fixed size, so that computed defaults are known numbers. */
@@ -231,16 +232,7 @@ describe('limits', () => {
 
   it('are computed in one place: no stage or runner derives them, nor a default, on its own', () => {
     const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-    const sources: string[] = [];
-    const walk = (dir: string): void => {
-      for (const name of readdirSync(dir)) {
-        const full = path.join(dir, name);
-        if (statSync(full).isDirectory()) walk(full);
-        else if (name.endsWith('.ts')) sources.push(full);
-      }
-    };
-    walk(path.join(root, 'src'));
-    walk(path.join(root, 'runner'));
+    const sources = sourceFiles(root, 'src', 'runner');
     assert.ok(sources.length > 50, `${sources.length} sources under ${root}`);
     const once: [RegExp, string[]][] = [
       [/directives\.timeout \?\?/, ['src/options.ts']], // limitOf

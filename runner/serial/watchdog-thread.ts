@@ -9,7 +9,7 @@ import { exampleAt, exampleWhere, type SourceFile } from '../../src/model.js';
 import { incidentBits, makeIncident, whereText, type IncidentFacts } from '../../src/incidents.js';
 import { constants } from 'node:os';
 import { indent } from '../../src/display.js';
-import { ReportWriter } from '../../src/report/output.js';
+import { DescriptorWriter } from '../../src/util/descriptor-write.js';
 import { diagnose, type Diagnosis, type StackTakers } from '../diagnosis/diagnose.js';
 import { captureMainThreadStack } from '../diagnosis/js-stack.js';
 import { condenseNativeStack, findStackTool, NATIVE_STACK_TIMEOUT_MS, stackToolArguments } from '../diagnosis/native-stack.js';
@@ -32,7 +32,7 @@ const heartbeat = new Heartbeat(data.buffer);
 const addon = processAddon();
 /** Serial mode: ends a guarded synchronous example (native/guard). */
 const guard = data.guardAddon ? addon : undefined;
-const report = new ReportWriter(data.reportFd);
+const report = new DescriptorWriter(data.reportFd);
 
 /** Inspector pause budget: ~25–60 ms when the main thread runs JavaScript; no answer means native code. */
 const JS_STACK_WAIT_MS = 500;

@@ -2,7 +2,7 @@
 // and survives its death a moment later.
 import { Buffer } from 'node:buffer';
 import { encodeRecord, RECORD_MARK, type ResultRecord } from '../protocol.js';
-import { writeFully } from '../../src/report/output.js';
+import { writeFully } from '../../src/util/descriptor-write.js';
 
 const RING = Buffer.from('\n');
 const RESOLVED = Promise.resolve();

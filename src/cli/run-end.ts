@@ -8,7 +8,8 @@ import { count, flag, list, mapOf, num, oneOf, optional, shape, text } from '../
 import { isRunnerOptions } from '../../runner/protocol.js';
 import { saveWorkers, WorkerHistory } from '../bisect/record.js';
 import { countExamples, type FileSubset, type SourceFile } from '../model.js';
-import { ReportWriter, type Output } from '../report/output.js';
+import type { Output } from '../report/output.js';
+import { DescriptorWriter } from '../util/descriptor-write.js';
 import { RunReport, type ReportOptions, type ReportPlan, type RunIdentity } from '../report/run-report.js';
 import type { RunSummary } from '../report/summary.js';
 import { Baseline } from '../report/baseline.js';
@@ -74,8 +75,8 @@ export function reportHandoff(data: ReopenData): ReportHandoff {
 export const reopenReport: ReportReopener['reopenReport'] = (files: SourceFile[], given: unknown): ReopenedReport => {
   if (!isReopenData(given)) throw new TypeError('the report data handed to the --serial watchdog is not the command\'s');
   const { report: plan, runner, cwd } = given;
-  const stdout = new ReportWriter(plan.fds.out);
-  const stderr = new ReportWriter(plan.fds.err);
+  const stdout = new DescriptorWriter(plan.fds.out);
+  const stderr = new DescriptorWriter(plan.fds.err);
   let muted = true;
   const io: Output = {
     out: (text) => muted || stdout.write(text),
