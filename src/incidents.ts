@@ -55,6 +55,11 @@ const IDLE = 'the process is idle: it awaits something that never happens';
 /** The summary's reason for an idle process with no time limit (the run ended when its event loop ran empty). */
 const NEVER_SETTLED = 'Never settled';
 
+/** Whether a timeout's words (an example's note) say its process was idle. */
+export function saysIdle(message: string | undefined): boolean {
+  return message?.endsWith(`(${IDLE})`) === true;
+}
+
 function idleMessage(limitSeconds: number | undefined, where: string): string {
   return `${limitSeconds === undefined ? `${NEVER_SETTLED} ${where}` : timeoutMessage(limitSeconds, where)} (${IDLE})`;
 }

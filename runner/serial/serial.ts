@@ -12,7 +12,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { EventFanout, type Incident, type RunEvents } from '../../src/events.js';
 import { executeFile, releaseOutput, type ExecuteHooks } from '../../src/execute/index.js';
-import { makeIncident, memoryStaysMessage, whereText } from '../../src/incidents.js';
+import { makeIncident, memoryStaysMessage, saysIdle, whereText } from '../../src/incidents.js';
 import { closeRest, countExamples, exampleAt, exampleWhere, notRun, type ExampleResult, type SourceFile } from '../../src/model.js';
 import { killTreeNow } from '../kill.js';
 import { limitOf, memlimitBytes, type RunnerOptions, type RunnerOutcome } from '../../src/options.js';
@@ -280,7 +280,8 @@ async function collectGarbage(limit: number): Promise<number> {
 function reportResult(file: SourceFile, result: ExampleResult, options: RunnerOptions, events: RunEvents, incidentGiven: boolean): void {
   if (result.outcome === 'timeout' && !incidentGiven) {
     const example = exampleAt(file, result.index);
-    events.incident(file, makeIncident({ kind: 'timeout', limitSeconds: limitOf(example, options) }, whereText(example && exampleWhere(example), undefined), { index: result.index, elapsed: result.time }));
+    const facts = { kind: 'timeout' as const, limitSeconds: limitOf(example, options), idle: saysIdle(result.note) };
+    events.incident(file, makeIncident(facts, whereText(example && exampleWhere(example), undefined), { index: result.index, elapsed: result.time }));
     // What the example started dies with it, as a worker's tree does.
     killTreeNow(process.pid, false);
   }

@@ -12,6 +12,11 @@ export interface Evaluation {
   threw: boolean;
   /** The in-process time limit fired (serial mode only). */
   timedOut: boolean;
+  /**
+   * The limit fired while the example awaited: this thread was free to run the timer, so the process was
+   * idle in its event loop, as a worker's native stack shows it at its limit.
+   */
+  idle?: boolean;
   /** What mtest had to repair in the shared realm after the example (repairRealm). */
   warnings?: string[];
   /** Characters written past the output limit: the example was stopped there. */
@@ -116,7 +121,9 @@ async function settle(promise: PromiseLike<unknown>, compiled: CompiledExample, 
     }
     return evaluation(compiled, profile, value, 'returned', joined(repaired, repairRealm()));
   } catch (err) {
-    return evaluation(compiled, profile, err === LIMIT ? undefined : err, err === LIMIT ? 'timedOut' : 'threw', joined(repaired, repairRealm()));
+    const result = evaluation(compiled, profile, err === LIMIT ? undefined : err, err === LIMIT ? 'timedOut' : 'threw', joined(repaired, repairRealm()));
+    if (err === LIMIT) result.idle = true;
+    return result;
   }
 }
 

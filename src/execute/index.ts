@@ -17,7 +17,7 @@ import { DenoKernel } from './deno.js';
 import { kernelProfile, type KernelProfile } from './kernels.js';
 import { createNamespace, reseed } from './namespace.js';
 import { skipReason } from './policy.js';
-import { OUTPUT_LIMIT, blockEndedNote, outputMessage, timeoutMessage, whereText } from '../incidents.js';
+import { OUTPUT_LIMIT, blockEndedNote, makeIncident, outputMessage, whereText } from '../incidents.js';
 
 export type { ExecuteEvents } from '../events.js';
 export type { ExecuteOptions } from '../options.js';
@@ -81,7 +81,7 @@ function runExample(index: number, example: Example, prepared: Prepared | undefi
   };
   const verdict = (ev: Evaluation): ExampleResult => {
     if (ev.outputLimit !== undefined) return finish({ status: 'failed', outcome: 'memory', got: ev.got, note: outputMessage(ev.outputLimit, OUTPUT_LIMIT, whereText(exampleWhere(example), undefined)) });
-    if (ev.timedOut) return finish({ status: 'failed', outcome: 'timeout', got: ev.got, note: timeoutMessage(limit, whereText(exampleWhere(example), undefined)) });
+    if (ev.timedOut) return finish({ status: 'failed', outcome: 'timeout', got: ev.got, note: makeIncident({ kind: 'timeout', limitSeconds: limit, idle: ev.idle }, whereText(exampleWhere(example), undefined)).message });
     if (example.annotations) {
       const missing = ev.threw ? missingModule(ev.value) : undefined;
       // a module the documentation uses but that is not installed (a package's dev dependency): as with a
