@@ -2,7 +2,7 @@
 // them (the mtest command as a process, in a scratch copy of a fixture under test/fixtures/bisect).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,6 +149,64 @@ describe('mtest bisect', function () {
     const r = await mtest(dir, ['bisect', 'once.md:4']);
     assert.equal(r.code, 1, r.out + r.err);
     assert.equal(lastLine(r.out), 'bisect: once.md:4 does not fail when replayed');
+  });
+
+  it('a file a fresh worker took over after an incident: recorded from there, replayed from there (never the block that killed its first worker)', async () => {
+    const { dir, run, record } = await recorded('takeover');
+    assert.equal(run.code, 9, run.out + run.err);
+    const marks = (): number => readFileSync(path.join(dir, 'block1.log'), 'utf8').split('\n').length - 1;
+    assert.equal(marks(), 1);
+    // The first worker died in a.js's first block; a fresh one on the same slot went on from its second (line 13).
+    assert.deepEqual(
+      record.workers.map((w) => [w.worker, w.files, w.from, w.failures.map((f) => `${f.file}:${f.line} ${f.outcome}`)]),
+      [
+        [1, ['a.js'], undefined, ['a.js:6 crash']],
+        [1, ['a.js', 'b.md'], [3, 0], ['a.js:16 mismatch', 'b.md:3 mismatch']],
+      ],
+    );
+    const own = await mtest(dir, ['bisect', 'a.js:16']);
+    assert.equal(own.code, 0, own.out + own.err);
+    assert.match(own.err, /^bisect: step 1: the recorded sequence \(0 files, then a\.js from line 13\): fails \(wrong output\)$/m);
+    assert.equal(lastLine(own.out), 'bisect: a.js:16 fails only after a.js:15');
+    const other = await mtest(dir, ['bisect', 'b.md:3']);
+    assert.equal(other.code, 0, other.out + other.err);
+    assert.match(other.err, /^bisect: b\.md:3: wrong output in the last run \(\S+\); worker 1 ran 1 file before it /m);
+    assert.match(other.out, /^bisect: alone: passes$/m);
+    assert.equal(lastLine(other.out), 'bisect: b.md:3 fails only after a.js:13');
+    // No replay ran the first block: what that worker never ran is not replayed as its history.
+    assert.equal(marks(), 1);
+  });
+
+  it('a --serial run of the same files: one process ran them all, whole (no "from"), and owns every failure', async () => {
+    const { record } = await recorded('takeover', ['--serial', ...RECORD.slice(2)]);
+    assert.deepEqual(
+      record.workers.map((w) => [w.worker, w.files, 'from' in w, w.failures.map((f) => `${f.file}:${f.line}`)]),
+      [[0, ['a.js', 'b.md'], false, ['a.js:6', 'a.js:16', 'b.md:3']]],
+    );
+  });
+
+  it('a recorded "from" that is not one example index per file: the record is damaged, one line, exit 2', async () => {
+    const { dir } = await recorded('takeover');
+    const file = path.join(dir, '.mtest', 'workers.json');
+    const good = readRecord(dir);
+    for (const from of [[3], [3, -1], [3, 0.5], '3', [3, null]]) {
+      const damaged = structuredClone(good);
+      (damaged.runs[0].workers[1] as { from?: unknown }).from = from;
+      writeFileSync(file, JSON.stringify(damaged));
+      const r = await mtest(dir, ['bisect', 'b.md:3']);
+      assert.equal(r.code, 2, `${JSON.stringify(from)}: ${r.out}${r.err}`);
+      assert.equal(r.err, 'mtest: bisect: .mtest/workers.json: cannot read it (run 1, worker 2: "from" is not a list of example indices, one per file); run the tests again\n');
+      assert.equal(r.out, '');
+    }
+    // A record written before "from" existed still loads. It cannot tell where the file was taken over: a.js
+    // is replayed whole, its first block ends the replay's worker, and the failure is not seen again.
+    const old = structuredClone(good);
+    delete old.runs[0].workers[1].from;
+    writeFileSync(file, JSON.stringify(old));
+    const r = await mtest(dir, ['bisect', 'b.md:3']);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.err, /^bisect: step 1: the recorded sequence \(1 file, then b\.md\): fails differently \(the process died before it\)$/m);
+    assert.equal(lastLine(r.out), 'bisect: b.md:3 does not fail when replayed');
   });
 
   it('a parallel run records every worker process with its own files, each file once', async () => {

@@ -119,7 +119,9 @@ export class FileRun {
       if (handle === this.handle) void this.protocolBroken(what);
     };
     const memlimit = memlimitBytes(this.options);
-    this.seq = handle.run(this.file, only === this.options.only ? this.options : { ...this.options, only });
+    // A fresh worker going on with the file (`only` left after an incident) takes it over from its first example.
+    const from = only === this.options.only ? 0 : (only ?? []).reduce((first, index) => Math.min(first, index), this.examples.length);
+    this.seq = handle.run(this.file, only === this.options.only ? this.options : { ...this.options, only }, from);
     void handle.exited.then((exit) => {
       if (handle === this.handle) this.onExit(exit);
     });

@@ -33,6 +33,11 @@ export interface WorkerRecord {
   worker: number;
   pid: number;
   files: string[];
+  /**
+   * Per file of `files`, the flat index of the first example this process ran of it; only when one is not
+   * 0 (a fresh worker that took a file over after an incident in an earlier block).
+   */
+  from?: number[];
   /** How the process ended: `code 0`, `SIGKILL`… (undefined if still running, which does not happen). */
   exit?: string;
 }
@@ -149,6 +154,7 @@ export class WorkerPool {
         worker: handle.slot,
         pid: handle.pid,
         files: [...handle.files],
+        ...(handle.from.some((index) => index > 0) && { from: [...handle.from] }),
         exit: handle.exit ? (handle.exit.signal ?? `code ${handle.exit.code}`) : undefined,
       })),
     };

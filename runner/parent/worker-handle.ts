@@ -122,6 +122,11 @@ export class WorkerHandle {
   readonly pid: number;
   /** Paths of the files this worker was given, in order (for `mtest bisect`). */
   readonly files: string[] = [];
+  /**
+   * Per file of `files`, the flat index of the example it was given the file from: 0, unless it took the
+   * file over from a worker killed at an incident (the earlier blocks ran in that one).
+   */
+  readonly from: number[] = [];
   readonly output = new OutputTail();
   /** Resolves once the worker has exited and its pipes are drained. */
   readonly exited: Promise<WorkerExit>;
@@ -351,10 +356,11 @@ export class WorkerHandle {
     return this.exit === undefined && this.killing === undefined;
   }
 
-  /** Start a file; returns its sequence number (echoed in every record about it). */
-  run(file: SourceFile, options: RunnerOptions): number {
+  /** Start a file (`from`: the example it takes the file over from); returns its sequence number (echoed in every record about it). */
+  run(file: SourceFile, options: RunnerOptions, from = 0): number {
     const seq = ++this.seq;
     this.files.push(file.path);
+    this.from.push(from);
     this.output.clear();
     this.send({ t: 'run', seq, file, options: workerOptions(options) });
     return seq;

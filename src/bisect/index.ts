@@ -1,10 +1,11 @@
 // `mtest bisect FILE:LINE [--serial]`: what does a failure of the last run depend on? Replays the files the
-// failing example's worker ran before it (same order, same options, a fresh process each time), confirms
+// failing example's worker ran before it (same order, same options, a fresh process each time; a file it
+// took over after an incident from where it took it over), confirms
 // the symptom, tries the file alone, then shrinks the earlier files and examples by delta debugging to the
 // fewest that still give the symptom. Progress goes to stderr; the last line on stdout is the verdict.
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { exampleAt, examplesOf, type ExampleResult, type Outcome, type SourceFile } from '../model.js';
+import { countExamples, exampleAt, examplesOf, type ExampleResult, type Outcome, type SourceFile } from '../model.js';
 import type { RunnerOptions } from '../options.js';
 import { WorkerStartError } from '../../runner/parent/worker-handle.js';
 import type { Output } from '../report/console.js';
@@ -80,6 +81,8 @@ interface Target {
   line: number;
   failure: RecordedFailure;
   earlier: SourceFile[];
+  /** Where the worker's part of each file started (flat index): after an incident, a fresh worker took it over there. */
+  from: Map<SourceFile, number>;
 }
 
 type Found = { target: Target; worker: number; run: WorkersRecord; latest: boolean } | { error: string };
@@ -131,12 +134,14 @@ function locate(spec: string, runs: WorkersRecord[], cwd: string, io: Output): F
       const failure = worker.failures.find((f) => here(f.file) === named && f.line === at);
       if (!failure) continue;
       const earlier: SourceFile[] = [];
-      for (const f of files.slice(0, position)) {
+      const from = new Map([[file, worker.from?.[position] ?? 0]]);
+      for (const [k, f] of files.slice(0, position).entries()) {
         const source = load(f);
         if (source) earlier.push(source);
         else io.err(`mtest: bisect: ${printable(f)}: cannot read it any more; replaying without it\n`);
+        if (source) from.set(source, worker.from?.[k] ?? 0);
       }
-      return { target: { spec: `${printable(named)}:${at}`, file, index, line: at, failure, earlier }, worker: worker.worker, run, latest: r === 0 };
+      return { target: { spec: `${printable(named)}:${at}`, file, index, line: at, failure, earlier, from }, worker: worker.worker, run, latest: r === 0 };
     }
   }
   const where = `${runs.length === 1 ? 'the recorded run' : `any of the ${runs.length} recorded runs`} (${WORKERS_FILE})`;
@@ -166,7 +171,11 @@ export async function bisect(spec: string, serialFlag: boolean, io: Output, cwd:
   const o = found.run.options;
   const serial = serialFlag || o.mode === 'serial';
   const replay: Replay = (serial ? serialReplay : poolReplay)(replayOptions(o, serial));
-  const upTo = Array.from({ length: target.index + 1 }, (_, i) => i);
+  const fromOf = (file: SourceFile): number => target.from.get(file) ?? 0;
+  const upTo = indices(fromOf(target.file), target.index + 1);
+  /** An earlier file as the worker ran it: whole, or from where it took it over. */
+  const asRan = (file: SourceFile): ReplayStep => (fromOf(file) > 0 ? { file, only: indices(fromOf(file), countExamples(file)) } : { file });
+  const targetFrom = fromOf(target.file) > 0 ? ` from line ${exampleLine(target.file, fromOf(target.file))}` : '';
   io.err(
     `bisect: ${target.spec}: ${describe({ ...target.failure, status: 'failed', time: 0 })} in ${found.latest ? 'the last run' : 'an earlier run'} (${found.run.id}); ${found.worker === 0 ? 'mtest itself' : `worker ${found.worker}`} ran ${plural(target.earlier.length, 'file')} before it ` +
       `(${o.mode === 'serial' ? 'serially' : plural(o.jobs, 'worker')}, ${plural(o.blasThreads, 'BLAS thread')}, seed ${o.randomSeed}, timeout ${o.timeout} s)` +
@@ -196,8 +205,8 @@ export async function bisect(spec: string, serialFlag: boolean, io: Output, cwd:
   };
 
   try {
-    const full: ReplayStep[] = [...target.earlier.map((file) => ({ file })), { file: target.file, only: upTo }];
-    const confirm = await run(full, `the recorded sequence (${plural(target.earlier.length, 'file')}, then ${printable(target.file.path)})`);
+    const full: ReplayStep[] = [...target.earlier.map(asRan), { file: target.file, only: upTo }];
+    const confirm = await run(full, `the recorded sequence (${plural(target.earlier.length, 'file')}, then ${printable(target.file.path)}${targetFrom})`);
     if (!confirm.fails) return verdict('does not fail when replayed', EXIT.failure);
     let alone = confirm;
     if (target.earlier.length > 0) alone = await run([{ file: target.file, only: upTo }], `${printable(target.file.path)} alone`);
@@ -208,7 +217,7 @@ export async function bisect(spec: string, serialFlag: boolean, io: Output, cwd:
     let files: SourceFile[] = [];
     if (!alone.fails) {
       files = await ddmin(target.earlier, async (subset) =>
-        (await run([...subset.map((file) => ({ file })), { file: target.file, only: upTo }], `${plural(subset.length, 'candidate file')}${few(subset.map((f) => printable(f.path)))}`)).fails,
+        (await run([...subset.map(asRan), { file: target.file, only: upTo }], `${plural(subset.length, 'candidate file')}${few(subset.map((f) => printable(f.path)))}`)).fails,
       );
     }
     // Examples: of those files, and the target file's own earlier ones.
@@ -255,6 +264,11 @@ class Interrupted extends Error {}
 /** ` (a.md, b.md)` for a handful of names; nothing for more. */
 function few(names: string[]): string {
   return names.length <= 3 ? ` (${names.join(', ')})` : '';
+}
+
+/** Flat indices [from, to). */
+function indices(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 }
 
 function exampleLine(file: SourceFile, index: number): number {

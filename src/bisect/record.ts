@@ -1,5 +1,5 @@
 // `.mtest/workers.json`: what every run leaves for `mtest bisect` — per worker process, the files it ran in
-// order and the examples that failed there, and the options that shape a worker. The last few runs are
+// order (from which example, for a file it took over after an incident) and the examples that failed there, and the options that shape a worker. The last few runs are
 // kept, newest first, so that running the failing file by itself afterwards (the first thing one tries)
 // does not lose the run it failed in. Written atomically at the end of a run; a run that cannot write it
 // still reports as usual (one warning line).
@@ -13,7 +13,7 @@ import { withLock } from '../util/file-lock.js';
 import type { RunnerOptions, RunnerOutcome } from '../options.js';
 import type { WorkerRecord } from '../../runner/parent/pool.js';
 import { makeStateDirFor, STATE_DIR, stateFile } from '../project.js';
-import { isObject, list, text } from '../checks.js';
+import { count, isObject, list, text } from '../checks.js';
 
 /** The record's place in the project's `.mtest/` folder, as messages name it. */
 export const WORKERS_FILE = path.join(STATE_DIR, 'workers.json');
@@ -49,6 +49,12 @@ export interface RecordedWorker {
   pid?: number;
   /** Paths as the run named them, in the order this process ran them. */
   files: string[];
+  /**
+   * Per file of `files`, the flat index of the first example this process ran of it: a fresh worker that
+   * took a file over after an incident ran it from its next block on. Absent when every file ran from its
+   * start (and in records written before it existed).
+   */
+  from?: number[];
   exit?: string;
   failures: RecordedFailure[];
 }
@@ -94,6 +100,15 @@ export class WorkerHistory implements RunEvents {
     const processes: Omit<RecordedWorker, 'failures'>[] = options.serial
       ? [{ worker: 0, pid: process.pid, files: this.order }]
       : ((outcome as { workers?: WorkerRecord[] }).workers ?? []);
+    // Where each process's part of a file starts: a failure belongs to the process whose part holds it.
+    const starts = new Map<string, number[]>();
+    for (const p of processes) for (const [k, f] of p.files.entries()) starts.set(f, [...(starts.get(f) ?? []), p.from?.[k] ?? 0]);
+    const failuresOf = (p: Omit<RecordedWorker, 'failures'>): RecordedFailure[] =>
+      p.files.flatMap((f, k) => {
+        const from = p.from?.[k] ?? 0;
+        const to = Math.min(...(starts.get(f) ?? []).filter((start) => start > from));
+        return (this.failures.get(f) ?? []).filter((failure) => failure.index >= from && failure.index < to);
+      });
     return {
       id,
       cwd: path.resolve(cwd),
@@ -111,7 +126,7 @@ export class WorkerHistory implements RunEvents {
         initial: options.initial,
         isolate: options.isolate,
       },
-      workers: processes.map((p) => ({ ...p, failures: p.files.flatMap((f) => this.failures.get(f) ?? []) })),
+      workers: processes.map((p) => ({ ...p, failures: failuresOf(p) })),
     };
   }
 }
@@ -146,6 +161,9 @@ function runProblem(run: unknown, r: number): string | undefined {
   if (!numbers || !flags || (o.mode !== 'workers' && o.mode !== 'serial') || !isStrings(o.prelude) || !isStrings(o.optional)) return `run ${r + 1}: its options are not all there`;
   for (const [w, worker] of run.workers.entries()) {
     if (!isObject(worker) || !isStrings(worker.files)) return `run ${r + 1}, worker ${w + 1}: "files" is not a list of paths`;
+    if (worker.from !== undefined && !(list(count)(worker.from) && worker.from.length === worker.files.length)) {
+      return `run ${r + 1}, worker ${w + 1}: "from" is not a list of example indices, one per file`;
+    }
     const failures = worker.failures;
     if (!Array.isArray(failures) || !failures.every((f) => isObject(f) && typeof f.file === 'string' && Number.isInteger(f.line) && Number.isInteger(f.index) && typeof f.outcome === 'string')) {
       return `run ${r + 1}, worker ${w + 1}: "failures" is not a list of failures`;
