@@ -11,7 +11,8 @@ import { replayOptions, sameGot, sameSymptom } from '../src/bisect/index.js';
 import { loadSource } from '../src/sources/index.js';
 import { runWorkers } from '../runner/parent/pool.js';
 import { RecordingEvents } from '../src/recording-events.js';
-import { gotDigest, type WorkersFile, type WorkersRecord } from '../src/bisect/record.js';
+import { gotDigest, WorkerHistory, type WorkersFile, type WorkersRecord } from '../src/bisect/record.js';
+import type { RunnerOutcome } from '../src/options.js';
 import { observe, ReplayError } from '../src/bisect/replay.js';
 import { encodeRecord, RECORD_MARK } from '../runner/protocol.js';
 
@@ -257,6 +258,23 @@ describe('pool replays', () => {
     assert.deepEqual(events.counts(small.path), { passed: 1, failed: 0, skipped: 0, notrun: 2 });
     assert.deepEqual([...events.files.get(big.path)!.results.values()].filter((r) => r.status === 'passed').map((r) => r.index), [1, 3]);
     assert.deepEqual(events.problems([small, big]), []);
+  });
+});
+
+describe("the workers' record", () => {
+  it('a file run in three processes (two killed at incidents): each failure is recorded in the process whose part holds it', () => {
+    const file = loadSource(fileURLToPath(new URL('../../test/fixtures/faults/blocks.js', import.meta.url)))!;
+    const history = new WorkerHistory();
+    history.fileStart(file);
+    for (const index of [1, 4, 6]) history.exampleEnd(file, { index, status: 'failed', outcome: 'mismatch', got: `${index}\n`, time: 0 });
+    const options = replayOptions({ mode: 'workers', jobs: 1, blasThreads: 1, prelude: [], randomSeed: 1, timeout: 1, fileTimeout: 0, memlimit: 0, optional: [], long: false, initial: false, isolate: false }, false);
+    const workers = [
+      { worker: 1, pid: 10, files: [file.path] },
+      { worker: 1, pid: 11, files: [file.path], from: [3] },
+      { worker: 1, pid: 12, files: [file.path, 'other.md'], from: [6, 0] },
+    ];
+    const record = history.record('id', options, { interrupted: false, workers } as RunnerOutcome);
+    assert.deepEqual(record.workers.map((w) => [w.from, w.failures.map((f) => f.index)]), [[undefined, [1]], [[3], [4]], [[6, 0], [6]]]);
   });
 });
 

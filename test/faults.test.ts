@@ -306,6 +306,8 @@ describe('after an incident in worker mode', function () {
     const ran = run.outcome.workers.filter((w) => w.files.includes(file.path));
     assert.equal(new Set(ran.map((w) => w.pid)).size, 3, JSON.stringify(run.outcome.workers));
     assert.deepEqual(new Set(ran.map((w) => w.worker)), new Set([1]));
+    // each fresh worker is recorded as having run the file from its next block (what `mtest bisect` replays)
+    assert.deepEqual(ran.map((w) => w.from), [undefined, [indexOf(file, '2 + 2')], [indexOf(file, '3 + 3')]]);
   });
 
   it('--exitfirst: the rest of the file is not run', async () => {
