@@ -176,6 +176,13 @@ describe('mtest bisect', function () {
     assert.equal(lastLine(other.out), 'bisect: b.md:3 fails only after a.js:13');
     // No replay ran the first block: what that worker never ran is not replayed as its history.
     assert.equal(marks(), 1);
+    // The crash itself is the first worker's, and replays with it: nothing after it is chosen, so the
+    // replay's worker is not replaced for later blocks (which would make the sequence look broken).
+    const crash = await mtest(dir, ['bisect', 'a.js:6']);
+    assert.equal(crash.code, 0, crash.out + crash.err);
+    assert.match(crash.err, /^bisect: a\.js:6: crash in the last run \(\S+\); worker 1 ran 0 files before it /m);
+    assert.match(crash.err, /^bisect: step 1: the recorded sequence \(0 files, then a\.js\): fails \(crash\)$/m);
+    assert.equal(lastLine(crash.out), 'bisect: a.js:6 fails on its own');
   });
 
   it('a --serial run of the same files: one process ran them all, whole (no "from"), and owns every failure', async () => {

@@ -266,10 +266,11 @@ export class FileRun {
     if (next === undefined) return this.closeFile(end);
     // Between examples, the block that lost its names is the one of the last that ran, if the next is in it.
     this.closeBlock(at ?? (this.lastEnded !== undefined && blockEndAfter(this.file, this.lastEnded) > next ? this.lastEnded : undefined));
-    const rest = this.nextToRun() === undefined || this.stopping ? undefined : this.replace(this.handle);
+    // Only what the run chose (`only`) is worth a fresh worker: the rest closes as not run with the file.
+    const only = (this.options.only ?? this.examples.map((_, index) => index)).filter((index) => !this.ended.has(index));
+    const rest = only.length === 0 || this.stopping ? undefined : this.replace(this.handle);
     if (!rest) return this.closeFile(end);
     this.handle = rest;
-    const only = this.options.only ? this.options.only.filter((index) => !this.ended.has(index)) : this.examples.map((_, index) => index).filter((index) => !this.ended.has(index));
     this.attach(only);
   }
 
