@@ -264,16 +264,31 @@ export class LeftoverTracker {
   }
 }
 
-/** The descriptors this process has open (from /proc/self/fd, or /dev/fd where there is no /proc). */
+/**
+ * The descriptors this process has open (from /proc/self/fd, or /dev/fd where there is no /proc). The
+ * listing names the descriptor it reads the directory through, closed by the time it returns: that number
+ * is free again, and whoever opens it next (mtest reading /proc during an example) must be able to close it.
+ */
 function openDescriptors(): Set<number> {
   for (const dir of ['/proc/self/fd', '/dev/fd']) {
+    let listed: number[];
     try {
-      return new Set(fs.readdirSync(dir).map(Number).filter((fd) => fd > 2));
+      listed = fs.readdirSync(dir).map(Number);
     } catch {
-      // not this system's
+      continue; // not this system's
     }
+    return new Set(listed.filter((fd) => fd > 2 && isOpen(fd)));
   }
   return new Set();
+}
+
+function isOpen(fd: number): boolean {
+  try {
+    fs.fstatSync(fd);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Timers and immediates Node keeps the process alive for. */

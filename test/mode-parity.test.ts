@@ -109,6 +109,12 @@ describe('the same outcomes with workers and under --serial', function () {
     });
   }
 
+  it('no warning that mtest itself caused: its own reads while an example is stopped are not the example\'s', () => {
+    // A descriptor number free when the file started, then opened and closed by mtest's own /proc reads
+    // around a stopped example, was once refused as "the example closed descriptor N".
+    for (const r of [workers, serial]) assert.doesNotMatch(r.out + r.err, /closed descriptor/);
+  });
+
   it('the incidents are worded as a worker ends', () => {
     const incident = (name: string) => account(serial.files.get(name)).incidents[0];
     assert.match(incident('loop.js'), /^timeout: Timed out after 1\.0 s while running line 8$/);
