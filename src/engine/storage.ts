@@ -1,7 +1,7 @@
 // Backing memory for matrices and vectors, every array starting on a 64-byte boundary. Allocating a small
-// off-heap Float64Array costs over a microsecond in Node (more than a 4×4 dgemm), so small arrays are
-// carved out of shared 64 KiB slabs, as Node's Buffer pool does; larger ones get their own buffer. Slabs
-// are never reused, so fresh storage from `allocate` is always zero-filled.
+// off-heap Float64Array costs over a microsecond in Node (more than a 4×4 dgemm), so arrays up to 32 KiB
+// (a 64×64 matrix) are carved out of shared slabs, as Node's Buffer pool does; larger ones get their own
+// buffer. Slabs are never reused, so fresh storage from `allocate` is always zero-filled.
 //
 // The first write to a fresh 4 KiB page is a page fault: ~2,000 of them for the 8 MB result of a
 // 1000×1000 product. The addon has malloc keep freed memory for the next arrays while busy, and give it
@@ -12,17 +12,42 @@
 // than it saved: it splits malloc's heap into separate mappings (the heavy corpus's system time doubled).
 import { native } from './native.js';
 
-const SLAB_BYTES = 64 * 1024;
-/** Arrays up to this many bytes (a 16×16 matrix) come from a slab. */
-const POOLED_MAX_BYTES = 2048;
 /** Every array starts on a 64-byte boundary (a cache line; what AVX-512 loads want). */
 const ALIGN = 64;
 /** From this size on (malloc's mmap threshold, as the addon sets it), outputs get huge pages. */
 const HUGE_MIN_BYTES = 32 * 1024 * 1024;
 const HUGE_BYTES = 2 * 1024 * 1024;
 
-let slab: ArrayBuffer | null = null;
-let used = 0;
+/**
+ * Arrays carved out of a shared buffer, one after another; a buffer is never reused, so what it hands out
+ * is zero-filled. Two sizes of array, two slabs: a long-lived small array then pins a small slab only.
+ */
+class Slab {
+  private buffer: ArrayBuffer | null = null;
+  private used = 0;
+
+  constructor(
+    private readonly bytes: number,
+    /** Arrays up to this many bytes come from this slab. */
+    readonly maxArray: number,
+  ) {}
+
+  take(n: number): Float64Array {
+    const bytes = n * 8;
+    if (this.buffer === null || this.used + bytes > this.bytes) {
+      this.buffer = new ArrayBuffer(this.bytes + ALIGN);
+      this.used = native().prepareLarge(this.buffer, 0) * 8;
+    }
+    const view = new Float64Array(this.buffer, this.used, n);
+    this.used += (bytes + ALIGN - 1) & ~(ALIGN - 1);
+    return view;
+  }
+}
+
+/** Up to a 16×16 matrix, 32 or more to a 64 KiB slab. */
+const small = new Slab(64 * 1024, 2048);
+/** Up to a 64×64 matrix (32 KiB), 8 or more to a 256 KiB slab: a buffer of its own costs ~2 µs, the product 6. */
+const medium = new Slab(256 * 1024, 32 * 1024);
 
 function failed(op: string, shape: string, n: number): RangeError {
   return new RangeError(`${op}: cannot allocate a ${shape} array (${n} elements)`);
@@ -39,15 +64,8 @@ function padded(bytes: number): number {
 /** Zero-filled storage for `n` doubles; a RangeError naming `op` when it cannot be allocated. */
 export function allocate(n: number, op: string, shape: string): Float64Array {
   const bytes = n * 8;
-  if (bytes <= POOLED_MAX_BYTES) {
-    if (slab === null || used + bytes > SLAB_BYTES) {
-      slab = new ArrayBuffer(SLAB_BYTES + ALIGN);
-      used = native().prepareLarge(slab, 0) * 8;
-    }
-    const view = new Float64Array(slab, used, n);
-    used += (bytes + ALIGN - 1) & ~(ALIGN - 1);
-    return view;
-  }
+  if (bytes <= small.maxArray) return small.take(n);
+  if (bytes <= medium.maxArray) return medium.take(n);
   let buffer: ArrayBuffer;
   try {
     buffer = new ArrayBuffer(bytes + ALIGN);
