@@ -137,6 +137,17 @@ describe('engine: memory', function () {
     assert.equal(skew(big, big.length), 0, '35 MB result on a 2 MiB boundary');
   });
 
+  it('arrays up to 32 KiB share slabs by size: zero-filled, apart from the small ones, a buffer each past that', () => {
+    const [a, b] = [zeros(64, 64), zeros(64, 64)];
+    assert.equal(a.data.buffer, b.data.buffer, 'two 64×64 matrices share a slab');
+    assert.ok(a.data.every((x) => x === 0) && b.data.every((x) => x === 0));
+    const products = [randomMatrix(32, 32, 4), randomMatrix(32, 32, 5)].map((m) => m.mul(m));
+    assert.equal(products[0]!.data.buffer, products[1]!.data.buffer, 'two 32×32 results share a slab');
+    assert.notEqual(zeros(4, 4).data.buffer, a.data.buffer, 'a 4×4 matrix is not in the slab of the 64×64 ones');
+    const [c, d] = [zeros(65, 65), zeros(65, 65)];
+    assert.notEqual(c.data.buffer, d.data.buffer, 'past 32 KiB, a buffer each');
+  });
+
   it('prepareLarge checks what it is handed', () => {
     const n = native() as unknown as { prepareLarge(...args: unknown[]): number };
     assert.throws(() => n.prepareLarge(), TypeError);
