@@ -1,7 +1,7 @@
 // Running the mtest command as a process, as users and CI scripts run it (shared by the suites that do).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -54,19 +54,35 @@ export function runMerged(dir: string, args: string[], unprivileged = false, pro
   const mtest = program ? [program, ...args] : [process.execPath, BIN, ...args];
   const asNobody = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'];
   let command = unprivileged && isRoot ? [...asNobody, ...mtest] : mtest;
+  let mountPoint: string | undefined;
   if (unprivileged && isRoot && !program && !checkoutReadableByNobody()) {
-    // A checkout in a private folder (a CI clone in `mktemp -d`): nobody reaches it through a bind mount at
-    // a path anyone may walk, in a mount namespace of this command only.
-    const mountPoint = mkdtempSync(path.join(tmpdir(), 'mtest-checkout-'));
+    // A checkout in a private folder (a CI clone in `mktemp -d`): nobody reaches it through bind mounts at
+    // a path anyone may walk, in a mount namespace of this command only. Each entry is mounted on its own:
+    // a mount of the folder itself would carry the folder's own mode (700) to the mount point.
+    mountPoint = mkdtempSync(path.join(tmpdir(), 'mtest-checkout-'));
     chmodSync(mountPoint, 0o755);
     const checkout = path.dirname(path.dirname(BIN));
-    const script = 'mount --bind "$1" "$2" || exit 99; shift 2; exec "$@"';
+    const script = [
+      'from=$1; to=$2; shift 2',
+      'for entry in "$from"/* "$from"/.[!.]*; do',
+      '  [ -e "$entry" ] || continue; name=${entry##*/}',
+      '  if [ -d "$entry" ]; then mkdir -p "$to/$name"; else : > "$to/$name"; fi',
+      '  mount --bind "$entry" "$to/$name" || exit 99',
+      'done',
+      'exec "$@"',
+    ].join('\n');
     command = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh', checkout, mountPoint, ...asNobody, process.execPath, path.join(mountPoint, 'bin', 'mtest.js'), ...args];
   }
   const child = spawn('sh', ['-c', 'exec "$@" 2>&1', 'sh', ...command], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, out })));
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      // Out here the mount points are an empty folder and empty files: the mounts lived in the command's namespace.
+      if (mountPoint) rmSync(mountPoint, { recursive: true, force: true });
+      resolve({ code, out });
+    }),
+  );
 }
 
 let readableByNobody: boolean | undefined;
