@@ -12,7 +12,7 @@ import { mergeReports } from '../src/report/merge.js';
 import { RunReport, type ReportOptions } from '../src/report/run-report.js';
 import { finishFromJournal } from '../runner/serial/finish.js';
 import { Journal } from '../runner/serial/journal.js';
-import { reportHandoff } from '../src/cli/run-end.js';
+import { reopenReport, reportHandoff } from '../src/cli/run-end.js';
 import { runnerOptions } from './fault-helpers.js';
 import { ex, fileOf, sourceFiles } from './helpers.js';
 import { stateFile } from '../src/project.js';
@@ -126,6 +126,17 @@ describe('one finish for every run', () => {
     };
     assert.deepEqual(fileA(rebuiltJson), fileA(liveJson));
     assert.match(readFileSync(stateFile(dir, 'workers.json'), 'utf8'), /"mode":\s*"serial"/, "the workers' record is left behind too");
+  });
+});
+
+describe('the report data handed to the --serial watchdog', () => {
+  it('is checked when the report is reopened: data that is not the command\'s is refused, never cast', () => {
+    const identity = { id: 'r', randomSeed: 1, startedAt: Date.now() };
+    const good = { report: { options: { colour: false }, identity, inputErrors: false, fds: { out: 1, err: 2 } }, runner: runnerOptions({ serial: true }), cwd: tmpdir() };
+    assert.doesNotThrow(() => reopenReport([], good));
+    for (const bad of [undefined, {}, { ...good, cwd: 7 }, { ...good, report: { ...good.report, fds: { out: -1, err: 2 } } }, { ...good, runner: { serial: 'yes' } }]) {
+      assert.throws(() => reopenReport([], bad), TypeError, JSON.stringify(bad)?.slice(0, 80));
+    }
   });
 });
 

@@ -176,7 +176,7 @@ export class FileRun {
   /** `at`: when the worker started it, by its clock (the log is read in bulk, so later than that). */
   private exampleStarted(index: number, at: number): void {
     if (index < 0 || index >= this.examples.length || this.ended.has(index)) return;
-    const limit = this.limitOf(index);
+    const limit = this.limitSeconds(index);
     const deadline = limit > 0 ? at + limit * 1000 + this.tuning.hangGraceMs : Infinity;
     this.current = { index, startedAt: at, deadline, outputMark: this.handle.output.mark() };
     this.events.exampleStart(this.file, index, this.slot);
@@ -226,7 +226,7 @@ export class FileRun {
     if (result.status === 'failed') this.onFailure();
   }
 
-  private limitOf(index: number): number {
+  private limitSeconds(index: number): number {
     return limitOf(this.examples[index], this.options);
   }
 
@@ -331,7 +331,7 @@ export class FileRun {
     const killed = this.handle.kill();
     const facts: IncidentFacts =
       limit === 'timeout'
-        ? { kind: 'timeout', limitSeconds: this.limitOf(running!.index), idle: diagnosis.idle }
+        ? { kind: 'timeout', limitSeconds: this.limitSeconds(running!.index), idle: diagnosis.idle }
         : limit === 'file-timeout'
           ? { kind: 'file-timeout', limitSeconds: this.options.fileTimeout }
           : limit === 'output'
