@@ -14,6 +14,7 @@ import { packageRoot } from '../src/package-root.js';
 const root = packageRoot();
 const engineUrl = pathToFileURL(path.join(root, 'dist', 'src', 'engine', 'index.js')).href;
 const nativeUrl = pathToFileURL(path.join(root, 'dist', 'src', 'engine', 'native.js')).href;
+const storageUrl = pathToFileURL(path.join(root, 'dist', 'src', 'engine', 'storage.js')).href;
 const MiB = 1 << 20;
 
 /** Runs `body` (an async function body with E = the engine, N = the addon) in a fresh node; its JSON result. */
@@ -146,6 +147,69 @@ describe('engine: memory', function () {
     assert.notEqual(zeros(4, 4).data.buffer, a.data.buffer, 'a 4×4 matrix is not in the slab of the 64×64 ones');
     const [c, d] = [zeros(65, 65), zeros(65, 65)];
     assert.notEqual(c.data.buffer, d.data.buffer, 'past 32 KiB, a buffer each');
+  });
+
+  it('results up to 32 KiB come from slabs without a zero fill, and every operation writes all of its result', () => {
+    // malloc's freed memory is filled with NaN first, so that an entry an operation leaves unwritten shows.
+    const r = inChild(`
+      const S = await import('${storageUrl}');
+      const poison = () => {
+        let junk = [];
+        for (let i = 0; i < 96; i++) for (const kib of [64, 256]) junk.push(new Float64Array(Buffer.allocUnsafeSlow(kib * 1024 + 64).buffer).fill(NaN));
+        junk = null;
+        globalThis.gc();
+        globalThis.gc();
+      };
+      poison();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const probes = [S.allocateOutput(16, 'probe', '4x4'), S.allocateOutput(4096, 'probe', '64x64')];
+      const shared = probes[1].buffer === S.allocateOutput(4096, 'probe', '64x64').buffer;
+      const poisoned = probes.map((p) => p.some(Number.isNaN));
+      const zeroed = [E.zeros(4, 4), E.zeros(64, 64), E.identity(50), E.diagonal([1, 2, 3])].map((m) => m.data.every((x) => x === 0 || x === 1 || x === 2 || x === 3));
+      const unwritten = [];
+      const naive = (A, B) => Array.from({ length: A.rows }, (_, i) => Array.from({ length: B.cols }, (_, j) => {
+        let s = 0;
+        for (let k = 0; k < A.cols; k++) s += A.get(i, k) * B.get(k, j);
+        return s;
+      }));
+      const close = (M, rows) => rows.every((row, i) => row.every((x, j) => Math.abs(M.get(i, j) - x) <= 1e-9 * (1 + Math.abs(x))));
+      const check = (name, make, want) => {
+        try {
+          const M = make();
+          if (!M.data.every(Number.isFinite) || (want && !close(M, want))) unwritten.push(name);
+        } catch (e) {
+          unwritten.push(name + ': ' + e.message);
+        }
+      };
+      for (const [m, k, n] of [[1, 1, 1], [3, 0, 3], [4, 4, 4], [7, 5, 3], [16, 16, 16], [33, 20, 31], [64, 64, 64]]) {
+        poison();
+        const A = E.randomMatrix(m, k, m + k), B = E.randomMatrix(k, n, k + n), C = E.randomMatrix(n, k, n + 1);
+        const at = m + 'x' + k + 'x' + n;
+        check('product ' + at, () => A.mul(B), naive(A, B));
+        check('A·Aᵀ ' + at, () => A.mul(A.transpose()), naive(A, A.transpose()));
+        check('Aᵀ·A ' + at, () => A.transpose().mul(A), naive(A.transpose(), A));
+        check('A·Cᵀ ' + at, () => A.mul(C.transpose()), naive(A, C.transpose()));
+        check('sum ' + at, () => A.add(A), A.toArray().map((row) => row.map((x) => 2 * x)));
+        check('scale ' + at, () => A.scale(3), A.toArray().map((row) => row.map((x) => 3 * x)));
+        check('transpose ' + at, () => A.transpose().add(E.zeros(k, m)), A.transpose().toArray());
+        check('matrix ' + at, () => E.matrix(A.toArray()), A.toArray());
+        if (m === k && m > 0) {
+          const P = A.mul(A.transpose()).add(E.identity(m).scale(m));
+          check('inverse ' + at, () => P.inverse().mul(P), E.identity(m).toArray());
+          check('solve ' + at, () => P.solve(A), null);
+          check('lu ' + at, () => ((f) => f.L.mul(f.U))(A.lu()), A.lu().P.mul(A).toArray());
+          check('qr ' + at, () => ((f) => f.Q.mul(f.R))(A.qr()), A.toArray());
+          check('cholesky ' + at, () => ((L) => L.mul(L.transpose()))(P.cholesky()), P.toArray());
+          check('svd ' + at, () => ((f) => f.U.mul(E.diagonal(f.S.toArray())).mul(f.V.transpose()))(A.svd()), A.toArray());
+          check('eigh ' + at, () => ((f) => f.vectors.mul(E.diagonal(f.values.toArray())).mul(f.vectors.transpose()))(P.eigh()), P.toArray());
+        }
+      }
+      return { poisoned, zeroed, unwritten, shared };
+    `, ['--expose-gc']);
+    assert.deepEqual(r.poisoned, [true, true], 'the NaN fill reached the slabs (else this test proves nothing)');
+    assert.deepEqual(r.zeroed, [true, true, true, true], 'zeros, identity and diagonal stay zero-filled');
+    assert.deepEqual(r.unwritten, [], 'operations that left entries of their result unwritten');
+    assert.equal(r.shared, true, 'outputs share slabs');
   });
 
   it('prepareLarge checks what it is handed', () => {

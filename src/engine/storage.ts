@@ -19,8 +19,10 @@ const HUGE_MIN_BYTES = 32 * 1024 * 1024;
 const HUGE_BYTES = 2 * 1024 * 1024;
 
 /**
- * Arrays carved out of a shared buffer, one after another; a buffer is never reused, so what it hands out
- * is zero-filled. Two sizes of array, two slabs: a long-lived small array then pins a small slab only.
+ * Arrays carved out of a shared buffer, one after another; a buffer is never reused. A zeroed slab hands
+ * out zero-filled arrays; the others hand out arrays whose entries start undefined, for outputs that
+ * their operation overwrites entirely. Two sizes of array, two slabs: a long-lived small array then pins
+ * a small slab only.
  */
 class Slab {
   private buffer: ArrayBuffer | null = null;
@@ -30,12 +32,15 @@ class Slab {
     private readonly bytes: number,
     /** Arrays up to this many bytes come from this slab. */
     readonly maxArray: number,
+    private readonly zeroed: boolean,
   ) {}
 
   take(n: number): Float64Array {
     const bytes = n * 8;
     if (this.buffer === null || this.used + bytes > this.bytes) {
-      this.buffer = new ArrayBuffer(this.bytes + ALIGN);
+      // Buffer.allocUnsafeSlow's memory comes from malloc without a zero fill: a 256 KiB fill of memory
+      // that the last collection freed (not in any cache) costs as much as a 64×64 product's output.
+      this.buffer = this.zeroed ? new ArrayBuffer(this.bytes + ALIGN) : (Buffer.allocUnsafeSlow(this.bytes + ALIGN).buffer as ArrayBuffer);
       this.used = native().prepareLarge(this.buffer, 0) * 8;
     }
     const view = new Float64Array(this.buffer, this.used, n);
@@ -45,9 +50,12 @@ class Slab {
 }
 
 /** Up to a 16×16 matrix, 32 or more to a 64 KiB slab. */
-const small = new Slab(64 * 1024, 2048);
+const small = new Slab(64 * 1024, 2048, true);
 /** Up to a 64×64 matrix (32 KiB), 8 or more to a 256 KiB slab: a buffer of its own costs ~2 µs, the product 6. */
-const medium = new Slab(256 * 1024, 32 * 1024);
+const medium = new Slab(256 * 1024, 32 * 1024, true);
+/** The same sizes, for outputs overwritten entirely. */
+const smallOutput = new Slab(64 * 1024, 2048, false);
+const mediumOutput = new Slab(256 * 1024, 32 * 1024, false);
 
 function failed(op: string, shape: string, n: number): RangeError {
   return new RangeError(`${op}: cannot allocate a ${shape} array (${n} elements)`);
@@ -76,9 +84,6 @@ export function allocate(n: number, op: string, shape: string): Float64Array {
   return new Float64Array(buffer, native().prepareLarge(buffer, 0) * 8, n);
 }
 
-/** From this size on (64 KiB), an output that is overwritten entirely skips the zero fill. */
-const UNINITIALISED_MIN_BYTES = 65536;
-
 /**
  * Storage for `n` doubles that the caller overwrites entirely: its entries start undefined. A large
  * zero-filled ArrayBuffer costs a memset or fresh pages on every allocation (an 18 MB output: ~2 ms, as
@@ -87,7 +92,8 @@ const UNINITIALISED_MIN_BYTES = 65536;
  */
 export function allocateOutput(n: number, op: string, shape: string): Float64Array {
   const bytes = n * 8;
-  if (bytes < UNINITIALISED_MIN_BYTES) return allocate(n, op, shape);
+  if (bytes <= smallOutput.maxArray) return smallOutput.take(n);
+  if (bytes <= mediumOutput.maxArray) return mediumOutput.take(n);
   let buffer: ArrayBuffer;
   try {
     buffer = Buffer.allocUnsafeSlow(padded(bytes)).buffer as ArrayBuffer;

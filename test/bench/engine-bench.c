@@ -5,11 +5,12 @@
  *   engine-bench-c SMALL_CALLS [cpu]
  *
  * Prints one JSON line describing the library, then answers requests from stdin, one per line,
- * `REPS OPERATION`, with one line: the best time in seconds of REPS runs (the first run of an operation,
- * a warm-up, is not counted; calls under 2 ms are timed in batches), or `nan` for an operation it does not
- * have. Outputs and work arrays are allocated once per operation and reused; the LAPACK routines, which
- * overwrite their input, get a fresh copy of it on every call (column-major, no transposes). The caller
- * sets OPENBLAS_NUM_THREADS. Inputs are uniform in [-1, 1], as on the other sides.
+ * `REPS OPERATION`, with one line: the best time in seconds of REPS runs (the first runs of an operation,
+ * a warm-up of at least 200 ms, are not counted; calls under 10 ms are timed in batches of 10 ms), or
+ * `nan` for an operation it does not have. Outputs and work arrays are allocated once per operation and
+ * reused; the LAPACK routines, which overwrite their input, get a fresh copy of it on every call
+ * (column-major, no transposes). The caller sets OPENBLAS_NUM_THREADS. Inputs are uniform in [-1, 1], as
+ * on the other sides.
  */
 #include <math.h>
 #include <stdio.h>
@@ -118,6 +119,9 @@ static struct op ops[] = {
     {"32x32 product", 32, .run = gemm}, {"64x64 product", 64, .run = gemm},
 };
 
+/* Calls shorter than this many seconds are timed in batches of this length. */
+static const double BATCH = 0.01;
+
 int main(int argc, char** argv) {
   if (argc > 2 && strcmp(argv[2], "cpu") == 0) clock_id = CLOCK_PROCESS_CPUTIME_ID;
   const char* config = openblas_get_config();
@@ -143,11 +147,15 @@ int main(int argc, char** argv) {
     }
     if (!o->ready) {
       setup(o);
-      o->run(o); /* warm-up: thread pool start, page faults */
-      double t0 = now();
-      o->run(o);
-      double once = now() - t0;
-      o->inner = once >= 0.002 ? 1 : (int)(0.002 / (once > 1e-9 ? once : 1e-9));
+      /* Warm-up, at least 200 ms (thread pool start, page faults); its mean call time sets the batch. */
+      double t0 = now(), spent;
+      int calls = 0;
+      do {
+        o->run(o);
+        calls++;
+      } while ((spent = now() - t0) < 0.2 || calls < 2);
+      double once = spent / calls;
+      o->inner = once >= BATCH ? 1 : (int)(BATCH / (once > 1e-9 ? once : 1e-9));
       o->ready = 1;
     }
     double best = INFINITY;

@@ -166,18 +166,23 @@ async function sideRunner(cProgram) {
     return best;
   }
 
+  /** Calls shorter than this many seconds are timed in batches of this length, on every side. */
+  const BATCH = 0.01;
   const engineReady = new Map();
   function engineTime(name) {
     if (name === '4x4 product') return engineSmall();
     let ready = engineReady.get(name);
     if (!ready) {
       const f = OPS[name]();
-      f(); // warm-up: thread pool start, page faults
+      // Warm-up, at least 200 ms (thread pool start, page faults, the JIT); its mean call time sets the
+      // batch, long enough to hold the collections a batch of short calls causes.
       const t0 = clock();
-      f();
-      // Calls shorter than 2 ms are timed in batches of that length, as on the other sides.
-      const once = clock() - t0;
-      engineReady.set(name, (ready = { f, inner: Math.max(1, Math.floor(0.002 / Math.max(once, 1e-9))) }));
+      let calls = 0, spent;
+      do {
+        f();
+        calls++;
+      } while ((spent = clock() - t0) < 0.2 || calls < 2);
+      engineReady.set(name, (ready = { f, inner: Math.max(1, Math.floor(BATCH / Math.max(spent / calls, 1e-9))) }));
     }
     const { f, inner } = ready;
     let best = Infinity;

@@ -3,10 +3,10 @@
 
 usage: engine-bench.py SMALL_CALLS [cpu]
 Prints one JSON line describing numpy and its OpenBLAS, then reads requests from stdin, one per line,
-`REPS OPERATION`, and answers each with one line: the best time in seconds of REPS runs (the first run
-of an operation, a warm-up, is not counted; calls under 2 ms are timed in batches), or `nan` for an
-operation it does not have. The caller sets OPENBLAS_NUM_THREADS so both sides use the
-same thread count. With `cpu`, times are the process's CPU time (steadier on a loaded machine, for one
+`REPS OPERATION`, and answers each with one line: the best time in seconds of REPS runs (the first run of
+an operation, a warm-up of at least 200 ms, is not counted; calls under 10 ms are timed in batches of
+10 ms), or `nan` for an operation it does not have. The caller sets OPENBLAS_NUM_THREADS so both sides use
+the same thread count. With `cpu`, times are the process's CPU time (steadier on a loaded machine, for one
 thread only). Each operation is a name of OPS below; the engine side has the same names and
 inputs of the same kind (uniform in [-1, 1]).
 """
@@ -84,6 +84,10 @@ OPS = {
 }
 
 
+# Calls shorter than this many seconds are timed in batches of this length.
+BATCH = 0.01
+
+
 def main():
     calls = int(sys.argv[1])
     clock = time.process_time if len(sys.argv) > 2 and sys.argv[2] == "cpu" else time.perf_counter
@@ -101,11 +105,15 @@ def main():
         else:
             if name not in ready:
                 f = OPS[name]()
-                f()  # warm-up: thread pool start, page faults
-                t0 = clock()
-                f()
-                # Calls shorter than 2 ms are timed in batches of that length.
-                ready[name] = (f, max(1, int(0.002 / max(clock() - t0, 1e-9))))
+                # Warm-up, at least 200 ms (thread pool start, page faults); its mean call time sets the batch.
+                t0, calls = clock(), 0
+                while True:
+                    f()
+                    calls += 1
+                    spent = clock() - t0
+                    if spent >= 0.2 and calls >= 2:
+                        break
+                ready[name] = (f, max(1, int(BATCH / max(spent / calls, 1e-9))))
             f, inner = ready[name]
             best = float("inf")
             for _ in range(int(reps)):
