@@ -1,8 +1,9 @@
-// Transposes without a copy, norms through BLAS/LAPACK and the one-pass element-wise operations: each
-// result against the same computation done entry by entry in JavaScript.
+// Transposes without a copy, symmetry known by construction, norms through BLAS/LAPACK and the one-pass
+// element-wise operations: each result against the same computation done entry by entry in JavaScript.
 import assert from 'node:assert/strict';
 
-import { blasConfig, identity, matrix, randomMatrix, setBlasThreads, type Matrix } from '../src/engine/index.js';
+import { blasConfig, diagonal, identity, matrix, ones, randomMatrix, setBlasThreads, zeros, type Matrix } from '../src/engine/index.js';
+import { native } from '../src/engine/native.js';
 
 function plainTranspose(A: Matrix): number[][] {
   const a = A.toArray();
@@ -64,6 +65,53 @@ describe('engine: transpose views', () => {
     for (let i = 0; i < 1000; i++) S.transpose();
     S.set(0, 0, 1);
     assert.equal(S.transpose().get(0, 0), 1);
+  });
+});
+
+describe('engine: symmetry known by construction', () => {
+  const A = randomMatrix(6, 4, 11);
+  const G = randomMatrix(6, 6, 12);
+
+  it('products with their own transpose, identity, square zeros and ones, diagonals, and their sums, differences, multiples and transposes', () => {
+    const S = A.mul(A.transpose());
+    const known: Matrix[] = [S, A.transpose().mul(A), identity(6), zeros(3, 3), ones(2, 2), diagonal([1, 2, 3]), S.add(identity(6).scale(6)), S.sub(S.scale(0.5)), S.transpose()];
+    for (const [k, M] of known.entries()) {
+      assert.equal(M.knownSymmetric, true, `case ${k}`);
+      assert.equal(native().isSymmetricExact(M.data, M.rows), true, `case ${k} is exactly symmetric`);
+    }
+    const unknown: Matrix[] = [matrix(S.toArray()), G, G.add(G.transpose()), S.add(G), G.mul(G), zeros(2, 3), ones(3, 2), A.transpose().mul(A.transpose().transpose().add(zeros(6, 4)))];
+    for (const [k, M] of unknown.entries()) assert.equal(M.knownSymmetric, false, `case ${k}`);
+  });
+
+  it('set forgets it, and a changed matrix is checked again', () => {
+    const S = identity(3).scale(2);
+    const T = S.transpose();
+    S.set(0, 1, 1);
+    assert.equal(S.knownSymmetric, false);
+    assert.equal(T.knownSymmetric, true, 'the transpose keeps the entries it was made from');
+    assert.throws(() => S.cholesky(), /cholesky: matrix is not symmetric \(3x3\)/);
+    assert.throws(() => S.eigh(), /eigh: matrix is not symmetric \(3x3\)/);
+    assert.equal(S.eigenvalues() instanceof Array, true, 'a general matrix has complex eigenvalues');
+  });
+
+  it('factorisations that skip the check give what the checked path gives, to the last bit', () => {
+    for (const n of [1, 31, 33, 70, 200]) {
+      const R = randomMatrix(n, n, n);
+      const P = R.mul(R.transpose()).add(identity(n).scale(n));
+      const plain = matrix(P.toArray());
+      assert.equal(P.knownSymmetric && !plain.knownSymmetric, true);
+      assert.deepEqual(P.cholesky().toArray(), plain.cholesky().toArray(), `cholesky n = ${n}`);
+      const [e, f] = [P.eigh(), plain.eigh()];
+      assert.deepEqual([e.values.toArray(), e.vectors.toArray()], [f.values.toArray(), f.vectors.toArray()], `eigh n = ${n}`);
+      assert.deepEqual((P.eigenvalues() as { toArray(): number[] }).toArray(), (plain.eigenvalues() as { toArray(): number[] }).toArray());
+    }
+  });
+
+  it('the addon refuses a symmetry it does not know', () => {
+    const P = identity(2);
+    const n = native() as unknown as { cholesky(...args: unknown[]): boolean };
+    assert.throws(() => n.cholesky(P.data, new Float64Array(4), 2, 'maybe'), /cholesky: symmetry must be "exact", "known" or "loose"/);
+    assert.throws(() => n.cholesky(P.data, new Float64Array(4), 2, true), TypeError);
   });
 });
 

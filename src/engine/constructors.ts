@@ -60,7 +60,7 @@ export function identity(n: number): Matrix {
   checkDim('identity', 'size', n);
   const data = storage('identity', n, n);
   for (let i = 0; i < n; i++) data[i * n + i] = 1;
-  return wrapMatrix(n, n, data);
+  return wrapMatrix(n, n, data, true);
 }
 
 /**
@@ -77,7 +77,7 @@ export function identity(n: number): Matrix {
 export function zeros(m: number, n: number): Matrix {
   checkDim('zeros', 'rows', m);
   checkDim('zeros', 'columns', n);
-  return wrapMatrix(m, n, storage('zeros', m, n));
+  return wrapMatrix(m, n, storage('zeros', m, n), m === n);
 }
 
 /**
@@ -90,7 +90,7 @@ export function zeros(m: number, n: number): Matrix {
 export function ones(m: number, n: number): Matrix {
   checkDim('ones', 'rows', m);
   checkDim('ones', 'columns', n);
-  return wrapMatrix(m, n, storage('ones', m, n).fill(1));
+  return wrapMatrix(m, n, storage('ones', m, n).fill(1), m === n);
 }
 
 /**
@@ -109,5 +109,5 @@ export function diagonal(values: ArrayLike<number> | Vector): Matrix {
   const n = src.length;
   const data = storage('diagonal', n, n);
   for (let i = 0; i < n; i++) data[i * n + i] = checkEntry('diagonal', src[i], i);
-  return wrapMatrix(n, n, data);
+  return wrapMatrix(n, n, data, true);
 }

@@ -125,9 +125,9 @@ export function qr(A: Matrix): QR {
 export function cholesky(A: Matrix): Matrix {
   const n = requireSquareNonEmpty('cholesky', A);
   const u = alloc('cholesky', n, n);
-  if (!native().cholesky(A.data, u, n, true)) {
+  if (!native().cholesky(A.data, u, n, A.knownSymmetric ? 'known' : 'exact')) {
     if (!isSymmetricLoose(A)) throw new RangeError(`cholesky: matrix is not symmetric (${A.shape()})`);
-    native().cholesky(A.data, u, n, false);
+    native().cholesky(A.data, u, n, 'loose');
   }
   // L is the transpose of the factor LAPACK leaves in place: a view, copied only if it is needed row-major.
   return wrapMatrix(n, n, u).transpose();
@@ -147,7 +147,7 @@ export function svd(A: Matrix): SVD {
 
 export function eigenvalues(A: Matrix): Vector | Complex[] {
   const n = requireSquareNonEmpty('eigenvalues', A);
-  if (isSymmetricLoose(A)) {
+  if (A.knownSymmetric || isSymmetricLoose(A)) {
     const values = allocate(n, 'eigenvalues', `length ${n}`);
     native().eigSym(A.data, n, values, null);
     return wrapVector(values);
@@ -162,7 +162,7 @@ export function eigenvalues(A: Matrix): Vector | Complex[] {
 
 export function eigh(A: Matrix): Eigh {
   const n = requireSquareNonEmpty('eigh', A);
-  if (!isSymmetricLoose(A)) throw new RangeError(`eigh: matrix is not symmetric (${A.shape()})`);
+  if (!A.knownSymmetric && !isSymmetricLoose(A)) throw new RangeError(`eigh: matrix is not symmetric (${A.shape()})`);
   const values = allocate(n, 'eigh', `length ${n}`);
   const vectors = alloc('eigh', n, n);
   native().eigSym(A.data, n, values, vectors);

@@ -78,12 +78,18 @@ export class Matrix {
   private _srcData: Float64Array | null = null;
   /** Transpose views read this storage: `set` gives this matrix a copy of its own first. */
   private _shared = false;
+  /**
+   * Exactly symmetric by how it was made (A·Aᵀ, identity, sums and multiples of such), so the
+   * factorisations that need symmetry skip checking it; `set` clears it.
+   */
+  private _symmetric: boolean;
 
   /** @internal use `matrix()` and friends */
-  constructor(token: symbol, rows: number, cols: number, data: Float64Array | null) {
+  constructor(token: symbol, rows: number, cols: number, data: Float64Array | null, symmetric = false) {
     if (token !== INTERNAL) throw new TypeError('Matrix: use matrix([[...]]) to make a matrix');
     this.rows = rows;
     this.cols = cols;
+    this._symmetric = symmetric;
     this._data = data;
     this._buf = data ? data.buffer : null;
     this._off = data ? data.byteOffset >>> 3 : 0;
@@ -103,6 +109,11 @@ export class Matrix {
   get off(): number {
     if (this._data === null) this.materialise();
     return this._off;
+  }
+
+  /** @internal exactly symmetric by how it was made (see `_symmetric`). */
+  get knownSymmetric(): boolean {
+    return this._symmetric;
   }
 
   /** @internal the matrix whose transpose this is, while that is all it is (no storage of its own). */
@@ -176,6 +187,7 @@ export class Matrix {
       this._shared = false;
     }
     this.data[i * this.cols + j] = v;
+    this._symmetric = false;
     versions.set(this, (versions.get(this) ?? 0) + 1);
   }
 
@@ -251,7 +263,8 @@ export class Matrix {
     const n = this.data.length;
     const out = allocateOutput(n, 'scale', this.shape());
     native().scal(this.buf, this.off, out.buffer, out.byteOffset >>> 3, s, n);
-    return new Matrix(INTERNAL, this.rows, this.cols, out);
+    // sᵢⱼ = s·aᵢⱼ is one rounding of the same operands as sⱼᵢ.
+    return new Matrix(INTERNAL, this.rows, this.cols, out, this._symmetric);
   }
 
   /**
@@ -282,9 +295,15 @@ export class Matrix {
       if (x.rows !== k) throw new RangeError(`mul: shapes ${this.shape()} and ${x.shape()} do not match`);
       const out = allocateOutput(m * n, 'mul', shape(m, n));
       const oo = out.byteOffset >>> 3;
-      if (isTransposeOf(x, this)) native().syrk(this.buf, this.off, out.buffer, oo, m, k, 0);
-      else if (isTransposeOf(this, x)) native().syrk(x.buf, x.off, out.buffer, oo, m, k, 1);
-      else if (this._srcData || x._srcData) {
+      if (isTransposeOf(x, this)) {
+        native().syrk(this.buf, this.off, out.buffer, oo, m, k, 0);
+        return new Matrix(INTERNAL, m, n, out, true);  // dsyrk's triangle, mirrored
+      }
+      if (isTransposeOf(this, x)) {
+        native().syrk(x.buf, x.off, out.buffer, oo, m, k, 1);
+        return new Matrix(INTERNAL, m, n, out, true);
+      }
+      if (this._srcData || x._srcData) {
         // A transpose view enters dgemm as its source's storage with the transpose flag: no copy.
         const a = this._srcData ?? this.data, b = x._srcData ?? x.data;
         native().gemmt(a.buffer, a.byteOffset >>> 3, b.buffer, b.byteOffset >>> 3, out.buffer, oo, m, k, n, this._srcData ? 1 : 0, x._srcData ? 1 : 0);
@@ -323,7 +342,7 @@ export class Matrix {
    *     [2.0 4.0]
    */
   transpose(): Matrix {
-    const t = new Matrix(INTERNAL, this.cols, this.rows, null);
+    const t = new Matrix(INTERNAL, this.cols, this.rows, null, this._symmetric);
     t._src = this;
     t._srcData = this.data;
     this._shared = true;
@@ -578,7 +597,8 @@ export class Matrix {
     const n = this.data.length;
     const out = allocateOutput(n, op, this.shape());
     native().axpy(this.buf, this.off, B.buf, B.off, out.buffer, out.byteOffset >>> 3, alpha, n);
-    return new Matrix(INTERNAL, this.rows, this.cols, out);
+    // aᵢⱼ ± bᵢⱼ is one rounding of the same operands as aⱼᵢ ± bⱼᵢ.
+    return new Matrix(INTERNAL, this.rows, this.cols, out, this._symmetric && B._symmetric && Math.abs(alpha) === 1);
   }
 }
 
@@ -591,6 +611,7 @@ function strided(data: Float64Array, op: string, len: number, offset: number, st
 }
 
 /** @internal wraps engine-owned row-major storage without copying. */
-export function wrapMatrix(rows: number, cols: number, data: Float64Array): Matrix {
-  return new Matrix(INTERNAL, rows, cols, data);
+/** A matrix over `data`; `symmetric` when it is exactly symmetric by construction. */
+export function wrapMatrix(rows: number, cols: number, data: Float64Array, symmetric = false): Matrix {
+  return new Matrix(INTERNAL, rows, cols, data, symmetric);
 }

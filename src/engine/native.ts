@@ -31,8 +31,11 @@ export interface NativeEngine {
   solve(a: Float64Array, b: Float64Array, out: Float64Array, n: number, nrhs: number): void;
   lu(a: Float64Array, m: number, n: number, p: Float64Array, l: Float64Array, u: Float64Array): void;
   qr(a: Float64Array, m: number, n: number, q: Float64Array, r: Float64Array): void;
-  /** u = Lᵀ; false (u untouched) when exactOnly and A is not exactly symmetric. */
-  cholesky(a: Float64Array, u: Float64Array, n: number, exactOnly: boolean): boolean;
+  /**
+   * u = Lᵀ. symmetry: 'exact' checks that A is exactly symmetric (false when it is not), 'known' takes it
+   * as exactly symmetric by construction, 'loose' uses A's lower triangle.
+   */
+  cholesky(a: Float64Array, u: Float64Array, n: number, symmetry: 'exact' | 'known' | 'loose'): boolean;
   svd(a: Float64Array, m: number, n: number, u: Float64Array, s: Float64Array, v: Float64Array): void;
   rank(a: Float64Array, m: number, n: number, tol: number): number;
   /** kind: 0 Frobenius, 1 max column sum, 2 max row sum, 3 largest singular value. */

@@ -168,6 +168,8 @@ async function sideRunner(cProgram) {
 
   /** Calls shorter than this many seconds are timed in batches of this length, on every side. */
   const BATCH = 0.01;
+  /** With more than one BLAS thread, the pause before each side's turn. */
+  const SETTLE_MS = 150;
   const engineReady = new Map();
   function engineTime(name) {
     if (name === '4x4 product') return engineSmall();
@@ -256,6 +258,9 @@ async function sideRunner(cProgram) {
         const order = [null, ...sides];
         for (let k = 0; k < order.length; k++) {
           const s = order[(k + round) % order.length];
+          // OpenBLAS's idle threads spin for a while (about 2^28 cycles) before they sleep: with more than
+          // one thread, the side that ran last would still hold CPUs while the next one is timed.
+          if (threads > 1) await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
           if (s === null) engine.get(name).push(engineTime(name));
           else s.times.get(name).push(await s.ask(name));
         }
