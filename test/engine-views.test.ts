@@ -72,14 +72,14 @@ describe('engine: symmetry known by construction', () => {
   const A = randomMatrix(6, 4, 11);
   const G = randomMatrix(6, 6, 12);
 
-  it('products with their own transpose, identity, square zeros and ones, diagonals, and their sums, differences, multiples and transposes', () => {
+  it('products and sums with their own transpose, identity, square zeros and ones, diagonals, and their sums, differences, multiples and transposes', () => {
     const S = A.mul(A.transpose());
-    const known: Matrix[] = [S, A.transpose().mul(A), identity(6), zeros(3, 3), ones(2, 2), diagonal([1, 2, 3]), S.add(identity(6).scale(6)), S.sub(S.scale(0.5)), S.transpose()];
+    const known: Matrix[] = [S, A.transpose().mul(A), G.add(G.transpose()), G.transpose().add(G), identity(6), zeros(3, 3), ones(2, 2), diagonal([1, 2, 3]), S.add(identity(6).scale(6)), S.sub(S.scale(0.5)), S.transpose()];
     for (const [k, M] of known.entries()) {
       assert.equal(M.knownSymmetric, true, `case ${k}`);
       assert.equal(native().isSymmetricExact(M.data, M.rows), true, `case ${k} is exactly symmetric`);
     }
-    const unknown: Matrix[] = [matrix(S.toArray()), G, G.add(G.transpose()), S.add(G), G.mul(G), zeros(2, 3), ones(3, 2), A.transpose().mul(A.transpose().transpose().add(zeros(6, 4)))];
+    const unknown: Matrix[] = [matrix(S.toArray()), G, G.sub(G.transpose()), G.add(randomMatrix(6, 6, 12).transpose()), S.add(G), G.mul(G), zeros(2, 3), ones(3, 2), A.transpose().mul(A.transpose().transpose().add(zeros(6, 4)))];
     for (const [k, M] of unknown.entries()) assert.equal(M.knownSymmetric, false, `case ${k}`);
   });
 

@@ -79,7 +79,7 @@ export class Matrix {
   /** Transpose views read this storage: `set` gives this matrix a copy of its own first. */
   private _shared = false;
   /**
-   * Exactly symmetric by how it was made (A·Aᵀ, identity, sums and multiples of such), so the
+   * Exactly symmetric by how it was made (A·Aᵀ, A + Aᵀ, identity, sums and multiples of such), so the
    * factorisations that need symmetry skip checking it; `set` clears it.
    */
   private _symmetric: boolean;
@@ -597,8 +597,9 @@ export class Matrix {
     const n = this.data.length;
     const out = allocateOutput(n, op, this.shape());
     native().axpy(this.buf, this.off, B.buf, B.off, out.buffer, out.byteOffset >>> 3, alpha, n);
-    // aᵢⱼ ± bᵢⱼ is one rounding of the same operands as aⱼᵢ ± bⱼᵢ.
-    return new Matrix(INTERNAL, this.rows, this.cols, out, this._symmetric && B._symmetric && Math.abs(alpha) === 1);
+    // aᵢⱼ ± bᵢⱼ is one rounding of the same operands as aⱼᵢ ± bⱼᵢ, and aᵢⱼ + aⱼᵢ of the same as aⱼᵢ + aᵢⱼ.
+    const symmetric = Math.abs(alpha) === 1 && ((this._symmetric && B._symmetric) || (alpha === 1 && (isTransposeOf(B, this) || isTransposeOf(this, B))));
+    return new Matrix(INTERNAL, this.rows, this.cols, out, symmetric);
   }
 }
 
