@@ -11,6 +11,8 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 // Both headers carry their own extern "C" guards (lapacke.h pulls in <complex> under C++).
@@ -105,6 +107,37 @@ bool ForUpperPairs(size_t n, Visit&& visit) {
     }
   }
   return true;
+}
+
+// How many parts of at least minPart items the BLAS thread budget (openblas_get_num_threads) allows for
+// n items: memory-bound passes over large arrays (copies, transposes, sums of squares) that OpenBLAS
+// 0.3.21 runs on one thread. A thread costs 110-180 µs to start and join on a virtual machine, so parts
+// are made only where each is worth a millisecond or so.
+inline int PartsFor(size_t n, size_t minPart) {
+  size_t budget = static_cast<size_t>(std::clamp(openblas_get_num_threads(), 1, 8));
+  return static_cast<int>(std::clamp<size_t>(n / std::max<size_t>(minPart, 1), 1, budget));
+}
+
+// Runs body(part, begin, end) over `parts` contiguous parts of [0, n), part boundaries on multiples of
+// `grain`: part 0 on this thread, the others on threads of their own, joined before it returns. A part
+// whose thread cannot be started runs on this thread. body must not throw.
+template <typename Body>
+void RunParts(size_t n, int parts, size_t grain, Body&& body) {
+  const size_t per = parts > 1 ? (n / parts + grain - 1) / grain * grain : n;
+  auto begin = [&](int k) { return std::min(n, static_cast<size_t>(k) * per); };
+  auto end = [&](int k) { return k == parts - 1 ? n : std::min(n, static_cast<size_t>(k + 1) * per); };
+  std::vector<std::thread> helpers;
+  int started = 1;
+  for (; started < parts; started++) {
+    try {
+      helpers.emplace_back([&body, k = started, b = begin(started), e = end(started)] { body(k, b, e); });
+    } catch (const std::system_error&) {
+      break;  // no thread to spare: this thread does the rest
+    }
+  }
+  body(0, begin(0), end(0));
+  for (int k = started; k < parts; k++) body(k, begin(k), end(k));
+  for (auto& t : helpers) t.join();
 }
 
 // Work arrays from 128 KiB on come from a cache of mapped blocks (memory.cc) holding at most 64 MiB.

@@ -182,23 +182,11 @@ double Squares(const double* x, size_t n) {
 // x·x: ddot, or for long runs with several BLAS threads allowed, split over that many threads (OpenBLAS
 // 0.3.21's ddot runs on one thread; newer versions thread it).
 double SumOfSquares(const double* x, int len) {
-  int parts = std::min(openblas_get_num_threads(), 8);
-  if (parts < 2 || len < (1 << 20)) return cblas_ddot(len, x, 1, x, 1);
-  size_t n = static_cast<size_t>(len), chunk = n / parts;
+  size_t n = static_cast<size_t>(len);
+  int parts = PartsFor(n, size_t(1) << 19);
+  if (parts < 2) return cblas_ddot(len, x, 1, x, 1);
   std::vector<double> sums(parts, 0.0);
-  std::vector<std::thread> helpers;
-  int started = 1;  // part 0 is this thread's
-  for (; started < parts; started++) {
-    size_t from = started * chunk, count = started == parts - 1 ? n - from : chunk;
-    try {
-      helpers.emplace_back([&sums, x, started, from, count] { sums[started] = Squares(x + from, count); });
-    } catch (const std::system_error&) {
-      break;  // no thread to spare: this thread does the rest
-    }
-  }
-  sums[0] = Squares(x, chunk);
-  if (started < parts) sums[0] += Squares(x + started * chunk, n - started * chunk);
-  for (auto& t : helpers) t.join();
+  RunParts(n, parts, 1, [&](int k, size_t from, size_t to) { sums[k] = Squares(x + from, to - from); });
   double s = 0;
   for (double v : sums) s += v;
   return s;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { blasConfig, identity, setBlasThreads } from '../src/engine/index.js';
+import { blasConfig, identity, matrix, randomMatrix, setBlasThreads } from '../src/engine/index.js';
 import { loadAddon } from '../src/engine/native.js';
 import { packageRoot } from '../src/package-root.js';
 import { skipBecause } from './process-helpers.js';
@@ -73,6 +73,34 @@ describe('engine: BLAS configuration and threads', () => {
       setBlasThreads(before);
     }
     assert.equal(blasConfig().threads, before);
+  });
+});
+
+describe('engine: passes split over the BLAS threads', () => {
+  it('solve copies A in bands of eight rows, split over the threads allowed: every size, 1 and 2 threads', () => {
+    const before = blasConfig().threads;
+    try {
+      // 1100² is past the size that is split; 1100 and most of the small sizes are not multiples of 8.
+      for (const threads of [1, 2]) {
+        setBlasThreads(threads);
+        for (const n of [1, 2, 3, 7, 8, 9, 15, 16, 17, 33, 1100]) {
+          const A = randomMatrix(n, n, n).add(identity(n).scale(n / 4));
+          const x = randomMatrix(n, 2, 1);
+          const b = A.mul(x);
+          const got = A.solve(b);
+          const plain = matrix(A.toArray()).mul(got);
+          for (let i = 0; i < n; i++) {
+            for (let j = 0; j < 2; j++) {
+              assert.ok(Math.abs(plain.get(i, j) - b.get(i, j)) <= 1e-9 * (1 + Math.abs(b.get(i, j))), `n = ${n}, ${threads} threads: residual at (${i}, ${j})`);
+            }
+          }
+        }
+        const sum = Array.from(randomMatrix(1100, 1100, 5).data).reduce((s, v) => s + v * v, 0);
+        assert.ok(Math.abs(randomMatrix(1100, 1100, 5).norm() ** 2 - sum) <= 1e-9 * sum, `Frobenius norm with ${threads} threads`);
+      }
+    } finally {
+      setBlasThreads(before);
+    }
   });
 });
 
