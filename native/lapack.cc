@@ -277,34 +277,31 @@ Napi::Value Cholesky(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
-// Singular values of A (m×n) into s (descending), with dgesdd; U, V optional (reduced: m×k and n×k). The
-// row-major buffer read as column-major is B = Aᵀ (n×m); from B = U_B·S·VT_B, A = VT_Bᵀ·S·U_Bᵀ: VT_B
-// stored column-major with leading dimension k is U row-major as it stands, and V is U_B transposed.
-// LAPACKE's row-major entry point would transpose A in and both factors out, each into a buffer of its own.
-void Gesdd(Napi::Env env, const char* op, const double* a, int m, int n, double* s, double* u, double* v) {
+// Singular values of A (m×n) into s (descending), with dgesdd; U, Vᵀ optional (reduced: m×k and k×n,
+// row-major). The row-major buffer read as column-major is B = Aᵀ (n×m); from B = U_B·S·VT_B,
+// A = VT_Bᵀ·S·U_Bᵀ: VT_B stored column-major with leading dimension k is U row-major as it stands, and U_B
+// stored column-major (n×k, leading dimension n) is Vᵀ row-major. LAPACKE's row-major entry point would
+// transpose A in and both factors out, each into a buffer of its own.
+void Gesdd(Napi::Env env, const char* op, const double* a, int m, int n, double* s, double* u, double* vt) {
   int k = std::min(m, n);
   size_t count = Count(env, op, m, n);
   RequireFinite(env, op, a, count, m, n);
   WorkBuffer w = TakeWork(env, op, count);
   std::copy(a, a + count, w.get());
   const char jobz = u ? 'S' : 'N';
-  WorkBuffer ub = u ? TakeWork(env, op, Count(env, op, n, k)) : WorkBuffer();
   std::vector<lapack_int> iwork = Work<lapack_int>(env, op, static_cast<size_t>(8) * k);
   double query = 0;
-  lapack_int rc = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, jobz, n, m, w.get(), n, s, ub.get(), Ld(n), u, Ld(k), &query, -1, iwork.data());
+  lapack_int rc = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, jobz, n, m, w.get(), n, s, vt, Ld(n), u, Ld(k), &query, -1, iwork.data());
   CheckLapackInfo(env, op, "dgesdd", rc);
   lapack_int lwork = QueriedSize(env, op, query);
   WorkBuffer work = TakeWork(env, op, static_cast<size_t>(lwork));
-  rc = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, jobz, n, m, w.get(), n, s, ub.get(), Ld(n), u, Ld(k), work.get(), lwork, iwork.data());
+  rc = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, jobz, n, m, w.get(), n, s, vt, Ld(n), u, Ld(k), work.get(), lwork, iwork.data());
   CheckLapackInfo(env, op, "dgesdd", rc);
   if (rc > 0) ThrowRange(env, std::string(op) + ": SVD did not converge for " + Shape(m, n) + " matrix");
-  if (u) {
-    NormaliseSigns(ub.get(), n, k, u, m);  // V's columns are U_B's
-    cblas_domatcopy(CblasRowMajor, CblasTrans, k, n, 1.0, ub.get(), n, v, k);  // V = U_B: n×k row-major
-  }
+  if (u) NormaliseSigns(vt, n, k, u, m);  // V's columns are U_B's
 }
 
-// svd(A, m, n, U, S, V): A = U·diag(S)·Vᵀ.
+// svd(A, m, n, U, S, Vt): A = U·diag(S)·Vᵀ, with Vᵀ (k×n) row-major: the caller reads V as its transpose view.
 Napi::Value Svd(const Napi::CallbackInfo& info) {
   const char* op = "svd";
   Napi::Env env = info.Env();
@@ -354,10 +351,10 @@ Napi::Value Norm(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, r);
 }
 
-// eigSym(A, n, values, vectors | null): dsyevd on the lower triangle; values ascending, eigenvectors as
-// columns of `vectors`. The row-major buffer read as column-major is Aᵀ, whose upper triangle is A's lower
-// one; the eigenvectors come back as the columns of a column-major matrix, i.e. as rows, and are
-// transposed once into `vectors` (LAPACKE's row-major entry point transposes in and out).
+// eigSym(A, n, values, vectors | null): dsyevd on the lower triangle; values ascending, and `vectors`
+// (n×n, row-major) holding the eigenvectors as its rows, i.e. column-major with the eigenvectors as
+// columns, which is how dsyevd leaves them: the caller reads it as a transpose view, and no copy is made.
+// The row-major buffer read as column-major is Aᵀ, whose upper triangle is A's lower one.
 Napi::Value EigSym(const Napi::CallbackInfo& info) {
   const char* op = info.Length() > 3 && !info[3].IsNull() ? "eigh" : "eigenvalues";
   Napi::Env env = info.Env();
@@ -368,23 +365,21 @@ Napi::Value EigSym(const Napi::CallbackInfo& info) {
   double* vectors = wantVectors ? ArgF64(info, 3, op, count).p : nullptr;
   if (n == 0) return env.Undefined();
   RequireFinite(env, op, a.p, count, n, n);
-  WorkBuffer w = TakeWork(env, op, count);
-  std::copy(a.p, a.p + count, w.get());
+  WorkBuffer w = wantVectors ? WorkBuffer() : TakeWork(env, op, count);
+  double* z = wantVectors ? vectors : w.get();  // dsyevd works in place, and leaves the vectors there
+  std::copy(a.p, a.p + count, z);
   const char jobz = wantVectors ? 'V' : 'N';
   double query = 0;
   lapack_int iquery = 0;
-  lapack_int rc = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, jobz, 'U', n, w.get(), n, vals.p, &query, -1, &iquery, -1);
+  lapack_int rc = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, jobz, 'U', n, z, n, vals.p, &query, -1, &iquery, -1);
   CheckLapackInfo(env, op, "dsyevd", rc);
   lapack_int lwork = QueriedSize(env, op, query), liwork = QueriedSize(env, op, static_cast<double>(iquery));
   WorkBuffer work = TakeWork(env, op, static_cast<size_t>(lwork));
   std::vector<lapack_int> iwork = Work<lapack_int>(env, op, static_cast<size_t>(liwork));
-  rc = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, jobz, 'U', n, w.get(), n, vals.p, work.get(), lwork, iwork.data(), liwork);
+  rc = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, jobz, 'U', n, z, n, vals.p, work.get(), lwork, iwork.data(), liwork);
   CheckLapackInfo(env, op, "dsyevd", rc);
   if (rc > 0) ThrowRange(env, std::string(op) + ": eigensolver did not converge for " + Shape(n, n) + " matrix");
-  if (wantVectors) {
-    NormaliseSigns(w.get(), n, n, nullptr, 0);
-    cblas_domatcopy(CblasRowMajor, CblasTrans, n, n, 1.0, w.get(), n, vectors, n);
-  }
+  if (wantVectors) NormaliseSigns(z, n, n, nullptr, 0);
   return env.Undefined();
 }
 

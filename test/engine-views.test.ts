@@ -14,6 +14,11 @@ function plainMul(a: number[][], b: number[][]): number[][] {
   return a.map((row) => b[0].map((_, j) => row.reduce((s, x, k) => s + x * b[k][j], 0)));
 }
 
+/** diag(values) as rows. */
+function identityScaled(values: number[]): number[][] {
+  return values.map((v, i) => values.map((_, j) => (i === j ? v : 0)));
+}
+
 function close(got: number[][], want: number[][], tol = 1e-12): void {
   assert.equal(got.length, want.length);
   for (let i = 0; i < want.length; i++) for (let j = 0; j < want[i].length; j++) assert.ok(Math.abs(got[i][j] - want[i][j]) <= tol, `(${i}, ${j}): ${got[i][j]} vs ${want[i][j]}`);
@@ -58,6 +63,17 @@ describe('engine: transpose views', () => {
     const V = S.transpose();
     V.set(0, 0, 7);
     assert.deepEqual([V.toArray(), S.toArray()], [[[7, 3], [9, 4]], [[1, 9], [3, 4]]], 'setting a view changes the view only');
+  });
+
+  it("eigh's vectors, svd's V and cholesky's L are views of what LAPACK leaves, with the right entries", () => {
+    const S = B.transpose().mul(B);
+    const { values, vectors } = S.eigh();
+    const { U, S: sv, V } = B.svd();
+    const L = S.add(identity(4)).cholesky();
+    for (const view of [vectors, V, L]) assert.notEqual(view.transposeSource(), null);
+    close(plainMul(S.toArray(), vectors.toArray()), plainMul(vectors.toArray(), identityScaled(values.toArray())), 1e-10);
+    close(plainMul(plainMul(U.toArray(), identityScaled(sv.toArray())), plainTranspose(V)), B.toArray(), 1e-10);
+    close(plainMul(L.toArray(), plainTranspose(L)), S.add(identity(4)).toArray(), 1e-10);
   });
 
   it('many transposes of one matrix do not pile up', () => {

@@ -140,9 +140,10 @@ export function svd(A: Matrix): SVD {
   const k = Math.min(m, n);
   const U = alloc('svd', m, k);
   const S = allocate(k, 'svd', `length ${k}`);
-  const V = alloc('svd', n, k);
-  native().svd(A.data, m, n, U, S, V);
-  return { U: wrapMatrix(m, k, U), S: wrapVector(S), V: wrapMatrix(n, k, V) };
+  const Vt = alloc('svd', k, n);
+  native().svd(A.data, m, n, U, S, Vt);
+  // LAPACK leaves Vᵀ: V is its transpose view, copied only if it is needed row-major.
+  return { U: wrapMatrix(m, k, U), S: wrapVector(S), V: wrapMatrix(k, n, Vt).transpose() };
 }
 
 export function eigenvalues(A: Matrix): Vector | Complex[] {
@@ -166,5 +167,6 @@ export function eigh(A: Matrix): Eigh {
   const values = allocate(n, 'eigh', `length ${n}`);
   const vectors = alloc('eigh', n, n);
   native().eigSym(A.data, n, values, vectors);
-  return { values: wrapVector(values), vectors: wrapMatrix(n, n, vectors) };
+  // The eigenvectors are the rows of what LAPACK leaves: a transpose view, copied only if it is needed row-major.
+  return { values: wrapVector(values), vectors: wrapMatrix(n, n, vectors).transpose() };
 }

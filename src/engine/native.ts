@@ -36,10 +36,12 @@ export interface NativeEngine {
    * as exactly symmetric by construction, 'loose' uses A's lower triangle.
    */
   cholesky(a: Float64Array, u: Float64Array, n: number, symmetry: 'exact' | 'known' | 'loose'): boolean;
-  svd(a: Float64Array, m: number, n: number, u: Float64Array, s: Float64Array, v: Float64Array): void;
+  /** vt: Vᵀ (k×n, row-major). */
+  svd(a: Float64Array, m: number, n: number, u: Float64Array, s: Float64Array, vt: Float64Array): void;
   rank(a: Float64Array, m: number, n: number, tol: number): number;
   /** kind: 0 Frobenius, 1 max column sum, 2 max row sum, 3 largest singular value. */
   norm(a: Float64Array, m: number, n: number, kind: number): number;
+  /** vectors: the eigenvectors as its rows (column-major, as LAPACK leaves them). */
   eigSym(a: Float64Array, n: number, values: Float64Array, vectors: Float64Array | null): void;
   eigGeneral(a: Float64Array, n: number, re: Float64Array, im: Float64Array): void;
   /** [openblas_get_config(), openblas_get_corename(), openblas_get_num_threads()] */
