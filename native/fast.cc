@@ -10,8 +10,6 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
-#include <system_error>
-#include <thread>
 #include <vector>
 
 namespace engine {
@@ -165,32 +163,9 @@ Napi::Value Nrm2(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), len == 0 ? 0.0 : cblas_dnrm2(len, x, 1));
 }
 
-// Σ xᵢ² over a run, with four accumulators (a plain loop: safe on any thread, unlike a BLAS call).
-double Squares(const double* x, size_t n) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    s0 += x[i] * x[i];
-    s1 += x[i + 1] * x[i + 1];
-    s2 += x[i + 2] * x[i + 2];
-    s3 += x[i + 3] * x[i + 3];
-  }
-  for (; i < n; i++) s0 += x[i] * x[i];
-  return (s0 + s1) + (s2 + s3);
-}
-
-// x·x: ddot, or for long runs with several BLAS threads allowed, split over that many threads (OpenBLAS
-// 0.3.21's ddot runs on one thread; newer versions thread it).
-double SumOfSquares(const double* x, int len) {
-  size_t n = static_cast<size_t>(len);
-  int parts = PartsFor(n, size_t(1) << 19);
-  if (parts < 2) return cblas_ddot(len, x, 1, x, 1);
-  std::vector<double> sums(parts, 0.0);
-  RunParts(n, parts, 1, [&](int k, size_t from, size_t to) { sums[k] = Squares(x + from, to - from); });
-  double s = 0;
-  for (double v : sums) s += v;
-  return s;
-}
+// x·x: ddot, which OpenBLAS splits over its own threads for long runs (0.3.21 on x86-64 does: 2.25M
+// entries, 0.72 ms with one thread, 0.33 with two, where threads started for the call took 0.62).
+double SumOfSquares(const double* x, int len) { return cblas_ddot(len, x, 1, x, 1); }
 
 // sumSquares(x, xo, len) → ‖x‖₂ as sqrt(x·x) (ddot, as numpy's norm does), through dnrm2's scaled sum
 // when the squares overflow or underflow.
