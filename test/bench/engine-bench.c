@@ -102,8 +102,9 @@ static void setup(struct op* o) {
     for (size_t i = 0; i < n; i++) o->a[i * n + i] += (double)n;
     free(g);
   } else if (o->run == eigh) {
+    /* A + Aᵀ, as the other sides make it (the spectrum, and with it the divide and conquer's work, follows) */
     for (size_t i = 0; i < n; i++)
-      for (size_t j = 0; j < i; j++) o->a[j * n + i] = o->a[i * n + j];
+      for (size_t j = 0; j <= i; j++) o->a[i * n + j] = o->a[j * n + i] = o->a[i * n + j] + o->a[j * n + i];
     o->s = matrix(n, 1);
   } else {
     o->s = matrix(n, 1);
