@@ -10,8 +10,11 @@
  * `nan` for an operation it does not have. Outputs and work arrays are allocated once per operation and
  * reused; the LAPACK routines, which overwrite their input, get a fresh copy of it on every call
  * (column-major, no transposes). The caller sets OPENBLAS_NUM_THREADS. Inputs are uniform in [-1, 1], as
- * on the other sides.
+ * on the other sides; where the folder ENGINE_BENCH_INPUTS names holds the engine side's inputs for an
+ * operation (raw float64, row-major), the very same ones, transposed to column-major where LAPACK reads
+ * them.
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +48,35 @@ static double* matrix(size_t m, size_t n) {
   }
   for (size_t i = 0; i < m * n; i++) a[i] = uniform();
   return a;
+}
+
+/* Reads the engine side's input `key` of `name` (m×n, row-major) into `a`, transposed to column-major when
+ * `colmajor`; 0 when there is no such file. */
+static int shared(const char* name, const char* key, size_t m, size_t n, double* a, int colmajor) {
+  const char* folder = getenv("ENGINE_BENCH_INPUTS");
+  if (!folder) return 0;
+  char slug[128], file[1024];
+  size_t k = 0;
+  for (const char* c = name; *c && k + 1 < sizeof slug; c++) {
+    int keep = isalnum((unsigned char)*c);
+    if (keep) slug[k++] = *c;
+    else if (k == 0 || slug[k - 1] != '-') slug[k++] = '-';
+  }
+  slug[k] = 0;
+  snprintf(file, sizeof file, "%s/%s.%s.f64", folder, slug, key);
+  FILE* f = fopen(file, "rb");
+  if (!f) return 0;
+  double* rows = malloc(m * n * sizeof(double));
+  size_t got = rows ? fread(rows, sizeof(double), m * n, f) : 0;
+  fclose(f);
+  if (got != m * n) {
+    fprintf(stderr, "engine-bench-c: %s is short\n", file);
+    exit(1);
+  }
+  for (size_t i = 0; i < m; i++)
+    for (size_t j = 0; j < n; j++) a[colmajor ? j * m + i : i * n + j] = rows[i * n + j];
+  free(rows);
+  return 1;
 }
 
 /* One operation: its inputs, outputs and work arrays, made once. */
@@ -88,10 +120,23 @@ static void setup(struct op* o) {
   if (o->run == gemm) {
     o->b = matrix(n, n);
     o->c = matrix(n, n);
+    shared(o->name, "a", n, n, o->a, 0);
+    shared(o->name, "b", n, n, o->b, 0);
     return;
   }
   o->w = matrix(n, n);
-  if (o->run == solve) {
+  if (shared(o->name, "a", n, n, o->a, 1)) {
+    if (o->run == solve) {
+      o->b = matrix(n, 1);
+      shared(o->name, "b", n, 1, o->b, 0);
+      o->x = matrix(n, 1);
+      o->ipiv = malloc(n * sizeof(lapack_int));
+    } else {
+      o->s = matrix(n, 1);
+      o->u = matrix(n, n);
+      o->vt = matrix(n, n);
+    }
+  } else if (o->run == solve) {
     o->b = matrix(n, 1);
     o->x = matrix(n, 1);
     o->ipiv = malloc(n * sizeof(lapack_int));

@@ -23,7 +23,7 @@
 // more, idle BLAS threads spin and are counted).
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -125,15 +125,35 @@ async function sideRunner(cProgram) {
   };
   const product = (n) => () => ((a, b) => () => a.mul(b))(rand(n, n), rand(n, n));
 
+  // The operations every side has get the same inputs: the engine makes them, and the other sides read
+  // them from files (raw float64, row-major) in the directory ENGINE_BENCH_INPUTS names. The work of
+  // pivoting, of a divide and conquer or of an SVD's iterations depends on the matrix itself.
+  const SHARED = {
+    'dgemm 1000': () => ({ a: rand(1000, 1000), b: rand(1000, 1000) }),
+    'dgemm 2000': () => ({ a: rand(2000, 2000), b: rand(2000, 2000) }),
+    'solve 1500': () => ({ a: rand(1500, 1500), b: rand(1, 1500).row(0) }),
+    'cholesky 1500': () => ({ a: spd(1500) }),
+    'eigh 500': () => ({ a: sym(500) }),
+    'svd 500': () => ({ a: rand(500, 500) }),
+  };
+  const inputsDir = mkdtempSync(path.join(os.tmpdir(), 'engine-bench-inputs-'));
+  process.on('exit', () => rmSync(inputsDir, { recursive: true, force: true }));
+  const shared = new Map();
+  const input = (name) => {
+    if (!shared.has(name)) shared.set(name, SHARED[name]());
+    return shared.get(name);
+  };
+  const slug = (name) => name.replace(/[^A-Za-z0-9]+/g, '-');
+
   /** name → setup returning the timed call; inputs as in engine-bench.py and engine-bench.c. */
   const OPS = {
-    'dgemm 1000': product(1000),
-    'dgemm 2000': product(2000),
+    'dgemm 1000': () => ((x) => () => x.a.mul(x.b))(input('dgemm 1000')),
+    'dgemm 2000': () => ((x) => () => x.a.mul(x.b))(input('dgemm 2000')),
     'A·Aᵀ 1500': () => ((a) => () => a.mul(a.transpose()))(rand(1500, 1500)),
-    'solve 1500': () => ((a, b) => () => a.solve(b))(rand(1500, 1500), rand(1, 1500).row(0)),
-    'cholesky 1500': () => ((s) => () => s.cholesky())(spd(1500)),
-    'eigh 500': () => ((s) => () => s.eigh())(sym(500)),
-    'svd 500': () => ((a) => () => a.svd())(rand(500, 500)),
+    'solve 1500': () => ((x) => () => x.a.solve(x.b))(input('solve 1500')),
+    'cholesky 1500': () => ((x) => () => x.a.cholesky())(input('cholesky 1500')),
+    'eigh 500': () => ((x) => () => x.a.eigh())(input('eigh 500')),
+    'svd 500': () => ((x) => () => x.a.svd())(input('svd 500')),
     'identity·2 + A 1500': () => ((a) => () => E.identity(1500).scale(2).add(a))(rand(1500, 1500)),
     'transpose 1500': () => ((a) => () => a.transpose())(rand(1500, 1500)),
     'Aᵀ·B 1000': () => ((a, b) => () => a.transpose().mul(b))(rand(1000, 1000), rand(1000, 1000)),
@@ -149,6 +169,12 @@ async function sideRunner(cProgram) {
   const only = opt('only', undefined);
   const NAMES = only ? only.split(',') : Object.keys(OPS);
   for (const n of NAMES) if (!(n in OPS)) throw new Error(`engine-bench: unknown operation ${n}`);
+  for (const name of NAMES.filter((n) => n in SHARED)) {
+    for (const [key, value] of Object.entries(input(name))) {
+      const data = value.data;
+      writeFileSync(path.join(inputsDir, `${slug(name)}.${key}.f64`), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    }
+  }
 
   function engineSmall() {
     const a = E.randomMatrix(4, 4, 3);
@@ -198,7 +224,7 @@ async function sideRunner(cProgram) {
 
   /** A side in a process of its own for `threads` threads; ask(name) resolves to its best time (NaN: it has no such operation). */
   async function startSide(label, cmd, cmdArgs, threads) {
-    const child = spawn(cmd, cmdArgs, { env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads) }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, cmdArgs, { env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads), ENGINE_BENCH_INPUTS: inputsDir }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();

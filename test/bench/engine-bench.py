@@ -7,11 +7,14 @@ Prints one JSON line describing numpy and its OpenBLAS, then reads requests from
 an operation, a warm-up of at least 200 ms, is not counted; calls under 10 ms are timed in batches of
 10 ms), or `nan` for an operation it does not have. The caller sets OPENBLAS_NUM_THREADS so both sides use
 the same thread count. With `cpu`, times are the process's CPU time (steadier on a loaded machine, for one
-thread only). Each operation is a name of OPS below; the engine side has the same names and
-inputs of the same kind (uniform in [-1, 1]).
+thread only). Each operation is a name of OPS below; the engine side has the same names and inputs of
+the same kind (uniform in [-1, 1]), and for the operations the C program has too, the very same inputs,
+read from the files the engine side wrote in ENGINE_BENCH_INPUTS.
 """
 import ctypes
 import json
+import os
+import re
 import sys
 import time
 import timeit
@@ -65,15 +68,30 @@ def spd(n):
     return a @ a.T + n * np.identity(n)
 
 
+def shared(name, key, shape, make):
+    """The input the engine side wrote for `name` (raw float64, row-major) when it did, else make()."""
+    folder = os.environ.get("ENGINE_BENCH_INPUTS")
+    path = folder and os.path.join(folder, f"{re.sub(r'[^A-Za-z0-9]+', '-', name)}.{key}.f64")
+    if path and os.path.exists(path):
+        return np.fromfile(path, dtype="<f8").reshape(shape)
+    return make()
+
+
+def same(name, n, key="a"):
+    return shared(name, key, (n, n), lambda: rand(n, n))
+
+
 # name -> (setup returning the timed callable)
 OPS = {
-    "dgemm 1000": lambda: (lambda a, b: lambda: a @ b)(rand(1000, 1000), rand(1000, 1000)),
-    "dgemm 2000": lambda: (lambda a, b: lambda: a @ b)(rand(2000, 2000), rand(2000, 2000)),
+    "dgemm 1000": lambda: (lambda a, b: lambda: a @ b)(same("dgemm 1000", 1000), same("dgemm 1000", 1000, "b")),
+    "dgemm 2000": lambda: (lambda a, b: lambda: a @ b)(same("dgemm 2000", 2000), same("dgemm 2000", 2000, "b")),
     "A·Aᵀ 1500": lambda: (lambda a: lambda: a @ a.T)(rand(1500, 1500)),
-    "solve 1500": lambda: (lambda a, b: lambda: np.linalg.solve(a, b))(rand(1500, 1500), rng.uniform(-1, 1, 1500)),
-    "cholesky 1500": lambda: (lambda s: lambda: np.linalg.cholesky(s))(spd(1500)),
-    "eigh 500": lambda: (lambda s: lambda: np.linalg.eigh(s))(sym(500)),
-    "svd 500": lambda: (lambda a: lambda: np.linalg.svd(a, full_matrices=False))(rand(500, 500)),
+    "solve 1500": lambda: (lambda a, b: lambda: np.linalg.solve(a, b))(
+        same("solve 1500", 1500), shared("solve 1500", "b", (1500,), lambda: rng.uniform(-1, 1, 1500))
+    ),
+    "cholesky 1500": lambda: (lambda s: lambda: np.linalg.cholesky(s))(shared("cholesky 1500", "a", (1500, 1500), lambda: spd(1500))),
+    "eigh 500": lambda: (lambda s: lambda: np.linalg.eigh(s))(shared("eigh 500", "a", (500, 500), lambda: sym(500))),
+    "svd 500": lambda: (lambda a: lambda: np.linalg.svd(a, full_matrices=False))(same("svd 500", 500)),
     "identity·2 + A 1500": lambda: (lambda a: lambda: np.identity(1500) * 2 + a)(rand(1500, 1500)),
     "transpose 1500": lambda: (lambda a: lambda: a.T)(rand(1500, 1500)),
     "Aᵀ·B 1000": lambda: (lambda a, b: lambda: a.T @ b)(rand(1000, 1000), rand(1000, 1000)),
