@@ -110,7 +110,7 @@ bool ForUpperPairs(size_t n, Visit&& visit) {
 }
 
 // How many parts of at least minPart items the BLAS thread budget (openblas_get_num_threads) allows for
-// n items: memory-bound passes over large arrays (copies, transposes, sums of squares) that OpenBLAS
+// n items: memory-bound passes over large arrays (copies, transposes) that OpenBLAS
 // 0.3.21 runs on one thread. A thread costs 110-180 µs to start and join on a virtual machine, so parts
 // are made only where each is worth a millisecond or so.
 inline int PartsFor(size_t n, size_t minPart) {

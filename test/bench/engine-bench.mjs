@@ -10,7 +10,8 @@
 // compiled here with the engine's include and library flags); numpy from the default python3 (typically a
 // pip numpy with its own newer OpenBLAS) and from /usr/bin/python3 when that is another interpreter with
 // numpy (Debian's python3-numpy, on the system OpenBLAS). A side that cannot run is reported as not
-// available, and the others go on. Every round runs each operation on each side back to back, best of REPS
+// available, and the others go on. The operations the C program has get the very same inputs on every
+// side (the engine's, through files). Every round runs each operation on each side back to back, best of REPS
 // each; the order rotates between rounds. Printed per operation: the best times, and each side's time /
 // the engine's (above 1 = the engine is faster) as the median of the per-round ratios with their range, so
 // that load from other processes on a shared machine biases no side.
