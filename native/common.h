@@ -110,9 +110,9 @@ bool ForUpperPairs(size_t n, Visit&& visit) {
 }
 
 // How many parts of at least minPart items the BLAS thread budget (openblas_get_num_threads) allows for
-// n items: memory-bound passes over large arrays (copies, transposes) that OpenBLAS
-// 0.3.21 runs on one thread. A thread costs 110-180 µs to start and join on a virtual machine, so parts
-// are made only where each is worth a millisecond or so.
+// n items, for memory-bound passes over large arrays (copies, transposes) that OpenBLAS runs on one
+// thread. Starting a thread costs a tenth of a millisecond or more, so parts are made only where each is
+// worth a millisecond or so.
 inline int PartsFor(size_t n, size_t minPart) {
   size_t budget = static_cast<size_t>(std::clamp(openblas_get_num_threads(), 1, 8));
   return static_cast<int>(std::clamp<size_t>(n / std::max<size_t>(minPart, 1), 1, budget));

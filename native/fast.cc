@@ -163,10 +163,6 @@ Napi::Value Nrm2(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), len == 0 ? 0.0 : cblas_dnrm2(len, x, 1));
 }
 
-// x·x: ddot, which OpenBLAS splits over its own threads for long runs (0.3.21 on x86-64 does: 2.25M
-// entries, 0.72 ms with one thread, 0.33 with two, where threads started for the call took 0.62).
-double SumOfSquares(const double* x, int len) { return cblas_ddot(len, x, 1, x, 1); }
-
 // sumSquares(x, xo, len) → ‖x‖₂ as sqrt(x·x) (ddot, as numpy's norm does), through dnrm2's scaled sum
 // when the squares overflow or underflow.
 Napi::Value SumSquaresNorm(const Napi::CallbackInfo& info) {
@@ -175,7 +171,7 @@ Napi::Value SumSquaresNorm(const Napi::CallbackInfo& info) {
   const int len = ArgDim(info, 2, op);
   double* x = Buf(info, 0, op, static_cast<size_t>(len));
   if (len == 0) return Napi::Number::New(env, 0.0);
-  const double s = SumOfSquares(x, len);
+  const double s = cblas_ddot(len, x, 1, x, 1);  // OpenBLAS splits long runs over its own threads
   if (std::isfinite(s) && s >= 1e-290) return Napi::Number::New(env, std::sqrt(s));
   if (std::isnan(s)) return Napi::Number::New(env, s);
   return Napi::Number::New(env, cblas_dnrm2(len, x, 1));

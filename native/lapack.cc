@@ -124,8 +124,8 @@ void ColumnMajorRows(const double* a, int m, int n, double* w, size_t from, size
 }
 
 // w = A column-major, as ColumnMajorRows, split by rows over the threads the BLAS budget allows: the copy
-// of a matrix not in cache is bound by memory, not arithmetic. 1500×1500 on an Intel Xeon, before the
-// dgesv that follows: omatcopy 5.1-5.4 ms, this on one thread 4.2-4.6, on two 3.4 (a memcpy: 2.3).
+// of a matrix not in cache is bound by memory, not arithmetic (faster than omatcopy, still about twice a
+// memcpy: test/bench/README.md).
 void ColumnMajorCopy(const double* a, int m, int n, double* w) {
   const size_t rows = static_cast<size_t>(m), cols = static_cast<size_t>(n);
   int parts = PartsFor(rows * cols, size_t(1) << 19);
@@ -240,7 +240,7 @@ Napi::Value Qr(const Napi::CallbackInfo& info) {
 //    writes u once, as the memcpy before a plain dpotrf call would; false (u unfinished) when it is not,
 //    and the caller's loose test decides;
 //  - "known": A is exactly symmetric by construction, so its upper triangle is its lower one transposed:
-//    copied row by row, at the speed of a memcpy (the tiled pass costs ~1.6× that on memory not in cache);
+//    copied row by row, at the speed of a memcpy, where the tiled pass reads half of A in transposed order;
 //  - "loose": A is symmetric up to rounding, and its lower triangle is the one used.
 Napi::Value Cholesky(const Napi::CallbackInfo& info) {
   const char* op = "cholesky";

@@ -63,8 +63,8 @@ struct Cache {
   // buffers of a collection on a helper thread after the first sweep has run.
   int heapSweeps = 0;
   // When the last large array was allocated: the heap is trimmed only once that is kIdleMs ago, so that
-  // products with pauses between them (awaits, timers) keep reusing its pages: a trim between two 8 MB
-  // results cost the next ones ~2,000 page faults each, as long as a 1000×1000 product with two threads.
+  // products with pauses between them (awaits, timers) keep reusing its pages instead of faulting them in
+  // afresh after every trim.
   Clock::time_point lastLarge;
 };
 
