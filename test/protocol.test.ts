@@ -398,7 +398,7 @@ describe('journal', () => {
     const journal = new Journal([sample]);
     journal.fileStart(sample);
     // What a damaged record looks like: the right frame, a wrong body (an incident of no kind mtest has).
-    journal.incident(sample, { kind: 'timeout', message: 'XXXXXXXX' });
+    journal.incident(sample, { kind: 'timeout', message: 'Timed out after 1.0 s while running line 3' });
     journal.exampleEnd(sample, { index: 0, status: 'passed', outcome: 'ok', time: 0.001 });
     const bytes = Buffer.from(journal.buffer);
     const at = bytes.indexOf('"timeout"');
