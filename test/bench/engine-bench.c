@@ -125,22 +125,18 @@ static void setup(struct op* o) {
     return;
   }
   o->w = matrix(n, n);
-  if (shared(o->name, "a", n, n, o->a, 1)) {
-    if (o->run == solve) {
-      o->b = matrix(n, 1);
-      shared(o->name, "b", n, 1, o->b, 0);
-      o->x = matrix(n, 1);
-      o->ipiv = malloc(n * sizeof(lapack_int));
-    } else {
-      o->s = matrix(n, 1);
-      o->u = matrix(n, n);
-      o->vt = matrix(n, n);
-    }
-  } else if (o->run == solve) {
+  if (o->run == solve) {
     o->b = matrix(n, 1);
+    shared(o->name, "b", n, 1, o->b, 0);
     o->x = matrix(n, 1);
     o->ipiv = malloc(n * sizeof(lapack_int));
-  } else if (o->run == cholesky) {
+  } else {
+    o->s = matrix(n, 1);
+    o->u = matrix(n, n);
+    o->vt = matrix(n, n);
+  }
+  if (shared(o->name, "a", n, n, o->a, 1)) return;
+  if (o->run == cholesky) {
     /* symmetric positive definite: A·Aᵀ + n·I */
     double* g = matrix(n, n);
     cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, o->n, o->n, 1.0, g, o->n, 0.0, o->a, o->n);
@@ -150,11 +146,6 @@ static void setup(struct op* o) {
     /* A + Aᵀ, as the other sides make it (the spectrum, and with it the divide and conquer's work, follows) */
     for (size_t i = 0; i < n; i++)
       for (size_t j = 0; j <= i; j++) o->a[i * n + j] = o->a[j * n + i] = o->a[i * n + j] + o->a[j * n + i];
-    o->s = matrix(n, 1);
-  } else {
-    o->s = matrix(n, 1);
-    o->u = matrix(n, n);
-    o->vt = matrix(n, n);
   }
 }
 
