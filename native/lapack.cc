@@ -10,7 +10,10 @@
 
 #include "common.h"
 
-#if defined(__SSE2__)
+#include <cstdlib>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -95,41 +98,100 @@ Napi::Value Inverse(const Napi::CallbackInfo& info) {
 // The leading dimension ColumnMajorCopy writes with: whole 64-byte lines per column.
 size_t PaddedLd(int m) { return (static_cast<size_t>(m) + 7) / 8 * 8; }
 
-// Rows [from, to) of w (column-major m×n, leading dimension ld = PaddedLd(m), 64-byte aligned) = those
-// of A (row-major m×n); from is a multiple of 8. Bands of eight rows are read as eight sequential streams
-// and each column's part of a band is written as one whole cache line with streaming stores.
-void ColumnMajorRows(const double* a, int m, int n, double* w, size_t from, size_t to) {
-  const size_t cols = static_cast<size_t>(n), ld = PaddedLd(m);
-  size_t i0 = from;
+// The transposing copy goes tile by tile: a tile's 128 row pieces and 32 column pieces (32 KiB each) stay
+// in the first-level cache while it is written. The stores are plain: the factorisation that follows
+// then finds w in cache (streaming stores, which bypass it, made copy plus dgesv slower:
+// test/bench/README.md).
+constexpr size_t kTileRows = 128, kTileCols = 32;
+
+// w[j*ld + i] = a[i*cols + j] for i in [i0, i1), j in [j0, j1): the scalar transpose, for tile edges.
+void TransposeScalar(const double* a, size_t cols, double* w, size_t ld, size_t i0, size_t i1, size_t j0, size_t j1) {
+  for (size_t i = i0; i < i1; i++)
+    for (size_t j = j0; j < j1; j++) w[j * ld + i] = a[i * cols + j];
+}
+
+// The bulk of a tile, in blocks of `rows`×`cols` elements; returns the part it covered.
+struct Covered {
+  size_t i1, j1;
+};
+using TileKernel = Covered (*)(const double* a, size_t cols, double* w, size_t ld, size_t i0, size_t i1, size_t j0, size_t j1);
+
+Covered TileScalar(const double*, size_t, double*, size_t, size_t i0, size_t, size_t j0, size_t) { return {i0, j0}; }
+
 #if defined(__SSE2__)
-  for (; i0 + 8 <= to; i0 += 8) {
-    const double* band = a + i0 * cols;
-    size_t j = 0;
-    for (; j + 2 <= cols; j += 2) {
-      double* w0 = w + j * ld + i0;
-      double* w1 = w0 + ld;
-      for (size_t k = 0; k < 8; k += 2) {
-        __m128d x = _mm_loadu_pd(band + k * cols + j), y = _mm_loadu_pd(band + (k + 1) * cols + j);
-        _mm_stream_pd(w0 + k, _mm_unpacklo_pd(x, y));
-        _mm_stream_pd(w1 + k, _mm_unpackhi_pd(x, y));
-      }
+// 2×2 blocks in SSE2 registers (every x86-64 has them).
+Covered TileSse2(const double* a, size_t cols, double* w, size_t ld, size_t i0, size_t i1, size_t j0, size_t j1) {
+  const size_t ie = i0 + (i1 - i0) / 2 * 2, je = j0 + (j1 - j0) / 2 * 2;
+  for (size_t i = i0; i < ie; i += 2)
+    for (size_t j = j0; j < je; j += 2) {
+      __m128d x = _mm_loadu_pd(a + i * cols + j), y = _mm_loadu_pd(a + (i + 1) * cols + j);
+      _mm_storeu_pd(w + j * ld + i, _mm_unpacklo_pd(x, y));
+      _mm_storeu_pd(w + (j + 1) * ld + i, _mm_unpackhi_pd(x, y));
     }
-    for (; j < cols; j++)
-      for (size_t i = i0; i < i0 + 8; i++) w[j * ld + i] = a[i * cols + j];
-  }
-  _mm_sfence();
+  return {ie, je};
+}
 #endif
-  for (; i0 < to; i0++)
-    for (size_t j = 0; j < cols; j++) w[j * ld + i0] = a[i0 * cols + j];
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ENGINE_AVX2 1
+// 4×4 blocks in AVX2 registers, for the CPUs that have them (chosen at run time; the addon is built for
+// plain x86-64): a quarter fewer instructions per element than SSE2, which at 1500² is 4.5 → 3.1 ms.
+__attribute__((target("avx2"))) Covered TileAvx2(const double* a, size_t cols, double* w, size_t ld, size_t i0, size_t i1,
+                                                 size_t j0, size_t j1) {
+  const size_t ie = i0 + (i1 - i0) / 4 * 4, je = j0 + (j1 - j0) / 4 * 4;
+  for (size_t i = i0; i < ie; i += 4)
+    for (size_t j = j0; j < je; j += 4) {
+      const double* s = a + i * cols + j;
+      __m256d r0 = _mm256_loadu_pd(s), r1 = _mm256_loadu_pd(s + cols), r2 = _mm256_loadu_pd(s + 2 * cols),
+              r3 = _mm256_loadu_pd(s + 3 * cols);
+      __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1), t2 = _mm256_unpacklo_pd(r2, r3),
+              t3 = _mm256_unpackhi_pd(r2, r3);
+      double* d = w + j * ld + i;
+      _mm256_storeu_pd(d, _mm256_permute2f128_pd(t0, t2, 0x20));
+      _mm256_storeu_pd(d + ld, _mm256_permute2f128_pd(t1, t3, 0x20));
+      _mm256_storeu_pd(d + 2 * ld, _mm256_permute2f128_pd(t0, t2, 0x31));
+      _mm256_storeu_pd(d + 3 * ld, _mm256_permute2f128_pd(t1, t3, 0x31));
+    }
+  return {ie, je};
+}
+#endif
+
+// The widest block kernel this CPU runs; MTEST_ENGINE_TRANSPOSE=sse2|scalar picks a narrower one (for tests).
+TileKernel ChooseTileKernel() {
+  const char* forced = std::getenv("MTEST_ENGINE_TRANSPOSE");
+  std::string want = forced ? forced : "";
+  if (want == "scalar") return TileScalar;
+#if ENGINE_AVX2
+  if (want != "sse2" && __builtin_cpu_supports("avx2")) return TileAvx2;
+#endif
+#if defined(__SSE2__)
+  return TileSse2;
+#else
+  return TileScalar;
+#endif
+}
+
+// Rows [from, to) of w (column-major m×n, leading dimension ld = PaddedLd(m)) = those of A (row-major m×n).
+void ColumnMajorRows(const double* a, int m, int n, double* w, size_t from, size_t to) {
+  static const TileKernel kernel = ChooseTileKernel();
+  const size_t cols = static_cast<size_t>(n), ld = PaddedLd(m);
+  for (size_t ib = from; ib < to; ib += kTileRows) {
+    const size_t ie = std::min(ib + kTileRows, to);
+    for (size_t jb = 0; jb < cols; jb += kTileCols) {
+      const size_t je = std::min(jb + kTileCols, cols);
+      Covered c = kernel(a, cols, w, ld, ib, ie, jb, je);
+      TransposeScalar(a, cols, w, ld, ib, c.i1, c.j1, je);  // the columns right of the blocks
+      TransposeScalar(a, cols, w, ld, c.i1, ie, jb, je);    // the rows below them
+    }
+  }
 }
 
 // w = A column-major, as ColumnMajorRows, split by rows over the threads the BLAS budget allows: the copy
-// of a matrix not in cache is bound by memory, not arithmetic (faster than omatcopy, still about twice a
-// memcpy: test/bench/README.md).
+// of a matrix not in cache is bound by memory, not arithmetic.
 void ColumnMajorCopy(const double* a, int m, int n, double* w) {
   const size_t rows = static_cast<size_t>(m), cols = static_cast<size_t>(n);
   int parts = PartsFor(rows * cols, size_t(1) << 19);
-  RunParts(rows, parts, 8, [&](int, size_t from, size_t to) { ColumnMajorRows(a, m, n, w, from, to); });
+  RunParts(rows, parts, kTileRows, [&](int, size_t from, size_t to) { ColumnMajorRows(a, m, n, w, from, to); });
 }
 
 // solve(A, B, out, n, nrhs): out(n×nrhs) = A⁻¹B via dgesv (LU with partial pivoting) of A itself, as

@@ -77,13 +77,15 @@ describe('engine: BLAS configuration and threads', () => {
 });
 
 describe('engine: passes split over the BLAS threads', () => {
-  it('solve copies A in bands of eight rows, split over the threads allowed: every size, 1 and 2 threads', () => {
+  // Past 1024² the copy is split; the sizes straddle the 4×4 and 2×2 blocks and the 128×32 tiles.
+  const SOLVE_SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 127, 128, 129, 130, 1100];
+
+  it('solve copies A tile by tile, split over the threads allowed: every size, 1 and 2 threads', () => {
     const before = blasConfig().threads;
     try {
-      // 1100² is past the size that is split; 1100 and most of the small sizes are not multiples of 8.
       for (const threads of [1, 2]) {
         setBlasThreads(threads);
-        for (const n of [1, 2, 3, 7, 8, 9, 15, 16, 17, 33, 1100]) {
+        for (const n of SOLVE_SIZES) {
           const A = randomMatrix(n, n, n).add(identity(n).scale(n / 4));
           const x = randomMatrix(n, 2, 1);
           const b = A.mul(x);
@@ -100,6 +102,29 @@ describe('engine: passes split over the BLAS threads', () => {
       }
     } finally {
       setBlasThreads(before);
+    }
+  });
+
+  it("every block kernel of solve's copy gives the same solutions, bit for bit", () => {
+    // The kernel is chosen once per process: each runs in a child, and all must agree with the scalar one.
+    const script = `import('${engineUrl}').then((E) => {
+      const out = [];
+      for (const threads of [1, 2]) {
+        E.setBlasThreads(threads);
+        for (const n of ${JSON.stringify(SOLVE_SIZES)}) {
+          const A = E.randomMatrix(n, n, n).add(E.identity(n).scale(n / 4));
+          const d = A.solve(E.randomMatrix(n, 2, 1)).data;
+          out.push(Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('base64'));
+        }
+      }
+      process.stdout.write(JSON.stringify(out));
+    })`;
+    const solutions = (kernel: string): string[] =>
+      JSON.parse(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, MTEST_ENGINE_TRANSPOSE: kernel }, encoding: 'utf8' }));
+    const scalar = solutions('scalar');
+    for (const kernel of ['', 'sse2']) {
+      const got = solutions(kernel);
+      got.forEach((s, k) => assert.equal(s, scalar[k], `kernel ${kernel || 'default'}: case ${k} differs from the scalar copy`));
     }
   });
 });
