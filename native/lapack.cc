@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <numeric>
 #include <string>
 #include <utility>
@@ -22,11 +24,19 @@ namespace {
 
 std::string Shape(int m, int n) { return std::to_string(m) + "x" + std::to_string(n); }
 
-// Iterative LAPACK drivers (SVD, eigen) are only promised to behave on finite input.
-void RequireFinite(Napi::Env env, const char* op, const double* a, size_t count, int m, int n) {
-  for (size_t i = 0; i < count; i++)
-    if (!std::isfinite(a[i]))
-      ThrowRange(env, std::string(op) + ": matrix " + Shape(m, n) + " has non-finite entries");
+// dst = A (count entries, m×n), checked finite on the way: the iterative LAPACK drivers (SVD, eigen) are
+// only promised to behave on finite input. One pass instead of a scan and a copy; the test is on the
+// exponent bits, so that it vectorises with the copy.
+void CopyFinite(Napi::Env env, const char* op, const double* a, size_t count, int m, int n, double* dst) {
+  constexpr uint64_t kExponent = 0x7ff0000000000000ull;
+  uint64_t nonFinite = 0;
+  for (size_t i = 0; i < count; i++) {
+    uint64_t bits;
+    std::memcpy(&bits, a + i, sizeof bits);
+    std::memcpy(dst + i, &bits, sizeof bits);
+    nonFinite |= (bits & kExponent) == kExponent;
+  }
+  if (nonFinite) ThrowRange(env, std::string(op) + ": matrix " + Shape(m, n) + " has non-finite entries");
 }
 
 [[noreturn]] void Singular(Napi::Env env) { ThrowRange(env, "matrix is singular"); }
@@ -347,9 +357,8 @@ Napi::Value Cholesky(const Napi::CallbackInfo& info) {
 void Gesdd(Napi::Env env, const char* op, const double* a, int m, int n, double* s, double* u, double* vt) {
   int k = std::min(m, n);
   size_t count = Count(env, op, m, n);
-  RequireFinite(env, op, a, count, m, n);
   WorkBuffer w = TakeWork(env, op, count);
-  std::copy(a, a + count, w.get());
+  CopyFinite(env, op, a, count, m, n, w.get());
   const char jobz = u ? 'S' : 'N';
   std::vector<lapack_int> iwork = Work<lapack_int>(env, op, static_cast<size_t>(8) * k);
   double query = 0;
@@ -413,10 +422,12 @@ Napi::Value Norm(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, r);
 }
 
-// eigSym(A, n, values, vectors | null): dsyevd on the lower triangle; values ascending, and `vectors`
-// (n×n, row-major) holding the eigenvectors as its rows, i.e. column-major with the eigenvectors as
-// columns, which is how dsyevd leaves them: the caller reads it as a transpose view, and no copy is made.
-// The row-major buffer read as column-major is Aᵀ, whose upper triangle is A's lower one.
+// eigSym(A, n, values, vectors | null, known): dsyevd('L') on A's lower triangle, the call numpy's eigh makes
+// by default (the same digits); values ascending, and `vectors` (n×n, row-major) holding the eigenvectors
+// as its rows, i.e. column-major with the eigenvectors as columns, which is how dsyevd leaves them: the
+// caller reads it as a transpose view, and no copy is made. The row-major buffer read as column-major is
+// Aᵀ, whose lower triangle is A's upper one: A's lower triangle is mirrored over it unless `known` says A
+// is exactly symmetric.
 Napi::Value EigSym(const Napi::CallbackInfo& info) {
   const char* op = info.Length() > 3 && !info[3].IsNull() ? "eigh" : "eigenvalues";
   Napi::Env env = info.Env();
@@ -426,19 +437,23 @@ Napi::Value EigSym(const Napi::CallbackInfo& info) {
   bool wantVectors = info.Length() > 3 && !info[3].IsNull() && !info[3].IsUndefined();
   double* vectors = wantVectors ? ArgF64(info, 3, op, count).p : nullptr;
   if (n == 0) return env.Undefined();
-  RequireFinite(env, op, a.p, count, n, n);
   WorkBuffer w = wantVectors ? WorkBuffer() : TakeWork(env, op, count);
   double* z = wantVectors ? vectors : w.get();  // dsyevd works in place, and leaves the vectors there
-  std::copy(a.p, a.p + count, z);
+  CopyFinite(env, op, a.p, count, n, n, z);
+  if (!(info.Length() > 4 && info[4].IsBoolean() && info[4].As<Napi::Boolean>().Value()))
+    ForUpperPairs(static_cast<size_t>(n), [&, m = static_cast<size_t>(n)](size_t i, size_t j) {
+      z[i * m + j] = a.p[j * m + i];
+      return true;
+    });
   const char jobz = wantVectors ? 'V' : 'N';
   double query = 0;
   lapack_int iquery = 0;
-  lapack_int rc = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, jobz, 'U', n, z, n, vals.p, &query, -1, &iquery, -1);
+  lapack_int rc = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, jobz, 'L', n, z, n, vals.p, &query, -1, &iquery, -1);
   CheckLapackInfo(env, op, "dsyevd", rc);
   lapack_int lwork = QueriedSize(env, op, query), liwork = QueriedSize(env, op, static_cast<double>(iquery));
   WorkBuffer work = TakeWork(env, op, static_cast<size_t>(lwork));
   std::vector<lapack_int> iwork = Work<lapack_int>(env, op, static_cast<size_t>(liwork));
-  rc = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, jobz, 'U', n, z, n, vals.p, work.get(), lwork, iwork.data(), liwork);
+  rc = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, jobz, 'L', n, z, n, vals.p, work.get(), lwork, iwork.data(), liwork);
   CheckLapackInfo(env, op, "dsyevd", rc);
   if (rc > 0) ThrowRange(env, std::string(op) + ": eigensolver did not converge for " + Shape(n, n) + " matrix");
   if (wantVectors) NormaliseSigns(z, n, n, nullptr, 0);
@@ -453,10 +468,9 @@ Napi::Value EigGeneral(const Napi::CallbackInfo& info) {
   size_t count = Count(env, op, n, n);
   F64 a = ArgF64(info, 0, op, count), re = ArgF64(info, 2, op, n), im = ArgF64(info, 3, op, n);
   if (n == 0) return env.Undefined();
-  RequireFinite(env, op, a.p, count, n, n);
   // Aᵀ (the buffer read as column-major) has A's eigenvalues: no transposition copy.
   WorkBuffer w = TakeWork(env, op, count);
-  std::copy(a.p, a.p + count, w.get());
+  CopyFinite(env, op, a.p, count, n, n, w.get());
   lapack_int rc = LAPACKE_dgeev(LAPACK_COL_MAJOR, 'N', 'N', n, w.get(), n, re.p, im.p, nullptr, 1, nullptr, 1);
   CheckLapackInfo(env, op, "dgeev", rc);
   if (rc > 0) ThrowRange(env, std::string(op) + ": eigensolver did not converge for " + Shape(n, n) + " matrix");

@@ -73,6 +73,24 @@ describe('engine: errors', () => {
     throwsWith(() => inf.eigenvalues(), RangeError, 'eigenvalues: matrix 2x2 has non-finite entries');
     throwsWith(() => inf.norm(2), RangeError, 'norm: matrix 2x2 has non-finite entries');
     throwsWith(() => inf.rank(), RangeError, 'rank: matrix 2x2 has non-finite entries');
+    // The check runs with the copy, in vector blocks: a bad entry first, inside or last is found. NaN
+    // cannot be entered, only made: ∞ − ∞.
+    const withEntry = (base: Matrix, value: number, i: number, j: number): Matrix => {
+      const rows = base.toArray();
+      rows[i]![j] = Number.isNaN(value) ? Infinity : value;
+      const A = matrix(rows);
+      return Number.isNaN(value) ? A.sub(A) : A;
+    };
+    for (const bad of [Infinity, -Infinity, NaN]) {
+      for (const k of [0, 18, 36]) {
+        const A = withEntry(randomMatrix(37, 37, 1), bad, k, (k * 7) % 37);
+        throwsWith(() => A.svd(), RangeError, 'svd: matrix 37x37 has non-finite entries');
+        throwsWith(() => A.eigenvalues(), RangeError, 'eigenvalues: matrix 37x37 has non-finite entries');
+        const S = withEntry(identity(37), bad, k, k);
+        throwsWith(() => S.eigh(), RangeError, 'eigh: matrix 37x37 has non-finite entries');
+        throwsWith(() => S.eigenvalues(), RangeError, 'eigenvalues: matrix 37x37 has non-finite entries');
+      }
+    }
   });
 
   it('ragged rows and wrong types', () => {

@@ -150,7 +150,7 @@ export function eigenvalues(A: Matrix): Vector | Complex[] {
   const n = requireSquareNonEmpty('eigenvalues', A);
   if (A.knownSymmetric || isSymmetricLoose(A)) {
     const values = allocate(n, 'eigenvalues', `length ${n}`);
-    native().eigSym(A.data, n, values, null);
+    native().eigSym(A.data, n, values, null, A.knownSymmetric);
     return wrapVector(values);
   }
   const re = allocate(n, 'eigenvalues', `length ${n}`);
@@ -166,7 +166,7 @@ export function eigh(A: Matrix): Eigh {
   if (!A.knownSymmetric && !isSymmetricLoose(A)) throw new RangeError(`eigh: matrix is not symmetric (${A.shape()})`);
   const values = allocate(n, 'eigh', `length ${n}`);
   const vectors = alloc('eigh', n, n);
-  native().eigSym(A.data, n, values, vectors);
+  native().eigSym(A.data, n, values, vectors, A.knownSymmetric);
   // The eigenvectors are the rows of what LAPACK leaves: a transpose view, copied only if it is needed row-major.
   return { values: wrapVector(values), vectors: wrapMatrix(n, n, vectors).transpose() };
 }

@@ -41,8 +41,8 @@ export interface NativeEngine {
   rank(a: Float64Array, m: number, n: number, tol: number): number;
   /** kind: 0 Frobenius, 1 max column sum, 2 max row sum, 3 largest singular value. */
   norm(a: Float64Array, m: number, n: number, kind: number): number;
-  /** vectors: the eigenvectors as its rows (column-major, as LAPACK leaves them). */
-  eigSym(a: Float64Array, n: number, values: Float64Array, vectors: Float64Array | null): void;
+  /** vectors: the eigenvectors as its rows (column-major, as LAPACK leaves them); known: a is exactly symmetric. */
+  eigSym(a: Float64Array, n: number, values: Float64Array, vectors: Float64Array | null, known?: boolean): void;
   eigGeneral(a: Float64Array, n: number, re: Float64Array, im: Float64Array): void;
   /** [openblas_get_config(), openblas_get_corename(), openblas_get_num_threads()] */
   config(): [string, string, number];
