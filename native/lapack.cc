@@ -5,6 +5,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <numeric>
 #include <string>
@@ -12,7 +13,6 @@
 
 #include "common.h"
 
-#include <cstdlib>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #elif defined(__SSE2__)
@@ -120,7 +120,8 @@ void TransposeScalar(const double* a, size_t cols, double* w, size_t ld, size_t 
     for (size_t j = j0; j < j1; j++) w[j * ld + i] = a[i * cols + j];
 }
 
-// The bulk of a tile, in blocks of `rows`×`cols` elements; returns the part it covered.
+// A tile kernel transposes the bulk of a tile in square blocks of its width and returns where the blocks
+// end; TransposeScalar does the edges.
 struct Covered {
   size_t i1, j1;
 };
@@ -145,7 +146,7 @@ Covered TileSse2(const double* a, size_t cols, double* w, size_t ld, size_t i0, 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define ENGINE_AVX2 1
 // 4×4 blocks in AVX2 registers, for the CPUs that have them (chosen at run time; the addon is built for
-// plain x86-64): a quarter fewer instructions per element than SSE2, which at 1500² is 4.5 → 3.1 ms.
+// plain x86-64): fewer instructions per element than SSE2's 2×2, which at 1500² is about 4.5 → 3.1 ms.
 __attribute__((target("avx2"))) Covered TileAvx2(const double* a, size_t cols, double* w, size_t ld, size_t i0, size_t i1,
                                                  size_t j0, size_t j1) {
   const size_t ie = i0 + (i1 - i0) / 4 * 4, je = j0 + (j1 - j0) / 4 * 4;
