@@ -105,6 +105,28 @@ export class LeftoverTracker {
         return real.call(this, fd, ...rest);
       };
     }
+    // A number open when the file started may be closed without fs.close (a socket, a pipe, a child's
+    // stdio) and handed out again: opened during the file, it names a new descriptor, which whoever opened
+    // it may close (mtest's own /proc reads got such a number, and their close was refused).
+    const opens = fs as unknown as Record<'open' | 'openSync', (...args: unknown[]) => unknown>;
+    const realOpenSync = opens.openSync;
+    opens.openSync = function (...args: unknown[]) {
+      const fd = realOpenSync.apply(this, args);
+      if (typeof fd === 'number') tracker.openAtFileStart.delete(fd);
+      return fd;
+    };
+    const realOpen = opens.open;
+    opens.open = function (...args: unknown[]) {
+      const at = args.findIndex((a) => typeof a === 'function');
+      if (at >= 0) {
+        const callback = args[at] as (error: unknown, fd?: number) => void;
+        args[at] = (error: unknown, fd?: number) => {
+          if (!error && typeof fd === 'number') tracker.openAtFileStart.delete(fd);
+          callback(error, fd);
+        };
+      }
+      return realOpen.apply(this, args);
+    };
     syncBuiltinESMExports();
     guardProcessListeners();
     return this;

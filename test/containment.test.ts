@@ -3,9 +3,12 @@
 // uses. mtest run as a process, in both modes (a worker, and mtest itself under --serial); each case
 // once broke the run or the report.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from '../src/package-root.js';
 import { appears, ARM, finished, lastLine, runMtest, scratch, startMtest } from './process-helpers.js';
 
 const MODES = [['-p', '1'], ['--serial']];
@@ -291,6 +294,50 @@ describe("an example's own inspector", function () {
 
 describe("descriptors open when a file starts (mtest's own)", function () {
   this.timeout(60000);
+
+  it('a number closed without fs.close and opened again during the file is a new descriptor: its close goes through', () => {
+    // In a process of its own, as a worker has it: the tracker wraps fs for good. Four servers are open
+    // when the file starts, and no lower number is free; three close (no fs.close), and their numbers come
+    // back, lowest first, to fs.open, fs.openSync and readFileSync's own open, each closed by its opener.
+    // The fourth server's number stays guarded.
+    const tracker = pathToFileURL(path.join(packageRoot(), 'dist', 'runner', 'leftovers.js')).href;
+    const script = `
+      import fs from 'node:fs';
+      import net from 'node:net';
+      const { LeftoverTracker } = await import(${JSON.stringify(tracker)});
+      const tracker = new LeftoverTracker().install();
+      const listen = () => new Promise((r) => { const s = net.createServer().listen(0, '127.0.0.1', () => r(s)); });
+      const servers = [];
+      for (let i = 0; i < 4; i++) servers.push(await listen());
+      const [a, b, c, kept] = servers.map((s) => s._handle.fd);
+      const fillers = [];  // FileHandles: opened and closed without fs.open and fs.close
+      for (;;) {
+        const h = await fs.promises.open('/dev/null', 'r');
+        if (h.fd > kept) { await h.close(); break; }
+        fillers.push(h);
+      }
+      tracker.fileStarted();
+      for (const s of servers.slice(0, 3)) await new Promise((r) => s.close(r));
+      const open = (fd) => { try { fs.fstatSync(fd); return true; } catch { return false; } };
+      const got = [];
+      got.push(await new Promise((r) => fs.open('/dev/null', 'r', (e, n) => r(n))));
+      got.push(fs.openSync('/dev/null', 'r'));
+      fs.readFileSync('/proc/self/stat');
+      const afterRead = open(c);
+      await new Promise((r) => fs.close(got[0], r));
+      fs.closeSync(got[1]);
+      fs.closeSync(kept);
+      const result = { a, b, c, kept, got, closed: [!open(a), !open(b), !afterRead], keptOpen: open(kept) };
+      for (const h of fillers) await h.close();
+      result.messages = tracker.sweep().map((l) => l.message).filter((m) => m.includes('descriptor'));
+      console.log(JSON.stringify(result));
+      process.exit(0);`;
+    const r = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+    assert.deepEqual(r.got, [r.a, r.b], 'the closed numbers come back, lowest first');
+    assert.deepEqual(r.closed, [true, true, true], 'the close of each reopened number went through (fs.open, fs.openSync, readFileSync)');
+    assert.equal(r.keptOpen, true, 'the descriptor open since the start stays open');
+    assert.deepEqual(r.messages, [`the example closed descriptor ${r.kept} (open before its file started: mtest's own, or an earlier file's); mtest kept it open for the run`]);
+  });
 
   for (const mode of MODES) {
     for (const fd of [3, 4, 5]) {
