@@ -12,7 +12,7 @@
 // numpy (Debian's python3-numpy, on the system OpenBLAS). A side that cannot run is reported as not
 // available, and the others go on. The operations the C program has get the very same inputs on every
 // side (the engine's, through files). Every round runs each operation on each side back to back, best of REPS
-// each; the order rotates between rounds. Printed per operation: the best times, and each side's time /
+// each after 100 ms of untimed calls; the order rotates between rounds. Printed per operation: the best times, and each side's time /
 // the engine's (above 1 = the engine is faster) as the median of the per-round ratios with their range, so
 // that load from other processes on a shared machine biases no side.
 // Core types: OpenBLAS reads OPENBLAS_CORETYPE once, as it loads, so each setting runs in a process of its
@@ -197,6 +197,13 @@ async function sideRunner(cProgram) {
   const BATCH = 0.01;
   /** With more than one BLAS thread, the pause before each side's turn. */
   const SETTLE_MS = 150;
+  /**
+   * Seconds of untimed calls at the start of every side's turn, so that what a process did while the
+   * others had their turns is not timed: OpenBLAS's threads fell asleep, and the engine, idle for over a
+   * second, handed its heap back (its next results faulted their pages in until a collection freed the
+   * last ones: 11,501 page faults in one dgemm 1000 turn). What that costs is in test/bench/README.md.
+   */
+  const TURN_WARMUP = 0.1;
   const engineReady = new Map();
   function engineTime(name) {
     if (name === '4x4 product') return engineSmall();
@@ -214,6 +221,7 @@ async function sideRunner(cProgram) {
       engineReady.set(name, (ready = { f, inner: Math.max(1, Math.floor(BATCH / Math.max(spent / calls, 1e-9))) }));
     }
     const { f, inner } = ready;
+    for (const t0 = clock(); clock() - t0 < TURN_WARMUP; ) f();
     let best = Infinity;
     for (let r = 0; r < REPS; r++) {
       const t0 = clock();
