@@ -7,13 +7,12 @@
  * Prints one JSON line describing the library, then answers requests from stdin, one per line,
  * `REPS OPERATION`, with one line: the best time in seconds of REPS runs (the first runs of an operation,
  * a warm-up of at least 200 ms, are not counted, nor the 100 ms of calls every request starts with; calls
- * under 10 ms are timed in batches of 10 ms), or
- * `nan` for an operation it does not have. Outputs and work arrays are allocated once per operation and
- * reused; the LAPACK routines, which overwrite their input, get a fresh copy of it on every call
- * (column-major, no transposes). The caller sets OPENBLAS_NUM_THREADS. Inputs are uniform in [-1, 1], as
- * on the other sides; where the folder ENGINE_BENCH_INPUTS names holds the engine side's inputs for an
- * operation (raw float64, row-major), the very same ones, transposed to column-major where LAPACK reads
- * them.
+ * under 10 ms are timed in batches of 10 ms), or `nan` for an operation it does not have. Outputs and
+ * work arrays are allocated once per operation and reused; the LAPACK routines, which overwrite their
+ * input, get a fresh copy of it on every call (column-major, no transposes). The caller sets
+ * OPENBLAS_NUM_THREADS. Inputs are uniform in [-1, 1], as on the other sides; where the folder
+ * ENGINE_BENCH_INPUTS names holds the engine side's inputs for an operation (raw float64, row-major), the
+ * very same ones, transposed to column-major where LAPACK reads them.
  */
 #include <ctype.h>
 #include <math.h>

@@ -11,10 +11,10 @@
 // pip numpy with its own newer OpenBLAS) and from /usr/bin/python3 when that is another interpreter with
 // numpy (Debian's python3-numpy, on the system OpenBLAS). A side that cannot run is reported as not
 // available, and the others go on. The operations the C program has get the very same inputs on every
-// side (the engine's, through files). Every round runs each operation on each side back to back, best of REPS
-// each after 100 ms of untimed calls; the order rotates between rounds. Printed per operation: the best times, and each side's time /
-// the engine's (above 1 = the engine is faster) as the median of the per-round ratios with their range, so
-// that load from other processes on a shared machine biases no side.
+// side (the engine's, through files). Every round runs each operation on each side back to back, best of
+// REPS each after 100 ms of untimed calls; the order rotates between rounds. Printed per operation: the
+// best times, and each side's time / the engine's (above 1 = the engine is faster) as the median of the
+// per-round ratios with their range, so that load from other processes on a shared machine biases no side.
 // Core types: OpenBLAS reads OPENBLAS_CORETYPE once, as it loads, so each setting runs in a process of its
 // own: `inherited` keeps the environment as it is, `unset` removes OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
 // for that run only (every side then runs the kernels its library, or the engine's probe, picks); NAME runs

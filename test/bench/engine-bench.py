@@ -5,8 +5,8 @@ usage: engine-bench.py SMALL_CALLS [cpu]
 Prints one JSON line describing numpy and its OpenBLAS, then reads requests from stdin, one per line,
 `REPS OPERATION`, and answers each with one line: the best time in seconds of REPS runs (the first run of
 an operation, a warm-up of at least 200 ms, is not counted, nor the 100 ms of calls every request starts
-with; calls under 10 ms are timed in batches of 10 ms), or `nan` for an operation it does not have. The caller sets OPENBLAS_NUM_THREADS so both sides use
-the same thread count. With `cpu`, times are the process's CPU time (steadier on a loaded machine, for one
+with; calls under 10 ms are timed in batches of 10 ms), or `nan` for an operation it does not have. The
+caller sets OPENBLAS_NUM_THREADS so both sides use the same thread count. With `cpu`, times are the process's CPU time (steadier on a loaded machine, for one
 thread only). Each operation is a name of OPS below; the engine side has the same names and inputs of
 the same kind (uniform in [-1, 1]), and for the operations the C program has too, the very same inputs,
 read from the files the engine side wrote in ENGINE_BENCH_INPUTS.
