@@ -41,6 +41,17 @@ void CopyFinite(Napi::Env env, const char* op, const double* a, size_t count, in
 
 [[noreturn]] void Singular(Napi::Env env) { ThrowRange(env, "matrix is singular"); }
 
+// z's upper triangle (row-major, n×n) = A's lower one transposed, the triangle numpy's cholesky and eigh
+// read; with `exact`, stops at the first pair that differs and returns false. The diagonal and the lower
+// triangle of z are left as they are.
+bool LowerOverUpper(const double* a, double* z, size_t n, bool exact) {
+  return ForUpperPairs(n, [&](size_t i, size_t j) {
+    double lower = a[j * n + i];
+    z[i * n + j] = lower;
+    return !exact || a[i * n + j] == lower;
+  });
+}
+
 // A workspace size from a LAPACK query (lwork = -1), checked: LAPACK counts in 32-bit integers.
 lapack_int QueriedSize(Napi::Env env, const char* op, double query) {
   if (!(query >= 1) || query > 2147483647.0) ThrowRange(env, std::string(op) + ": matrix too large for LAPACK's workspace");
@@ -331,13 +342,7 @@ Napi::Value Cholesky(const Napi::CallbackInfo& info) {
       std::copy(a.p + i * m + i, a.p + (i + 1) * m, u.p + i * m + i);
     }
   } else {
-    const bool exact = symmetry == "exact";
-    bool symmetric = ForUpperPairs(m, [&](size_t i, size_t j) {
-      double lower = a.p[j * m + i];
-      u.p[i * m + j] = lower;
-      return !exact || a.p[i * m + j] == lower;
-    });
-    if (!symmetric) return Napi::Boolean::New(env, false);
+    if (!LowerOverUpper(a.p, u.p, m, symmetry == "exact")) return Napi::Boolean::New(env, false);
     for (size_t i = 0; i < m; i++) {
       std::fill(u.p + i * m, u.p + i * m + i, 0.0);
       u.p[i * m + i] = a.p[i * m + i];
@@ -442,10 +447,7 @@ Napi::Value EigSym(const Napi::CallbackInfo& info) {
   double* z = wantVectors ? vectors : w.get();  // dsyevd works in place, and leaves the vectors there
   CopyFinite(env, op, a.p, count, n, n, z);
   if (!(info.Length() > 4 && info[4].IsBoolean() && info[4].As<Napi::Boolean>().Value()))
-    ForUpperPairs(static_cast<size_t>(n), [&, m = static_cast<size_t>(n)](size_t i, size_t j) {
-      z[i * m + j] = a.p[j * m + i];
-      return true;
-    });
+    LowerOverUpper(a.p, z, static_cast<size_t>(n), false);
   const char jobz = wantVectors ? 'V' : 'N';
   double query = 0;
   lapack_int iquery = 0;

@@ -611,8 +611,7 @@ function strided(data: Float64Array, op: string, len: number, offset: number, st
   return wrapVector(out);
 }
 
-/** @internal wraps engine-owned row-major storage without copying. */
-/** A matrix over `data`; `symmetric` when it is exactly symmetric by construction. */
+/** @internal wraps engine-owned row-major storage without copying; `symmetric` when it is exactly symmetric by construction. */
 export function wrapMatrix(rows: number, cols: number, data: Float64Array, symmetric = false): Matrix {
   return new Matrix(INTERNAL, rows, cols, data, symmetric);
 }
